@@ -1,0 +1,156 @@
+/**
+ * safetensors reading and writing on the host, with every header field bounds-checked.
+ * Format: u64 little-endian header length N, N bytes of JSON, then the raw tensor bytes.
+ * F16 tensors are widened to Float32Array on read; `dtype` remembers what was on disk.
+ */
+import { readFile } from "node:fs/promises";
+import { FacepriorError } from "../errors.js";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.js";
+
+export type StoredDType = "F32" | "F16" | "I32" | "I64" | "U8";
+export type HostTensor = { dtype: StoredDType; shape: number[]; data: Float32Array | Int32Array | Uint8Array };
+export type TensorMap = Record<string, HostTensor>;
+export type SafetensorsFile = { tensors: TensorMap; metadata: Record<string, string> };
+
+const BYTES: Record<StoredDType, number> = { F32: 4, F16: 2, I32: 4, I64: 8, U8: 1 };
+const MAX_HEADER_BYTES = 100_000_000;
+
+function corrupt(source: string, problem: string): FacepriorError {
+  return new FacepriorError(
+    "BAD_CHECKPOINT",
+    `${source}: ${problem}. The file is not a valid safetensors file; re-export or re-download it.`,
+  );
+}
+
+export async function readSafetensors(path: string): Promise<SafetensorsFile> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    throw new FacepriorError("BAD_CHECKPOINT", `${path}: cannot be read (${(cause as Error).message}).`, { cause });
+  }
+  return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+}
+
+export function parseSafetensors(bytes: Uint8Array, source = "safetensors"): SafetensorsFile {
+  if (bytes.byteLength < 8) throw corrupt(source, `only ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.byteLength) {
+    throw corrupt(source, `header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes); it is truncated`);
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  } catch {
+    throw corrupt(source, "the JSON header does not parse");
+  }
+  if (header === null || typeof header !== "object" || Array.isArray(header)) throw corrupt(source, "the header is not a JSON object");
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.byteLength - dataStart;
+  const tensors: TensorMap = {};
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === "__metadata__") metadata = checkMetadata(entry, source);
+    else tensors[name] = readTensor(bytes, dataStart, dataLength, name, entry, source);
+  }
+  return { tensors, metadata };
+}
+
+function checkMetadata(entry: unknown, source: string): Record<string, string> {
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) throw corrupt(source, "__metadata__ is not an object");
+  for (const [key, value] of Object.entries(entry)) {
+    if (typeof value !== "string") throw corrupt(source, `__metadata__.${key} is not a string`);
+  }
+  return entry as Record<string, string>;
+}
+
+function readTensor(bytes: Uint8Array, dataStart: number, dataLength: number, name: string, entry: unknown, source: string): HostTensor {
+  const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  if (typeof e?.dtype !== "string" || !(e.dtype in BYTES)) {
+    throw corrupt(source, `tensor ${name} has dtype ${JSON.stringify(e?.dtype)}, expected one of ${Object.keys(BYTES).join(", ")}`);
+  }
+  const dtype = e.dtype as StoredDType;
+  const shape = e.shape;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw corrupt(source, `tensor ${name} has shape ${JSON.stringify(shape)}, expected a list of non-negative integers`);
+  }
+  const offsets = e.data_offsets;
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    throw corrupt(source, `tensor ${name} has data_offsets ${JSON.stringify(offsets)}, expected [begin, end]`);
+  }
+  const [begin, end] = offsets as [number, number];
+  const count = shape.reduce((a: number, b: number) => a * b, 1);
+  if (end < begin || end > dataLength) throw corrupt(source, `tensor ${name} spans bytes ${begin}-${end}, past the ${dataLength} data bytes; the file is truncated`);
+  if (end - begin !== count * BYTES[dtype]) {
+    throw corrupt(source, `tensor ${name} is [${shape.join(",")}] ${dtype} (${count * BYTES[dtype]} bytes) but holds ${end - begin} bytes`);
+  }
+  const raw = bytes.slice(dataStart + begin, dataStart + end);
+  return { dtype, shape: shape as number[], data: decode(raw, dtype, count) };
+}
+
+function decode(raw: Uint8Array, dtype: StoredDType, count: number): HostTensor["data"] {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  switch (dtype) {
+    case "F32":
+      return new Float32Array(raw.buffer, raw.byteOffset, count);
+    case "F16":
+      return Float32Array.from({ length: count }, (_, i) => float16BitsToFloat32(view.getUint16(2 * i, true)));
+    case "I32":
+      return new Int32Array(raw.buffer, raw.byteOffset, count);
+    case "I64":
+      return Int32Array.from({ length: count }, (_, i) => Number(view.getBigInt64(8 * i, true)));
+    case "U8":
+      return raw;
+  }
+}
+
+/** Encodes tensors (sorted by name, like the reference writer) with string metadata. */
+export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, string> = {}): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  const parts = names.map((name) => {
+    const t = tensors[name]!;
+    const encoded = encode(t);
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + encoded.byteLength] };
+    offset += encoded.byteLength;
+    return encoded;
+  });
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8); // keep tensor data 8-byte aligned
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.byteLength;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+function encode(t: HostTensor): Uint8Array {
+  const count = t.shape.reduce((a, b) => a * b, 1);
+  if (t.data.length !== count) throw new Error(`encode: data holds ${t.data.length} values, shape [${t.shape}] needs ${count}`);
+  if (t.dtype === "F16") {
+    const out = new Uint8Array(2 * count);
+    const view = new DataView(out.buffer);
+    t.data.forEach((v, i) => view.setUint16(2 * i, float32ToFloat16Bits(v), true));
+    return out;
+  }
+  if (t.dtype === "I64") {
+    const out = new Uint8Array(8 * count);
+    const view = new DataView(out.buffer);
+    t.data.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));
+    return out;
+  }
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+export async function writeSafetensors(path: string, tensors: TensorMap, metadata: Record<string, string> = {}): Promise<void> {
+  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}

@@ -1,0 +1,147 @@
+/**
+ * The ViT encoder as pure functions over a timm-layout parameter tree.
+ *
+ * Shapes: B batch, L = 1 + patches tokens, N patches, D width, H heads, P = 3·p·p.
+ * Ownership: functions consume their array arguments (jax-js convention); callers that keep
+ * `params` across calls pass `tree.ref(params)`.
+ */
+import { nn, numpy as np, random, type Array } from "../engine/jax.js";
+import { numPatches, type VitConfig } from "./vit-presets.js";
+import { sincosPosEmbed } from "./pos-embed.js";
+
+export type Linear = { weight: Array; bias: Array };
+export type LayerNorm = { weight: Array; bias: Array };
+export type Block = {
+  norm1: LayerNorm;
+  attn: { qkv: Linear; proj: Linear };
+  norm2: LayerNorm;
+  mlp: { fc1: Linear; fc2: Linear };
+};
+export type VitParams = {
+  patch_embed: { proj: Linear };
+  cls_token: Array;
+  pos_embed: Array;
+  blocks: Block[];
+  norm: LayerNorm;
+};
+
+// ---- init (MAE's recipe: xavier-uniform linears, sin-cos position table, normal tokens) ----
+
+function xavierLinear(key: Array, outDim: number, inDim: number, fanShape: number[] = [outDim, inDim]): Linear {
+  const limit = Math.sqrt(6 / (inDim + outDim));
+  return {
+    weight: random.uniform(key, fanShape, { minval: -limit, maxval: limit }),
+    bias: np.zeros([outDim]),
+  };
+}
+
+export function initLayerNorm(dim: number): LayerNorm {
+  return { weight: np.ones([dim]), bias: np.zeros([dim]) };
+}
+
+export function initLinear(key: Array, outDim: number, inDim: number): Linear {
+  return xavierLinear(key, outDim, inDim);
+}
+
+export function initBlock(key: Array, dim: number, mlpRatio: number): Block {
+  const [k1, k2, k3, k4] = np.unstack(random.split(key, 4));
+  const hidden = Math.round(dim * mlpRatio);
+  return {
+    norm1: initLayerNorm(dim),
+    attn: { qkv: xavierLinear(k1!, 3 * dim, dim), proj: xavierLinear(k2!, dim, dim) },
+    norm2: initLayerNorm(dim),
+    mlp: { fc1: xavierLinear(k3!, hidden, dim), fc2: xavierLinear(k4!, dim, hidden) },
+  };
+}
+
+export function initVit(key: Array, cfg: VitConfig): VitParams {
+  const { embedDim: d, patchSize: p } = cfg;
+  const keys = np.unstack(random.split(key, cfg.depth + 2));
+  const grid = cfg.imgSize / p;
+  return {
+    patch_embed: { proj: xavierLinear(keys[0]!, d, 3 * p * p, [d, 3, p, p]) },
+    cls_token: random.normal(keys[1]!, [1, 1, d]).mul(0.02),
+    pos_embed: np.array(sincosPosEmbed(d, grid)).reshape([1, 1 + grid * grid, d]),
+    blocks: keys.slice(2).map((k) => initBlock(k, d, cfg.mlpRatio)),
+    norm: initLayerNorm(d),
+  };
+}
+
+// ---- layers ----
+
+/** x [..., in] -> [..., out] with a timm-layout weight [out, in]. */
+export function linear(p: Linear, x: Array): Array {
+  return np.matmul(x, p.weight.transpose()).add(p.bias);
+}
+
+export function layerNorm(p: LayerNorm, x: Array, eps: number): Array {
+  const mean = x.ref.mean(-1, { keepdims: true });
+  const centred = x.sub(mean);
+  const variance = np.square(centred.ref).mean(-1, { keepdims: true });
+  return centred.mul(np.reciprocal(np.sqrt(variance.add(eps)))).mul(p.weight).add(p.bias);
+}
+
+/** x [B, L, D] -> [B, L, D], multi-head self-attention. */
+export function attention(p: Block["attn"], x: Array, numHeads: number): Array {
+  const [b, l, d] = x.shape as [number, number, number];
+  const qkv = linear(p.qkv, x).reshape([b, l, 3, numHeads, d / numHeads]);
+  const [q, k, v] = np.unstack(qkv, 2) as [Array, Array, Array];
+  const out = nn.dotProductAttention(q, k, v).reshape([b, l, d]);
+  return linear(p.proj, out);
+}
+
+export function mlp(p: Block["mlp"], x: Array): Array {
+  return linear(p.fc2, nn.gelu(linear(p.fc1, x), { approximate: false }));
+}
+
+export function block(p: Block, x: Array, cfg: VitConfig): Array {
+  const y = x.ref.add(attention(p.attn, layerNorm(p.norm1, x, cfg.lnEps), cfg.numHeads));
+  return y.ref.add(mlp(p.mlp, layerNorm(p.norm2, y, cfg.lnEps)));
+}
+
+/** images [B, 3, S, S] -> patches [B, N, P], rows in (c, i, j) order to match the conv kernel. */
+export function patchify(images: Array, patchSize: number): Array {
+  const [b, c, h, w] = images.shape as [number, number, number, number];
+  const gh = h / patchSize;
+  const gw = w / patchSize;
+  return images
+    .reshape([b, c, gh, patchSize, gw, patchSize])
+    .transpose([0, 2, 4, 1, 3, 5])
+    .reshape([b, gh * gw, c * patchSize * patchSize]);
+}
+
+/** images [B, 3, S, S] -> patch tokens [B, N, D] with position embeddings added. */
+export function embedPatches(params: Pick<VitParams, "patch_embed" | "pos_embed">, images: Array, cfg: VitConfig): Array {
+  const { weight, bias } = params.patch_embed.proj;
+  const d = cfg.embedDim;
+  const flatKernel = weight.reshape([d, 3 * cfg.patchSize * cfg.patchSize]);
+  const tokens = linear({ weight: flatKernel, bias }, patchify(images, cfg.patchSize));
+  const patchPos = params.pos_embed.slice([], [1, 1 + numPatches(cfg)], []);
+  return tokens.add(patchPos);
+}
+
+/** The class token with its position embedding, [B, 1, D]. */
+export function classToken(params: Pick<VitParams, "cls_token" | "pos_embed">, batch: number, d: number): Array {
+  const token = params.cls_token.add(params.pos_embed.slice([], [0, 1], []));
+  return np.broadcastTo(token, [batch, 1, d]);
+}
+
+/** Runs the blocks and the final norm over tokens [B, L, D]; consumes `blocks` and `norm`. */
+export function encodeTokens(params: Pick<VitParams, "blocks" | "norm">, tokens: Array, cfg: VitConfig): Array {
+  const x = params.blocks.reduce((h, p) => block(p, h, cfg), tokens);
+  return layerNorm(params.norm, x, cfg.lnEps);
+}
+
+/** timm's forward_features: images [B, 3, S, S] -> tokens [B, 1 + N, D] after the final norm. */
+export function vitFeatures(params: VitParams, images: Array, cfg: VitConfig): Array {
+  const batch = images.shape[0]!;
+  const patches = embedPatches({ ...params, pos_embed: params.pos_embed.ref }, images, cfg);
+  const cls = classToken(params, batch, cfg.embedDim);
+  return encodeTokens(params, np.concatenate([cls, patches], 1), cfg);
+}
+
+/** timm's pooling: tokens [B, 1 + N, D] -> [B, D], the class token or the mean of patch tokens. */
+export function poolTokens(tokens: Array, pool: VitConfig["globalPool"]): Array {
+  if (pool === "token") return tokens.slice([], 0, []);
+  return tokens.slice([], [1], []).mean(1);
+}
