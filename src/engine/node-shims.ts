@@ -1,7 +1,8 @@
 /**
  * Globals that @jax-js/jax expects from a browser and Node 20 lacks (METHOD.md §5): the ES2025
- * iterator helpers, `navigator` (userAgent, and the thread count the wasm pool reads) and a
- * `Worker`, without which the wasm backend runs single-threaded.
+ * iterator helpers, `navigator` (userAgent, and the thread count the wasm pool reads), a
+ * `Worker`, without which the wasm backend runs single-threaded, and a `Float16Array` name, which
+ * jax-js tests with `instanceof` whenever it builds an array from a typed array.
  *
  * jax-js builds its wasm backend, thread pool included, when its module is first evaluated, so
  * these must be in place before that. `./jax.ts` guarantees it for every importer; the CLI calls
@@ -27,8 +28,18 @@ export function installNodeShims(threads: number = defaultThreads()): number {
   if (threads > 1 && typeof (globalThis as { Worker?: unknown }).Worker === "undefined") {
     Object.defineProperty(globalThis, "Worker", { value: NodeWebWorker, configurable: true, writable: true });
   }
+  if (typeof (globalThis as { Float16Array?: unknown }).Float16Array === "undefined") {
+    Object.defineProperty(globalThis, "Float16Array", { value: Float16ArrayUnavailable, configurable: true, writable: true });
+  }
   installedThreads = threads;
   return threads;
+}
+
+/** Nothing is an instance of it; building one means float16 on device, which Node 20 cannot hold. */
+class Float16ArrayUnavailable {
+  constructor() {
+    throw new Error("Float16Array: float16 arrays on device need Node 22 or later; faceprior keeps float16 on disk only");
+  }
 }
 
 export function shimmedThreads(): number | null {
