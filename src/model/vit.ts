@@ -69,6 +69,16 @@ export function initVit(key: Array, cfg: VitConfig): VitParams {
 
 // ---- layers ----
 
+/**
+ * The same values, laid out contiguously. jax-js fuses view ops (transpose, reshape) into the
+ * loads of whatever consumes them; a matmul that reads through a transpose runs about 40x slower
+ * on wasm. A non-view op makes jax-js write its result out in its own layout; negating twice is
+ * one it does not fold away (it does fold a multiply by 1).
+ */
+export function contiguous(x: Array): Array {
+  return np.negative(np.negative(x));
+}
+
 /** x [..., in] -> [..., out] with a timm-layout weight [out, in]. */
 export function linear(p: Linear, x: Array): Array {
   return np.matmul(x, p.weight.transpose()).add(p.bias);
@@ -81,13 +91,21 @@ export function layerNorm(p: LayerNorm, x: Array, eps: number): Array {
   return centred.mul(np.reciprocal(np.sqrt(variance.add(eps)))).mul(p.weight).add(p.bias);
 }
 
-/** x [B, L, D] -> [B, L, D], multi-head self-attention. */
+/**
+ * x [B, L, D] -> [B, L, D], multi-head self-attention, computed heads-first ([B, H, L, D/H]).
+ * The output projection runs per head and sums over heads: on the wasm backend, projecting the
+ * re-interleaved [B, L, D] attention output instead is about 20x slower (the fused matmul then
+ * reads it through a transposed view).
+ */
 export function attention(p: Block["attn"], x: Array, numHeads: number): Array {
   const [b, l, d] = x.shape as [number, number, number];
-  const qkv = linear(p.qkv, x).reshape([b, l, 3, numHeads, d / numHeads]);
-  const [q, k, v] = np.unstack(qkv, 2) as [Array, Array, Array];
-  const out = nn.dotProductAttention(q, k, v).reshape([b, l, d]);
-  return linear(p.proj, out);
+  const headDim = d / numHeads;
+  const qkv = contiguous(linear(p.qkv, x).reshape([b, l, 3, numHeads, headDim]).transpose([2, 0, 3, 1, 4]));
+  const [q, k, v] = np.unstack(qkv, 0) as [Array, Array, Array];
+  const scores = np.matmul(q.mul(1 / Math.sqrt(headDim)), k.transpose([0, 1, 3, 2]));
+  const heads = np.matmul(nn.softmax(scores, -1), v);
+  const projPerHead = p.proj.weight.reshape([d, numHeads, headDim]).transpose([1, 2, 0]).reshape([1, numHeads, headDim, d]);
+  return np.matmul(heads, projPerHead).sum(1).add(p.proj.bias);
 }
 
 export function mlp(p: Block["mlp"], x: Array): Array {
@@ -104,10 +122,8 @@ export function patchify(images: Array, patchSize: number): Array {
   const [b, c, h, w] = images.shape as [number, number, number, number];
   const gh = h / patchSize;
   const gw = w / patchSize;
-  return images
-    .reshape([b, c, gh, patchSize, gw, patchSize])
-    .transpose([0, 2, 4, 1, 3, 5])
-    .reshape([b, gh * gw, c * patchSize * patchSize]);
+  const patches = images.reshape([b, c, gh, patchSize, gw, patchSize]).transpose([0, 2, 4, 1, 3, 5]);
+  return contiguous(patches).reshape([b, gh * gw, c * patchSize * patchSize]);
 }
 
 /** images [B, 3, S, S] -> patch tokens [B, N, D] with position embeddings added. */
