@@ -3,6 +3,7 @@
  * (`vit-tiny`) in the same table.
  */
 import { z } from "zod";
+import { FacepriorError } from "../errors.js";
 
 export const VitConfigSchema = z.object({
   imgSize: z.union([z.literal(112), z.literal(224), z.number().int().positive()]),
@@ -49,4 +50,16 @@ export function vitPresetNames(): string[] {
 
 export function numPatches(cfg: VitConfig): number {
   return (cfg.imgSize / cfg.patchSize) ** 2;
+}
+
+/** A preset by timm name or CLI alias; an unknown name fails with the valid ones. */
+export function resolveVitPreset(name: string): VitConfig {
+  const preset = VIT_PRESETS[VIT_ALIASES[name] ?? name];
+  if (!preset) {
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--arch: unknown architecture "${name}". Use one of: ${vitPresetNames().join(", ")}.`,
+    );
+  }
+  return preset;
 }

@@ -1,0 +1,122 @@
+/**
+ * ViT encoder throughput against PyTorch on CPU, in the same run: images/s for the forward pass
+ * and for a training step (cross-entropy through a linear head, AdamW), and peak RSS.
+ *
+ *   npm run build && node dist/bench/vit-throughput.js [--arch vit-tiny] [--batch 64] [--threads 2]
+ *
+ * The PyTorch reference (bench/torch_vit_reference.py) needs Debian's python3-torch and
+ * libopenblas0-pthread; without it the jax-js numbers print alone. Results are also written as
+ * JSON to bench/results/vit-throughput.json.
+ */
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { installNodeShims } from "../src/engine/node-shims.js";
+
+const { values: args } = parseArgs({
+  options: {
+    arch: { type: "string", default: "vit-tiny" },
+    batch: { type: "string", default: "64" },
+    threads: { type: "string", default: "2" },
+    repeats: { type: "string", default: "3" },
+    python: { type: "string", default: "/usr/bin/python3" },
+  },
+});
+const batchSize = Number(args.batch);
+const repeats = Number(args.repeats);
+const threads = installNodeShims(Number(args.threads));
+
+const { jit, nn, numpy: np, random, tree } = await import("../src/engine/jax.js");
+type Array = import("../src/engine/jax.js").Array;
+const { startEngine } = await import("../src/engine/engine.js");
+const { initLinear, initVit, linear, poolTokens, vitFeatures } = await import("../src/model/vit.js");
+const { resolveVitPreset } = await import("../src/model/vit-presets.js");
+const { adamw } = await import("../src/train/adamw.js");
+const { makeTrainStep } = await import("../src/train/train-step.js");
+const { writeJsonAtomic } = await import("../src/io/atomic-write.js");
+
+await startEngine({ device: "wasm" });
+const cfg = resolveVitPreset(args.arch!);
+const classes = 7;
+
+/** Mean seconds per call after one warm-up call (which includes the jit compile). */
+async function secondsPerCall(run: () => Promise<void>): Promise<{ seconds: number; firstCallSeconds: number }> {
+  let start = performance.now();
+  await run();
+  const firstCallSeconds = (performance.now() - start) / 1000;
+  start = performance.now();
+  for (let i = 0; i < repeats; i++) await run();
+  return { seconds: (performance.now() - start) / 1000 / repeats, firstCallSeconds };
+}
+
+const images = () => random.normal(random.key(1), [batchSize, 3, cfg.imgSize, cfg.imgSize]);
+let params = { ...initVit(random.key(0), cfg), head: initLinear(random.key(2), classes, cfg.embedDim) };
+
+const forward = jit((p: typeof params, x: Array) => vitFeatures(p, x, cfg));
+const fwd = await secondsPerCall(async () => {
+  await forward(tree.ref(params), images()).data();
+});
+
+type Params = typeof params;
+type Batch = { images: Array; labels: Array };
+const lossFn = (p: Params, batch: Batch): [Array, Record<string, Array>] => {
+  const { head, ...vit } = p;
+  const logits = linear(head, poolTokens(vitFeatures(vit, batch.images, cfg), cfg.globalPool));
+  const ce = nn.logSoftmax(logits, -1).mul(nn.oneHot(batch.labels, classes)).sum(-1).mean().neg();
+  return [ce, {}];
+};
+const optimizer = adamw({ weightDecay: 0.05 });
+let optState = optimizer.init(tree.ref(params));
+const step = makeTrainStep(lossFn, optimizer, { clipNorm: 1 });
+const train = await secondsPerCall(async () => {
+  const labels = np.array(Int32Array.from({ length: batchSize }, (_, i) => i % classes), { dtype: np.int32 });
+  const [next, nextState, metrics] = step(params, optState, { images: images(), labels }, random.key(3), np.array(1e-4));
+  params = next;
+  optState = nextState;
+  const { loss, ...rest } = metrics;
+  await loss.data(); // reading consumes the array
+  tree.dispose(rest);
+});
+
+const jaxResult = {
+  engine: `@jax-js/jax wasm, ${threads} threads`,
+  forward_images_per_s: batchSize / fwd.seconds,
+  train_step_images_per_s: batchSize / train.seconds,
+  first_train_step_s: train.firstCallSeconds,
+  peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+};
+
+function pytorchReference(): Record<string, number | string> | null {
+  try {
+    const out = execFileSync(
+      args.python!,
+      ["bench/torch_vit_reference.py", "--threads", String(threads), "--batch", String(batchSize), "--img", String(cfg.imgSize), "--repeats", String(repeats)],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+    );
+    return JSON.parse(out.trim().split("\n").at(-1)!);
+  } catch (error) {
+    console.error(`PyTorch reference skipped: ${(error as Error).message.split("\n")[0]}`);
+    return null;
+  }
+}
+const torch = pytorchReference();
+
+const rows = [
+  ["forward images/s", jaxResult.forward_images_per_s, torch?.forward_images_per_s],
+  ["train step images/s", jaxResult.train_step_images_per_s, torch?.train_step_images_per_s],
+  ["peak RSS MB", jaxResult.peak_rss_mb, torch?.peak_rss_mb],
+] as const;
+console.log(`${args.arch} ${cfg.imgSize}x${cfg.imgSize} patch ${cfg.patchSize}, batch ${batchSize}, ${threads} threads`);
+console.log(`${"".padEnd(22)}${"jax-js".padStart(10)}${"pytorch".padStart(10)}${"ratio".padStart(8)}`);
+for (const [name, ours, theirs] of rows) {
+  const ratio = typeof theirs === "number" ? (ours / theirs).toFixed(2) + "x" : "-";
+  const fmt = (v: unknown) => (typeof v === "number" ? v.toFixed(1) : "-").padStart(10);
+  console.log(`${name.padEnd(22)}${fmt(ours)}${fmt(theirs)}${ratio.padStart(8)}`);
+}
+console.log(`first training step (jit compile included): ${jaxResult.first_train_step_s.toFixed(1)} s`);
+await writeJsonAtomic("bench/results/vit-throughput.json", {
+  config: { arch: args.arch, batch: batchSize, threads, repeats, imgSize: cfg.imgSize, patchSize: cfg.patchSize },
+  jaxjs: jaxResult,
+  pytorch: torch,
+  date: new Date().toISOString(),
+});
+process.exit(0);
