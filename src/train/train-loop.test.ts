@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { test } from "node:test";
+import { tree } from "../engine/jax.js";
+import { startEngine } from "../engine/engine.js";
+import { FacepriorError } from "../errors.js";
+import { readRunState } from "./run-state.js";
+import { train, type TrainData } from "./train-loop.js";
+import * as tiny from "../../test/fixtures/train/tiny-classifier.js";
+import { hostValues } from "../../test/fixtures/train/host-tree.js";
+
+await startEngine();
+
+const TRAIN_TINY = fileURLToPath(new URL("../../test/fixtures/train/train-tiny.js", import.meta.url));
+type LogLine = { step: number; epoch: number; lr: number; loss: number | null; parts: Record<string, number | null>; gradNorm: number };
+
+const newRunDir = () => mkdtemp(join(tmpdir(), "faceprior-train-"));
+
+async function readLog(runDir: string): Promise<LogLine[]> {
+  const text = await readFile(join(runDir, "log.jsonl"), "utf8");
+  return text.trim().split("\n").map((line) => JSON.parse(line) as LogLine);
+}
+
+/** Runs the tiny training script; resolves with its stdout, or with the signal that killed it. */
+async function runTiny(runDir: string, ...args: string[]): Promise<{ stdout: string; signal: string | null }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [TRAIN_TINY, runDir, ...args]);
+    return { stdout, signal: null };
+  } catch (error) {
+    const failed = error as { signal?: string; stderr?: string };
+    if (failed.signal) return { stdout: "", signal: failed.signal };
+    throw new Error(`train-tiny failed: ${failed.stderr}`);
+  }
+}
+
+function assertSameTraining(actual: LogLine[], expected: LogLine[]): void {
+  assert.deepEqual(actual.map((l) => [l.step, l.epoch]), expected.map((l) => [l.step, l.epoch]));
+  const close = (a: number, e: number, what: string) => assert.ok(Math.abs(a - e) <= 1e-6 * Math.abs(e), `${what}: resumed ${a}, uninterrupted ${e}`);
+  actual.forEach((line, i) => {
+    const reference = expected[i]!;
+    close(line.loss!, reference.loss!, `step ${line.step} loss`);
+    close(line.gradNorm, reference.gradNorm, `step ${line.step} gradNorm`);
+    close(line.lr, reference.lr, `step ${line.step} lr`);
+    for (const [name, value] of Object.entries(reference.parts)) close(line.parts[name]!, value!, `step ${line.step} ${name}`);
+  });
+}
+
+test("a run SIGKILLed right after its step-4 checkpoint resumes to the same losses as an uninterrupted run", async () => {
+  const [whole, broken] = [await newRunDir(), await newRunDir()];
+  assert.deepEqual(JSON.parse((await runTiny(whole)).stdout), { step: 12, resumedFrom: null });
+  const uninterrupted = await readLog(whole);
+  assert.equal(uninterrupted.length, 12);
+  assert.ok(uninterrupted[11]!.loss! < uninterrupted[0]!.loss! * 0.6, "the tiny model must learn, or equal losses prove little");
+
+  assert.equal((await runTiny(broken, "--kill-after-checkpoint", "4")).signal, "SIGKILL");
+  assert.deepEqual((await readLog(broken)).map((l) => l.step), [1, 2, 3, 4]);
+  assert.deepEqual(JSON.parse((await runTiny(broken)).stdout), { step: 12, resumedFrom: 4 });
+  assertSameTraining(await readLog(broken), uninterrupted);
+});
+
+test("with accumulation, a kill between checkpoints resumes from the last one and drops the steps after it", async () => {
+  const [whole, broken] = [await newRunDir(), await newRunDir()];
+  await runTiny(whole, "--accum", "2");
+  assert.equal((await runTiny(broken, "--accum", "2", "--kill-after-step", "9")).signal, "SIGKILL");
+  assert.equal((await readLog(broken)).length, 9); // step 9 was logged after the step-8 checkpoint
+  assert.deepEqual(JSON.parse((await runTiny(broken, "--accum", "2")).stdout), { step: 12, resumedFrom: 8 });
+  assertSameTraining(await readLog(broken), await readLog(whole));
+});
+
+/** The tiny data set, with the images of the `poisonCall`-th batch (1-based) set to NaN. */
+function poisonedData(poisonCall: number): TrainData<tiny.Batch> {
+  let calls = 0;
+  return {
+    size: tiny.EXAMPLES,
+    batch(indices) {
+      const clean = tiny.batch(indices);
+      if (++calls !== poisonCall) return clean;
+      return { images: clean.images.mul(NaN), targets: clean.targets };
+    },
+  };
+}
+
+const NAN_CONFIG = { steps: 8, batchSize: 8, checkpointEvery: 2, lr: 2e-3, warmupSteps: 1, seed: 3 };
+
+test("a NaN loss at step 5 stops the run naming the step, the loss parts and the intact step-4 checkpoint", async () => {
+  const runDir = await newRunDir();
+  const hashes = new Map<number, string>();
+  const hashOf = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
+  const run = train({
+    runDir,
+    config: NAN_CONFIG,
+    init: tiny.init,
+    loss: tiny.loss,
+    data: poisonedData(5),
+    onCheckpoint: async ({ step, path }) => void hashes.set(step, await hashOf(path)),
+  });
+  const checkpoint = join(runDir, "checkpoints", "step-00000004.safetensors");
+  await assert.rejects(run, (error: FacepriorError) => {
+    assert.equal(error.code, "NON_FINITE_LOSS");
+    assert.match(error.message, /step 5 has a non-finite loss \(loss NaN, ce NaN, l2 [0-9.]+, grad norm NaN\)/);
+    assert.ok(error.message.includes(checkpoint), error.message);
+    return true;
+  });
+  assert.equal(await hashOf(checkpoint), hashes.get(4), "the last good checkpoint was changed");
+  assert.deepEqual(JSON.parse(await readFile(join(runDir, "latest.json"), "utf8")).step, 4);
+  const saved = await readRunState(checkpoint);
+  assert.equal(saved.meta.step, 4);
+  assert.ok(Object.values(await hostValues(saved.params)).flat().every(Number.isFinite));
+  tree.dispose([saved.params, saved.optState]);
+
+  // With the data fixed, the same call resumes from step 4 and finishes.
+  const resumed = await train({ runDir, config: NAN_CONFIG, init: tiny.init, loss: tiny.loss, data: poisonedData(-1) });
+  assert.equal(resumed.resumedFrom, 4);
+  assert.deepEqual((await readLog(runDir)).map((l) => l.step), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.ok((await readLog(runDir)).every((l) => Number.isFinite(l.loss)));
+  tree.dispose(resumed.params);
+});
+
+test("resuming under a config that changes the math is refused, naming the field", async () => {
+  const runDir = await newRunDir();
+  const config = { steps: 2, batchSize: 8, checkpointEvery: 1, lr: 1e-3 };
+  const data = { size: tiny.EXAMPLES, batch: tiny.batch };
+  const first = await train({ runDir, config, init: tiny.init, loss: tiny.loss, data });
+  tree.dispose(first.params);
+  await assert.rejects(
+    train({ runDir, config: { ...config, lr: 2e-3, checkpointEvery: 5 }, init: tiny.init, loss: tiny.loss, data }),
+    (error: FacepriorError) => error.code === "RUN_STATE" && error.message.includes("lr 0.001 -> 0.002") && !error.message.includes("checkpointEvery"),
+  );
+  const again = await train({ runDir, config: { ...config, checkpointEvery: 5 }, init: tiny.init, loss: tiny.loss, data });
+  assert.equal(again.resumedFrom, 2);
+  assert.equal(again.step, 2);
+  tree.dispose(again.params);
+});

@@ -1,0 +1,221 @@
+/**
+ * The one outer training loop. It only feeds, logs and checkpoints; the math is the jitted step.
+ *
+ * - Data order: epoch e visits `epochOrder(seed, e, n)`; each step takes the next
+ *   batchSize · accumSteps examples (the tail of an epoch that does not fill a step is skipped).
+ * - Randomness: the model starts from `init(random.key(seed))`; step s gets `stepKey(seed, s)`.
+ *   Both are functions of the seed, so a resumed run replays an uninterrupted one exactly.
+ * - `<runDir>/log.jsonl` gets one JSON line per step: step, epoch, lr, loss, parts, gradNorm,
+ *   imagesPerSecond. `<runDir>/run.json` holds the resolved config.
+ * - A checkpoint every `checkpointEvery` steps and at the end (see run-state.ts). When the run
+ *   directory holds one, training resumes from it and log lines past it are dropped.
+ * - A non-finite loss or gradient norm stops the run with NON_FINITE_LOSS, naming the step,
+ *   the loss parts and the last good checkpoint, which is left as it was.
+ */
+import { appendFile, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { numpy as np, random, tree, type Array } from "../engine/jax.js";
+import { FacepriorError } from "../errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
+import { adamw, type AdamWState, type Optimizer } from "./adamw.js";
+import { loadRunState, saveRunState, type RunState } from "./run-state.js";
+import { cosineSchedule } from "./schedule.js";
+import { epochOrder, stepKey, stepKeyData } from "./seeding.js";
+import { RESUMABLE_CHANGES, resolveTrainConfig, type ResolvedTrainConfig } from "./train-config.js";
+import { makeAccumulatedStep, makeTrainStep, type LossFn, type StepMetrics } from "./train-step.js";
+import type { Tree } from "./tree-names.js";
+
+export type TrainData<B> = {
+  /** Number of training examples; indices run over 0..size-1. */
+  size: number;
+  /** The batch of these examples, in this order. */
+  batch(indices: number[]): B | Promise<B>;
+};
+export type TrainProgress = { step: number; totalSteps: number; imagesPerSecond: number };
+export type TrainLoopOptions<P extends Tree, B extends Tree> = {
+  runDir: string;
+  /** Parsed by `TrainConfigSchema`; defaults fill what is left out. */
+  config: unknown;
+  /** Fresh parameters from a key; called only when the run directory has no checkpoint. */
+  init: (key: Array) => P;
+  loss: LossFn<P, B>;
+  data: TrainData<B>;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Called after each checkpoint is complete and `latest.json` points at it. */
+  onCheckpoint?: (saved: { step: number; path: string }) => void | Promise<void>;
+};
+export type TrainResult<P> = {
+  /** The trained parameters; the caller owns them. */
+  params: P;
+  step: number;
+  checkpoint: string;
+  log: string;
+  resumedFrom: number | null;
+  config: ResolvedTrainConfig;
+};
+
+type Cursor = { step: number; epoch: number; position: number };
+type Live<P> = { params: P; optState: AdamWState };
+type Stepper<P, B> = ((params: P, optState: AdamWState, batches: B[], key: Array, lr: Array) => [P, AdamWState, StepMetrics]) & {
+  dispose(): void;
+};
+
+export async function train<P extends Tree, B extends Tree>(options: TrainLoopOptions<P, B>): Promise<TrainResult<P>> {
+  const { runDir } = options;
+  const { config, resumed, logPath } = await openRun(runDir, options.config, options.data.size);
+  const { totalSteps, effectiveBatch } = config.derived;
+  const [b1, b2] = config.betas;
+  const { eps, weightDecay, layerDecay } = config;
+  const optimizer = adamw({ b1, b2, eps, weightDecay, layerDecay });
+  let live: Live<P> | null = resumed
+    ? { params: resumed.state.params as P, optState: resumed.state.optState as AdamWState }
+    : freshState(options.init, optimizer, config.seed);
+  const { step: doneSteps = 0, epoch = 0, position = 0 } = resumed?.state.meta ?? {};
+  let cursor: Cursor = { step: doneSteps, epoch, position };
+  let checkpoint = resumed?.path ?? null;
+  const step = makeStepper(options.loss, optimizer, config.clipNorm, config.accumSteps);
+  const schedule = cosineSchedule({ peakLr: config.derived.lr, minLr: config.minLr, warmupSteps: config.derived.warmupSteps, totalSteps });
+  const feed = batchFeeder(options.data, config);
+  try {
+    while (cursor.step < totalSteps) {
+      const started = performance.now();
+      const { batches, next } = await feed(cursor);
+      const lr = schedule(cursor.step);
+      const { params, optState }: Live<P> = live!;
+      live = null; // the step consumes them
+      const key = stepKey(config.seed, cursor.step);
+      const [newParams, newOptState, metrics]: [P, AdamWState, StepMetrics] = step(params, optState, batches, key, np.array(lr));
+      live = { params: newParams, optState: newOptState };
+      const values = await readMetrics(metrics);
+      cursor = next;
+      const imagesPerSecond = effectiveBatch / ((performance.now() - started) / 1000);
+      const { loss, parts, gradNorm } = values;
+      await appendFile(logPath, JSON.stringify({ ...cursor, lr, loss, parts, gradNorm, imagesPerSecond }) + "\n");
+      if (!values.finite) throw nonFiniteError(logPath, cursor.step, values, checkpoint, config.checkpointEvery);
+      options.onProgress?.({ step: cursor.step, totalSteps, imagesPerSecond });
+      if (cursor.step % config.checkpointEvery === 0 || cursor.step === totalSteps) {
+        const meta = { ...cursor, seed: config.seed, rngKey: stepKeyData(config.seed, cursor.step), config };
+        checkpoint = await saveRunState(runDir, { ...live, meta } as RunState, config.keepCheckpoints);
+        await options.onCheckpoint?.({ step: cursor.step, path: checkpoint });
+      }
+    }
+    const { params, optState }: Live<P> = live!;
+    live = null;
+    tree.dispose(optState);
+    return { params, step: cursor.step, checkpoint: checkpoint!, log: logPath, resumedFrom: resumed?.state.meta.step ?? null, config };
+  } finally {
+    step.dispose();
+    if (live) tree.dispose(live);
+  }
+}
+
+/** Resolves the config, finds the checkpoint to resume, saves run.json, trims the log to match. */
+async function openRun(runDir: string, input: unknown, datasetSize: number) {
+  const config = resolveTrainConfig(input, datasetSize, `${runDir}: config`);
+  const resumed = await loadRunState(runDir);
+  if (resumed) checkResumable(resumed.state, resumed.path, config);
+  await writeJsonAtomic(join(runDir, "run.json"), { config });
+  const logPath = join(runDir, "log.jsonl");
+  await truncateLog(logPath, resumed?.state.meta.step ?? 0);
+  return { config, resumed, logPath };
+}
+
+/** The micro-batches of the step at `cursor`, and the cursor after it (rolling into the next epoch when due). */
+function batchFeeder<B>(data: TrainData<B>, config: ResolvedTrainConfig): (cursor: Cursor) => Promise<{ batches: B[]; next: Cursor }> {
+  const { batchSize, accumSteps, seed } = config;
+  const { effectiveBatch } = config.derived;
+  let order: { epoch: number; indices: Uint32Array } = { epoch: -1, indices: new Uint32Array() };
+  return async (cursor) => {
+    const at = cursor.position + effectiveBatch > data.size ? { ...cursor, epoch: cursor.epoch + 1, position: 0 } : cursor;
+    if (order.epoch !== at.epoch) order = { epoch: at.epoch, indices: epochOrder(seed, at.epoch, data.size) };
+    const batches: B[] = [];
+    for (let i = 0; i < accumSteps; i++) {
+      const start = at.position + i * batchSize;
+      batches.push(await data.batch([...order.indices.subarray(start, start + batchSize)]));
+    }
+    return { batches, next: { step: at.step + 1, epoch: at.epoch, position: at.position + effectiveBatch } };
+  };
+}
+
+function freshState<P extends Tree>(init: (key: Array) => P, optimizer: Optimizer<AdamWState>, seed: number): Live<P> {
+  const params = init(random.key(seed));
+  return { params, optState: optimizer.init(tree.ref(params)) };
+}
+
+/** The jitted step, behind one signature whether or not gradients are accumulated. */
+function makeStepper<P extends Tree, B extends Tree>(
+  loss: LossFn<P, B>,
+  optimizer: Optimizer<AdamWState>,
+  clipNorm: number | null,
+  accumSteps: number,
+): Stepper<P, B> {
+  if (accumSteps > 1) return makeAccumulatedStep(loss, optimizer, { clipNorm });
+  const single = makeTrainStep<P, AdamWState, B>(loss, optimizer, { clipNorm });
+  const stepper = (params: P, optState: AdamWState, batches: B[], key: Array, lr: Array) => single(params, optState, batches[0]!, key, lr);
+  return Object.assign(stepper, { dispose: () => single.dispose() });
+}
+
+type MetricValues = { loss: number; parts: Record<string, number>; gradNorm: number; finite: boolean };
+
+async function readMetrics(metrics: StepMetrics): Promise<MetricValues> {
+  const scalar = async (a: Array) => (await a.data())[0]!;
+  const parts: Record<string, number> = {};
+  for (const [name, value] of Object.entries(metrics.parts)) parts[name] = await scalar(value);
+  return { loss: await scalar(metrics.loss), parts, gradNorm: await scalar(metrics.gradNorm), finite: (await scalar(metrics.finite)) !== 0 };
+}
+
+function nonFiniteError(logPath: string, step: number, values: MetricValues, checkpoint: string | null, every: number): FacepriorError {
+  const parts = Object.entries(values.parts).map(([name, v]) => `${name} ${v}`);
+  const shown = [`loss ${values.loss}`, ...parts, `grad norm ${values.gradNorm}`].join(", ");
+  const last = checkpoint
+    ? `The last good checkpoint, ${checkpoint}, is intact; lower lr or clipNorm (or check the data of step ${step}) and resume from it.`
+    : `No checkpoint was written yet (checkpointEvery ${every}); lower lr or clipNorm (or check the data of step ${step}) and start again.`;
+  return new FacepriorError("NON_FINITE_LOSS", `${logPath}: step ${step} has a non-finite loss (${shown}). ${last}`);
+}
+
+/** A checkpoint resumes only under the config that wrote it, up to `RESUMABLE_CHANGES`. */
+function checkResumable(state: RunState, path: string, config: ResolvedTrainConfig): void {
+  const saved = flatConfig(state.meta.config);
+  const now = flatConfig(config);
+  const changed = [...new Set([...Object.keys(saved), ...Object.keys(now)])].filter(
+    (key) => !RESUMABLE_CHANGES.has(key) && saved[key] !== now[key],
+  );
+  if (changed.length > 0) {
+    const list = changed.map((key) => `${key} ${saved[key] ?? "(unset)"} -> ${now[key] ?? "(unset)"}`).join(", ");
+    throw new FacepriorError(
+      "RUN_STATE",
+      `${path}: was written under another config (${list}). Resume with the saved config or use a new run directory.`,
+    );
+  }
+  const expected = stepKeyData(config.seed, state.meta.step);
+  if (state.meta.rngKey.join() !== expected.join()) {
+    throw new FacepriorError(
+      "RUN_STATE",
+      `${path}: RNG key [${state.meta.rngKey}] of step ${state.meta.step} is not [${expected}], the key faceprior derives from seed ${config.seed}. Resume with the faceprior version that wrote it.`,
+    );
+  }
+}
+
+function flatConfig(value: unknown, prefix = ""): Record<string, string> {
+  if (value === null || typeof value !== "object") return { [prefix]: JSON.stringify(value) };
+  return Object.assign({}, ...Object.entries(value).map(([k, v]) => flatConfig(v, prefix ? `${prefix}.${k}` : k)));
+}
+
+/** Keeps the log lines of steps up to `step`, the state being resumed; drops later or torn ones. */
+async function truncateLog(logPath: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(logPath, "utf8");
+  } catch {
+    return;
+  }
+  const kept = text.split("\n").filter((line) => {
+    try {
+      return (JSON.parse(line) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  const rewritten = kept.map((line) => line + "\n").join("");
+  if (rewritten !== text) await writeFileAtomic(logPath, rewritten);
+}
