@@ -1,0 +1,54 @@
+/** `faceprior info <checkpoint>`: what a ViT checkpoint holds, checked, without starting the engine. */
+import { stat } from "node:fs/promises";
+import { countParameters, readVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
+import { VIT_ALIASES, VIT_PRESETS, numPatches, vitPresetNames, type VitConfig } from "../../model/vit-presets.js";
+import { defineCommand } from "../command.js";
+
+/** 1234567 -> "1,234,567", independent of the locale. */
+export const groupDigits = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
+function matchingPreset(cfg: VitConfig): string | undefined {
+  const same = (a: VitConfig) => (Object.keys(cfg) as (keyof VitConfig)[]).every((k) => a[k] === cfg[k]);
+  const name = Object.keys(VIT_PRESETS).find((n) => same(VIT_PRESETS[n]!));
+  const alias = Object.keys(VIT_ALIASES).find((a) => VIT_ALIASES[a] === name);
+  return name && (alias ? `${name} (--arch ${alias})` : name);
+}
+
+export const info = defineCommand({
+  name: "info",
+  summary: "Print a checkpoint's architecture, parameter count and metadata.",
+  details: ["Reads and checks every tensor against the architecture, as loading for embed does; nothing is computed."],
+  inputs: { name: "checkpoint", description: "A ViT checkpoint (.safetensors).", min: 1, variadic: false },
+  options: {
+    json: { type: "flag", description: "Print one JSON object instead of text." },
+    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Check against this architecture instead of the file's metadata." },
+    numHeads: { type: "int", min: 1, description: "Heads, for a file without metadata whose width is not in timm's table." },
+  },
+  examples: ["faceprior info model.safetensors", "faceprior info --json model.safetensors"],
+  async run(options, [path], ctx) {
+    const ckpt = await readVitCheckpoint(path!, { arch: options.arch, numHeads: options.numHeads });
+    const { cfg, tensors, normalization, metadata, notes } = ckpt;
+    const parameters = countParameters(tensors);
+    const dtypes = [...new Set(Object.values(tensors).map((t) => t.dtype))].join("+");
+    const bytes = (await stat(path!)).size;
+    const preset = matchingPreset(cfg);
+    if (options.json) {
+      const summary = { path, config: cfg, preset: preset ?? null, parameters, tensors: Object.keys(tensors).length, dtype: dtypes, bytes, normalization, metadata, notes };
+      ctx.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      return;
+    }
+    const grid = cfg.imgSize / cfg.patchSize;
+    const rows: [string, string][] = [
+      ["architecture", `ViT, width ${cfg.embedDim}, depth ${cfg.depth}, ${cfg.numHeads} heads, MLP ratio ${cfg.mlpRatio}`],
+      ["input", `${cfg.imgSize}x${cfg.imgSize}, patch ${cfg.patchSize} (${grid}x${grid} = ${numPatches(cfg)} patches + class token)`],
+      ["details", `qkv bias ${cfg.qkvBias}, LayerNorm eps ${cfg.lnEps}, pooling ${cfg.globalPool}`],
+      ["preset", preset ?? "none (a custom size)"],
+      ["parameters", `${groupDigits(parameters)} in ${Object.keys(tensors).length} tensors, ${dtypes} (${groupDigits(bytes)} bytes on disk)`],
+      ["normalisation", `mean ${normalization.mean.join(",")}, std ${normalization.std.join(",")}`],
+      ...Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]),
+      ...notes.map((n): [string, string] => ["note", n]),
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    ctx.stdout.write(`${path}\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join("\n")}\n`);
+  },
+});

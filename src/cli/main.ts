@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * The `faceprior` program. jax-js sizes its wasm thread pool when its module is first evaluated,
+ * so this file reads the global options first, installs the Node shims with `--threads`, and
+ * only then imports the commands (and with them jax-js). Static imports here stay light.
+ */
+import { readFile } from "node:fs/promises";
+import { installNodeShims } from "../engine/node-shims.js";
+import { GLOBAL_OPTIONS, type Command, type CommandContext, type GlobalValues } from "./command.js";
+import { EXIT_OK, exitOnInterrupt, reportError, usageError } from "./errors.js";
+import { commandHelp, programHelp } from "./help.js";
+import { editDistance, parseLeading, parseOptions } from "./options.js";
+
+async function version(): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+function findCommand(commands: readonly Command[], name: string): Command {
+  const command = commands.find((c) => c.name === name);
+  if (command) return command;
+  const names = commands.map((c) => c.name);
+  const close = names.find((n) => editDistance(n, name) <= 2);
+  throw usageError(`"${name}" is not a faceprior command.${close ? ` Did you mean ${close}?` : ""} Use one of: ${names.join(", ")}.`);
+}
+
+function checkInputs(command: Command, inputs: string[]): void {
+  const { name, min, variadic } = command.inputs;
+  if (inputs.length < min) throw usageError(`<${name}${variadic ? "..." : ""}>: missing. Run "faceprior ${command.name} --help" for usage.`);
+  if (!variadic && inputs.length > 1) {
+    throw usageError(`<${name}>: "faceprior ${command.name}" takes one, got ${inputs.length} (${inputs.map((i) => `"${i}"`).join(" ")}).`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const leading = parseLeading(argv, GLOBAL_OPTIONS);
+  if (leading.values.version) {
+    process.stdout.write(`faceprior ${await version()}\n`);
+    return EXIT_OK;
+  }
+  installNodeShims(leading.values.threads);
+  const { COMMANDS } = await import("./registry.js");
+  if (leading.first < 0) {
+    process.stdout.write(programHelp(COMMANDS));
+    return EXIT_OK;
+  }
+  const command = findCommand(COMMANDS, argv[leading.first]!);
+  if (leading.values.help) {
+    process.stdout.write(commandHelp(command));
+    return EXIT_OK;
+  }
+  const rest = argv.filter((_, i) => i !== leading.first);
+  const { values, positionals } = parseOptions(rest, { ...GLOBAL_OPTIONS, ...command.options }, `faceprior ${command.name}`);
+  checkInputs(command, positionals);
+  const globals = Object.fromEntries(Object.keys(GLOBAL_OPTIONS).map((k) => [k, (values as Record<string, unknown>)[k]])) as GlobalValues;
+  const ctx: CommandContext = {
+    globals,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    async startEngine() {
+      const { startEngine } = await import("../engine/engine.js");
+      return startEngine({ device: globals.device, threads: globals.threads });
+    },
+  };
+  await command.run(values, positionals, ctx);
+  return EXIT_OK;
+}
+
+/** Ends with `code` once the event loop drains; if a GPU device or worker keeps it alive, soon after. */
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+exitOnInterrupt();
+const debug = process.argv.includes("--debug");
+main(process.argv.slice(2)).then(finish, (error: unknown) => finish(reportError(error, debug)));

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ENGINE_DEVICES } from "../engine/engine.js";
+import { FacepriorError } from "../errors.js";
+import { GLOBAL_OPTIONS } from "./command.js";
+import { flagName, parseLeading, parseOptions, type OptionTable } from "./options.js";
+import { commandHelp, programHelp } from "./help.js";
+import { COMMANDS } from "./registry.js";
+
+const TABLE = {
+  out: { type: "string", required: true, placeholder: "file", description: "Output." },
+  tokens: { type: "choice", choices: ["cls", "mean", "all"], default: "cls", description: "Tokens." },
+  batch: { type: "int", min: 1, max: 64, default: 8, description: "Batch." },
+  mean: { type: "numbers", count: 3, description: "Mean." },
+  skipBad: { type: "flag", description: "Skip." },
+} as const satisfies OptionTable;
+
+function usage(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof FacepriorError);
+    assert.equal(error.code, "BAD_ARGUMENT");
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+test("values are converted to their types, with defaults, in any order", () => {
+  const { values, positionals } = parseOptions(["a.png", "--out=o.st", "--batch", "4", "--skip-bad", "--mean", "0.1, 0.2,0.3", "b.png"], TABLE, "faceprior t");
+  assert.deepEqual(values, { out: "o.st", tokens: "cls", batch: 4, mean: [0.1, 0.2, 0.3], skipBad: true });
+  assert.deepEqual(positionals, ["a.png", "b.png"]);
+  assert.equal(parseOptions(["--out", "x", "--batch", "2", "--batch", "3"], TABLE, "t").values.batch, 3, "the last one wins");
+  assert.equal(flagName("numHeads"), "--num-heads");
+});
+
+test("bad values, unknown flags and missing values are usage errors naming the flag", () => {
+  usage(() => parseOptions(["--out", "x", "--tokens", "avg"], TABLE, "faceprior t"), /^--tokens: "avg" is not one of the choices\. Use one of: cls, mean, all\.$/);
+  usage(() => parseOptions(["--out", "x", "--batch", "0"], TABLE, "t"), /^--batch: "0" is not a whole number from 1 to 64\. Pass one, e.g\. --batch 8\.$/);
+  usage(() => parseOptions(["--out", "x", "--batch", "2.5"], TABLE, "t"), /--batch: "2\.5" is not a whole number/);
+  usage(() => parseOptions(["--out", "x", "--mean", "1,2"], TABLE, "t"), /^--mean: "1,2" is not 3 comma-separated numbers\./);
+  usage(() => parseOptions(["--out", "x", "--skip-bad=yes"], TABLE, "t"), /^--skip-bad: takes no value, got "yes"\./);
+  usage(() => parseOptions(["--out"], TABLE, "t"), /^--out: needs a value <file>\.$/);
+  usage(() => parseOptions([], TABLE, "t"), /^--out: is required\. Pass --out <file>\.$/);
+  usage(() => parseOptions(["--out", "x", "--tokns", "all"], TABLE, "faceprior t"), /^--tokns: not an option of faceprior t\. Did you mean --tokens\? Run "faceprior t --help"/);
+  usage(() => parseOptions(["--tokens", "bad"], TABLE, "t"), /--tokens: "bad"/); // a bad value is reported before a missing one
+});
+
+test("the first pass finds global options anywhere and the command's position", () => {
+  const early = parseLeading(["--debug", "embed", "--tokens", "all", "--threads", "3", "x.png"], GLOBAL_OPTIONS);
+  assert.equal(early.first, 1);
+  assert.equal(early.values.threads, 3);
+  assert.equal(early.values.debug, true);
+  assert.equal(early.values.device, "wasm");
+  usage(() => parseLeading(["--out", "x", "embed"], GLOBAL_OPTIONS), /^--out: not a global option\. Command options go after the command/);
+  usage(() => parseLeading(["--threads", "0", "info"], GLOBAL_OPTIONS), /^--threads: "0"/);
+  assert.equal(parseLeading(["-h"], GLOBAL_OPTIONS).values.help, true);
+});
+
+test("the CLI's device choices are the engine's", () => {
+  assert.deepEqual([...GLOBAL_OPTIONS.device.choices], [...ENGINE_DEVICES]);
+});
+
+test("help is generated from the tables: every command and every option appears", () => {
+  const top = programHelp(COMMANDS);
+  for (const command of COMMANDS) {
+    assert.ok(top.replace(/\s+/g, " ").includes(command.summary), `${command.name} summary`);
+    const own = commandHelp(command);
+    for (const key of Object.keys(command.options)) assert.match(own, new RegExp(`^  ${flagName(key)}\\b`, "m"), `${command.name} ${key}`);
+    assert.ok(own.split("\n").every((line) => line.length <= 100), `${command.name} help fits 100 columns`);
+  }
+  for (const key of Object.keys(GLOBAL_OPTIONS)) assert.match(top, new RegExp(`${flagName(key)}\\b`));
+});

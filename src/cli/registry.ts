@@ -1,0 +1,10 @@
+/**
+ * The commands, in help order. main.ts imports this only after sizing the jax-js thread pool,
+ * so a command may import the engine and model code statically.
+ */
+import type { Command } from "./command.js";
+import { convert } from "./commands/convert.js";
+import { embed } from "./commands/embed.js";
+import { info } from "./commands/info.js";
+
+export const COMMANDS: readonly Command[] = [info, embed, convert];

@@ -1,0 +1,180 @@
+/**
+ * Image decoding for the model, with sharp: any input sharp reads becomes an S x S, 8-bit sRGB
+ * image, then a Float32 [3, S, S] tensor normalised with the checkpoint's mean and std.
+ *
+ * - EXIF orientation is applied first, so a phone photo is upright.
+ * - Grayscale, CMYK and 16-bit inputs are converted to 8-bit sRGB; alpha is composited over
+ *   black (sharp's `flatten` default), so transparent pixels read as black whatever they store.
+ * - Resizing keeps the aspect ratio and centre-crops to a square (`fit: "cover"`), like timm's
+ *   eval transform (resize the short side, centre crop). The default kernel is sharp's "cubic"
+ *   (Catmull-Rom, a = -0.5): the bicubic that PIL and so timm's ViT configs use, and it
+ *   antialiases when shrinking. "lanczos3" is sharper but rings more on edges. JPEG
+ *   shrink-on-load is off, so the result does not depend on the JPEG's scale factor.
+ * - Bad input throws FacepriorError BAD_IMAGE naming the file and the problem.
+ */
+import { readFile, readdir, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
+import sharp, { type Metadata, type OutputInfo } from "sharp";
+import { FacepriorError, invalidArgument } from "../errors.js";
+
+export type ResizeKernel = "cubic" | "lanczos3";
+export type ResizeFit = "cover" | "contain" | "fill";
+
+/** Refused beyond this many pixels (width x height) before decoding: 100 megapixels. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** File extensions that folder listings treat as images (sharp reads them all). */
+export const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif"];
+
+export type DecodeImageOptions = {
+  /** Output side S in pixels. */
+  size: number;
+  /** Per-channel mean and std applied to pixels scaled to [0, 1]. */
+  mean: readonly number[];
+  std: readonly number[];
+  kernel?: ResizeKernel;
+  /** "cover": centre crop (default); "contain": letterbox on black; "fill": stretch. */
+  fit?: ResizeFit;
+  maxPixels?: number;
+};
+
+/** A path, or encoded bytes with a name to use in messages. */
+export type ImageInput = string | { name: string; bytes: Uint8Array };
+
+const inputName = (input: ImageInput) => (typeof input === "string" ? input : input.name);
+
+function badImage(name: string, problem: string, fix: string, cause?: unknown): FacepriorError {
+  return new FacepriorError("BAD_IMAGE", `${name}: ${problem}. ${fix}`, { cause });
+}
+
+function corrupt(name: string, cause: unknown): FacepriorError {
+  const reason = (cause as Error).message.trim().split("\n")[0];
+  return badImage(name, `is truncated or corrupt (${reason})`, "Re-export or re-download it.", cause);
+}
+
+/** Magic bytes of the formats sharp reads: a file that starts like one is an image, damaged. */
+function hasImageSignature(bytes: Uint8Array): boolean {
+  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  return (
+    (bytes[0] === 0xff && bytes[1] === 0xd8) || // JPEG
+    ascii(1, 4) === "PNG" ||
+    ascii(0, 4) === "GIF8" ||
+    (ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") ||
+    ascii(0, 4) === "II*\0" ||
+    ascii(0, 4) === "MM\0*" ||
+    ascii(4, 8) === "ftyp" // AVIF, HEIF
+  );
+}
+
+async function readBytes(input: ImageInput): Promise<Uint8Array> {
+  if (typeof input !== "string") return input.bytes;
+  try {
+    return await readFile(input);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw badImage(input, "no such file", "Check the path.", cause);
+    if (code === "EISDIR") throw badImage(input, "is a folder, not an image", "Pass an image file.", cause);
+    if (code === "EACCES") throw badImage(input, "cannot be read (permission denied)", "Check the file's permissions.", cause);
+    throw badImage(input, `cannot be read (${(cause as Error).message})`, "Check the file.", cause);
+  }
+}
+
+/**
+ * Decodes one image to 8-bit sRGB, `size` x `size`, interleaved: [S, S, 3] bytes.
+ * The steps are those of the module comment.
+ */
+export async function decodeImageRgb(input: ImageInput, options: Omit<DecodeImageOptions, "mean" | "std">): Promise<Uint8Array> {
+  if (!Number.isInteger(options.size) || options.size <= 0) throw invalidArgument("size", "a positive integer", options.size);
+  const name = inputName(input);
+  const bytes = await readBytes(input);
+  if (bytes.byteLength === 0) throw badImage(name, "is empty (0 bytes)", "Re-export or re-download it.");
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes).metadata();
+  } catch (cause) {
+    if (hasImageSignature(bytes)) throw corrupt(name, cause);
+    throw badImage(name, "is not an image sharp can read", "Use JPEG, PNG, WebP, GIF, TIFF or AVIF.", cause);
+  }
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > maxPixels) {
+    const mp = (n: number) => `${(n / 1e6).toFixed(1)} MP`;
+    throw badImage(name, `is ${meta.width}x${meta.height} (${mp(pixels)}), over the ${mp(maxPixels)} limit`, "Downscale it first.");
+  }
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    decoded = await sharp(bytes, { autoOrient: true, limitInputPixels: maxPixels, failOn: "warning" })
+      .flatten({ background: { r: 0, g: 0, b: 0 } })
+      .toColourspace("srgb")
+      .resize(options.size, options.size, {
+        fit: options.fit ?? "cover",
+        kernel: options.kernel ?? "cubic",
+        background: { r: 0, g: 0, b: 0 },
+        fastShrinkOnLoad: false,
+      })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (cause) {
+    throw corrupt(name, cause);
+  }
+  const { data, info } = decoded;
+  if (info.channels !== 3 || info.width !== options.size || info.height !== options.size) {
+    throw new Error(`decodeImageRgb: ${name} decoded to ${info.width}x${info.height}x${info.channels}, expected ${options.size}x${options.size}x3`);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** [S, S, 3] bytes -> [3, S, S] floats, (x / 255 - mean) / std, written into `out` at `offset`. */
+export function normalizeRgb(rgb: Uint8Array, mean: readonly number[], std: readonly number[], out?: Float32Array, offset = 0): Float32Array {
+  if (mean.length !== 3 || !mean.every(Number.isFinite)) throw invalidArgument("mean", "3 finite numbers", mean);
+  if (std.length !== 3 || !std.every((v) => v > 0)) throw invalidArgument("std", "3 positive numbers", std);
+  const plane = rgb.length / 3;
+  const target = out ?? new Float32Array(rgb.length);
+  for (let c = 0; c < 3; c++) {
+    const m = mean[c]!;
+    const s = std[c]!;
+    const base = offset + c * plane;
+    for (let i = 0; i < plane; i++) target[base + i] = (rgb[3 * i + c]! / 255 - m) / s;
+  }
+  return target;
+}
+
+/** One image -> Float32 [3, S, S], normalised. */
+export async function decodeImage(input: ImageInput, options: DecodeImageOptions): Promise<Float32Array> {
+  return normalizeRgb(await decodeImageRgb(input, options), options.mean, options.std);
+}
+
+/** Images -> Float32 [B, 3, S, S], decoded concurrently (sharp works on its own threads). */
+export async function decodeImageBatch(inputs: ImageInput[], options: DecodeImageOptions): Promise<Float32Array> {
+  const plane = 3 * options.size * options.size;
+  const out = new Float32Array(inputs.length * plane);
+  const decoded = await Promise.all(inputs.map((input) => decodeImageRgb(input, options)));
+  decoded.forEach((rgb, i) => normalizeRgb(rgb, options.mean, options.std, out, i * plane));
+  return out;
+}
+
+/**
+ * Expands paths into image files: a file is kept as given, a folder is searched recursively for
+ * IMAGE_EXTENSIONS (hidden entries skipped), sorted by path. A missing path or a folder without
+ * images throws BAD_IMAGE.
+ */
+export async function listImageFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch((cause) => {
+      throw badImage(path, "no such file or folder", "Check the path.", cause);
+    });
+    if (!info.isDirectory()) {
+      files.push(path);
+      continue;
+    }
+    const entries = (await readdir(path, { recursive: true }))
+      .filter((rel) => !rel.split(/[\\/]/).some((part) => part.startsWith(".")))
+      .filter((rel) => IMAGE_EXTENSIONS.includes(extname(rel).toLowerCase()))
+      .sort();
+    if (entries.length === 0) throw badImage(path, `is a folder with no images (${IMAGE_EXTENSIONS.join(" ")})`, "Check the path.");
+    files.push(...entries.map((rel) => join(path, rel)));
+  }
+  return files;
+}
