@@ -1,19 +1,20 @@
 /**
  * safetensors reading and writing on the host, with every header field bounds-checked.
  * Format: u64 little-endian header length N, N bytes of JSON, then the raw tensor bytes.
- * F16 tensors are widened to Float32Array on read; `dtype` remembers what was on disk.
+ * F16, BF16 and F64 tensors are read as Float32Array (`dtype` remembers what was on disk); F32,
+ * F16, I32, I64 and U8 can be written.
  */
 import { readFile } from "node:fs/promises";
 import { FacepriorError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.js";
 
-export type StoredDType = "F32" | "F16" | "I32" | "I64" | "U8";
+export type StoredDType = "F32" | "F16" | "BF16" | "F64" | "I32" | "I64" | "U8";
 export type HostTensor = { dtype: StoredDType; shape: number[]; data: Float32Array | Int32Array | Uint8Array };
 export type TensorMap = Record<string, HostTensor>;
 export type SafetensorsFile = { tensors: TensorMap; metadata: Record<string, string> };
 
-const BYTES: Record<StoredDType, number> = { F32: 4, F16: 2, I32: 4, I64: 8, U8: 1 };
+const BYTES: Record<StoredDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I32: 4, I64: 8, U8: 1 };
 const MAX_HEADER_BYTES = 100_000_000;
 
 function corrupt(source: string, problem: string): FacepriorError {
@@ -97,6 +98,14 @@ function decode(raw: Uint8Array, dtype: StoredDType, count: number): HostTensor[
       return new Float32Array(raw.buffer, raw.byteOffset, count);
     case "F16":
       return Float32Array.from({ length: count }, (_, i) => float16BitsToFloat32(view.getUint16(2 * i, true)));
+    case "BF16": {
+      // bfloat16 is the top half of a float32.
+      const widened = new Uint32Array(count);
+      for (let i = 0; i < count; i++) widened[i] = view.getUint16(2 * i, true) << 16;
+      return new Float32Array(widened.buffer);
+    }
+    case "F64":
+      return Float32Array.from({ length: count }, (_, i) => view.getFloat64(8 * i, true));
     case "I32":
       return new Int32Array(raw.buffer, raw.byteOffset, count);
     case "I64":
@@ -135,6 +144,7 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
 
 function encode(t: HostTensor): Uint8Array {
   const count = t.shape.reduce((a, b) => a * b, 1);
+  if (t.dtype === "BF16" || t.dtype === "F64") throw new Error(`encode: writing ${t.dtype} is not supported; store F32 or F16`);
   if (t.data.length !== count) throw new Error(`encode: data holds ${t.data.length} values, shape [${t.shape}] needs ${count}`);
   if (t.dtype === "F16") {
     const out = new Uint8Array(2 * count);

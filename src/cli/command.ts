@@ -3,16 +3,13 @@
  * `commands/<name>.ts` each export one, made with `defineCommand`; help and parsing read them.
  */
 import type { EngineInfo } from "../engine/engine.js";
+import { ENGINE_DEVICES } from "../engine/devices.js";
 import { defaultThreads } from "../engine/node-shims.js";
 import type { OptionTable, OptionValues } from "./options.js";
 
-/**
- * Options every command takes. The device names repeat ENGINE_DEVICES from src/engine/engine.ts,
- * which cannot be imported here: it loads jax-js, and the CLI must size the thread pool first
- * (a test keeps the two lists equal).
- */
+/** Options every command takes. Nothing here may load jax-js: the CLI sizes its thread pool first. */
 export const GLOBAL_OPTIONS = {
-  device: { type: "choice", choices: ["wasm", "webgpu"], default: "wasm", placeholder: "name", description: "Compute backend: wasm (CPU) or webgpu." },
+  device: { type: "choice", choices: ENGINE_DEVICES, default: "wasm", placeholder: "name", description: "Compute backend: wasm (CPU) or webgpu." },
   threads: { type: "int", min: 1, max: 64, default: defaultThreads(), description: "wasm worker threads; 1 runs on the main thread." },
   seed: { type: "int", min: 0, default: 0, description: "Random seed for commands that sample." },
   debug: { type: "flag", description: "Print stack traces with errors." },

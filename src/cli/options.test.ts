@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ENGINE_DEVICES } from "../engine/engine.js";
 import { FacepriorError } from "../errors.js";
 import { GLOBAL_OPTIONS } from "./command.js";
 import { flagName, parseLeading, parseOptions, type OptionTable } from "./options.js";
@@ -53,10 +52,6 @@ test("the first pass finds global options anywhere and the command's position", 
   usage(() => parseLeading(["--out", "x", "embed"], GLOBAL_OPTIONS), /^--out: not a global option\. Command options go after the command/);
   usage(() => parseLeading(["--threads", "0", "info"], GLOBAL_OPTIONS), /^--threads: "0"/);
   assert.equal(parseLeading(["-h"], GLOBAL_OPTIONS).values.help, true);
-});
-
-test("the CLI's device choices are the engine's", () => {
-  assert.deepEqual([...GLOBAL_OPTIONS.device.choices], [...ENGINE_DEVICES]);
 });
 
 test("help is generated from the tables: every command and every option appears", () => {

@@ -1,14 +1,14 @@
 /**
  * The one owner of the jax-js engine: backend choice, thread count and the Node shims.
- * Everything else imports arrays and transforms from "@jax-js/jax" but never starts or
+ * Everything else imports arrays and transforms through ./jax.ts but never starts or
  * configures the engine itself.
  */
-import { defaultDevice, init } from "./jax.js";
 import { FacepriorError } from "../errors.js";
+import type { EngineDevice } from "./devices.js";
+import { defaultDevice, init } from "./jax.js";
 import { shimmedThreads } from "./node-shims.js";
 
-export const ENGINE_DEVICES = ["wasm", "webgpu"] as const;
-export type EngineDevice = (typeof ENGINE_DEVICES)[number];
+export { ENGINE_DEVICES, type EngineDevice } from "./devices.js";
 
 export type EngineOptions = {
   /** "wasm" (CPU, the default) or "webgpu" (through the `webgpu` package in Node). */
