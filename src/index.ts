@@ -1,0 +1,32 @@
+/**
+ * faceprior's public API, a curated list. Importing it installs the Node shims that jax-js needs
+ * (see src/engine/node-shims.ts) with the default thread count.
+ */
+export { FacepriorError, type ErrorCode } from "./errors.js";
+
+// engine; `jax` is @jax-js/jax itself, for building and reading arrays
+export * as jax from "./engine/jax.js";
+export { startEngine, type EngineInfo, type EngineOptions } from "./engine/engine.js";
+export { ENGINE_DEVICES, type EngineDevice } from "./engine/devices.js";
+export { installNodeShims } from "./engine/node-shims.js";
+
+// model
+export { initVit, vitFeatures, poolTokens, type VitParams } from "./model/vit.js";
+export { VIT_PRESETS, VIT_ALIASES, resolveVitPreset, type VitConfig } from "./model/vit-presets.js";
+export { resamplePosEmbed } from "./model/pos-embed.js";
+
+// checkpoints
+export { loadVitCheckpoint, saveVitCheckpoint, readVitCheckpoint, type VitCheckpoint } from "./checkpoint/vit-checkpoint.js";
+export { importTimmCheckpoint, type TimmImport } from "./checkpoint/from-timm.js";
+export { readSafetensors, writeSafetensors, type TensorMap, type HostTensor } from "./checkpoint/safetensors.js";
+
+// images
+export { decodeImage, decodeImageBatch, decodeImageRgb, type DecodeImageOptions, type ImageInput } from "./data/image.js";
+
+// training
+export { adamw, applyUpdates, type AdamWOptions, type Optimizer } from "./train/adamw.js";
+export { cosineSchedule } from "./train/schedule.js";
+export { clipByGlobalNorm, globalNorm } from "./train/clip-grad.js";
+export { makeTrainStep, makeAccumulatedStep, type LossFn, type StepMetrics } from "./train/train-step.js";
+export { TrainConfigSchema, resolveTrainConfig, type TrainConfig } from "./train/train-config.js";
+export { train, type TrainResult } from "./train/train-loop.js";
