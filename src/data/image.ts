@@ -14,7 +14,7 @@
  */
 import { readFile, readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
-import sharp, { type Metadata, type OutputInfo } from "sharp";
+import sharp, { type Metadata, type OutputInfo, type ResizeOptions } from "sharp";
 import { FacepriorError, invalidArgument } from "../errors.js";
 
 export type ResizeKernel = "cubic" | "lanczos3";
@@ -79,16 +79,11 @@ async function readBytes(input: ImageInput): Promise<Uint8Array> {
   }
 }
 
-/**
- * Decodes one image to 8-bit sRGB, `size` x `size`, interleaved: [S, S, 3] bytes.
- * The steps are those of the module comment.
- */
-export async function decodeImageRgb(input: ImageInput, options: Omit<DecodeImageOptions, "mean" | "std">): Promise<Uint8Array> {
-  if (!Number.isInteger(options.size) || options.size <= 0) throw invalidArgument("size", "a positive integer", options.size);
+/** Reads `input` and checks it is a non-empty image within `maxPixels`, from its header alone. */
+async function checkedBytes(input: ImageInput, maxPixels: number): Promise<{ name: string; bytes: Uint8Array }> {
   const name = inputName(input);
   const bytes = await readBytes(input);
   if (bytes.byteLength === 0) throw badImage(name, "is empty (0 bytes)", "Re-export or re-download it.");
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
@@ -101,28 +96,54 @@ export async function decodeImageRgb(input: ImageInput, options: Omit<DecodeImag
     const mp = (n: number) => `${(n / 1e6).toFixed(1)} MP`;
     throw badImage(name, `is ${meta.width}x${meta.height} (${mp(pixels)}), over the ${mp(maxPixels)} limit`, "Downscale it first.");
   }
-  let decoded: { data: Buffer; info: OutputInfo };
+  return { name, bytes };
+}
+
+/** Upright 8-bit sRGB pixels, alpha over black, with `resize` applied: the steps of the module comment. */
+async function decodeRgb(name: string, bytes: Uint8Array, maxPixels: number, resize: ResizeOptions): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
-    decoded = await sharp(bytes, { autoOrient: true, limitInputPixels: maxPixels, failOn: "warning" })
+    return await sharp(bytes, { autoOrient: true, limitInputPixels: maxPixels, failOn: "warning" })
       .flatten({ background: { r: 0, g: 0, b: 0 } })
       .toColourspace("srgb")
-      .resize(options.size, options.size, {
-        fit: options.fit ?? "cover",
-        kernel: options.kernel ?? "cubic",
-        background: { r: 0, g: 0, b: 0 },
-        fastShrinkOnLoad: false,
-      })
+      .resize({ kernel: "cubic", background: { r: 0, g: 0, b: 0 }, fastShrinkOnLoad: false, ...resize })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (cause) {
     throw corrupt(name, cause);
   }
-  const { data, info } = decoded;
+}
+
+/**
+ * Decodes one image to 8-bit sRGB, `size` x `size`, interleaved: [S, S, 3] bytes.
+ * The steps are those of the module comment.
+ */
+export async function decodeImageRgb(input: ImageInput, options: Omit<DecodeImageOptions, "mean" | "std">): Promise<Uint8Array> {
+  if (!Number.isInteger(options.size) || options.size <= 0) throw invalidArgument("size", "a positive integer", options.size);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const { name, bytes } = await checkedBytes(input, maxPixels);
+  const { data, info } = await decodeRgb(name, bytes, maxPixels, {
+    width: options.size,
+    height: options.size,
+    fit: options.fit ?? "cover",
+    kernel: options.kernel ?? "cubic",
+  });
   if (info.channels !== 3 || info.width !== options.size || info.height !== options.size) {
     throw new Error(`decodeImageRgb: ${name} decoded to ${info.width}x${info.height}x${info.channels}, expected ${options.size}x${options.size}x3`);
   }
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export type RgbImage = { data: Uint8Array; width: number; height: number; channels: 3 };
+
+/**
+ * Decodes one image to upright 8-bit sRGB at its own size, shrunk (never enlarged) to fit
+ * `maxSide` so that very large photos cost bounded memory: what face detection works on.
+ */
+export async function decodeImageUpright(input: ImageInput, { maxSide = 1024, maxPixels = DEFAULT_MAX_PIXELS } = {}): Promise<RgbImage> {
+  const { name, bytes } = await checkedBytes(input, maxPixels);
+  const { data, info } = await decodeRgb(name, bytes, maxPixels, { width: maxSide, height: maxSide, fit: "inside", withoutEnlargement: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
 }
 
 /** [S, S, 3] bytes -> [3, S, S] floats, (x / 255 - mean) / std, written into `out` at `offset`. */

@@ -1,0 +1,61 @@
+/**
+ * One image in, one aligned face with its priors out (or the reason there is none): pad, run the
+ * teacher, keep the largest confident face, align it to the template, and derive the 68
+ * landmarks and the parsing map on the aligned crop.
+ */
+import type { HwcImage } from "../data/affine-warp.js";
+import { alignFace } from "./alignment.js";
+import type { FaceSample } from "./face-sample.js";
+import { fivePointsFromMesh, landmarks68FromMesh } from "./landmarks68.js";
+import { parsingFromMesh } from "./parsing.js";
+import type { Teacher, TeacherFace } from "./teacher.js";
+
+export type FacePriorOptions = {
+  /** Side of the aligned crop. */
+  size: number;
+  /** Border added on each side before detection, as a fraction of the longer side (tight crops need it). */
+  pad: number;
+  /** Faces scoring below this are refused. */
+  minScore: number;
+};
+
+export type FacePriorResult =
+  | { ok: true; sample: FaceSample; score: number; facesFound: number }
+  | { ok: false; reason: string };
+
+/** The image with a black border of `border` pixels on every side. */
+export function padImage(image: HwcImage, border: number): HwcImage {
+  if (border === 0) return image;
+  const { data, width, height, channels } = image;
+  const outWidth = width + 2 * border;
+  const out = new Uint8Array(outWidth * (height + 2 * border) * channels);
+  for (let row = 0; row < height; row++) {
+    out.set(data.subarray(row * width * channels, (row + 1) * width * channels), ((row + border) * outWidth + border) * channels);
+  }
+  return { data: out, width: outWidth, height: height + 2 * border, channels };
+}
+
+function largest(faces: TeacherFace[]): TeacherFace {
+  return faces.reduce((best, f) => (f.box[2] * f.box[3] > best.box[2] * best.box[3] ? f : best));
+}
+
+export async function computeFacePriors(image: HwcImage, teacher: Teacher, options: FacePriorOptions): Promise<FacePriorResult> {
+  const border = Math.round(options.pad * Math.max(image.width, image.height));
+  const padded = padImage(image, border);
+  const faces = await teacher.detect(padded.data, padded.width, padded.height);
+  if (faces.length === 0) return { ok: false, reason: "no face found" };
+  const face = largest(faces);
+  if (face.score < options.minScore) {
+    return { ok: false, reason: `low-confidence face (score ${face.score.toFixed(2)} < ${options.minScore})` };
+  }
+  const mesh = face.mesh.map((v) => v - border);
+  const aligned = alignFace(image, mesh, fivePointsFromMesh(mesh), options.size);
+  const sample: FaceSample = {
+    size: options.size,
+    image: aligned.image.data,
+    parsing: parsingFromMesh(aligned.mesh, options.size),
+    landmarks68: landmarks68FromMesh(aligned.mesh),
+    mesh: aligned.mesh,
+  };
+  return { ok: true, sample, score: face.score, facesFound: faces.length };
+}

@@ -1,0 +1,58 @@
+/**
+ * The iBUG 68-point layout as a subset of the teacher's 478-point mesh, and the index tables that
+ * a horizontal flip needs. iBUG's "left" points (0-7, 17-21, 36-41, ...) lie on the image's left,
+ * which is the subject's right in a frontal photo.
+ */
+
+/** Mesh index of each iBUG landmark, in iBUG order. */
+export const MESH_INDEX_OF_68: readonly number[] = [
+  // 0-16 jaw line, image left to image right through the chin (152)
+  162, 234, 93, 58, 172, 136, 149, 148, 152, 377, 378, 365, 397, 288, 323, 454, 389,
+  // 17-21 image-left brow, outer to inner; 22-26 image-right brow, inner to outer
+  70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
+  // 27-30 nose bridge down to the tip; 31-35 nostrils, image left to right
+  168, 197, 5, 4, 98, 97, 2, 326, 327,
+  // 36-41 image-left eye from its outer corner, clockwise; 42-47 image-right eye from its inner corner
+  33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
+  // 48-59 outer lips from the image-left corner, upper lip first
+  61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91,
+  // 60-67 inner lips from the image-left corner
+  78, 81, 13, 311, 308, 402, 14, 178,
+];
+
+/** For each iBUG landmark, the landmark it becomes under a horizontal flip. */
+export const MIRROR_68: readonly number[] = buildMirror68();
+
+function buildMirror68(): number[] {
+  const pairs: [number, number][] = [
+    ...Array.from({ length: 8 }, (_, i) => [i, 16 - i] as [number, number]),
+    [17, 26], [18, 25], [19, 24], [20, 23], [21, 22],
+    [31, 35], [32, 34],
+    [36, 45], [37, 44], [38, 43], [39, 42], [40, 47], [41, 46],
+    [48, 54], [49, 53], [50, 52], [55, 59], [56, 58],
+    [60, 64], [61, 63], [65, 67],
+  ];
+  const mirror = Array.from({ length: 68 }, (_, i) => i);
+  for (const [a, b] of pairs) {
+    mirror[a] = b;
+    mirror[b] = a;
+  }
+  return mirror;
+}
+
+/** Picks the 68 landmarks, [68, 2], from a mesh [478, 2]. */
+export function landmarks68FromMesh(mesh: Float32Array): Float32Array {
+  const out = new Float32Array(68 * 2);
+  MESH_INDEX_OF_68.forEach((m, i) => {
+    out[2 * i] = mesh[2 * m]!;
+    out[2 * i + 1] = mesh[2 * m + 1]!;
+  });
+  return out;
+}
+
+/** Five alignment points [5, 2] from the mesh: eye centres (irises), nose tip, mouth corners. */
+export function fivePointsFromMesh(mesh: Float32Array): Float32Array {
+  // Human's iris points 473-477 are the subject's right eye (image left), 468-472 the left one.
+  const indices = [473, 468, 1, 61, 291];
+  return Float32Array.from(indices.flatMap((m) => [mesh[2 * m]!, mesh[2 * m + 1]!]));
+}
