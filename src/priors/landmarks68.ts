@@ -50,9 +50,15 @@ export function landmarks68FromMesh(mesh: Float32Array): Float32Array {
   return out;
 }
 
-/** Five alignment points [5, 2] from the mesh: eye centres (irises), nose tip, mouth corners. */
+/**
+ * Five alignment points [5, 2] from the mesh: the image-left and image-right eye centres, the nose
+ * tip and the image-left and image-right mouth corners. Eye centres are the centroids of the
+ * iBUG eye contours rather than Human's iris points, whose image-left eye may come out mirrored
+ * inside its eye box.
+ */
 export function fivePointsFromMesh(mesh: Float32Array): Float32Array {
-  // Human's iris points 473-477 are the subject's right eye (image left), 468-472 the left one.
-  const indices = [473, 468, 1, 61, 291];
-  return Float32Array.from(indices.flatMap((m) => [mesh[2 * m]!, mesh[2 * m + 1]!]));
+  const centroid = (landmarks: number[]) =>
+    [0, 1].map((axis) => landmarks.reduce((sum, i) => sum + mesh[2 * MESH_INDEX_OF_68[i]! + axis]!, 0) / landmarks.length);
+  const point = (m: number) => [mesh[2 * m]!, mesh[2 * m + 1]!];
+  return Float32Array.from([...centroid([36, 37, 38, 39, 40, 41]), ...centroid([42, 43, 44, 45, 46, 47]), ...point(1), ...point(61), ...point(291)]);
 }

@@ -23,8 +23,6 @@ export type TeacherFace = {
 
 export type Teacher = {
   detect(rgb: Uint8Array, width: number, height: number): Promise<TeacherFace[]>;
-  /** The mesh's UV map, [468][u, v], from the package (used for mirror tables). */
-  uvMap(): [number, number][];
   dispose(): void;
 };
 
@@ -40,12 +38,20 @@ type HumanInstance = {
 
 const require = createRequire(import.meta.url);
 
-/** The folder of an installed package, found through its main entry (its `exports` hide package.json). */
-function packageDir(name: string, entryHint: string): string {
-  const entry = require.resolve(name);
-  const at = entry.lastIndexOf(`${join("node_modules", name)}`);
-  if (at < 0) throw new Error(`teacher: cannot locate ${name} from ${entry} (${entryHint})`);
-  return entry.slice(0, at + join("node_modules", name).length);
+/** Human's node-wasm build, beside the tfjs-node build that the package's main entry names. */
+function humanModule(): { Human: new (config: object) => HumanInstance; modelDir: string } {
+  const nodeBuild = require.resolve("@vladmandic/human"); // .../dist/human.node.js
+  const { Human } = require(join(dirname(nodeBuild), "human.node-wasm.js")) as { Human: new (config: object) => HumanInstance };
+  return { Human, modelDir: join(dirname(nodeBuild), "..", "models") };
+}
+
+/**
+ * The teacher's reference UV map, [468][u, v], u growing towards the subject's left (image
+ * right). Constructing Human only sets up its configuration; no model is loaded.
+ */
+export function teacherUVMap(): readonly (readonly [number, number])[] {
+  const { Human } = humanModule();
+  return new Human({ backend: "wasm" }).faceUVMap;
 }
 
 /** A fetch that serves only files under `allowedDir` and refuses everything else. */
@@ -63,10 +69,8 @@ function offlineFetch(allowedDir: string): typeof fetch {
 }
 
 export async function loadTeacher({ maxFaces = 5, minConfidence = 0.2 }: TeacherOptions = {}): Promise<Teacher> {
-  const humanDir = packageDir("@vladmandic/human", "dist/human.node.js");
+  const { Human, modelDir } = humanModule();
   const wasmDir = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/");
-  const modelDir = join(humanDir, "models");
-  const { Human } = require(join(humanDir, "dist", "human.node-wasm.js")) as { Human: new (config: object) => HumanInstance };
   const human = new Human({
     backend: "wasm",
     wasmPath: wasmDir,
@@ -111,7 +115,6 @@ export async function loadTeacher({ maxFaces = 5, minConfidence = 0.2 }: Teacher
         tensor.dispose();
       }
     },
-    uvMap: () => human.faceUVMap,
     dispose() {},
   };
 }
