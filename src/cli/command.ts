@@ -33,8 +33,8 @@ export type Command<T extends OptionTable = OptionTable> = {
   summary: string;
   /** Paragraphs shown in the command's own help. */
   details?: string[];
-  /** The positional inputs, e.g. `{ name: "images", description, min: 1, variadic: true }`. */
-  inputs: { name: string; description: string; min: number; variadic: boolean };
+  /** The positional inputs, e.g. `{ name: "images", description, min: 1, variadic: true }`; none if absent. */
+  inputs?: { name: string; description: string; min: number; variadic: boolean };
   options: T;
   examples: string[];
   run(options: OptionValues<T>, inputs: string[], ctx: CommandContext): Promise<void>;

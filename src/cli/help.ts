@@ -50,6 +50,7 @@ function optionLines(table: OptionTable): string[] {
 }
 
 function inputsUsage(command: Command): string {
+  if (!command.inputs) return "";
   const { name, min, variadic } = command.inputs;
   const shown = `<${name}${variadic ? "..." : ""}>`;
   return min === 0 ? `[${shown}]` : shown;
@@ -77,13 +78,11 @@ export function programHelp(commands: readonly Command[]): string {
 export function commandHelp(command: Command): string {
   const hasOptions = Object.keys(command.options).length > 0;
   return [
-    `Usage: faceprior ${command.name}${hasOptions ? " [options]" : ""} ${inputsUsage(command)}`,
+    `Usage: faceprior ${command.name}${hasOptions ? " [options]" : ""} ${inputsUsage(command)}`.trimEnd(),
     "",
     command.summary,
     ...(command.details ?? []).flatMap((p) => ["", ...wrap(p)]),
-    "",
-    "Arguments:",
-    ...columns([[inputsUsage(command), command.inputs.description]]),
+    ...(command.inputs ? ["", "Arguments:", ...columns([[inputsUsage(command), command.inputs.description]])] : []),
     ...(hasOptions ? ["", "Options:", ...optionLines(command.options)] : []),
     "",
     `Global options: ${Object.keys(GLOBAL_OPTIONS).map(flagName).join(", ")} (see faceprior --help).`,

@@ -22,12 +22,13 @@ export type OptionSpec = Described &
     | { type: "string"; required?: boolean; default?: string; allowEmpty?: boolean }
     | { type: "choice"; choices: readonly string[]; required?: boolean; default?: string }
     | { type: "int"; min: number; max?: number; required?: boolean; default?: number }
+    | { type: "number"; min: number; max: number; required?: boolean; default?: number }
     | { type: "numbers"; count: number; required?: boolean; positive?: boolean; default?: readonly number[] }
   );
 
 export type OptionTable = Record<string, OptionSpec>;
 
-type Base<S> = S extends { type: "int" }
+type Base<S> = S extends { type: "int" | "number" }
   ? number
   : S extends { type: "numbers" }
     ? number[]
@@ -78,7 +79,7 @@ function collect(tokens: Token[], table: OptionTable): { raw: Record<string, str
 
 export function placeholderOf(key: string, spec: OptionSpec): string {
   if (spec.placeholder) return `<${spec.placeholder}>`;
-  if (spec.type === "int") return "<n>";
+  if (spec.type === "int" || spec.type === "number") return "<n>";
   if (spec.type === "choice") return `<${spec.choices.join("|")}>`;
   if (spec.type === "numbers") return `<${Array.from({ length: spec.count }, (_, i) => `v${i + 1}`).join(",")}>`;
   return `<${key.toLowerCase()}>`;
@@ -103,6 +104,13 @@ function convert(key: string, spec: OptionSpec, value: string | true | undefined
       const range = spec.max === undefined ? `at least ${spec.min}` : `from ${spec.min} to ${spec.max}`;
       if (!/^-?\d+$/.test(value) || n < spec.min || (spec.max !== undefined && n > spec.max)) {
         throw usageError(`${flag}: "${value}" is not a whole number ${range}. Pass one, e.g. ${flag} ${spec.default ?? spec.min}.`);
+      }
+      return n;
+    }
+    case "number": {
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n) || n < spec.min || n > spec.max) {
+        throw usageError(`${flag}: "${value}" is not a number from ${spec.min} to ${spec.max}. Pass one, e.g. ${flag} ${spec.default ?? spec.min}.`);
       }
       return n;
     }

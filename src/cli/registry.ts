@@ -6,5 +6,6 @@ import type { Command } from "./command.js";
 import { convert } from "./commands/convert.js";
 import { embed } from "./commands/embed.js";
 import { info } from "./commands/info.js";
+import { prepare } from "./commands/prepare.js";
 
-export const COMMANDS: readonly Command[] = [info, embed, convert];
+export const COMMANDS: readonly Command[] = [info, embed, convert, prepare];

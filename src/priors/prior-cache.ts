@@ -1,0 +1,130 @@
+/**
+ * The versioned prior cache that `faceprior prepare` writes and training reads:
+ *
+ *   <cache>/cache.json                   format, options, dataset, task, label columns, shard plan
+ *   <cache>/shards/shard-00000.safetensors  one per block of manifest rows, written atomically
+ *   <cache>/report.json, overlays.png, splits.json
+ *
+ * A shard holds, for the rows of its block whose face was found (n of them):
+ *   images [n,S,S,3] U8, parsing [n,S,S] U8, landmarks68 [n,68,2] F32, mesh [n,478,2] F32,
+ *   component_boxes [n,6,4] F32, descriptors [n,8] F32, patch_hist [n,L,K] F32,
+ *   landmark_patch [n,68] I32, landmark_offset [n,68,2] F32, labels [n,C] F32, rows [n] I32,
+ *   score [n] F32; and in its metadata the JSON lists `paths` (of the n rows) and `failures`
+ *   ({path, reason} for the block's other rows) and `seconds`.
+ * A shard file exists only once complete, so a killed run resumes at the first missing shard.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { FacepriorError } from "../errors.js";
+import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
+import { componentBoxes, componentDescriptors, COMPONENT_DESCRIPTORS, TASK_COMPONENTS } from "./components.js";
+import { PARSING_CLASSES, type FaceSample } from "./face-sample.js";
+import { landmarkPatches, patchClassHistograms } from "./patch-labels.js";
+
+export const CACHE_FORMAT = "faceprior-prior-cache";
+export const CACHE_VERSION = 1;
+export const MESH_POINTS = 478;
+
+/** The options that decide a cache's contents; resuming with others is refused. */
+export const CacheOptionsSchema = z.strictObject({
+  size: z.number().int().min(32).max(512).default(112),
+  pad: z.number().min(0).max(2).default(0),
+  patchSize: z.number().int().positive().default(16),
+  minScore: z.number().min(0).max(1).default(0.5),
+  shardSize: z.number().int().positive().default(256),
+});
+export type CacheOptions = z.infer<typeof CacheOptionsSchema>;
+
+const CacheIndexSchema = z.object({
+  format: z.literal(CACHE_FORMAT),
+  version: z.literal(CACHE_VERSION),
+  options: CacheOptionsSchema,
+  dataset: z.object({ root: z.string(), name: z.string(), format: z.string(), task: z.string(), labelColumns: z.array(z.string()), rows: z.number().int() }),
+  shards: z.array(z.object({ file: z.string(), firstRow: z.number().int(), rowCount: z.number().int() })),
+});
+export type CacheIndex = z.infer<typeof CacheIndexSchema>;
+
+export const cacheIndexPath = (dir: string) => join(dir, "cache.json");
+
+export async function readCacheIndex(dir: string): Promise<CacheIndex | null> {
+  let text: string;
+  try {
+    text = await readFile(cacheIndexPath(dir), "utf8");
+  } catch {
+    return null;
+  }
+  const parsed = CacheIndexSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new FacepriorError("BAD_CONFIG", `${cacheIndexPath(dir)}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty --out folder.`);
+  }
+  return parsed.data;
+}
+
+/** One prepared face, ready to be stored: the sample, its labels and where it came from. */
+export type CachedFace = { sample: FaceSample; labels: number[]; row: number; path: string; score: number };
+
+const f32 = (shape: number[], data: Float32Array): HostTensor => ({ dtype: "F32", shape, data });
+
+/** Concatenates per-face arrays into one tensor of shape [n, ...itemShape]. */
+function stack<T extends Float32Array | Uint8Array | Int32Array>(items: T[], itemShape: number[], dtype: HostTensor["dtype"], make: (n: number) => T): HostTensor {
+  const itemSize = itemShape.reduce((a, b) => a * b, 1);
+  const data = make(items.length * itemSize);
+  items.forEach((item, i) => data.set(item, i * itemSize));
+  return { dtype, shape: [items.length, ...itemShape], data };
+}
+
+/** The tensors of one shard (see the file comment), computing the derived priors. */
+export function shardTensors(faces: CachedFace[], options: CacheOptions, labelCount: number): TensorMap {
+  const { size, patchSize } = options;
+  const patches = (size / patchSize) ** 2;
+  const K = PARSING_CLASSES.length;
+  const perPatch = faces.map((f) => landmarkPatches(f.sample.landmarks68, size, patchSize));
+  const toF32 = (n: number) => new Float32Array(n);
+  return {
+    images: stack(faces.map((f) => f.sample.image), [size, size, 3], "U8", (n) => new Uint8Array(n)),
+    parsing: stack(faces.map((f) => f.sample.parsing), [size, size], "U8", (n) => new Uint8Array(n)),
+    landmarks68: stack(faces.map((f) => f.sample.landmarks68), [68, 2], "F32", toF32),
+    mesh: stack(faces.map((f) => f.sample.mesh), [MESH_POINTS, 2], "F32", toF32),
+    component_boxes: stack(faces.map((f) => componentBoxes(f.sample.mesh)), [TASK_COMPONENTS.length, 4], "F32", toF32),
+    descriptors: stack(faces.map((f) => componentDescriptors(f.sample.landmarks68)), [COMPONENT_DESCRIPTORS.length], "F32", toF32),
+    patch_hist: stack(faces.map((f) => patchClassHistograms(f.sample.parsing, size, patchSize, K)), [patches, K], "F32", toF32),
+    landmark_patch: stack(perPatch.map((p) => p.patchIndex), [68], "I32", (n) => new Int32Array(n)),
+    landmark_offset: stack(perPatch.map((p) => p.offset), [68, 2], "F32", toF32),
+    labels: f32([faces.length, labelCount], Float32Array.from(faces.flatMap((f) => f.labels))),
+    rows: { dtype: "I32", shape: [faces.length], data: Int32Array.from(faces.map((f) => f.row)) },
+    score: f32([faces.length], Float32Array.from(faces.map((f) => f.score))),
+  };
+}
+
+export type ShardFailure = { path: string; reason: string };
+export type ShardInfo = { paths: string[]; failures: ShardFailure[]; seconds: number };
+
+export async function writeShard(file: string, faces: CachedFace[], failures: ShardFailure[], seconds: number, options: CacheOptions, labelCount: number): Promise<void> {
+  const metadata = { paths: JSON.stringify(faces.map((f) => f.path)), failures: JSON.stringify(failures), seconds: String(seconds) };
+  await writeSafetensors(file, shardTensors(faces, options, labelCount), metadata);
+}
+
+export type Shard = { tensors: TensorMap; info: ShardInfo };
+
+export async function readShard(file: string): Promise<Shard> {
+  const { tensors, metadata } = await readSafetensors(file);
+  for (const name of ["images", "parsing", "landmarks68", "labels", "rows"]) {
+    if (!tensors[name]) throw new FacepriorError("BAD_CONFIG", `${file}: the shard has no "${name}" tensor. Delete it and run prepare again to rebuild it.`);
+  }
+  const info = { paths: JSON.parse(metadata.paths ?? "[]"), failures: JSON.parse(metadata.failures ?? "[]"), seconds: Number(metadata.seconds ?? 0) };
+  return { tensors, info };
+}
+
+/** The FaceSample of face `i` of a shard, as views into the shard's tensors. */
+export function shardSample(shard: Shard, i: number, size: number): FaceSample {
+  const t = shard.tensors;
+  const slice = <T extends Float32Array | Uint8Array | Int32Array>(data: T, itemSize: number) => data.subarray(i * itemSize, (i + 1) * itemSize) as T;
+  return {
+    size,
+    image: slice(t.images!.data as Uint8Array, size * size * 3),
+    parsing: slice(t.parsing!.data as Uint8Array, size * size),
+    landmarks68: slice(t.landmarks68!.data as Float32Array, 68 * 2),
+    mesh: slice(t.mesh!.data as Float32Array, MESH_POINTS * 2),
+  };
+}
