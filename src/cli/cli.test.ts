@@ -3,7 +3,6 @@
  * exit code and the files it wrote.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,32 +13,17 @@ import sharp from "sharp";
 import { writeVitTensors } from "../checkpoint/vit-checkpoint.js";
 import { fakeVitTensors, SMALL_CFG, withPrefixAndExtras } from "../../test/support/fake-vit.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
-import { REPO_ROOT, sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
+import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
+import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 
-const MAIN = join(REPO_ROOT, "dist", "src", "cli", "main.js");
 const PARITY = "fixtures/vit-parity";
 const needsParity = { skip: skipUnlessShared(PARITY) };
 const model = () => sharedPath(PARITY, "model.safetensors");
 const input = (i: number) => sharedPath(PARITY, `input${i}.png`);
 let dir = "";
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function faceprior(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function noStack(run: Run): void {
-  assert.doesNotMatch(run.stderr, /^\s+at /m, "stderr has a stack trace");
-}
+const faceprior = (...args: string[]) => runCli(args, dir);
+const noStack = assertNoStack;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "faceprior-cli-"));

@@ -54,11 +54,13 @@ export function landmarks68FromMesh(mesh: Float32Array): Float32Array {
  * Five alignment points [5, 2] from the mesh: the image-left and image-right eye centres, the nose
  * tip and the image-left and image-right mouth corners. Eye centres are the centroids of the
  * iBUG eye contours rather than Human's iris points, whose image-left eye may come out mirrored
- * inside its eye box.
+ * inside its eye box. The nose point is mesh 4 (iBUG 30) rather than the most protruding point 1:
+ * on 964 CK+ and FER2013 faces it fits the ArcFace template better (mean residual 2.27 px at 112
+ * against 2.52 px).
  */
 export function fivePointsFromMesh(mesh: Float32Array): Float32Array {
   const centroid = (landmarks: number[]) =>
     [0, 1].map((axis) => landmarks.reduce((sum, i) => sum + mesh[2 * MESH_INDEX_OF_68[i]! + axis]!, 0) / landmarks.length);
   const point = (m: number) => [mesh[2 * m]!, mesh[2 * m + 1]!];
-  return Float32Array.from([...centroid([36, 37, 38, 39, 40, 41]), ...centroid([42, 43, 44, 45, 46, 47]), ...point(1), ...point(61), ...point(291)]);
+  return Float32Array.from([...centroid([36, 37, 38, 39, 40, 41]), ...centroid([42, 43, 44, 45, 46, 47]), ...point(4), ...point(61), ...point(291)]);
 }

@@ -1,0 +1,28 @@
+/** Spawns the built `faceprior` program, as a user would run it, and collects what it printed. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { REPO_ROOT } from "./shared-data.js";
+
+export const CLI_MAIN = join(REPO_ROOT, "dist", "src", "cli", "main.js");
+
+export type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+
+/** Runs `faceprior ...args` in `cwd`; aborting `signal` kills it with SIGKILL, as a crash would. */
+export function runCli(args: string[], cwd: string, { signal }: { signal?: AbortSignal } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, signal, killSignal: "SIGKILL" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", (error) => {
+      if (error.name !== "AbortError") reject(error);
+    });
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+export function assertNoStack(run: Run): void {
+  assert.doesNotMatch(run.stderr, /^\s+at /m, "stderr has a stack trace");
+}
