@@ -7,6 +7,7 @@ export type ErrorCode =
   | "BAD_CHECKPOINT"
   | "BAD_IMAGE"
   | "BAD_CONFIG"
+  | "BAD_DATASET"
   | "NO_DEVICE"
   | "NON_FINITE_LOSS"
   | "RUN_STATE";
