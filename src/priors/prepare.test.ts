@@ -3,40 +3,21 @@
  * mixed in: what the cache holds, what the report says, and that a killed run resumes.
  */
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import { templateForSize } from "./alignment.js";
 import { fivePointsFromMesh } from "./landmarks68.js";
 import { readCacheIndex, readShard, shardSample } from "./prior-cache.js";
 
-const CELEBA = "data/celebahq_attr";
 const needsData = { skip: skipUnlessShared(CELEBA) };
 let dir = "";
-
-/** A manifest dataset of `faces` real CelebA-HQ photos plus the given bad files (name -> bytes). */
-async function makeDataset(name: string, faces: number, bad: Record<string, Uint8Array>): Promise<string> {
-  const root = join(dir, name);
-  await mkdir(join(root, "images"), { recursive: true });
-  const source = (await readFile(sharedPath(CELEBA, "manifest.csv"), "utf8")).trim().split("\n");
-  const header = source[0]!;
-  const rows = source.slice(1, 1 + faces);
-  for (const row of rows) {
-    const path = row.split(",")[0]!;
-    await copyFile(sharedPath(CELEBA, path), join(root, path));
-  }
-  const zeros = header.split(",").slice(1).map(() => "0").join(",");
-  for (const [file, bytes] of Object.entries(bad)) {
-    await writeFile(join(root, "images", file), bytes);
-    rows.push(`images/${file},${zeros}`);
-  }
-  await writeFile(join(root, "manifest.csv"), [header, ...rows].join("\n") + "\n");
-  return root;
-}
+const makeDataset = (name: string, faces: number, bad: Record<string, Uint8Array>) => makeCelebaSubset(join(dir, name), faces, bad);
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "faceprior-prepare-"));

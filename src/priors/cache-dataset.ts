@@ -1,0 +1,88 @@
+/**
+ * A prepared prior cache in memory, for training: all shards read once, then batches gathered by
+ * row position. Images come out as float32 [B, 3, S, S] normalised with a mean and std, the
+ * layout the encoder takes; the priors come out as they are stored.
+ */
+import { join } from "node:path";
+import { FacepriorError } from "../errors.js";
+import type { HostTensor } from "../checkpoint/safetensors.js";
+import { readCacheIndex, readShard, type CacheIndex } from "./prior-cache.js";
+
+/** The per-face tensors of a cache, concatenated over shards. */
+export type CacheTensors = Record<string, HostTensor>;
+
+export type CacheDataset = {
+  index: CacheIndex;
+  /** Faces in the cache (images where a face was found). */
+  count: number;
+  /** Manifest row of each face, to map splits and subsets (which name rows) onto faces. */
+  rows: Int32Array;
+  paths: string[];
+  tensors: CacheTensors;
+};
+
+function concat(parts: HostTensor[]): HostTensor {
+  const first = parts[0]!;
+  const total = parts.reduce((n, p) => n + p.shape[0]!, 0);
+  const itemSize = first.shape.slice(1).reduce((a, b) => a * b, 1);
+  const data = new (first.data.constructor as new (n: number) => HostTensor["data"])(total * itemSize);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return { dtype: first.dtype, shape: [total, ...first.shape.slice(1)], data };
+}
+
+export async function loadCacheDataset(dir: string): Promise<CacheDataset> {
+  const index = await readCacheIndex(dir);
+  if (!index) throw new FacepriorError("BAD_CONFIG", `${dir}: no cache.json, so not a prior cache. Run faceprior prepare --data <dataset> --out ${dir} first.`);
+  const shards = await Promise.all(index.shards.map((s) => readShard(join(dir, s.file)).catch((cause) => {
+    throw new FacepriorError("BAD_CONFIG", `${join(dir, s.file)}: missing or unreadable (${(cause as Error).message}). Run faceprior prepare again with the same options to finish the cache.`, { cause });
+  })));
+  const names = Object.keys(shards[0]!.tensors);
+  const tensors = Object.fromEntries(names.map((name) => [name, concat(shards.map((s) => s.tensors[name]!))]));
+  return {
+    index,
+    count: tensors.rows!.shape[0]!,
+    rows: tensors.rows!.data as Int32Array,
+    paths: shards.flatMap((s) => s.info.paths),
+    tensors,
+  };
+}
+
+/** Faces whose manifest row is in `rows` (a split or few-shot subset), as face positions. */
+export function facesOfRows(cache: CacheDataset, rows: readonly number[]): number[] {
+  const wanted = new Set(rows);
+  const out: number[] = [];
+  cache.rows.forEach((row, face) => {
+    if (wanted.has(row)) out.push(face);
+  });
+  return out;
+}
+
+/** Gathers faces `faces` of a per-face tensor into a new [B, ...] tensor. */
+export function gather(tensor: HostTensor, faces: readonly number[]): HostTensor {
+  const itemSize = tensor.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = new (tensor.data.constructor as new (n: number) => HostTensor["data"])(faces.length * itemSize);
+  faces.forEach((face, i) => out.set(tensor.data.subarray(face * itemSize, (face + 1) * itemSize), i * itemSize));
+  return { dtype: tensor.dtype, shape: [faces.length, ...tensor.shape.slice(1)], data: out };
+}
+
+/** [B, S, S, 3] bytes of faces `faces` -> [B, 3, S, S] floats, (x / 255 - mean) / std. */
+export function imageBatch(cache: CacheDataset, faces: readonly number[], mean: readonly number[], std: readonly number[]): Float32Array {
+  const size = cache.index.options.size;
+  const plane = size * size;
+  const images = cache.tensors.images!.data as Uint8Array;
+  const out = new Float32Array(faces.length * 3 * plane);
+  const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]!));
+  const shift = [0, 1, 2].map((c) => -mean[c]! / std[c]!);
+  faces.forEach((face, b) => {
+    const src = face * plane * 3;
+    const dst = b * 3 * plane;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) out[dst + c * plane + p] = images[src + 3 * p + c]! * scale[c]! + shift[c]!;
+    }
+  });
+  return out;
+}

@@ -1,0 +1,28 @@
+/** Small manifest datasets made of real CelebA-HQ photos from ../shared/data, for end-to-end tests. */
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sharedPath } from "./shared-data.js";
+
+export const CELEBA = "data/celebahq_attr";
+
+/**
+ * Writes `root`/manifest.csv with the first `faces` CelebA-HQ photos (copied to `root`/images)
+ * and their 40 attributes, plus the given extra files (name -> bytes) with all-zero labels.
+ */
+export async function makeCelebaSubset(root: string, faces: number, extra: Record<string, Uint8Array> = {}): Promise<string> {
+  await mkdir(join(root, "images"), { recursive: true });
+  const source = (await readFile(sharedPath(CELEBA, "manifest.csv"), "utf8")).trim().split("\n");
+  const header = source[0]!;
+  const rows = source.slice(1, 1 + faces);
+  for (const row of rows) {
+    const path = row.split(",")[0]!;
+    await copyFile(sharedPath(CELEBA, path), join(root, path));
+  }
+  const zeros = header.split(",").slice(1).map(() => "0").join(",");
+  for (const [file, bytes] of Object.entries(extra)) {
+    await writeFile(join(root, "images", file), bytes);
+    rows.push(`images/${file},${zeros}`);
+  }
+  await writeFile(join(root, "manifest.csv"), [header, ...rows].join("\n") + "\n");
+  return root;
+}
