@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createProgress, formatDuration, openJsonlLog } from "./progress.js";
+import { openJsonlLog } from "../io/jsonl-log.js";
+import { createProgress, formatDuration } from "./progress.js";
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];

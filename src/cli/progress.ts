@@ -1,11 +1,9 @@
 /**
- * Progress on stderr and JSON-lines logs. On a terminal the bar redraws in place (at most ten
+ * Progress on stderr. On a terminal the bar redraws in place (at most ten
  * times a second) with the rate and ETA; otherwise (a pipe, a CI log) it prints one plain line
  * every few seconds. Rates are over the last ten seconds, so a slow first batch (the jit
  * compile) stops weighing on the ETA once it is past.
  */
-import { mkdir, open, type FileHandle } from "node:fs/promises";
-import { dirname } from "node:path";
 
 export type ProgressOptions = {
   total: number;
@@ -92,32 +90,6 @@ export function createProgress(options: ProgressOptions): Progress {
       const overall = seconds > 0 ? `, ${(done / seconds).toFixed(1)} ${unit}/s` : "";
       // On a terminal the summary replaces the bar.
       stream.write(`${tty ? "\r" : ""}${label}: ${done} ${unit} in ${seconds.toFixed(1)} s${overall}${tty ? "\x1b[K" : ""}\n`);
-    },
-  };
-}
-
-export type JsonlLog = {
-  /** Appends one record as a line of JSON, with `time` (ISO 8601) first. */
-  write(record: Record<string, unknown>): void;
-  /** Waits for pending writes and closes the file; rethrows a failed write. */
-  close(): Promise<void>;
-};
-
-/** Opens `path` for appending JSON lines (creating its folder); writes keep their order. */
-export async function openJsonlLog(path: string): Promise<JsonlLog> {
-  await mkdir(dirname(path), { recursive: true });
-  const handle: FileHandle = await open(path, "a");
-  let pending: Promise<unknown> = Promise.resolve();
-  let failure: unknown = null;
-  return {
-    write(record) {
-      const line = JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n";
-      pending = pending.then(() => handle.appendFile(line)).catch((error) => (failure ??= error));
-    },
-    async close() {
-      await pending;
-      await handle.close();
-      if (failure) throw failure;
     },
   };
 }

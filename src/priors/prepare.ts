@@ -1,8 +1,8 @@
 /**
  * `prepare`: a dataset in, a prior cache out (see prior-cache.ts). Shards of rows are handed to a
  * pool of worker threads, each with its own teacher; finished shards are never redone, so a
- * killed run resumes where it stopped. At the end the whole cache is read back once to write
- * report.json, overlays.png and splits.json.
+ * killed run resumes where it stopped; log.jsonl records each shard as it lands. At the end the
+ * whole cache is read back once to write report.json, overlays.png and splits.json.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { FacepriorError } from "../errors.js";
 import type { Dataset } from "../data/dataset.js";
 import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
+import { openJsonlLog } from "../io/jsonl-log.js";
 import { contactSheet } from "./overlay.js";
 import {
   CACHE_FORMAT, CACHE_VERSION, cacheIndexPath, readCacheIndex, readShard, shardSample,
@@ -69,8 +70,10 @@ async function openIndex(dataset: Dataset, out: string, options: CacheOptions): 
   return index;
 }
 
+type ShardDone = Extract<WorkerMessage, { type: "shard-done" }>;
+
 /** Runs `jobs` on `workers` threads; resolves when all are written. */
-function runPool(jobs: ShardJob[], workers: number, onImage: () => void): Promise<number> {
+function runPool(jobs: ShardJob[], workers: number, onImage: () => void, onShard: (done: ShardDone) => void): Promise<number> {
   if (jobs.length === 0) return Promise.resolve(0);
   const queue = [...jobs];
   let workerSeconds = 0;
@@ -97,6 +100,7 @@ function runPool(jobs: ShardJob[], workers: number, onImage: () => void): Promis
         else if (message.type === "image") onImage();
         else if (message.type === "shard-done") {
           workerSeconds += message.seconds;
+          onShard(message);
           feed(thread);
         } else fail(new Error(`prepare worker: ${message.message}`));
       });
@@ -157,7 +161,16 @@ export async function prepareCache(dataset: Dataset, out: string, options: Prepa
     labelCount: dataset.labelColumns.length,
   }));
   const thisRunImages = total - done;
-  await runPool(jobs, workers, () => onProgress?.(++done, total));
+  const log = await openJsonlLog(join(out, "log.jsonl"));
+  try {
+    log.write({ event: "start", images: total, pending_shards: jobs.length, pending_images: thisRunImages, workers, options: cacheOptions });
+    await runPool(jobs, workers, () => onProgress?.(++done, total), ({ shard, faces, failures, seconds }) =>
+      log.write({ event: "shard", shard, faces, failures: failures.length, seconds, images_per_s: (faces + failures.length) / seconds }),
+    );
+    log.write({ event: "done", seconds: (performance.now() - start) / 1000 });
+  } finally {
+    await log.close();
+  }
   const seconds = (performance.now() - start) / 1000;
 
   const summary = await summarise(index, out, 48);

@@ -15,7 +15,8 @@ import { numPatches, vitPresetNames } from "../../model/vit-presets.js";
 import { poolTokens, vitFeatures, type VitParams } from "../../model/vit.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { usageError } from "../errors.js";
-import { createProgress, openJsonlLog, type JsonlLog } from "../progress.js";
+import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
+import { createProgress } from "../progress.js";
 
 type TokenKind = "cls" | "mean" | "all";
 type BadImage = { path: string; reason: string };
