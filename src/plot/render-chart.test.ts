@@ -20,7 +20,7 @@ test("loss curves draw one labelled line per part, skipping values a log scale c
   const lines = svg.match(/<path aria-label="[^"]*" role="graphics-symbol" aria-roledescription="line mark" d="[^"]*"/g) ?? [];
   assert.equal(lines.length, 2);
   // mim has three finite points; pix's NaN at step 3 is left out, so its line has two.
-  const segments = (line: string) => (line.match(/[ML]/g) ?? []).length;
+  const segments = (line: string) => (/ d="([^"]*)"/.exec(line)![1]!.match(/[MLC]/g) ?? []).length; // one command per point
   assert.deepEqual(lines.map((l) => [/loss part: (\w+)/.exec(l)![1], segments(l)]), [["mim", 3], ["pix", 2]]);
 });
 
