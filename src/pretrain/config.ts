@@ -12,6 +12,7 @@ import { FacepriorError } from "../errors.js";
 import { resolveVitPreset, type VitConfig } from "../model/vit-presets.js";
 import type { MaeConfig, MaeHeads } from "./mae.js";
 import { headsFor, variantWeights, VARIANT_NAMES, type LossWeights, type PretrainVariant } from "./variants.js";
+import { parseConfig } from "../config-schema.js";
 
 const weight = z.number().nonnegative().optional();
 
@@ -51,14 +52,7 @@ export type ResolvedPretrainConfig = Readonly<{
 
 /** Parses flags or JSON; the error names each bad field, its value and the rule. */
 export function parsePretrainConfig(input: unknown, source = "pretrain config"): PretrainConfig {
-  const result = PretrainConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.join(".") || "(root)";
-    const value = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown>)?.[key], input);
-    return `${path}: ${issue.message}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`;
-  });
-  throw new FacepriorError("BAD_CONFIG", `${source}: ${problems.join("; ")}. Fix these fields or leave them out for the defaults.`);
+  return parseConfig(PretrainConfigSchema, input, source);
 }
 
 /** The MaeConfig of a parsed config over an encoder architecture. */

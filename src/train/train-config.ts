@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { FacepriorError } from "../errors.js";
+import { parseConfig } from "../config-schema.js";
 
 const unit = z.number().min(0).lt(1);
 
@@ -57,14 +58,7 @@ export type ResolvedTrainConfig = Readonly<TrainConfig & { derived: Readonly<Der
 
 /** Parses flags or JSON into a config; the error names each bad field, its value and the rule. */
 export function parseTrainConfig(input: unknown, source = "train config"): TrainConfig {
-  const result = TrainConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.join(".") || "(root)";
-    const value = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown>)?.[key], input);
-    return `${path}: ${issue.message}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`;
-  });
-  throw new FacepriorError("BAD_CONFIG", `${source}: ${problems.join("; ")}. Fix these fields or leave them out for the defaults.`);
+  return parseConfig(TrainConfigSchema, input, source);
 }
 
 /** Derives the step counts and the absolute lr for a dataset of `datasetSize` examples. */

@@ -7,13 +7,13 @@
  */
 import { z } from "zod";
 import type { Affine } from "../affine-warp.js";
-import { FacepriorError } from "../../errors.js";
 import type { FaceSample } from "../../priors/face-sample.js";
 import { affineSample, drawAffine } from "./affine.js";
 import { applyColorJitter, drawColorJitter, type ColorJitterParams } from "./color-jitter.js";
 import { flipLabels, flipSample, type LabelSwapPairs } from "./flip.js";
 import { seededRng } from "./prng.js";
 import { checkFaceSample } from "./sample-shape.js";
+import { parseConfig } from "../../config-schema.js";
 
 const strength = z.number().min(0);
 
@@ -60,13 +60,7 @@ export const NO_AUGMENT: AugmentConfig = Object.freeze(
 
 /** Parses flags or JSON into a config; the error names each bad field, its value and the rule. */
 export function parseAugmentConfig(input: unknown, source = "augment config"): AugmentConfig {
-  const result = AugmentConfigSchema.safeParse(input, { reportInput: true });
-  if (result.success) return result.data;
-  const problems = result.error.issues.map(({ code, path, message, input: got }) => {
-    const shown = code === "unrecognized_keys" || got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
-    return `${path.join(".") || "(root)"}: ${message}${shown}`;
-  });
-  throw new FacepriorError("BAD_CONFIG", `${source}: ${problems.join("; ")}. Fix these fields or leave them out for the defaults.`);
+  return parseConfig(AugmentConfigSchema, input, source);
 }
 
 /** Everything one augmentation drew, for logging or replaying. */
