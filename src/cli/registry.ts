@@ -7,5 +7,6 @@ import { convert } from "./commands/convert.js";
 import { embed } from "./commands/embed.js";
 import { info } from "./commands/info.js";
 import { prepare } from "./commands/prepare.js";
+import { pretrain } from "./commands/pretrain.js";
 
-export const COMMANDS: readonly Command[] = [info, embed, convert, prepare];
+export const COMMANDS: readonly Command[] = [info, embed, convert, prepare, pretrain];

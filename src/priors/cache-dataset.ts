@@ -86,3 +86,29 @@ export function imageBatch(cache: CacheDataset, faces: readonly number[], mean: 
   });
   return out;
 }
+
+/**
+ * Several caches as one, faces in order; all must share crop size and patch size. Face `rows`
+ * become positions in the joint set and `paths` are prefixed with each dataset's name, since
+ * manifest rows and paths only mean something within their own dataset.
+ */
+export function concatCaches(caches: CacheDataset[]): CacheDataset {
+  const first = caches[0];
+  if (!first) throw new Error("concatCaches: no caches");
+  if (caches.length === 1) return first;
+  for (const c of caches) {
+    const [a, b] = [c.index.options, first.index.options];
+    if (a.size !== b.size || a.patchSize !== b.patchSize) {
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `${c.index.dataset.root}: its cache has ${a.size}px crops with ${a.patchSize}px patches, ${first.index.dataset.root} has ${b.size}px with ${b.patchSize}px. Prepare them with the same --size and --patch-size.`,
+      );
+    }
+  }
+  const shared = Object.keys(first.tensors).filter((name) => caches.every((c) => c.tensors[name]) && name !== "labels");
+  const tensors = Object.fromEntries(shared.map((name) => [name, concat(caches.map((c) => c.tensors[name]!))]));
+  const count = caches.reduce((n, c) => n + c.count, 0);
+  const rows = Int32Array.from({ length: count }, (_, i) => i);
+  tensors.rows = { dtype: "I32", shape: [count], data: rows };
+  return { index: first.index, count, rows, paths: caches.flatMap((c) => c.paths.map((p) => `${c.index.dataset.name}/${p}`)), tensors };
+}

@@ -1,0 +1,90 @@
+/**
+ * `faceprior pretrain`: masked image modelling plus the face-prior tasks on prior caches, ending
+ * in a timm-layout encoder (see src/pretrain/pretrain-run.ts for what the run folder holds).
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { FacepriorError } from "../../errors.js";
+import { vitPresetNames } from "../../model/vit-presets.js";
+import { runPretraining } from "../../pretrain/pretrain-run.js";
+import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
+import { defineCommand } from "../command.js";
+import { createProgress } from "../progress.js";
+
+const TRAINABLE_VARIANTS = Object.keys(PRETRAIN_VARIANTS).filter((v) => v !== "scratch");
+
+async function readJsonConfig(path: string | undefined): Promise<{ pretrain?: object; train?: object }> {
+  if (!path) return {};
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch (cause) {
+    throw new FacepriorError("BAD_CONFIG", `${path}: cannot be read as JSON (${(cause as Error).message}). Pass a file like {"pretrain": {...}, "train": {...}}.`, { cause });
+  }
+}
+
+/** Flags given on the command line win over the config file; absent ones are left out. */
+const given = <T extends object>(values: T) => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+
+export const pretrain = defineCommand({
+  name: "pretrain",
+  summary: "Pretrain a ViT encoder by masked image modelling plus face-prior tasks on prior caches.",
+  details: [
+    "Variants: mae (reconstruction only), mae+pix (face parsing), mae+patch (landmark geometry), mae+comp (facial components), full (all four).",
+    "The run folder gets log.jsonl (every loss part each step), loss.png, previews/epoch-NNN.png (held-out faces: input, mask, reconstruction, predicted parsing and landmarks), a checkpoint each epoch, and at the end encoder.safetensors and summary.json. Run the same command again to resume.",
+  ],
+  options: {
+    data: { type: "string", required: true, placeholder: "dir[,dir...]", description: "Prior caches from faceprior prepare, comma-separated." },
+    out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write (or resume)." },
+    variant: { type: "choice", choices: TRAINABLE_VARIANTS, placeholder: "name", defaultText: "full", description: "Which losses to train." },
+    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", defaultText: "vit-tiny", description: "Encoder architecture." },
+    epochs: { type: "int", min: 1, description: "Passes over the training faces.", defaultText: "1" },
+    steps: { type: "int", min: 1, description: "Optimizer steps; overrides --epochs." },
+    batch: { type: "int", min: 1, description: "Images per micro-batch.", defaultText: "64" },
+    accum: { type: "int", min: 1, description: "Micro-batches per optimizer step.", defaultText: "1" },
+    lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: "1e-3 x effective batch / 256" },
+    maskRatio: { type: "number", min: 0, max: 0.99, description: "Fraction of patches masked.", defaultText: "0.75" },
+    config: { type: "string", placeholder: "file.json", description: 'Full config {"pretrain": {...}, "train": {...}}; flags override it.' },
+    previewFaces: { type: "int", min: 1, max: 64, default: 8, description: "Held-out faces drawn each epoch." },
+    json: { type: "flag", description: "Print summary.json instead of text." },
+  },
+  examples: [
+    "faceprior pretrain --data ../cache/unlabeled_faces --variant full --arch vit-tiny --epochs 1 --batch 32 --out runs/full",
+    "faceprior pretrain --data ../cache/unlabeled_faces,../cache/utkface --variant mae --steps 200 --out runs/mae",
+  ],
+  async run(options, _inputs, ctx) {
+    const file = await readJsonConfig(options.config);
+    const pretrainConfig = { ...file.pretrain, ...given({ variant: options.variant, arch: options.arch, maskRatio: options.maskRatio }) };
+    const trainConfig = {
+      seed: ctx.globals.seed,
+      ...file.train,
+      ...given({ epochs: options.epochs, steps: options.steps, batchSize: options.batch, accumSteps: options.accum, lr: options.lr }),
+    };
+    await ctx.startEngine();
+    let progress: ReturnType<typeof createProgress> | null = null;
+    let shown = 0;
+    const summary = await runPretraining({
+      caches: options.data.split(",").map((d) => resolve(d.trim())),
+      out: resolve(options.out),
+      pretrain: pretrainConfig,
+      train: trainConfig,
+      previewFaces: options.previewFaces,
+      onProgress: ({ step, totalSteps }) => {
+        progress ??= createProgress({ total: totalSteps, label: "pretrain", unit: "steps", stream: ctx.stderr });
+        progress.advance(step - shown);
+        shown = step;
+      },
+    });
+    (progress as ReturnType<typeof createProgress> | null)?.finish();
+    if (options.json) {
+      ctx.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      return;
+    }
+    const losses = Object.entries(summary.final_losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
+    ctx.stdout.write(
+      `Pretrained ${summary.variant}: ${summary.steps} steps (${summary.epochs.toFixed(2)} epochs over ${summary.train_faces} faces) in ${(summary.train_seconds / 60).toFixed(1)} min of training, ${summary.images_per_second.toFixed(1)} images/s.\n` +
+        `Final losses (mean of the last 20 steps): ${losses}.\n` +
+        `Wrote ${summary.encoder}; see ${options.out}/loss.png and ${options.out}/previews/.\n` +
+        `Next: faceprior info ${summary.encoder}\n`,
+    );
+  },
+});
