@@ -2,7 +2,7 @@
  * Face-prior throughput: `prepare` on real photos (images/s, both cores), and reading a prepared
  * cache into normalised training batches (images/s), which must never limit training.
  *
- *   npm run build && node dist/bench/prior-cache.js [--images 200] [--cache ../cache/celebahq_attr]
+ *   npm run build && node dist/bench/prior-cache.js [--images 800] [--cache ../cache/celebahq_attr]
  *
  * The prepare part copies the first --images photos of ../shared/data/celebahq_attr to a temp
  * folder; the read part needs a cache that `faceprior prepare` made (skipped if absent).
@@ -22,7 +22,8 @@ import { makeCelebaSubset } from "../test/support/celeba-subset.js";
 
 const { values: args } = parseArgs({
   options: {
-    images: { type: "string", default: "200" },
+    // Enough photos that starting the workers (teacher load, tfjs warm-up, ~3 s) is amortised.
+    images: { type: "string", default: "800" },
     cache: { type: "string", default: "../cache/celebahq_attr" },
     batch: { type: "string", default: "64" },
     workers: { type: "string", default: String(availableParallelism()) },

@@ -1,0 +1,97 @@
+/**
+ * Pretraining throughput per variant on CPU, against a PyTorch MAE step of the same shape in the
+ * same run (bench/torch_mae_reference.py): ViT-Tiny 112/16, decoder 128 x 2, mask 0.75, batch 64
+ * (as micro-batches of 16 here: a whole step at 64 does not fit wasm's 4 GiB).
+ *
+ *   npm run build && node dist/bench/pretrain-throughput.js [--cache ../cache/unlabeled_faces]
+ *
+ * Needs a prior cache for the batches. Target: the auxiliary tasks cost at most 1.6x the time per
+ * image of plain MAE. Results also go to bench/results/pretrain-throughput.json.
+ */
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { installNodeShims } from "../src/engine/node-shims.js";
+
+const { values: args } = parseArgs({
+  options: {
+    cache: { type: "string", default: "../cache/unlabeled_faces" },
+    batch: { type: "string", default: "64" },
+    "micro-batch": { type: "string", default: "16" },
+    threads: { type: "string", default: "2" },
+    repeats: { type: "string", default: "3" },
+    variants: { type: "string", default: "mae,mae+pix,mae+patch,mae+comp,full" },
+    python: { type: "string", default: "/usr/bin/python3" },
+  },
+});
+const threads = installNodeShims(Number(args.threads));
+const [batchSize, microBatch, repeats] = [Number(args.batch), Number(args["micro-batch"]), Number(args.repeats)];
+
+const { numpy: np, random, tree } = await import("../src/engine/jax.js");
+const { startEngine } = await import("../src/engine/engine.js");
+const { loadCacheDataset } = await import("../src/priors/cache-dataset.js");
+const { resolvePretrainConfig } = await import("../src/pretrain/config.js");
+const { initMae } = await import("../src/pretrain/mae.js");
+const { makePretrainLoss, pretrainBatch } = await import("../src/pretrain/pretrain-loss.js");
+const { adamw } = await import("../src/train/adamw.js");
+const { makeAccumulatedStep } = await import("../src/train/train-step.js");
+const { writeJsonAtomic } = await import("../src/io/atomic-write.js");
+
+await startEngine({ device: "wasm" });
+const cache = await loadCacheDataset(args.cache!);
+
+async function variantImagesPerSecond(variant: string): Promise<{ images_per_s: number; first_step_s: number }> {
+  const resolved = resolvePretrainConfig({ variant });
+  const optimizer = adamw({ weightDecay: 0.05 });
+  let params = initMae(random.key(0), resolved.mae, resolved.heads);
+  let optState = optimizer.init(tree.ref(params));
+  const step = makeAccumulatedStep(makePretrainLoss(resolved), optimizer, { clipNorm: 1 });
+  const run = async (r: number) => {
+    const batches = Array.from({ length: batchSize / microBatch }, (_, m) =>
+      pretrainBatch(cache, Array.from({ length: microBatch }, (_, i) => (r * batchSize + m * microBatch + i) % cache.count), resolved),
+    );
+    const [next, state, metrics] = step(params, optState, batches, random.key(r), np.array(1e-4));
+    [params, optState] = [next, state];
+    const { loss, ...rest } = metrics;
+    await loss.data();
+    tree.dispose(rest);
+  };
+  let start = performance.now();
+  await run(0);
+  const firstStep = (performance.now() - start) / 1000;
+  start = performance.now();
+  for (let r = 1; r <= repeats; r++) await run(r);
+  const seconds = (performance.now() - start) / 1000 / repeats;
+  step.dispose();
+  tree.dispose([params, optState]);
+  return { images_per_s: batchSize / seconds, first_step_s: firstStep };
+}
+
+const results: Record<string, { images_per_s: number; first_step_s: number }> = {};
+for (const variant of args.variants!.split(",")) {
+  results[variant] = await variantImagesPerSecond(variant);
+  console.error(`${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s`);
+}
+
+let torch: { mae_step_images_per_s: number } | null = null;
+try {
+  const out = execFileSync(args.python!, ["torch_mae_reference.py", "--threads", String(threads), "--batch", String(batchSize), "--repeats", String(repeats)], {
+    cwd: "bench",
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  torch = JSON.parse(out.trim().split("\n").at(-1)!);
+} catch (error) {
+  console.error(`PyTorch reference skipped: ${(error as Error).message.split("\n")[0]}`);
+}
+
+const mae = results.mae?.images_per_s;
+console.log(`pretraining step, vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`);
+console.log(`${"variant".padEnd(12)}${"images/s".padStart(10)}${"time/image vs mae".padStart(20)}${"vs pytorch mae".padStart(16)}`);
+for (const [variant, r] of Object.entries(results)) {
+  const cost = mae ? `${(mae / r.images_per_s).toFixed(2)}x` : "-";
+  const ratio = torch ? `${(r.images_per_s / torch.mae_step_images_per_s).toFixed(2)}x` : "-";
+  console.log(`${variant.padEnd(12)}${r.images_per_s.toFixed(1).padStart(10)}${cost.padStart(20)}${ratio.padStart(16)}`);
+}
+if (torch) console.log(`${"pytorch mae".padEnd(12)}${torch.mae_step_images_per_s.toFixed(1).padStart(10)}`);
+await writeJsonAtomic("bench/results/pretrain-throughput.json", { config: { batchSize, microBatch, threads, repeats, cache: args.cache }, jaxjs: results, pytorch: torch, date: new Date().toISOString() });
+process.exit(0);
