@@ -139,6 +139,17 @@ function descriptorStats(cache: CacheDataset): { mean: Float64Array; std: Float6
   return stats;
 }
 
+/** Throws, saying how to fix it, unless the cache's crops and patch labels fit the encoder. */
+export function checkCacheFits(cache: CacheDataset, mae: MaeConfig): void {
+  const { imgSize, patchSize } = mae.encoder;
+  const { size, patchSize: cachePatch } = cache.index.options;
+  if (size === imgSize && cachePatch === patchSize) return;
+  throw new FacepriorError(
+    "BAD_CONFIG",
+    `prior cache of ${cache.index.dataset.root}: crops are ${size}px with ${cachePatch}px patch labels, the encoder takes ${imgSize}px with ${patchSize}px patches. Prepare the cache with --size ${imgSize} --patch-size ${patchSize}, or pick a matching --arch.`,
+  );
+}
+
 /**
  * The batch of faces `faces` (positions in the cache) for the encoder of `cfg.mae`. Descriptors
  * are standardised with the cache's per-descriptor mean and std: raw, they are ratios to the
@@ -146,14 +157,8 @@ function descriptorStats(cache: CacheDataset): { mean: Float64Array; std: Float6
  * the other terms at λ = 1.
  */
 export function pretrainBatch(cache: CacheDataset, faces: readonly number[], cfg: { mae: MaeConfig }): PretrainBatch {
-  const { imgSize, patchSize } = cfg.mae.encoder;
-  const { size, patchSize: cachePatch } = cache.index.options;
-  if (size !== imgSize || cachePatch !== patchSize) {
-    throw new FacepriorError(
-      "BAD_CONFIG",
-      `prior cache of ${cache.index.dataset.root}: crops are ${size}px with ${cachePatch}px patch labels, the encoder takes ${imgSize}px with ${patchSize}px patches. Prepare the cache with --size ${imgSize} --patch-size ${patchSize}, or pick a matching --arch.`,
-    );
-  }
+  checkCacheFits(cache, cfg.mae);
+  const { size } = cache.index.options;
   const b = faces.length;
   const t = cache.tensors;
   const floats = (name: string) => np.array(gather(t[name]!, faces).data as Float32Array).reshape([b, ...t[name]!.shape.slice(1)]);

@@ -22,7 +22,7 @@ import { resolveTrainConfig, type TrainConfigInput } from "../train/train-config
 import { train, type TrainProgress } from "../train/train-loop.js";
 import { resolvePretrainConfig, type ResolvedPretrainConfig } from "./config.js";
 import { encoderParams, initMae, type MaeParams } from "./mae.js";
-import { makePretrainLoss, pretrainBatch, PRETRAIN_MEAN, PRETRAIN_STD } from "./pretrain-loss.js";
+import { checkCacheFits, makePretrainLoss, pretrainBatch, PRETRAIN_MEAN, PRETRAIN_STD } from "./pretrain-loss.js";
 import { previewPretraining, previewSheet } from "./pretrain-preview.js";
 
 export type PretrainRunOptions = {
@@ -94,6 +94,7 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const { out, previewFaces = 8 } = options;
   const resolved = resolvePretrainConfig(options.pretrain);
   const cache = concatCaches(await Promise.all(options.caches.map(loadCacheDataset)));
+  checkCacheFits(cache, resolved.mae);
   const heldOut = Array.from({ length: Math.min(previewFaces, cache.count - 1) }, (_, i) => cache.count - 1 - i);
   const trainFaces = cache.count - heldOut.length;
   const stepsPerEpoch = resolveTrainConfig(options.train, trainFaces).derived.stepsPerEpoch;

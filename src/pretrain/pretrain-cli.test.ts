@@ -1,0 +1,65 @@
+/**
+ * `faceprior pretrain` end to end, as a user runs it: a prior cache of real faces, a short run of
+ * the real ViT-Tiny, and what lands in the run folder.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import sharp from "sharp";
+import { loadVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
+import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { skipUnlessShared } from "../../test/support/shared-data.js";
+
+const needsData = { skip: skipUnlessShared(CELEBA) };
+let dir = "";
+let cache = "";
+
+before(async () => {
+  if (needsData.skip) return;
+  dir = await mkdtemp(join(tmpdir(), "faceprior-pretrain-cli-"));
+  const root = await makeCelebaSubset(join(dir, "data"), 10);
+  cache = join(dir, "cache");
+  const run = await runCli(["prepare", "--data", root, "--out", cache, "--workers", "1"], dir);
+  assert.equal(run.code, 0, run.stderr);
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("pretrain writes the log, curves, previews and a loadable ViT-Tiny encoder, and resumes as a no-op", needsData, async () => {
+  const out = join(dir, "run");
+  const args = ["pretrain", "--data", cache, "--variant", "mae+patch", "--steps", "2", "--batch", "4", "--preview-faces", "2", "--out", out];
+  const run = await runCli(args, dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^Pretrained mae\+patch: 2 steps \(1\.00 epochs over 8 faces\)/);
+  assert.match(run.stdout, /Final losses \(mean of the last 20 steps\): mim [\d.]+, patch_ce [\d.]+, patch_offset [\d.]+, patch_hist [\d.]+, total [\d.]+\./);
+
+  const log = (await readFile(join(out, "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((l) => l.step), [1, 2]);
+  const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
+  assert.equal(summary.images_seen, 8);
+  const encoder = await loadVitCheckpoint(join(out, "encoder.safetensors"));
+  assert.equal(encoder.cfg.embedDim, 192);
+  assert.equal(encoder.cfg.depth, 12);
+  assert.equal(encoder.metadata.pretrain_variant, "mae+patch");
+  const preview = await sharp(join(out, "previews", "epoch-001.png")).metadata();
+  assert.deepEqual([preview.width, preview.height], [5 * 112, 2 * 112]); // 5 tiles for each of 2 faces
+  assert.equal((await sharp(join(out, "loss.png")).metadata()).format, "png");
+
+  const before = (await stat(join(out, "encoder.safetensors"))).size;
+  const again = await runCli(args, dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((await readFile(join(out, "log.jsonl"), "utf8")).trim().split("\n").length, 2, "a finished run trained again");
+  assert.equal((await stat(join(out, "encoder.safetensors"))).size, before);
+});
+
+test("pretrain refuses a cache whose crops do not fit the architecture, before training", needsData, async () => {
+  const run = await runCli(["pretrain", "--data", cache, "--arch", "vit_tiny_patch16_224", "--steps", "1", "--out", join(dir, "bad")], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with --size 224 --patch-size 16/);
+});
