@@ -8,7 +8,7 @@ import { readSafetensors } from "../checkpoint/safetensors.js";
 import { FacepriorError } from "../errors.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
-import { decodeImage, decodeImageBatch, decodeImageRgb, listImageFiles, normalizeRgb } from "./image.js";
+import { decodeImage, decodeImageBatch, decodeImageRgb, decodeImageUpright, listImageFiles, normalizeRgb } from "./image.js";
 
 const HALF = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 const S = 32;
@@ -143,4 +143,14 @@ test("folders expand recursively to sorted image files, skipping hidden and non-
   await mkdir(at("nothing"));
   await rejectsImage(listImageFiles([at("nothing")]), /nothing: is a folder with no images/);
   await rejectsImage(listImageFiles([at("nope")]), /nope: no such file or folder/);
+});
+
+test("for detection, large photos are shrunk to fit 1024 px, small ones kept, and EXIF-rotated upright", async () => {
+  await sharp({ create: { width: 3000, height: 2000, channels: 3, background: "#336699" } }).jpeg().toFile(at("wide.jpg"));
+  const wide = await decodeImageUpright(at("wide.jpg"));
+  assert.deepEqual([wide.width, wide.height, wide.channels, wide.data.length], [1024, 683, 3, 1024 * 683 * 3]);
+  // Stored 40x20 with EXIF orientation 6 (rotate 90° clockwise to view): upright it is 20x40.
+  await sharp({ create: { width: 40, height: 20, channels: 3, background: "#ff0000" } }).withMetadata({ orientation: 6 }).jpeg().toFile(at("turned.jpg"));
+  const turned = await decodeImageUpright(at("turned.jpg"));
+  assert.deepEqual([turned.width, turned.height], [20, 40]);
 });
