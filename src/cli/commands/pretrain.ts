@@ -48,8 +48,8 @@ export const pretrain = defineCommand({
     json: { type: "flag", description: "Print summary.json instead of text." },
   },
   examples: [
-    "faceprior pretrain --data ../cache/unlabeled_faces --variant full --arch vit-tiny --epochs 1 --batch 32 --out runs/full",
-    "faceprior pretrain --data ../cache/unlabeled_faces,../cache/utkface --variant mae --steps 200 --out runs/mae",
+    "faceprior pretrain --data ../cache/unlabeled_faces --variant full --epochs 2 --out runs/full",
+    "faceprior pretrain --data ../cache/unlabeled_faces,../cache/utkface --steps 200 --out runs/b",
   ],
   async run(options, _inputs, ctx) {
     const file = await readJsonConfig(options.config);
