@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { numpy as np, tree } from "../engine/jax.js";
+import { poolTokens, vitFeatures } from "../model/vit.js";
+import { imageBatch, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
+import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
+import { maxAbsDiff } from "../../test/support/numerics.js";
+import { runCli } from "../../test/support/run-cli.js";
+import { skipUnlessShared } from "../../test/support/shared-data.js";
+import { cachedFeatures, loadEncoder } from "./features.js";
+
+const needsData = { skip: skipUnlessShared(CELEBA) };
+let dir = "";
+let cacheDir = "";
+let cache: CacheDataset;
+
+before(async () => {
+  if (needsData.skip) return;
+  dir = await mkdtemp(join(tmpdir(), "faceprior-features-"));
+  cacheDir = join(dir, "cache");
+  const run = await runCli(["prepare", "--data", await makeCelebaSubset(join(dir, "data"), 3), "--out", cacheDir, "--workers", "1"], dir);
+  assert.equal(run.code, 0, run.stderr);
+  cache = await loadCacheDataset(cacheDir);
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("probe features are the encoder's pooled tokens per face, extracted once and then read from disk", needsData, async () => {
+  const source = { scratch: { arch: "vit-tiny", seed: 3 } };
+  const featureDir = join(dir, "features");
+  const first = await cachedFeatures(source, cacheDir, cache, "avg", featureDir);
+  assert.deepEqual([first.count, first.dim, [...first.rows]], [3, 192, [0, 1, 2]]);
+
+  // The same numbers as running the encoder on face 2 alone (batch padding changes nothing).
+  const encoder = await loadEncoder(source);
+  const pixels = np.array(imageBatch(cache, [2], encoder.normalization.mean, encoder.normalization.std)).reshape([1, 3, 112, 112]);
+  const alone = poolTokens(vitFeatures(tree.ref(encoder.params), pixels, encoder.cfg), "avg").dataSync();
+  tree.dispose(encoder.params);
+  assert.ok(maxAbsDiff(first.features.subarray(2 * 192, 3 * 192), alone) < 1e-5);
+
+  const files = await readdir(featureDir);
+  assert.equal(files.length, 1);
+  const again = await cachedFeatures(source, cacheDir, cache, "avg", featureDir);
+  assert.deepEqual(again.features, first.features);
+  assert.equal((await readdir(featureDir)).length, 1, "the second call extracted again");
+  await cachedFeatures(source, cacheDir, cache, "token", featureDir);
+  assert.equal((await readdir(featureDir)).length, 2, "another pooling must get its own file");
+});
