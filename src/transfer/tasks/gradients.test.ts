@@ -1,0 +1,137 @@
+/**
+ * Gradients of the four task losses: central finite differences in float64 against `grad`, the
+ * closed forms of the softmax losses, and jit against eager.
+ *
+ * jax-js computes log to about 1.3e-5 absolute error, in float64 as in float32 (exp to 4e-7
+ * relative; both measured), and a difference quotient divides that by its step. So: steps of
+ * 3e-2 and 1.5e-2 with Richardson extrapolation for the O(h²) term, and a tolerance of 5e-4
+ * of |∇f| (see checkGradient; measured errors up to 2e-5 of |∇f|, the age loss). A missing or wrong term is off by far
+ * more. The closed forms are held to 1e-7 absolute for the same reason.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { grad, jit, nn, numpy as np, random, tree, type Array as JaxArray, type JsTree } from "../../engine/jax.js";
+import { initTaskHead, probeLoss, type TaskHead } from "../heads.js";
+import { ageTarget } from "./age.js";
+import { TRANSFER_TASKS, type TaskLoss } from "./index.js";
+
+const STEP = 3e-2;
+const TOLERANCE = 5e-4;
+
+/** A deterministic, non-degenerate [rows, cols] table of values in [-scale, scale]. */
+const table = (rows: number, cols: number, seed: number, scale = 2) =>
+  Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => scale * Math.sin(seed + 1.3 * r + 0.7 * c + 0.11 * r * c)));
+
+type Leaves = JsTree<JaxArray>;
+
+/** Unit-norm copies of `leaves`, as one vector over all of them. */
+function unit(leaves: JaxArray[]): JaxArray[] {
+  const norm = Math.sqrt(leaves.reduce((s, leaf) => s + np.vdot(leaf.ref.ravel(), leaf.ref.ravel()).item(), 0));
+  return leaves.map((leaf) => leaf.mul(1 / norm));
+}
+
+/**
+ * For v a random unit direction and v = ∇f/|∇f|: ⟨∇f(x), v⟩ against (f(x + hv) − f(x − hv)) / 2h,
+ * Richardson-extrapolated, the error taken relative to |∇f| (along a random v the derivative
+ * itself can be near 0). Along ∇f/|∇f| both sides are |∇f|, so that check is fully relative.
+ */
+function checkGradient<T extends Leaves>(name: string, f: (x: T) => JaxArray, x: T): void {
+  const [leaves, structure] = tree.flatten(x) as [JaxArray[], ReturnType<typeof tree.structure>];
+  const keys = np.unstack(random.split(random.key(42), leaves.length));
+  const gradients = tree.leaves(grad(f as (x: Leaves) => JaxArray)(tree.ref(x) as Leaves) as Leaves) as JaxArray[];
+  const gradNorm = Math.sqrt(gradients.reduce((s, g) => s + np.vdot(g.ref.ravel(), g.ref.ravel()).item(), 0));
+  const directions = {
+    random: unit(leaves.map((leaf, i) => random.normal(keys[i]!, leaf.shape).astype(np.float64))),
+    gradient: unit(gradients.map((g) => g.ref)),
+  };
+  for (const [which, v] of Object.entries(directions)) {
+    const analytic = gradients.reduce((s, g, i) => s + np.vdot(g.ref.ravel(), v[i]!.ref.ravel()).item(), 0);
+    const at = (h: number) => f(tree.unflatten(structure, leaves.map((leaf, i) => leaf.ref.add(v[i]!.ref.mul(h)))) as T).item();
+    const quotient = (h: number) => (at(h) - at(-h)) / (2 * h);
+    const numeric = (4 * quotient(STEP / 2) - quotient(STEP)) / 3;
+    const error = Math.abs(analytic - numeric) / gradNorm;
+    assert.ok(error < TOLERANCE, `${name}, ${which} direction: grad ${analytic}, differences ${numeric}, error ${error} of |grad| ${gradNorm}`);
+  }
+  tree.dispose([leaves, gradients, directions]);
+}
+
+type Case = { loss: TaskLoss; logits: number[][]; targets: () => JaxArray };
+const B = 3;
+
+const CASES: Record<string, Case> = {
+  "au (positive weights)": {
+    loss: TRANSFER_TASKS.au.makeLoss({ maxPosWeight: 10, posWeight: [2, 0.5, 7] }),
+    logits: table(B, 3, 1),
+    targets: () => TRANSFER_TASKS.au.targets([[1, 0, 1], [0, 1, 0], [1, 1, 0]]),
+  },
+  "expression (ε 0.1)": {
+    loss: TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0.1 }),
+    logits: table(B, 7, 2),
+    targets: () => TRANSFER_TASKS.expression.targets([[0], [3], [6]]),
+  },
+  "age (DLDL, σ 2)": {
+    loss: TRANSFER_TASKS.age.makeLoss({ sigma: 2 }),
+    logits: table(B, 101, 3),
+    targets: () => TRANSFER_TASKS.age.targets([[3], [45], [116]]),
+  },
+  attributes: {
+    loss: TRANSFER_TASKS.attributes.makeLoss({ posWeight: null }),
+    logits: table(B, 40, 4),
+    targets: () => TRANSFER_TASKS.attributes.targets(table(B, 40, 5).map((row) => row.map((v) => (v > 0 ? 1 : 0)))),
+  },
+};
+
+for (const [name, { loss, logits, targets }] of Object.entries(CASES)) {
+  test(`finite differences: ${name} loss`, () => {
+    const y = targets();
+    checkGradient(name, (x: JaxArray) => loss(x, y.ref), np.array(logits, { dtype: np.float64 }));
+    y.dispose();
+  });
+
+  test(`jitted ${name} loss equals eager`, () => {
+    const eager = loss(np.array(logits), targets()).item();
+    const compiled = jit(loss);
+    const jitted = compiled(np.array(logits), targets()).item();
+    compiled.dispose();
+    assert.ok(Math.abs(eager - jitted) < 1e-6 * Math.abs(eager), `eager ${eager}, jit ${jitted}`);
+  });
+}
+
+test("softmax losses have the closed-form gradient (softmax − target) / B", () => {
+  const logits = table(B, 101, 6);
+  const ages = [10, 50.5, 90];
+  const g = grad((x: JaxArray) => CASES["age (DLDL, σ 2)"]!.loss(x, np.array(ages, { dtype: np.float64 })))(
+    np.array(logits, { dtype: np.float64 }),
+  );
+  const want = nn.softmax(np.array(logits, { dtype: np.float64 }), -1).sub(ageTarget(np.array(ages), 2, np.float64)).div(B);
+  const diff = np.abs(g.sub(want)).max().item();
+  assert.ok(diff < 1e-7, `age: max |grad − (q − t)/B| = ${diff}`);
+
+  const classes = [1, 0, 6];
+  const eps = 0.1;
+  const ce = grad((x: JaxArray) => CASES["expression (ε 0.1)"]!.loss(x, np.array(classes, { dtype: np.int32 })))(
+    np.array(table(B, 7, 7), { dtype: np.float64 }),
+  ).js() as number[][];
+  table(B, 7, 7).forEach((z, b) => {
+    const sum = z.reduce((s, v) => s + Math.exp(v), 0);
+    z.forEach((v, c) => {
+      const t = (c === classes[b] ? 1 - eps : 0) + eps / 7;
+      assert.ok(Math.abs(ce[b]![c]! - (Math.exp(v) / sum - t) / B) < 1e-7, `expression [${b}, ${c}]`);
+    });
+  });
+});
+
+test("finite differences: linear probe with fc_norm, through the expression loss, in head and features", () => {
+  const head = tree.map((x: JaxArray) => x.astype(np.float64), initTaskHead(random.key(9), 6, 7, { fcNorm: true, initStd: 0.5 }));
+  // fc_norm starts as the identity affine; move it off so its gradient is exercised in general.
+  head.fc_norm = { weight: np.array(table(1, 6, 10)[0]!, { dtype: np.float64 }).add(1), bias: np.array(table(1, 6, 11)[0]!, { dtype: np.float64 }) };
+  const lossFn = probeLoss("expression", CASES["expression (ε 0.1)"]!.loss);
+  const targets = TRANSFER_TASKS.expression.targets([[2], [5], [0]]);
+  const f = ({ head, features }: { head: TaskHead; features: JaxArray }) => {
+    const [loss, parts] = lossFn(head, { features, targets: targets.ref }, random.key(0));
+    tree.dispose(parts);
+    return loss;
+  };
+  checkGradient("probe", f, { head, features: np.array(table(B, 6, 12), { dtype: np.float64 }) });
+  targets.dispose();
+});
