@@ -10,50 +10,17 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { grad, jit, nn, numpy as np, random, tree, type Array as JaxArray, type JsTree } from "../../engine/jax.js";
+import { grad, jit, nn, numpy as np, random, tree, type Array as JaxArray } from "../../engine/jax.js";
 import { initTaskHead, probeLoss, type TaskHead } from "../heads.js";
 import { ageTarget } from "./age.js";
 import { TRANSFER_TASKS, type TaskLoss } from "./index.js";
+import { checkGradient } from "../../../test/support/finite-differences.js";
 
-const STEP = 3e-2;
-const TOLERANCE = 5e-4;
+const DIFFERENCES = { step: 3e-2, tolerance: 5e-4 };
 
 /** A deterministic, non-degenerate [rows, cols] table of values in [-scale, scale]. */
 const table = (rows: number, cols: number, seed: number, scale = 2) =>
   Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => scale * Math.sin(seed + 1.3 * r + 0.7 * c + 0.11 * r * c)));
-
-type Leaves = JsTree<JaxArray>;
-
-/** Unit-norm copies of `leaves`, as one vector over all of them. */
-function unit(leaves: JaxArray[]): JaxArray[] {
-  const norm = Math.sqrt(leaves.reduce((s, leaf) => s + np.vdot(leaf.ref.ravel(), leaf.ref.ravel()).item(), 0));
-  return leaves.map((leaf) => leaf.mul(1 / norm));
-}
-
-/**
- * For v a random unit direction and v = ∇f/|∇f|: ⟨∇f(x), v⟩ against (f(x + hv) − f(x − hv)) / 2h,
- * Richardson-extrapolated, the error taken relative to |∇f| (along a random v the derivative
- * itself can be near 0). Along ∇f/|∇f| both sides are |∇f|, so that check is fully relative.
- */
-function checkGradient<T extends Leaves>(name: string, f: (x: T) => JaxArray, x: T): void {
-  const [leaves, structure] = tree.flatten(x) as [JaxArray[], ReturnType<typeof tree.structure>];
-  const keys = np.unstack(random.split(random.key(42), leaves.length));
-  const gradients = tree.leaves(grad(f as (x: Leaves) => JaxArray)(tree.ref(x) as Leaves) as Leaves) as JaxArray[];
-  const gradNorm = Math.sqrt(gradients.reduce((s, g) => s + np.vdot(g.ref.ravel(), g.ref.ravel()).item(), 0));
-  const directions = {
-    random: unit(leaves.map((leaf, i) => random.normal(keys[i]!, leaf.shape).astype(np.float64))),
-    gradient: unit(gradients.map((g) => g.ref)),
-  };
-  for (const [which, v] of Object.entries(directions)) {
-    const analytic = gradients.reduce((s, g, i) => s + np.vdot(g.ref.ravel(), v[i]!.ref.ravel()).item(), 0);
-    const at = (h: number) => f(tree.unflatten(structure, leaves.map((leaf, i) => leaf.ref.add(v[i]!.ref.mul(h)))) as T).item();
-    const quotient = (h: number) => (at(h) - at(-h)) / (2 * h);
-    const numeric = (4 * quotient(STEP / 2) - quotient(STEP)) / 3;
-    const error = Math.abs(analytic - numeric) / gradNorm;
-    assert.ok(error < TOLERANCE, `${name}, ${which} direction: grad ${analytic}, differences ${numeric}, error ${error} of |grad| ${gradNorm}`);
-  }
-  tree.dispose([leaves, gradients, directions]);
-}
 
 type Case = { loss: TaskLoss; logits: number[][]; targets: () => JaxArray };
 const B = 3;
@@ -84,7 +51,7 @@ const CASES: Record<string, Case> = {
 for (const [name, { loss, logits, targets }] of Object.entries(CASES)) {
   test(`finite differences: ${name} loss`, () => {
     const y = targets();
-    checkGradient(name, (x: JaxArray) => loss(x, y.ref), np.array(logits, { dtype: np.float64 }));
+    checkGradient(name, (x: JaxArray) => loss(x, y.ref), np.array(logits, { dtype: np.float64 }), DIFFERENCES);
     y.dispose();
   });
 
@@ -132,6 +99,6 @@ test("finite differences: linear probe with fc_norm, through the expression loss
     tree.dispose(parts);
     return loss;
   };
-  checkGradient("probe", f, { head, features: np.array(table(B, 6, 12), { dtype: np.float64 }) });
+  checkGradient("probe", f, { head, features: np.array(table(B, 6, 12), { dtype: np.float64 }) }, DIFFERENCES);
   targets.dispose();
 });
