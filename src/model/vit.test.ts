@@ -14,7 +14,7 @@ import { VitConfigSchema } from "./vit-presets.js";
 
 const PARITY = "fixtures/vit-parity";
 
-test("vitFeatures reproduces the PyTorch tokens of the parity fixture within 1e-4", { skip: skipUnlessShared(PARITY) }, async () => {
+test("vitFeatures reproduces the PyTorch tokens of the parity fixture within 1e-4", { skip: skipUnlessShared(PARITY) }, async (t) => {
   const model = await readSafetensors(sharedPath(PARITY, "model.safetensors"));
   const expected = await readSafetensors(sharedPath(PARITY, "expected.safetensors"));
   const flat = Object.fromEntries(
@@ -26,6 +26,7 @@ test("vitFeatures reproduces the PyTorch tokens of the parity fixture within 1e-
   const tokens = vitFeatures(params, np.array(input.data as Float32Array).reshape(input.shape), cfg);
   assert.deepEqual(tokens.shape, [2, 50, 96]);
   const err = maxAbsDiff(tokens.dataSync() as Float32Array, expected.tensors.tokens!.data);
+  t.diagnostic(`max abs error against PyTorch: ${err.toExponential(2)}`);
   assert.ok(err < 1e-4, `max abs error ${err}`);
 });
 
