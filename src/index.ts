@@ -30,3 +30,27 @@ export { clipByGlobalNorm, globalNorm } from "./train/clip-grad.js";
 export { makeTrainStep, makeAccumulatedStep, type LossFn, type StepMetrics } from "./train/train-step.js";
 export { TrainConfigSchema, resolveTrainConfig, type TrainConfig } from "./train/train-config.js";
 export { train, type TrainResult } from "./train/train-loop.js";
+
+// datasets and face priors
+export { loadDataset } from "./data/load-dataset.js";
+export { splitDataset, type Split } from "./data/splits.js";
+export { makeFewShotSubset, parseProtocol, saveFewShotSubset, loadFewShotSubset, type FewShotProtocol } from "./data/few-shot.js";
+export { augmentSample, parseAugmentConfig, NO_AUGMENT } from "./data/augment/augment.js";
+export { meshMirrorTable } from "./data/augment/flip.js";
+export type { Dataset, DatasetRow } from "./data/dataset.js";
+export { loadTeacher, teacherUVMap, type Teacher } from "./priors/teacher.js";
+export { prepareCache, type PrepareReport } from "./priors/prepare.js";
+export { loadCacheDataset, imageBatch, type CacheDataset } from "./priors/cache-dataset.js";
+export type { FaceSample } from "./priors/face-sample.js";
+
+// pretraining
+export { runPretraining, type PretrainSummary } from "./pretrain/pretrain-run.js";
+export { PretrainConfigSchema, resolvePretrainConfig } from "./pretrain/config.js";
+export { PRETRAIN_VARIANTS, VARIANT_NAMES } from "./pretrain/variants.js";
+export { initMae, encoderParams, type MaeParams } from "./pretrain/mae.js";
+export { makePretrainLoss, pretrainBatch } from "./pretrain/pretrain-loss.js";
+
+// transfer
+export { TRANSFER_TASKS, taskLoss } from "./transfer/tasks/index.js";
+export { cachedFeatures, extractFeatures, type EncoderSource } from "./transfer/features.js";
+export * as metrics from "./transfer/metrics.js";
