@@ -1,0 +1,62 @@
+/**
+ * The linear probe: a task head trained on frozen-encoder features (features.ts) with the shared
+ * train loop and step, then its predictions on other faces. Features and labels are host arrays
+ * indexed by face; the caller picks which faces train and which are evaluated.
+ */
+import { numpy as np } from "../engine/jax.js";
+import { train } from "../train/train-loop.js";
+import type { TrainConfigInput } from "../train/train-config.js";
+import type { FeatureSet } from "./features.js";
+import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
+import { TRANSFER_TASKS, taskLoss, type LabelRows, type TransferTaskName } from "./tasks/index.js";
+
+export type ProbeOptions = {
+  task: TransferTaskName;
+  features: FeatureSet;
+  /** [faces, C] labels, as the cache stores them. */
+  labels: Float32Array;
+  labelColumns: readonly string[];
+  trainFaces: readonly number[];
+  evalFaces: readonly number[];
+  runDir: string;
+  /** TrainConfigSchema input; defaults suit a probe: 100 epochs, batch 256, lr 1e-3, no decay. */
+  train?: TrainConfigInput;
+};
+
+export type ProbeResult = { predictions: Float32Array; lossOptions: unknown; steps: number };
+
+const PROBE_DEFAULTS: TrainConfigInput = { epochs: 100, batchSize: 256, lr: 1e-3, weightDecay: 0, clipNorm: null, checkpointEvery: 100_000 };
+
+function rowsOf(labels: Float32Array, width: number, faces: readonly number[]): LabelRows {
+  return faces.map((f) => Array.from(labels.subarray(f * width, (f + 1) * width)));
+}
+
+function featureBatch(features: FeatureSet, faces: readonly number[]) {
+  const out = new Float32Array(faces.length * features.dim);
+  faces.forEach((f, i) => out.set(features.features.subarray(f * features.dim, (f + 1) * features.dim), i * features.dim));
+  return np.array(out).reshape([faces.length, features.dim]);
+}
+
+export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
+  const { task, features, labels, labelColumns, trainFaces, evalFaces } = options;
+  const def = TRANSFER_TASKS[task];
+  const width = labelColumns.length;
+  const outputs = def.numOutputs(labelColumns);
+  const { options: lossOptions, loss } = taskLoss(task, rowsOf(labels, width, trainFaces));
+  // The train loop's examples are positions in trainFaces.
+  const batch = (indices: number[]): ProbeBatch => {
+    const faces = indices.map((i) => trainFaces[i]!);
+    return { features: featureBatch(features, faces), targets: def.targets(rowsOf(labels, width, faces)) };
+  };
+  const trainConfig = { ...PROBE_DEFAULTS, batchSize: Math.min(256, trainFaces.length), ...options.train };
+  const result = await train<TaskHead, ProbeBatch>({
+    runDir: options.runDir,
+    config: trainConfig,
+    init: (key) => initTaskHead(key, features.dim, outputs, { fcNorm: true }),
+    loss: probeLoss(task, loss),
+    data: { size: trainFaces.length, batch },
+  });
+  const logits = taskHeadLogits(result.params, featureBatch(features, evalFaces)); // consumes the trained head
+  const predictions = (await def.predict(logits).data()) as Float32Array;
+  return { predictions, lossOptions, steps: result.step };
+}
