@@ -1,0 +1,56 @@
+/**
+ * `faceprior finetune --mode probe` end to end on a prior cache of real CelebA-HQ faces: the run
+ * folder's files, and the errors a user gets before any training for a wrong task or protocol.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import sharp from "sharp";
+import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
+import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { skipUnlessShared } from "../../test/support/shared-data.js";
+
+const needsData = { skip: skipUnlessShared(CELEBA) };
+let dir = "";
+let cache = "";
+
+before(async () => {
+  if (needsData.skip) return;
+  dir = await mkdtemp(join(tmpdir(), "faceprior-finetune-"));
+  cache = join(dir, "cache");
+  const run = await runCli(["prepare", "--data", await makeCelebaSubset(join(dir, "data"), 30), "--out", cache], dir);
+  assert.equal(run.code, 0, run.stderr);
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("a probe run writes metrics over seeds with the trivial baseline, predictions, subsets and a plot", needsData, async () => {
+  const out = join(dir, "attr");
+  const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--protocol", "ratio:0.5", "--seeds", "2", "--out", out], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^attributes \(ratio:0\.5, probe\): mean accuracy \d\.\d{4} ± \d\.\d{4} over 2 seeds; trivial baseline \(per-attribute majority, mean accuracy\) \d\.\d{4}\./);
+  const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
+  assert.equal(metrics.runs.length, 2);
+  assert.deepEqual(metrics.runs.map((r: { seed: number }) => r.seed), [0, 1]);
+  const [a, b] = metrics.runs;
+  assert.equal(a.testFaces, b.testFaces);
+  assert.ok(a.trainFaces < 30 && a.trainFaces > 0);
+  const csv = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n");
+  assert.equal(csv.length, 1 + 2 * a.testFaces);
+  assert.equal(csv[1]!.split(",").at(-1)!.split(" ").length, 40);
+  assert.deepEqual((await readdir(join(out, "subsets"))).sort(), ["all-seed0.json", "all-seed1.json"]);
+  const subset = JSON.parse(await readFile(join(out, "subsets", "all-seed0.json"), "utf8"));
+  assert.equal(subset.protocol, "ratio:0.5");
+  assert.equal((await sharp(join(out, "attribute-accuracy.png")).metadata()).format, "png");
+});
+
+test("a task that does not match the cache's labels is refused before any training", needsData, async () => {
+  const run = await runCli(["finetune", "--task", "expression", "--data", cache, "--init", "scratch", "--out", join(dir, "x")], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--task expression: the cache .* holds attributes labels\. Use --task attributes\./);
+});

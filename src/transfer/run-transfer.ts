@@ -1,0 +1,167 @@
+/**
+ * One transfer run: a task on a prepared cache, from a pretrained encoder (or scratch), under a
+ * protocol (full, ratio:<f>, kshot:<k>), over several seeds and, for subject-fold datasets, every
+ * fold. Mode `probe` trains a linear head on frozen features. The run folder gets:
+ *
+ *   metrics.json       per seed and fold: the task's metrics; mean ± std of the headline over
+ *                      seeds; the trivial baseline; the subset files; the config; timings
+ *   predictions.csv    every test face's prediction, per seed and fold
+ *   subsets/           the training subsets (few-shot index files), one per seed and fold
+ *   <plot>.png         confusion matrix, per-AU F1, age error by age or per-attribute accuracy
+ */
+import { join } from "node:path";
+import { FacepriorError } from "../errors.js";
+import { loadDataset } from "../data/load-dataset.js";
+import type { Dataset, DatasetFormat } from "../data/dataset.js";
+import { makeFewShotSubset, saveFewShotSubset } from "../data/few-shot.js";
+import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
+import { EXPRESSION_CLASSES } from "../data/tasks.js";
+import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
+import { writeChartPng } from "../plot/render-chart.js";
+import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
+import type { TrainConfigInput } from "../train/train-config.js";
+import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
+import { taskMetrics, type TaskMetrics } from "./evaluate.js";
+import { cachedFeatures, type EncoderSource, type Pooling } from "./features.js";
+import { trainProbe } from "./probe.js";
+import type { TransferTaskName } from "./tasks/index.js";
+import { ageErrorSpec, confusionSpec, perLabelSpec } from "./transfer-plots.js";
+
+export type TransferOptions = {
+  task: TransferTaskName;
+  cacheDir: string;
+  init: EncoderSource;
+  protocol: string;
+  seeds: number;
+  out: string;
+  pooling: Pooling;
+  /** Where probe features are cached, shared between runs. */
+  featureDir: string;
+  train?: TrainConfigInput;
+  onStage?: (stage: string) => void;
+};
+
+type RunResult = { seed: number; fold: string; subset: string; trainFaces: number; testFaces: number; metrics: TaskMetrics };
+
+function checkTask(cache: CacheDataset, task: TransferTaskName): void {
+  const holds = cache.index.dataset.task;
+  if (holds === task) return;
+  throw new FacepriorError(
+    "BAD_ARGUMENT",
+    `--task ${task}: the cache ${cache.index.dataset.root} holds ${holds === "none" ? "no labels" : `${holds} labels`}. Use --task ${holds === "none" ? "with a labelled dataset" : holds}.`,
+  );
+}
+
+/** The train/test splits to run: one, or one per subject fold. */
+function splitsOf(dataset: Dataset): [string, Split][] {
+  if (dataset.split.kind !== "folds") return [["all", splitDataset(dataset)]];
+  return Array.from({ length: foldCount(dataset) }, (_, fold) => [`fold${fold}`, splitDataset(dataset, { fold })] as [string, Split]);
+}
+
+function labelsOf(cache: CacheDataset, faces: number[]): Float32Array {
+  return gather(cache.tensors.labels!, faces).data as Float32Array;
+}
+
+/** The trivial baseline of METHOD §3 on the test faces, from the training faces' labels. */
+function baseline(task: TransferTaskName, train: Float32Array, test: Float32Array, width: number): { name: string; value: number } {
+  switch (task) {
+    case "au":
+      return { name: "every AU predicted present, mean F1", value: constantF1(test, width, 1).mean };
+    case "expression":
+      return { name: "majority class, accuracy", value: majorityClassBaseline(train, test, EXPRESSION_CLASSES.length).accuracy };
+    case "age":
+      return { name: "training mean age, MAE (years)", value: meanAgeBaseline(train, test).mae };
+    case "attributes":
+      return { name: "per-attribute majority, mean accuracy", value: attributeMajorityBaseline(train, test, width).accuracy.mean };
+  }
+}
+
+function meanStd(values: number[]): { mean: number; std: number; n: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  return { mean, std, n: values.length };
+}
+
+async function drawTaskPlot(out: string, task: TransferTaskName, columns: string[], predictions: Float32Array, metrics: TaskMetrics, labels: Float32Array): Promise<void> {
+  if (task === "expression") {
+    const { classes, matrix } = metrics.confusion as { classes: readonly string[]; matrix: number[][] };
+    await writeChartPng(join(out, "confusion.png"), confusionSpec(classes, matrix, "expression: confusion (rows true)"));
+  } else if (task === "au") {
+    await writeChartPng(join(out, "per-au-f1.png"), perLabelSpec(columns, (metrics.f1 as { perLabel: number[] }).perLabel, "F1", "per-AU F1"));
+  } else if (task === "attributes") {
+    await writeChartPng(join(out, "attribute-accuracy.png"), perLabelSpec(columns, (metrics.accuracy as { perLabel: number[] }).perLabel, "accuracy", "per-attribute accuracy"));
+  } else {
+    await writeChartPng(join(out, "age-error.png"), ageErrorSpec(predictions, labels, "age: error by true age"));
+  }
+}
+
+function csvRows(seed: number, fold: string, cache: CacheDataset, faces: number[], predictions: Float32Array, labels: Float32Array): string[] {
+  const k = predictions.length / faces.length;
+  const width = labels.length / faces.length;
+  return faces.map((face, i) => {
+    const predicted = Array.from(predictions.subarray(i * k, (i + 1) * k), (v) => v.toFixed(4));
+    const truth = Array.from(labels.subarray(i * width, (i + 1) * width));
+    return [seed, fold, JSON.stringify(cache.paths[face]), truth.join(" "), predicted.join(" ")].join(",");
+  });
+}
+
+export async function runTransfer(options: TransferOptions) {
+  const start = performance.now();
+  const { task, out, protocol } = options;
+  const cache = await loadCacheDataset(options.cacheDir);
+  checkTask(cache, task);
+  const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
+  const columns = cache.index.dataset.labelColumns;
+  options.onStage?.("features");
+  const features = await cachedFeatures(options.init, options.cacheDir, cache, options.pooling, options.featureDir);
+  const runs: RunResult[] = [];
+  const csv = ["seed,fold,path,truth,prediction"];
+  let firstBaseline: { name: string; value: number } | null = null;
+  const withFace = new Set(Array.from(cache.rows));
+  for (const [fold, split] of splitsOf(dataset)) {
+    const trainRows = split.train.filter((r) => withFace.has(r));
+    const testFaces = facesOfRows(cache, split.test);
+    if (trainRows.length === 0 || testFaces.length === 0) {
+      throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
+    }
+    for (let seed = 0; seed < options.seeds; seed++) {
+      options.onStage?.(`${fold} seed ${seed}`);
+      const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
+      const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
+      await saveFewShotSubset(subsetFile, subset);
+      const trainFaces = facesOfRows(cache, subset.indices);
+      const result = await trainProbe({
+        task, features, labels: cache.tensors.labels!.data as Float32Array, labelColumns: columns,
+        trainFaces, evalFaces: testFaces, runDir: join(out, "probes", `${fold}-seed${seed}`),
+        train: { seed, ...options.train },
+      });
+      const testLabels = labelsOf(cache, testFaces);
+      const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
+      runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, metrics });
+      csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
+      if (runs.length === 1) {
+        firstBaseline = baseline(task, labelsOf(cache, trainFaces), testLabels, columns.length);
+        await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
+      }
+    }
+  }
+  const perSeed = Array.from({ length: options.seeds }, (_, seed) => meanStd(runs.filter((r) => r.seed === seed).map((r) => r.metrics.headline.value)).mean);
+  const { name, higherIsBetter } = runs[0]!.metrics.headline;
+  const summary = {
+    task,
+    mode: "probe",
+    protocol,
+    init: options.init,
+    pooling: options.pooling,
+    cache: options.cacheDir,
+    /** The headline over seeds (each seed's value averaged over folds first). */
+    headline: { name, higherIsBetter, ...meanStd(perSeed) },
+    /** The trivial baseline on the first fold's test faces, from the training subset's labels. */
+    baseline: firstBaseline,
+    runs,
+    seconds: (performance.now() - start) / 1000,
+  };
+  await writeJsonAtomic(join(out, "metrics.json"), summary);
+  await writeFileAtomic(join(out, "predictions.csv"), csv.join("\n") + "\n");
+  return summary;
+}
