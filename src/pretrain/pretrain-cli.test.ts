@@ -3,13 +3,12 @@
  * the real ViT-Tiny, and what lands in the run folder.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { loadVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
-import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
+import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 
@@ -19,11 +18,7 @@ let cache = "";
 
 before(async () => {
   if (needsData.skip) return;
-  dir = await mkdtemp(join(tmpdir(), "faceprior-pretrain-cli-"));
-  const root = await makeCelebaSubset(join(dir, "data"), 10);
-  cache = join(dir, "cache");
-  const run = await runCli(["prepare", "--data", root, "--out", cache, "--workers", "1"], dir);
-  assert.equal(run.code, 0, run.stderr);
+  ({ dir, cacheDir: cache } = await preparedCelebaCache("pretrain-cli", 10, ["--workers", "1"]));
 });
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

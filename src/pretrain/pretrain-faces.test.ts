@@ -4,17 +4,14 @@
  * loss, and a short training run of the full variant.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { numpy as np, random, tree } from "../engine/jax.js";
 import { VitConfigSchema } from "../model/vit-presets.js";
 import { loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import { adamw } from "../train/adamw.js";
 import { makeTrainStep } from "../train/train-step.js";
-import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
-import { runCli } from "../../test/support/run-cli.js";
+import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { initMae, type MaeConfig } from "./mae.js";
 import { makePretrainLoss, pretrainBatch, type PretrainLossConfig } from "./pretrain-loss.js";
@@ -31,12 +28,9 @@ let dir = "";
 let cache: CacheDataset;
 before(async () => {
   if (needsData.skip) return;
-  dir = await mkdtemp(join(tmpdir(), "faceprior-pretrain-"));
-  const root = await makeCelebaSubset(join(dir, "data"), FACES.length);
-  const out = join(dir, "cache");
-  const run = await runCli(["prepare", "--data", root, "--out", out, "--size", "32", "--patch-size", "4", "--workers", "1"], dir);
-  assert.equal(run.code, 0, run.stderr);
-  cache = await loadCacheDataset(out);
+  let cacheDir: string;
+  ({ dir, cacheDir } = await preparedCelebaCache("pretrain", FACES.length, ["--size", "32", "--patch-size", "4", "--workers", "1"]));
+  cache = await loadCacheDataset(cacheDir);
   assert.equal(cache.count, FACES.length, "every test photo should have a face");
 });
 after(async () => {

@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { numpy as np, tree } from "../engine/jax.js";
 import { poolTokens, vitFeatures } from "../model/vit.js";
 import { imageBatch, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
-import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
+import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
-import { runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { cachedFeatures, loadEncoder } from "./features.js";
 
@@ -19,10 +17,7 @@ let cache: CacheDataset;
 
 before(async () => {
   if (needsData.skip) return;
-  dir = await mkdtemp(join(tmpdir(), "faceprior-features-"));
-  cacheDir = join(dir, "cache");
-  const run = await runCli(["prepare", "--data", await makeCelebaSubset(join(dir, "data"), 3), "--out", cacheDir, "--workers", "1"], dir);
-  assert.equal(run.code, 0, run.stderr);
+  ({ dir, cacheDir } = await preparedCelebaCache("features", 3, ["--workers", "1"]));
   cache = await loadCacheDataset(cacheDir);
 });
 after(async () => {

@@ -3,12 +3,11 @@
  * folder's files, and the errors a user gets before any training for a wrong task or protocol.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
-import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
+import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 
@@ -18,10 +17,7 @@ let cache = "";
 
 before(async () => {
   if (needsData.skip) return;
-  dir = await mkdtemp(join(tmpdir(), "faceprior-finetune-"));
-  cache = join(dir, "cache");
-  const run = await runCli(["prepare", "--data", await makeCelebaSubset(join(dir, "data"), 30), "--out", cache], dir);
-  assert.equal(run.code, 0, run.stderr);
+  ({ dir, cacheDir: cache } = await preparedCelebaCache("finetune", 30));
 });
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import { CELEBA_ATTRIBUTES } from "../data/tasks.js";
-import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
-import { runCli } from "../../test/support/run-cli.js";
+import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { attributeMajorityBaseline } from "./baselines.js";
 import { taskMetrics } from "./evaluate.js";
@@ -20,10 +18,7 @@ let cache: CacheDataset;
 
 before(async () => {
   if (needsData.skip) return;
-  dir = await mkdtemp(join(tmpdir(), "faceprior-probe-"));
-  cacheDir = join(dir, "cache");
-  const run = await runCli(["prepare", "--data", await makeCelebaSubset(join(dir, "data"), 12), "--out", cacheDir, "--workers", "1"], dir);
-  assert.equal(run.code, 0, run.stderr);
+  ({ dir, cacheDir } = await preparedCelebaCache("probe", 12, ["--workers", "1"]));
   cache = await loadCacheDataset(cacheDir);
 });
 after(async () => {

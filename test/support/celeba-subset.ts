@@ -1,6 +1,9 @@
 /** Small manifest datasets made of real CelebA-HQ photos from ../shared/data, for end-to-end tests. */
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import assert from "node:assert/strict";
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCli } from "./run-cli.js";
 import { sharedPath } from "./shared-data.js";
 
 export const CELEBA = "data/celebahq_attr";
@@ -25,4 +28,17 @@ export async function makeCelebaSubset(root: string, faces: number, extra: Recor
   }
   await writeFile(join(root, "manifest.csv"), [header, ...rows].join("\n") + "\n");
   return root;
+}
+
+/**
+ * A temp folder holding a CelebA-HQ subset of `faces` photos and its prior cache made by the real
+ * `faceprior prepare` (with `prepareArgs`), for tests of what comes after prepare. The caller
+ * removes `dir` when done.
+ */
+export async function preparedCelebaCache(name: string, faces: number, prepareArgs: string[] = []): Promise<{ dir: string; cacheDir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), `faceprior-${name}-`));
+  const cacheDir = join(dir, "cache");
+  const run = await runCli(["prepare", "--data", await makeCelebaSubset(join(dir, "data"), faces), "--out", cacheDir, ...prepareArgs], dir);
+  assert.equal(run.code, 0, run.stderr);
+  return { dir, cacheDir };
 }
