@@ -58,8 +58,27 @@ function splitsOf(dataset: Dataset): [string, Split][] {
   return Array.from({ length: foldCount(dataset) }, (_, fold) => [`fold${fold}`, splitDataset(dataset, { fold })] as [string, Split]);
 }
 
-function labelsOf(cache: CacheDataset, faces: number[]): Float32Array {
-  return gather(cache.tensors.labels!, faces).data as Float32Array;
+/** METHOD §3: AU detection uses the AUs with at least this many positives in the dataset. */
+export const MIN_AU_POSITIVES = 20;
+
+/** The label columns a task scores: for AUs those with enough positives, else all. */
+export function scoredColumns(task: TransferTaskName, labels: Float32Array, columns: readonly string[], minPositives = MIN_AU_POSITIVES): number[] {
+  const all = columns.map((_, c) => c);
+  if (task !== "au") return all;
+  const positives = all.map((c) => labels.filter((v, i) => i % columns.length === c && v === 1).length);
+  const kept = all.filter((c) => positives[c]! >= minPositives);
+  if (kept.length === 0) {
+    throw new FacepriorError("BAD_DATASET", `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`);
+  }
+  return kept;
+}
+
+/** Keeps columns `keep` of labels [N, C]. */
+function selectColumns(labels: Float32Array, width: number, keep: number[]): Float32Array {
+  const count = labels.length / width;
+  const out = new Float32Array(count * keep.length);
+  for (let i = 0; i < count; i++) keep.forEach((c, j) => (out[i * keep.length + j] = labels[i * width + c]!));
+  return out;
 }
 
 /** The trivial baseline of METHOD §3 on the test faces, from the training faces' labels. */
@@ -111,7 +130,11 @@ export async function runTransfer(options: TransferOptions) {
   const cache = await loadCacheDataset(options.cacheDir);
   checkTask(cache, task);
   const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
-  const columns = cache.index.dataset.labelColumns;
+  const allColumns = cache.index.dataset.labelColumns;
+  const keep = scoredColumns(task, cache.tensors.labels!.data as Float32Array, allColumns);
+  const columns = keep.map((c) => allColumns[c]!);
+  const labels = selectColumns(cache.tensors.labels!.data as Float32Array, allColumns.length, keep);
+  const labelsOf = (faces: number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
   options.onStage?.("features");
   const features = await cachedFeatures(options.init, options.cacheDir, cache, options.pooling, options.featureDir);
   const runs: RunResult[] = [];
@@ -131,16 +154,16 @@ export async function runTransfer(options: TransferOptions) {
       await saveFewShotSubset(subsetFile, subset);
       const trainFaces = facesOfRows(cache, subset.indices);
       const result = await trainProbe({
-        task, features, labels: cache.tensors.labels!.data as Float32Array, labelColumns: columns,
+        task, features, labels, labelColumns: columns,
         trainFaces, evalFaces: testFaces, runDir: join(out, "probes", `${fold}-seed${seed}`),
         train: { seed, ...options.train },
       });
-      const testLabels = labelsOf(cache, testFaces);
+      const testLabels = labelsOf(testFaces);
       const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
       runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, metrics });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
-        firstBaseline = baseline(task, labelsOf(cache, trainFaces), testLabels, columns.length);
+        firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
         await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
       }
     }
@@ -150,6 +173,7 @@ export async function runTransfer(options: TransferOptions) {
   const summary = {
     task,
     mode: "probe",
+    columns,
     protocol,
     init: options.init,
     pooling: options.pooling,
