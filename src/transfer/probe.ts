@@ -2,6 +2,11 @@
  * The linear probe: a task head trained on frozen-encoder features (features.ts) with the shared
  * train loop and step, then its predictions on other faces. Features and labels are host arrays
  * indexed by face; the caller picks which faces train and which are evaluated.
+ *
+ * Features are standardised per dimension with the training faces' mean and std before the head,
+ * as MAE's linear probe does with a BatchNorm without affine parameters: pooled features of one
+ * encoder share a large common component, and without this the head barely fits (measured on
+ * CK+ AUs: training loss 1.13 -> 0.96 in 300 steps, training F1 0.21).
  */
 import { numpy as np } from "../engine/jax.js";
 import { train } from "../train/train-loop.js";
@@ -19,13 +24,13 @@ export type ProbeOptions = {
   trainFaces: readonly number[];
   evalFaces: readonly number[];
   runDir: string;
-  /** TrainConfigSchema input; defaults suit a probe: 100 epochs, batch 256, lr 1e-3, no decay. */
+  /** TrainConfigSchema input; defaults suit a probe: 100 epochs, batch 128, lr 1e-2, no decay. */
   train?: TrainConfigInput;
 };
 
 export type ProbeResult = { predictions: Float32Array; lossOptions: unknown; steps: number };
 
-const PROBE_DEFAULTS: TrainConfigInput = { epochs: 100, batchSize: 256, lr: 1e-3, weightDecay: 0, clipNorm: null, checkpointEvery: 100_000 };
+const PROBE_DEFAULTS: TrainConfigInput = { epochs: 100, batchSize: 128, lr: 1e-2, weightDecay: 0, clipNorm: null, checkpointEvery: 100_000 };
 
 function rowsOf(labels: Float32Array, width: number, faces: readonly number[]): LabelRows {
   return faces.map((f) => Array.from(labels.subarray(f * width, (f + 1) * width)));
@@ -37,8 +42,21 @@ function featureBatch(features: FeatureSet, faces: readonly number[]) {
   return np.array(out).reshape([faces.length, features.dim]);
 }
 
+/** Features standardised per dimension with the mean and std over `trainFaces`. */
+export function standardizeFeatures(set: FeatureSet, trainFaces: readonly number[]): FeatureSet {
+  const { dim } = set;
+  const mean = new Float64Array(dim);
+  const variance = new Float64Array(dim);
+  for (const f of trainFaces) for (let d = 0; d < dim; d++) mean[d]! += set.features[f * dim + d]! / trainFaces.length;
+  for (const f of trainFaces) for (let d = 0; d < dim; d++) variance[d]! += (set.features[f * dim + d]! - mean[d]!) ** 2 / trainFaces.length;
+  const scale = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + 1e-6));
+  const features = Float32Array.from(set.features, (v, i) => (v - mean[i % dim]!) * scale[i % dim]!);
+  return { ...set, features };
+}
+
 export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
-  const { task, features, labels, labelColumns, trainFaces, evalFaces } = options;
+  const { task, labels, labelColumns, trainFaces, evalFaces } = options;
+  const features = standardizeFeatures(options.features, trainFaces);
   const def = TRANSFER_TASKS[task];
   const width = labelColumns.length;
   const outputs = def.numOutputs(labelColumns);
@@ -48,11 +66,11 @@ export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
     const faces = indices.map((i) => trainFaces[i]!);
     return { features: featureBatch(features, faces), targets: def.targets(rowsOf(labels, width, faces)) };
   };
-  const trainConfig = { ...PROBE_DEFAULTS, batchSize: Math.min(256, trainFaces.length), ...options.train };
+  const trainConfig = { ...PROBE_DEFAULTS, batchSize: Math.min(128, trainFaces.length), ...options.train };
   const result = await train<TaskHead, ProbeBatch>({
     runDir: options.runDir,
     config: trainConfig,
-    init: (key) => initTaskHead(key, features.dim, outputs, { fcNorm: true }),
+    init: (key) => initTaskHead(key, features.dim, outputs),
     loss: probeLoss(task, loss),
     data: { size: trainFaces.length, batch },
   });
