@@ -46,3 +46,13 @@ test("a linear probe on frozen features fits the 40 CelebA attributes of its tra
   // Even random-init features separate 12 faces: the probe must beat the per-attribute majority.
   assert.ok(metrics.headline.value > majority + 0.05, `probe ${metrics.headline.value.toFixed(3)}, majority ${majority.toFixed(3)}`);
 });
+
+test("features are standardised per dimension with the training faces' statistics only", async () => {
+  const { standardizeFeatures } = await import("./probe.js");
+  // 3 faces x 2 dims; faces 0 and 1 train: dim 0 mean 2 std 1, dim 1 mean 10 std 0 (floored by eps).
+  const set = { features: Float32Array.from([1, 10, 3, 10, 5, 12]), rows: Int32Array.from([0, 1, 2]), dim: 2, count: 3 };
+  const out = standardizeFeatures(set, [0, 1]);
+  assert.deepEqual(Array.from(out.features.subarray(0, 4), (v) => +v.toFixed(4)), [-1, 0, 1, 0]);
+  assert.ok(Math.abs(out.features[4]! - 3) < 1e-5, "face 2 is scaled with the training statistics");
+  assert.ok(Math.abs(out.features[5]! - 2 / Math.sqrt(1e-6)) < 1, "a constant training dimension is divided by sqrt(eps), not 0");
+});
