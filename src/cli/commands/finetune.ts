@@ -30,7 +30,7 @@ export const finetune = defineCommand({
     json: { type: "flag", description: "Print metrics.json's summary as JSON." },
   },
   examples: [
-    "faceprior finetune --task expression --data cache/fer2013 --init scratch --protocol kshot:10 --out k10",
+    "faceprior finetune --task expression --data fer2013 --init scratch --protocol kshot:10 --out k10",
   ],
   async run(options, _inputs, ctx) {
     await ctx.startEngine();
