@@ -100,7 +100,10 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const stepsPerEpoch = resolveTrainConfig(options.train, trainFaces).derived.stepsPerEpoch;
   const trainConfig = { checkpointEvery: stepsPerEpoch, ...options.train };
   const variant = resolved.config.variant;
+  let drawnStep = -1;
   const drawPictures = async (step: number, checkpoint: string) => {
+    if (step === drawnStep) return;
+    drawnStep = step;
     const epoch = Math.ceil(step / stepsPerEpoch);
     await drawPreview(checkpoint, join(out, "previews", `epoch-${String(epoch).padStart(3, "0")}.png`), cache, heldOut, resolved);
     await drawLossCurves(out, await readLog(join(out, "log.jsonl")), variant);
