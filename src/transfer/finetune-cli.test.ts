@@ -50,3 +50,19 @@ test("a task that does not match the cache's labels is refused before any traini
   assert.equal(run.code, 2);
   assert.match(run.stderr, /--task expression: the cache .* holds attributes labels\. Use --task attributes\./);
 });
+
+test("fine-tuning trains the encoder with the head and writes the same run folder", needsData, async () => {
+  const out = join(dir, "attr-ft");
+  const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune", "--epochs", "1", "--batch", "4", "--seeds", "1", "--out", out], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^attributes \(full, finetune\): mean accuracy \d\.\d{4} ± \d\.\d{4} over 1 seeds/);
+  const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
+  assert.equal(metrics.mode, "finetune");
+  const trainFaces = metrics.runs[0].trainFaces;
+  const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(log.length, Math.floor(trainFaces / 4), "one epoch of batches of 4");
+  assert.ok(log.every((l) => Number.isFinite(l.loss) && l.gradNorm > 0));
+  const csv = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n");
+  assert.equal(csv.length, 1 + metrics.runs[0].testFaces);
+});

@@ -1,7 +1,8 @@
 /**
  * One transfer run: a task on a prepared cache, from a pretrained encoder (or scratch), under a
  * protocol (full, ratio:<f>, kshot:<k>), over several seeds and, for subject-fold datasets, every
- * fold. Mode `probe` trains a linear head on frozen features. The run folder gets:
+ * fold. Mode `probe` trains a linear head on frozen features (probe.ts); mode `finetune` trains
+ * the encoder with the head (finetune.ts). The run folder gets:
  *
  *   metrics.json       per seed and fold: the task's metrics; mean ± std of the headline over
  *                      seeds; the trivial baseline; the subset files; the config; timings
@@ -22,13 +23,18 @@ import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../pri
 import type { TrainConfigInput } from "../train/train-config.js";
 import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
 import { taskMetrics, type TaskMetrics } from "./evaluate.js";
-import { cachedFeatures, type EncoderSource, type Pooling } from "./features.js";
-import { trainProbe } from "./probe.js";
+import { cachedFeatures, loadEncoder, type EncoderSource, type Pooling } from "./features.js";
+import { trainFinetune } from "./finetune.js";
+import { trainProbe, type ProbeResult } from "./probe.js";
+import { tree } from "../engine/jax.js";
 import type { TransferTaskName } from "./tasks/index.js";
 import { ageErrorSpec, confusionSpec, perLabelSpec } from "./transfer-plots.js";
 
+export type TransferMode = "probe" | "finetune";
+
 export type TransferOptions = {
   task: TransferTaskName;
+  mode: TransferMode;
   cacheDir: string;
   init: EncoderSource;
   protocol: string;
@@ -135,44 +141,50 @@ export async function runTransfer(options: TransferOptions) {
   const columns = keep.map((c) => allColumns[c]!);
   const labels = selectColumns(cache.tensors.labels!.data as Float32Array, allColumns.length, keep);
   const labelsOf = (faces: number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
-  options.onStage?.("features");
-  const features = await cachedFeatures(options.init, options.cacheDir, cache, options.pooling, options.featureDir);
+  const { mode, pooling } = options;
+  options.onStage?.(mode === "probe" ? "features" : "encoder");
+  const features = mode === "probe" ? await cachedFeatures(options.init, options.cacheDir, cache, pooling, options.featureDir) : null;
+  const encoder = mode === "finetune" ? await loadEncoder(options.init) : null;
+  const adapt = (trainFaces: number[], evalFaces: number[], runDir: string, seed: number): Promise<ProbeResult> => {
+    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces, runDir, train: { seed, ...options.train } };
+    return features ? trainProbe({ ...common, features }) : trainFinetune({ ...common, cache, encoder: encoder!, pooling });
+  };
   const runs: RunResult[] = [];
   const csv = ["seed,fold,path,truth,prediction"];
   let firstBaseline: { name: string; value: number } | null = null;
   const withFace = new Set(Array.from(cache.rows));
-  for (const [fold, split] of splitsOf(dataset)) {
-    const trainRows = split.train.filter((r) => withFace.has(r));
-    const testFaces = facesOfRows(cache, split.test);
-    if (trainRows.length === 0 || testFaces.length === 0) {
-      throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
-    }
-    for (let seed = 0; seed < options.seeds; seed++) {
-      options.onStage?.(`${fold} seed ${seed}`);
-      const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
-      const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
-      await saveFewShotSubset(subsetFile, subset);
-      const trainFaces = facesOfRows(cache, subset.indices);
-      const result = await trainProbe({
-        task, features, labels, labelColumns: columns,
-        trainFaces, evalFaces: testFaces, runDir: join(out, "probes", `${fold}-seed${seed}`),
-        train: { seed, ...options.train },
-      });
-      const testLabels = labelsOf(testFaces);
-      const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
-      runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, metrics });
-      csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
-      if (runs.length === 1) {
-        firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
-        await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
+  try {
+    for (const [fold, split] of splitsOf(dataset)) {
+      const trainRows = split.train.filter((r) => withFace.has(r));
+      const testFaces = facesOfRows(cache, split.test);
+      if (trainRows.length === 0 || testFaces.length === 0) {
+        throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
+      }
+      for (let seed = 0; seed < options.seeds; seed++) {
+        options.onStage?.(`${fold} seed ${seed}`);
+        const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
+        const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
+        await saveFewShotSubset(subsetFile, subset);
+        const trainFaces = facesOfRows(cache, subset.indices);
+        const result = await adapt(trainFaces, testFaces, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`), seed);
+        const testLabels = labelsOf(testFaces);
+        const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
+        runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, metrics });
+        csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
+        if (runs.length === 1) {
+          firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
+          await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
+        }
       }
     }
+  } finally {
+    if (encoder) tree.dispose(encoder.params);
   }
   const perSeed = Array.from({ length: options.seeds }, (_, seed) => meanStd(runs.filter((r) => r.seed === seed).map((r) => r.metrics.headline.value)).mean);
   const { name, higherIsBetter } = runs[0]!.metrics.headline;
   const summary = {
     task,
-    mode: "probe",
+    mode,
     columns,
     protocol,
     init: options.init,

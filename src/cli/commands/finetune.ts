@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { vitPresetNames } from "../../model/vit-presets.js";
-import { runTransfer } from "../../transfer/run-transfer.js";
+import { runTransfer, type TransferMode } from "../../transfer/run-transfer.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
 import { defineCommand } from "../command.js";
 
@@ -12,7 +12,7 @@ export const finetune = defineCommand({
   name: "finetune",
   summary: "Train a task head on an encoder (linear probe) under a full or few-shot protocol, over seeds.",
   details: [
-    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused). Full fine-tuning is not available yet.",
+    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75; no augmentation yet).",
     "Protocols: full (all training labels), ratio:<f> (a seeded fraction of the training split), kshot:<k> (k per class, expression).",
     "The run folder gets metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
   ],
@@ -20,7 +20,10 @@ export const finetune = defineCommand({
     task: { type: "choice", choices: TRANSFER_TASK_NAMES, required: true, placeholder: "name", description: "Downstream task; must match the cache's labels." },
     data: { type: "string", required: true, placeholder: "dir", description: "Prior cache of a labelled dataset (faceprior prepare)." },
     init: { type: "string", required: true, placeholder: "file|scratch", description: "Encoder checkpoint, or scratch for a randomly initialised one." },
-    mode: { type: "choice", choices: ["probe"], default: "probe", description: "How to adapt." },
+    mode: { type: "choice", choices: ["probe", "finetune"], default: "probe", description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay." },
+    epochs: { type: "int", min: 1, description: "Training epochs.", defaultText: "100 (probe), 10 (finetune)" },
+    batch: { type: "int", min: 1, description: "Images per batch.", defaultText: "128 (probe), 32 (finetune)" },
+    lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: "1e-2 (probe), 1e-3 (finetune)" },
     protocol: { type: "string", default: "full", placeholder: "full|ratio:f|kshot:k", description: "Which training labels to use." },
     seeds: { type: "int", min: 1, max: 100, default: 3, description: "Seeds (subsets and head initialisations)." },
     pool: { type: "choice", choices: ["token", "avg"], default: "avg", description: "Features: the class token or the mean of patch tokens." },
@@ -38,6 +41,8 @@ export const finetune = defineCommand({
     const init = options.init === "scratch" ? { scratch: { arch: options.arch, seed: ctx.globals.seed } } : { checkpoint: resolve(options.init) };
     const summary = await runTransfer({
       task: options.task as (typeof TRANSFER_TASK_NAMES)[number],
+      mode: options.mode as TransferMode,
+      train: Object.fromEntries(Object.entries({ epochs: options.epochs, batchSize: options.batch, lr: options.lr }).filter(([, v]) => v !== undefined)),
       cacheDir: resolve(options.data),
       init,
       protocol: options.protocol,
@@ -53,7 +58,7 @@ export const finetune = defineCommand({
     }
     const { name, mean, std, n } = summary.headline;
     ctx.stdout.write(
-      `${options.task} (${options.protocol}, probe): ${name} ${mean.toFixed(4)} ± ${std.toFixed(4)} over ${n} seeds; trivial baseline (${summary.baseline?.name}) ${summary.baseline?.value.toFixed(4)}.\n` +
+      `${options.task} (${options.protocol}, ${options.mode}): ${name} ${mean.toFixed(4)} ± ${std.toFixed(4)} over ${n} seeds; trivial baseline (${summary.baseline?.name}) ${summary.baseline?.value.toFixed(4)}.\n` +
         `Wrote ${options.out}/metrics.json and predictions.csv.\n`,
     );
   },
