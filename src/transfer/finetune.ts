@@ -14,7 +14,7 @@ import type { LossFn } from "../train/train-step.js";
 import { FINETUNE_INIT_STD, initTaskHead, taskHeadLogits, type TaskHead } from "./heads.js";
 import type { Pooling } from "./features.js";
 import type { ProbeResult } from "./probe.js";
-import { TRANSFER_TASKS, taskLoss, type LabelRows, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
+import { labelRowsOf, TRANSFER_TASKS, taskLoss, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 
 export type FinetuneOptions = {
   task: TransferTaskName;
@@ -53,7 +53,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<ProbeResu
   const { cfg, normalization } = encoder;
   const def = TRANSFER_TASKS[task];
   const width = labelColumns.length;
-  const rows = (faces: readonly number[]): LabelRows => faces.map((f) => [...labels.subarray(f * width, (f + 1) * width)]);
+  const rows = (faces: readonly number[]) => labelRowsOf(labels, width, faces);
   const { options: lossOptions, loss } = taskLoss(task, rows(trainFaces));
   const size = cache.index.options.size;
   const images = (faces: readonly number[]) => np.array(imageBatch(cache, faces, normalization.mean, normalization.std)).reshape([faces.length, 3, size, size]);

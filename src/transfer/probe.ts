@@ -13,7 +13,8 @@ import { train } from "../train/train-loop.js";
 import type { TrainConfigInput } from "../train/train-config.js";
 import type { FeatureSet } from "./features.js";
 import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
-import { TRANSFER_TASKS, taskLoss, type LabelRows, type TransferTaskName } from "./tasks/index.js";
+import { gather } from "../priors/cache-dataset.js";
+import { labelRowsOf, TRANSFER_TASKS, taskLoss, type TransferTaskName } from "./tasks/index.js";
 
 export type ProbeOptions = {
   task: TransferTaskName;
@@ -32,14 +33,9 @@ export type ProbeResult = { predictions: Float32Array; lossOptions: unknown; ste
 
 const PROBE_DEFAULTS: TrainConfigInput = { epochs: 100, batchSize: 128, lr: 1e-2, weightDecay: 0, clipNorm: null, checkpointEvery: 100_000 };
 
-function rowsOf(labels: Float32Array, width: number, faces: readonly number[]): LabelRows {
-  return faces.map((f) => Array.from(labels.subarray(f * width, (f + 1) * width)));
-}
-
-function featureBatch(features: FeatureSet, faces: readonly number[]) {
-  const out = new Float32Array(faces.length * features.dim);
-  faces.forEach((f, i) => out.set(features.features.subarray(f * features.dim, (f + 1) * features.dim), i * features.dim));
-  return np.array(out).reshape([faces.length, features.dim]);
+function featureBatch(set: FeatureSet, faces: readonly number[]) {
+  const rows = gather({ dtype: "F32", shape: [set.count, set.dim], data: set.features }, faces);
+  return np.array(rows.data as Float32Array).reshape(rows.shape);
 }
 
 /** Features standardised per dimension with the mean and std over `trainFaces`. */
@@ -60,11 +56,11 @@ export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
   const def = TRANSFER_TASKS[task];
   const width = labelColumns.length;
   const outputs = def.numOutputs(labelColumns);
-  const { options: lossOptions, loss } = taskLoss(task, rowsOf(labels, width, trainFaces));
+  const { options: lossOptions, loss } = taskLoss(task, labelRowsOf(labels, width, trainFaces));
   // The train loop's examples are positions in trainFaces.
   const batch = (indices: number[]): ProbeBatch => {
     const faces = indices.map((i) => trainFaces[i]!);
-    return { features: featureBatch(features, faces), targets: def.targets(rowsOf(labels, width, faces)) };
+    return { features: featureBatch(features, faces), targets: def.targets(labelRowsOf(labels, width, faces)) };
   };
   const trainConfig = { ...PROBE_DEFAULTS, batchSize: Math.min(128, trainFaces.length), ...options.train };
   const result = await train<TaskHead, ProbeBatch>({

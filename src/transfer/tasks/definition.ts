@@ -22,6 +22,11 @@ export type TransferTaskName = Exclude<TaskName, "none">;
 /** Host labels of a batch: one `DatasetRow.labels` per sample. */
 export type LabelRows = readonly (readonly number[])[];
 
+/** The label rows of `faces` from labels stored flat as [faces, width]. */
+export function labelRowsOf(labels: Float32Array, width: number, faces: readonly number[]): LabelRows {
+  return faces.map((f) => [...labels.subarray(f * width, (f + 1) * width)]);
+}
+
 /** loss(logits [B, K], targets) => scalar, the mean over the batch; consumes both. */
 export type TaskLoss = (logits: Array, targets: Array) => Array;
 

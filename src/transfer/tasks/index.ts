@@ -16,6 +16,7 @@ import { AU_TASK, type AuLossOptions } from "./au.js";
 import { EXPRESSION_TASK, type ExpressionLossOptions } from "./expression.js";
 
 export type { LabelRows, TaskDefinition, TaskLoss, TransferTaskName } from "./definition.js";
+export { labelRowsOf } from "./definition.js";
 export type { AgeLossOptions, AttributeLossOptions, AuLossOptions, ExpressionLossOptions };
 
 export type LossOptionsOf = {
