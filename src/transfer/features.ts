@@ -39,6 +39,29 @@ async function featureKey(source: EncoderSource, cacheDir: string, pooling: Pool
   return hash.digest("hex").slice(0, 16);
 }
 
+/**
+ * `run` over `faces` in batches of exactly `batch` faces, the last padded with its first face so
+ * that a jitted `run` never sees a new shape; the per-face outputs of the real faces, in order.
+ */
+export async function mapFaceBatches(
+  faces: readonly number[],
+  batch: number,
+  run: (faces: number[]) => Promise<Float32Array>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < faces.length; start += batch) {
+    const real = faces.slice(start, start + batch);
+    const padded = [...real, ...new globalThis.Array<number>(batch - real.length).fill(real[0]!)];
+    const out = await run(padded);
+    parts.push(out.subarray(0, (out.length / batch) * real.length));
+    onProgress?.(start + real.length, faces.length);
+  }
+  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+  return all;
+}
+
 /** Pooled features of every face in `cache`, in batches through one jitted forward pass. */
 export async function extractFeatures(
   encoder: Pick<VitCheckpoint, "params" | "cfg" | "normalization">,
@@ -49,22 +72,16 @@ export async function extractFeatures(
   const { cfg, normalization, params } = encoder;
   const forward = jit((p: VitParams, x: Array) => poolTokens(vitFeatures(p, x, cfg), pooling));
   const size = cache.index.options.size;
-  const features = new Float32Array(cache.count * cfg.embedDim);
+  const all = [...cache.rows.keys()];
   try {
-    for (let start = 0; start < cache.count; start += batch) {
-      // The last batch is padded with face 0 so that the jitted shape never changes.
-      const faces: number[] = [];
-      for (let i = 0; i < batch; i++) faces.push(start + i < cache.count ? start + i : 0);
+    const features = await mapFaceBatches(all, batch, async (faces) => {
       const pixels = imageBatch(cache, faces, normalization.mean, normalization.std);
-      const out = (await forward(tree.ref(params), np.array(pixels).reshape([batch, 3, size, size])).data()) as Float32Array;
-      const real = Math.min(batch, cache.count - start);
-      features.set(out.subarray(0, real * cfg.embedDim), start * cfg.embedDim);
-      onProgress?.(start + real, cache.count);
-    }
+      return (await forward(tree.ref(params), np.array(pixels).reshape([batch, 3, size, size])).data()) as Float32Array;
+    }, onProgress);
+    return { features, rows: Int32Array.from(cache.rows), dim: cfg.embedDim, count: cache.count };
   } finally {
     forward.dispose();
   }
-  return { features, rows: Int32Array.from(cache.rows), dim: cfg.embedDim, count: cache.count };
 }
 
 /** Features from `<featureDir>/<key>.safetensors` if extracted before, else extracted and saved. */

@@ -12,7 +12,7 @@ import { train } from "../train/train-loop.js";
 import type { TrainConfigInput } from "../train/train-config.js";
 import type { LossFn } from "../train/train-step.js";
 import { FINETUNE_INIT_STD, initTaskHead, taskHeadLogits, type TaskHead } from "./heads.js";
-import type { Pooling } from "./features.js";
+import { mapFaceBatches, type Pooling } from "./features.js";
 import type { ProbeResult } from "./probe.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 
@@ -75,20 +75,11 @@ export async function trainFinetune(options: FinetuneOptions): Promise<ProbeResu
     const { fc_norm, head, ...vit } = p;
     return def.predict(taskHeadLogits(fc_norm ? { fc_norm, head } : { head }, poolTokens(vitFeatures(vit, x, cfg), pooling)));
   });
-  const chunks: Float32Array[] = [];
   try {
-    for (let start = 0; start < evalFaces.length; start += EVAL_BATCH) {
-      // The last chunk is padded with its first face so that the jitted shape never changes.
-      const faces = evalFaces.slice(start, start + EVAL_BATCH);
-      const padded = [...faces, ...new globalThis.Array(EVAL_BATCH - faces.length).fill(faces[0])];
-      const out = (await predict(tree.ref(result.params), images(padded)).data()) as Float32Array;
-      chunks.push(out.subarray(0, (out.length / EVAL_BATCH) * faces.length));
-    }
+    const predictions = await mapFaceBatches(evalFaces, EVAL_BATCH, async (faces) => (await predict(tree.ref(result.params), images(faces)).data()) as Float32Array);
+    return { predictions, lossOptions, steps: result.step };
   } finally {
     predict.dispose();
     tree.dispose(result.params);
   }
-  const predictions = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (predictions.set(c, at), at + c.length), 0);
-  return { predictions, lossOptions, steps: result.step };
 }
