@@ -201,3 +201,12 @@ test("convert imports an MAE checkpoint, reports what it dropped, and info reads
   assert.equal(unconverted.code, 1);
   assert.match(unconverted.stderr, /mae\.safetensors: \d+ tensors are not part of faceprior's ViT encoder: .*Run `faceprior convert mae\.safetensors --out <new\.safetensors>`/);
 });
+
+test("the built bin runs directly, as npx and an installed package run it (shebang, executable)", async () => {
+  const { execFile } = await import("node:child_process");
+  const { CLI_MAIN } = await import("../../test/support/run-cli.js");
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(CLI_MAIN, ["--version"], (error, out) => (error ? reject(error) : resolve(out))),
+  );
+  assert.match(stdout, /^faceprior \d+\.\d+\.\d+\n$/);
+});
