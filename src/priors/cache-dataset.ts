@@ -36,7 +36,7 @@ function concat(parts: HostTensor[]): HostTensor {
 
 export async function loadCacheDataset(dir: string): Promise<CacheDataset> {
   const index = await readCacheIndex(dir);
-  if (!index) throw new FacepriorError("BAD_CONFIG", `${dir}: no cache.json, so not a prior cache. Run faceprior prepare --data <dataset> --out ${dir} first.`);
+  if (!index) throw new FacepriorError("BAD_CONFIG", `${dir}: no cache.json, so not a prior cache. If it is a dataset folder, run faceprior prepare --data ${dir} --out <cache dir> and pass that cache folder instead.`);
   const shards = await Promise.all(index.shards.map((s) => readShard(join(dir, s.file)).catch((cause) => {
     throw new FacepriorError("BAD_CONFIG", `${join(dir, s.file)}: missing or unreadable (${(cause as Error).message}). Run faceprior prepare again with the same options to finish the cache.`, { cause });
   })));
