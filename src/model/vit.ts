@@ -148,12 +148,16 @@ export function encodeTokens(params: Pick<VitParams, "blocks" | "norm">, tokens:
   return layerNorm(params.norm, x, cfg.lnEps);
 }
 
+/** images [B, 3, S, S] -> the tokens the first block sees, [B, 1 + N, D] (class token first). */
+export function embedImages(params: Pick<VitParams, "patch_embed" | "cls_token" | "pos_embed">, images: Array, cfg: VitConfig): Array {
+  const batch = images.shape[0]!;
+  const patches = embedPatches({ patch_embed: params.patch_embed, pos_embed: params.pos_embed.ref }, images, cfg);
+  return np.concatenate([classToken(params, batch, cfg.embedDim), patches], 1);
+}
+
 /** timm's forward_features: images [B, 3, S, S] -> tokens [B, 1 + N, D] after the final norm. */
 export function vitFeatures(params: VitParams, images: Array, cfg: VitConfig): Array {
-  const batch = images.shape[0]!;
-  const patches = embedPatches({ ...params, pos_embed: params.pos_embed.ref }, images, cfg);
-  const cls = classToken(params, batch, cfg.embedDim);
-  return encodeTokens(params, np.concatenate([cls, patches], 1), cfg);
+  return encodeTokens(params, embedImages(params, images, cfg), cfg);
 }
 
 /** timm's pooling: tokens [B, 1 + N, D] -> [B, D], the class token or the mean of patch tokens. */

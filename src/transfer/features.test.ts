@@ -3,12 +3,12 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { numpy as np, tree } from "../engine/jax.js";
-import { poolTokens, vitFeatures } from "../model/vit.js";
+import { encodeTokens, poolTokens, vitFeatures } from "../model/vit.js";
 import { imageBatch, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
-import { cachedFeatures, loadEncoder } from "./features.js";
+import { cachedFeatures, cachedPrefixTokens, loadEncoder } from "./features.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
 let dir = "";
@@ -44,4 +44,17 @@ test("probe features are the encoder's pooled tokens per face, extracted once an
   assert.equal((await readdir(featureDir)).length, 1, "the second call extracted again");
   await cachedFeatures(source, cacheDir, cache, "token", featureDir);
   assert.equal((await readdir(featureDir)).length, 2, "another pooling must get its own file");
+});
+
+test("the frozen blocks' cached tokens, run through the remaining blocks, give the whole encoder's tokens", needsData, async () => {
+  const source = { scratch: { arch: "vit-tiny", seed: 4 } };
+  const prefix = await cachedPrefixTokens(source, cacheDir, cache, 10, join(dir, "features"));
+  assert.deepEqual([prefix.count, prefix.length, prefix.dim], [3, 50, 192]);
+  const encoder = await loadEncoder(source);
+  const { params, cfg, normalization } = encoder;
+  const pixels = np.array(imageBatch(cache, [0, 1, 2], normalization.mean, normalization.std)).reshape([3, 3, 112, 112]);
+  const whole = vitFeatures(tree.ref(params), pixels, cfg).dataSync();
+  const rest = encodeTokens({ blocks: params.blocks.slice(10), norm: params.norm }, np.array(prefix.tokens).reshape([3, 50, 192]), cfg).dataSync();
+  tree.dispose({ patch_embed: params.patch_embed, cls_token: params.cls_token, pos_embed: params.pos_embed, blocks: params.blocks.slice(0, 10) });
+  assert.ok(maxAbsDiff(rest, whole) < 1e-4, `max abs diff ${maxAbsDiff(rest, whole)}`);
 });

@@ -1,41 +1,71 @@
 /**
- * Frozen-encoder features for the linear probe, extracted once per (encoder, cache, pooling) and
- * cached on disk: `<dir>/<key>.safetensors` holds `features` [N, D] and `rows` [N] (the manifest
- * row of each face), key = sha1 of the encoder file (or the scratch seed and architecture), the
- * cache index and the pooling. A probe then trains on host arrays in seconds.
+ * Frozen-encoder outputs, computed once per (encoder, cache, what) and cached on disk as
+ * `<dir>/<key>.safetensors` (one tensor `output`), key = sha1 of the encoder file (or the scratch
+ * seed and architecture), the cache index and what was computed:
+ *
+ *   pooled features [faces, D]    for the linear probe, which then trains on host arrays in seconds
+ *   prefix tokens [faces, L, D]   the frozen blocks' output, when only the last blocks are fine-tuned
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jit, numpy as np, random, tree, type Array } from "../engine/jax.js";
 import { readSafetensors, writeSafetensors } from "../checkpoint/safetensors.js";
-import { loadVitCheckpoint, type VitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { loadVitCheckpoint, readVitCheckpoint, type VitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { FacepriorError } from "../errors.js";
 import type { Normalization } from "../checkpoint/vit-metadata.js";
-import { resolveVitPreset, type VitConfig } from "../model/vit-presets.js";
-import { initVit, poolTokens, vitFeatures, type VitParams } from "../model/vit.js";
+import { numPatches, resolveVitPreset, type VitConfig } from "../model/vit-presets.js";
+import { block, embedImages, initVit, poolTokens, vitFeatures, type VitParams } from "../model/vit.js";
 import { cacheIndexPath } from "../priors/prior-cache.js";
 import { imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
 
-/** An encoder file, or a randomly initialised one (the `scratch` baseline). */
-export type EncoderSource = { checkpoint: string } | { scratch: { arch: string; seed: number } };
+/**
+ * An encoder file (its position embeddings resampled to `imgSize` when given), or a randomly
+ * initialised one (the `scratch` baseline).
+ */
+export type EncoderSource = { checkpoint: string; imgSize?: number } | { scratch: { arch: string; seed: number } };
 export type FeatureSet = { features: Float32Array; rows: Int32Array; dim: number; count: number };
+/** Tokens [count, length, D] per face. */
+export type TokenSet = { tokens: Float32Array; count: number; length: number; dim: number };
+export type Encoder = Pick<VitCheckpoint, "params" | "cfg" | "normalization">;
 export type Pooling = VitConfig["globalPool"];
 
 /** The normalisation pretraining uses (pretrain-loss.ts), so scratch and pretrained see alike inputs. */
 const SCRATCH_NORMALIZATION: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+const EXTRACT_BATCH = 64;
 
-export async function loadEncoder(source: EncoderSource): Promise<Pick<VitCheckpoint, "params" | "cfg" | "normalization">> {
-  if ("checkpoint" in source) return loadVitCheckpoint(source.checkpoint);
+export async function loadEncoder(source: EncoderSource): Promise<Encoder> {
+  if ("checkpoint" in source) return loadVitCheckpoint(source.checkpoint, { imgSize: source.imgSize });
   const cfg = resolveVitPreset(source.scratch.arch);
   return { params: initVit(random.key(source.scratch.seed), cfg), cfg, normalization: SCRATCH_NORMALIZATION };
 }
 
-async function featureKey(source: EncoderSource, cacheDir: string, pooling: Pooling): Promise<string> {
+/** The encoder's architecture, read without making arrays. */
+export async function encoderConfig(source: EncoderSource): Promise<VitConfig> {
+  if ("scratch" in source) return resolveVitPreset(source.scratch.arch);
+  return (await readVitCheckpoint(source.checkpoint, { imgSize: source.imgSize })).cfg;
+}
+
+/** Checks, before any work, that the encoder takes the cache's face size. */
+export async function checkEncoderFitsCache(source: EncoderSource, cache: CacheDataset, cacheDir: string): Promise<VitConfig> {
+  const cfg = await encoderConfig(source);
+  const size = cache.index.options.size;
+  if (cfg.imgSize === size) return cfg;
+  const what = "scratch" in source ? `--arch ${source.scratch.arch}` : source.checkpoint;
+  const fix = "scratch" in source
+    ? `Pick an architecture for ${size}x${size} input, or prepare the cache at ${cfg.imgSize}`
+    : `Pass --img-size ${size} to resample its position embeddings, or prepare the cache at ${cfg.imgSize}`;
+  throw new FacepriorError("scratch" in source ? "BAD_ARGUMENT" : "BAD_CHECKPOINT", `${what} is a ${cfg.imgSize}x${cfg.imgSize} encoder, but the cache ${cacheDir} holds ${size}x${size} faces. ${fix}.`);
+}
+
+/** sha1 of the encoder file (or scratch seed and architecture), the cache index and `what`. */
+async function featureKey(source: EncoderSource, cacheDir: string, what: string): Promise<string> {
   const hash = createHash("sha1");
   if ("checkpoint" in source) hash.update(await readFile(source.checkpoint));
   else hash.update(`scratch:${source.scratch.arch}:${source.scratch.seed}`);
+  if ("checkpoint" in source && source.imgSize !== undefined) hash.update(`size:${source.imgSize}`);
   hash.update(await readFile(cacheIndexPath(cacheDir)));
-  hash.update(`pool:${pooling}`);
+  hash.update(what);
   return hash.digest("hex").slice(0, 16);
 }
 
@@ -64,10 +94,10 @@ export async function mapFaceBatches(
 
 /** Pooled features of every face in `cache`, in batches through one jitted forward pass. */
 export async function extractFeatures(
-  encoder: Pick<VitCheckpoint, "params" | "cfg" | "normalization">,
+  encoder: Encoder,
   cache: CacheDataset,
   pooling: Pooling,
-  { batch = 64, onProgress }: { batch?: number; onProgress?: (done: number, total: number) => void } = {},
+  { batch = EXTRACT_BATCH, onProgress }: { batch?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<FeatureSet> {
   const { cfg, normalization, params } = encoder;
   const forward = jit((p: VitParams, x: Array) => poolTokens(vitFeatures(p, x, cfg), pooling));
@@ -84,7 +114,32 @@ export async function extractFeatures(
   }
 }
 
-/** Features from `<featureDir>/<key>.safetensors` if extracted before, else extracted and saved. */
+/**
+ * The [faces, ...shape] array `what` of one encoder over a cache, from `<featureDir>/<key>.safetensors`
+ * if computed before, else computed by `compute` (given the loaded encoder) and saved atomically.
+ */
+async function cachedEncoderOutput(
+  source: EncoderSource,
+  cacheDir: string,
+  what: string,
+  featureDir: string,
+  compute: (encoder: Encoder) => Promise<{ data: Float32Array; shape: number[] }>,
+): Promise<{ data: Float32Array; shape: number[] }> {
+  const file = join(featureDir, `${await featureKey(source, cacheDir, what)}.safetensors`);
+  const stored = (await readSafetensors(file).catch(() => null))?.tensors.output;
+  if (stored) return { data: stored.data as Float32Array, shape: stored.shape };
+  const encoder = await loadEncoder(source);
+  let output: { data: Float32Array; shape: number[] };
+  try {
+    output = await compute(encoder);
+  } finally {
+    tree.dispose(encoder.params);
+  }
+  await writeSafetensors(file, { output: { dtype: "F32", ...output } }, { source: JSON.stringify(source), cache: cacheDir, output: what });
+  return output;
+}
+
+/** Pooled features of every face in the cache, extracted once per encoder, cache and pooling. */
 export async function cachedFeatures(
   source: EncoderSource,
   cacheDir: string,
@@ -93,23 +148,41 @@ export async function cachedFeatures(
   featureDir: string,
   onProgress?: (done: number, total: number) => void,
 ): Promise<FeatureSet> {
-  const file = join(featureDir, `${await featureKey(source, cacheDir, pooling)}.safetensors`);
-  const stored = await readSafetensors(file).catch(() => null);
-  if (stored?.tensors.features && stored.tensors.rows) {
-    const [count, dim] = stored.tensors.features.shape as [number, number];
-    return { features: stored.tensors.features.data as Float32Array, rows: stored.tensors.rows.data as Int32Array, dim, count };
-  }
-  const encoder = await loadEncoder(source);
-  let set: FeatureSet;
-  try {
-    set = await extractFeatures(encoder, cache, pooling, { onProgress });
-  } finally {
-    tree.dispose(encoder.params);
-  }
-  await writeSafetensors(
-    file,
-    { features: { dtype: "F32", shape: [set.count, set.dim], data: set.features }, rows: { dtype: "I32", shape: [set.count], data: set.rows } },
-    { source: JSON.stringify(source), cache: cacheDir, pooling },
-  );
-  return set;
+  const { data, shape } = await cachedEncoderOutput(source, cacheDir, `pool:${pooling}`, featureDir, async (encoder) => {
+    const set = await extractFeatures(encoder, cache, pooling, { onProgress });
+    return { data: set.features, shape: [set.count, set.dim] };
+  });
+  return { features: data, rows: Int32Array.from(cache.rows), dim: shape[1]!, count: shape[0]! };
+}
+
+/**
+ * The tokens [faces, L, D] that block `frozenBlocks` of the encoder sees, for every face in the
+ * cache: the output of the frozen part when only the last blocks are fine-tuned. Cached on disk
+ * once per encoder, cache and split point.
+ */
+export async function cachedPrefixTokens(
+  source: EncoderSource,
+  cacheDir: string,
+  cache: CacheDataset,
+  frozenBlocks: number,
+  featureDir: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<TokenSet> {
+  const { data, shape } = await cachedEncoderOutput(source, cacheDir, `prefix:${frozenBlocks}`, featureDir, async (encoder) => {
+    const { cfg, normalization, params } = encoder;
+    const size = cache.index.options.size;
+    const prefix = jit((p: VitParams, x: Array) => p.blocks.slice(0, frozenBlocks).reduce((h, b) => block(b, h, cfg), embedImages(p, x, cfg)));
+    try {
+      const data = await mapFaceBatches([...cache.rows.keys()], EXTRACT_BATCH, async (faces) => {
+        const pixels = imageBatch(cache, faces, normalization.mean, normalization.std);
+        return (await prefix(tree.ref(params), np.array(pixels).reshape([faces.length, 3, size, size])).data()) as Float32Array;
+      }, onProgress);
+      const length = 1 + numPatches(cfg);
+      return { data, shape: [cache.count, length, cfg.embedDim] };
+    } finally {
+      prefix.dispose();
+    }
+  });
+  const [count, length, dim] = shape as [number, number, number];
+  return { tokens: data, count, length, dim };
 }

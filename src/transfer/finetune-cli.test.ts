@@ -66,3 +66,28 @@ test("fine-tuning trains the encoder with the head and writes the same run folde
   const csv = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n");
   assert.equal(csv.length, 1 + metrics.runs[0].testFaces);
 });
+
+test("fine-tuning only the last block trains it over cached tokens of the frozen blocks", needsData, async () => {
+  const out = join(dir, "attr-last");
+  const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune", "--tune-blocks", "1", "--epochs", "2", "--batch", "4", "--seeds", "1", "--features-dir", join(dir, "tokens"), "--out", out], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
+  assert.equal(metrics.tuneBlocks, 1);
+  const state = JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "run.json"), "utf8"));
+  assert.equal(state.config.epochs, 2);
+  const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(log.at(-1).loss < log[0].loss, `loss ${log[0].loss} -> ${log.at(-1).loss}`);
+  assert.equal((await readdir(join(dir, "tokens"))).length, 1, "one token cache for the frozen 11 blocks");
+});
+
+test("an encoder for another input size, or too many tuned blocks, is refused before any work", needsData, async () => {
+  const wrongSize = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--arch", "vit_tiny_patch16_224", "--out", join(dir, "y")], dir);
+  assertNoStack(wrongSize);
+  assert.equal(wrongSize.code, 2);
+  assert.match(wrongSize.stderr, /--arch vit_tiny_patch16_224 is a 224x224 encoder, but the cache .* holds 112x112 faces\./);
+  const tooMany = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune", "--tune-blocks", "13", "--out", join(dir, "z")], dir);
+  assertNoStack(tooMany);
+  assert.equal(tooMany.code, 2);
+  assert.match(tooMany.stderr, /--tune-blocks 13: the encoder has 12 blocks\. Use 1 to 12\./);
+});

@@ -23,7 +23,7 @@ import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../pri
 import type { TrainConfigInput } from "../train/train-config.js";
 import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
 import { taskMetrics, type TaskMetrics } from "./evaluate.js";
-import { cachedFeatures, loadEncoder, type EncoderSource, type Pooling } from "./features.js";
+import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type Pooling } from "./features.js";
 import { trainFinetune } from "./finetune.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
 import { tree } from "../engine/jax.js";
@@ -43,6 +43,8 @@ export type TransferOptions = {
   pooling: Pooling;
   /** Where probe features are cached, shared between runs. */
   featureDir: string;
+  /** Mode finetune: train only the last this many blocks, over cached tokens of the frozen ones. */
+  tuneBlocks?: number;
   train?: TrainConfigInput;
   onStage?: (stage: string) => void;
 };
@@ -56,6 +58,13 @@ function checkTask(cache: CacheDataset, task: TransferTaskName): void {
     "BAD_ARGUMENT",
     `--task ${task}: the cache ${cache.index.dataset.root} holds ${holds === "none" ? "no labels" : `${holds} labels`}. Use --task ${holds === "none" ? "with a labelled dataset" : holds}.`,
   );
+}
+
+/** The number of last blocks to fine-tune: 1..depth, all of them when not given. */
+function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number {
+  if (tuneBlocks === undefined) return depth;
+  if (Number.isInteger(tuneBlocks) && tuneBlocks >= 1 && tuneBlocks <= depth) return tuneBlocks;
+  throw new FacepriorError("BAD_ARGUMENT", `--tune-blocks ${tuneBlocks}: the encoder has ${depth} blocks. Use 1 to ${depth}.`);
 }
 
 /** The train/test splits to run: one, or one per subject fold. */
@@ -130,6 +139,31 @@ function csvRows(seed: number, fold: string, cache: CacheDataset, faces: number[
   });
 }
 
+type PlannedRun = { fold: string; seed: number; subsetFile: string; trainFaces: number[]; testFaces: number[] };
+
+/**
+ * Every (fold, seed) run with its training subset, drawn and saved before any work, so that an
+ * empty split or a k-shot class with too few faces stops the run at once.
+ */
+async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string, seeds: number, out: string): Promise<PlannedRun[]> {
+  const withFace = new Set(Array.from(cache.rows));
+  const plan: PlannedRun[] = [];
+  for (const [fold, split] of splitsOf(dataset)) {
+    const trainRows = split.train.filter((r) => withFace.has(r));
+    const testFaces = facesOfRows(cache, split.test);
+    if (trainRows.length === 0 || testFaces.length === 0) {
+      throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
+    }
+    for (let seed = 0; seed < seeds; seed++) {
+      const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
+      const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
+      await saveFewShotSubset(subsetFile, subset);
+      plan.push({ fold, seed, subsetFile, trainFaces: facesOfRows(cache, subset.indices), testFaces });
+    }
+  }
+  return plan;
+}
+
 export async function runTransfer(options: TransferOptions) {
   const start = performance.now();
   const { task, out, protocol } = options;
@@ -141,40 +175,34 @@ export async function runTransfer(options: TransferOptions) {
   const columns = keep.map((c) => allColumns[c]!);
   const labels = selectColumns(cache.tensors.labels!.data as Float32Array, allColumns.length, keep);
   const labelsOf = (faces: number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
-  const { mode, pooling } = options;
+  const { mode, pooling, init, cacheDir, featureDir } = options;
+  const plan = await planRuns(dataset, cache, protocol, options.seeds, out);
+  const cfg = await checkEncoderFitsCache(init, cache, cacheDir);
+  const tuneBlocks = mode === "finetune" ? checkTuneBlocks(options.tuneBlocks, cfg.depth) : undefined;
   options.onStage?.(mode === "probe" ? "features" : "encoder");
-  const features = mode === "probe" ? await cachedFeatures(options.init, options.cacheDir, cache, pooling, options.featureDir) : null;
-  const encoder = mode === "finetune" ? await loadEncoder(options.init) : null;
+  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, cache, pooling, featureDir) : null;
+  const lastBlocks = tuneBlocks !== undefined && tuneBlocks < cfg.depth
+    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, cache, cfg.depth - tuneBlocks, featureDir) }
+    : undefined;
+  const encoder = mode === "finetune" ? await loadEncoder(init) : null;
   const adapt = (trainFaces: number[], evalFaces: number[], runDir: string, seed: number): Promise<ProbeResult> => {
     const common = { task, labels, labelColumns: columns, trainFaces, evalFaces, runDir, train: { seed, ...options.train } };
-    return features ? trainProbe({ ...common, features }) : trainFinetune({ ...common, cache, encoder: encoder!, pooling });
+    return features ? trainProbe({ ...common, features }) : trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks });
   };
   const runs: RunResult[] = [];
   const csv = ["seed,fold,path,truth,prediction"];
   let firstBaseline: { name: string; value: number } | null = null;
-  const withFace = new Set(Array.from(cache.rows));
   try {
-    for (const [fold, split] of splitsOf(dataset)) {
-      const trainRows = split.train.filter((r) => withFace.has(r));
-      const testFaces = facesOfRows(cache, split.test);
-      if (trainRows.length === 0 || testFaces.length === 0) {
-        throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
-      }
-      for (let seed = 0; seed < options.seeds; seed++) {
-        options.onStage?.(`${fold} seed ${seed}`);
-        const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
-        const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
-        await saveFewShotSubset(subsetFile, subset);
-        const trainFaces = facesOfRows(cache, subset.indices);
-        const result = await adapt(trainFaces, testFaces, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`), seed);
-        const testLabels = labelsOf(testFaces);
-        const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
-        runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, metrics });
-        csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
-        if (runs.length === 1) {
-          firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
-          await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
-        }
+    for (const { fold, seed, subsetFile, trainFaces, testFaces } of plan) {
+      options.onStage?.(`${fold} seed ${seed}`);
+      const result = await adapt(trainFaces, testFaces, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`), seed);
+      const testLabels = labelsOf(testFaces);
+      const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
+      runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, metrics });
+      csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
+      if (runs.length === 1) {
+        firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
+        await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
       }
     }
   } finally {
@@ -189,6 +217,7 @@ export async function runTransfer(options: TransferOptions) {
     protocol,
     init: options.init,
     pooling: options.pooling,
+    tuneBlocks: tuneBlocks ?? null,
     cache: options.cacheDir,
     /** The headline over seeds (each seed's value averaged over folds first). */
     headline: { name, higherIsBetter, ...meanStd(perSeed) },

@@ -12,7 +12,7 @@ export const finetune = defineCommand({
   name: "finetune",
   summary: "Train a task head on an encoder (linear probe) under a full or few-shot protocol, over seeds.",
   details: [
-    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75; no augmentation yet).",
+    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75; no augmentation yet). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step.",
     "Protocols: full (all training labels), ratio:<f> (a seeded fraction of the training split), kshot:<k> (k per class, expression).",
     "The run folder gets metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
   ],
@@ -21,6 +21,8 @@ export const finetune = defineCommand({
     data: { type: "string", required: true, placeholder: "dir", description: "Prior cache of a labelled dataset (faceprior prepare)." },
     init: { type: "string", required: true, placeholder: "file|scratch", description: "Encoder checkpoint, or scratch for a randomly initialised one." },
     mode: { type: "choice", choices: ["probe", "finetune"], default: "probe", description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay." },
+    tuneBlocks: { type: "int", min: 1, placeholder: "k", description: "finetune: train only the last k blocks, over cached tokens of the frozen ones.", defaultText: "all" },
+    imgSize: { type: "int", min: 16, placeholder: "px", description: "Resample a checkpoint's position embeddings to this input size." },
     epochs: { type: "int", min: 1, description: "Training epochs.", defaultText: "100 (probe), 10 (finetune)" },
     batch: { type: "int", min: 1, description: "Images per batch.", defaultText: "128 (probe), 32 (finetune)" },
     lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: "1e-2 (probe), 1e-3 (finetune)" },
@@ -38,7 +40,7 @@ export const finetune = defineCommand({
   async run(options, _inputs, ctx) {
     await ctx.startEngine();
     const out = resolve(options.out);
-    const init = options.init === "scratch" ? { scratch: { arch: options.arch, seed: ctx.globals.seed } } : { checkpoint: resolve(options.init) };
+    const init = options.init === "scratch" ? { scratch: { arch: options.arch, seed: ctx.globals.seed } } : { checkpoint: resolve(options.init), imgSize: options.imgSize };
     const summary = await runTransfer({
       task: options.task as (typeof TRANSFER_TASK_NAMES)[number],
       mode: options.mode as TransferMode,
@@ -49,6 +51,7 @@ export const finetune = defineCommand({
       seeds: options.seeds,
       out,
       pooling: options.pool,
+      tuneBlocks: options.tuneBlocks,
       featureDir: resolve(options.featuresDir ?? resolve(out, "..", "features")),
       onStage: (stage) => ctx.stderr.write(`finetune: ${stage}\n`),
     });
