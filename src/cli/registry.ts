@@ -9,5 +9,6 @@ import { info } from "./commands/info.js";
 import { finetune } from "./commands/finetune.js";
 import { prepare } from "./commands/prepare.js";
 import { pretrain } from "./commands/pretrain.js";
+import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [info, embed, convert, prepare, pretrain, finetune];
+export const COMMANDS: readonly Command[] = [info, embed, convert, prepare, pretrain, finetune, study];

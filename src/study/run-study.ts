@@ -1,0 +1,89 @@
+/**
+ * Runs a study's grid (study-config.ts): one transfer run per cell into
+ * `<out>/<mode>/<task>/<protocol>/<encoder>/`, then the report (report.ts). A cell whose
+ * metrics.json exists is done and skipped, so a killed study resumes where it stopped; the
+ * encoders' features and frozen tokens are shared by every cell through `<out>/features/`.
+ */
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { FacepriorError } from "../errors.js";
+import { writeJsonAtomic } from "../io/atomic-write.js";
+import { runTransfer } from "../transfer/run-transfer.js";
+import type { EncoderSource } from "../transfer/features.js";
+import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
+
+export type StudyProgress = { index: number; total: number; cell: StudyCell; state: "skipped" | "started" | "done"; seconds?: number; headline?: string };
+
+export type StudyOptions = {
+  config: StudyConfig;
+  out: string;
+  /** Global seed of the scratch encoder. */
+  scratchSeed?: number;
+  onProgress?: (progress: StudyProgress) => void;
+  onStage?: (stage: string) => void;
+};
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/** Refuses to resume into a folder that holds another study's cells. */
+async function claimOutput(out: string, config: StudyConfig): Promise<void> {
+  const file = join(out, "study.json");
+  const previous = await readFile(file, "utf8").then((t) => JSON.parse(t) as StudyConfig, () => null);
+  if (previous && JSON.stringify(previous.grid) !== JSON.stringify(config.grid)) {
+    throw new FacepriorError("BAD_ARGUMENT", `--out ${out} holds a study with another grid (${file}). Use a new --out folder, or the same config to resume.`);
+  }
+  await writeJsonAtomic(file, config);
+}
+
+function encoderSource(config: StudyConfig, name: string, scratchSeed: number): EncoderSource {
+  const file = config.encoders[name]!;
+  return file === "scratch" ? { scratch: { arch: config.arch, seed: scratchSeed } } : { checkpoint: file };
+}
+
+/** Checks every encoder file and cache folder before the first cell runs. */
+async function checkInputs(config: StudyConfig): Promise<void> {
+  for (const [name, file] of Object.entries(config.encoders)) {
+    if (file !== "scratch" && !(await exists(file))) {
+      throw new FacepriorError("BAD_CONFIG", `encoder "${name}": ${file} does not exist. Pretrain it first (scripts/pretrain-study.sh) or fix the path in the study config.`);
+    }
+  }
+  for (const [task, dir] of Object.entries(config.data)) {
+    if (!(await exists(join(dir!, "cache.json")))) {
+      throw new FacepriorError("BAD_CONFIG", `data.${task}: ${dir} is not a prior cache (no cache.json). Make it with faceprior prepare (scripts/prepare-shared-data.sh).`);
+    }
+  }
+}
+
+export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCell[]; ran: number; skipped: number }> {
+  const { config, out, scratchSeed = 0 } = options;
+  await checkInputs(config);
+  await claimOutput(out, config);
+  const cells = studyCells(config);
+  let ran = 0;
+  for (const [index, cell] of cells.entries()) {
+    const dir = join(out, cellDir(cell));
+    if (await exists(join(dir, "metrics.json"))) {
+      options.onProgress?.({ index, total: cells.length, cell, state: "skipped" });
+      continue;
+    }
+    options.onProgress?.({ index, total: cells.length, cell, state: "started" });
+    const summary = await runTransfer({
+      task: cell.task,
+      mode: cell.mode,
+      cacheDir: config.data[cell.task]!,
+      init: encoderSource(config, cell.encoder, scratchSeed),
+      protocol: cell.protocol,
+      seeds: config.seeds,
+      out: dir,
+      pooling: config.pooling,
+      featureDir: join(out, "features"),
+      tuneBlocks: cell.tuneBlocks,
+      train: cell.train,
+      onStage: options.onStage,
+    });
+    ran++;
+    const { name, mean, std } = summary.headline;
+    options.onProgress?.({ index, total: cells.length, cell, state: "done", seconds: summary.seconds, headline: `${name} ${mean.toFixed(4)} ± ${std.toFixed(4)}` });
+  }
+  return { cells, ran, skipped: cells.length - ran };
+}

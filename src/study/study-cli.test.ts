@@ -1,0 +1,87 @@
+/**
+ * `faceprior study` end to end on a prior cache of real CelebA-HQ faces: the grid's run folders,
+ * the report in three formats with its plots, resuming, and refusing another study's folder.
+ */
+import assert from "node:assert/strict";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { random } from "../engine/jax.js";
+import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { resolveVitPreset } from "../model/vit-presets.js";
+import { initVit } from "../model/vit.js";
+import { tree } from "../engine/jax.js";
+import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
+import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { skipUnlessShared } from "../../test/support/shared-data.js";
+
+const needsData = { skip: skipUnlessShared(CELEBA) };
+let dir = "";
+let configPath = "";
+
+before(async () => {
+  if (needsData.skip) return;
+  let cacheDir: string;
+  ({ dir, cacheDir } = await preparedCelebaCache("study", 16));
+  const cfg = resolveVitPreset("vit-tiny");
+  const params = initVit(random.key(7), cfg);
+  await saveVitCheckpoint(join(dir, "other.safetensors"), params, cfg);
+  tree.dispose(params);
+  configPath = join(dir, "study.json");
+  await writeFile(configPath, JSON.stringify({
+    name: "tiny",
+    seeds: 2,
+    encoders: { scratch: "scratch", mae: "other.safetensors" },
+    data: { attributes: "cache" },
+    grid: [{ mode: "probe", protocols: ["ratio:0.5", "full"], train: { steps: 20 } }],
+  }));
+  void cacheDir;
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("a study runs its grid, writes the report with tables, effects and plots, and resumes", needsData, async () => {
+  const out = join(dir, "out");
+  const run = await runCli(["study", "--config", configPath, "--out", out], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /study \[4\/4\] probe attributes full mae: mean accuracy \d\.\d{4} ± \d\.\d{4}/);
+  assert.match(run.stdout, /^Report on 4 runs: /);
+  assert.deepEqual((await readdir(join(out, "probe", "attributes"))).sort(), ["full", "ratio-0.5"]);
+
+  const report = await readFile(join(out, "report.md"), "utf8");
+  assert.match(report, /### linear probe, protocol ratio:0\.5[\s\S]*### linear probe, protocol full/);
+  assert.match(report, /\| encoder \| Attributes mean accuracy ↑ \|/);
+  assert.match(report, /\| scratch \| (\*\*)?0\.\d{3} ± 0\.\d{3}/);
+  assert.match(report, /\| trivial baseline \| 0\.\d{3} \|/);
+  assert.match(report, /## What each prior adds[\s\S]*\| linear probe \| full \| Attributes \| scratch \| [+-]0\.\d{3} \| 0\.\d{3} \| (helps|hurts|no clear effect) \|/);
+  const json = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+  assert.equal(json.results.length, 4);
+  assert.equal(json.results[0].perSeed.length, 2);
+  const html = await readFile(join(out, "report.html"), "utf8");
+  assert.match(html, /<table>/);
+  const plots = (await readdir(join(out, "plots"))).sort();
+  assert.deepEqual(plots, ["ablation-linear-probe-full.png", "ablation-linear-probe-ratio-0.5.png", "fewshot-linear-probe-attributes.png"]);
+  for (const plot of plots) assert.match(html, new RegExp(`src="plots/${plot}"`));
+
+  const again = await runCli(["study", "--config", configPath, "--out", out], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((again.stderr.match(/done before, skipped/g) ?? []).length, 4);
+  assert.match(again.stderr, /study: 0 runs done, 4 done before\./);
+});
+
+test("a study refuses a folder that holds another grid, and a missing encoder file, before any run", needsData, async () => {
+  const other = join(dir, "other.json");
+  const config = JSON.parse(await readFile(configPath, "utf8"));
+  await writeFile(other, JSON.stringify({ ...config, grid: [{ mode: "probe", protocols: ["full"] }] }));
+  const run = await runCli(["study", "--config", other, "--out", join(dir, "out")], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /--out .* holds a study with another grid/);
+  await writeFile(other, JSON.stringify({ ...config, encoders: { mae: "nowhere.safetensors" } }));
+  const missing = await runCli(["study", "--config", other, "--out", join(dir, "out2")], dir);
+  assertNoStack(missing);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /encoder "mae": .*nowhere\.safetensors does not exist\. Pretrain it first/);
+});

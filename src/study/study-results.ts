@@ -1,0 +1,131 @@
+/**
+ * A study's numbers, gathered from its cells' metrics.json files: per cell the headline over
+ * seeds; per (mode, protocol) a paper-style table (rows = encoders, columns = tasks); and per
+ * auxiliary prior the difference it makes against plain MAE, with its standard error.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseProtocol } from "../data/few-shot.js";
+import type { TransferTaskName } from "../transfer/tasks/index.js";
+import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
+
+export const TASK_TITLES: Record<TransferTaskName, string> = { au: "AU detection", expression: "Expression", age: "Age", attributes: "Attributes" };
+
+export type Stat = { mean: number; std: number; n: number };
+export type CellResult = StudyCell & {
+  headline: Stat & { name: string; higherIsBetter: boolean };
+  /** The headline per seed, averaged over folds. */
+  perSeed: number[];
+  baseline: { name: string; value: number } | null;
+  trainFaces: number;
+  testFaces: number;
+  seconds: number;
+};
+export type ResultTable = {
+  mode: string;
+  protocol: string;
+  tasks: TransferTaskName[];
+  rows: { encoder: string; values: Partial<Record<TransferTaskName, Stat>> }[];
+  baseline: Partial<Record<TransferTaskName, number>>;
+  trainFaces: Partial<Record<TransferTaskName, number>>;
+};
+export type PriorEffect = { mode: string; protocol: string; task: TransferTaskName; encoder: string; reference: string; delta: number; se: number; verdict: "helps" | "hurts" | "no clear effect" };
+
+type RunRecord = { seed: number; trainFaces: number; testFaces: number; metrics: { headline: { value: number } } };
+
+/** The label a table uses for a mode, e.g. "finetune (last 1 block)". */
+export function modeLabel(cell: Pick<StudyCell, "mode" | "tuneBlocks">): string {
+  if (cell.mode === "probe") return "linear probe";
+  if (cell.tuneBlocks === undefined) return "full fine-tuning";
+  return cell.tuneBlocks === 1 ? "fine-tuning the last block" : `fine-tuning the last ${cell.tuneBlocks} blocks`;
+}
+
+export function meanStd(values: number[]): Stat {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  return { mean, std, n: values.length };
+}
+
+async function readCell(out: string, cell: StudyCell): Promise<CellResult | null> {
+  const text = await readFile(join(out, cellDir(cell), "metrics.json"), "utf8").catch(() => null);
+  if (text === null) return null;
+  const metrics = JSON.parse(text) as { headline: { name: string; higherIsBetter: boolean }; baseline: CellResult["baseline"]; runs: RunRecord[]; seconds: number };
+  const seeds = [...new Set(metrics.runs.map((r) => r.seed))].sort((a, b) => a - b);
+  const perSeed = seeds.map((seed) => meanStd(metrics.runs.filter((r) => r.seed === seed).map((r) => r.metrics.headline.value)).mean);
+  const average = (pick: (r: RunRecord) => number) => Math.round(metrics.runs.reduce((a, r) => a + pick(r), 0) / metrics.runs.length);
+  return {
+    ...cell,
+    headline: { name: metrics.headline.name, higherIsBetter: metrics.headline.higherIsBetter, ...meanStd(perSeed) },
+    perSeed,
+    baseline: metrics.baseline,
+    trainFaces: average((r) => r.trainFaces),
+    testFaces: average((r) => r.testFaces),
+    seconds: metrics.seconds,
+  };
+}
+
+/** Every finished cell of the study, in grid order; unfinished cells are left out. */
+export async function collectResults(config: StudyConfig, out: string): Promise<CellResult[]> {
+  const results = await Promise.all(studyCells(config).map((cell) => readCell(out, cell)));
+  return results.filter((r): r is CellResult => r !== null);
+}
+
+/** Ratio protocols by fraction, then full, then k-shot by k: the order of a few-shot axis. */
+export function protocolOrder(protocol: string): number {
+  const p = parseProtocol(protocol);
+  if (p.kind === "ratio") return p.ratio;
+  return p.kind === "full" ? 1 : 2 + p.k;
+}
+
+export function resultTables(config: StudyConfig, results: CellResult[]): ResultTable[] {
+  const groups = new Map<string, CellResult[]>();
+  for (const r of results) {
+    const key = `${modeLabel(r)}|${r.protocol}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const encoders = Object.keys(config.encoders);
+  const modes = [...new Set(results.map(modeLabel))];
+  const modeRank = (key: string) => modes.indexOf(key.split("|")[0]!);
+  return [...groups.entries()]
+    .sort(([a], [b]) => modeRank(a) - modeRank(b) || protocolOrder(a.split("|")[1]!) - protocolOrder(b.split("|")[1]!))
+    .map(([key, cells]) => {
+      const [mode, protocol] = key.split("|") as [string, string];
+      const tasks = (["au", "expression", "age", "attributes"] as const).filter((t) => cells.some((c) => c.task === t));
+      const rows = encoders
+        .filter((encoder) => cells.some((c) => c.encoder === encoder))
+        .map((encoder) => ({ encoder, values: Object.fromEntries(cells.filter((c) => c.encoder === encoder).map((c) => [c.task, statOf(c)])) }));
+      const first = (task: TransferTaskName) => cells.find((c) => c.task === task);
+      return {
+        mode,
+        protocol,
+        tasks: [...tasks],
+        rows,
+        baseline: Object.fromEntries(tasks.flatMap((t) => (first(t)?.baseline ? [[t, first(t)!.baseline!.value]] : []))),
+        trainFaces: Object.fromEntries(tasks.map((t) => [t, first(t)!.trainFaces])),
+      };
+    });
+}
+
+function statOf(cell: CellResult): Stat {
+  const { mean, std, n } = cell.headline;
+  return { mean, std, n };
+}
+
+/**
+ * Each encoder against `reference` (plain MAE) in every table cell they share: the difference of
+ * means (signed so that positive is better), its standard error sqrt(s1²/n1 + s2²/n2), and a
+ * verdict at two standard errors. With 3 seeds this is a rough screen, not a significance test.
+ */
+export function priorEffects(results: CellResult[], reference = "mae"): PriorEffect[] {
+  return results
+    .filter((r) => r.encoder !== reference)
+    .flatMap((r) => {
+      const base = results.find((b) => b.encoder === reference && b.task === r.task && b.protocol === r.protocol && modeLabel(b) === modeLabel(r));
+      if (!base) return [];
+      const sign = r.headline.higherIsBetter ? 1 : -1;
+      const delta = sign * (r.headline.mean - base.headline.mean);
+      const se = Math.sqrt(r.headline.std ** 2 / r.headline.n + base.headline.std ** 2 / base.headline.n);
+      const verdict = delta > 2 * se ? "helps" : delta < -2 * se ? "hurts" : "no clear effect";
+      return [{ mode: modeLabel(r), protocol: r.protocol, task: r.task, encoder: r.encoder, reference, delta, se, verdict }];
+    });
+}
