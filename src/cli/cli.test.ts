@@ -117,7 +117,7 @@ test("embed cls over a folder, with a padded last batch, keeps row order and log
   await copyFile(input(1), join(folder, "d.png"));
   // A thread count other than the default only works if main.ts sized the pool before loading jax-js.
   const threads = String(defaultThreads() + 1);
-  const run = await faceprior("embed", "--threads", threads, "--batch", "2", "--log", "run.jsonl", "--checkpoint", model(), "--out", "cls.safetensors", folder);
+  const run = await faceprior("embed", "--engine", "jax", "--threads", threads, "--batch", "2", "--log", "run.jsonl", "--checkpoint", model(), "--out", "cls.safetensors", folder);
   assert.equal(run.code, 0, run.stderr);
   const written = await readSafetensors(join(dir, "cls.safetensors"));
   const tokens = (await readSafetensors(sharedPath(PARITY, "expected.safetensors"))).tensors.tokens!.data;
