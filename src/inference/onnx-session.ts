@@ -24,6 +24,7 @@ type OrtSession = {
 export type OnnxRuntime = {
   InferenceSession: { create(model: Uint8Array | string, options: OrtSessionOptions): Promise<OrtSession> };
   Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
+  env: { versions: { node?: string } };
 };
 
 const ORT_PACKAGE = "onnxruntime-node";
