@@ -8,9 +8,9 @@
  * libopenblas0-pthread; without it the jax-js numbers print alone. Results are also written as
  * JSON to bench/results/vit-throughput.json.
  */
-import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { installNodeShims } from "../src/engine/node-shims.js";
+import { runPytorchReference } from "./pytorch-reference.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -94,20 +94,9 @@ const jaxResult = {
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
 };
 
-function pytorchReference(): Record<string, number | string> | null {
-  try {
-    const out = execFileSync(
-      args.python!,
-      ["bench/torch_vit_reference.py", "--threads", String(threads), "--batch", String(batchSize), "--img", String(cfg.imgSize), "--repeats", String(repeats)],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
-    );
-    return JSON.parse(out.trim().split("\n").at(-1)!);
-  } catch (error) {
-    console.error(`PyTorch reference skipped: ${(error as Error).message.split("\n")[0]}`);
-    return null;
-  }
-}
-const torch = pytorchReference();
+const torch = runPytorchReference<Record<string, number | string>>(args.python!, "bench/torch_vit_reference.py", [
+  "--threads", String(threads), "--batch", String(batchSize), "--img", String(cfg.imgSize), "--repeats", String(repeats),
+]);
 
 const rows = [
   ["forward images/s", jaxResult.forward_images_per_s, torch?.forward_images_per_s],

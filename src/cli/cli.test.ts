@@ -51,7 +51,7 @@ test("--help lists the commands and global options; a command's --help its optio
 
 test("usage errors quote the bad value with the choices and exit 2", async () => {
   const cases: [string[], RegExp][] = [
-    [["embedd"], /^faceprior \[BAD_ARGUMENT\]: "embedd" is not a faceprior command\. Did you mean embed\? Use one of: info, embed, convert, prepare, pretrain, finetune\.\n$/],
+    [["embedd"], /^faceprior \[BAD_ARGUMENT\]: "embedd" is not a faceprior command\. Did you mean embed\? Use one of: info, embed, convert, export, prepare, pretrain, finetune\.\n$/],
     [["embed", "--checkpoint", "m.safetensors", "--out", "o.safetensors", "--tokens", "first", "a.png"], /--tokens: "first" is not one of the choices\. Use one of: cls, mean, all\./],
     [["--device", "cuda", "info", "m.safetensors"], /--device: "cuda" is not one of the choices\. Use one of: wasm, webgpu\./],
     [["info", "--threads", "two", "m.safetensors"], /--threads: "two" is not a whole number from 1 to 64\./],
@@ -117,7 +117,7 @@ test("embed cls over a folder, with a padded last batch, keeps row order and log
   await copyFile(input(1), join(folder, "d.png"));
   // A thread count other than the default only works if main.ts sized the pool before loading jax-js.
   const threads = String(defaultThreads() + 1);
-  const run = await faceprior("embed", "--threads", threads, "--batch", "2", "--log", "run.jsonl", "--checkpoint", model(), "--out", "cls.safetensors", folder);
+  const run = await faceprior("embed", "--engine", "jax", "--threads", threads, "--batch", "2", "--log", "run.jsonl", "--checkpoint", model(), "--out", "cls.safetensors", folder);
   assert.equal(run.code, 0, run.stderr);
   const written = await readSafetensors(join(dir, "cls.safetensors"));
   const tokens = (await readSafetensors(sharedPath(PARITY, "expected.safetensors"))).tensors.tokens!.data;

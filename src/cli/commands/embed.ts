@@ -3,14 +3,18 @@
  *
  * Every image is decoded once before the model runs, so a bad file stops the command before
  * any compute, with all bad files listed; `--skip-bad` embeds the others instead and records
- * what it skipped. The forward pass is jitted once; the last batch is padded to the same shape
- * so it does not compile again.
+ * what it skipped. The encoder runs in onnxruntime-node when it is installed (a graph built in
+ * memory from the checkpoint), else in jax-js, jitted once, with the last batch padded to the
+ * same shape so that it does not compile again.
  */
 import { readVitCheckpoint, vitParamsFromTensors, type HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
 import { writeSafetensors } from "../../checkpoint/safetensors.js";
+import type { Normalization } from "../../checkpoint/vit-metadata.js";
 import { decodeImageBatch, decodeImageRgb, listImageFiles, type DecodeImageOptions } from "../../data/image.js";
 import { jit, numpy as np, tree, type Array } from "../../engine/jax.js";
 import { FacepriorError } from "../../errors.js";
+import { buildFaceOnnx, FEATURES_OUTPUT, TOKENS_OUTPUT } from "../../export/onnx-vit.js";
+import { loadOnnxRuntime, OnnxSession } from "../../inference/onnx-session.js";
 import { numPatches, vitPresetNames } from "../../model/vit-presets.js";
 import { poolTokens, vitFeatures, type VitParams } from "../../model/vit.js";
 import { defineCommand, type CommandContext } from "../command.js";
@@ -50,9 +54,52 @@ function badImagesError(bad: BadImage[], total: number): FacepriorError {
   );
 }
 
-type EmbedPlan = { kind: TokenKind; batch: number; decode: DecodeImageOptions; log: JsonlLog | null };
+type EngineName = "jax" | "onnx";
+type EmbedPlan = { kind: TokenKind; batch: number; decode: DecodeImageOptions; log: JsonlLog | null; engine: EngineName };
 
-/** Runs the jitted encoder over `files` in batches; returns [N, ...row] floats. */
+/** A forward pass over batches of `size` images [size, 3, S, S]; returns at least `count` rows. */
+type BatchEncoder = { encode(pixels: Float32Array, count: number): Promise<Float32Array>; dispose(): Promise<void> };
+
+/** jax-js, jitted once for batches of `size` (the last batch arrives padded to it). */
+function jaxEncoder(ckpt: HostVitCheckpoint, kind: TokenKind, size: number): BatchEncoder {
+  const { cfg } = ckpt;
+  const params: VitParams = vitParamsFromTensors(ckpt.tensors, cfg);
+  const forward = jit((p: VitParams, x: Array) => {
+    const tokens = vitFeatures(p, x, cfg);
+    return kind === "all" ? tokens : poolTokens(tokens, kind === "cls" ? "token" : "avg");
+  });
+  return {
+    encode: async (pixels) => (await forward(tree.ref(params), np.array(pixels, { shape: [size, 3, cfg.imgSize, cfg.imgSize] })).data()) as Float32Array,
+    dispose: async () => {
+      tree.dispose(params);
+      forward.dispose();
+    },
+  };
+}
+
+/**
+ * onnxruntime on the graph built in memory from the checkpoint; any batch size, so no padding.
+ * The pixels arrive normalised, as jax-js takes them, so the graph's own normalisation is the identity.
+ */
+async function onnxEncoder(ckpt: HostVitCheckpoint, kind: TokenKind, threads: number): Promise<BatchEncoder> {
+  const cfg = { ...ckpt.cfg, globalPool: kind === "mean" ? ("avg" as const) : ("token" as const) };
+  const normalization: Normalization = { mean: [0, 0, 0], std: [1, 1, 1] };
+  const session = await OnnxSession.create(buildFaceOnnx({ ...ckpt, cfg, normalization, tokens: kind === "all" }), { threads });
+  const output = kind === "all" ? TOKENS_OUTPUT : FEATURES_OUTPUT;
+  const plane = 3 * cfg.imgSize * cfg.imgSize;
+  return {
+    encode: async (pixels, count) => (await session.run(pixels.subarray(0, count * plane), count))[output]!,
+    dispose: () => session.dispose(),
+  };
+}
+
+/** auto: onnxruntime when installed, unless --device webgpu asks for jax-js on the GPU. */
+async function chooseEngine(requested: EngineName | "auto", device: string): Promise<EngineName> {
+  if (requested !== "auto") return requested;
+  return device === "wasm" && (await loadOnnxRuntime()) ? "onnx" : "jax";
+}
+
+/** Runs the encoder over `files` in batches; returns [N, ...row] floats. */
 async function embedAll(ckpt: HostVitCheckpoint, files: string[], plan: EmbedPlan, ctx: CommandContext) {
   const { cfg } = ckpt;
   const { kind, batch, decode, log } = plan;
@@ -66,11 +113,7 @@ async function embedAll(ckpt: HostVitCheckpoint, files: string[], plan: EmbedPla
     pixels.set(await decodeImageBatch(files.slice(start, start + size), decode));
     return pixels;
   };
-  const params: VitParams = vitParamsFromTensors(ckpt.tensors, cfg);
-  const forward = jit((p: VitParams, x: Array) => {
-    const tokens = vitFeatures(p, x, cfg);
-    return kind === "all" ? tokens : poolTokens(tokens, kind === "cls" ? "token" : "avg");
-  });
+  const encoder = plan.engine === "onnx" ? await onnxEncoder(ckpt, kind, ctx.globals.threads) : jaxEncoder(ckpt, kind, size);
   const progress = createProgress({ total: files.length, label: "embed", unit: "images", stream: ctx.stderr });
   try {
     let next = decodeBatch(0);
@@ -82,16 +125,14 @@ async function embedAll(ckpt: HostVitCheckpoint, files: string[], plan: EmbedPla
         next.catch(() => {}); // awaited next turn; not an unhandled rejection if this turn throws
       }
       const count = Math.min(size, files.length - start);
-      const out = forward(tree.ref(params), np.array(pixels, { shape: [size, 3, cfg.imgSize, cfg.imgSize] }));
-      const values = (await out.data()) as Float32Array;
+      const values = await encoder.encode(pixels, count);
       result.set(values.subarray(0, count * rowSize), start * rowSize);
       const seconds = (performance.now() - t0) / 1000;
       log?.write({ event: "batch", start, images: count, seconds, images_per_s: count / seconds });
       progress.advance(count);
     }
   } finally {
-    tree.dispose(params);
-    forward.dispose();
+    await encoder.dispose();
   }
   progress.finish();
   return { data: result, shape: [files.length, ...rowShape] };
@@ -115,6 +156,7 @@ export const embed = defineCommand({
     arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Architecture, for a checkpoint without metadata or to override it." },
     imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Run at this input size; the position embeddings are resampled.", defaultText: "the checkpoint's" },
     kernel: { type: "choice", choices: ["cubic", "lanczos3"], default: "cubic", description: "Resize kernel." },
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "jax-js, or onnxruntime-node (faster on CPU); auto: onnx when it is installed." },
     log: { type: "string", placeholder: "file.jsonl", description: "Append per-batch timings as JSON lines." },
     json: { type: "flag", description: "Print the summary as JSON." },
   },
@@ -124,6 +166,8 @@ export const embed = defineCommand({
   ],
   async run(options, inputs, ctx) {
     if (!options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
+    const device = ctx.globals.device;
+    if (options.engine === "onnx" && device !== "wasm") throw usageError(`--engine onnx runs on the CPU; --device ${device} is for jax-js. Pass one of them.`);
     const files = await listImageFiles(inputs);
     const ckpt = await readVitCheckpoint(options.checkpoint, { arch: options.arch, imgSize: options.imgSize });
     for (const note of ckpt.notes) ctx.stderr.write(`note: ${options.checkpoint}: ${note}\n`);
@@ -137,12 +181,13 @@ export const embed = defineCommand({
     const good = files.filter((f) => !badPaths.has(f));
     if (good.length === 0) throw new FacepriorError("BAD_IMAGE", `none of the ${files.length} images could be decoded; nothing to embed. Check the inputs.`);
 
-    await ctx.startEngine();
+    const engine = await chooseEngine(options.engine, device);
+    if (engine === "jax") await ctx.startEngine();
     const log = options.log ? await openJsonlLog(options.log) : null;
     let embedded: { data: Float32Array; shape: number[] };
     try {
-      log?.write({ event: "start", checkpoint: options.checkpoint, images: good.length, tokens: kind, batch: options.batch, device: ctx.globals.device, threads: ctx.globals.threads });
-      embedded = await embedAll(ckpt, good, { kind, batch: options.batch, decode, log }, ctx);
+      log?.write({ event: "start", checkpoint: options.checkpoint, images: good.length, tokens: kind, batch: options.batch, engine, device: ctx.globals.device, threads: ctx.globals.threads });
+      embedded = await embedAll(ckpt, good, { kind, batch: options.batch, decode, log, engine }, ctx);
       log?.write({ event: "done", images: good.length, out: options.out });
     } finally {
       await log?.close();
@@ -154,6 +199,7 @@ export const embed = defineCommand({
       inputs: JSON.stringify(good),
       checkpoint: options.checkpoint,
       tokens: kind,
+      engine,
       config: JSON.stringify(ckpt.cfg),
       mean: ckpt.normalization.mean.join(","),
       std: ckpt.normalization.std.join(","),
