@@ -52,9 +52,9 @@ export { makePretrainLoss, pretrainBatch } from "./pretrain/pretrain-loss.js";
 
 // transfer
 export { TRANSFER_TASKS, taskLoss } from "./transfer/tasks/index.js";
-export { cachedFeatures, extractFeatures, type EncoderSource } from "./transfer/features.js";
+export { cachedFeatures, cachedPrefixTokens, type EncoderSource, type ExtractOptions } from "./transfer/features.js";
 export * as metrics from "./transfer/metrics.js";
 
 // ONNX export and the onnxruntime-node fast path (optional dependency)
 export { buildFaceOnnx, TASK_ACTIVATIONS, type FaceOnnxInput, type OnnxHead, type HeadActivation } from "./export/onnx-vit.js";
-export { OnnxSession, loadOnnxRuntime, type OnnxSessionOptions } from "./inference/onnx-session.js";
+export { OnnxSession, loadOnnxRuntime, chooseEngine, type OnnxSessionOptions, type InferenceEngine } from "./inference/onnx-session.js";

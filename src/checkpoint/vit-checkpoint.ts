@@ -203,15 +203,21 @@ export async function loadVitCheckpoint(path: string, options: LoadVitOptions = 
  * recorded as `qkv_bias: "true"`, since the forward pass adds them either way.
  */
 export async function saveVitCheckpoint(path: string, params: VitParams, cfg: VitConfig, options: SaveVitOptions = {}): Promise<void> {
+  const tensors = await hostTensorsOf(params);
+  const qkvBiases = Object.keys(tensors).filter((name) => name.endsWith(".attn.qkv.bias"));
+  const dropBias = !cfg.qkvBias && qkvBiases.every((name) => tensors[name]!.data.every((v) => v === 0));
+  for (const name of dropBias ? qkvBiases : []) delete tensors[name];
+  await writeVitTensors(path, tensors, { ...cfg, qkvBias: !dropBias }, options);
+}
+
+/** The parameters as float32 host tensors with timm's names. Borrows `params`. */
+export async function hostTensorsOf(params: VitParams): Promise<TensorMap> {
   const leaves = flattenNamed<Array>(params as unknown as NamedTree<Array>, (x): x is Array => x instanceof JaxArray);
   const tensors: TensorMap = {};
   for (const [name, leaf] of Object.entries(leaves)) {
     tensors[name] = { dtype: "F32", shape: [...leaf.shape], data: (await leaf.ref.data()) as Float32Array };
   }
-  const qkvBiases = Object.keys(tensors).filter((name) => name.endsWith(".attn.qkv.bias"));
-  const dropBias = !cfg.qkvBias && qkvBiases.every((name) => tensors[name]!.data.every((v) => v === 0));
-  for (const name of dropBias ? qkvBiases : []) delete tensors[name];
-  await writeVitTensors(path, tensors, { ...cfg, qkvBias: !dropBias }, options);
+  return tensors;
 }
 
 /** Writes host tensors as a checkpoint after checking them against `cfg` (`faceprior convert`). */

@@ -27,6 +27,7 @@ import { encodeOnnxModel, type OnnxValueInfo } from "./onnx-proto.js";
 export const IMAGE_INPUT = "image";
 export const FEATURES_OUTPUT = "features";
 export const TOKENS_OUTPUT = "tokens";
+export const PREFIX_OUTPUT = "prefix_tokens";
 
 export type HeadActivation = "sigmoid" | "softmax" | "expected-age";
 
@@ -59,6 +60,8 @@ export type FaceOnnxInput = {
   heads?: readonly OnnxHead[];
   /** Also output `tokens` [N, 1 + patches, D], the final norm's output. */
   tokens?: boolean;
+  /** Also output `prefix_tokens` [N, 1 + patches, D], what block `prefixBlocks` sees (1..depth-1). */
+  prefixBlocks?: number;
   /** Names the tensors in error messages (the checkpoint's path). */
   source?: string;
 };
@@ -67,12 +70,15 @@ type Linear = { weight: Float32Array; bias?: Float32Array };
 type Norm = { weight: Float32Array; bias: Float32Array };
 
 /** The model as ONNX bytes, ready for onnxruntime or a file. */
-export function buildFaceOnnx({ tensors, cfg, normalization, heads = [], tokens = false, source = "tensors" }: FaceOnnxInput): Uint8Array {
+export function buildFaceOnnx({ tensors, cfg, normalization, heads = [], tokens = false, prefixBlocks, source = "tensors" }: FaceOnnxInput): Uint8Array {
   checkVitTensors(tensors, cfg, source, "its config");
   checkHeads(heads, cfg.embedDim);
   const g = new OnnxGraphBuilder();
   const param = (name: string) => tensors[name]!.data as Float32Array;
-  const tokensName = encodeImage(g, param, cfg, normalize(g, IMAGE_INPUT, normalization), tokens ? TOKENS_OUTPUT : undefined);
+  if (prefixBlocks !== undefined && !(Number.isInteger(prefixBlocks) && prefixBlocks >= 1 && prefixBlocks < cfg.depth)) {
+    throw new FacepriorError("BAD_ARGUMENT", `prefixBlocks ${prefixBlocks}: the encoder has ${cfg.depth} blocks. Pass 1 to ${cfg.depth - 1}.`);
+  }
+  const tokensName = encodeImage(g, param, cfg, normalize(g, IMAGE_INPUT, normalization), tokens ? TOKENS_OUTPUT : undefined, prefixBlocks);
   const features = pool(g, tokensName, cfg.globalPool);
   for (const head of heads) headOutput(g, head, features, cfg.embedDim);
 
@@ -80,6 +86,7 @@ export function buildFaceOnnx({ tensors, cfg, normalization, heads = [], tokens 
   const outputs: OnnxValueInfo[] = [
     { name: FEATURES_OUTPUT, shape: [n, cfg.embedDim] },
     ...(tokens ? [{ name: TOKENS_OUTPUT, shape: [n, 1 + numPatches(cfg), cfg.embedDim] }] : []),
+    ...(prefixBlocks !== undefined ? [{ name: PREFIX_OUTPUT, shape: [n, 1 + numPatches(cfg), cfg.embedDim] }] : []),
     ...heads.map((h) => ({ name: h.task, shape: h.activation === "expected-age" ? [n] : [n, h.bias.length] })),
   ];
   const graph = g.build("faceprior_vit", [{ name: IMAGE_INPUT, shape: [n, 3, cfg.imgSize, cfg.imgSize] }], outputs);
@@ -153,19 +160,19 @@ function layerNorm(g: OnnxGraphBuilder, name: string, p: Norm, x: string, eps: n
   return g.op("LayerNormalization", inputs, { axis: { int: -1 }, epsilon: { float: eps } }, output);
 }
 
-/** pixels [N, 3, S, S] -> tokens [N, 1 + patches, D] after the final norm. */
-function encodeImage(g: OnnxGraphBuilder, param: (name: string) => Float32Array, cfg: VitConfig, pixels: string, output?: string): string {
+/** pixels [N, 3, S, S] -> tokens [N, 1 + patches, D] after the final norm; block `prefixBlocks`' input is output PREFIX_OUTPUT. */
+function encodeImage(g: OnnxGraphBuilder, param: (name: string) => Float32Array, cfg: VitConfig, pixels: string, output?: string, prefixBlocks?: number): string {
   const x = embed(g, param, cfg, pixels);
   const norm = (name: string) => ({ weight: param(`${name}.weight`), bias: param(`${name}.bias`) });
   const hidden = Math.round(cfg.embedDim * cfg.mlpRatio);
   const d = cfg.embedDim;
   const blocks = Array.from({ length: cfg.depth }, (_, i) => `blocks.${i}`);
-  const encoded = blocks.reduce((h, b) => {
+  const encoded = blocks.reduce((h, b, i) => {
     const lin = (name: string) => ({ weight: param(`${b}.${name}.weight`), bias: param(`${b}.${name}.bias`) });
     const attended = g.op("Add", [h, attention(g, b, param, cfg, layerNorm(g, `${b}.norm1`, norm(`${b}.norm1`), h, cfg.lnEps))]);
     const normed = layerNorm(g, `${b}.norm2`, norm(`${b}.norm2`), attended, cfg.lnEps);
     const mlp = linear(g, `${b}.mlp.fc2`, lin("mlp.fc2"), gelu(g, linear(g, `${b}.mlp.fc1`, lin("mlp.fc1"), normed, d, hidden)), hidden, d);
-    return g.op("Add", [attended, mlp]);
+    return g.op("Add", [attended, mlp], {}, i + 1 === prefixBlocks ? PREFIX_OUTPUT : undefined);
   }, x);
   return layerNorm(g, "norm", norm("norm"), encoded, cfg.lnEps, output);
 }

@@ -108,3 +108,11 @@ export class OnnxSession {
     await this.session.release();
   }
 }
+
+export type InferenceEngine = "jax" | "onnx";
+
+/** auto: onnxruntime when installed, unless the device is a GPU (jax-js on WebGPU). */
+export async function chooseEngine(requested: InferenceEngine | "auto", device: string): Promise<InferenceEngine> {
+  if (requested !== "auto") return requested;
+  return device === "wasm" && (await loadOnnxRuntime()) ? "onnx" : "jax";
+}

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { runTransfer } from "../transfer/run-transfer.js";
-import type { EncoderSource } from "../transfer/features.js";
+import type { EncoderSource, ExtractOptions } from "../transfer/features.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
 
 export type StudyProgress = { index: number; total: number; cell: StudyCell; state: "skipped" | "started" | "done"; seconds?: number; headline?: string };
@@ -17,6 +17,8 @@ export type StudyProgress = { index: number; total: number; cell: StudyCell; sta
 export type StudyOptions = {
   config: StudyConfig;
   out: string;
+  /** How frozen features and tokens are extracted (engine, threads). */
+  extract?: ExtractOptions;
   /** Global seed of the scratch encoder. */
   scratchSeed?: number;
   onProgress?: (progress: StudyProgress) => void;
@@ -78,6 +80,7 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
       pooling: config.pooling,
       featureDir: join(out, "features"),
       tuneBlocks: cell.tuneBlocks,
+      extract: options.extract,
       train: cell.train,
       onStage: options.onStage,
     });

@@ -8,6 +8,7 @@ import { imageBatch, loadCacheDataset, type CacheDataset } from "../priors/cache
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
+import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { cachedFeatures, cachedPrefixTokens, loadEncoder } from "./features.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
@@ -57,4 +58,20 @@ test("the frozen blocks' cached tokens, run through the remaining blocks, give t
   const rest = encodeTokens({ blocks: params.blocks.slice(10), norm: params.norm }, np.array(prefix.tokens).reshape([3, 50, 192]), cfg).dataSync();
   tree.dispose({ patch_embed: params.patch_embed, cls_token: params.cls_token, pos_embed: params.pos_embed, blocks: params.blocks.slice(0, 10) });
   assert.ok(maxAbsDiff(rest, whole) < 1e-4, `max abs diff ${maxAbsDiff(rest, whole)}`);
+});
+
+test("onnxruntime extracts the same features and frozen tokens as jax-js", { skip: needsData.skip || (await skipUnlessOnnxRuntime()) }, async (t) => {
+  const source = { scratch: { arch: "vit-tiny", seed: 5 } };
+  const jaxDir = join(dir, "jax");
+  const onnxDir = join(dir, "onnx");
+  const onnx = { engine: "onnx" as const, threads: 1 };
+  const pooledJax = await cachedFeatures(source, cacheDir, cache, "token", jaxDir);
+  const pooledOnnx = await cachedFeatures(source, cacheDir, cache, "token", onnxDir, onnx);
+  const prefixJax = await cachedPrefixTokens(source, cacheDir, cache, 6, jaxDir);
+  const prefixOnnx = await cachedPrefixTokens(source, cacheDir, cache, 6, onnxDir, onnx);
+  const pooledError = maxAbsDiff(pooledOnnx.features, pooledJax.features);
+  const prefixError = maxAbsDiff(prefixOnnx.tokens, prefixJax.tokens);
+  t.diagnostic(`onnx vs jax: pooled features ${pooledError.toExponential(2)}, block-6 tokens ${prefixError.toExponential(2)}`);
+  assert.equal(prefixOnnx.tokens.length, 3 * 50 * 192);
+  assert.ok(pooledError < 1e-4 && prefixError < 1e-4);
 });

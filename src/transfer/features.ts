@@ -11,7 +11,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jit, numpy as np, random, tree, type Array } from "../engine/jax.js";
 import { readSafetensors, writeSafetensors } from "../checkpoint/safetensors.js";
-import { loadVitCheckpoint, readVitCheckpoint, type VitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { hostTensorsOf, loadVitCheckpoint, readVitCheckpoint, type HostVitCheckpoint, type VitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { buildFaceOnnx, FEATURES_OUTPUT, PREFIX_OUTPUT } from "../export/onnx-vit.js";
+import { OnnxSession, type InferenceEngine } from "../inference/onnx-session.js";
 import { FacepriorError } from "../errors.js";
 import type { Normalization } from "../checkpoint/vit-metadata.js";
 import { numPatches, resolveVitPreset, type VitConfig } from "../model/vit-presets.js";
@@ -92,97 +94,107 @@ export async function mapFaceBatches(
   return all;
 }
 
-/** Pooled features of every face in `cache`, in batches through one jitted forward pass. */
-export async function extractFeatures(
-  encoder: Encoder,
-  cache: CacheDataset,
-  pooling: Pooling,
-  { batch = EXTRACT_BATCH, onProgress }: { batch?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<FeatureSet> {
+/** What of the frozen encoder is kept per face: pooled features, or the tokens block `blocks` sees. */
+export type FrozenOutput = { kind: "pooled"; pooling: Pooling } | { kind: "prefix"; blocks: number };
+
+/** jax-js, or onnxruntime-node (several times faster on CPU; see bench/README.md). */
+export type ExtractOptions = { engine?: InferenceEngine; threads?: number; onProgress?: (done: number, total: number) => void };
+
+const outputKey = (output: FrozenOutput) => (output.kind === "pooled" ? `pool:${output.pooling}` : `prefix:${output.blocks}`);
+
+/** The output's row shape: [D], or [1 + patches, D]. */
+function rowShape(output: FrozenOutput, cfg: VitConfig): number[] {
+  return output.kind === "pooled" ? [cfg.embedDim] : [1 + numPatches(cfg), cfg.embedDim];
+}
+
+/** Every face of the cache through one jitted function, in padded batches. Borrows `encoder`. */
+async function extractWithJax(encoder: Encoder, cache: CacheDataset, output: FrozenOutput, onProgress?: ExtractOptions["onProgress"]): Promise<Float32Array> {
   const { cfg, normalization, params } = encoder;
-  const forward = jit((p: VitParams, x: Array) => poolTokens(vitFeatures(p, x, cfg), pooling));
   const size = cache.index.options.size;
-  const all = [...cache.rows.keys()];
+  const forward = jit((p: VitParams, x: Array) =>
+    output.kind === "pooled"
+      ? poolTokens(vitFeatures(p, x, cfg), output.pooling)
+      : p.blocks.slice(0, output.blocks).reduce((h, b) => block(b, h, cfg), embedImages(p, x, cfg)),
+  );
   try {
-    const features = await mapFaceBatches(all, batch, async (faces) => {
+    return await mapFaceBatches([...cache.rows.keys()], EXTRACT_BATCH, async (faces) => {
       const pixels = imageBatch(cache, faces, normalization.mean, normalization.std);
-      return (await forward(tree.ref(params), np.array(pixels).reshape([batch, 3, size, size])).data()) as Float32Array;
+      return (await forward(tree.ref(params), np.array(pixels).reshape([faces.length, 3, size, size])).data()) as Float32Array;
     }, onProgress);
-    return { features, rows: Int32Array.from(cache.rows), dim: cfg.embedDim, count: cache.count };
   } finally {
     forward.dispose();
   }
 }
 
-/**
- * The [faces, ...shape] array `what` of one encoder over a cache, from `<featureDir>/<key>.safetensors`
- * if computed before, else computed by `compute` (given the loaded encoder) and saved atomically.
- */
-async function cachedEncoderOutput(
-  source: EncoderSource,
-  cacheDir: string,
-  what: string,
-  featureDir: string,
-  compute: (encoder: Encoder) => Promise<{ data: Float32Array; shape: number[] }>,
-): Promise<{ data: Float32Array; shape: number[] }> {
-  const file = join(featureDir, `${await featureKey(source, cacheDir, what)}.safetensors`);
-  const stored = (await readSafetensors(file).catch(() => null))?.tensors.output;
-  if (stored) return { data: stored.data as Float32Array, shape: stored.shape };
-  const encoder = await loadEncoder(source);
-  let output: { data: Float32Array; shape: number[] };
+/** The same through onnxruntime, on the graph export builds (which normalises inside). */
+async function extractWithOnnx(source: EncoderSource, cache: CacheDataset, output: FrozenOutput, threads: number, onProgress?: ExtractOptions["onProgress"]): Promise<Float32Array> {
+  const host = await hostEncoder(source);
+  const cfg = output.kind === "pooled" ? { ...host.cfg, globalPool: output.pooling } : host.cfg;
+  const graph = buildFaceOnnx({ ...host, cfg, prefixBlocks: output.kind === "prefix" ? output.blocks : undefined });
+  const session = await OnnxSession.create(graph, { threads });
+  const name = output.kind === "pooled" ? FEATURES_OUTPUT : PREFIX_OUTPUT;
   try {
-    output = await compute(encoder);
+    return await mapFaceBatches([...cache.rows.keys()], EXTRACT_BATCH, async (faces) => (await session.run(imageBatch(cache, faces, [0, 0, 0], [1, 1, 1]), faces.length))[name]!, onProgress);
   } finally {
-    tree.dispose(encoder.params);
+    await session.dispose();
   }
-  await writeSafetensors(file, { output: { dtype: "F32", ...output } }, { source: JSON.stringify(source), cache: cacheDir, output: what });
-  return output;
 }
 
-/** Pooled features of every face in the cache, extracted once per encoder, cache and pooling. */
-export async function cachedFeatures(
+/** The encoder as host tensors, for building its ONNX graph. */
+async function hostEncoder(source: EncoderSource): Promise<Pick<HostVitCheckpoint, "tensors" | "cfg" | "normalization">> {
+  if ("checkpoint" in source) return readVitCheckpoint(source.checkpoint, { imgSize: source.imgSize });
+  const { params, cfg, normalization } = await loadEncoder(source);
+  try {
+    return { tensors: await hostTensorsOf(params), cfg, normalization };
+  } finally {
+    tree.dispose(params);
+  }
+}
+
+/**
+ * `output` for every face of the cache, from `<featureDir>/<key>.safetensors` if computed before,
+ * else computed and saved atomically: [faces, ...rowShape].
+ */
+export async function cachedEncoderOutput(
   source: EncoderSource,
   cacheDir: string,
   cache: CacheDataset,
-  pooling: Pooling,
+  output: FrozenOutput,
   featureDir: string,
-  onProgress?: (done: number, total: number) => void,
-): Promise<FeatureSet> {
-  const { data, shape } = await cachedEncoderOutput(source, cacheDir, `pool:${pooling}`, featureDir, async (encoder) => {
-    const set = await extractFeatures(encoder, cache, pooling, { onProgress });
-    return { data: set.features, shape: [set.count, set.dim] };
-  });
+  { engine = "jax", threads = 1, onProgress }: ExtractOptions = {},
+): Promise<{ data: Float32Array; shape: number[] }> {
+  const what = outputKey(output);
+  const file = join(featureDir, `${await featureKey(source, cacheDir, what)}.safetensors`);
+  const stored = (await readSafetensors(file).catch(() => null))?.tensors.output;
+  if (stored) return { data: stored.data as Float32Array, shape: stored.shape };
+  const shape = [cache.count, ...rowShape(output, await encoderConfig(source))];
+  let data: Float32Array;
+  if (engine === "onnx") {
+    data = await extractWithOnnx(source, cache, output, threads, onProgress);
+  } else {
+    const encoder = await loadEncoder(source);
+    try {
+      data = await extractWithJax(encoder, cache, output, onProgress);
+    } finally {
+      tree.dispose(encoder.params);
+    }
+  }
+  await writeSafetensors(file, { output: { dtype: "F32", shape, data } }, { source: JSON.stringify(source), cache: cacheDir, output: what });
+  return { data, shape };
+}
+
+/** Pooled features of every face in the cache, extracted once per encoder, cache and pooling. */
+export async function cachedFeatures(source: EncoderSource, cacheDir: string, cache: CacheDataset, pooling: Pooling, featureDir: string, options: ExtractOptions = {}): Promise<FeatureSet> {
+  const { data, shape } = await cachedEncoderOutput(source, cacheDir, cache, { kind: "pooled", pooling }, featureDir, options);
   return { features: data, rows: Int32Array.from(cache.rows), dim: shape[1]!, count: shape[0]! };
 }
 
 /**
  * The tokens [faces, L, D] that block `frozenBlocks` of the encoder sees, for every face in the
- * cache: the output of the frozen part when only the last blocks are fine-tuned. Cached on disk
- * once per encoder, cache and split point.
+ * cache: the output of the frozen part when only the last blocks are fine-tuned.
  */
-export async function cachedPrefixTokens(
-  source: EncoderSource,
-  cacheDir: string,
-  cache: CacheDataset,
-  frozenBlocks: number,
-  featureDir: string,
-  onProgress?: (done: number, total: number) => void,
-): Promise<TokenSet> {
-  const { data, shape } = await cachedEncoderOutput(source, cacheDir, `prefix:${frozenBlocks}`, featureDir, async (encoder) => {
-    const { cfg, normalization, params } = encoder;
-    const size = cache.index.options.size;
-    const prefix = jit((p: VitParams, x: Array) => p.blocks.slice(0, frozenBlocks).reduce((h, b) => block(b, h, cfg), embedImages(p, x, cfg)));
-    try {
-      const data = await mapFaceBatches([...cache.rows.keys()], EXTRACT_BATCH, async (faces) => {
-        const pixels = imageBatch(cache, faces, normalization.mean, normalization.std);
-        return (await prefix(tree.ref(params), np.array(pixels).reshape([faces.length, 3, size, size])).data()) as Float32Array;
-      }, onProgress);
-      const length = 1 + numPatches(cfg);
-      return { data, shape: [cache.count, length, cfg.embedDim] };
-    } finally {
-      prefix.dispose();
-    }
-  });
+export async function cachedPrefixTokens(source: EncoderSource, cacheDir: string, cache: CacheDataset, frozenBlocks: number, featureDir: string, options: ExtractOptions = {}): Promise<TokenSet> {
+  const { data, shape } = await cachedEncoderOutput(source, cacheDir, cache, { kind: "prefix", blocks: frozenBlocks }, featureDir, options);
   const [count, length, dim] = shape as [number, number, number];
   return { tokens: data, count, length, dim };
 }

@@ -23,7 +23,7 @@ import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../pri
 import type { TrainConfigInput } from "../train/train-config.js";
 import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
 import { taskMetrics, type TaskMetrics } from "./evaluate.js";
-import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type Pooling } from "./features.js";
+import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
 import { trainFinetune } from "./finetune.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
 import { tree } from "../engine/jax.js";
@@ -43,6 +43,8 @@ export type TransferOptions = {
   pooling: Pooling;
   /** Where probe features are cached, shared between runs. */
   featureDir: string;
+  /** How frozen features and tokens are extracted (engine, threads); jax-js by default. */
+  extract?: ExtractOptions;
   /** Mode finetune: train only the last this many blocks, over cached tokens of the frozen ones. */
   tuneBlocks?: number;
   train?: TrainConfigInput;
@@ -180,9 +182,9 @@ export async function runTransfer(options: TransferOptions) {
   const cfg = await checkEncoderFitsCache(init, cache, cacheDir);
   const tuneBlocks = mode === "finetune" ? checkTuneBlocks(options.tuneBlocks, cfg.depth) : undefined;
   options.onStage?.(mode === "probe" ? "features" : "encoder");
-  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, cache, pooling, featureDir) : null;
+  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, cache, pooling, featureDir, options.extract) : null;
   const lastBlocks = tuneBlocks !== undefined && tuneBlocks < cfg.depth
-    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, cache, cfg.depth - tuneBlocks, featureDir) }
+    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, cache, cfg.depth - tuneBlocks, featureDir, options.extract) }
     : undefined;
   const encoder = mode === "finetune" ? await loadEncoder(init) : null;
   const adapt = (trainFaces: number[], evalFaces: number[], runDir: string, seed: number): Promise<ProbeResult> => {

@@ -14,7 +14,7 @@ import { decodeImageBatch, decodeImageRgb, listImageFiles, type DecodeImageOptio
 import { jit, numpy as np, tree, type Array } from "../../engine/jax.js";
 import { FacepriorError } from "../../errors.js";
 import { buildFaceOnnx, FEATURES_OUTPUT, TOKENS_OUTPUT } from "../../export/onnx-vit.js";
-import { loadOnnxRuntime, OnnxSession } from "../../inference/onnx-session.js";
+import { chooseEngine, OnnxSession, type InferenceEngine } from "../../inference/onnx-session.js";
 import { numPatches, vitPresetNames } from "../../model/vit-presets.js";
 import { poolTokens, vitFeatures, type VitParams } from "../../model/vit.js";
 import { defineCommand, type CommandContext } from "../command.js";
@@ -54,8 +54,7 @@ function badImagesError(bad: BadImage[], total: number): FacepriorError {
   );
 }
 
-type EngineName = "jax" | "onnx";
-type EmbedPlan = { kind: TokenKind; batch: number; decode: DecodeImageOptions; log: JsonlLog | null; engine: EngineName };
+type EmbedPlan = { kind: TokenKind; batch: number; decode: DecodeImageOptions; log: JsonlLog | null; engine: InferenceEngine };
 
 /** A forward pass over batches of `size` images [size, 3, S, S]; returns at least `count` rows. */
 type BatchEncoder = { encode(pixels: Float32Array, count: number): Promise<Float32Array>; dispose(): Promise<void> };
@@ -91,12 +90,6 @@ async function onnxEncoder(ckpt: HostVitCheckpoint, kind: TokenKind, threads: nu
     encode: async (pixels, count) => (await session.run(pixels.subarray(0, count * plane), count))[output]!,
     dispose: () => session.dispose(),
   };
-}
-
-/** auto: onnxruntime when installed, unless --device webgpu asks for jax-js on the GPU. */
-async function chooseEngine(requested: EngineName | "auto", device: string): Promise<EngineName> {
-  if (requested !== "auto") return requested;
-  return device === "wasm" && (await loadOnnxRuntime()) ? "onnx" : "jax";
 }
 
 /** Runs the encoder over `files` in batches; returns [N, ...row] floats. */

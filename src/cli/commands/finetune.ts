@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { runTransfer, type TransferMode } from "../../transfer/run-transfer.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
+import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { defineCommand } from "../command.js";
 
 export const finetune = defineCommand({
@@ -31,6 +32,7 @@ export const finetune = defineCommand({
     pool: { type: "choice", choices: ["token", "avg"], default: "avg", description: "Features: the class token or the mean of patch tokens." },
     arch: { type: "choice", choices: vitPresetNames(), default: "vit-tiny", placeholder: "name", description: "Architecture of a scratch encoder." },
     featuresDir: { type: "string", placeholder: "dir", description: "Where probe features are cached.", defaultText: "<out>/../features" },
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction: jax-js or onnxruntime-node; auto: onnx when installed." },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
     json: { type: "flag", description: "Print metrics.json's summary as JSON." },
   },
@@ -52,6 +54,7 @@ export const finetune = defineCommand({
       out,
       pooling: options.pool,
       tuneBlocks: options.tuneBlocks,
+      extract: { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads },
       featureDir: resolve(options.featuresDir ?? resolve(out, "..", "features")),
       onStage: (stage) => ctx.stderr.write(`finetune: ${stage}\n`),
     });

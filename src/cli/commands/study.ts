@@ -6,6 +6,7 @@ import { relative, resolve } from "node:path";
 import { loadStudyConfig } from "../../study/study-config.js";
 import { runStudy } from "../../study/run-study.js";
 import { writeStudyReport } from "../../study/report.js";
+import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { defineCommand } from "../command.js";
 import { formatDuration } from "../progress.js";
 
@@ -20,6 +21,7 @@ export const study = defineCommand({
   options: {
     config: { type: "string", required: true, placeholder: "file", description: "Study config (JSON)." },
     out: { type: "string", required: true, placeholder: "dir", description: "Study folder: runs, shared features, report." },
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction: jax-js or onnxruntime-node; auto: onnx when installed." },
     reportOnly: { type: "flag", description: "Only rewrite the report from the runs finished so far." },
   },
   examples: ["faceprior study --config studies/default-cpu.json --out ../runs/study"],
@@ -35,6 +37,7 @@ export const study = defineCommand({
         config,
         out,
         scratchSeed: ctx.globals.seed,
+        extract: { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads },
         onProgress: ({ index, total, cell, state, seconds, headline }) => {
           const where = `study [${index + 1}/${total}] ${cell.mode} ${cell.task} ${cell.protocol} ${cell.encoder}`;
           if (state === "skipped") return void ctx.stderr.write(`${where}: done before, skipped\n`);
