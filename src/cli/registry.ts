@@ -3,13 +3,15 @@
  * so a command may import the engine and model code statically.
  */
 import type { Command } from "./command.js";
+import { analyze } from "./commands/analyze.js";
 import { convert } from "./commands/convert.js";
 import { embed } from "./commands/embed.js";
 import { exportOnnx } from "./commands/export.js";
 import { info } from "./commands/info.js";
 import { finetune } from "./commands/finetune.js";
 import { prepare } from "./commands/prepare.js";
+import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [info, embed, convert, exportOnnx, prepare, pretrain, finetune, study];
+export const COMMANDS: readonly Command[] = [analyze, info, embed, convert, exportOnnx, prepare, pretrain, finetune, study, pack];

@@ -9,7 +9,7 @@ import { OnnxSession } from "../inference/onnx-session.js";
 import { poolTokens, vitFeatures } from "../model/vit.js";
 import type { VitConfig } from "../model/vit-presets.js";
 import { taskHeadLogits, type TaskHead } from "../transfer/heads.js";
-import { TRANSFER_TASKS, TRANSFER_TASK_NAMES } from "../transfer/tasks/index.js";
+import { TRANSFER_TASKS, TRANSFER_TASK_NAMES, type TransferTaskName } from "../transfer/tasks/index.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { needsParity, readParityFixture } from "../../test/support/vit-parity.js";
@@ -81,9 +81,10 @@ for (const pool of ["token", "avg"] as const) {
 }
 
 /** A head with fixed pseudo-random values; K outputs, fc_norm on some. */
-function sampleHead(task: OnnxHead["task"], k: number, seed: number, fcNorm: boolean): OnnxHead {
+function sampleHead(task: TransferTaskName, k: number, seed: number, fcNorm: boolean): OnnxHead & { task: TransferTaskName } {
   const values = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, (_, i) => offset + scale * Math.sin(seed * 1000 + 1.7 * i));
   return {
+    name: task,
     task,
     weight: values(k * D, 0.3),
     bias: values(k, 0.5),
@@ -134,7 +135,8 @@ test("a head that does not fit is refused, naming the head and the fix", { skip:
   const build = (heads: OnnxHead[]) => () => buildFaceOnnx({ ...checkpoint, heads });
   const au = sampleHead("au", 12, 1, false);
   assert.throws(build([{ ...au, weight: au.weight.subarray(1) }]), /heads\[0\] \(au\): weight has 1151 values and bias 12\. Pass weight \[K, D\] and bias \[K\] with K > 0 and D = 96/);
-  assert.throws(build([au, au]), /heads\[1\] \(au\): a second head for the same task\. Pass one head per task\./);
+  assert.throws(build([au, au]), /heads\[1\] \(au\): a second head with this name\. Give each head its own name\./);
   assert.throws(build([sampleHead("age", 100, 2, false)]), /heads\[0\] \(age\): expected-age needs 101 logits \(ages 0-100\), got 100/);
-  assert.throws(build([{ ...au, task: "pose" as OnnxHead["task"] }]), /heads\[0\] \(pose\): is not a task\. Use one of: au, expression, age, attributes\./);
+  assert.throws(build([{ ...au, name: "features" }]), /heads\[0\] \(features\): is not a usable head name\./);
+  assert.throws(build([{ ...au, name: "smile-2" }]), /heads\[0\] \(smile-2\): is not a usable head name\./);
 });

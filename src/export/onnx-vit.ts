@@ -20,7 +20,6 @@ import { numPatches, type VitConfig } from "../model/vit-presets.js";
 import { HEAD_LN_EPS } from "../transfer/heads.js";
 import { NUM_AGE_BINS } from "../transfer/tasks/age.js";
 import type { TransferTaskName } from "../transfer/tasks/definition.js";
-import { TRANSFER_TASK_NAMES } from "../transfer/tasks/index.js";
 import { OnnxGraphBuilder } from "./onnx-graph.js";
 import { encodeOnnxModel, type OnnxValueInfo } from "./onnx-proto.js";
 
@@ -39,9 +38,12 @@ export const TASK_ACTIVATIONS: Readonly<Record<TransferTaskName, HeadActivation>
   attributes: "sigmoid",
 });
 
-/** A task head on pooled features, in timm's layout; its output is named `task`. */
+/** Graph names a head may not take. */
+const RESERVED_NAMES = [IMAGE_INPUT, FEATURES_OUTPUT, TOKENS_OUTPUT, PREFIX_OUTPUT];
+
+/** A head on pooled features, in timm's layout; its output is named `name` (a task, or a user's head). */
 export type OnnxHead = {
-  task: TransferTaskName;
+  name: string;
   /** `head.weight` [K, D]. */
   weight: Float32Array;
   /** `head.bias` [K]. */
@@ -87,7 +89,7 @@ export function buildFaceOnnx({ tensors, cfg, normalization, heads = [], tokens 
     { name: FEATURES_OUTPUT, shape: [n, cfg.embedDim] },
     ...(tokens ? [{ name: TOKENS_OUTPUT, shape: [n, 1 + numPatches(cfg), cfg.embedDim] }] : []),
     ...(prefixBlocks !== undefined ? [{ name: PREFIX_OUTPUT, shape: [n, 1 + numPatches(cfg), cfg.embedDim] }] : []),
-    ...heads.map((h) => ({ name: h.task, shape: h.activation === "expected-age" ? [n] : [n, h.bias.length] })),
+    ...heads.map((h) => ({ name: h.name, shape: h.activation === "expected-age" ? [n] : [n, h.bias.length] })),
   ];
   const graph = g.build("faceprior_vit", [{ name: IMAGE_INPUT, shape: [n, 3, cfg.imgSize, cfg.imgSize] }], outputs);
   return encodeOnnxModel({
@@ -101,10 +103,12 @@ export function buildFaceOnnx({ tensors, cfg, normalization, heads = [], tokens 
 function checkHeads(heads: readonly OnnxHead[], d: number): void {
   const seen = new Set<string>();
   heads.forEach((head, i) => {
-    const bad = (problem: string, fix: string) => new FacepriorError("BAD_ARGUMENT", `heads[${i}] (${head.task}): ${problem}. ${fix}.`);
-    if (!TRANSFER_TASK_NAMES.includes(head.task)) throw bad("is not a task", `Use one of: ${TRANSFER_TASK_NAMES.join(", ")}`);
-    if (seen.has(head.task)) throw bad("a second head for the same task", "Pass one head per task");
-    seen.add(head.task);
+    const bad = (problem: string, fix: string) => new FacepriorError("BAD_ARGUMENT", `heads[${i}] (${head.name}): ${problem}. ${fix}.`);
+    if (!/^[a-z][a-z0-9_]*$/i.test(head.name) || RESERVED_NAMES.includes(head.name)) {
+      throw bad("is not a usable head name", `Use letters, digits and _ starting with a letter, other than ${RESERVED_NAMES.join(", ")}`);
+    }
+    if (seen.has(head.name)) throw bad("a second head with this name", "Give each head its own name");
+    seen.add(head.name);
     const k = head.bias.length;
     if (k === 0 || head.weight.length !== k * d) {
       throw bad(`weight has ${head.weight.length} values and bias ${k}`, `Pass weight [K, D] and bias [K] with K > 0 and D = ${d}, the encoder's width`);
@@ -224,21 +228,21 @@ function pool(g: OnnxGraphBuilder, tokens: string, globalPool: VitConfig["global
   return g.op("ReduceMean", [patches], { axes: { ints: [1] }, keepdims: { int: 0 } }, FEATURES_OUTPUT);
 }
 
-/** features [N, D] -> the head's predictions, output `head.task`. */
+/** features [N, D] -> the head's predictions, output `head.name`. */
 function headOutput(g: OnnxGraphBuilder, head: OnnxHead, features: string, d: number): string {
   const k = head.bias.length;
-  const normed = head.fcNorm ? layerNorm(g, `${head.task}.fc_norm`, head.fcNorm, features, HEAD_LN_EPS) : features;
-  const logits = linear(g, `${head.task}.head`, head, normed, d, k);
+  const normed = head.fcNorm ? layerNorm(g, `${head.name}.fc_norm`, head.fcNorm, features, HEAD_LN_EPS) : features;
+  const logits = linear(g, `${head.name}.head`, head, normed, d, k);
   const softmax = (output?: string) => g.op("Softmax", [logits], { axis: { int: -1 } }, output);
   switch (head.activation) {
     case "sigmoid":
-      return g.op("Sigmoid", [logits], {}, head.task);
+      return g.op("Sigmoid", [logits], {}, head.name);
     case "softmax":
-      return softmax(head.task);
+      return softmax(head.name);
     case "expected-age": {
       // [N, K] · ages [K] -> [N], years
-      const ages = g.weight(`${head.task}.bin_ages`, [k], Float32Array.from({ length: k }, (_, a) => a));
-      return g.op("MatMul", [softmax(), ages], {}, head.task);
+      const ages = g.weight(`${head.name}.bin_ages`, [k], Float32Array.from({ length: k }, (_, a) => a));
+      return g.op("MatMul", [softmax(), ages], {}, head.name);
     }
   }
 }

@@ -48,14 +48,28 @@ export async function computeFacePriors(image: HwcImage, teacher: Teacher, optio
   if (face.score < options.minScore) {
     return { ok: false, reason: `low-confidence face (score ${face.score.toFixed(2)} < ${options.minScore})` };
   }
-  const mesh = face.mesh.map((v) => v - border);
-  const aligned = alignFace(image, mesh, fivePointsFromMesh(mesh), options.size);
-  const sample: FaceSample = {
-    size: options.size,
-    image: aligned.image.data,
-    parsing: parsingFromMesh(aligned.mesh, options.size),
-    landmarks68: landmarks68FromMesh(aligned.mesh),
-    mesh: aligned.mesh,
-  };
-  return { ok: true, sample, score: face.score, facesFound: faces.length };
+  return { ok: true, sample: alignedSample(image, face.mesh.map((v) => v - border), options.size), score: face.score, facesFound: faces.length };
+}
+
+/** The face whose mesh (image coordinates) is `mesh`, aligned to the template, with its priors. */
+function alignedSample(image: HwcImage, mesh: Float32Array, size: number): FaceSample {
+  const aligned = alignFace(image, mesh, fivePointsFromMesh(mesh), size);
+  return { size, image: aligned.image.data, parsing: parsingFromMesh(aligned.mesh, size), landmarks68: landmarks68FromMesh(aligned.mesh), mesh: aligned.mesh };
+}
+
+/** One detected face: its box and 68 landmarks in image pixels, and its aligned crop with priors. */
+export type DetectedFace = { score: number; box: [number, number, number, number]; landmarks68: Float32Array; sample: FaceSample };
+
+/** Every face the teacher finds scoring at least `minScore`, largest first. */
+export async function detectFaces(image: HwcImage, teacher: Teacher, options: FacePriorOptions): Promise<DetectedFace[]> {
+  const border = Math.round(options.pad * Math.max(image.width, image.height));
+  const padded = padImage(image, border);
+  const faces = (await teacher.detect(padded.data, padded.width, padded.height)).filter((f) => f.score >= options.minScore);
+  return faces
+    .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
+    .map((face) => {
+      const mesh = face.mesh.map((v) => v - border);
+      const [x, y, w, h] = face.box;
+      return { score: face.score, box: [x - border, y - border, w, h], landmarks68: landmarks68FromMesh(mesh), sample: alignedSample(image, mesh, options.size) };
+    });
 }

@@ -1,42 +1,54 @@
 /**
- * `faceprior export`: a ViT checkpoint -> an ONNX model of the encoder (opset 17), for
- * onnxruntime and other ONNX runtimes. Task heads can be exported through the library
- * (`buildFaceOnnx({ heads })`); the CLI exports the encoder alone until heads have a file format.
+ * `faceprior export`: a face model (encoder and heads; the bundled one by default) or a bare ViT
+ * checkpoint -> one ONNX model (opset 17), for onnxruntime and other ONNX runtimes. A face model
+ * also gets `<name>.json` beside it: input size, alignment template and each head's labels.
  */
+import { basename } from "node:path";
+import { readSafetensors } from "../../checkpoint/safetensors.js";
 import { readVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
+import { DEFAULT_MODEL_PATH } from "../../inference/face-analyzer.js";
+import { faceModelManifest, isFaceModelMetadata, onnxHeads, readFaceModel } from "../../inference/face-model.js";
+import { templateForSize } from "../../priors/alignment.js";
 import { buildFaceOnnx, FEATURES_OUTPUT, IMAGE_INPUT } from "../../export/onnx-vit.js";
 import { ONNX_OPSET } from "../../export/onnx-proto.js";
-import { writeFileAtomic } from "../../io/atomic-write.js";
+import { writeFileAtomic, writeJsonAtomic } from "../../io/atomic-write.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { defineCommand } from "../command.js";
 import { usageError } from "../errors.js";
 
 export const exportOnnx = defineCommand({
   name: "export",
-  summary: "Export a ViT checkpoint's encoder as an ONNX model.",
+  summary: "Export a face model (encoder and heads) or a ViT checkpoint as an ONNX model.",
   details: [
     `Input "${IMAGE_INPUT}": float32 [N, 3, S, S], RGB in [0, 1], any batch size N; the checkpoint's mean/std are applied inside the graph.`,
     `Output "${FEATURES_OUTPUT}": [N, D], the class token or the mean of the patch tokens, as the checkpoint's global_pool says.`,
   ],
   options: {
-    model: { type: "string", required: true, placeholder: "encoder.safetensors", description: "ViT checkpoint to export." },
+    model: { type: "string", placeholder: "file", description: "Face model or ViT checkpoint to export.", defaultText: "the bundled model" },
     onnx: { type: "string", required: true, placeholder: "out.onnx", description: "ONNX file to write (atomically)." },
     arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Architecture, for a checkpoint without metadata or to override it." },
     imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Input size S; the position embeddings are resampled.", defaultText: "the checkpoint's" },
   },
-  examples: ["faceprior export --model encoder.safetensors --onnx encoder.onnx"],
+  examples: ["faceprior export --onnx faceprior.onnx", "faceprior export --model encoder.safetensors --onnx encoder.onnx"],
   async run(options, _inputs, ctx) {
     if (!options.onnx.endsWith(".onnx")) throw usageError(`--onnx: "${options.onnx}" must end in .onnx.`);
-    const ckpt = await readVitCheckpoint(options.model, { arch: options.arch, imgSize: options.imgSize });
-    for (const note of ckpt.notes) ctx.stderr.write(`note: ${options.model}: ${note}\n`);
-    const bytes = buildFaceOnnx({ ...ckpt, source: options.model });
+    const modelPath = options.model ?? DEFAULT_MODEL_PATH;
+    const { metadata } = await readSafetensors(modelPath);
+    const faceModel = isFaceModelMetadata(metadata) ? await readFaceModel(modelPath) : null;
+    if (faceModel && (options.arch || options.imgSize)) throw usageError(`--arch and --img-size apply to bare checkpoints; ${modelPath} is a face model with heads.`);
+    const ckpt = faceModel ?? (await readVitCheckpoint(modelPath, { arch: options.arch, imgSize: options.imgSize }));
+    for (const note of "notes" in ckpt ? ckpt.notes : []) ctx.stderr.write(`note: ${modelPath}: ${note}\n`);
+    const bytes = buildFaceOnnx({ ...ckpt, heads: faceModel ? onnxHeads(faceModel) : [], source: modelPath });
     await writeFileAtomic(options.onnx, bytes);
+    const manifest = options.onnx.replace(/\.onnx$/, ".json");
+    if (faceModel) await writeJsonAtomic(manifest, faceModelManifest(faceModel, basename(options.onnx), Array.from(templateForSize(faceModel.cfg.imgSize))));
     const { cfg } = ckpt;
     const pooled = cfg.globalPool === "token" ? "class token" : "mean of patch tokens";
     ctx.stdout.write(
       [
         `Wrote ${options.onnx}: ViT width ${cfg.embedDim}, depth ${cfg.depth}, ONNX opset ${ONNX_OPSET}, ${(bytes.byteLength / 1e6).toFixed(1)} MB.`,
         `Input "${IMAGE_INPUT}" float32 [N, 3, ${cfg.imgSize}, ${cfg.imgSize}], RGB in [0, 1]; output "${FEATURES_OUTPUT}" [N, ${cfg.embedDim}] (${pooled}).`,
+        ...(faceModel ? [`Heads: ${faceModel.heads.map((h) => h.name).join(", ")}; labels and alignment template in ${manifest}.`] : []),
         `Next: python -c "import onnxruntime as ort; print(ort.InferenceSession('${options.onnx}').get_outputs()[0].shape)"`,
       ].join("\n") + "\n",
     );

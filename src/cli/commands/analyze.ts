@@ -1,0 +1,113 @@
+/**
+ * `faceprior analyze`: every face in each image, with its box, landmarks and each head's
+ * predictions (AUs, expression, age, attributes with the default model), as text, JSON and
+ * overlay pictures. An image that cannot be read, or holds no face, is reported and the others go on.
+ */
+import { basename, extname, join, resolve } from "node:path";
+import { decodeImageUpright, listImageFiles } from "../../data/image.js";
+import { FacepriorError } from "../../errors.js";
+import { writeFileAtomic, writeJsonAtomic } from "../../io/atomic-write.js";
+import { analysisOverlay } from "../../inference/analysis-overlay.js";
+import { FaceAnalyzer, type AnalyzedFace, type HeadPrediction, type ImageAnalysis } from "../../inference/face-analyzer.js";
+import type { InferenceEngine } from "../../inference/onnx-session.js";
+import { defineCommand } from "../command.js";
+
+const WIDTH = 100;
+
+/** `items` joined by two spaces, wrapped at WIDTH with `indent`. */
+function wrap(items: string[], indent: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const item of items) {
+    if (line && indent.length + line.length + 2 + item.length > WIDTH) {
+      lines.push(indent + line);
+      line = item;
+    } else line = line ? `${line}  ${item}` : item;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join("\n");
+}
+
+function describePrediction(name: string, p: HeadPrediction): string {
+  const pad = "      ";
+  if (p.kind === "value") return `    ${name}: ${p.value.toFixed(1)}`;
+  const entries = Object.entries(p.probabilities).map(([label, v]) => `${label} ${v.toFixed(2)}`);
+  const head = p.kind === "class" ? `    ${name}: ${p.label} (${p.probability.toFixed(2)})` : `    ${name} (probability each is present):`;
+  return `${head}\n${wrap(entries, pad)}`;
+}
+
+function describeFace(face: AnalyzedFace, index: number): string {
+  const { x, y, width, height } = face.box;
+  const box = `box x ${x.toFixed(0)} y ${y.toFixed(0)} w ${width.toFixed(0)} h ${height.toFixed(0)}`;
+  const landmarks = wrap(face.landmarks.map(([lx, ly]) => `${lx.toFixed(0)},${ly.toFixed(0)}`), "      ");
+  return [
+    `  face ${index + 1}: ${box} (score ${face.score.toFixed(2)})`,
+    ...Object.entries(face.predictions).map(([name, p]) => describePrediction(name, p)),
+    `    landmarks (68, x,y in pixels):\n${landmarks}`,
+  ].join("\n");
+}
+
+/** The JSON form: everything but the aligned crop's pixels. */
+function jsonFace({ aligned: _aligned, ...face }: AnalyzedFace) {
+  void _aligned;
+  return face;
+}
+
+export const analyze = defineCommand({
+  name: "analyze",
+  summary: "Find every face in images; print box, landmarks, AUs, expression, age and attributes.",
+  details: [
+    "Uses the bundled default model (MODEL_CARD.md) unless --model names another face model. Faces are found and aligned by the face-prior teacher, as in prepare.",
+    "The model runs in onnxruntime-node when it is installed, else in jax-js (--engine to choose).",
+    "An image that cannot be read, or in which no face is found, is reported; the others are still analysed. The exit status is 1 if any image could not be read.",
+  ],
+  inputs: { name: "images", description: "Image files, or folders searched recursively for image files.", min: 1, variadic: true },
+  options: {
+    model: { type: "string", placeholder: "file", description: "Face model (.safetensors) with heads.", defaultText: "the bundled model" },
+    json: { type: "string", placeholder: "file", description: "Also write every result as JSON (boxes, landmarks, all probabilities)." },
+    overlay: { type: "string", placeholder: "dir", description: "Write one PNG per image: boxes, landmarks, parsing map and labels." },
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "onnxruntime-node or jax-js; auto: onnx when installed." },
+    pad: { type: "number", min: 0, max: 2, default: 0.2, description: "Border added before detection, as a fraction of the longer side (tight crops: 0.5)." },
+    minScore: { type: "number", min: 0, max: 1, default: 0.5, description: "Faces scoring below this are left out." },
+  },
+  examples: ["faceprior analyze examples/astronaut.jpg", "faceprior analyze photos/ --json results.json --overlay overlays/"],
+  async run(options, inputs, ctx) {
+    const files = await listImageFiles(inputs);
+    if (options.engine !== "onnx") await ctx.startEngine();
+    const analyzer = await FaceAnalyzer.load({
+      model: options.model,
+      engine: options.engine as InferenceEngine | "auto",
+      threads: ctx.globals.threads,
+      pad: options.pad,
+      minScore: options.minScore,
+    });
+    const results: (ImageAnalysis | { source: string; error: string })[] = [];
+    let unreadable = 0;
+    try {
+      for (const file of files) {
+        let analysis: ImageAnalysis;
+        try {
+          analysis = await analyzer.analyze(file);
+        } catch (error) {
+          if (!(error instanceof FacepriorError) || error.code !== "BAD_IMAGE") throw error;
+          unreadable++;
+          ctx.stdout.write(`${file}: cannot be analysed: ${error.message}\n`);
+          results.push({ source: file, error: error.message });
+          continue;
+        }
+        const { faces, width, height } = analysis;
+        const found = faces.length === 0 ? "no face found" : `${faces.length} face${faces.length > 1 ? "s" : ""}`;
+        ctx.stdout.write(`${file} (${width}x${height}): ${found}\n${faces.map(describeFace).join("\n")}${faces.length ? "\n" : ""}`);
+        results.push({ ...analysis, faces: faces.map(jsonFace) as AnalyzedFace[] });
+        if (options.overlay) {
+          const png = await analysisOverlay(await decodeImageUpright(file), faces);
+          await writeFileAtomic(join(resolve(options.overlay), `${basename(file, extname(file))}.png`), png);
+        }
+      }
+    } finally {
+      await analyzer.dispose();
+    }
+    if (options.json) await writeJsonAtomic(resolve(options.json), { model: analyzer.model.source, engine: analyzer.engine, images: results });
+    if (unreadable > 0) process.exitCode = 1;
+  },
+});

@@ -1,0 +1,156 @@
+/**
+ * The library's front door: `await FaceAnalyzer.load()` reads the bundled default model (or
+ * another face model) and the face-prior teacher; `analyze(image)` finds every face, aligns it
+ * and returns its box, 68 landmarks, parsing map and each head's predictions; `embed(image)`
+ * returns each face's encoder features.
+ *
+ *   const analyzer = await FaceAnalyzer.load();
+ *   const { faces } = await analyzer.analyze("photo.jpg");
+ *   faces[0].predictions.expression   // { kind: "class", label: "happy", probabilities: {...} }
+ *   await analyzer.dispose();
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { decodeImageUpright, type ImageInput } from "../data/image.js";
+import { FEATURES_OUTPUT } from "../export/onnx-vit.js";
+import { detectFaces, type DetectedFace } from "../priors/face-priors.js";
+import { loadTeacher, type Teacher } from "../priors/teacher.js";
+import { readFaceModel, type FaceModel, type HeadSpec } from "./face-model.js";
+import { createModelRunner, type ModelRunner } from "./model-runner.js";
+import { chooseEngine, type InferenceEngine } from "./onnx-session.js";
+
+/** The model that ships in the package: ViT-Tiny pretrained with every face prior, four heads (MODEL_CARD.md). */
+export const DEFAULT_MODEL_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "models", "faceprior-default.safetensors");
+
+/** One head's reading of one face. */
+export type HeadPrediction =
+  /** softmax: the most likely label and every label's probability. */
+  | { kind: "class"; label: string; probability: number; probabilities: Record<string, number> }
+  /** sigmoid: each label's probability, independently. */
+  | { kind: "labels"; probabilities: Record<string, number> }
+  /** expected-age: a number, in the label's unit (years). */
+  | { kind: "value"; value: number };
+
+export type AnalyzedFace = {
+  /** Detection confidence, 0-1. */
+  score: number;
+  /** In image pixels, of the upright (EXIF-rotated) image. */
+  box: { x: number; y: number; width: number; height: number };
+  /** 68 iBUG landmarks [x, y] in image pixels. */
+  landmarks: [number, number][];
+  /** Head name -> prediction; the default model has `au`, `expression`, `age` and `attributes`. */
+  predictions: Record<string, HeadPrediction>;
+  /** The aligned crop and its priors, for overlays: RGB [S, S, 3], parsing [S, S], landmarks [68, 2]. */
+  aligned: { size: number; image: Uint8Array; parsing: Uint8Array; landmarks: Float32Array };
+};
+
+export type ImageAnalysis = { source: string; width: number; height: number; faces: AnalyzedFace[] };
+export type FaceEmbedding = { box: AnalyzedFace["box"]; score: number; embedding: Float32Array };
+
+export type FaceAnalyzerOptions = {
+  /** A face model file; the bundled default when left out. */
+  model?: string;
+  /** onnx (onnxruntime-node, when installed) or jax; auto picks onnx when it can. */
+  engine?: InferenceEngine | "auto";
+  threads?: number;
+  /** Border added before detection, as a fraction of the longer side; tight face crops need about 0.5. */
+  pad?: number;
+  /** Faces scoring below this are left out. */
+  minScore?: number;
+  /** Most faces per image. */
+  maxFaces?: number;
+};
+
+type Input = string | Uint8Array;
+
+/** Head outputs (flat, per face) -> named predictions. */
+export function readPredictions(heads: readonly HeadSpec[], outputs: Record<string, Float32Array>, face: number): Record<string, HeadPrediction> {
+  return Object.fromEntries(heads.map((head) => {
+    const values = outputs[head.name]!;
+    if (head.activation === "expected-age") return [head.name, { kind: "value", value: values[face]! }];
+    const k = head.labels.length;
+    const row = values.subarray(face * k, (face + 1) * k);
+    const probabilities = Object.fromEntries(head.labels.map((label, i) => [label, row[i]!]));
+    if (head.activation === "sigmoid") return [head.name, { kind: "labels", probabilities }];
+    const best = row.reduce((b, v, i) => (v > row[b]! ? i : b), 0);
+    return [head.name, { kind: "class", label: head.labels[best]!, probability: row[best]!, probabilities }];
+  }));
+}
+
+/** Aligned crops [n, S, S, 3] bytes -> [n, 3, S, S] floats in [0, 1]. */
+function cropPixels(faces: readonly DetectedFace[], size: number): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(faces.length * 3 * plane);
+  faces.forEach(({ sample }, f) => {
+    for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[f * 3 * plane + c * plane + p] = sample.image[3 * p + c]! / 255;
+  });
+  return out;
+}
+
+export class FaceAnalyzer {
+  private constructor(
+    readonly model: FaceModel,
+    private readonly runner: ModelRunner,
+    private readonly teacher: Teacher,
+    private readonly options: Required<Pick<FaceAnalyzerOptions, "pad" | "minScore">>,
+  ) {}
+
+  /** Loads the model and the teacher (a few seconds). Call `dispose()` when done. */
+  static async load(options: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
+    const model = await readFaceModel(options.model ?? DEFAULT_MODEL_PATH);
+    const engine = await chooseEngine(options.engine ?? "auto", "wasm");
+    const runner = await createModelRunner(model, engine, options.threads ?? 2);
+    const teacher = await loadTeacher({ maxFaces: options.maxFaces ?? 10 });
+    return new FaceAnalyzer(model, runner, teacher, { pad: options.pad ?? 0.2, minScore: options.minScore ?? 0.5 });
+  }
+
+  /** Which engine runs the model: onnx or jax. */
+  get engine(): InferenceEngine {
+    return this.runner.engine;
+  }
+
+  /** Names the input in results and errors. */
+  private static describe(input: Input, name?: string): string {
+    return name ?? (typeof input === "string" ? input : "<buffer>");
+  }
+
+  private async facesOf(input: Input, name?: string) {
+    const source = FaceAnalyzer.describe(input, name);
+    const imageInput: ImageInput = typeof input === "string" ? input : { name: source, bytes: input };
+    const rgb = await decodeImageUpright(imageInput);
+    const faces = await detectFaces(rgb, this.teacher, { size: this.model.cfg.imgSize, ...this.options });
+    const outputs = faces.length > 0 ? await this.runner.run(cropPixels(faces, this.model.cfg.imgSize), faces.length) : {};
+    return { source, width: rgb.width, height: rgb.height, faces, outputs };
+  }
+
+  /** Every face in the image (a path, or encoded bytes with an optional name for messages). */
+  async analyze(input: Input, name?: string): Promise<ImageAnalysis> {
+    const { faces, outputs, ...image } = await this.facesOf(input, name);
+    return {
+      ...image,
+      faces: faces.map((face, f) => ({
+        score: face.score,
+        box: { x: face.box[0], y: face.box[1], width: face.box[2], height: face.box[3] },
+        landmarks: Array.from({ length: face.landmarks68.length / 2 }, (_, i) => [face.landmarks68[2 * i]!, face.landmarks68[2 * i + 1]!] as [number, number]),
+        predictions: readPredictions(this.model.heads, outputs, f),
+        aligned: { size: face.sample.size, image: face.sample.image, parsing: face.sample.parsing, landmarks: face.sample.landmarks68 },
+      })),
+    };
+  }
+
+  /** Each face's pooled encoder features (the representation the heads read). */
+  async embed(input: Input, name?: string): Promise<FaceEmbedding[]> {
+    const { faces, outputs } = await this.facesOf(input, name);
+    const dim = this.model.cfg.embedDim;
+    return faces.map((face, f) => ({
+      score: face.score,
+      box: { x: face.box[0], y: face.box[1], width: face.box[2], height: face.box[3] },
+      embedding: outputs[FEATURES_OUTPUT]!.slice(f * dim, (f + 1) * dim),
+    }));
+  }
+
+  async dispose(): Promise<void> {
+    this.teacher.dispose();
+    await this.runner.dispose();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Packs an encoder and the linear-probe heads of transfer runs into one face model file
+ * (face-model.ts): each run folder (`faceprior finetune --mode probe`) gives its task, label
+ * columns, the head of its first fold and seed (saved folded onto raw features, probe.ts) and
+ * that head's held-out metrics, which go into the model's provenance.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { readSafetensors } from "../checkpoint/safetensors.js";
+import { readVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { EXPRESSION_CLASSES } from "../data/tasks.js";
+import { FacepriorError } from "../errors.js";
+import { TASK_ACTIVATIONS } from "../export/onnx-vit.js";
+import { PROBE_HEAD_FILE } from "../transfer/probe.js";
+import type { TransferTaskName } from "../transfer/tasks/index.js";
+import { writeFaceModel, type ModelHead } from "./face-model.js";
+
+type RunMetrics = {
+  task: TransferTaskName;
+  mode: string;
+  columns: string[];
+  protocol: string;
+  cache: string;
+  pooling: "avg" | "token";
+  init: { checkpoint?: string };
+  runs: { seed: number; fold: string; trainFaces: number; testFaces: number; metrics: Record<string, unknown> & { headline: { name: string; value: number } } }[];
+};
+
+/** What the outputs of a task's head are called. */
+function labelsOf(task: TransferTaskName, columns: string[]): string[] {
+  if (task === "expression") return [...EXPRESSION_CLASSES];
+  return task === "age" ? ["age"] : columns;
+}
+
+/** One probe run folder -> its head and the provenance of that head. */
+export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; about: Record<string, unknown> }> {
+  const metricsFile = join(runDir, "metrics.json");
+  const text = await readFile(metricsFile, "utf8").catch(() => {
+    throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: no metrics.json. Pass the folder of a finished \`faceprior finetune --mode probe\` run.`);
+  });
+  const metrics = JSON.parse(text) as RunMetrics;
+  if (metrics.mode !== "probe") throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: a ${metrics.mode} run. Only linear-probe heads can be packed on a shared encoder.`);
+  const first = metrics.runs[0]!;
+  const file = join(runDir, "probes", `${first.fold}-seed${first.seed}`, PROBE_HEAD_FILE);
+  const { tensors } = await readSafetensors(file);
+  const labels = labelsOf(metrics.task, metrics.columns);
+  const head: ModelHead = {
+    name: metrics.task,
+    activation: TASK_ACTIVATIONS[metrics.task],
+    labels,
+    weight: tensors["head.weight"]!.data as Float32Array,
+    bias: tensors["head.bias"]!.data as Float32Array,
+  };
+  const heldOut = Object.fromEntries(Object.entries(first.metrics).filter(([key]) => key !== "confusion"));
+  const about = { task: metrics.task, pooling: metrics.pooling, data: metrics.cache, protocol: metrics.protocol, split: first.fold, trainFaces: first.trainFaces, testFaces: first.testFaces, heldOut, encoder: metrics.init.checkpoint };
+  return { head, about };
+}
+
+/** Writes the face model: the encoder at `encoderPath` (fp16 on disk) with the heads of `runDirs`. */
+export async function packFaceModel(encoderPath: string, runDirs: string[], out: string, description: string): Promise<{ heads: string[]; bytes: number }> {
+  const encoder = await readVitCheckpoint(encoderPath);
+  const packed = await Promise.all(runDirs.map(probeRunHead));
+  const wrongEncoder = packed.find(({ about }) => about.encoder && about.encoder !== encoderPath);
+  if (wrongEncoder) {
+    throw new FacepriorError("BAD_ARGUMENT", `--heads: the ${wrongEncoder.about.task} was trained on ${wrongEncoder.about.encoder}, not on --encoder ${encoderPath}. Pack heads with the encoder they were trained on.`);
+  }
+  const poolings = [...new Set(packed.map((p) => p.about.pooling))];
+  if (poolings.length > 1) throw new FacepriorError("BAD_ARGUMENT", `--heads: the runs pool features differently (${poolings.join(", ")}). Pack heads trained with one --pool.`);
+  // The heads read features pooled as in their runs, whatever the checkpoint's own default.
+  const cfg = { ...encoder.cfg, globalPool: poolings[0] as "avg" | "token" };
+  const heads = packed.map((p) => p.head);
+  const about = { description, encoder: { file: encoderPath, metadata: encoder.metadata }, heads: Object.fromEntries(packed.map((p) => [p.head.name, p.about])) };
+  await writeFaceModel(out, { cfg, normalization: encoder.normalization, tensors: encoder.tensors, heads, about });
+  const { size } = await stat(out);
+  return { heads: heads.map((h) => h.name), bytes: size };
+}
