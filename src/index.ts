@@ -58,3 +58,16 @@ export * as metrics from "./transfer/metrics.js";
 // ONNX export and the onnxruntime-node fast path (optional dependency)
 export { buildFaceOnnx, TASK_ACTIVATIONS, type FaceOnnxInput, type OnnxHead, type HeadActivation } from "./export/onnx-vit.js";
 export { OnnxSession, loadOnnxRuntime, chooseEngine, type OnnxSessionOptions, type InferenceEngine } from "./inference/onnx-session.js";
+
+// analysing faces with a face model (the bundled default, or your own)
+export {
+  FaceAnalyzer,
+  DEFAULT_MODEL_PATH,
+  type AnalyzedFace,
+  type FaceAnalyzerOptions,
+  type FaceEmbedding,
+  type HeadPrediction,
+  type ImageAnalysis,
+} from "./inference/face-analyzer.js";
+export { readFaceModel, writeFaceModel, type FaceModel, type ModelHead, type HeadSpec } from "./inference/face-model.js";
+export { packFaceModel } from "./inference/pack-model.js";
