@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { numpy as np } from "../engine/jax.js";
 import { writeSafetensors } from "../checkpoint/safetensors.js";
 import { train } from "../train/train-loop.js";
-import type { TrainConfigInput } from "../train/train-config.js";
+import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { FeatureSet } from "./features.js";
 import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
 import { gather } from "../priors/cache-dataset.js";
@@ -94,7 +94,7 @@ export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
     const faces = indices.map((i) => trainFaces[i]!);
     return { features: featureBatch(features, faces), targets: def.targets(labelRowsOf(labels, width, faces)) };
   };
-  const trainConfig = { ...PROBE_DEFAULTS, batchSize: Math.min(128, trainFaces.length), ...options.train };
+  const trainConfig = withBatchAtMost({ ...PROBE_DEFAULTS, ...options.train }, trainFaces.length);
   const result = await train<TaskHead, ProbeBatch>({
     runDir: options.runDir,
     config: trainConfig,
