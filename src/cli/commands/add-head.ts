@@ -75,7 +75,7 @@ export const addHeadCommand = defineCommand({
   },
   examples: [
     "faceprior add-head --name smile --photos photos/ --out smile.safetensors",
-    "faceprior add-head --name look --photos labels.csv --model smile.safetensors --out look.safetensors",
+    "faceprior add-head --name hat --photos hats.csv --model smile.safetensors --out hat.safetensors",
   ],
   async run(options, _inputs, ctx) {
     if (!options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors.`);
