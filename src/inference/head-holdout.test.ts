@@ -30,7 +30,7 @@ test("the split is stratified by class and keeps 2 training photos of every clas
   assert.deepEqual(holdOut(photos, 0, 0).heldOut, []);
 });
 
-test("the split is a function of the seed and the paths: repeatable, different across seeds, stable when photos are added", () => {
+test("the split is a function of the seed and the paths: repeatable, different across seeds, whatever the photos' order", () => {
   const photos = classes(10, 10);
   const paths = (indices: number[]) => indices.map((i) => photos.photos[i]!.path);
   assert.deepEqual(holdOut(photos, 0.2, 7), holdOut(photos, 0.2, 7));

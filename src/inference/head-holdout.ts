@@ -7,8 +7,8 @@
  * The split is stratified by class: of a class of n photos, the round(f·n) ranked first by
  * `unitHash(seed, path)` are held out, at least one where n >= 3. A sigmoid head's photos are one
  * stratum. A photo is held out only while every class, or every label with it and without it,
- * keeps MIN_PHOTOS_PER_LABEL photos to train on. Ranking by path keeps a photo's side of the
- * split when others are added.
+ * keeps MIN_PHOTOS_PER_LABEL photos to train on. Ranking by path makes the split independent of
+ * the order the photos are listed in.
  */
 import { unitHash } from "../data/splits.js";
 import { majorityClassBaseline, attributeMajorityBaseline } from "../transfer/baselines.js";
