@@ -31,7 +31,7 @@ import { bceWithLogits, sigmoidPredict } from "../transfer/tasks/multi-label.js"
 import { checkNewHeadName, type ModelHead } from "./face-model.js";
 import type { FaceAnalyzer, FaceEmbedding } from "./face-analyzer.js";
 import { holdOut, scoreHeldOut, type HeldOutScore, type HoldoutSplit } from "./head-holdout.js";
-import { checkEnoughPhotos, type LabelledPhoto, type LabelledPhotos, type LeftOutPhoto } from "./labelled-photos.js";
+import { checkEnoughPhotos, checkTargets, type LabelledPhoto, type LabelledPhotos, type LeftOutPhoto } from "./labelled-photos.js";
 
 export const DEFAULT_HOLDOUT = 0.2;
 /** Past this, the measured head is fitted on too few photos to stand for the final one. */
@@ -143,6 +143,7 @@ export async function fitHead(analyzer: FaceAnalyzer, options: FitHeadOptions): 
   const { name, replace = false, holdout = DEFAULT_HOLDOUT, seed = 0, onProgress } = options;
   checkNewHeadName(analyzer.model, name, replace);
   if (!(holdout >= 0 && holdout <= MAX_HOLDOUT)) throw invalidArgument("holdout", `a fraction from 0 to ${MAX_HOLDOUT}`, holdout);
+  checkTargets(options.photos);
   checkEnoughPhotos(options.photos); // before the slow part
   const total = options.photos.photos.length;
   const { features, used, leftOut } = await embedPhotos(analyzer, options.photos.photos, (done) => onProgress?.({ stage: "embed", done, total }));

@@ -3,7 +3,7 @@ import { symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { images, rejectsWith, writeLayout } from "../../test/support/dataset-layouts.js";
-import { checkEnoughPhotos, readLabelledPhotos, type LabelledPhotos } from "./labelled-photos.js";
+import { checkEnoughPhotos, checkTargets, readLabelledPhotos, type LabelledPhotos } from "./labelled-photos.js";
 
 const summary = (photos: LabelledPhotos, root: string) => ({
   activation: photos.activation,
@@ -103,4 +103,13 @@ test("too few usable photos after some are left out: the error says why those we
   const leftOut = [{ ...photo("4.jpg", 1), reason: "p/4.jpg: no face found" }, { ...photo("5.jpg", 0), reason: "p/5.jpg: is empty" }];
   assert.throws(() => checkEnoughPhotos(photos, leftOut), { message: 'p: photos of "b": 1 usable (left out: p/4.jpg: no face found); a head needs at least 2. Add photos of "b", or leave "b" out.' });
   assert.equal(checkEnoughPhotos({ ...photos, photos: [...photos.photos, photo("6.jpg", 1)] }).photos.length, 4);
+});
+
+test("photos built by hand are checked: a class index in range, or one 0/1 per label", () => {
+  const photo = (targets: number[]) => ({ file: "a.jpg", path: "a.jpg", targets });
+  const softmax: LabelledPhotos = { source: "mine", activation: "softmax", labels: ["a", "b"], photos: [photo([1]), photo([2])] };
+  assert.throws(() => checkTargets(softmax), { message: "photos.photos[1].targets (a.jpg): expected [a class index 0-1], got [2] (object)." });
+  const sigmoid: LabelledPhotos = { source: "mine", activation: "sigmoid", labels: ["hat", "glasses"], photos: [photo([1, 0]), photo([1])] };
+  assert.throws(() => checkTargets(sigmoid), { message: "photos.photos[1].targets (a.jpg): expected 2 values, each 0 or 1, got [1] (object)." });
+  checkTargets({ ...sigmoid, photos: [photo([1, 0])] });
 });

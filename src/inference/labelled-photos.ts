@@ -14,6 +14,7 @@ import { DatasetBuilder } from "../data/dataset-builder.js";
 import { datasetError, someOf, type SourceLine } from "../data/dataset.js";
 import { IMAGE_EXTENSIONS, imageFilesIn } from "../data/image.js";
 import { readCsv, repeatedColumns } from "../data/source-files.js";
+import { invalidArgument } from "../errors.js";
 
 export type LabelledPhoto = {
   /** The file to open. */
@@ -106,6 +107,17 @@ function binaryValue(at: SourceLine, column: string, value: string): number {
   const trimmed = value.trim();
   if (trimmed !== "0" && trimmed !== "1") throw datasetError(at, `${column} is "${value}", expected 0 or 1`, "Mark each label 1 (present) or 0 (absent).");
   return Number(trimmed);
+}
+
+/** Checks photos built by hand (the readers build them right): each photo's targets fit the labels. */
+export function checkTargets({ activation, labels, photos }: LabelledPhotos): void {
+  const fits = activation === "softmax"
+    ? (t: readonly number[]) => t.length === 1 && Number.isInteger(t[0]) && t[0]! >= 0 && t[0]! < labels.length
+    : (t: readonly number[]) => t.length === labels.length && t.every((v) => v === 0 || v === 1);
+  const bad = photos.findIndex((photo) => !fits(photo.targets));
+  if (bad < 0) return;
+  const expected = activation === "softmax" ? `[a class index 0-${labels.length - 1}]` : `${labels.length} values, each 0 or 1`;
+  throw invalidArgument(`photos.photos[${bad}].targets (${photos[bad]!.file})`, expected, photos[bad]!.targets);
 }
 
 /** A group of photos that must keep MIN_PHOTOS_PER_LABEL: a class, or a label's photos with it or without it. */
