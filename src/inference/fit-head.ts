@@ -90,7 +90,7 @@ const HEAD_KINDS: Record<LabelledPhotos["activation"], HeadKind> = {
 const largestFace = (faces: FaceEmbedding[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
 
 /** Each photo's largest face's features [N, D], for the photos used; the others with the reason. */
-export async function embedPhotos(
+async function embedPhotos(
   analyzer: FaceAnalyzer,
   photos: readonly LabelledPhoto[],
   onPhoto?: (done: number) => void,

@@ -9,6 +9,7 @@ import { addHead, checkNewHeadName, writeFaceModel } from "../../inference/face-
 import { DEFAULT_HOLDOUT, fitHead, MAX_HOLDOUT, type FitProgress, type FitReport, type FitStage } from "../../inference/fit-head.js";
 import { readLabelledPhotos, type LabelledPhotos } from "../../inference/labelled-photos.js";
 import { defineCommand } from "../command.js";
+import { analyze } from "./analyze.js";
 import { usageError } from "../errors.js";
 import { createProgress, type Progress } from "../progress.js";
 
@@ -41,7 +42,7 @@ function labelTable({ activation, labels }: FitReport): string {
   return [header, ...rows].map(([first, ...rest]) => `  ${first!.padEnd(width)}${rest.map((cell, i) => cell.padStart(header[i + 1]!.length + 2)).join("")}`).join("\n");
 }
 
-function describeFit(name: string, report: FitReport): string {
+function fitSummary(name: string, report: FitReport): string {
   const lines: string[] = [];
   if (report.leftOut.length > 0) lines.push(`Left out ${report.leftOut.length} photo${report.leftOut.length === 1 ? "" : "s"}:`, ...report.leftOut.map((p) => `  ${p.reason}`));
   lines.push(`Fitted head "${name}" (${report.activation}) on ${report.photos} photos.`);
@@ -71,7 +72,7 @@ export const addHeadCommand = defineCommand({
     replace: { type: "flag", description: "Overwrite the model's head of the same name." },
     holdout: { type: "number", min: 0, max: MAX_HOLDOUT, default: DEFAULT_HOLDOUT, description: "Share of each class held out to measure the head (0: none)." },
     epochs: { type: "int", min: 1, description: "Training epochs of the linear head.", defaultText: "100" },
-    pad: { type: "number", min: 0, max: 2, default: 0.2, description: "Border added before detection, as a fraction of the longer side (tight crops: 0.5)." },
+    pad: analyze.options.pad, // faces found as analyze finds them
   },
   examples: [
     "faceprior add-head --name smile --photos photos/ --out smile.safetensors",
@@ -96,7 +97,7 @@ export const addHeadCommand = defineCommand({
       });
       const model = addHead(analyzer.model, head, { replace: options.replace, about: report });
       await writeFaceModel(resolve(options.out), model);
-      ctx.stdout.write(`${describeFit(options.name, report)}\n`);
+      ctx.stdout.write(`${fitSummary(options.name, report)}\n`);
       ctx.stdout.write(`Wrote ${options.out} (heads: ${model.heads.map((h) => h.name).join(", ")}).\n`);
       ctx.stdout.write(`Try it: faceprior analyze photo.jpg --model ${options.out}\n`);
     } finally {
