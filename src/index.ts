@@ -59,7 +59,7 @@ export * as metrics from "./transfer/metrics.js";
 export { buildFaceOnnx, TASK_ACTIVATIONS, type FaceOnnxInput, type OnnxHead, type HeadActivation } from "./export/onnx-vit.js";
 export { OnnxSession, loadOnnxRuntime, chooseEngine, type OnnxSessionOptions, type InferenceEngine } from "./inference/onnx-session.js";
 
-// analysing faces with a face model (the bundled default, or your own)
+// face models: analysis, packing, and new heads fitted on your own photos (docs/FINETUNE.md)
 export {
   FaceAnalyzer,
   DEFAULT_MODEL_PATH,
@@ -69,5 +69,7 @@ export {
   type HeadPrediction,
   type ImageAnalysis,
 } from "./inference/face-analyzer.js";
-export { readFaceModel, writeFaceModel, type FaceModel, type ModelHead, type HeadSpec } from "./inference/face-model.js";
+export { readFaceModel, writeFaceModel, addHead, type FaceModel, type ModelHead, type HeadSpec } from "./inference/face-model.js";
 export { packFaceModel } from "./inference/pack-model.js";
+export { readLabelledPhotos, type LabelledPhotos, type LabelledPhoto } from "./inference/labelled-photos.js";
+export { fitHead, type FitHeadOptions, type FitHeadResult, type FitReport } from "./inference/fit-head.js";
