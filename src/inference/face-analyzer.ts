@@ -97,7 +97,7 @@ export class FaceAnalyzer {
   private async facesOf(input: Input, name?: string) {
     const source = FaceAnalyzer.describe(input, name);
     const imageInput: ImageInput = typeof input === "string" ? input : { name: source, bytes: input };
-    const rgb = await decodeImageUpright(imageInput);
+    const rgb = await decodeImageUpright(imageInput, { maxSide: FACE_SEARCH_DEFAULTS.maxSide });
     const faces = await detectFaces(rgb, this.teacher, { size: this.model.cfg.imgSize, ...this.options });
     const outputs = faces.length > 0 ? await this.runner.run(cropPixels(faces, this.model.cfg.imgSize), faces.length) : {};
     return { source, width: rgb.width, height: rgb.height, faces, outputs };

@@ -57,8 +57,11 @@ function alignedSample(image: HwcImage, mesh: Float32Array, size: number): FaceS
   return { size, image: aligned.image.data, parsing: parsingFromMesh(aligned.mesh, size), landmarks68: landmarks68FromMesh(aligned.mesh), mesh: aligned.mesh };
 }
 
-/** Where FaceAnalyzer and the browser demo look for faces: the border added, the lowest score, the most faces. */
-export const FACE_SEARCH_DEFAULTS = { pad: 0.2, minScore: 0.5, maxFaces: 10 } as const;
+/**
+ * How FaceAnalyzer and the browser demo look for faces: photos shrunk to fit `maxSide` first,
+ * the border added, the lowest score kept, the most faces.
+ */
+export const FACE_SEARCH_DEFAULTS = { maxSide: 1024, pad: 0.2, minScore: 0.5, maxFaces: 10 } as const;
 
 /** One detected face: its box and 68 landmarks in image pixels, and its aligned crop with priors. */
 export type DetectedFace = { score: number; box: [number, number, number, number]; landmarks68: Float32Array; sample: FaceSample };
