@@ -5,6 +5,7 @@
 import type { Command } from "./command.js";
 import { analyze } from "./commands/analyze.js";
 import { convert } from "./commands/convert.js";
+import { demo } from "./commands/demo.js";
 import { embed } from "./commands/embed.js";
 import { exportOnnx } from "./commands/export.js";
 import { info } from "./commands/info.js";
@@ -14,4 +15,4 @@ import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [analyze, info, embed, convert, exportOnnx, prepare, pretrain, finetune, study, pack];
+export const COMMANDS: readonly Command[] = [analyze, info, embed, convert, exportOnnx, demo, prepare, pretrain, finetune, study, pack];
