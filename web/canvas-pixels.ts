@@ -12,7 +12,8 @@ export async function decodePhoto(file: File): Promise<ImageBitmap> {
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
   } catch (error) {
-    throw new FacepriorError("BAD_IMAGE", `${file.name}: cannot be read as an image (${(error as Error).message}). Drop a photo: JPEG, PNG, WebP or GIF.`);
+    const reason = (error as Error).message.replace(/\.$/, "");
+    throw new FacepriorError("BAD_IMAGE", `${file.name}: cannot be read as an image (${reason}). Drop a photo: JPEG, PNG, WebP or GIF.`);
   }
   const scale = Math.min(1, FACE_SEARCH_DEFAULTS.maxSide / Math.max(bitmap.width, bitmap.height));
   if (scale === 1) return bitmap;

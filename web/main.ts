@@ -60,7 +60,7 @@ async function showPhoto(file: File, teacher: Teacher, model: BrowserFaceModel):
     photo.close();
     showStatus("done", summary(analysis, (performance.now() - started) / 1000), analysis.faces.length);
   } catch (error) {
-    console.error(error);
+    if (!(error instanceof FacepriorError)) console.error(error);
     showStatus("error", describeError(error));
   }
 }

@@ -63,7 +63,8 @@ function labelList(probabilities: Record<string, number>): HTMLUListElement {
 function headSection(name: string, prediction: HeadPrediction): HTMLElement {
   const section = element("section", { class: "head", "data-testid": "head", "data-head": name, "data-kind": prediction.kind }, element("h3", {}, name));
   if (prediction.kind === "value") {
-    section.append(element("p", { class: "headline", "data-testid": "head-value", "data-value": String(prediction.value) }, prediction.value.toFixed(1)));
+    // expected-age heads predict years (HeadPrediction).
+    section.append(element("p", { class: "headline", "data-testid": "head-value", "data-value": String(prediction.value) }, `${prediction.value.toFixed(1)} years`));
   } else if (prediction.kind === "class") {
     const headline = `${prediction.label} (${prediction.probability.toFixed(2)})`;
     section.append(element("p", { class: "headline", "data-testid": "head-label", "data-label": prediction.label }, headline), labelList(prediction.probabilities));
