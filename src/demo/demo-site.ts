@@ -18,8 +18,7 @@ import type { StaticRoute } from "./static-server.js";
 const require = createRequire(import.meta.url);
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-/** The exported model, served as /model/face-model.onnx and its manifest /model/face-model.json, which web/main.ts reads. */
-const MODEL_PREFIX = "/model/";
+/** The exported model's file; its manifest, face-model.json beside it, is served as /model/face-model.json, which web/main.ts reads. */
 const ONNX_FILE = "face-model.onnx";
 
 export type DemoSite = {
@@ -53,7 +52,7 @@ function demoRoutes(modelDir: string): StaticRoute[] {
     { prefix: "/vendor/human-models/", dir: join(human, "..", "models") },
     { prefix: "/vendor/tfjs-backend-wasm/", dir: packageDist("@tensorflow/tfjs-backend-wasm") },
     { prefix: "/vendor/onnxruntime-web/", dir: packageDist("onnxruntime-web") },
-    { prefix: MODEL_PREFIX, dir: modelDir },
+    { prefix: "/model/", dir: modelDir },
   ];
 }
 
