@@ -58,3 +58,18 @@ export * as metrics from "./transfer/metrics.js";
 // ONNX export and the onnxruntime-node fast path (optional dependency)
 export { buildFaceOnnx, TASK_ACTIVATIONS, type FaceOnnxInput, type OnnxHead, type HeadActivation } from "./export/onnx-vit.js";
 export { OnnxSession, loadOnnxRuntime, chooseEngine, type OnnxSessionOptions, type InferenceEngine } from "./inference/onnx-session.js";
+
+// face models: analysis, packing, and new heads fitted on your own photos (docs/FINETUNE.md)
+export {
+  FaceAnalyzer,
+  DEFAULT_MODEL_PATH,
+  type AnalyzedFace,
+  type FaceAnalyzerOptions,
+  type FaceEmbedding,
+  type HeadPrediction,
+  type ImageAnalysis,
+} from "./inference/face-analyzer.js";
+export { readFaceModel, writeFaceModel, addHead, type FaceModel, type ModelHead, type HeadSpec } from "./inference/face-model.js";
+export { packFaceModel } from "./inference/pack-model.js";
+export { readLabelledPhotos, type LabelledPhotos, type LabelledPhoto } from "./inference/labelled-photos.js";
+export { fitHead, type FitHeadOptions, type FitHeadResult, type FitReport } from "./inference/fit-head.js";

@@ -34,6 +34,8 @@ export type LoadVitOptions = {
   imgSize?: number;
   /** Heads, when neither metadata nor `arch` gives them and the width is not in timm's table. */
   numHeads?: number;
+  /** Read only the encoder's tensors of a file that holds more (a face model's `heads.*`). */
+  encoderOnly?: boolean;
 };
 
 export type SaveVitOptions = {
@@ -144,7 +146,9 @@ function suggestArch(tensors: TensorMap, archLabel: string): string {
 
 /** Reads and checks a checkpoint without making arrays (no engine needed): `faceprior info`. */
 export async function readVitCheckpoint(path: string, options: LoadVitOptions = {}): Promise<HostVitCheckpoint> {
-  const { tensors, metadata } = await readSafetensors(path);
+  const file = await readSafetensors(path);
+  const { metadata } = file;
+  const tensors = options.encoderOnly ? Object.fromEntries(Object.entries(file.tensors).filter(([name]) => isEncoderTensorName(name))) : file.tensors;
   const notes: string[] = [];
   let cfg: VitConfig;
   let label: string;

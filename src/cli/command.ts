@@ -37,7 +37,8 @@ export type Command<T extends OptionTable = OptionTable> = {
   inputs?: { name: string; description: string; min: number; variadic: boolean };
   options: T;
   examples: string[];
-  run(options: OptionValues<T>, inputs: string[], ctx: CommandContext): Promise<void>;
+  /** Resolves to the exit status when it is not 0 (work done, but some inputs failed). */
+  run(options: OptionValues<T>, inputs: string[], ctx: CommandContext): Promise<void | number>;
 };
 
 /** Identity, for type inference of the option table. */

@@ -66,8 +66,7 @@ async function main(argv: string[]): Promise<number> {
       return startEngine({ device: globals.device, threads: globals.threads });
     },
   };
-  await command.run(values, positionals, ctx);
-  return EXIT_OK;
+  return (await command.run(values, positionals, ctx)) ?? EXIT_OK;
 }
 
 /** Ends with `code` once the event loop drains; if a GPU device or worker keeps it alive, soon after. */

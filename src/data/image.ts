@@ -163,6 +163,15 @@ export async function decodeImageBatch(inputs: ImageInput[], options: DecodeImag
   return out;
 }
 
+/** The image files in a folder and its subfolders (IMAGE_EXTENSIONS, hidden entries skipped), sorted. */
+export async function imageFilesIn(folder: string): Promise<string[]> {
+  const entries = (await readdir(folder, { recursive: true }))
+    .filter((rel) => !rel.split(/[\\/]/).some((part) => part.startsWith(".")))
+    .filter((rel) => IMAGE_EXTENSIONS.includes(extname(rel).toLowerCase()))
+    .sort();
+  return entries.map((rel) => join(folder, rel));
+}
+
 /**
  * Expands paths into image files: a file is kept as given, a folder is searched recursively for
  * IMAGE_EXTENSIONS (hidden entries skipped), sorted by path. A missing path or a folder without
@@ -178,12 +187,9 @@ export async function listImageFiles(paths: string[]): Promise<string[]> {
       files.push(path);
       continue;
     }
-    const entries = (await readdir(path, { recursive: true }))
-      .filter((rel) => !rel.split(/[\\/]/).some((part) => part.startsWith(".")))
-      .filter((rel) => IMAGE_EXTENSIONS.includes(extname(rel).toLowerCase()))
-      .sort();
-    if (entries.length === 0) throw badImage(path, `is a folder with no images (${IMAGE_EXTENSIONS.join(" ")})`, "Check the path.");
-    files.push(...entries.map((rel) => join(path, rel)));
+    const found = await imageFilesIn(path);
+    if (found.length === 0) throw badImage(path, `is a folder with no images (${IMAGE_EXTENSIONS.join(" ")})`, "Check the path.");
+    files.push(...found);
   }
   return files;
 }

@@ -35,7 +35,7 @@ const packageDist = (name: string) => dirname(require.resolve(name));
 function pageFolders(): { source: string; compiled: string; modules: string } {
   const folders = { source: join(REPO_ROOT, "web"), compiled: join(REPO_ROOT, "dist", "web"), modules: join(REPO_ROOT, "dist", "src") };
   for (const file of [join(folders.source, "index.html"), join(folders.compiled, "main.js")]) {
-    if (!existsSync(file)) throw new FacepriorError("BAD_CONFIG", `${file}: missing, so the demo page cannot be served. Run "npm run build" in ${REPO_ROOT} (a checkout of faceprior, not the npm package).`);
+    if (!existsSync(file)) throw new FacepriorError("BAD_CONFIG", `${file}: missing, so the demo page cannot be served. Run "npm run build" in ${REPO_ROOT}.`);
   }
   return folders;
 }

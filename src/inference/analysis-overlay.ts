@@ -10,6 +10,8 @@ import type { AnalyzedFace, HeadPrediction } from "./face-analyzer.js";
 
 const TILE = 224;
 const LINE = 13;
+/** What fits one caption line of a tile in 11 px sans-serif. */
+const CAPTION_CHARS = 38;
 const MAX_SIDE = 800;
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -25,7 +27,7 @@ export function captionLines(predictions: Record<string, HeadPrediction>): strin
       lines.push(`${name}: ${top.map(([label, v]) => `${label} ${v.toFixed(2)}`).join(", ")}`);
     }
   }
-  return lines.slice(0, 4);
+  return lines.slice(0, 4).map((line) => (line.length > CAPTION_CHARS ? `${line.slice(0, CAPTION_CHARS - 1)}…` : line));
 }
 
 /** The aligned crop, parsing blended at 40% and landmarks in red, upscaled to TILE px, with a caption. */

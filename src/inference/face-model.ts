@@ -1,7 +1,7 @@
 /**
  * A face model file: one encoder and its heads in one safetensors file. The bundled default model
- * ships in this format; `analyze`, `export` and the browser demo read it, and `finetune` can add
- * a head trained on a user's photos.
+ * ships in this format; `analyze`, `export` and the browser demo read it, and `add-head` adds a
+ * head trained on a user's photos (fit-head.ts).
  *
  *   tensors   the encoder's, with timm's names (F16 or F32);
  *             per head `heads.<name>.weight` [K, D] and `heads.<name>.bias` [K], on pooled features
@@ -15,15 +15,18 @@ import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } fr
 import { checkVitTensors, type HostVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata } from "../checkpoint/vit-metadata.js";
 import { parseConfig } from "../config-schema.js";
-import { FacepriorError } from "../errors.js";
+import { FacepriorError, invalidArgument } from "../errors.js";
 import type { HeadActivation, OnnxHead } from "../export/onnx-vit.js";
 
 const HEADS_KEY = "faceprior.heads";
 const MODEL_KEY = "faceprior.model";
 const HEAD_PREFIX = "heads.";
 
+const HEAD_NAME = /^[a-z][a-z0-9_]*$/i;
+const HEAD_NAME_RULE = "letters, digits and _, starting with a letter";
+
 const HeadSpecSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_]*$/i, "letters, digits and _, starting with a letter"),
+  name: z.string().regex(HEAD_NAME, HEAD_NAME_RULE),
   activation: z.enum(["sigmoid", "softmax", "expected-age"]),
   labels: z.array(z.string()).min(1),
   about: z.string().optional(),
@@ -74,7 +77,7 @@ export async function readFaceModel(path: string): Promise<FaceModel> {
   const { tensors, metadata } = await readSafetensors(path);
   const cfg = vitConfigFromMetadata(metadata, path);
   if (!cfg || metadata[HEADS_KEY] === undefined) {
-    throw new FacepriorError("BAD_CHECKPOINT", `${path}: not a face model (no ${cfg ? HEADS_KEY : "architecture"} in its metadata). Pass a model written by faceprior (the bundled one, or finetune --add-to), or use an encoder checkpoint with embed.`);
+    throw new FacepriorError("BAD_CHECKPOINT", `${path}: not a face model (no ${cfg ? HEADS_KEY : "architecture"} in its metadata). Pass a face model (the bundled one, or one written by faceprior pack or add-head), or use an encoder checkpoint with embed.`);
   }
   let specsJson: unknown;
   try {
@@ -102,6 +105,37 @@ export async function writeFaceModel(path: string, model: Omit<FaceModel, "sourc
   }
   const specs = model.heads.map(({ name, activation, labels, about }) => ({ name, activation, labels, ...(about ? { about } : {}) }));
   await writeSafetensors(path, tensors, { ...vitMetadata(model.cfg, model.normalization), [HEADS_KEY]: JSON.stringify(specs), [MODEL_KEY]: JSON.stringify(model.about) });
+}
+
+/**
+ * Checks the name of a head about to be added to `model`: the form heads are stored under, and
+ * not a head the model has unless `replace`. `argument` names it in messages (`--name`, `name`).
+ */
+export function checkNewHeadName(model: Pick<FaceModel, "source" | "heads">, name: string, replace: boolean, argument = "name"): void {
+  if (!HEAD_NAME.test(name)) throw invalidArgument(argument, `a head name of ${HEAD_NAME_RULE}`, name);
+  if (!replace && model.heads.some((head) => head.name === name)) {
+    const how = argument.startsWith("--") ? "pass --replace" : "set replace: true";
+    const heads = model.heads.map((head) => head.name).join(", ");
+    throw new FacepriorError("BAD_ARGUMENT", `${argument}: ${model.source} already has a head "${name}" (its heads: ${heads}). Choose another name, or ${how} to overwrite it.`);
+  }
+}
+
+/**
+ * `model` with `head` added after its heads, or in place of the head of that name when `replace`;
+ * `about` is kept as that head's provenance (`faceprior.model` heads.<name>).
+ */
+export function addHead(model: FaceModel, head: ModelHead, { replace = false, about = {} }: { replace?: boolean; about?: Record<string, unknown> } = {}): Omit<FaceModel, "source"> {
+  checkNewHeadName(model, head.name, replace);
+  const expected = head.activation === "expected-age" ? head.bias.length : head.labels.length;
+  if (head.bias.length !== expected || head.weight.length !== expected * model.cfg.embedDim) {
+    throw new FacepriorError("BAD_ARGUMENT", `head "${head.name}": weight has ${head.weight.length} and bias ${head.bias.length} values; on this ${model.cfg.embedDim}-wide encoder with ${expected} outputs they need ${expected * model.cfg.embedDim} and ${expected}. Fit the head on this model's features.`);
+  }
+  const { source: _source, ...rest } = model;
+  void _source;
+  const at = model.heads.findIndex((h) => h.name === head.name);
+  const heads = at < 0 ? [...model.heads, head] : model.heads.map((h, i) => (i === at ? head : h));
+  const headsAbout = (model.about.heads ?? {}) as Record<string, unknown>;
+  return { ...rest, heads, about: { ...model.about, heads: { ...headsAbout, [head.name]: about } } };
 }
 
 /** The heads in the form the ONNX graph builder takes. */

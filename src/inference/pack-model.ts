@@ -5,7 +5,7 @@
  * that head's held-out metrics, which go into the model's provenance.
  */
 import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { readVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { EXPRESSION_CLASSES } from "../data/tasks.js";
@@ -52,7 +52,7 @@ export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; a
     bias: tensors["head.bias"]!.data as Float32Array,
   };
   const heldOut = Object.fromEntries(Object.entries(first.metrics).filter(([key]) => key !== "confusion"));
-  const about = { task: metrics.task, pooling: metrics.pooling, data: metrics.cache, protocol: metrics.protocol, split: first.fold, trainFaces: first.trainFaces, testFaces: first.testFaces, heldOut, encoder: metrics.init.checkpoint };
+  const about = { task: metrics.task, pooling: metrics.pooling, data: basename(metrics.cache), protocol: metrics.protocol, split: first.fold === "all" ? "test split" : `test split of ${first.fold}`, trainFaces: first.trainFaces, testFaces: first.testFaces, heldOut, encoder: metrics.init.checkpoint };
   return { head, about };
 }
 

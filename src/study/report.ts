@@ -27,6 +27,9 @@ const HEADLINE: Record<TransferTaskName, { name: string; higherIsBetter: boolean
   attributes: { name: "mean accuracy", higherIsBetter: true },
 };
 
+/** A uniform random guess: one of 7 expressions, each attribute a coin flip. */
+const CHANCE: Partial<Record<TransferTaskName, number>> = { expression: 1 / 7, attributes: 0.5 };
+
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-|-$/g, "");
 const formatStat = (s: Stat, digits: number) => `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`;
 const digitsOf = (task: TransferTaskName) => (task === "age" ? 2 : 3);
@@ -49,7 +52,8 @@ function tableBlock(table: ResultTable): Block {
     return stat.mean === best[task] && table.rows.length > 1 ? `**${text}**` : text;
   })]);
   const baseline = ["trivial baseline", ...table.tasks.map((t) => (table.baseline[t] === undefined ? "—" : table.baseline[t]!.toFixed(digitsOf(t))))];
-  return { kind: "table", header: ["encoder", ...table.tasks.map(columnTitle)], rows: [...rows, baseline] };
+  const chance = ["chance (uniform guess)", ...table.tasks.map((t) => (CHANCE[t] === undefined ? "—" : CHANCE[t]!.toFixed(digitsOf(t))))];
+  return { kind: "table", header: ["encoder", ...table.tasks.map(columnTitle)], rows: [...rows, baseline, chance] };
 }
 
 function effectBlocks(effects: PriorEffect[]): Block[] {
@@ -133,6 +137,11 @@ async function plotBlocks(config: StudyConfig, results: CellResult[], out: strin
   return blocks;
 }
 
+function baselineNames(results: CellResult[]): string {
+  const names = new Map(results.flatMap((r) => (r.baseline ? [[r.task, r.baseline.name] as const] : [])));
+  return [...names].map(([task, name]) => `${TASK_TITLES[task]}: ${name}`).join("; ");
+}
+
 function reportBlocks(options: ReportOptions, results: CellResult[], tables: ResultTable[], effects: PriorEffect[], plots: Block[], pending: number): Block[] {
   const { config, command } = options;
   const hours = results.reduce((a, r) => a + r.seconds, 0) / 3600;
@@ -148,6 +157,7 @@ function reportBlocks(options: ReportOptions, results: CellResult[], tables: Res
     { kind: "code", text: command },
     { kind: "table", header: ["encoder", "weights"], rows: encoderRows },
     { kind: "heading", level: 2, text: "Results" },
+    { kind: "paragraph", text: `Trivial baselines, from each run's training labels, on its test faces: ${baselineNames(results)}. Chance is a uniform random guess.` },
     ...tables.flatMap((table): Block[] => [
       { kind: "heading", level: 3, text: `${table.mode}, protocol ${table.protocol}` },
       { kind: "paragraph", text: `Training faces per run: ${table.tasks.map((t) => `${TASK_TITLES[t]} ${table.trainFaces[t]}`).join(", ")}.` },

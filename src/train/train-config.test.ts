@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FacepriorError } from "../errors.js";
-import { parseTrainConfig, resolveTrainConfig } from "./train-config.js";
+import { parseTrainConfig, resolveTrainConfig, withBatchAtMost } from "./train-config.js";
 
 test("every field has a default", () => {
   assert.deepEqual(parseTrainConfig({}), {
@@ -50,4 +50,11 @@ test("a batch larger than the dataset is refused with the numbers", () => {
     () => resolveTrainConfig({ batchSize: 32, accumSteps: 2 }, 50),
     (error: FacepriorError) => error.code === "BAD_CONFIG" && error.message.includes("32 × accumSteps 2 = 64 exceeds the 50"),
   );
+});
+
+test("a batch larger than the training set is capped at the set, so 5 few-shot faces still train", () => {
+  assert.equal(withBatchAtMost({ batchSize: 16, steps: 100 }, 5).batchSize, 5);
+  assert.equal(withBatchAtMost({ batchSize: 16 }, 500).batchSize, 16);
+  assert.equal(withBatchAtMost({}, 10).batchSize, 10, "the schema's default 64 is capped too");
+  assert.equal(resolveTrainConfig(withBatchAtMost({ batchSize: 16, steps: 100 }, 5), 5).derived.totalSteps, 100);
 });

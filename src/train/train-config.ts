@@ -87,3 +87,11 @@ export function resolveTrainConfig(input: unknown, datasetSize: number, source =
 
 /** Fields that may change between a run and its resumption without changing the math. */
 export const RESUMABLE_CHANGES: ReadonlySet<string> = new Set(["checkpointEvery", "keepCheckpoints"]);
+
+/**
+ * `input` with its micro-batch capped at `size` examples, so that a few-shot set smaller than the
+ * batch still trains (one batch of all of it per step) instead of having no full step.
+ */
+export function withBatchAtMost(input: TrainConfigInput, size: number): TrainConfigInput {
+  return { ...input, batchSize: Math.min(input.batchSize ?? TrainConfigSchema.shape.batchSize.parse(undefined), size) };
+}

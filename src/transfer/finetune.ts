@@ -13,7 +13,7 @@ import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { encodeTokens, poolTokens, vitFeatures, type Block, type LayerNorm, type VitParams } from "../model/vit.js";
 import { gather, imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
 import { train } from "../train/train-loop.js";
-import type { TrainConfigInput } from "../train/train-config.js";
+import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { LossFn } from "../train/train-step.js";
 import { FINETUNE_INIT_STD, initTaskHead, taskHeadLogits, type TaskHead } from "./heads.js";
 import { mapFaceBatches, type Encoder, type Pooling, type TokenSet } from "./features.js";
@@ -90,7 +90,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<ProbeResu
   const rows = (faces: readonly number[]) => labelRowsOf(labels, width, faces);
   const { options: lossOptions, loss } = taskLoss(task, rows(trainFaces));
   const tuned = options.lastBlocks ? lastBlocks(encoder, options.lastBlocks) : wholeEncoder(encoder, options.cache);
-  const config = { ...FINETUNE_DEFAULTS, batchSize: Math.min(32, trainFaces.length), ...options.train };
+  const config = withBatchAtMost({ ...FINETUNE_DEFAULTS, ...options.train }, trainFaces.length);
   const result = await train<Params, Batch>({
     runDir: options.runDir,
     config,

@@ -1,7 +1,8 @@
 /**
  * The linear probe: a task head trained on frozen-encoder features (features.ts) with the shared
  * train loop and step, then its predictions on other faces. Features and labels are host arrays
- * indexed by face; the caller picks which faces train and which are evaluated.
+ * indexed by face; the caller picks which faces train and which are evaluated. `trainLinearHead`
+ * is the same for any loss and targets: add-head (inference/fit-head.ts) trains heads on it.
  *
  * Features are standardised per dimension with the training faces' mean and std before the head,
  * as MAE's linear probe does with a BatchNorm without affine parameters: pooled features of one
@@ -9,14 +10,14 @@
  * CK+ AUs: training loss 1.13 -> 0.96 in 300 steps, training F1 0.21).
  */
 import { join } from "node:path";
-import { numpy as np } from "../engine/jax.js";
+import { numpy as np, tree, type Array } from "../engine/jax.js";
 import { writeSafetensors } from "../checkpoint/safetensors.js";
-import { train } from "../train/train-loop.js";
-import type { TrainConfigInput } from "../train/train-config.js";
+import { train, type TrainProgress } from "../train/train-loop.js";
+import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { FeatureSet } from "./features.js";
 import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
 import { gather } from "../priors/cache-dataset.js";
-import { labelRowsOf, TRANSFER_TASKS, taskLoss, type TransferTaskName } from "./tasks/index.js";
+import { labelRowsOf, TRANSFER_TASKS, taskLoss, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 
 export type ProbeOptions = {
   task: TransferTaskName;
@@ -72,38 +73,77 @@ export function foldStandardization(weight: Float32Array, bias: Float32Array, { 
 /** Where a probe run folder keeps its head, folded onto raw features (`foldStandardization`). */
 export const PROBE_HEAD_FILE = "head.safetensors";
 
-/** Borrows `head`. */
-async function saveFoldedHead(path: string, head: TaskHead, standardization: Standardization, metadata: Record<string, string>): Promise<void> {
-  const weight = (await head.head.weight.ref.data()) as Float32Array;
-  const bias = (await head.head.bias.ref.data()) as Float32Array;
-  const folded = foldStandardization(weight, bias, standardization);
-  const [k, d] = head.head.weight.shape as [number, number];
-  await writeSafetensors(path, { "head.weight": { dtype: "F32", shape: [k, d], data: folded.weight }, "head.bias": { dtype: "F32", shape: [k], data: folded.bias } }, metadata);
-}
+/** A linear head on raw pooled features: weight [K, D], bias [K]. */
+export type LinearHead = { weight: Float32Array; bias: Float32Array };
 
-export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
-  const { task, labels, labelColumns, trainFaces, evalFaces } = options;
+export type LinearHeadOptions = {
+  /** Names the loss in the run log. */
+  name: string;
+  features: FeatureSet;
+  trainFaces: readonly number[];
+  /** Faces to predict with the trained head; may be empty. */
+  evalFaces: readonly number[];
+  /** K, the head's outputs. */
+  outputs: number;
+  /** The targets of these faces, as `loss` takes them. */
+  targets: (faces: readonly number[]) => Array;
+  loss: TaskLoss;
+  /** logits [B, K] -> predictions [B, ...] on device. */
+  predict: (logits: Array) => Array;
+  runDir: string;
+  /** TrainConfigSchema input on top of the probe defaults (100 epochs, batch up to 128, lr 1e-2, no decay). */
+  train?: TrainConfigInput;
+  onProgress?: (progress: TrainProgress) => void;
+};
+
+/**
+ * The probe's core, for any loss: a linear head trained on features standardised with the
+ * training faces' statistics, returned folded onto raw features, with its predictions on `evalFaces`.
+ */
+export async function trainLinearHead(options: LinearHeadOptions): Promise<{ head: LinearHead; predictions: Float32Array; steps: number }> {
+  const { trainFaces, evalFaces, targets } = options;
   const standardization = featureStandardization(options.features, trainFaces);
   const features = standardizeFeatures(options.features, standardization);
-  const def = TRANSFER_TASKS[task];
-  const width = labelColumns.length;
-  const outputs = def.numOutputs(labelColumns);
-  const { options: lossOptions, loss } = taskLoss(task, labelRowsOf(labels, width, trainFaces));
   // The train loop's examples are positions in trainFaces.
   const batch = (indices: number[]): ProbeBatch => {
     const faces = indices.map((i) => trainFaces[i]!);
-    return { features: featureBatch(features, faces), targets: def.targets(labelRowsOf(labels, width, faces)) };
+    return { features: featureBatch(features, faces), targets: targets(faces) };
   };
-  const trainConfig = { ...PROBE_DEFAULTS, batchSize: Math.min(128, trainFaces.length), ...options.train };
   const result = await train<TaskHead, ProbeBatch>({
     runDir: options.runDir,
-    config: trainConfig,
-    init: (key) => initTaskHead(key, features.dim, outputs),
-    loss: probeLoss(task, loss),
+    config: withBatchAtMost({ ...PROBE_DEFAULTS, ...options.train }, trainFaces.length),
+    init: (key) => initTaskHead(key, features.dim, options.outputs),
+    loss: probeLoss(options.name, options.loss),
     data: { size: trainFaces.length, batch },
+    onProgress: options.onProgress,
   });
-  await saveFoldedHead(join(options.runDir, PROBE_HEAD_FILE), result.params, standardization, { task, columns: JSON.stringify(labelColumns) });
+  const weight = (await result.params.head.weight.ref.data()) as Float32Array;
+  const bias = (await result.params.head.bias.ref.data()) as Float32Array;
+  const head = foldStandardization(weight, bias, standardization);
+  if (evalFaces.length === 0) {
+    tree.dispose(result.params);
+    return { head, predictions: new Float32Array(0), steps: result.step };
+  }
   const logits = taskHeadLogits(result.params, featureBatch(features, evalFaces)); // consumes the trained head
-  const predictions = (await def.predict(logits).data()) as Float32Array;
-  return { predictions, lossOptions, steps: result.step };
+  const predictions = (await options.predict(logits).data()) as Float32Array;
+  return { head, predictions, steps: result.step };
+}
+
+export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
+  const { task, labels, labelColumns, runDir } = options;
+  const def = TRANSFER_TASKS[task];
+  const rows = (faces: readonly number[]) => labelRowsOf(labels, labelColumns.length, faces);
+  const { options: lossOptions, loss } = taskLoss(task, rows(options.trainFaces));
+  const { head, predictions, steps } = await trainLinearHead({
+    ...options,
+    name: task,
+    outputs: def.numOutputs(labelColumns),
+    targets: (faces) => def.targets(rows(faces)),
+    loss,
+    predict: def.predict,
+  });
+  const [k, d] = [head.bias.length, options.features.dim];
+  const tensors = { "head.weight": { dtype: "F32" as const, shape: [k, d], data: head.weight }, "head.bias": { dtype: "F32" as const, shape: [k], data: head.bias } };
+  await writeSafetensors(join(runDir, PROBE_HEAD_FILE), tensors, { task, columns: JSON.stringify(labelColumns) });
+  return { predictions, lossOptions, steps };
 }

@@ -51,7 +51,7 @@ export type TransferOptions = {
   onStage?: (stage: string) => void;
 };
 
-type RunResult = { seed: number; fold: string; subset: string; trainFaces: number; testFaces: number; metrics: TaskMetrics };
+type RunResult = { seed: number; fold: string; subset: string; trainFaces: number; testFaces: number; seconds: number; metrics: TaskMetrics };
 
 function checkTask(cache: CacheDataset, task: TransferTaskName): void {
   const holds = cache.index.dataset.task;
@@ -197,10 +197,11 @@ export async function runTransfer(options: TransferOptions) {
   try {
     for (const { fold, seed, subsetFile, trainFaces, testFaces } of plan) {
       options.onStage?.(`${fold} seed ${seed}`);
+      const started = performance.now();
       const result = await adapt(trainFaces, testFaces, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`), seed);
       const testLabels = labelsOf(testFaces);
       const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
-      runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, metrics });
+      runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
         firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
@@ -220,6 +221,9 @@ export async function runTransfer(options: TransferOptions) {
     init: options.init,
     pooling: options.pooling,
     tuneBlocks: tuneBlocks ?? null,
+    /** Overrides of the mode's training defaults; each run's resolved config is in its run.json. */
+    train: options.train ?? {},
+    seeds: options.seeds,
     cache: options.cacheDir,
     /** The headline over seeds (each seed's value averaged over folds first). */
     headline: { name, higherIsBetter, ...meanStd(perSeed) },

@@ -42,3 +42,15 @@ export async function preparedCelebaCache(name: string, faces: number, prepareAr
   assert.equal(run.code, 0, run.stderr);
   return { dir, cacheDir };
 }
+
+export type CelebaRow = { path: string; attributes: Record<string, number> };
+
+/** The CelebA-HQ manifest's rows in file order: the image path (relative to CELEBA) and the 40 attributes, 0 or 1. */
+export async function celebaRows(): Promise<CelebaRow[]> {
+  const [header, ...lines] = (await readFile(sharedPath(CELEBA, "manifest.csv"), "utf8")).trim().split("\n");
+  const names = header!.split(",").slice(1);
+  return lines.map((line) => {
+    const [path, ...values] = line.split(",");
+    return { path: path!, attributes: Object.fromEntries(names.map((name, k) => [name, Number(values[k])])) };
+  });
+}

@@ -108,6 +108,6 @@ export const analyze = defineCommand({
       await analyzer.dispose();
     }
     if (options.json) await writeJsonAtomic(resolve(options.json), { model: analyzer.model.source, engine: analyzer.engine, images: results });
-    if (unreadable > 0) process.exitCode = 1;
+    return unreadable > 0 ? 1 : 0;
   },
 });

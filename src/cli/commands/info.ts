@@ -1,6 +1,11 @@
-/** `faceprior info <checkpoint>`: what a ViT checkpoint holds, checked, without starting the engine. */
+/**
+ * `faceprior info <file>`: what a ViT checkpoint or a face model holds, checked, without starting
+ * the engine; for a face model also each head, its labels and its held-out headline.
+ */
 import { stat } from "node:fs/promises";
+import { readSafetensors } from "../../checkpoint/safetensors.js";
 import { countParameters, readVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
+import { isFaceModelMetadata, readFaceModel, type FaceModel } from "../../inference/face-model.js";
 import { VIT_ALIASES, VIT_PRESETS, numPatches, vitPresetNames, type VitConfig } from "../../model/vit-presets.js";
 import { defineCommand } from "../command.js";
 
@@ -14,9 +19,20 @@ function matchingPreset(cfg: VitConfig): string | undefined {
   return name && (alias ? `${name} (--arch ${alias})` : name);
 }
 
+/** One row per head: what it outputs and, when recorded, its held-out headline. */
+function headRows(model: FaceModel): [string, string][] {
+  const about = (model.about.heads ?? {}) as Record<string, { heldOut?: { headline?: { name: string; value: number } }; data?: string; split?: string }>;
+  return model.heads.map((head) => {
+    const record = about[head.name];
+    const headline = record?.heldOut?.headline;
+    const measured = headline ? `; held out (${record.split} of ${record.data}): ${headline.name} ${headline.value.toFixed(3)}` : "";
+    return [`head ${head.name}`, `${head.activation}, ${head.labels.length} output${head.labels.length > 1 ? "s" : ""} (${head.labels.slice(0, 6).join(", ")}${head.labels.length > 6 ? ", ..." : ""})${measured}`];
+  });
+}
+
 export const info = defineCommand({
   name: "info",
-  summary: "Print a checkpoint's architecture, parameter count and metadata.",
+  summary: "Print a checkpoint's or face model's architecture, parameters, metadata and heads.",
   details: ["Reads and checks every tensor against the architecture, as loading for embed does; nothing is computed."],
   inputs: { name: "checkpoint", description: "A ViT checkpoint (.safetensors).", min: 1, variadic: false },
   options: {
@@ -26,14 +42,17 @@ export const info = defineCommand({
   },
   examples: ["faceprior info model.safetensors", "faceprior info --json model.safetensors"],
   async run(options, [path], ctx) {
-    const ckpt = await readVitCheckpoint(path!, { arch: options.arch, numHeads: options.numHeads });
-    const { cfg, tensors, normalization, metadata, notes } = ckpt;
+    const faceModel = isFaceModelMetadata((await readSafetensors(path!)).metadata) ? await readFaceModel(path!) : null;
+    const ckpt = await readVitCheckpoint(path!, { arch: options.arch, numHeads: options.numHeads, encoderOnly: faceModel !== null });
+    const { cfg, tensors, normalization, notes } = ckpt;
+    const metadata = faceModel ? Object.fromEntries(Object.entries(ckpt.metadata).filter(([k]) => !k.startsWith("faceprior."))) : ckpt.metadata;
     const parameters = countParameters(tensors);
     const dtypes = [...new Set(Object.values(tensors).map((t) => t.dtype))].join("+");
     const bytes = (await stat(path!)).size;
     const preset = matchingPreset(cfg);
     if (options.json) {
-      const summary = { path, config: cfg, preset: preset ?? null, parameters, tensors: Object.keys(tensors).length, dtype: dtypes, bytes, normalization, metadata, notes };
+      const heads = faceModel?.heads.map(({ name, activation, labels }) => ({ name, activation, labels }));
+      const summary = { path, config: cfg, preset: preset ?? null, parameters, tensors: Object.keys(tensors).length, dtype: dtypes, bytes, normalization, metadata, notes, ...(faceModel ? { heads, about: faceModel.about } : {}) };
       ctx.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       return;
     }
@@ -47,6 +66,7 @@ export const info = defineCommand({
       ["normalisation", `mean ${normalization.mean.join(",")}, std ${normalization.std.join(",")}`],
       ...Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]),
       ...notes.map((n): [string, string] => ["note", n]),
+      ...(faceModel ? headRows(faceModel) : []),
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     ctx.stdout.write(`${path}\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join("\n")}\n`);

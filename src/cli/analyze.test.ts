@@ -1,0 +1,75 @@
+/**
+ * `faceprior analyze` with the bundled model, as a user runs it: the example photo, a photo with
+ * two faces, and a folder mixing a photo, an image without a face and files that are not images.
+ */
+import assert from "node:assert/strict";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import sharp from "sharp";
+import { DEFAULT_MODEL_PATH } from "../inference/face-analyzer.js";
+import { readFaceModel } from "../inference/face-model.js";
+import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { REPO_ROOT } from "../../test/support/shared-data.js";
+
+const EXAMPLE = join(REPO_ROOT, "examples", "astronaut.jpg");
+const skip = await access(DEFAULT_MODEL_PATH).then(() => false, () => `the bundled model ${DEFAULT_MODEL_PATH} is missing (scripts/build-default-model.sh makes it)`);
+let dir = "";
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "faceprior-analyze-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("analyze prints the example photo's one face with every head, and writes JSON and an overlay", { skip }, async () => {
+  const run = await runCli(["analyze", EXAMPLE, "--json", join(dir, "out.json"), "--overlay", join(dir, "overlays")], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  const model = await readFaceModel(DEFAULT_MODEL_PATH);
+  assert.match(run.stdout, /astronaut\.jpg \(512x512\): 1 face\n  face 1: box x \d+ y \d+ w \d+ h \d+ \(score \d\.\d\d\)/);
+  for (const head of model.heads) assert.match(run.stdout, new RegExp(`^    ${head.name}[ :(]`, "m"), `head ${head.name} printed`);
+  assert.match(run.stdout, /landmarks \(68, x,y in pixels\)/);
+  const json = JSON.parse(await readFile(join(dir, "out.json"), "utf8"));
+  const face = json.images[0].faces[0];
+  assert.equal(face.landmarks.length, 68);
+  assert.deepEqual(Object.keys(face.predictions).sort(), model.heads.map((h) => h.name).sort());
+  // Boxes and landmarks are in the photo's pixels: the face is in the upper middle of the 512x512 portrait.
+  assert.ok(face.box.x > 100 && face.box.x + face.box.width < 350 && face.box.y < 150, JSON.stringify(face.box));
+  assert.ok(face.landmarks.every(([x, y]: number[]) => x >= face.box.x - 20 && x <= face.box.x + face.box.width + 20 && y >= face.box.y - 20 && y <= face.box.y + face.box.height + 40));
+  const overlay = await sharp(join(dir, "overlays", "astronaut.png")).metadata();
+  assert.equal(overlay.format, "png");
+  assert.ok(overlay.width! > 512, "the photo plus a tile per face");
+});
+
+test("analyze finds both faces in a photo of two people, and the expected ones in a mixed folder", { skip }, async () => {
+  const folder = join(dir, "mixed");
+  await mkdir(folder, { recursive: true });
+  const photo = await sharp(EXAMPLE).extract({ left: 100, top: 0, width: 256, height: 256 }).toBuffer();
+  await sharp({ create: { width: 512, height: 256, channels: 3, background: "white" } })
+    .composite([{ input: photo, left: 0, top: 0 }, { input: await sharp(photo).flop().toBuffer(), left: 256, top: 0 }])
+    .jpeg()
+    .toFile(join(folder, "a-two.jpg"));
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } }).png().toFile(join(folder, "b-wall.png"));
+  const bytes = await readFile(EXAMPLE);
+  await writeFile(join(folder, "c-truncated.jpg"), bytes.subarray(0, 2000));
+  await writeFile(join(folder, "d-notes.png"), "not an image");
+  const run = await runCli(["analyze", folder], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 1, "an unreadable image makes the exit status 1");
+  assert.match(run.stdout, /a-two\.jpg \(512x256\): 2 faces\n  face 1:[\s\S]*  face 2:/);
+  assert.match(run.stdout, /b-wall\.png \(200x200\): no face found/);
+  assert.match(run.stdout, /c-truncated\.jpg: cannot be analysed: .*c-truncated\.jpg/);
+  assert.match(run.stdout, /d-notes\.png: cannot be analysed: .*d-notes\.png/);
+});
+
+test("analyze with a file that is not a face model says so and what to pass", async () => {
+  const notModel = join(dir, "x.safetensors");
+  await writeFile(notModel, "nope");
+  const run = await runCli(["analyze", EXAMPLE, "--model", notModel], dir);
+  assertNoStack(run);
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /x\.safetensors/);
+});

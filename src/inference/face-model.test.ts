@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { writeSafetensors } from "../checkpoint/safetensors.js";
+import { maxAbsDiff } from "../../test/support/numerics.js";
+import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
+import { needsParity, parityModelPath, readParityFixture } from "../../test/support/vit-parity.js";
+import { readFaceModel, writeFaceModel, type FaceModel, type ModelHead } from "./face-model.js";
+import { createModelRunner } from "./model-runner.js";
+
+let dir = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "faceprior-face-model-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Heads of each activation on the parity encoder (width 96), with fixed pseudo-random values. */
+function sampleHeads(dim: number): ModelHead[] {
+  const values = (n: number, seed: number, scale: number) => Float32Array.from({ length: n }, (_, i) => scale * Math.sin(seed * 997 + 1.3 * i));
+  const head = (name: string, activation: ModelHead["activation"], labels: string[], k: number, seed: number): ModelHead => ({
+    name, activation, labels, weight: values(k * dim, seed, 0.2), bias: values(k, seed + 1, 0.3),
+  });
+  return [
+    head("smile", "softmax", ["no", "yes"], 2, 1),
+    head("au", "sigmoid", ["AU1", "AU2", "AU4"], 3, 2),
+    head("age", "expected-age", ["age"], 101, 3),
+  ];
+}
+
+async function parityFaceModel(): Promise<FaceModel> {
+  const { checkpoint } = await readParityFixture();
+  return { source: parityModelPath(), cfg: checkpoint.cfg, normalization: checkpoint.normalization, tensors: checkpoint.tensors, heads: sampleHeads(checkpoint.cfg.embedDim), about: { note: "test" } };
+}
+
+test("a face model round-trips through its file: encoder in fp16, heads and their labels exact", needsParity, async () => {
+  const model = await parityFaceModel();
+  const path = join(dir, "model.safetensors");
+  await writeFaceModel(path, model);
+  const back = await readFaceModel(path);
+  assert.deepEqual(back.cfg, model.cfg);
+  assert.deepEqual(back.heads.map((h) => [h.name, h.activation, h.labels]), model.heads.map((h) => [h.name, h.activation, h.labels]));
+  assert.deepEqual(back.heads[1]!.weight, model.heads[1]!.weight);
+  assert.equal(back.tensors["blocks.0.attn.qkv.weight"]!.dtype, "F16");
+  assert.ok(maxAbsDiff(back.tensors["pos_embed"]!.data as Float32Array, model.tensors["pos_embed"]!.data as Float32Array) < 1e-3, "fp16 keeps about 3 digits");
+  assert.deepEqual(back.about, { note: "test" });
+});
+
+test("a file that is not a face model, or whose head does not fit its labels, is refused with the fix", needsParity, async () => {
+  await assert.rejects(readFaceModel(parityModelPath()), /not a face model \(no faceprior\.heads in its metadata\)/);
+  const model = await parityFaceModel();
+  const path = join(dir, "bad.safetensors");
+  await writeFaceModel(path, { ...model, heads: [{ ...model.heads[0]!, labels: ["no", "yes", "maybe"] }] });
+  await assert.rejects(readFaceModel(path), /head "smile" has weight \[2,96\] and bias \[2\]; it needs weight \[3, 96\] and bias \[3\] for its 3 labels/);
+  await writeSafetensors(join(dir, "junk.safetensors"), {}, { arch: "vit" });
+  await assert.rejects(readFaceModel(join(dir, "junk.safetensors")), /junk\.safetensors/);
+});
+
+test("jax-js and onnxruntime give the same features and head outputs for a face model", { skip: needsParity.skip || (await skipUnlessOnnxRuntime()) }, async (t) => {
+  const model = await parityFaceModel();
+  const { inputNchw } = await readParityFixture();
+  // The fixture's input is normalised with mean = std = 0.5; the runners take [0, 1] pixels.
+  const pixels = inputNchw.map((v) => v * 0.5 + 0.5);
+  const jax = await createModelRunner(model, "jax", 1);
+  const onnx = await createModelRunner(model, "onnx", 1);
+  const [a, b] = [await jax.run(pixels, 2), await onnx.run(pixels, 2)];
+  await jax.dispose();
+  await onnx.dispose();
+  for (const name of ["features", "smile", "au", "age"]) {
+    const error = maxAbsDiff(a[name]!, b[name]!);
+    t.diagnostic(`${name}: max abs difference ${error.toExponential(2)}`);
+    assert.ok(error < 1e-4, `${name}: ${error}`);
+  }
+  assert.equal(a.age!.length, 2);
+  assert.ok(Math.abs(a.smile![0]! + a.smile![1]! - 1) < 1e-5, "softmax rows sum to 1");
+});
