@@ -29,10 +29,10 @@ const PAGE_TIMEOUT_MS = 120_000;
  * How closely the browser must reproduce Node. Both run the same teacher (Human on tfjs wasm) on
  * the same pixels (Chromium and sharp decode this JPEG identically) and the same ONNX graph; what
  * differs is the alignment warp: canvas drawImage against warpAffine, both bilinear, whose crops
- * of this photo differ by at most 1 grey level (mean 0.005, measured once). On the trained AU head
- * of the interim model that moved no probability by more than 0.0005, and the detection score and
- * box not at all. The tolerances leave 20x that, and still fail a real fault: a crop shifted by one
- * pixel moved that head's probabilities by up to 0.10.
+ * of this photo differ by at most 1 grey level (mean 0.005, measured once). With the bundled model
+ * that moved no probability by more than 0.0007 and the age by 0.02 years, the detection score and
+ * box not at all. The tolerances leave over 10x that, and still fail a real fault: a crop shifted
+ * by one pixel moved AU and attribute probabilities by up to 0.16 and the age by 3.3 years.
  */
 const TOLERANCE = { probability: 0.01, age: 0.5, score: 1e-3, boxPixels: 0.5 };
 
