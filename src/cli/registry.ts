@@ -6,6 +6,7 @@ import type { Command } from "./command.js";
 import { addHeadCommand } from "./commands/add-head.js";
 import { analyze } from "./commands/analyze.js";
 import { convert } from "./commands/convert.js";
+import { demo } from "./commands/demo.js";
 import { embed } from "./commands/embed.js";
 import { exportOnnx } from "./commands/export.js";
 import { info } from "./commands/info.js";
@@ -15,4 +16,4 @@ import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, prepare, pretrain, finetune, study, pack];
+export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, pretrain, finetune, study, pack];

@@ -16,6 +16,9 @@ import { readFile, readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import sharp, { type Metadata, type OutputInfo, type ResizeOptions } from "sharp";
 import { FacepriorError, invalidArgument } from "../errors.js";
+import { normalizeRgb } from "./normalize-rgb.js";
+
+export { normalizeRgb } from "./normalize-rgb.js";
 
 export type ResizeKernel = "cubic" | "lanczos3";
 export type ResizeFit = "cover" | "contain" | "fill";
@@ -144,21 +147,6 @@ export async function decodeImageUpright(input: ImageInput, { maxSide = 1024, ma
   const { name, bytes } = await checkedBytes(input, maxPixels);
   const { data, info } = await decodeRgb(name, bytes, maxPixels, { width: maxSide, height: maxSide, fit: "inside", withoutEnlargement: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
-}
-
-/** [S, S, 3] bytes -> [3, S, S] floats, (x / 255 - mean) / std, written into `out` at `offset`. */
-export function normalizeRgb(rgb: Uint8Array, mean: readonly number[], std: readonly number[], out?: Float32Array, offset = 0): Float32Array {
-  if (mean.length !== 3 || !mean.every(Number.isFinite)) throw invalidArgument("mean", "3 finite numbers", mean);
-  if (std.length !== 3 || !std.every((v) => v > 0)) throw invalidArgument("std", "3 positive numbers", std);
-  const plane = rgb.length / 3;
-  const target = out ?? new Float32Array(rgb.length);
-  for (let c = 0; c < 3; c++) {
-    const m = mean[c]!;
-    const s = std[c]!;
-    const base = offset + c * plane;
-    for (let i = 0; i < plane; i++) target[base + i] = (rgb[3 * i + c]! / 255 - m) / s;
-  }
-  return target;
 }
 
 /** One image -> Float32 [3, S, S], normalised. */

@@ -13,23 +13,17 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeImageUpright, type ImageInput } from "../data/image.js";
 import { FEATURES_OUTPUT } from "../export/onnx-vit.js";
-import { detectFaces, type DetectedFace } from "../priors/face-priors.js";
+import { detectFaces, FACE_SEARCH_DEFAULTS, type DetectedFace } from "../priors/face-priors.js";
 import { loadTeacher, type Teacher } from "../priors/teacher.js";
-import { readFaceModel, type FaceModel, type HeadSpec } from "./face-model.js";
+import { readFaceModel, type FaceModel } from "./face-model.js";
+import { readPredictions, type HeadPrediction } from "./head-predictions.js";
 import { createModelRunner, type ModelRunner } from "./model-runner.js";
 import { chooseEngine, type InferenceEngine } from "./onnx-session.js";
 
+export { readPredictions, type HeadPrediction } from "./head-predictions.js";
+
 /** The model that ships in the package: ViT-Tiny pretrained with every face prior, four heads (MODEL_CARD.md). */
 export const DEFAULT_MODEL_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "models", "faceprior-default.safetensors");
-
-/** One head's reading of one face. */
-export type HeadPrediction =
-  /** softmax: the most likely label and every label's probability. */
-  | { kind: "class"; label: string; probability: number; probabilities: Record<string, number> }
-  /** sigmoid: each label's probability, independently. */
-  | { kind: "labels"; probabilities: Record<string, number> }
-  /** expected-age: a number, in the label's unit (years). */
-  | { kind: "value"; value: number };
 
 export type AnalyzedFace = {
   /** Detection confidence, 0-1. */
@@ -63,20 +57,6 @@ export type FaceAnalyzerOptions = {
 
 type Input = string | Uint8Array;
 
-/** Head outputs (flat, per face) -> named predictions. */
-export function readPredictions(heads: readonly HeadSpec[], outputs: Record<string, Float32Array>, face: number): Record<string, HeadPrediction> {
-  return Object.fromEntries(heads.map((head) => {
-    const values = outputs[head.name]!;
-    if (head.activation === "expected-age") return [head.name, { kind: "value", value: values[face]! }];
-    const k = head.labels.length;
-    const row = values.subarray(face * k, (face + 1) * k);
-    const probabilities = Object.fromEntries(head.labels.map((label, i) => [label, row[i]!]));
-    if (head.activation === "sigmoid") return [head.name, { kind: "labels", probabilities }];
-    const best = row.reduce((b, v, i) => (v > row[b]! ? i : b), 0);
-    return [head.name, { kind: "class", label: head.labels[best]!, probability: row[best]!, probabilities }];
-  }));
-}
-
 /** Aligned crops [n, S, S, 3] bytes -> [n, 3, S, S] floats in [0, 1]. */
 function cropPixels(faces: readonly DetectedFace[], size: number): Float32Array {
   const plane = size * size;
@@ -100,8 +80,8 @@ export class FaceAnalyzer {
     const model = await readFaceModel(options.model ?? DEFAULT_MODEL_PATH);
     const engine = await chooseEngine(options.engine ?? "auto", "wasm");
     const runner = await createModelRunner(model, engine, options.threads ?? 2);
-    const teacher = await loadTeacher({ maxFaces: options.maxFaces ?? 10 });
-    return new FaceAnalyzer(model, runner, teacher, { pad: options.pad ?? 0.2, minScore: options.minScore ?? 0.5 });
+    const teacher = await loadTeacher({ maxFaces: options.maxFaces ?? FACE_SEARCH_DEFAULTS.maxFaces });
+    return new FaceAnalyzer(model, runner, teacher, { pad: options.pad ?? FACE_SEARCH_DEFAULTS.pad, minScore: options.minScore ?? FACE_SEARCH_DEFAULTS.minScore });
   }
 
   /** Which engine runs the model: onnx or jax. */
@@ -117,7 +97,7 @@ export class FaceAnalyzer {
   private async facesOf(input: Input, name?: string) {
     const source = FaceAnalyzer.describe(input, name);
     const imageInput: ImageInput = typeof input === "string" ? input : { name: source, bytes: input };
-    const rgb = await decodeImageUpright(imageInput);
+    const rgb = await decodeImageUpright(imageInput, { maxSide: FACE_SEARCH_DEFAULTS.maxSide });
     const faces = await detectFaces(rgb, this.teacher, { size: this.model.cfg.imgSize, ...this.options });
     const outputs = faces.length > 0 ? await this.runner.run(cropPixels(faces, this.model.cfg.imgSize), faces.length) : {};
     return { source, width: rgb.width, height: rgb.height, faces, outputs };

@@ -70,6 +70,8 @@ export function faceModelManifest(model: Pick<FaceModel, "cfg" | "heads">, onnxF
   };
 }
 
+export type FaceModelManifest = ReturnType<typeof faceModelManifest>;
+
 /** Reads and checks a face model file; the encoder part is checked like any checkpoint. */
 export async function readFaceModel(path: string): Promise<FaceModel> {
   const { tensors, metadata } = await readSafetensors(path);

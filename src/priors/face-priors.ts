@@ -8,7 +8,7 @@ import { alignFace } from "./alignment.js";
 import type { FaceSample } from "./face-sample.js";
 import { fivePointsFromMesh, landmarks68FromMesh } from "./landmarks68.js";
 import { parsingFromMesh } from "./parsing.js";
-import type { Teacher, TeacherFace } from "./teacher.js";
+import type { Teacher, TeacherFace } from "./human-teacher.js";
 
 export type FacePriorOptions = {
   /** Side of the aligned crop. */
@@ -57,19 +57,27 @@ function alignedSample(image: HwcImage, mesh: Float32Array, size: number): FaceS
   return { size, image: aligned.image.data, parsing: parsingFromMesh(aligned.mesh, size), landmarks68: landmarks68FromMesh(aligned.mesh), mesh: aligned.mesh };
 }
 
+/**
+ * How FaceAnalyzer and the browser demo look for faces: photos shrunk to fit `maxSide` first,
+ * the border added, the lowest score kept, the most faces.
+ */
+export const FACE_SEARCH_DEFAULTS = { maxSide: 1024, pad: 0.2, minScore: 0.5, maxFaces: 10 } as const;
+
 /** One detected face: its box and 68 landmarks in image pixels, and its aligned crop with priors. */
 export type DetectedFace = { score: number; box: [number, number, number, number]; landmarks68: Float32Array; sample: FaceSample };
 
-/** Every face the teacher finds scoring at least `minScore`, largest first. */
-export async function detectFaces(image: HwcImage, teacher: Teacher, options: FacePriorOptions): Promise<DetectedFace[]> {
+/** Every face the teacher finds scoring at least `minScore`, largest first, box and mesh in image pixels. */
+export async function locateFaces(image: HwcImage, teacher: Teacher, options: Pick<FacePriorOptions, "pad" | "minScore">): Promise<TeacherFace[]> {
   const border = Math.round(options.pad * Math.max(image.width, image.height));
   const padded = padImage(image, border);
   const faces = (await teacher.detect(padded.data, padded.width, padded.height)).filter((f) => f.score >= options.minScore);
   return faces
     .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
-    .map((face) => {
-      const mesh = face.mesh.map((v) => v - border);
-      const [x, y, w, h] = face.box;
-      return { score: face.score, box: [x - border, y - border, w, h], landmarks68: landmarks68FromMesh(mesh), sample: alignedSample(image, mesh, options.size) };
-    });
+    .map(({ score, box: [x, y, w, h], mesh }) => ({ score, box: [x - border, y - border, w, h], mesh: mesh.map((v) => v - border) }));
+}
+
+/** Every face the teacher finds scoring at least `minScore`, largest first, with its aligned crop. */
+export async function detectFaces(image: HwcImage, teacher: Teacher, options: FacePriorOptions): Promise<DetectedFace[]> {
+  const faces = await locateFaces(image, teacher, options);
+  return faces.map(({ score, box, mesh }) => ({ score, box, landmarks68: landmarks68FromMesh(mesh), sample: alignedSample(image, mesh, options.size) }));
 }

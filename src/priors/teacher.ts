@@ -1,5 +1,5 @@
 /**
- * The face-prior teacher: @vladmandic/human (BlazeFace, FaceMesh, Iris: 478 points) on
+ * The face-prior teacher in Node: @vladmandic/human (configured in human-teacher.ts) on
  * tfjs-backend-wasm, fully offline. Weights come from the package's own `models/` folder; any
  * attempt to fetch something else fails with an error instead of reaching the network.
  *
@@ -11,30 +11,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { FacepriorError } from "../errors.js";
+import { teacherConfig, teacherFromHuman, type HumanInstance, type Teacher, type TeacherOptions } from "./human-teacher.js";
 
-export type TeacherFace = {
-  /** Overall face confidence, 0-1. */
-  score: number;
-  /** [x, y, width, height] in input pixels. */
-  box: [number, number, number, number];
-  /** [478, 2] mesh points in input pixel coordinates. */
-  mesh: Float32Array;
-};
-
-export type Teacher = {
-  detect(rgb: Uint8Array, width: number, height: number): Promise<TeacherFace[]>;
-  dispose(): void;
-};
-
-export type TeacherOptions = { maxFaces?: number; minConfidence?: number };
-
-type HumanFaceResult = { score: number; box: [number, number, number, number]; mesh: [number, number, number][] };
-type HumanInstance = {
-  load(): Promise<void>;
-  detect(input: unknown): Promise<{ face: HumanFaceResult[] }>;
-  tf: { tensor3d(values: Uint8Array, shape: [number, number, number], dtype: "int32"): { dispose(): void } };
-  faceUVMap: [number, number][];
-};
+export type { Teacher, TeacherFace, TeacherOptions } from "./human-teacher.js";
 
 const require = createRequire(import.meta.url);
 
@@ -68,33 +47,10 @@ function offlineFetch(allowedDir: string): typeof fetch {
   }) as typeof fetch;
 }
 
-export async function loadTeacher({ maxFaces = 5, minConfidence = 0.2 }: TeacherOptions = {}): Promise<Teacher> {
+export async function loadTeacher(options: TeacherOptions = {}): Promise<Teacher> {
   const { Human, modelDir } = humanModule();
   const wasmDir = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/");
-  const human = new Human({
-    backend: "wasm",
-    wasmPath: wasmDir,
-    modelBasePath: pathToFileURL(modelDir + "/").href,
-    debug: false,
-    async: false,
-    cacheSensitivity: 0,
-    face: {
-      enabled: true,
-      detector: { rotation: true, maxDetected: maxFaces, minConfidence, return: false },
-      mesh: { enabled: true },
-      iris: { enabled: true },
-      emotion: { enabled: false },
-      description: { enabled: false },
-      antispoof: { enabled: false },
-      liveness: { enabled: false },
-      attention: { enabled: false },
-    },
-    body: { enabled: false },
-    hand: { enabled: false },
-    object: { enabled: false },
-    segmentation: { enabled: false },
-    gesture: { enabled: false },
-  });
+  const human = new Human({ ...teacherConfig(options), backend: "wasm", wasmPath: wasmDir, modelBasePath: pathToFileURL(modelDir + "/").href });
   // Human reads its model files through the global fetch; serve them from the package only.
   const previousFetch = globalThis.fetch;
   globalThis.fetch = offlineFetch(modelDir);
@@ -103,18 +59,5 @@ export async function loadTeacher({ maxFaces = 5, minConfidence = 0.2 }: Teacher
   } finally {
     globalThis.fetch = previousFetch;
   }
-  return {
-    async detect(rgb, width, height) {
-      const tensor = human.tf.tensor3d(rgb, [height, width, 3], "int32");
-      try {
-        const { face } = await human.detect(tensor);
-        return face
-          .filter((f) => f.mesh.length >= 478)
-          .map((f) => ({ score: f.score, box: f.box, mesh: Float32Array.from(f.mesh.slice(0, 478).flatMap(([x, y]) => [x, y])) }));
-      } finally {
-        tensor.dispose();
-      }
-    },
-    dispose() {},
-  };
+  return teacherFromHuman(human);
 }

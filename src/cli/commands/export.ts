@@ -3,18 +3,24 @@
  * checkpoint -> one ONNX model (opset 17), for onnxruntime and other ONNX runtimes. A face model
  * also gets `<name>.json` beside it: input size, alignment template and each head's labels.
  */
-import { basename } from "node:path";
 import { readSafetensors } from "../../checkpoint/safetensors.js";
-import { readVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
+import { readVitCheckpoint, type HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
+import { exportFaceModel, manifestPathFor } from "../../inference/export-face-model.js";
 import { DEFAULT_MODEL_PATH } from "../../inference/face-analyzer.js";
-import { faceModelManifest, isFaceModelMetadata, onnxHeads, readFaceModel } from "../../inference/face-model.js";
-import { templateForSize } from "../../priors/alignment.js";
+import { isFaceModelMetadata, readFaceModel } from "../../inference/face-model.js";
 import { buildFaceOnnx, FEATURES_OUTPUT, IMAGE_INPUT } from "../../export/onnx-vit.js";
 import { ONNX_OPSET } from "../../export/onnx-proto.js";
-import { writeFileAtomic, writeJsonAtomic } from "../../io/atomic-write.js";
+import { writeFileAtomic } from "../../io/atomic-write.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { defineCommand } from "../command.js";
 import { usageError } from "../errors.js";
+
+/** A bare encoder (no heads, no manifest) as ONNX. */
+async function exportEncoder(ckpt: Pick<HostVitCheckpoint, "tensors" | "cfg" | "normalization">, onnxPath: string, source: string): Promise<{ onnxBytes: number }> {
+  const bytes = buildFaceOnnx({ ...ckpt, source });
+  await writeFileAtomic(onnxPath, bytes);
+  return { onnxBytes: bytes.byteLength };
+}
 
 export const exportOnnx = defineCommand({
   name: "export",
@@ -38,17 +44,14 @@ export const exportOnnx = defineCommand({
     if (faceModel && (options.arch || options.imgSize)) throw usageError(`--arch and --img-size apply to bare checkpoints; ${modelPath} is a face model with heads.`);
     const ckpt = faceModel ?? (await readVitCheckpoint(modelPath, { arch: options.arch, imgSize: options.imgSize }));
     for (const note of "notes" in ckpt ? ckpt.notes : []) ctx.stderr.write(`note: ${modelPath}: ${note}\n`);
-    const bytes = buildFaceOnnx({ ...ckpt, heads: faceModel ? onnxHeads(faceModel) : [], source: modelPath });
-    await writeFileAtomic(options.onnx, bytes);
-    const manifest = options.onnx.replace(/\.onnx$/, ".json");
-    if (faceModel) await writeJsonAtomic(manifest, faceModelManifest(faceModel, basename(options.onnx), Array.from(templateForSize(faceModel.cfg.imgSize))));
+    const written = faceModel ? await exportFaceModel(faceModel, options.onnx) : await exportEncoder(ckpt, options.onnx, modelPath);
     const { cfg } = ckpt;
     const pooled = cfg.globalPool === "token" ? "class token" : "mean of patch tokens";
     ctx.stdout.write(
       [
-        `Wrote ${options.onnx}: ViT width ${cfg.embedDim}, depth ${cfg.depth}, ONNX opset ${ONNX_OPSET}, ${(bytes.byteLength / 1e6).toFixed(1)} MB.`,
+        `Wrote ${options.onnx}: ViT width ${cfg.embedDim}, depth ${cfg.depth}, ONNX opset ${ONNX_OPSET}, ${(written.onnxBytes / 1e6).toFixed(1)} MB.`,
         `Input "${IMAGE_INPUT}" float32 [N, 3, ${cfg.imgSize}, ${cfg.imgSize}], RGB in [0, 1]; output "${FEATURES_OUTPUT}" [N, ${cfg.embedDim}] (${pooled}).`,
-        ...(faceModel ? [`Heads: ${faceModel.heads.map((h) => h.name).join(", ")}; labels and alignment template in ${manifest}.`] : []),
+        ...(faceModel ? [`Heads: ${faceModel.heads.map((h) => h.name).join(", ")}; labels and alignment template in ${manifestPathFor(options.onnx)}.`] : []),
         `Next: python -c "import onnxruntime as ort; print(ort.InferenceSession('${options.onnx}').get_outputs()[0].shape)"`,
       ].join("\n") + "\n",
     );

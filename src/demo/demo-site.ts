@@ -1,0 +1,71 @@
+/**
+ * What `faceprior demo` serves, folder by folder: the page (web/), its compiled code (dist/web,
+ * and the browser-safe modules of dist/src it imports), the vendor files (Human's browser build
+ * and models, tfjs's wasm binaries, onnxruntime-web) and the face model, exported to ONNX with
+ * its manifest in a temporary folder. Nothing outside these folders is reachable.
+ */
+import { existsSync, rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FacepriorError } from "../errors.js";
+import { exportFaceModel } from "../inference/export-face-model.js";
+import { readFaceModel, type FaceModel } from "../inference/face-model.js";
+import type { StaticRoute } from "./static-server.js";
+
+const require = createRequire(import.meta.url);
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** The exported model's file; its manifest, face-model.json beside it, is served as /model/face-model.json, which web/main.ts reads. */
+const ONNX_FILE = "face-model.onnx";
+
+export type DemoSite = {
+  routes: StaticRoute[];
+  model: FaceModel;
+  /** Removes the exported model's folder; synchronous, so that it can run on process exit. */
+  dispose(): void;
+};
+
+/** The folder holding a package's main file (each vendor package keeps its browser files there). */
+const packageDist = (name: string) => dirname(require.resolve(name));
+
+/** The page's own folders; a build or a checkout without them cannot serve the page. */
+function pageFolders(): { source: string; compiled: string; modules: string } {
+  const folders = { source: join(REPO_ROOT, "web"), compiled: join(REPO_ROOT, "dist", "web"), modules: join(REPO_ROOT, "dist", "src") };
+  for (const file of [join(folders.source, "index.html"), join(folders.compiled, "main.js")]) {
+    if (!existsSync(file)) throw new FacepriorError("BAD_CONFIG", `${file}: missing, so the demo page cannot be served. Run "npm run build" in ${REPO_ROOT}.`);
+  }
+  return folders;
+}
+
+/** The URL prefixes and the one folder each serves. */
+function demoRoutes(modelDir: string): StaticRoute[] {
+  const page = pageFolders();
+  const human = packageDist("@vladmandic/human");
+  return [
+    { prefix: "/", dir: page.source },
+    { prefix: "/web/", dir: page.compiled },
+    { prefix: "/src/", dir: page.modules },
+    { prefix: "/vendor/human/", dir: human },
+    { prefix: "/vendor/human-models/", dir: join(human, "..", "models") },
+    { prefix: "/vendor/tfjs-backend-wasm/", dir: packageDist("@tensorflow/tfjs-backend-wasm") },
+    { prefix: "/vendor/onnxruntime-web/", dir: packageDist("onnxruntime-web") },
+    { prefix: "/model/", dir: modelDir },
+  ];
+}
+
+/** Reads the face model, exports it for onnxruntime-web and lays out the routes. */
+export async function prepareDemoSite(modelPath: string): Promise<DemoSite> {
+  const model = await readFaceModel(modelPath);
+  const modelDir = await mkdtemp(join(tmpdir(), "faceprior-demo-"));
+  const dispose = () => rmSync(modelDir, { recursive: true, force: true });
+  try {
+    await exportFaceModel(model, join(modelDir, ONNX_FILE));
+    return { routes: demoRoutes(modelDir), model, dispose };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
