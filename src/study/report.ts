@@ -56,8 +56,10 @@ function tableBlock(table: ResultTable): Block {
   return { kind: "table", header: ["encoder", ...table.tasks.map(columnTitle)], rows: [...rows, baseline, chance] };
 }
 
-function effectBlocks(effects: PriorEffect[]): Block[] {
-  if (effects.length === 0) return [{ kind: "paragraph", text: "No encoder shares cells with `mae`, so no effects can be computed." }];
+/** What each encoder changes against `reference`: counts per encoder, then every shared cell. */
+function effectBlocks(effects: PriorEffect[], reference: string, about: string): Block[] {
+  const heading: Block = { kind: "heading", level: 3, text: `Against \`${reference}\`` };
+  if (effects.length === 0) return [heading, { kind: "paragraph", text: `No encoder shares cells with \`${reference}\`.` }];
   const encoders = [...new Set(effects.map((e) => e.encoder))];
   const summary = encoders.map((encoder) => {
     const mine = effects.filter((e) => e.encoder === encoder);
@@ -66,16 +68,16 @@ function effectBlocks(effects: PriorEffect[]): Block[] {
   });
   const detail = effects.map((e) => [e.mode, e.protocol, TASK_TITLES[e.task], e.encoder, `${e.delta >= 0 ? "+" : ""}${e.delta.toFixed(digitsOf(e.task))}`, e.se.toFixed(digitsOf(e.task)), e.verdict]);
   return [
-    {
-      kind: "paragraph",
-      text:
-        "Each encoder against `mae` (masked image modelling alone) in every cell they share. Δ is the difference of means over seeds, signed so that positive is better " +
-        "(for age, a lower error); SE = sqrt(s1²/n1 + s2²/n2). A prior *helps* when Δ > 2·SE and *hurts* when Δ < −2·SE. With 3 seeds this is a screen, not a significance test.",
-    },
-    { kind: "table", header: ["encoder", "cells", "helps", "no clear effect", "hurts"], rows: summary },
-    { kind: "table", header: ["mode", "protocol", "task", "encoder", "Δ vs mae", "SE", "verdict"], rows: detail },
+    heading,
+    { kind: "paragraph", text: `Each encoder against \`${reference}\` (${about}) in every cell they share.` },
+    { kind: "table", header: ["encoder", "cells", "better", "no clear difference", "worse"], rows: summary },
+    { kind: "table", header: ["mode", "protocol", "task", "encoder", `Δ vs ${reference}`, "SE", "verdict"], rows: detail },
   ];
 }
+
+const EFFECTS_METHOD =
+  "Δ is the difference of means over seeds, signed so that positive is better (for age, a lower error); SE = sqrt(s1²/n1 + s2²/n2). " +
+  "An encoder *helps* when Δ > 2·SE and *hurts* when Δ < −2·SE. With 3 seeds this is a screen, not a significance test; seeds vary the few-shot subset and the head's init, not the pretraining.";
 
 function cellTableBlock(results: CellResult[]): Block {
   return {
@@ -142,7 +144,9 @@ function baselineNames(results: CellResult[]): string {
   return [...names].map(([task, name]) => `${TASK_TITLES[task]}: ${name}`).join("; ");
 }
 
-function reportBlocks(options: ReportOptions, results: CellResult[], tables: ResultTable[], effects: PriorEffect[], plots: Block[], pending: number): Block[] {
+type Effects = { vsMae: PriorEffect[]; vsScratch: PriorEffect[] };
+
+function reportBlocks(options: ReportOptions, results: CellResult[], tables: ResultTable[], effects: Effects, plots: Block[], pending: number): Block[] {
   const { config, command } = options;
   const hours = results.reduce((a, r) => a + r.seconds, 0) / 3600;
   const encoderRows = Object.entries(config.encoders).map(([name, file]) => [name, file === "scratch" ? `random init (${config.arch})` : `\`${relative(process.cwd(), file)}\``]);
@@ -164,7 +168,9 @@ function reportBlocks(options: ReportOptions, results: CellResult[], tables: Res
       tableBlock(table),
     ]),
     { kind: "heading", level: 2, text: "What each prior adds" },
-    ...effectBlocks(effects),
+    { kind: "paragraph", text: EFFECTS_METHOD },
+    ...effectBlocks(effects.vsMae, "mae", "masked image modelling alone, at the same budget: what the face priors add"),
+    ...effectBlocks(effects.vsScratch, "scratch", "a randomly initialised encoder: what pretraining adds at all"),
     { kind: "heading", level: 2, text: "Plots" },
     ...plots,
     { kind: "heading", level: 2, text: "Every run" },
@@ -209,11 +215,11 @@ function toHtml(blocks: Block[], title: string): string {
 }
 
 /** Writes report.json, report.md, report.html and plots/ for what the study has finished so far. */
-export async function writeStudyReport(options: ReportOptions): Promise<{ results: CellResult[]; tables: ResultTable[]; effects: PriorEffect[] }> {
+export async function writeStudyReport(options: ReportOptions): Promise<{ results: CellResult[]; tables: ResultTable[]; effects: Effects }> {
   const { config, out } = options;
   const results = await collectResults(config, out);
   const tables = resultTables(config, results);
-  const effects = priorEffects(results);
+  const effects = { vsMae: priorEffects(results, "mae"), vsScratch: priorEffects(results, "scratch") };
   const plots = await plotBlocks(config, results, out);
   const pending = studyCells(config).length - results.length;
   const blocks = reportBlocks(options, results, tables, effects, plots, pending);

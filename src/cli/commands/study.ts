@@ -50,10 +50,11 @@ export const study = defineCommand({
       ctx.stderr.write(`study: ${ran} runs done, ${skipped} done before.\n`);
     }
     const { results, effects } = await writeStudyReport({ config, out, command });
-    const helps = effects.filter((e) => e.verdict === "helps").length;
-    const hurts = effects.filter((e) => e.verdict === "hurts").length;
+    const vsMae = effects.vsMae.filter((e) => e.encoder !== "scratch");
+    const helps = vsMae.filter((e) => e.verdict === "helps").length;
+    const hurts = vsMae.filter((e) => e.verdict === "hurts").length;
     ctx.stdout.write(
-      `Report on ${results.length} runs: ${helps} cells where an encoder beats mae by over 2 SE, ${hurts} where it is worse, ${effects.length - helps - hurts} with no clear effect.\n` +
+      `Report on ${results.length} runs. Prior variants against mae: better by over 2 SE in ${helps} cells, worse in ${hurts}, no clear difference in ${vsMae.length - helps - hurts}.\n` +
         `Wrote ${relative(process.cwd(), resolve(out, "report.md")) || "report.md"}, report.html, report.json and plots/.\n`,
     );
   },
