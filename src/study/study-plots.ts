@@ -34,7 +34,7 @@ export function fewShotSpec(cells: CellResult[], encoders: string[]): ChartSpec 
     },
     layer: [
       { mark: { type: "line", point: true }, encoding: { y: { field: "mean", type: "quantitative", scale: { zero: false }, title: name } } },
-      { mark: { type: "errorbar", ticks: true }, encoding: { y: { field: "valueLow", type: "quantitative" }, y2: { field: "valueHigh" } } },
+      { mark: { type: "errorbar", ticks: true }, encoding: { y: { field: "valueLow", type: "quantitative", title: name }, y2: { field: "valueHigh" } } },
     ],
   } as ChartSpec;
 }
@@ -67,7 +67,8 @@ export function pretrainLossSpec(records: LossRecord[], encoders: string[]): Cha
   return {
     title: "Pretraining losses",
     data: { values: records },
-    facet: { field: "part", type: "nominal", columns: 4, title: null },
+    facet: { field: "part", type: "nominal", title: null },
+    columns: 4,
     spec: {
       width: 200,
       height: 140,
