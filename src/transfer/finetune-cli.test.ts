@@ -10,6 +10,10 @@ import sharp from "sharp";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
+import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { random, tree } from "../engine/jax.js";
+import { resolveVitPreset } from "../model/vit-presets.js";
+import { initVit } from "../model/vit.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
 let dir = "";
@@ -90,4 +94,30 @@ test("an encoder for another input size, or too many tuned blocks, is refused be
   assertNoStack(tooMany);
   assert.equal(tooMany.code, 2);
   assert.match(tooMany.stderr, /--tune-blocks 13: the encoder has 12 blocks\. Use 1 to 12\./);
+});
+
+test("a checkpoint for another input size is refused before any work, naming the fix", needsData, async () => {
+  const cfg = resolveVitPreset("vit_tiny_patch16_224");
+  const params = initVit(random.key(1), cfg);
+  const checkpoint = join(dir, "tiny224.safetensors");
+  await saveVitCheckpoint(checkpoint, params, cfg);
+  tree.dispose(params);
+  const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", checkpoint, "--out", join(dir, "w")], dir);
+  assertNoStack(run);
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /tiny224\.safetensors is a 224x224 encoder, but the cache .* holds 112x112 faces\. Pass --img-size 112 to resample its position embeddings/);
+  assert.deepEqual(await readdir(join(dir, "w")).catch(() => []), [], "nothing was written");
+});
+
+test("a dataset whose test split has no faces is refused before any work", needsData, async () => {
+  // Two photos: the 80/10/10 split by file-name hash leaves no test face.
+  const { dir: small, cacheDir } = await preparedCelebaCache("finetune-empty", 2);
+  try {
+    const run = await runCli(["finetune", "--task", "attributes", "--data", cacheDir, "--init", "scratch", "--out", join(small, "x")], small);
+    assertNoStack(run);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /the (test|training) split has no faces\. Check the split rule/);
+  } finally {
+    await rm(small, { recursive: true, force: true });
+  }
 });

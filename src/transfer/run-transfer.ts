@@ -178,9 +178,9 @@ export async function runTransfer(options: TransferOptions) {
   const labels = selectColumns(cache.tensors.labels!.data as Float32Array, allColumns.length, keep);
   const labelsOf = (faces: number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
   const { mode, pooling, init, cacheDir, featureDir } = options;
-  const plan = await planRuns(dataset, cache, protocol, options.seeds, out);
   const cfg = await checkEncoderFitsCache(init, cache, cacheDir);
   const tuneBlocks = mode === "finetune" ? checkTuneBlocks(options.tuneBlocks, cfg.depth) : undefined;
+  const plan = await planRuns(dataset, cache, protocol, options.seeds, out);
   options.onStage?.(mode === "probe" ? "features" : "encoder");
   const features = mode === "probe" ? await cachedFeatures(init, cacheDir, cache, pooling, featureDir, options.extract) : null;
   const lastBlocks = tuneBlocks !== undefined && tuneBlocks < cfg.depth
