@@ -60,7 +60,7 @@ test("analyze finds both faces in a photo of two people, and the expected ones i
   assertNoStack(run);
   assert.equal(run.code, 1, "an unreadable image makes the exit status 1");
   assert.match(run.stdout, /a-two\.jpg \(512x256\): 2 faces\n  face 1:[\s\S]*  face 2:/);
-  assert.match(run.stdout, /b-wall\.png \(200x200\): no face found/);
+  assert.match(run.stdout, /b-wall\.png \(200x200\): no face found \(for a photo cropped tight around the face, try --pad 0\.5\)/);
   assert.match(run.stdout, /c-truncated\.jpg: cannot be analysed: .*c-truncated\.jpg/);
   assert.match(run.stdout, /d-notes\.png: cannot be analysed: .*d-notes\.png/);
 });

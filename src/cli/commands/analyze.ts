@@ -96,7 +96,7 @@ export const analyze = defineCommand({
           continue;
         }
         const { faces, width, height } = analysis;
-        const found = faces.length === 0 ? "no face found" : `${faces.length} face${faces.length > 1 ? "s" : ""}`;
+        const found = faces.length === 0 ? `no face found${options.pad < 0.5 ? " (for a photo cropped tight around the face, try --pad 0.5)" : ""}` : `${faces.length} face${faces.length > 1 ? "s" : ""}`;
         ctx.stdout.write(`${file} (${width}x${height}): ${found}\n${faces.map(describeFace).join("\n")}${faces.length ? "\n" : ""}`);
         results.push({ ...analysis, faces: faces.map(jsonFace) as AnalyzedFace[] });
         if (options.overlay) {
