@@ -8,9 +8,9 @@
  * Needs a prior cache for the batches. Target: the auxiliary tasks cost at most 1.6x the time per
  * image of plain MAE. Results also go to bench/results/pretrain-throughput.json.
  */
-import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { installNodeShims } from "../src/engine/node-shims.js";
+import { runPytorchReference } from "./pytorch-reference.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -72,17 +72,9 @@ for (const variant of args.variants!.split(",")) {
   console.error(`${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s`);
 }
 
-let torch: { mae_step_images_per_s: number } | null = null;
-try {
-  const out = execFileSync(args.python!, ["torch_mae_reference.py", "--threads", String(threads), "--batch", String(batchSize), "--repeats", String(repeats)], {
-    cwd: "bench",
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  torch = JSON.parse(out.trim().split("\n").at(-1)!);
-} catch (error) {
-  console.error(`PyTorch reference skipped: ${(error as Error).message.split("\n")[0]}`);
-}
+const torch = runPytorchReference<{ mae_step_images_per_s: number }>(args.python!, "bench/torch_mae_reference.py", [
+  "--threads", String(threads), "--batch", String(batchSize), "--repeats", String(repeats),
+]);
 
 const mae = results.mae?.images_per_s;
 console.log(`pretraining step, vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`);
