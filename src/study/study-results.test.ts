@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { StudyConfig } from "./study-config.js";
-import { meanStd, priorEffects, resultTables, type CellResult } from "./study-results.js";
+import { meanStd } from "../transfer/evaluate.js";
+import { priorEffects, resultTables, type CellResult } from "./study-results.js";
 
 function cell(encoder: string, task: CellResult["task"], protocol: string, perSeed: number[], higherIsBetter = true): CellResult {
   return {
@@ -10,13 +11,6 @@ function cell(encoder: string, task: CellResult["task"], protocol: string, perSe
     baseline: { name: "trivial", value: 0.1 }, trainFaces: 10, testFaces: 5, seconds: 1,
   };
 }
-
-test("mean ± std over seeds uses the sample standard deviation", () => {
-  const { mean, std, n } = meanStd([1, 2, 3, 6]);
-  assert.equal(mean, 3);
-  assert.ok(Math.abs(std - Math.sqrt(14 / 3)) < 1e-12);
-  assert.equal(n, 4);
-});
 
 test("a prior helps when it beats mae by more than two standard errors, and lower is better for age", () => {
   const results = [

@@ -6,12 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseProtocol } from "../data/few-shot.js";
+import { headlineOverSeeds, type SeedStat } from "../transfer/evaluate.js";
 import type { TransferTaskName } from "../transfer/tasks/index.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
 
 export const TASK_TITLES: Record<TransferTaskName, string> = { au: "AU detection", expression: "Expression", age: "Age", attributes: "Attributes" };
 
-export type Stat = { mean: number; std: number; n: number };
+export type Stat = SeedStat;
 export type CellResult = StudyCell & {
   headline: Stat & { name: string; higherIsBetter: boolean };
   /** The headline per seed, averaged over folds. */
@@ -40,22 +41,15 @@ export function modeLabel(cell: Pick<StudyCell, "mode" | "tuneBlocks">): string 
   return cell.tuneBlocks === 1 ? "fine-tuning the last block" : `fine-tuning the last ${cell.tuneBlocks} blocks`;
 }
 
-export function meanStd(values: number[]): Stat {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
-  return { mean, std, n: values.length };
-}
-
 async function readCell(out: string, cell: StudyCell): Promise<CellResult | null> {
   const text = await readFile(join(out, cellDir(cell), "metrics.json"), "utf8").catch(() => null);
   if (text === null) return null;
   const metrics = JSON.parse(text) as { headline: { name: string; higherIsBetter: boolean }; baseline: CellResult["baseline"]; runs: RunRecord[]; seconds: number };
-  const seeds = [...new Set(metrics.runs.map((r) => r.seed))].sort((a, b) => a - b);
-  const perSeed = seeds.map((seed) => meanStd(metrics.runs.filter((r) => r.seed === seed).map((r) => r.metrics.headline.value)).mean);
+  const { perSeed, ...overSeeds } = headlineOverSeeds(metrics.runs);
   const average = (pick: (r: RunRecord) => number) => Math.round(metrics.runs.reduce((a, r) => a + pick(r), 0) / metrics.runs.length);
   return {
     ...cell,
-    headline: { name: metrics.headline.name, higherIsBetter: metrics.headline.higherIsBetter, ...meanStd(perSeed) },
+    headline: { name: metrics.headline.name, higherIsBetter: metrics.headline.higherIsBetter, ...overSeeds },
     perSeed,
     baseline: metrics.baseline,
     trainFaces: average((r) => r.trainFaces),

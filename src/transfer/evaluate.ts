@@ -43,3 +43,19 @@ export function taskMetrics(task: TransferTaskName, predictions: Float32Array, l
       };
   }
 }
+
+export type SeedStat = { mean: number; std: number; n: number };
+
+/** Mean and sample standard deviation. */
+export function meanStd(values: number[]): SeedStat {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  return { mean, std, n: values.length };
+}
+
+/** A transfer run's headline over seeds: each seed's value averaged over its folds first, seeds in order. */
+export function headlineOverSeeds(runs: readonly { seed: number; metrics: { headline: { value: number } } }[]): { perSeed: number[] } & SeedStat {
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  const perSeed = seeds.map((seed) => meanStd(runs.filter((r) => r.seed === seed).map((r) => r.metrics.headline.value)).mean);
+  return { perSeed, ...meanStd(perSeed) };
+}

@@ -22,7 +22,7 @@ import { writeChartPng } from "../plot/render-chart.js";
 import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import type { TrainConfigInput } from "../train/train-config.js";
 import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
-import { taskMetrics, type TaskMetrics } from "./evaluate.js";
+import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
 import { trainFinetune } from "./finetune.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
@@ -110,12 +110,6 @@ function baseline(task: TransferTaskName, train: Float32Array, test: Float32Arra
     case "attributes":
       return { name: "per-attribute majority, mean accuracy", value: attributeMajorityBaseline(train, test, width).accuracy.mean };
   }
-}
-
-function meanStd(values: number[]): { mean: number; std: number; n: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
-  return { mean, std, n: values.length };
 }
 
 async function drawTaskPlot(out: string, task: TransferTaskName, columns: string[], predictions: Float32Array, metrics: TaskMetrics, labels: Float32Array): Promise<void> {
@@ -211,7 +205,7 @@ export async function runTransfer(options: TransferOptions) {
   } finally {
     if (encoder) tree.dispose(encoder.params);
   }
-  const perSeed = Array.from({ length: options.seeds }, (_, seed) => meanStd(runs.filter((r) => r.seed === seed).map((r) => r.metrics.headline.value)).mean);
+  const { mean, std, n } = headlineOverSeeds(runs);
   const { name, higherIsBetter } = runs[0]!.metrics.headline;
   const summary = {
     task,
@@ -226,7 +220,7 @@ export async function runTransfer(options: TransferOptions) {
     seeds: options.seeds,
     cache: options.cacheDir,
     /** The headline over seeds (each seed's value averaged over folds first). */
-    headline: { name, higherIsBetter, ...meanStd(perSeed) },
+    headline: { name, higherIsBetter, mean, std, n },
     /** The trivial baseline on the first fold's test faces, from the training subset's labels. */
     baseline: firstBaseline,
     runs,
