@@ -1,31 +1,21 @@
 import assert from "node:assert/strict";
-import { readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { numpy as np, tree } from "../engine/jax.js";
 import { encodeTokens, poolTokens, vitFeatures } from "../model/vit.js";
-import { imageBatch, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
-import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
+import { imageBatch } from "../priors/cache-dataset.js";
+import { CELEBA, loadedCelebaCache } from "../../test/support/celeba-subset.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { cachedFeatures, cachedPrefixTokens, loadEncoder } from "./features.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
-let dir = "";
-let cacheDir = "";
-let cache: CacheDataset;
-
-before(async () => {
-  if (needsData.skip) return;
-  ({ dir, cacheDir } = await preparedCelebaCache("features", 3, ["--workers", "1"]));
-  cache = await loadCacheDataset(cacheDir);
-});
-after(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const celeba = loadedCelebaCache("features", 3, ["--workers", "1"]);
 
 test("probe features are the encoder's pooled tokens per face, extracted once and then read from disk", needsData, async () => {
+  const { dir, cacheDir, cache } = celeba;
   const source = { scratch: { arch: "vit-tiny", seed: 3 } };
   const featureDir = join(dir, "features");
   const first = await cachedFeatures(source, cacheDir, cache, "avg", featureDir);
@@ -48,6 +38,7 @@ test("probe features are the encoder's pooled tokens per face, extracted once an
 });
 
 test("the frozen blocks' cached tokens, run through the remaining blocks, give the whole encoder's tokens", needsData, async () => {
+  const { dir, cacheDir, cache } = celeba;
   const source = { scratch: { arch: "vit-tiny", seed: 4 } };
   const prefix = await cachedPrefixTokens(source, cacheDir, cache, 10, join(dir, "features"));
   assert.deepEqual([prefix.count, prefix.length, prefix.dim], [3, 50, 192]);
@@ -61,6 +52,7 @@ test("the frozen blocks' cached tokens, run through the remaining blocks, give t
 });
 
 test("onnxruntime extracts the same features and frozen tokens as jax-js", { skip: needsData.skip || (await skipUnlessOnnxRuntime()) }, async (t) => {
+  const { dir, cacheDir, cache } = celeba;
   const source = { scratch: { arch: "vit-tiny", seed: 5 } };
   const jaxDir = join(dir, "jax");
   const onnxDir = join(dir, "onnx");

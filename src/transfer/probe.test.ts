@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
+import { test } from "node:test";
 import { CELEBA_ATTRIBUTES } from "../data/tasks.js";
-import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
+import { CELEBA, loadedCelebaCache } from "../../test/support/celeba-subset.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { attributeMajorityBaseline } from "./baselines.js";
 import { taskMetrics } from "./evaluate.js";
@@ -12,20 +10,10 @@ import { cachedFeatures } from "./features.js";
 import { featureStandardization, foldStandardization, standardizeFeatures, trainProbe } from "./probe.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
-let dir = "";
-let cacheDir = "";
-let cache: CacheDataset;
-
-before(async () => {
-  if (needsData.skip) return;
-  ({ dir, cacheDir } = await preparedCelebaCache("probe", 12, ["--workers", "1"]));
-  cache = await loadCacheDataset(cacheDir);
-});
-after(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const celeba = loadedCelebaCache("probe", 12, ["--workers", "1"]);
 
 test("a linear probe on frozen features fits the 40 CelebA attributes of its training faces", needsData, async (t) => {
+  const { dir, cacheDir, cache } = celeba;
   const features = await cachedFeatures({ scratch: { arch: "vit-tiny", seed: 0 } }, cacheDir, cache, "avg", join(dir, "features"));
   const labels = cache.tensors.labels!.data as Float32Array;
   const faces = Array.from({ length: cache.count }, (_, i) => i);

@@ -1,10 +1,12 @@
 /** Small manifest datasets made of real CelebA-HQ photos from ../shared/data, for end-to-end tests. */
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
+import { loadCacheDataset, type CacheDataset } from "../../src/priors/cache-dataset.js";
 import { runCli } from "./run-cli.js";
-import { sharedPath } from "./shared-data.js";
+import { sharedPath, skipUnlessShared } from "./shared-data.js";
 
 export const CELEBA = "data/celebahq_attr";
 
@@ -53,4 +55,24 @@ export async function celebaRows(): Promise<CelebaRow[]> {
     const [path, ...values] = line.split(",");
     return { path: path!, attributes: Object.fromEntries(names.map((name, k) => [name, Number(values[k])])) };
   });
+}
+
+export type LoadedCelebaCache = { dir: string; cacheDir: string; cache: CacheDataset };
+
+/**
+ * Registers `before`/`after` hooks on the calling test file that prepare a CelebA-HQ cache of
+ * `faces` photos (skipped when ../shared is absent) and remove it; the returned object is filled
+ * in `before`, so tests read its fields when they run.
+ */
+export function loadedCelebaCache(name: string, faces: number, prepareArgs: string[] = []): LoadedCelebaCache {
+  const fixture: LoadedCelebaCache = { dir: "", cacheDir: "", cache: undefined as unknown as CacheDataset };
+  before(async () => {
+    if (skipUnlessShared(CELEBA)) return;
+    Object.assign(fixture, await preparedCelebaCache(name, faces, prepareArgs));
+    fixture.cache = await loadCacheDataset(fixture.cacheDir);
+  });
+  after(async () => {
+    if (fixture.dir) await rm(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture;
 }
