@@ -1,8 +1,12 @@
 /**
  * ViT encoder throughput against PyTorch on CPU, in the same run: images/s for the forward pass
- * and for a training step (cross-entropy through a linear head, AdamW), and peak RSS.
+ * and for a training step (cross-entropy through a linear head, clipping, AdamW) on both training
+ * engines (jax-js, and the step lowered to onnxruntime-node), and peak RSS.
  *
  *   npm run build && node dist/bench/vit-throughput.js [--arch vit-tiny] [--batch 64] [--threads 2]
+ *
+ * The onnx engine runs the whole batch in one step; jax-js runs it as micro-batches (see below).
+ * Peak RSS is the process's, after both engines ran; `--engines onnx` measures one alone.
  *
  * The PyTorch reference (bench/torch_vit_reference.py) needs Debian's python3-torch and
  * libopenblas0-pthread; without it the jax-js numbers print alone. Results are also written as
@@ -22,8 +26,10 @@ const { values: args } = parseArgs({
     threads: { type: "string", default: "2" },
     repeats: { type: "string", default: "3" },
     python: { type: "string", default: "/usr/bin/python3" },
+    engines: { type: "string", default: "jax,onnx" },
   },
 });
+const engines = args.engines!.split(",");
 const batchSize = Number(args.batch);
 const microBatch = Number(args["micro-batch"]);
 if (batchSize % microBatch !== 0) throw new Error(`--micro-batch ${microBatch} must divide --batch ${batchSize}`);
@@ -36,7 +42,7 @@ const { startEngine } = await import("../src/engine/engine.js");
 const { initLinear, initVit, linear, poolTokens, vitFeatures } = await import("../src/model/vit.js");
 const { resolveVitPreset } = await import("../src/model/vit-presets.js");
 const { adamw } = await import("../src/train/adamw.js");
-const { makeAccumulatedStep } = await import("../src/train/train-step.js");
+const { createStepEngine } = await import("../src/train/step-engines.js");
 const { writeJsonAtomic } = await import("../src/io/atomic-write.js");
 
 await startEngine({ device: "wasm" });
@@ -54,7 +60,7 @@ async function secondsPerCall(run: () => Promise<void>): Promise<{ seconds: numb
 }
 
 const images = () => random.normal(random.key(1), [batchSize, 3, cfg.imgSize, cfg.imgSize]);
-let params = { ...initVit(random.key(0), cfg), head: initLinear(random.key(2), classes, cfg.embedDim) };
+const params = { ...initVit(random.key(0), cfg), head: initLinear(random.key(2), classes, cfg.embedDim) };
 
 const forward = jit((p: typeof params, x: Array) => vitFeatures(p, x, cfg));
 const fwd = await secondsPerCall(async () => {
@@ -70,27 +76,45 @@ const lossFn = (p: Params, batch: Batch): [Array, Record<string, Array>] => {
   return [ce, {}];
 };
 const optimizer = adamw({ weightDecay: 0.05 });
-let optState = optimizer.init(tree.ref(params));
-const step = makeAccumulatedStep(lossFn, optimizer, { clipNorm: 1 });
-const microBatches = (): Batch[] =>
-  Array.from({ length: batchSize / microBatch }, (_, m) => ({
-    images: random.normal(random.key(10 + m), [microBatch, 3, cfg.imgSize, cfg.imgSize]),
-    labels: np.array(Int32Array.from({ length: microBatch }, (_, i) => (m + i) % classes), { dtype: np.int32 }),
-  }));
-const train = await secondsPerCall(async () => {
-  const [next, nextState, metrics] = step(params, optState, microBatches(), random.key(3), np.array(1e-4));
-  params = next;
-  optState = nextState;
-  const { loss, ...rest } = metrics;
-  await loss.data(); // reading consumes the array
-  tree.dispose(rest);
+const batchOf = (size: number, m: number): Batch => ({
+  images: random.normal(random.key(10 + m), [size, 3, cfg.imgSize, cfg.imgSize]),
+  labels: np.array(Int32Array.from({ length: size }, (_, i) => (m + i) % classes), { dtype: np.int32 }),
 });
+
+/** Seconds per optimizer step of `engine` over one batch of `batchSize`, in micro-batches of `micro`. */
+async function trainStep(engine: "jax" | "onnx", micro: number) {
+  const accumSteps = batchSize / micro;
+  const stepper = createStepEngine<Params, Batch>(engine, { params: tree.ref(params), optState: optimizer.init(tree.ref(params)) }, {
+    loss: lossFn,
+    optimizer,
+    step: { clipNorm: 1 },
+    accumSteps,
+    threads,
+  });
+  try {
+    return await secondsPerCall(async () => {
+      await stepper.step(Array.from({ length: accumSteps }, (_, m) => batchOf(micro, m)), random.key(3), 1e-4);
+    });
+  } finally {
+    await stepper.dispose();
+  }
+}
+
+const train = engines.includes("jax") ? await trainStep("jax", microBatch) : null;
+const jaxRss = process.resourceUsage().maxRSS / 1024;
+const onnxTrain = engines.includes("onnx") ? await trainStep("onnx", batchSize) : null;
 
 const jaxResult = {
   engine: `@jax-js/jax wasm, ${threads} threads`,
   forward_images_per_s: batchSize / fwd.seconds,
-  train_step_images_per_s: batchSize / train.seconds,
-  first_train_step_s: train.firstCallSeconds,
+  train_step_images_per_s: train ? batchSize / train.seconds : null,
+  first_train_step_s: train?.firstCallSeconds ?? null,
+  peak_rss_mb: jaxRss,
+};
+const onnxResult = onnxTrain && {
+  engine: `onnxruntime-node (lowered step), ${threads} threads, whole batch`,
+  train_step_images_per_s: batchSize / onnxTrain.seconds,
+  first_train_step_s: onnxTrain.firstCallSeconds,
   peak_rss_mb: process.resourceUsage().maxRSS / 1024,
 };
 
@@ -98,22 +122,26 @@ const torch = runPytorchReference<Record<string, number | string>>(args.python!,
   "--threads", String(threads), "--batch", String(batchSize), "--img", String(cfg.imgSize), "--repeats", String(repeats),
 ]);
 
-const rows = [
-  ["forward images/s", jaxResult.forward_images_per_s, torch?.forward_images_per_s],
-  ["train step images/s", jaxResult.train_step_images_per_s, torch?.train_step_images_per_s],
-  ["peak RSS MB", jaxResult.peak_rss_mb, torch?.peak_rss_mb],
-] as const;
-console.log(`${args.arch} ${cfg.imgSize}x${cfg.imgSize} patch ${cfg.patchSize}, batch ${batchSize} (training in micro-batches of ${microBatch}), ${threads} threads`);
-console.log(`${"".padEnd(22)}${"jax-js".padStart(10)}${"pytorch".padStart(10)}${"ratio".padStart(8)}`);
+const rows: [string, number | null, unknown][] = [
+  ["forward (jax-js)", jaxResult.forward_images_per_s, torch?.forward_images_per_s],
+  ["train step (jax-js)", jaxResult.train_step_images_per_s, torch?.train_step_images_per_s],
+  ["train step (onnx)", onnxResult?.train_step_images_per_s ?? null, torch?.train_step_images_per_s],
+  ["peak RSS MB (jax-js)", jaxResult.peak_rss_mb, torch?.peak_rss_mb],
+  ["peak RSS MB (+onnx)", onnxResult?.peak_rss_mb ?? null, torch?.peak_rss_mb],
+];
+console.log(`${args.arch} ${cfg.imgSize}x${cfg.imgSize} patch ${cfg.patchSize}, batch ${batchSize} (jax-js training in micro-batches of ${microBatch}), ${threads} threads`);
+console.log(`${"".padEnd(22)}${"ours".padStart(10)}${"pytorch".padStart(10)}${"ratio".padStart(8)}`);
 for (const [name, ours, theirs] of rows) {
+  if (ours === null) continue;
   const ratio = typeof theirs === "number" ? (ours / theirs).toFixed(2) + "x" : "-";
   const fmt = (v: unknown) => (typeof v === "number" ? v.toFixed(1) : "-").padStart(10);
   console.log(`${name.padEnd(22)}${fmt(ours)}${fmt(theirs)}${ratio.padStart(8)}`);
 }
-console.log(`first training step (jit compile included): ${jaxResult.first_train_step_s.toFixed(1)} s`);
+for (const r of [jaxResult, onnxResult]) if (r?.first_train_step_s) console.log(`first training step, compile included (${r.engine}): ${r.first_train_step_s.toFixed(1)} s`);
 await writeJsonAtomic("bench/results/vit-throughput.json", {
   config: { arch: args.arch, batch: batchSize, microBatch, threads, repeats, imgSize: cfg.imgSize, patchSize: cfg.patchSize },
   jaxjs: jaxResult,
+  onnx: onnxResult,
   pytorch: torch,
   date: new Date().toISOString(),
 });

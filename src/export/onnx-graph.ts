@@ -3,7 +3,7 @@
  * the forward pass it computes. Names are unique by construction; int64 and scalar constants
  * with the same values are shared.
  */
-import type { OnnxAttribute, OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo } from "./onnx-proto.js";
+import type { OnnxAttribute, OnnxGraph, OnnxNode, OnnxTensor, OnnxTensorData, OnnxValueInfo } from "./onnx-proto.js";
 
 export class OnnxGraphBuilder {
   private readonly nodes: OnnxNode[] = [];
@@ -23,9 +23,16 @@ export class OnnxGraphBuilder {
     return this.claim(`${stem}_${n}`);
   }
 
-  /** A float32 initializer; returns its name. */
-  weight(name: string, dims: readonly number[], data: Float32Array): string {
+  /** An initializer (float32 weights, or int32/int64/bool values); returns its name. */
+  weight(name: string, dims: readonly number[], data: OnnxTensorData): string {
     this.initializers.push({ name: this.claim(name), dims, data });
+    return name;
+  }
+
+  /** An initializer under a fresh name. */
+  constant(dims: readonly number[], data: OnnxTensorData): string {
+    const name = this.fresh("const");
+    this.initializers.push({ name, dims, data });
     return name;
   }
 
@@ -54,6 +61,19 @@ export class OnnxGraphBuilder {
     const name = output === undefined ? this.fresh(opType.toLowerCase()) : this.claim(output);
     this.nodes.push({ opType, inputs, outputs: [name], attributes });
     return name;
+  }
+
+  /** One node with several outputs (Split, TopK), fresh names; returns them in order. */
+  multiOp(opType: string, inputs: readonly string[], outputCount: number, attributes: Record<string, OnnxAttribute> = {}): string[] {
+    const stem = opType.toLowerCase();
+    const outputs = Array.from({ length: outputCount }, () => this.fresh(stem));
+    this.nodes.push({ opType, inputs, outputs, attributes });
+    return outputs;
+  }
+
+  /** Renames the value `from` to the graph output `to` with an Identity node. */
+  output(from: string, to: string): string {
+    return this.op("Identity", [from], {}, to);
   }
 
   build(name: string, inputs: readonly OnnxValueInfo[], outputs: readonly OnnxValueInfo[]): OnnxGraph {

@@ -1,6 +1,8 @@
 /**
  * A minimal protobuf writer for ONNX models: the fields of ModelProto, GraphProto, NodeProto,
- * TensorProto, ValueInfoProto and AttributeProto that a feed-forward float32 graph needs.
+ * TensorProto, ValueInfoProto and AttributeProto that our graphs need: float32 inference graphs,
+ * and the lowered training steps (src/engine/onnx-lowering/), which also carry int32, int64 and
+ * bool tensors.
  * Field numbers are onnx.proto's (IR version 8, opset 17).
  *
  * Protobuf wire format, as used here: every field is a key `(field << 3) | wireType` as a
@@ -12,8 +14,15 @@
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 
-/** A constant (initializer): float32 weights, or int64 shapes, axes and indices. */
-export type OnnxTensor = { name: string; dims: readonly number[]; data: Float32Array | BigInt64Array };
+/** The element types faceprior writes, by their names in onnxruntime's JS API. */
+export type OnnxElementType = "float32" | "int32" | "uint32" | "int64" | "bool";
+export type OnnxTensorData = Float32Array | Int32Array | Uint32Array | BigInt64Array | Uint8Array;
+
+/**
+ * A constant (initializer): float32 weights, int64 shapes, axes and indices, int32 or bool values.
+ * `data` is a Uint8Array only for bool (one byte a value, 0 or 1).
+ */
+export type OnnxTensor = { name: string; dims: readonly number[]; data: OnnxTensorData };
 export type OnnxAttribute = { int: number } | { ints: readonly number[] } | { float: number };
 export type OnnxNode = {
   opType: string;
@@ -21,8 +30,8 @@ export type OnnxNode = {
   outputs: readonly string[];
   attributes?: Record<string, OnnxAttribute>;
 };
-/** A graph input or output: float32, each dimension a size or a symbolic name ("N"). */
-export type OnnxValueInfo = { name: string; shape: readonly (number | string)[] };
+/** A graph input or output: float32 unless `type` says otherwise; each dimension a size or a symbolic name ("N"). */
+export type OnnxValueInfo = { name: string; shape: readonly (number | string)[]; type?: OnnxElementType };
 export type OnnxGraph = {
   name: string;
   nodes: readonly OnnxNode[];
@@ -33,8 +42,7 @@ export type OnnxGraph = {
 export type OnnxModel = { graph: OnnxGraph; producerName: string; docString?: string; metadata?: Record<string, string> };
 
 // TensorProto.DataType and AttributeProto.AttributeType values.
-const FLOAT = 1;
-const INT64 = 7;
+export const ONNX_DATA_TYPE: Readonly<Record<OnnxElementType, number>> = { float32: 1, int32: 6, uint32: 12, int64: 7, bool: 9 };
 const ATTRIBUTE_TYPE = { float: 1, int: 2, ints: 7 } as const;
 
 const WIRE = { varint: 0, lengthDelimited: 2, fixed32: 5 } as const;
@@ -112,10 +120,17 @@ function tensorProto(t: OnnxTensor): ProtoWriter {
   if (count !== t.data.length) throw new Error(`onnx tensor ${t.name}: dims [${t.dims.join(",")}] hold ${count} values, data has ${t.data.length}`);
   const w = new ProtoWriter();
   for (const d of t.dims) w.varint(1, d);
-  w.varint(2, t.data instanceof Float32Array ? FLOAT : INT64);
+  w.varint(2, ONNX_DATA_TYPE[elementTypeOf(t.data)]);
   w.string(8, t.name);
   // Typed arrays are little-endian on every platform Node supports, as raw_data must be.
   return w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+}
+
+function elementTypeOf(data: OnnxTensorData): OnnxElementType {
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof Int32Array) return "int32";
+  if (data instanceof Uint32Array) return "uint32";
+  return data instanceof BigInt64Array ? "int64" : "bool";
 }
 
 function attributeProto(name: string, a: OnnxAttribute): ProtoWriter {
@@ -145,7 +160,7 @@ function valueInfoProto(v: OnnxValueInfo): ProtoWriter {
   for (const d of v.shape) {
     shape.message(1, typeof d === "number" ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
   }
-  const tensorType = new ProtoWriter().varint(1, FLOAT).message(2, shape);
+  const tensorType = new ProtoWriter().varint(1, ONNX_DATA_TYPE[v.type ?? "float32"]).message(2, shape);
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }
 

@@ -1,59 +1,11 @@
 /**
- * onnxruntime-node, when it is installed: the CPU fast path for inference. It is an optional
- * dependency, loaded with a dynamic `import()`, so faceprior builds and runs without it (jax-js
- * then does the work).
- *
- * Only the few parts of its API used here are typed, so that the build does not need the package.
+ * Inference on onnxruntime-node (src/engine/onnxruntime.ts loads it): one exported face model
+ * with a single image input, and the choice between it and jax-js.
  */
 import { FacepriorError } from "../errors.js";
+import { loadOnnxRuntime, requireOnnxRuntime, type OnnxRuntime, type OrtSession } from "../engine/onnxruntime.js";
 
-type OrtTensor = { readonly data: unknown; readonly dims: readonly number[] };
-type OrtSessionOptions = {
-  intraOpNumThreads: number;
-  interOpNumThreads: number;
-  executionMode: "sequential";
-  graphOptimizationLevel: "all";
-};
-type OrtSession = {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
-  release(): Promise<void>;
-};
-/** The parts of onnxruntime-node that faceprior uses. */
-export type OnnxRuntime = {
-  InferenceSession: { create(model: Uint8Array | string, options: OrtSessionOptions): Promise<OrtSession> };
-  Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
-  env: { versions: { node?: string } };
-};
-
-const ORT_PACKAGE = "onnxruntime-node";
-export const ORT_INSTALL_HINT = "ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node";
-let loading: Promise<OnnxRuntime | null> | undefined;
-
-/**
- * onnxruntime-node, or null when it is not installed. A package that is present but fails to
- * load (a missing native library) is an error, not a silent fallback.
- */
-export function loadOnnxRuntime(): Promise<OnnxRuntime | null> {
-  loading ??= importOnnxRuntime();
-  return loading;
-}
-
-async function importOnnxRuntime(): Promise<OnnxRuntime | null> {
-  try {
-    // A specifier in a variable: TypeScript then neither resolves nor needs the package.
-    return (await import(ORT_PACKAGE)) as OnnxRuntime;
-  } catch (cause) {
-    const error = cause as NodeJS.ErrnoException;
-    if (error.code === "ERR_MODULE_NOT_FOUND" && error.message.includes(`'${ORT_PACKAGE}'`)) return null;
-    throw new FacepriorError(
-      "NO_DEVICE",
-      `${ORT_PACKAGE}: installed but it does not load (${error.message.split("\n")[0]}). Reinstall it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`,
-      { cause },
-    );
-  }
-}
+export { loadOnnxRuntime, ORT_INSTALL_HINT } from "../engine/onnxruntime.js";
 
 export type OnnxSessionOptions = {
   /** CPU threads for one run (onnxruntime's intra-op pool, the calling thread included). */
@@ -72,10 +24,7 @@ export class OnnxSession {
 
   /** From ONNX bytes or a file path. Throws NO_DEVICE when onnxruntime-node is not installed. */
   static async create(model: Uint8Array | string, { threads }: OnnxSessionOptions): Promise<OnnxSession> {
-    const ort = await loadOnnxRuntime();
-    if (!ort) {
-      throw new FacepriorError("NO_DEVICE", `${ORT_PACKAGE} is not installed. Install it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`);
-    }
+    const ort = await requireOnnxRuntime();
     const session = await ort.InferenceSession.create(model, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,

@@ -6,7 +6,9 @@
  * - Randomness: the model starts from `init(random.key(seed))`; step s gets `stepKey(seed, s)`.
  *   Both are functions of the seed, so a resumed run replays an uninterrupted one exactly.
  * - `<runDir>/log.jsonl` gets one JSON line per step: step, epoch, lr, loss, parts, gradNorm,
- *   imagesPerSecond. `<runDir>/run.json` holds the resolved config.
+ *   imagesPerSecond, engine. `<runDir>/run.json` holds the resolved config.
+ * - The engine (step-engines.ts: jax-js, or the step lowered to onnxruntime) is not part of the
+ *   config: a run may resume on the other engine, and each log line says which one ran it.
  * - A checkpoint every `checkpointEvery` steps and at the end (see run-state.ts). When the run
  *   directory holds one, training resumes from it and log lines past it are dropped.
  * - A non-finite loss or gradient norm stops the run with NON_FINITE_LOSS, naming the step,
@@ -14,7 +16,8 @@
  */
 import { appendFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { numpy as np, random, tree, type Array } from "../engine/jax.js";
+import { availableParallelism } from "node:os";
+import { random, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { adamw, type AdamWState, type Optimizer } from "./adamw.js";
@@ -22,7 +25,8 @@ import { loadRunState, saveRunState, type RunState } from "./run-state.js";
 import { cosineSchedule } from "./schedule.js";
 import { epochOrder, stepKey, stepKeyData } from "./seeding.js";
 import { RESUMABLE_CHANGES, resolveTrainConfig, type ResolvedTrainConfig } from "./train-config.js";
-import { makeAccumulatedStep, makeTrainStep, type LossFn, type StepMetrics } from "./train-step.js";
+import { createStepEngine, type MetricValues, type StepEngine, type TrainEngineName, type TrainState } from "./step-engines.js";
+import type { LossFn } from "./train-step.js";
 import type { Tree } from "./tree-names.js";
 
 export type TrainData<B> = {
@@ -43,6 +47,10 @@ export type TrainLoopOptions<P extends Tree, B extends Tree> = {
   onProgress?: (progress: TrainProgress) => void;
   /** Called after each checkpoint is complete and `latest.json` points at it. */
   onCheckpoint?: (saved: { step: number; path: string }) => void | Promise<void>;
+  /** Which engine runs the steps (default jax). */
+  engine?: TrainEngineName;
+  /** onnxruntime's threads for the onnx engine (default: every core). */
+  threads?: number;
 };
 export type TrainResult<P> = {
   /** The trained parameters; the caller owns them. */
@@ -55,25 +63,27 @@ export type TrainResult<P> = {
 };
 
 type Cursor = { step: number; epoch: number; position: number };
-type Live<P> = { params: P; optState: AdamWState };
-type Stepper<P, B> = ((params: P, optState: AdamWState, batches: B[], key: Array, lr: Array) => [P, AdamWState, StepMetrics]) & {
-  dispose(): void;
-};
 
 export async function train<P extends Tree, B extends Tree>(options: TrainLoopOptions<P, B>): Promise<TrainResult<P>> {
-  const { runDir } = options;
+  const { runDir, engine: engineName = "jax" } = options;
   const { config, resumed, logPath } = await openRun(runDir, options.config, options.data.size);
   const { totalSteps, effectiveBatch } = config.derived;
   const [b1, b2] = config.betas;
   const { eps, weightDecay, layerDecay } = config;
   const optimizer = adamw({ b1, b2, eps, weightDecay, layerDecay });
-  let live: Live<P> | null = resumed
+  const start: TrainState<P> = resumed
     ? { params: resumed.state.params as P, optState: resumed.state.optState as AdamWState }
     : freshState(options.init, optimizer, config.seed);
   const { step: doneSteps = 0, epoch = 0, position = 0 } = resumed?.state.meta ?? {};
   let cursor: Cursor = { step: doneSteps, epoch, position };
   let checkpoint = resumed?.path ?? null;
-  const step = makeStepper(options.loss, optimizer, config.clipNorm, config.accumSteps);
+  const engine: StepEngine<P, B> = createStepEngine(engineName, start, {
+    loss: options.loss,
+    optimizer,
+    step: { clipNorm: config.clipNorm },
+    accumSteps: config.accumSteps,
+    threads: options.threads ?? availableParallelism(),
+  });
   const schedule = cosineSchedule({ peakLr: config.derived.lr, minLr: config.minLr, warmupSteps: config.derived.warmupSteps, totalSteps });
   const feed = batchFeeder(options.data, config);
   try {
@@ -81,31 +91,30 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
       const started = performance.now();
       const { batches, next } = await feed(cursor);
       const lr = schedule(cursor.step);
-      const { params, optState }: Live<P> = live!;
-      live = null; // the step consumes them
-      const key = stepKey(config.seed, cursor.step);
-      const [newParams, newOptState, metrics]: [P, AdamWState, StepMetrics] = step(params, optState, batches, key, np.array(lr));
-      live = { params: newParams, optState: newOptState };
-      const values = await readMetrics(metrics);
+      const values = await engine.step(batches, stepKey(config.seed, cursor.step), lr);
       cursor = next;
       const imagesPerSecond = effectiveBatch / ((performance.now() - started) / 1000);
       const { loss, parts, gradNorm } = values;
-      await appendFile(logPath, JSON.stringify({ ...cursor, lr, loss, parts, gradNorm, imagesPerSecond }) + "\n");
+      const line = { ...cursor, lr, loss, parts, gradNorm, imagesPerSecond, engine: engine.name };
+      await appendFile(logPath, JSON.stringify(line) + "\n");
       if (!values.finite) throw nonFiniteError(logPath, cursor.step, values, checkpoint, config.checkpointEvery);
       options.onProgress?.({ step: cursor.step, totalSteps, imagesPerSecond });
       if (cursor.step % config.checkpointEvery === 0 || cursor.step === totalSteps) {
         const meta = { ...cursor, seed: config.seed, rngKey: stepKeyData(config.seed, cursor.step), config };
-        checkpoint = await saveRunState(runDir, { ...live, meta } as RunState, config.keepCheckpoints);
+        const state = await engine.snapshot();
+        try {
+          checkpoint = await saveRunState(runDir, { ...state, meta } as RunState, config.keepCheckpoints);
+        } finally {
+          tree.dispose(state);
+        }
         await options.onCheckpoint?.({ step: cursor.step, path: checkpoint });
       }
     }
-    const { params, optState }: Live<P> = live!;
-    live = null;
+    const { params, optState } = await engine.snapshot();
     tree.dispose(optState);
     return { params, step: cursor.step, checkpoint: checkpoint!, log: logPath, resumedFrom: resumed?.state.meta.step ?? null, config };
   } finally {
-    step.dispose();
-    if (live) tree.dispose(live);
+    await engine.dispose();
   }
 }
 
@@ -137,31 +146,9 @@ function batchFeeder<B>(data: TrainData<B>, config: ResolvedTrainConfig): (curso
   };
 }
 
-function freshState<P extends Tree>(init: (key: Array) => P, optimizer: Optimizer<AdamWState>, seed: number): Live<P> {
+function freshState<P extends Tree>(init: (key: Array) => P, optimizer: Optimizer<AdamWState>, seed: number): TrainState<P> {
   const params = init(random.key(seed));
   return { params, optState: optimizer.init(tree.ref(params)) };
-}
-
-/** The jitted step, behind one signature whether or not gradients are accumulated. */
-function makeStepper<P extends Tree, B extends Tree>(
-  loss: LossFn<P, B>,
-  optimizer: Optimizer<AdamWState>,
-  clipNorm: number | null,
-  accumSteps: number,
-): Stepper<P, B> {
-  if (accumSteps > 1) return makeAccumulatedStep(loss, optimizer, { clipNorm });
-  const single = makeTrainStep<P, AdamWState, B>(loss, optimizer, { clipNorm });
-  const stepper = (params: P, optState: AdamWState, batches: B[], key: Array, lr: Array) => single(params, optState, batches[0]!, key, lr);
-  return Object.assign(stepper, { dispose: () => single.dispose() });
-}
-
-type MetricValues = { loss: number; parts: Record<string, number>; gradNorm: number; finite: boolean };
-
-async function readMetrics(metrics: StepMetrics): Promise<MetricValues> {
-  const scalar = async (a: Array) => (await a.data())[0]!;
-  const parts: Record<string, number> = {};
-  for (const [name, value] of Object.entries(metrics.parts)) parts[name] = await scalar(value);
-  return { loss: await scalar(metrics.loss), parts, gradNorm: await scalar(metrics.gradNorm), finite: (await scalar(metrics.finite)) !== 0 };
 }
 
 function nonFiniteError(logPath: string, step: number, values: MetricValues, checkpoint: string | null, every: number): FacepriorError {

@@ -82,28 +82,42 @@ export function makeTrainStep<P extends Tree, S extends Tree, B extends Tree>(
   return jit(trainStepFunction(lossFn, optimizer, options)) as unknown as TrainStep<P, S, B>;
 }
 
-type Sums<P> = { grads: P; loss: Array; parts: LossParts };
+export type Sums<P> = { grads: P; loss: Array; parts: LossParts };
+
+/** One micro-batch's loss parts and gradients, before `jit`; consumes its arguments. */
+export function microBatchGradients<P extends Tree, B extends Tree>(lossFn: LossFn<P, B>): (params: P, batch: B, key: Array) => Sums<P> {
+  return (params, batch, key) => {
+    const [[loss, parts], grads] = lossAndGrad(lossFn)(params, batch, key);
+    return { grads, loss, parts };
+  };
+}
+
+/** The update from summed micro-batch gradients: their mean, then clip and step. Before `jit`. */
+export function meanUpdate<P extends Tree, S extends Tree>(
+  optimizer: Optimizer<S>,
+  { clipNorm = null }: StepOptions,
+  count: number,
+): (params: P, optState: S, sums: Sums<P>, lr: Array) => [P, S, StepMetrics] {
+  return (params, optState, sums, lr) => {
+    const mean = tree.map((x: Array) => x.div(count), sums) as Sums<P>;
+    return finishStep(optimizer, clipNorm, params, optState, mean.grads, mean.loss, mean.parts, lr);
+  };
+}
 
 /** One update from `batches.length` micro-batches (see the file comment). */
 export function makeAccumulatedStep<P extends Tree, S extends Tree, B extends Tree>(
   lossFn: LossFn<P, B>,
   optimizer: Optimizer<S>,
-  { clipNorm = null }: StepOptions = {},
+  options: StepOptions = {},
 ): AccumulatedStep<P, S, B> {
-  const gradients = jit((params: P, batch: B, key: Array): Sums<P> => {
-    const [[loss, parts], grads] = lossAndGrad(lossFn)(params, batch, key);
-    return { grads, loss, parts };
-  }) as unknown as OwnedFunction<(params: P, batch: B, key: Array) => Sums<P>>;
+  const gradients = jit(microBatchGradients(lossFn)) as unknown as OwnedFunction<(params: P, batch: B, key: Array) => Sums<P>>;
   type Apply = (params: P, optState: S, sums: Sums<P>, lr: Array, count: number) => [P, S, StepMetrics];
-  const meanUpdate: Apply = (params, optState, sums, lr, count) => {
-    const mean = tree.map((x: Array) => x.div(count), sums) as Sums<P>;
-    return finishStep(optimizer, clipNorm, params, optState, mean.grads, mean.loss, mean.parts, lr);
-  };
-  const apply = jit(meanUpdate, { staticArgnums: [4] }) as unknown as OwnedFunction<Apply>;
+  const update: Apply = (params, optState, sums, lr, count) => meanUpdate<P, S>(optimizer, options, count)(params, optState, sums, lr);
+  const apply = jit(update, { staticArgnums: [4] }) as unknown as OwnedFunction<Apply>;
 
   const step = (params: P, optState: S, batches: B[], key: Array, lr: Array): [P, S, StepMetrics] => {
     if (batches.length === 0) throw new Error("accumulated step: no micro-batches given");
-    const keys = np.unstack(random.split(key, batches.length));
+    const keys = microBatchKeys(key, batches.length);
     let sums: Sums<P> | null = null;
     batches.forEach((batch, i) => {
       const next = gradients(tree.ref(params), batch, keys[i]!);
@@ -117,4 +131,9 @@ export function makeAccumulatedStep<P extends Tree, S extends Tree, B extends Tr
       apply.dispose();
     },
   });
+}
+
+/** Micro-batch i's key: split(key, N)[i]. Consumes `key`. */
+export function microBatchKeys(key: Array, count: number): Array[] {
+  return np.unstack(random.split(key, count));
 }
