@@ -1,9 +1,10 @@
 /**
  * Pretraining throughput per variant on CPU, against a PyTorch MAE step of the same shape in the
- * same run (bench/torch_mae_reference.py): ViT-Tiny 112/16, decoder 128 x 2, mask 0.75, batch 64
- * (as micro-batches of 16 here: a whole step at 64 does not fit wasm's 4 GiB).
+ * same run (bench/torch_mae_reference.py): ViT-Tiny 112/16, decoder 128 x 2, mask 0.75, batch 64.
+ * `--engine onnx` (the default) runs the whole batch in one lowered step on onnxruntime-node;
+ * `--engine jax` runs it as micro-batches of 16 (a whole step at 64 does not fit wasm's 4 GiB).
  *
- *   npm run build && node dist/bench/pretrain-throughput.js [--cache ../cache/unlabeled_faces]
+ *   npm run build && node dist/bench/pretrain-throughput.js [--cache ../cache/unlabeled_faces] [--engine onnx|jax]
  *
  * Needs a prior cache for the batches. Target: the auxiliary tasks cost at most 1.6x the time per
  * image of plain MAE. Results also go to bench/results/pretrain-throughput.json.
@@ -16,7 +17,8 @@ const { values: args } = parseArgs({
   options: {
     cache: { type: "string", default: "../cache/unlabeled_faces" },
     batch: { type: "string", default: "64" },
-    "micro-batch": { type: "string", default: "16" },
+    "micro-batch": { type: "string" },
+    engine: { type: "string", default: "onnx" },
     threads: { type: "string", default: "2" },
     repeats: { type: "string", default: "3" },
     variants: { type: "string", default: "mae,mae+pix,mae+patch,mae+comp,full" },
@@ -24,16 +26,18 @@ const { values: args } = parseArgs({
   },
 });
 const threads = installNodeShims(Number(args.threads));
-const [batchSize, microBatch, repeats] = [Number(args.batch), Number(args["micro-batch"]), Number(args.repeats)];
+const engine = args.engine as "onnx" | "jax";
+const [batchSize, repeats] = [Number(args.batch), Number(args.repeats)];
+const microBatch = Number(args["micro-batch"] ?? (engine === "jax" ? 16 : batchSize));
 
-const { numpy: np, random, tree } = await import("../src/engine/jax.js");
+const { random, tree } = await import("../src/engine/jax.js");
 const { startEngine } = await import("../src/engine/engine.js");
 const { loadCacheDataset } = await import("../src/priors/cache-dataset.js");
 const { resolvePretrainConfig } = await import("../src/pretrain/config.js");
 const { initMae } = await import("../src/pretrain/mae.js");
 const { makePretrainLoss, pretrainBatch } = await import("../src/pretrain/pretrain-loss.js");
 const { adamw } = await import("../src/train/adamw.js");
-const { makeAccumulatedStep } = await import("../src/train/train-step.js");
+const { createStepEngine } = await import("../src/train/step-engines.js");
 const { writeJsonAtomic } = await import("../src/io/atomic-write.js");
 
 await startEngine({ device: "wasm" });
@@ -42,18 +46,20 @@ const cache = await loadCacheDataset(args.cache!);
 async function variantImagesPerSecond(variant: string): Promise<{ images_per_s: number; first_step_s: number }> {
   const resolved = resolvePretrainConfig({ variant });
   const optimizer = adamw({ weightDecay: 0.05 });
-  let params = initMae(random.key(0), resolved.mae, resolved.heads);
-  let optState = optimizer.init(tree.ref(params));
-  const step = makeAccumulatedStep(makePretrainLoss(resolved), optimizer, { clipNorm: 1 });
+  const params = initMae(random.key(0), resolved.mae, resolved.heads);
+  const accumSteps = batchSize / microBatch;
+  const stepper = createStepEngine(engine, { params: tree.ref(params), optState: optimizer.init(params) }, {
+    loss: makePretrainLoss(resolved),
+    optimizer,
+    step: { clipNorm: 1 },
+    accumSteps,
+    threads,
+  });
   const run = async (r: number) => {
-    const batches = Array.from({ length: batchSize / microBatch }, (_, m) =>
+    const batches = Array.from({ length: accumSteps }, (_, m) =>
       pretrainBatch(cache, Array.from({ length: microBatch }, (_, i) => (r * batchSize + m * microBatch + i) % cache.count), resolved),
     );
-    const [next, state, metrics] = step(params, optState, batches, random.key(r), np.array(1e-4));
-    [params, optState] = [next, state];
-    const { loss, ...rest } = metrics;
-    await loss.data();
-    tree.dispose(rest);
+    await stepper.step(batches, random.key(r), 1e-4);
   };
   let start = performance.now();
   await run(0);
@@ -61,15 +67,14 @@ async function variantImagesPerSecond(variant: string): Promise<{ images_per_s: 
   start = performance.now();
   for (let r = 1; r <= repeats; r++) await run(r);
   const seconds = (performance.now() - start) / 1000 / repeats;
-  step.dispose();
-  tree.dispose([params, optState]);
+  await stepper.dispose();
   return { images_per_s: batchSize / seconds, first_step_s: firstStep };
 }
 
 const results: Record<string, { images_per_s: number; first_step_s: number }> = {};
 for (const variant of args.variants!.split(",")) {
   results[variant] = await variantImagesPerSecond(variant);
-  console.error(`${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s`);
+  console.error(`${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s, first step ${results[variant]!.first_step_s.toFixed(1)} s`);
 }
 
 const torch = runPytorchReference<{ mae_step_images_per_s: number }>(args.python!, "bench/torch_mae_reference.py", [
@@ -77,7 +82,7 @@ const torch = runPytorchReference<{ mae_step_images_per_s: number }>(args.python
 ]);
 
 const mae = results.mae?.images_per_s;
-console.log(`pretraining step, vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`);
+console.log(`pretraining step on ${engine}, vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`);
 console.log(`${"variant".padEnd(12)}${"images/s".padStart(10)}${"time/image vs mae".padStart(20)}${"vs pytorch mae".padStart(16)}`);
 for (const [variant, r] of Object.entries(results)) {
   const cost = mae ? `${(mae / r.images_per_s).toFixed(2)}x` : "-";
@@ -85,5 +90,5 @@ for (const [variant, r] of Object.entries(results)) {
   console.log(`${variant.padEnd(12)}${r.images_per_s.toFixed(1).padStart(10)}${cost.padStart(20)}${ratio.padStart(16)}`);
 }
 if (torch) console.log(`${"pytorch mae".padEnd(12)}${torch.mae_step_images_per_s.toFixed(1).padStart(10)}`);
-await writeJsonAtomic("bench/results/pretrain-throughput.json", { config: { batchSize, microBatch, threads, repeats, cache: args.cache }, jaxjs: results, pytorch: torch, date: new Date().toISOString() });
+await writeJsonAtomic("bench/results/pretrain-throughput.json", { config: { engine, batchSize, microBatch, threads, repeats, cache: args.cache }, [engine === "jax" ? "jaxjs" : "onnx"]: results, pytorch: torch, date: new Date().toISOString() });
 process.exit(0);

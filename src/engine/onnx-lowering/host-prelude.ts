@@ -84,6 +84,14 @@ const REPLAYS: Readonly<Record<string, Replay>> = {
     return np.split(x!, cuts, axis as number);
   },
   argsort: ([x]) => [np.sort(x!.ref, -1), np.argsort(x!, -1)],
+  // One-hot rows of an identity constant (nn.oneHot) are the common case: a take along one axis.
+  gather: ([x, ...indices], { axis, outDim }) => {
+    const axes = axis as number[];
+    if (axes.length !== 1 || outDim !== axes[0]) {
+      throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: gather over axes [${axes}] into position ${String(outDim)} is not supported on the host.`);
+    }
+    return [np.take(x!, indices[0]!, axes[0])];
+  },
   sort: ([x]) => [np.sort(x!, -1)],
 };
 
