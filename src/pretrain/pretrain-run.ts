@@ -19,7 +19,7 @@ import { lossCurveSpec, writeChartPng } from "../plot/render-chart.js";
 import { concatCaches, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import { readRunState } from "../train/run-state.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../train/train-config.js";
-import { train, type TrainProgress } from "../train/train-loop.js";
+import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { resolvePretrainConfig, type ResolvedPretrainConfig } from "./config.js";
 import { encoderParams, initMae, type MaeParams } from "./mae.js";
 import { checkCacheFits, makePretrainLoss, pretrainBatch, PRETRAIN_MEAN, PRETRAIN_STD } from "./pretrain-loss.js";
@@ -34,6 +34,8 @@ export type PretrainRunOptions = {
   train: TrainConfigInput;
   previewFaces?: number;
   onProgress?: (progress: TrainProgress) => void;
+  /** The training engine (jax-js by default); a run may resume on the other one. */
+  engine?: TrainEngineChoice;
 };
 
 export type PretrainSummary = {
@@ -111,6 +113,7 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
 
   const result = await train<MaeParams, ReturnType<typeof pretrainBatch>>({
     runDir: out,
+    ...options.engine,
     config: trainConfig,
     init: (key) => initMae(key, resolved.mae, resolved.heads),
     loss: makePretrainLoss(resolved),

@@ -14,11 +14,13 @@ import { readRunState } from "./run-state.js";
 import { train, type TrainData } from "./train-loop.js";
 import * as tiny from "../../test/fixtures/train/tiny-classifier.js";
 import { hostValues } from "../../test/fixtures/train/host-tree.js";
+import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 
 await startEngine();
 
 const TRAIN_TINY = fileURLToPath(new URL("../../test/fixtures/train/train-tiny.js", import.meta.url));
-type LogLine = { step: number; epoch: number; lr: number; loss: number | null; parts: Record<string, number | null>; gradNorm: number };
+type LogLine = { step: number; epoch: number; lr: number; loss: number | null; parts: Record<string, number | null>; gradNorm: number; engine: string };
+const noOnnx = await skipUnlessOnnxRuntime();
 
 const newRunDir = () => mkdtemp(join(tmpdir(), "faceprior-train-"));
 
@@ -39,9 +41,10 @@ async function runTiny(runDir: string, ...args: string[]): Promise<{ stdout: str
   }
 }
 
-function assertSameTraining(actual: LogLine[], expected: LogLine[]): void {
+/** Same steps and values; `tolerance` relative (1e-6: the same engine; across engines, float rounding differs). */
+function assertSameTraining(actual: LogLine[], expected: LogLine[], tolerance = 1e-6): void {
   assert.deepEqual(actual.map((l) => [l.step, l.epoch]), expected.map((l) => [l.step, l.epoch]));
-  const close = (a: number, e: number, what: string) => assert.ok(Math.abs(a - e) <= 1e-6 * Math.abs(e), `${what}: resumed ${a}, uninterrupted ${e}`);
+  const close = (a: number, e: number, what: string) => assert.ok(Math.abs(a - e) <= tolerance * Math.abs(e), `${what}: resumed ${a}, uninterrupted ${e}`);
   actual.forEach((line, i) => {
     const reference = expected[i]!;
     close(line.loss!, reference.loss!, `step ${line.step} loss`);
@@ -51,17 +54,30 @@ function assertSameTraining(actual: LogLine[], expected: LogLine[]): void {
   });
 }
 
-test("a run SIGKILLed right after its step-4 checkpoint resumes to the same losses as an uninterrupted run", async () => {
-  const [whole, broken] = [await newRunDir(), await newRunDir()];
-  assert.deepEqual(JSON.parse((await runTiny(whole)).stdout), { step: 12, resumedFrom: null });
-  const uninterrupted = await readLog(whole);
-  assert.equal(uninterrupted.length, 12);
-  assert.ok(uninterrupted[11]!.loss! < uninterrupted[0]!.loss! * 0.6, "the tiny model must learn, or equal losses prove little");
+for (const engine of ["jax", "onnx"]) {
+  test(`on ${engine}, a run SIGKILLed right after its step-4 checkpoint resumes to the same losses as an uninterrupted run`, { skip: engine === "onnx" && noOnnx }, async () => {
+    const [whole, broken] = [await newRunDir(), await newRunDir()];
+    assert.deepEqual(JSON.parse((await runTiny(whole, "--engine", engine)).stdout), { step: 12, resumedFrom: null });
+    const uninterrupted = await readLog(whole);
+    assert.equal(uninterrupted.length, 12);
+    assert.ok(uninterrupted[11]!.loss! < uninterrupted[0]!.loss! * 0.6, "the tiny model must learn, or equal losses prove little");
+    assert.ok(uninterrupted.every((l) => l.engine === engine));
 
-  assert.equal((await runTiny(broken, "--kill-after-checkpoint", "4")).signal, "SIGKILL");
-  assert.deepEqual((await readLog(broken)).map((l) => l.step), [1, 2, 3, 4]);
-  assert.deepEqual(JSON.parse((await runTiny(broken)).stdout), { step: 12, resumedFrom: 4 });
-  assertSameTraining(await readLog(broken), uninterrupted);
+    assert.equal((await runTiny(broken, "--engine", engine, "--kill-after-checkpoint", "4")).signal, "SIGKILL");
+    assert.deepEqual((await readLog(broken)).map((l) => l.step), [1, 2, 3, 4]);
+    assert.deepEqual(JSON.parse((await runTiny(broken, "--engine", engine)).stdout), { step: 12, resumedFrom: 4 });
+    assertSameTraining(await readLog(broken), uninterrupted);
+  });
+}
+
+test("a run killed on jax-js resumes on onnxruntime: the log says which engine ran each step, and the losses follow the uninterrupted run", { skip: noOnnx }, async () => {
+  const [whole, switched] = [await newRunDir(), await newRunDir()];
+  await runTiny(whole, "--accum", "2");
+  assert.equal((await runTiny(switched, "--accum", "2", "--kill-after-checkpoint", "6")).signal, "SIGKILL");
+  assert.deepEqual(JSON.parse((await runTiny(switched, "--accum", "2", "--engine", "onnx")).stdout), { step: 12, resumedFrom: 6 });
+  const log = await readLog(switched);
+  assert.deepEqual(log.map((l) => l.engine), [...Array(6).fill("jax"), ...Array(6).fill("onnx")]);
+  assertSameTraining(log, await readLog(whole), 1e-4);
 });
 
 test("with accumulation, a kill between checkpoints resumes from the last one and drops the steps after it", async () => {
@@ -88,12 +104,14 @@ function poisonedData(poisonCall: number): TrainData<tiny.Batch> {
 
 const NAN_CONFIG = { steps: 8, batchSize: 8, checkpointEvery: 2, lr: 2e-3, warmupSteps: 1, seed: 3 };
 
-test("a NaN loss at step 5 stops the run naming the step, the loss parts and the intact step-4 checkpoint", async () => {
+for (const engine of ["jax", "onnx"] as const) {
+test(`on ${engine}, a NaN loss at step 5 stops the run naming the step, the loss parts and the intact step-4 checkpoint`, { skip: engine === "onnx" && noOnnx }, async () => {
   const runDir = await newRunDir();
   const hashes = new Map<number, string>();
   const hashOf = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
   const run = train({
     runDir,
+    engine,
     config: NAN_CONFIG,
     init: tiny.init,
     loss: tiny.loss,
@@ -115,12 +133,13 @@ test("a NaN loss at step 5 stops the run naming the step, the loss parts and the
   tree.dispose([saved.params, saved.optState]);
 
   // With the data fixed, the same call resumes from step 4 and finishes.
-  const resumed = await train({ runDir, config: NAN_CONFIG, init: tiny.init, loss: tiny.loss, data: poisonedData(-1) });
+  const resumed = await train({ runDir, engine, config: NAN_CONFIG, init: tiny.init, loss: tiny.loss, data: poisonedData(-1) });
   assert.equal(resumed.resumedFrom, 4);
   assert.deepEqual((await readLog(runDir)).map((l) => l.step), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.ok((await readLog(runDir)).every((l) => Number.isFinite(l.loss)));
   tree.dispose(resumed.params);
 });
+}
 
 test("resuming under a config that changes the math is refused, naming the field", async () => {
   const runDir = await newRunDir();

@@ -47,11 +47,10 @@ export type TrainLoopOptions<P extends Tree, B extends Tree> = {
   onProgress?: (progress: TrainProgress) => void;
   /** Called after each checkpoint is complete and `latest.json` points at it. */
   onCheckpoint?: (saved: { step: number; path: string }) => void | Promise<void>;
-  /** Which engine runs the steps (default jax). */
-  engine?: TrainEngineName;
-  /** onnxruntime's threads for the onnx engine (default: every core). */
-  threads?: number;
-};
+} & TrainEngineChoice;
+
+/** Which engine runs the steps (default jax), and onnxruntime's threads for the onnx engine (default: every core). */
+export type TrainEngineChoice = { engine?: TrainEngineName; threads?: number };
 export type TrainResult<P> = {
   /** The trained parameters; the caller owns them. */
   params: P;

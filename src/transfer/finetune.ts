@@ -12,7 +12,7 @@
 import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { encodeTokens, poolTokens, vitFeatures, type Block, type LayerNorm, type VitParams } from "../model/vit.js";
 import { gather, imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
-import { train } from "../train/train-loop.js";
+import { train, type TrainEngineChoice } from "../train/train-loop.js";
 import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { LossFn } from "../train/train-step.js";
 import { FINETUNE_INIT_STD, initTaskHead, taskHeadLogits, type TaskHead } from "./heads.js";
@@ -36,6 +36,8 @@ export type FinetuneOptions = {
   runDir: string;
   /** TrainConfigSchema input; defaults follow MAE's fine-tuning recipe scaled down: 10 epochs, batch 32, lr 1e-3, layer decay 0.75. */
   train?: TrainConfigInput;
+  /** The training engine and its threads (jax-js by default). */
+  engine?: TrainEngineChoice;
 };
 
 type Tuned = { blocks: Block[]; norm: LayerNorm } | VitParams;
@@ -93,6 +95,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<ProbeResu
   const config = withBatchAtMost({ ...FINETUNE_DEFAULTS, ...options.train }, trainFaces.length);
   const result = await train<Params, Batch>({
     runDir: options.runDir,
+    ...options.engine,
     config,
     init: (key) => ({ ...tuned.init(), ...initTaskHead(key, encoder.cfg.embedDim, def.numOutputs(labelColumns), { fcNorm: true, initStd: FINETUNE_INIT_STD }) }),
     loss: classifierLoss(task, loss, tuned, pooling),

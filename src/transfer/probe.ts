@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { numpy as np, tree, type Array } from "../engine/jax.js";
 import { writeSafetensors } from "../checkpoint/safetensors.js";
-import { train, type TrainProgress } from "../train/train-loop.js";
+import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { FeatureSet } from "./features.js";
 import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
@@ -30,6 +30,8 @@ export type ProbeOptions = {
   runDir: string;
   /** TrainConfigSchema input; defaults suit a probe: 100 epochs, batch 128, lr 1e-2, no decay. */
   train?: TrainConfigInput;
+  /** The training engine and its threads (jax-js by default). */
+  engine?: TrainEngineChoice;
 };
 
 export type ProbeResult = { predictions: Float32Array; lossOptions: unknown; steps: number };
@@ -93,6 +95,7 @@ export type LinearHeadOptions = {
   runDir: string;
   /** TrainConfigSchema input on top of the probe defaults (100 epochs, batch up to 128, lr 1e-2, no decay). */
   train?: TrainConfigInput;
+  engine?: TrainEngineChoice;
   onProgress?: (progress: TrainProgress) => void;
 };
 
@@ -111,6 +114,7 @@ export async function trainLinearHead(options: LinearHeadOptions): Promise<{ hea
   };
   const result = await train<TaskHead, ProbeBatch>({
     runDir: options.runDir,
+    ...options.engine,
     config: withBatchAtMost({ ...PROBE_DEFAULTS, ...options.train }, trainFaces.length),
     init: (key) => initTaskHead(key, features.dim, options.outputs),
     loss: probeLoss(options.name, options.loss),

@@ -43,7 +43,7 @@ export type TransferOptions = {
   pooling: Pooling;
   /** Where probe features are cached, shared between runs. */
   featureDir: string;
-  /** How frozen features and tokens are extracted (engine, threads); jax-js by default. */
+  /** The engine that extracts frozen features and tokens and trains (with its threads); jax-js by default. */
   extract?: ExtractOptions;
   /** Mode finetune: train only the last this many blocks, over cached tokens of the frozen ones. */
   tuneBlocks?: number;
@@ -182,7 +182,8 @@ export async function runTransfer(options: TransferOptions) {
     : undefined;
   const encoder = mode === "finetune" ? await loadEncoder(init) : null;
   const adapt = (trainFaces: number[], evalFaces: number[], runDir: string, seed: number): Promise<ProbeResult> => {
-    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces, runDir, train: { seed, ...options.train } };
+    const engine = { engine: options.extract?.engine ?? "jax", threads: options.extract?.threads };
+    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces, runDir, train: { seed, ...options.train }, engine };
     return features ? trainProbe({ ...common, features }) : trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks });
   };
   const runs: RunResult[] = [];

@@ -32,7 +32,7 @@ export const finetune = defineCommand({
     pool: { type: "choice", choices: ["token", "avg"], default: "avg", description: "Features: the class token or the mean of patch tokens." },
     arch: { type: "choice", choices: vitPresetNames(), default: "vit-tiny", placeholder: "name", description: "Architecture of a scratch encoder." },
     featuresDir: { type: "string", placeholder: "dir", description: "Where probe features are cached.", defaultText: "<out>/../features" },
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction: jax-js or onnxruntime-node; auto: onnx when installed." },
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
     json: { type: "flag", description: "Print metrics.json's summary as JSON." },
   },

@@ -10,6 +10,7 @@ import { runPretraining } from "../../pretrain/pretrain-run.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
 import { defineCommand } from "../command.js";
 import { createProgress } from "../progress.js";
+import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 
 const TRAINABLE_VARIANTS = Object.keys(PRETRAIN_VARIANTS).filter((v) => v !== "scratch");
 
@@ -45,6 +46,7 @@ export const pretrain = defineCommand({
     maskRatio: { type: "number", min: 0, max: 0.99, description: "Fraction of patches masked.", defaultText: "0.75" },
     config: { type: "string", placeholder: "file.json", description: 'Full config {"pretrain": {...}, "train": {...}}; flags override it.' },
     previewFaces: { type: "int", min: 1, max: 64, default: 8, description: "Held-out faces drawn each epoch." },
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training engine: jax-js, or the step lowered to onnxruntime-node (whole batches, ~5x faster on CPU); auto: onnx when installed. A run may resume on the other engine." },
     json: { type: "flag", description: "Print summary.json instead of text." },
   },
   examples: [
@@ -60,6 +62,8 @@ export const pretrain = defineCommand({
       ...given({ epochs: options.epochs, steps: options.steps, batchSize: options.batch, accumSteps: options.accum, lr: options.lr }),
     };
     await ctx.startEngine();
+    const engine = await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device);
+    ctx.stderr.write(`pretrain: training on ${engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
     let progress: ReturnType<typeof createProgress> | null = null;
     let shown = 0;
     const summary = await runPretraining({
@@ -68,6 +72,7 @@ export const pretrain = defineCommand({
       pretrain: pretrainConfig,
       train: trainConfig,
       previewFaces: options.previewFaces,
+      engine: { engine },
       onProgress: ({ step, totalSteps }) => {
         progress ??= createProgress({ total: totalSteps, label: "pretrain", unit: "steps", stream: ctx.stderr });
         progress.advance(step - shown);

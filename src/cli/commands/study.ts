@@ -21,7 +21,7 @@ export const study = defineCommand({
   options: {
     config: { type: "string", required: true, placeholder: "file", description: "Study config (JSON)." },
     out: { type: "string", required: true, placeholder: "dir", description: "Study folder: runs, shared features, report." },
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction: jax-js or onnxruntime-node; auto: onnx when installed." },
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
     reportOnly: { type: "flag", description: "Only rewrite the report from the runs finished so far." },
   },
   examples: ["faceprior study --config studies/default-cpu.json --out ../runs/study"],
