@@ -2,13 +2,15 @@
  * One pretraining run, like MAE's main_pretrain: caches in, encoder out.
  *
  *   <out>/run.json, log.jsonl, checkpoints/     the train loop's (resumable; see src/train/)
+ *   <out>/pool.json                             the faces each cache gave (pretraining-pool.ts: never a test face)
  *   <out>/previews/epoch-NNN.png                held-out faces each epoch (pretrain-preview.ts)
  *   <out>/loss.png                              every loss part against the step
  *   <out>/encoder.safetensors                   the encoder alone, timm layout, with its config
  *   <out>/summary.json                          budget, time and the final losses
  *
- * A checkpoint is written each epoch. The last `previewFaces` faces of the joined caches are held
- * out of training and drawn in the previews.
+ * A checkpoint is written each epoch unless the train config says more often; previews and the loss
+ * plot are drawn each epoch. The last `previewFaces` faces of the pool are held out of training and
+ * drawn in the previews.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -16,8 +18,9 @@ import { random, tree } from "../engine/jax.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { lossCurveSpec, writeChartPng } from "../plot/render-chart.js";
-import { concatCaches, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
-import { readRunState } from "../train/run-state.js";
+import type { CacheDataset } from "../priors/cache-dataset.js";
+import { loadPretrainingPool } from "./pretraining-pool.js";
+import { readRunState, restoreMilestone } from "../train/run-state.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../train/train-config.js";
 import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { resolvePretrainConfig, type ResolvedPretrainConfig } from "./config.js";
@@ -34,8 +37,14 @@ export type PretrainRunOptions = {
   train: TrainConfigInput;
   previewFaces?: number;
   onProgress?: (progress: TrainProgress) => void;
+  /** Lines worth telling the user (a warm restart). */
+  onNote?: (note: string) => void;
   /** The training engine (jax-js by default); a run may resume on the other one. */
   engine?: TrainEngineChoice;
+  /** Write a float16 milestone here each epoch (src/train/run-state.ts), e.g. a path in the repository. */
+  milestone?: string;
+  /** Start from this milestone when the run folder has no checkpoint (a warm restart). */
+  warmStart?: string;
 };
 
 export type PretrainSummary = {
@@ -95,8 +104,12 @@ async function drawPreview(path: string, file: string, cache: CacheDataset, face
 export async function runPretraining(options: PretrainRunOptions): Promise<PretrainSummary> {
   const { out, previewFaces = 8 } = options;
   const resolved = resolvePretrainConfig(options.pretrain);
-  const cache = concatCaches(await Promise.all(options.caches.map(loadCacheDataset)));
+  if (options.warmStart && (await restoreMilestone(out, options.warmStart))) {
+    options.onNote?.(`warm restart from ${options.warmStart}: its weights and position, fresh optimizer moments`);
+  }
+  const { cache, sources } = await loadPretrainingPool(options.caches);
   checkCacheFits(cache, resolved.mae);
+  await writeJsonAtomic(join(out, "pool.json"), { faces: cache.count, sources });
   const heldOut = Array.from({ length: Math.min(previewFaces, cache.count - 1) }, (_, i) => cache.count - 1 - i);
   const trainFaces = cache.count - heldOut.length;
   const stepsPerEpoch = resolveTrainConfig(options.train, trainFaces).derived.stepsPerEpoch;
@@ -114,12 +127,13 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const result = await train<MaeParams, ReturnType<typeof pretrainBatch>>({
     runDir: out,
     ...options.engine,
+    ...(options.milestone ? { milestone: { path: options.milestone, every: stepsPerEpoch } } : {}),
     config: trainConfig,
     init: (key) => initMae(key, resolved.mae, resolved.heads),
     loss: makePretrainLoss(resolved),
     data: { size: trainFaces, batch: (faces) => pretrainBatch(cache, faces, resolved) },
     onProgress: options.onProgress,
-    onCheckpoint: ({ step, path }) => drawPictures(step, path),
+    onCheckpoint: ({ step, path }) => (step % stepsPerEpoch === 0 ? drawPictures(step, path) : undefined),
   });
   // Again at the end, so that a run resumed after a crash in the drawing still gets its pictures.
   await drawPictures(result.step, result.checkpoint);

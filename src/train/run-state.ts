@@ -9,10 +9,14 @@
  *
  * A crash at any point leaves `latest.json` naming a complete checkpoint. Older checkpoints are
  * pruned only after the pointer has moved, keeping the newest `keep`.
+ *
+ * A milestone is the same format with float16 parameters and no optimizer state: small enough to
+ * commit, so that a long run can warm-restart on a new machine (fresh AdamW moments, the same
+ * step, schedule and data order).
  */
-import { readFile, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
-import { numpy as np, type Array } from "../engine/jax.js";
+import { access, copyFile, mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { numpy as np, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { unflattenNamed } from "../checkpoint/param-names.js";
@@ -58,6 +62,37 @@ export async function saveRunState(runDir: string, state: RunState, keep = 2): P
   await writeJsonAtomic(join(runDir, LATEST_FILE), { checkpoint: join("checkpoints", pathTail(path)), step: state.meta.step });
   await pruneCheckpoints(runDir, keep, state.meta.step);
   return path;
+}
+
+/** Writes the parameters as float16, with the run's position and no optimizer state (see above). */
+export async function saveMilestone(path: string, params: Tree, meta: RunMeta): Promise<void> {
+  const tensors = Object.fromEntries(
+    Object.entries(await toHostTensors(params, "")).map(([name, t]) => [name, t.dtype === "F32" ? { ...t, dtype: "F16" as const } : t]),
+  );
+  const metadata = { format: FORMAT, run: JSON.stringify(meta), order: JSON.stringify({ params: Object.keys(tensors), opt: [] }) };
+  await writeSafetensors(path, tensors, metadata);
+}
+
+/**
+ * Makes the milestone at `milestonePath` the latest checkpoint of `runDir`, unless the run has a
+ * checkpoint already (which is newer or the same run's). Returns whether it did.
+ */
+export async function restoreMilestone(runDir: string, milestonePath: string): Promise<boolean> {
+  const hasCheckpoint = await access(join(runDir, LATEST_FILE)).then(() => true, () => false);
+  if (hasCheckpoint) return false;
+  const state = await readRunState(milestonePath);
+  tree.dispose([state.params, state.optState]);
+  if (!isMilestone(state)) throw new FacepriorError("RUN_STATE", `${milestonePath}: holds optimizer state, so it is a checkpoint, not a milestone. Put it in the run folder's checkpoints/ and point latest.json at it instead.`);
+  const path = checkpointPath(runDir, state.meta.step);
+  await mkdir(dirname(path), { recursive: true });
+  await copyFile(milestonePath, path);
+  await writeJsonAtomic(join(runDir, LATEST_FILE), { checkpoint: join("checkpoints", pathTail(path)), step: state.meta.step });
+  return true;
+}
+
+/** True for a milestone (no optimizer state), from which a run restarts warm. */
+export function isMilestone(state: RunState): boolean {
+  return Object.keys(namedLeaves(state.optState)).length === 0;
 }
 
 /** The state `latest.json` points at, or null when the run has no checkpoint yet. */

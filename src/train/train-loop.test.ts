@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { tree } from "../engine/jax.js";
 import { startEngine } from "../engine/engine.js";
 import { FacepriorError } from "../errors.js";
-import { readRunState } from "./run-state.js";
+import { readRunState, restoreMilestone } from "./run-state.js";
 import { train, type TrainData } from "./train-loop.js";
 import * as tiny from "../../test/fixtures/train/tiny-classifier.js";
 import { hostValues } from "../../test/fixtures/train/host-tree.js";
@@ -155,4 +155,34 @@ test("resuming under a config that changes the math is refused, naming the field
   assert.equal(again.resumedFrom, 2);
   assert.equal(again.step, 2);
   tree.dispose(again.params);
+});
+
+test("a run restarts warm from a float16 milestone: same position and schedule, fresh optimizer moments, said in the log", async () => {
+  const [first, fresh] = [await newRunDir(), await newRunDir()];
+  const config = { steps: 12, batchSize: 8, checkpointEvery: 2, lr: 2e-3, warmupSteps: 2, seed: 7 };
+  const data = { size: tiny.EXAMPLES, batch: tiny.batch };
+  const milestone = join(first, "milestone.safetensors");
+  const whole = await train({ runDir: first, config, init: tiny.init, loss: tiny.loss, data, milestone: { path: milestone, every: 4 } });
+  tree.dispose(whole.params);
+  const uninterrupted = await readLog(first);
+
+  // The last milestone is step 12's; one written at step 8 by a run that stopped there restarts warm.
+  const stopped = await newRunDir();
+  const early = join(stopped, "milestone.safetensors");
+  tree.dispose((await train({ runDir: stopped, config: { ...config }, init: tiny.init, loss: tiny.loss, data: poisonedData(9), milestone: { path: early, every: 4 } }).catch(() => null))?.params);
+  assert.equal((await readRunState(early)).meta.step, 8);
+  assert.equal(await restoreMilestone(fresh, early), true);
+  assert.equal(await restoreMilestone(fresh, early), false, "a run folder with a checkpoint is left as it is");
+  const restarted = await train({ runDir: fresh, config, init: tiny.init, loss: tiny.loss, data });
+  assert.equal(restarted.resumedFrom, 8);
+  tree.dispose(restarted.params);
+  const log = await readLog(fresh);
+  assert.deepEqual(log.map((l) => l.step), [9, 10, 11, 12]);
+  assert.equal((log[0] as LogLine & { warmStartFrom?: string }).warmStartFrom, join(fresh, "checkpoints", "step-00000008.safetensors"));
+  // Same schedule and batches. Step 9's loss is taken on step 8's weights, so it differs from the
+  // uninterrupted run's only by their float16 rounding; later steps differ by the fresh moments.
+  log.forEach((line, i) => assert.equal(line.lr, uninterrupted[8 + i]!.lr));
+  const [warm, reference] = [log[0]!.loss!, uninterrupted[8]!.loss!];
+  assert.ok(Math.abs(warm - reference) < 1e-2 * reference, `step 9: ${warm} after the warm restart, ${reference} uninterrupted`);
+  assert.ok(log.every((l) => Number.isFinite(l.loss)) && log[3]!.loss! < uninterrupted[0]!.loss! * 0.6);
 });

@@ -11,6 +11,10 @@
  *   config: a run may resume on the other engine, and each log line says which one ran it.
  * - A checkpoint every `checkpointEvery` steps and at the end (see run-state.ts). When the run
  *   directory holds one, training resumes from it and log lines past it are dropped.
+ * - A milestone (run-state.ts: float16 parameters, no optimizer state) is written every
+ *   `milestone.every` steps when asked. A run directory whose latest checkpoint is a milestone
+ *   restarts warm from it: its parameters and position, fresh AdamW moments; the first log line
+ *   after it says so (`warmStartFrom`).
  * - A non-finite loss or gradient norm stops the run with NON_FINITE_LOSS, naming the step,
  *   the loss parts and the last good checkpoint, which is left as it was.
  */
@@ -21,7 +25,7 @@ import { random, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { adamw, type AdamWState, type Optimizer } from "./adamw.js";
-import { loadRunState, saveRunState, type RunState } from "./run-state.js";
+import { isMilestone, loadRunState, saveMilestone, saveRunState, type RunState } from "./run-state.js";
 import { cosineSchedule } from "./schedule.js";
 import { epochOrder, stepKey, stepKeyData } from "./seeding.js";
 import { RESUMABLE_CHANGES, resolveTrainConfig, type ResolvedTrainConfig } from "./train-config.js";
@@ -47,6 +51,8 @@ export type TrainLoopOptions<P extends Tree, B extends Tree> = {
   onProgress?: (progress: TrainProgress) => void;
   /** Called after each checkpoint is complete and `latest.json` points at it. */
   onCheckpoint?: (saved: { step: number; path: string }) => void | Promise<void>;
+  /** Also write a milestone to `path` every `every` steps and at the last. */
+  milestone?: { path: string; every: number };
 } & TrainEngineChoice;
 
 /** Which engine runs the steps (default jax), and onnxruntime's threads for the onnx engine (default: every core). */
@@ -70,9 +76,12 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
   const [b1, b2] = config.betas;
   const { eps, weightDecay, layerDecay } = config;
   const optimizer = adamw({ b1, b2, eps, weightDecay, layerDecay });
-  const start: TrainState<P> = resumed
-    ? { params: resumed.state.params as P, optState: resumed.state.optState as AdamWState }
-    : freshState(options.init, optimizer, config.seed);
+  const warmStartFrom = resumed && isMilestone(resumed.state) ? resumed.path : null;
+  const start: TrainState<P> = !resumed
+    ? freshState(options.init, optimizer, config.seed)
+    : warmStartFrom
+      ? { params: resumed.state.params as P, optState: optimizer.init(tree.ref(resumed.state.params)) }
+      : { params: resumed.state.params as P, optState: resumed.state.optState as AdamWState };
   const { step: doneSteps = 0, epoch = 0, position = 0 } = resumed?.state.meta ?? {};
   let cursor: Cursor = { step: doneSteps, epoch, position };
   let checkpoint = resumed?.path ?? null;
@@ -94,7 +103,8 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
       cursor = next;
       const imagesPerSecond = effectiveBatch / ((performance.now() - started) / 1000);
       const { loss, parts, gradNorm } = values;
-      const line = { ...cursor, lr, loss, parts, gradNorm, imagesPerSecond, engine: engine.name };
+      const warm = warmStartFrom && cursor.step === doneSteps + 1 ? { warmStartFrom } : {};
+      const line = { ...cursor, lr, loss, parts, gradNorm, imagesPerSecond, engine: engine.name, ...warm };
       await appendFile(logPath, JSON.stringify(line) + "\n");
       if (!values.finite) throw nonFiniteError(logPath, cursor.step, values, checkpoint, config.checkpointEvery);
       options.onProgress?.({ step: cursor.step, totalSteps, imagesPerSecond });
@@ -107,6 +117,15 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
           tree.dispose(state);
         }
         await options.onCheckpoint?.({ step: cursor.step, path: checkpoint });
+      }
+      const { milestone } = options;
+      if (milestone && (cursor.step % milestone.every === 0 || cursor.step === totalSteps)) {
+        const state = await engine.snapshot();
+        try {
+          await saveMilestone(milestone.path, state.params, { ...cursor, seed: config.seed, rngKey: stepKeyData(config.seed, cursor.step), config });
+        } finally {
+          tree.dispose(state);
+        }
       }
     }
     const { params, optState } = await engine.snapshot();
