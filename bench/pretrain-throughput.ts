@@ -77,7 +77,7 @@ for (const variant of args.variants!.split(",")) {
   console.error(`${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s, first step ${results[variant]!.first_step_s.toFixed(1)} s`);
 }
 
-const torch = runPytorchReference<{ mae_step_images_per_s: number }>(args.python!, "bench/torch_mae_reference.py", [
+const torch = runPytorchReference<{ mae_step_images_per_s: number; peak_rss_mb?: number }>(args.python!, "bench/torch_mae_reference.py", [
   "--threads", String(threads), "--batch", String(batchSize), "--repeats", String(repeats),
 ]);
 
@@ -90,5 +90,7 @@ for (const [variant, r] of Object.entries(results)) {
   console.log(`${variant.padEnd(12)}${r.images_per_s.toFixed(1).padStart(10)}${cost.padStart(20)}${ratio.padStart(16)}`);
 }
 if (torch) console.log(`${"pytorch mae".padEnd(12)}${torch.mae_step_images_per_s.toFixed(1).padStart(10)}`);
-await writeJsonAtomic("bench/results/pretrain-throughput.json", { config: { engine, batchSize, microBatch, threads, repeats, cache: args.cache }, [engine === "jax" ? "jaxjs" : "onnx"]: results, pytorch: torch, date: new Date().toISOString() });
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
+console.log(`peak RSS: ${peakRssMb.toFixed(0)} MB here${torch?.peak_rss_mb ? `, ${torch.peak_rss_mb.toFixed(0)} MB PyTorch's MAE step` : ""}`);
+await writeJsonAtomic("bench/results/pretrain-throughput.json", { config: { engine, batchSize, microBatch, threads, repeats, cache: args.cache }, [engine === "jax" ? "jaxjs" : "onnx"]: results, peak_rss_mb: peakRssMb, pytorch: torch, date: new Date().toISOString() });
 process.exit(0);
