@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { grad, jit, numpy as np, random, tree, valueAndGrad, type Array as JaxArray } from "../engine/jax.js";
 import { VitConfigSchema } from "../model/vit-presets.js";
-import { landmarkPatches, patchClassHistograms } from "../priors/patch-labels.js";
+import { syntheticPretrainBatch } from "../../test/support/synthetic-pretrain-batch.js";
 import { namedLeaves } from "../train/tree-names.js";
 import { initMae, type MaeConfig, type MaeParams } from "./mae.js";
-import { makePretrainLoss, type PretrainBatch } from "./pretrain-loss.js";
+import { makePretrainLoss } from "./pretrain-loss.js";
 import { PRETRAIN_VARIANTS, type LossWeights } from "./variants.js";
 
 const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2 });
@@ -15,23 +15,7 @@ const lossFor = (weights: LossWeights) => makePretrainLoss({ mae: MAE, weights, 
 const FULL = { ...PRETRAIN_VARIANTS.full };
 const ALL_PARTS = ["mim", "pix", "patch_ce", "patch_offset", "patch_hist", "comp_nce", "comp_desc", "total"];
 
-/** Two synthetic 32x32 faces: smooth images, a parsing map with every class in every patch, landmarks (two outside). */
-function syntheticBatch(): PretrainBatch {
-  const [b, s] = [2, 32];
-  const images = Float32Array.from({ length: b * 3 * s * s }, (_, k) => Math.sin(0.3 * (k % s) + 0.2 * Math.floor(k / s) + 0.5 * Math.floor(k / (s * s))));
-  const parsing = Int32Array.from({ length: b * s * s }, (_, k) => ((k % s >> 2) + 3 * (Math.floor(k / s) % s >> 2) + Math.floor(k / (s * s))) % 10);
-  const hist = [0, 1].flatMap((i) => [...patchClassHistograms(Uint8Array.from(parsing.subarray(i * s * s, (i + 1) * s * s)), s, 8, 10)]);
-  const landmarks = [0, 1].map((i) => Float32Array.from({ length: 136 }, (_, k) => (k < 4 ? -3 : 16 + 14 * Math.sin(1.1 * k + i))));
-  const labels = landmarks.map((lm) => landmarkPatches(lm, s, 8));
-  return {
-    images: np.array(images).reshape([b, 3, s, s]),
-    parsing: np.array(parsing, { dtype: np.int32 }).reshape([b, s, s]),
-    patch_hist: np.array(Float32Array.from(hist)).reshape([b, 16, 10]),
-    landmark_patch: np.array(Int32Array.from(labels.flatMap((l) => [...l.patchIndex])), { dtype: np.int32 }).reshape([b, 68]),
-    landmark_offset: np.array(Float32Array.from(labels.flatMap((l) => [...l.offset]))).reshape([b, 68, 2]),
-    descriptors: random.normal(random.key(99), [b, 8]),
-  };
-}
+const syntheticBatch = () => syntheticPretrainBatch(2);
 
 const scalars = (parts: Record<string, JaxArray>) => Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.js() as number]));
 const norm = (a: JaxArray) => Math.sqrt(np.square(a).sum().js() as number);

@@ -11,10 +11,10 @@
  * order. Shapes are fixed at trace time.
  */
 import type { Array, ClosedJaxpr } from "../jax.js";
-import { encodeOnnxModel, type OnnxElementType, type OnnxTensorData, type OnnxValueInfo } from "../../export/onnx-proto.js";
+import { encodeOnnxModel, type OnnxElementType, type OnnxValueInfo } from "../../export/onnx-proto.js";
 import { FacepriorError } from "../../errors.js";
 import { makeHostPrelude, type HostPrelude } from "./host-prelude.js";
-import { isLiteral, LoweredGraph, onnxTypeOf, type JaxprEqn, type JaxprVar } from "./lowered-graph.js";
+import { isLiteral, LoweredGraph, onnxTypeOf, typedArrayOf, type JaxprEqn, type JaxprVar } from "./lowered-graph.js";
 import { PRIMITIVE_RULES } from "./primitive-rules.js";
 
 export type GraphTensor = { name: string; shape: number[]; type: OnnxElementType };
@@ -57,21 +57,6 @@ function partition(eqns: readonly JaxprEqn[], outs: ClosedJaxpr["jaxpr"]["outs"]
   return { host, hostVars, cut: [...cut] };
 }
 
-const toData = (dtype: string, values: ArrayLike<number>): OnnxTensorData => {
-  switch (dtype) {
-    case "float32":
-      return Float32Array.from(values);
-    case "int32":
-      return Int32Array.from(values);
-    case "uint32":
-      return Uint32Array.from(values);
-    case "bool":
-      return Uint8Array.from(values, (v) => (v ? 1 : 0));
-    default:
-      throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: a constant of dtype ${dtype} is not supported.`);
-  }
-};
-
 /**
  * Lowers `closed`, whose flat arguments at `hostArgIndices` live on the host (the PRNG key).
  * The jaxpr's constants become initializers (graph side) or prelude constants (host side).
@@ -92,9 +77,9 @@ export function lowerJaxpr(closed: ClosedJaxpr, hostArgIndices: readonly number[
   const read = new Set(graphEqns.flatMap((eqn) => eqn.inputs).concat(jaxpr.outs));
   constVars.forEach((v, i) => {
     if (!read.has(v)) return;
-    const data = toData(v.aval.dtype, consts[i]!.ref.dataSync() as ArrayLike<number>);
-    const name = ctx.g.constant(v.aval.shape, data);
-    ctx.bind(v, { name, shape: [...v.aval.shape], full: [...v.aval.shape], type: onnxTypeOf(v.aval.dtype, `constant ${i}`) });
+    const type = onnxTypeOf(v.aval.dtype, `constant ${i}`);
+    const name = ctx.g.constant(v.aval.shape, typedArrayOf(type, consts[i]!.ref.dataSync() as ArrayLike<number>));
+    ctx.bind(v, { name, shape: [...v.aval.shape], full: [...v.aval.shape], type });
   });
   const graphInput = (v: JaxprVar, name: string): GraphTensor => {
     const tensor = { name, shape: [...v.aval.shape], type: onnxTypeOf(v.aval.dtype, `input ${name}`) };

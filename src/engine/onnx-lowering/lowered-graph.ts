@@ -16,7 +16,7 @@
  */
 import type { Jaxpr } from "../jax.js";
 import { OnnxGraphBuilder } from "../../export/onnx-graph.js";
-import { ONNX_DATA_TYPE, type OnnxElementType } from "../../export/onnx-proto.js";
+import { ONNX_DATA_TYPE, type OnnxElementType, type OnnxTensorData } from "../../export/onnx-proto.js";
 import { FacepriorError } from "../../errors.js";
 
 export type JaxprEqn = Jaxpr["eqns"][number];
@@ -58,18 +58,19 @@ export function broadcastDims(a: readonly number[], b: readonly number[]): numbe
   });
 }
 
-function typedScalar(type: OnnxElementType, value: number) {
+/** Values as the typed array that holds an ONNX tensor of `type` (bool: one byte each). */
+export function typedArrayOf(type: OnnxElementType, values: ArrayLike<number>): OnnxTensorData {
   switch (type) {
     case "float32":
-      return Float32Array.of(value);
+      return Float32Array.from(values);
     case "int32":
-      return Int32Array.of(value);
+      return Int32Array.from(values);
     case "uint32":
-      return Uint32Array.of(value);
+      return Uint32Array.from(values);
     case "int64":
-      return BigInt64Array.of(BigInt(value));
+      return BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
     case "bool":
-      return Uint8Array.of(value ? 1 : 0);
+      return Uint8Array.from(values, (v) => (v ? 1 : 0));
   }
 }
 
@@ -88,7 +89,7 @@ export class LoweredGraph {
     const key = `${type}:${value}`;
     let name = this.scalars.get(key);
     if (!name) {
-      name = this.g.constant([], typedScalar(type, value));
+      name = this.g.constant([], typedArrayOf(type, [value]));
       this.scalars.set(key, name);
     }
     return name;

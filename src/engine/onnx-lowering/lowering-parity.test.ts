@@ -19,7 +19,7 @@ import { VitConfigSchema } from "../../model/vit-presets.js";
 import { initMae, type MaeConfig } from "../../pretrain/mae.js";
 import { makePretrainLoss } from "../../pretrain/pretrain-loss.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
-import { landmarkPatches, patchClassHistograms } from "../../priors/patch-labels.js";
+import { syntheticPretrainBatch } from "../../../test/support/synthetic-pretrain-batch.js";
 import { adamw } from "../../train/adamw.js";
 import { meanUpdate, type LossFn } from "../../train/train-step.js";
 import type { Tree } from "../../train/tree-names.js";
@@ -108,27 +108,10 @@ test("lowered tiny classifier step (noise drawn from the key on the host) matche
 
 const MAE: MaeConfig = { encoder: ENCODER, decoderWidth: 32, decoderDepth: 1, decoderHeads: 2, maskRatio: 0.75, normPixLoss: true, componentDim: 16 };
 
-/** Synthetic 32x32 faces with a parsing map, patch histograms, landmarks (two outside the crop) and descriptors. */
-function pretrainBatch() {
-  const s = 32;
-  const images = wave(BATCH * 3 * s * s, 2);
-  const parsing = Int32Array.from({ length: BATCH * s * s }, (_, k) => ((k % s >> 2) + 3 * (Math.floor(k / s) % s >> 2) + Math.floor(k / (s * s))) % 10);
-  const hist = globalThis.Array.from({ length: BATCH }, (_, i) => [...patchClassHistograms(Uint8Array.from(parsing.subarray(i * s * s, (i + 1) * s * s)), s, 8, 10)]).flat();
-  const labels = globalThis.Array.from({ length: BATCH }, (_, i) => landmarkPatches(Float32Array.from({ length: 136 }, (_, k) => (k < 4 ? -3 : 16 + 14 * Math.sin(1.1 * k + i))), s, 8));
-  return {
-    images: np.array(images).reshape([BATCH, 3, s, s]),
-    parsing: np.array(parsing, { dtype: np.int32 }).reshape([BATCH, s, s]),
-    patch_hist: np.array(Float32Array.from(hist)).reshape([BATCH, 16, 10]),
-    landmark_patch: np.array(Int32Array.from(labels.flatMap((l) => [...l.patchIndex])), { dtype: np.int32 }).reshape([BATCH, 68]),
-    landmark_offset: np.array(Float32Array.from(labels.flatMap((l) => [...l.offset]))).reshape([BATCH, 68, 2]),
-    descriptors: np.array(wave(BATCH * 8, 3)).reshape([BATCH, 8]),
-  };
-}
-
 for (const variant of ["mae", "full"] as const) {
   test(`lowered ${variant} pretraining step matches jax-js`, { skip }, async () => {
     const loss = makePretrainLoss({ mae: MAE, weights: PRETRAIN_VARIANTS[variant], temperature: 0.1, jitter: 0.4 });
     const heads = { pixel: true, patch: true, component: true };
-    await checkLoss(`${variant} pretraining`, loss, () => initMae(random.key(0), MAE, heads), pretrainBatch);
+    await checkLoss(`${variant} pretraining`, loss, () => initMae(random.key(0), MAE, heads), () => syntheticPretrainBatch(BATCH));
   });
 }

@@ -109,27 +109,33 @@ const neg: PrimitiveRule = (ctx, eqn) => {
   return [{ ...x, name: "", pending: { kind: "neg", source: x.name } }];
 };
 
-/** a · neg(b) as neg(a · b), so that the negation reaches an add that absorbs it. */
-const mul: PrimitiveRule = (ctx, eqn) => {
+/**
+ * A binary op with exactly one pending-negation operand, as `build(other, negated's source)`;
+ * null otherwise (no negation, two of them, or bools).
+ */
+function withOneNegated(ctx: LoweredGraph, eqn: JaxprEqn, build: (other: LoweredValue, source: string, shape: number[]) => LoweredValue): LoweredValue | null {
   const type = outType(eqn);
   const [x, y] = eqn.inputs.map((atom) => ctx.readLazy(atom, type)) as [LoweredValue, LoweredValue];
-  const negated = [x, y].filter((v) => v.pending?.kind === "neg");
-  if (negated.length !== 1 || type === "bool") return elementwise("Mul")(ctx, eqn);
-  const [other, n] = x.pending ? [ctx.read(eqn.inputs[1]!, type), x] : [ctx.read(eqn.inputs[0]!, type), y];
-  const shape = pad(broadcastDims(other.shape, n.shape), outAval(eqn).shape.length);
-  const product = ctx.g.op("Mul", [other.name, n.pending!.source]);
-  return [{ ...result("", shape, eqn), pending: { kind: "neg", source: product } }];
+  const isNeg = (v: LoweredValue) => v.pending?.kind === "neg";
+  if (isNeg(x) === isNeg(y) || type === "bool") return null;
+  const [other, negated] = isNeg(x) ? [ctx.read(eqn.inputs[1]!, type), x] : [ctx.read(eqn.inputs[0]!, type), y];
+  const shape = pad(broadcastDims(other.shape, negated.shape), outAval(eqn).shape.length);
+  return build(other, negated.pending!.source, shape);
+}
+
+/** a · neg(b) as neg(a · b), so that the negation reaches an add that absorbs it. */
+const mul: PrimitiveRule = (ctx, eqn) => {
+  const moved = withOneNegated(ctx, eqn, (other, source, shape) => ({
+    ...result("", shape, eqn),
+    pending: { kind: "neg", source: ctx.g.op("Mul", [other.name, source]) },
+  }));
+  return moved ? [moved] : elementwise("Mul")(ctx, eqn);
 };
 
 /** a + neg(b) as Sub(a, b); otherwise an elementwise Add. */
 const add: PrimitiveRule = (ctx, eqn) => {
-  const type = outType(eqn);
-  const [x, y] = eqn.inputs.map((atom) => ctx.readLazy(atom, type)) as [LoweredValue, LoweredValue];
-  const negated = [x, y].filter((v) => v.pending?.kind === "neg");
-  if (negated.length !== 1 || type === "bool") return elementwise("Add")(ctx, eqn);
-  const [minuend, subtrahend] = x.pending ? [ctx.read(eqn.inputs[1]!, type), x] : [ctx.read(eqn.inputs[0]!, type), y];
-  const shape = pad(broadcastDims(minuend.shape, subtrahend.shape), outAval(eqn).shape.length);
-  return [result(ctx.g.op("Sub", [minuend.name, subtrahend.pending!.source]), shape, eqn)];
+  const sub = withOneNegated(ctx, eqn, (other, source, shape) => result(ctx.g.op("Sub", [other.name, source]), shape, eqn));
+  return sub ? [sub] : elementwise("Add")(ctx, eqn);
 };
 
 const shrink: PrimitiveRule = (ctx, eqn) => {
