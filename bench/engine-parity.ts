@@ -8,7 +8,7 @@
  *   npm run build && node dist/bench/engine-parity.js [--pretrain-cache ../cache/unlabeled_faces]
  *       [--finetune-cache ../cache/utkface] [--task age] [--protocol ratio:0.05] [--steps 50]
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -51,6 +51,19 @@ async function pretrainCurve(engine: Engine) {
   return { seconds: (performance.now() - started) / 1000, losses: lines.map((l) => l.loss) };
 }
 
+/** Losses of every step of every fine-tuning run under `out`, in run order. */
+async function finetuneLosses(out: string): Promise<number[]> {
+  const runs = (await readdir(join(out, "finetunes"))).sort();
+  const logs = await Promise.all(runs.map((run) => readFile(join(out, "finetunes", run, "log.jsonl"), "utf8")));
+  return logs.flatMap((text) => text.trim().split("\n").map((l) => (JSON.parse(l) as { loss: number }).loss));
+}
+
+/** The prediction column of predictions.csv. */
+async function predictions(out: string): Promise<number[]> {
+  const rows = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n").slice(1);
+  return rows.map((row) => Number(row.split(",").at(-1)));
+}
+
 async function finetuneMetric(engine: Engine) {
   const out = join(work, `finetune-${engine}`);
   const summary = await runTransfer({
@@ -66,12 +79,14 @@ async function finetuneMetric(engine: Engine) {
     extract: { engine, threads },
     train: { epochs: Number(args["finetune-epochs"]) },
   });
-  return { metric: summary.headline, trainFaces: summary.runs[0]!.trainFaces, seconds: summary.seconds };
+  return { metric: summary.headline, baseline: summary.baseline, trainFaces: summary.runs[0]!.trainFaces, seconds: summary.seconds, losses: await finetuneLosses(out), predictions: await predictions(out) };
 }
 
 const pretrain = { jax: await pretrainCurve("jax"), onnx: await pretrainCurve("onnx") };
 const gaps = pretrain.jax.losses.map((l, i) => Math.abs(l - pretrain.onnx.losses[i]!) / Math.abs(l));
 const finetune = { jax: await finetuneMetric("jax"), onnx: await finetuneMetric("onnx") };
+const finetuneGap = Math.max(...finetune.jax.losses.map((l, i) => Math.abs(l - finetune.onnx.losses[i]!) / Math.abs(l)));
+const predictionGap = Math.max(...finetune.jax.predictions.map((p, i) => Math.abs(p - finetune.onnx.predictions[i]!)));
 
 const values = ENGINES.flatMap((engine) => pretrain[engine].losses.map((loss, i) => ({ step: i + 1, loss, engine })));
 await writeChartPng("bench/results/engine-parity-loss.png", {
@@ -89,12 +104,23 @@ await writeChartPng("bench/results/engine-parity-loss.png", {
 });
 const result = {
   pretrain: { cache: args["pretrain-cache"], steps: Number(args.steps), maxRelativeLossGap: Math.max(...gaps), lastLoss: { jax: pretrain.jax.losses.at(-1), onnx: pretrain.onnx.losses.at(-1) }, seconds: { jax: pretrain.jax.seconds, onnx: pretrain.onnx.seconds } },
-  finetune: { cache: args["finetune-cache"], task: args.task, protocol: args.protocol, trainFaces: finetune.jax.trainFaces, metric: { jax: finetune.jax.metric, onnx: finetune.onnx.metric }, seconds: { jax: finetune.jax.seconds, onnx: finetune.onnx.seconds } },
+  finetune: {
+    cache: args["finetune-cache"],
+    task: args.task,
+    protocol: args.protocol,
+    trainFaces: finetune.jax.trainFaces,
+    steps: finetune.jax.losses.length,
+    maxRelativeLossGap: finetuneGap,
+    maxPredictionGap: predictionGap,
+    metric: { jax: finetune.jax.metric, onnx: finetune.onnx.metric },
+    baseline: finetune.jax.baseline,
+    seconds: { jax: finetune.jax.seconds, onnx: finetune.onnx.seconds },
+  },
   date: new Date().toISOString(),
 };
 await writeJsonAtomic("bench/results/engine-parity.json", result);
 console.log(`full pretraining, ${args.steps} steps: largest loss gap ${(100 * result.pretrain.maxRelativeLossGap).toFixed(3)}% (last loss jax ${result.pretrain.lastLoss.jax?.toFixed(4)}, onnx ${result.pretrain.lastLoss.onnx?.toFixed(4)}); ${pretrain.jax.seconds.toFixed(0)} s against ${pretrain.onnx.seconds.toFixed(0)} s`);
 const fmt = (m: { name: string; mean: number }) => `${m.name} ${m.mean.toFixed(4)}`;
-console.log(`fine-tune, ${args.task} on ${finetune.jax.trainFaces} faces: jax ${fmt(finetune.jax.metric)}, onnx ${fmt(finetune.onnx.metric)}; ${finetune.jax.seconds.toFixed(0)} s against ${finetune.onnx.seconds.toFixed(0)} s`);
+console.log(`fine-tune, ${args.task} on ${finetune.jax.trainFaces} faces, ${finetune.jax.losses.length} steps: largest loss gap ${(100 * finetuneGap).toFixed(3)}%, predictions differ by at most ${predictionGap.toExponential(2)}; jax ${fmt(finetune.jax.metric)}, onnx ${fmt(finetune.onnx.metric)} (trivial baseline ${finetune.jax.baseline?.value.toFixed(4)}); ${finetune.jax.seconds.toFixed(0)} s against ${finetune.onnx.seconds.toFixed(0)} s`);
 await rm(work, { recursive: true, force: true });
 process.exit(0);

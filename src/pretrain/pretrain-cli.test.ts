@@ -58,3 +58,18 @@ test("pretrain refuses a cache whose crops do not fit the architecture, before t
   assert.equal(run.code, 1);
   assert.match(run.stderr, /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with --size 224 --patch-size 16/);
 });
+
+test("a run warm-restarts in a new folder from the float16 milestone another run wrote, on the other engine", needsData, async () => {
+  const milestone = join(dir, "milestone.safetensors");
+  const common = ["pretrain", "--data", cache, "--variant", "mae", "--batch", "4", "--preview-faces", "2"];
+  const first = await runCli([...common, "--steps", "2", "--engine", "onnx", "--milestone", milestone, "--out", join(dir, "first")], dir);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /training on onnxruntime-node/);
+  const restarted = await runCli([...common, "--steps", "2", "--engine", "jax", "--warm-start", milestone, "--out", join(dir, "second")], dir);
+  assertNoStack(restarted);
+  assert.equal(restarted.code, 0, restarted.stderr);
+  assert.match(restarted.stderr, /warm restart from .*milestone\.safetensors: its weights and position, fresh optimizer moments/);
+  assert.equal((await readFile(join(dir, "second", "log.jsonl"), "utf8").catch(() => "")).trim(), "", "a finished milestone trains no more steps");
+  const pool = JSON.parse(await readFile(join(dir, "second", "pool.json"), "utf8"));
+  assert.equal(pool.sources[0].rule, "train and val faces; test faces left out");
+});

@@ -41,7 +41,7 @@ export type PretrainRunOptions = {
   onNote?: (note: string) => void;
   /** The training engine (jax-js by default); a run may resume on the other one. */
   engine?: TrainEngineChoice;
-  /** Write a float16 milestone here each epoch (src/train/run-state.ts), e.g. a path in the repository. */
+  /** Write a float16 milestone here at every checkpoint (src/train/run-state.ts), e.g. a path in the repository. */
   milestone?: string;
   /** Start from this milestone when the run folder has no checkpoint (a warm restart). */
   warmStart?: string;
@@ -127,7 +127,7 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const result = await train<MaeParams, ReturnType<typeof pretrainBatch>>({
     runDir: out,
     ...options.engine,
-    ...(options.milestone ? { milestone: { path: options.milestone, every: stepsPerEpoch } } : {}),
+    ...(options.milestone ? { milestone: { path: options.milestone, every: resolveTrainConfig(trainConfig, trainFaces).checkpointEvery } } : {}),
     config: trainConfig,
     init: (key) => initMae(key, resolved.mae, resolved.heads),
     loss: makePretrainLoss(resolved),

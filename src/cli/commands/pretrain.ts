@@ -46,7 +46,7 @@ export const pretrain = defineCommand({
     maskRatio: { type: "number", min: 0, max: 0.99, description: "Fraction of patches masked.", defaultText: "0.75" },
     config: { type: "string", placeholder: "file.json", description: 'Full config {"pretrain": {...}, "train": {...}}; flags override it.' },
     previewFaces: { type: "int", min: 1, max: 64, default: 8, description: "Held-out faces drawn each epoch." },
-    milestone: { type: "string", placeholder: "file", description: "Also write the weights as float16 here each epoch, with the run's position: small enough to commit, to warm-restart a run on another machine." },
+    milestone: { type: "string", placeholder: "file", description: "Also write the weights as float16 here at every checkpoint, with the run's position: small enough to commit, to warm-restart a run on another machine." },
     warmStart: { type: "string", placeholder: "file", description: "When the run folder has no checkpoint, start from this milestone (its weights and position, fresh optimizer moments)." },
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training engine: jax-js, or the step lowered to onnxruntime-node (whole batches, ~5x faster on CPU); auto: onnx when installed. A run may resume on the other engine." },
     json: { type: "flag", description: "Print summary.json instead of text." },
