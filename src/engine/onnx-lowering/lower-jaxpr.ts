@@ -98,7 +98,7 @@ export function lowerJaxpr(closed: ClosedJaxpr, hostArgIndices: readonly number[
       );
     }
     primitives[eqn.primitive] = (primitives[eqn.primitive] ?? 0) + 1;
-    rule(ctx, eqn).forEach((value, i) => ctx.bind(eqn.outBinders[i]!, value));
+    rule(ctx, eqn).forEach((value, i) => ctx.bind(eqn.outBinders[i]!, value, eqn.primitive));
   }
 
   const outputs: GraphTensor[] = jaxpr.outs.map((atom, i) => {

@@ -79,8 +79,14 @@ export class LoweredGraph {
   private readonly values = new Map<JaxprVar, LoweredValue>();
   private readonly scalars = new Map<string, string>();
 
-  bind(v: JaxprVar, value: LoweredValue): void {
+  /** Binds a variable to its tensor, checking the tensor's shape and type against the variable's aval. */
+  bind(v: JaxprVar, value: LoweredValue, producer = "input"): void {
     if (this.values.has(v)) throw new Error(`onnx lowering: variable ${v} is bound twice`);
+    const full = v.aval.shape;
+    const fits = sameDims(value.full, full) && value.shape.length === full.length && value.shape.every((d, i) => d === full[i] || d === 1);
+    if (!fits || value.type !== onnxTypeOf(v.aval.dtype, producer)) {
+      throw new Error(`onnx lowering: ${producer} gave [${value.shape}] of [${value.full}] ${value.type} for ${v.aval.toString()}`);
+    }
     this.values.set(v, value);
   }
 
