@@ -30,7 +30,11 @@ test("pretrain writes the log, curves, previews and a loadable ViT-Tiny encoder,
   const run = await runCli(args, dir);
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^Pretrained mae\+patch: 2 steps \(1\.00 epochs over 8 faces\)/);
+  // 10 CelebA-HQ photos: the pool leaves out the hash split's test faces, then 2 are held out for the previews.
+  const pool = JSON.parse(await readFile(join(out, "pool.json"), "utf8"));
+  assert.equal(pool.sources[0].faces + pool.sources[0].testFaces, pool.sources[0].facesInCache);
+  const trainFaces = pool.faces - 2;
+  assert.match(run.stdout, new RegExp(`^Pretrained mae\\+patch: 2 steps \\(${(2 / Math.floor(trainFaces / 4)).toFixed(2)} epochs over ${trainFaces} faces\\)`));
   assert.match(run.stdout, /Final losses \(mean of the last 20 steps\): mim [\d.]+, patch_ce [\d.]+, patch_offset [\d.]+, patch_hist [\d.]+, total [\d.]+\./);
 
   const log = (await readFile(join(out, "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
