@@ -14,7 +14,7 @@ if [ "${1:-}" = "--records" ]; then records_only=1; shift; set -- ../cache "$@";
 cache=${1:-../cache}
 runs=${2:-../runs/pretrain-pool}
 variants=${3:-"full mae"}
-datasets="unlabeled_faces fer2013 fer2013_extra utkface utkface_extra celebahq_attr ckplus_au"
+datasets=${DATASETS:-"unlabeled_faces fer2013 fer2013_extra utkface utkface_extra celebahq_attr ckplus_au"}
 data=$(for d in $datasets; do printf '%s/%s,' "$cache" "$d"; done); data=${data%,}
 
 copy_records() { # run folder, record folder
