@@ -3,7 +3,8 @@
 # pretraining pool of every prepared cache, on onnxruntime. Run it again after any stop: a run
 # resumes from its last checkpoint in <runs dir>, or, on a machine without one, warm-restarts from
 # the float16 milestone committed under results/pretrain-pool/<variant>/ (written each epoch).
-# The small records (log, loss curves, previews, pool and config) are copied to that folder.
+# The small records (log, loss curves, previews, pool and config) are copied to that folder
+# (RECORDS=<dir> puts them elsewhere, e.g. the checkout to commit from when the run uses another).
 #
 #   scripts/pretrain-pool.sh [cache dir, default ../cache] [runs dir, default ../runs/pretrain-pool] [variants, default "full mae"]
 #   scripts/pretrain-pool.sh --records [runs dir] [variants]     copy the records of runs in progress
@@ -25,7 +26,7 @@ copy_records() { # run folder, record folder
 
 for variant in $variants; do
   out="$runs/$variant"
-  record="results/pretrain-pool/$variant"
+  record="${RECORDS:-results/pretrain-pool}/$variant"
   if [ "$records_only" = 0 ]; then
     echo "== $variant -> $out"
     warm=()
