@@ -35,13 +35,18 @@ export function padImage(image: HwcImage, border: number): HwcImage {
   return { data: out, width: outWidth, height: height + 2 * border, channels };
 }
 
+/** The image with the search border: `pad` times its longer side, on every side; and that border in pixels. */
+export function padForSearch(image: HwcImage, pad: number): { padded: HwcImage; border: number } {
+  const border = Math.round(pad * Math.max(image.width, image.height));
+  return { padded: padImage(image, border), border };
+}
+
 function largest(faces: TeacherFace[]): TeacherFace {
   return faces.reduce((best, f) => (f.box[2] * f.box[3] > best.box[2] * best.box[3] ? f : best));
 }
 
 export async function computeFacePriors(image: HwcImage, teacher: Teacher, options: FacePriorOptions): Promise<FacePriorResult> {
-  const border = Math.round(options.pad * Math.max(image.width, image.height));
-  const padded = padImage(image, border);
+  const { padded, border } = padForSearch(image, options.pad);
   const faces = await teacher.detect(padded.data, padded.width, padded.height);
   if (faces.length === 0) return { ok: false, reason: "no face found" };
   const face = largest(faces);
@@ -68,8 +73,7 @@ export type DetectedFace = { score: number; box: [number, number, number, number
 
 /** Every face the teacher finds scoring at least `minScore`, largest first, box and mesh in image pixels. */
 export async function locateFaces(image: HwcImage, teacher: Teacher, options: Pick<FacePriorOptions, "pad" | "minScore">): Promise<TeacherFace[]> {
-  const border = Math.round(options.pad * Math.max(image.width, image.height));
-  const padded = padImage(image, border);
+  const { padded, border } = padForSearch(image, options.pad);
   const faces = (await teacher.detect(padded.data, padded.width, padded.height)).filter((f) => f.score >= options.minScore);
   return faces
     .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])

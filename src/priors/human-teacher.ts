@@ -22,15 +22,24 @@ export type TeacherOptions = { maxFaces?: number; minConfidence?: number };
 
 type HumanFaceResult = { score: number; box: [number, number, number, number]; mesh: [number, number, number][] };
 
-/** The part of a Human instance the teacher uses. */
-export type HumanInstance = {
+/** The part of a Human instance the teacher uses; `Face` is the part of each face result read. */
+export type HumanInstance<Face = HumanFaceResult> = {
   load(): Promise<void>;
-  detect(input: unknown): Promise<{ face: HumanFaceResult[] }>;
+  detect(input: unknown): Promise<{ face: Face[] }>;
   tf: { tensor3d(values: Uint8Array, shape: [number, number, number], dtype: "int32"): { dispose(): void } };
   faceUVMap: [number, number][];
 };
 
 const MESH_POINTS = 478;
+
+/** Human's configuration with everything but faces off. */
+export const HUMAN_FACES_ONLY = {
+  body: { enabled: false },
+  hand: { enabled: false },
+  object: { enabled: false },
+  segmentation: { enabled: false },
+  gesture: { enabled: false },
+} as const;
 
 /** Human's configuration for the teacher, less where its backend and model files come from. */
 export function teacherConfig({ maxFaces = 5, minConfidence = 0.2 }: TeacherOptions = {}) {
@@ -49,27 +58,28 @@ export function teacherConfig({ maxFaces = 5, minConfidence = 0.2 }: TeacherOpti
       liveness: { enabled: false },
       attention: { enabled: false },
     },
-    body: { enabled: false },
-    hand: { enabled: false },
-    object: { enabled: false },
-    segmentation: { enabled: false },
-    gesture: { enabled: false },
+    ...HUMAN_FACES_ONLY,
   };
+}
+
+/** Human's face results for RGB bytes [H, W, 3]. */
+export async function humanFacesInRgb<Face>(human: HumanInstance<Face>, rgb: Uint8Array, width: number, height: number): Promise<Face[]> {
+  const tensor = human.tf.tensor3d(rgb, [height, width, 3], "int32");
+  try {
+    return (await human.detect(tensor)).face;
+  } finally {
+    tensor.dispose();
+  }
 }
 
 /** The teacher over a loaded Human: RGB bytes [H, W, 3] in, faces with a full mesh out. */
 export function teacherFromHuman(human: HumanInstance): Teacher {
   return {
     async detect(rgb, width, height) {
-      const tensor = human.tf.tensor3d(rgb, [height, width, 3], "int32");
-      try {
-        const { face } = await human.detect(tensor);
-        return face
-          .filter((f) => f.mesh.length >= MESH_POINTS)
-          .map((f) => ({ score: f.score, box: f.box, mesh: Float32Array.from(f.mesh.slice(0, MESH_POINTS).flatMap(([x, y]) => [x, y])) }));
-      } finally {
-        tensor.dispose();
-      }
+      const faces = await humanFacesInRgb(human, rgb, width, height);
+      return faces
+        .filter((f) => f.mesh.length >= MESH_POINTS)
+        .map((f) => ({ score: f.score, box: f.box, mesh: Float32Array.from(f.mesh.slice(0, MESH_POINTS).flatMap(([x, y]) => [x, y])) }));
     },
     dispose() {},
   };

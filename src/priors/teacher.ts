@@ -4,7 +4,9 @@
  * attempt to fetch something else fails with an error instead of reaching the network.
  *
  * The node-wasm build is loaded by file path: the package's `exports` list only the tfjs-node
- * build, which cannot be installed without internet (METHOD.md §1).
+ * build, which cannot be installed without internet (METHOD.md §1). `loadOfflineHuman` and
+ * `withOfflineFetch` serve other Human configurations and model loaders the same way (the peer
+ * benchmark, bench/peers.ts).
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -18,9 +20,9 @@ export type { Teacher, TeacherFace, TeacherOptions } from "./human-teacher.js";
 const require = createRequire(import.meta.url);
 
 /** Human's node-wasm build, beside the tfjs-node build that the package's main entry names. */
-function humanModule(): { Human: new (config: object) => HumanInstance; modelDir: string } {
+function humanModule(): { Human: new (config: object) => HumanInstance<unknown>; modelDir: string } {
   const nodeBuild = require.resolve("@vladmandic/human"); // .../dist/human.node.js
-  const { Human } = require(join(dirname(nodeBuild), "human.node-wasm.js")) as { Human: new (config: object) => HumanInstance };
+  const { Human } = require(join(dirname(nodeBuild), "human.node-wasm.js")) as { Human: new (config: object) => HumanInstance<unknown> };
   return { Human, modelDir: join(dirname(nodeBuild), "..", "models") };
 }
 
@@ -39,7 +41,7 @@ function offlineFetch(allowedDir: string): typeof fetch {
   return (async (input: string | URL | Request) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     if (!url.startsWith(allowed)) {
-      throw new FacepriorError("BAD_CONFIG", `teacher: refused to fetch ${url}; the face-prior teacher runs offline from ${allowedDir}.`);
+      throw new FacepriorError("BAD_CONFIG", `refused to fetch ${url}: models load offline, from ${allowedDir} only.`);
     }
     const body = await readFile(fileURLToPath(url));
     const type = url.endsWith(".json") ? "application/json" : "application/octet-stream";
@@ -47,17 +49,30 @@ function offlineFetch(allowedDir: string): typeof fetch {
   }) as typeof fetch;
 }
 
-export async function loadTeacher(options: TeacherOptions = {}): Promise<Teacher> {
-  const { Human, modelDir } = humanModule();
-  const wasmDir = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/");
-  const human = new Human({ ...teacherConfig(options), backend: "wasm", wasmPath: wasmDir, modelBasePath: pathToFileURL(modelDir + "/").href });
-  // Human reads its model files through the global fetch; serve them from the package only.
+/** Runs `load` with the global fetch (where model loaders read) serving only files under `allowedDir`. */
+export async function withOfflineFetch<T>(allowedDir: string, load: () => Promise<T>): Promise<T> {
   const previousFetch = globalThis.fetch;
-  globalThis.fetch = offlineFetch(modelDir);
+  globalThis.fetch = offlineFetch(allowedDir);
   try {
-    await human.load();
+    return await load();
   } finally {
     globalThis.fetch = previousFetch;
   }
-  return teacherFromHuman(human);
+}
+
+/**
+ * Human's node-wasm build loaded with `config` on tfjs-backend-wasm, its models read from the
+ * package's own `models/` folder with every other fetch refused. `Face` names the fields of
+ * each face result the caller reads (they depend on the models `config` enables).
+ */
+export async function loadOfflineHuman<Face>(config: object): Promise<HumanInstance<Face>> {
+  const { Human, modelDir } = humanModule();
+  const wasmDir = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/");
+  const human = new Human({ ...config, backend: "wasm", wasmPath: wasmDir, modelBasePath: pathToFileURL(modelDir + "/").href }) as HumanInstance<Face>;
+  await withOfflineFetch(modelDir, () => human.load());
+  return human;
+}
+
+export async function loadTeacher(options: TeacherOptions = {}): Promise<Teacher> {
+  return teacherFromHuman(await loadOfflineHuman(teacherConfig(options)));
 }
