@@ -1,12 +1,14 @@
 /**
  * safetensors reading and writing on the host, with every header field bounds-checked.
- * Format: u64 little-endian header length N, N bytes of JSON, then the raw tensor bytes.
+ * Format: u64 little-endian header length N, N bytes of JSON, then the raw tensor bytes. As
+ * the format requires, the tensors' byte ranges must tile the data exactly: no two overlap (a
+ * byte read as two weights), and no byte is left over (a gap, or bytes after the last tensor).
  * F16, BF16 and F64 tensors are read as Float32Array (`dtype` remembers what was on disk); F32,
  * F16, I32, I64 and U8 can be written.
  */
-import { readFile } from "node:fs/promises";
 import { FacepriorError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { readRegularFile } from "../io/regular-file.js";
 import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.js";
 
 export type StoredDType = "F32" | "F16" | "BF16" | "F64" | "I32" | "I64" | "U8";
@@ -16,6 +18,8 @@ export type SafetensorsFile = { tensors: TensorMap; metadata: Record<string, str
 
 const BYTES: Record<StoredDType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I32: 4, I64: 8, U8: 1 };
 const MAX_HEADER_BYTES = 100_000_000;
+/** The most bytes one read returns (Node's limit): ViT-L in float32 is 1.2 GB. */
+const MAX_SAFETENSORS_BYTES = 2 ** 31 - 1;
 
 function corrupt(source: string, problem: string): FacepriorError {
   return new FacepriorError(
@@ -27,8 +31,9 @@ function corrupt(source: string, problem: string): FacepriorError {
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, { code: "BAD_CHECKPOINT", what: "a safetensors file", maxBytes: MAX_SAFETENSORS_BYTES });
   } catch (cause) {
+    if (cause instanceof FacepriorError) throw cause;
     throw new FacepriorError("BAD_CHECKPOINT", `${path}: cannot be read (${(cause as Error).message}).`, { cause });
   }
   return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
@@ -51,12 +56,33 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors"): Saf
   const dataStart = 8 + headerLength;
   const dataLength = bytes.byteLength - dataStart;
   const tensors: TensorMap = {};
+  const spans: Span[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") metadata = checkMetadata(entry, source);
-    else tensors[name] = readTensor(bytes, dataStart, dataLength, name, entry, source);
+    else {
+      const { tensor, span } = readTensor(bytes, dataStart, dataLength, name, entry, source);
+      tensors[name] = tensor;
+      spans.push(span);
+    }
   }
+  checkTiling(spans, dataLength, source);
   return { tensors, metadata };
+}
+
+type Span = { name: string; begin: number; end: number };
+
+/** Throws unless the spans cover [0, dataLength) exactly once: no overlap, no gap, nothing after the last. */
+function checkTiling(spans: Span[], dataLength: number, source: string): void {
+  let covered = 0;
+  let previous: Span | undefined;
+  for (const span of [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
+    if (span.begin < covered) throw corrupt(source, `tensors ${previous!.name} and ${span.name} share bytes ${span.begin}-${Math.min(covered, span.end)}`);
+    if (span.begin > covered) throw corrupt(source, `bytes ${covered}-${span.begin} of the data belong to no tensor (before ${span.name})`);
+    covered = span.end;
+    previous = span;
+  }
+  if (covered !== dataLength) throw corrupt(source, `${dataLength - covered} bytes after the last tensor belong to no tensor`);
 }
 
 function checkMetadata(entry: unknown, source: string): Record<string, string> {
@@ -67,7 +93,7 @@ function checkMetadata(entry: unknown, source: string): Record<string, string> {
   return entry as Record<string, string>;
 }
 
-function readTensor(bytes: Uint8Array, dataStart: number, dataLength: number, name: string, entry: unknown, source: string): HostTensor {
+function readTensor(bytes: Uint8Array, dataStart: number, dataLength: number, name: string, entry: unknown, source: string): { tensor: HostTensor; span: Span } {
   const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   if (typeof e?.dtype !== "string" || !(e.dtype in BYTES)) {
     throw corrupt(source, `tensor ${name} has dtype ${JSON.stringify(e?.dtype)}, expected one of ${Object.keys(BYTES).join(", ")}`);
@@ -88,7 +114,7 @@ function readTensor(bytes: Uint8Array, dataStart: number, dataLength: number, na
     throw corrupt(source, `tensor ${name} is [${shape.join(",")}] ${dtype} (${count * BYTES[dtype]} bytes) but holds ${end - begin} bytes`);
   }
   const raw = bytes.slice(dataStart + begin, dataStart + end);
-  return { dtype, shape: shape as number[], data: decode(raw, dtype, count) };
+  return { tensor: { dtype, shape: shape as number[], data: decode(raw, dtype, count) }, span: { name, begin, end } };
 }
 
 function decode(raw: Uint8Array, dtype: StoredDType, count: number): HostTensor["data"] {

@@ -100,12 +100,12 @@ test("a tensor of the wrong shape is named with both shapes and the preset that 
 test("missing tensors are named; extra tensors point to faceprior convert", async () => {
   const tensors = fakeVitTensors();
   const metadata = vitMetadata(SMALL_CFG, DEFAULT_NORMALIZATION);
-  const missing = Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.startsWith("blocks.1.")));
+  const missing = Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.startsWith("blocks.0.")));
   await writeSafetensors(join(dir, "missing.safetensors"), missing, metadata);
   await rejectsWith(
     readVitCheckpoint(join(dir, "missing.safetensors")),
     "BAD_CHECKPOINT",
-    /missing\.safetensors: missing 12 tensors that its __metadata__ expects: blocks\.1\.norm1\.weight, blocks\.1\.norm1\.bias/,
+    /missing\.safetensors: missing 12 tensors that its __metadata__ expects: blocks\.0\.norm1\.weight, blocks\.0\.norm1\.bias/,
   );
   const extra = { ...tensors, "decoder_embed.weight": tensors["norm.weight"]! };
   await writeSafetensors(join(dir, "extra.safetensors"), extra, metadata);

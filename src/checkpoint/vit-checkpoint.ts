@@ -3,7 +3,10 @@
  * `__metadata__` the architecture and input normalisation (see vit-metadata.ts).
  *
  * Loading checks every tensor against the architecture before any array is made, so a wrong
- * file fails at the boundary with the tensor's name, both shapes and the fix.
+ * file fails at the boundary with the tensor's name, both shapes and the fix. The architecture
+ * (from metadata or --arch) is itself checked against the tensors before it drives any work:
+ * a depth of a million costs nothing when the file holds twelve blocks. Weights must be float
+ * and finite: one NaN makes every prediction NaN.
  */
 import { Array as JaxArray, numpy as np, type Array } from "../engine/jax.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
@@ -77,8 +80,19 @@ export function vitTensorShapes(cfg: VitConfig): Record<string, number[]> {
 
 type Mismatch = { missing: string[]; unexpected: string[]; wrong: { name: string; got: number[]; want: number[] }[] };
 
+/**
+ * The blocks the tensors reach: one past the highest `blocks.<i>.` index, but never more than
+ * the file has tensors, whatever an index says (such a tensor is then reported as not the encoder's).
+ */
+function blockCount(tensors: TensorMap): number {
+  const names = Object.keys(tensors);
+  const highest = names.reduce((max, name) => Math.max(max, Number(/^blocks\.(\d+)\./.exec(name)?.[1] ?? -1)), -1);
+  return Math.min(highest + 1, names.length);
+}
+
+/** Compares block by block only as deep as the tensors go: a deeper `cfg` is reported by `checkVitTensors`. */
 function compareShapes(tensors: TensorMap, cfg: VitConfig): Mismatch {
-  const want = vitTensorShapes(cfg);
+  const want = vitTensorShapes({ ...cfg, depth: Math.min(cfg.depth, blockCount(tensors)) });
   const wrong = Object.entries(want)
     .filter(([name, shape]) => tensors[name] && !sameShape(tensors[name]!.shape, shape))
     .map(([name, shape]) => ({ name, got: tensors[name]!.shape, want: shape }));
@@ -98,10 +112,7 @@ const listSome = (names: string[], n = 4) => names.slice(0, n).join(", ") + (nam
  * says where `cfg` came from ("vit_small_patch16_112", "its __metadata__").
  */
 export function checkVitTensors(tensors: TensorMap, cfg: VitConfig, source: string, archLabel: string): void {
-  const notFloat = Object.entries(tensors).find(([, t]) => t.dtype !== "F32" && t.dtype !== "F16");
-  if (notFloat) {
-    throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${notFloat[0]} is ${notFloat[1].dtype}, expected F32 or F16. Re-export the checkpoint with float weights.`);
-  }
+  checkFloatTensors(tensors, source);
   const { missing, unexpected, wrong } = compareShapes(tensors, cfg);
   const fix = () => suggestArch(tensors, archLabel);
   if (wrong.length > 0) {
@@ -110,8 +121,28 @@ export function checkVitTensors(tensors: TensorMap, cfg: VitConfig, source: stri
     throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${name} is ${showShape(got)}, ${archLabel} expects ${showShape(want)}${more}. ${fix()}`);
   }
   if (unexpected.length > 0) throw notEncoderError(source, unexpected);
+  const blocks = blockCount(tensors);
+  if (cfg.depth > blocks) {
+    throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${archLabel} has depth ${cfg.depth}, but the file holds ${blocks} blocks. ${fix()}`);
+  }
   if (missing.length > 0) {
     throw new FacepriorError("BAD_CHECKPOINT", `${source}: missing ${missing.length} tensors that ${archLabel} expects: ${listSome(missing)}. ${fix()}`);
+  }
+}
+
+/**
+ * Throws BAD_CHECKPOINT naming the first tensor that is not float weights (F32, F16) or that
+ * holds NaN or an infinity. For any weights: the encoder's here, a face model's heads too.
+ */
+export function checkFloatTensors(tensors: TensorMap, source: string): void {
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== "F32" && t.dtype !== "F16") {
+      throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${name} is ${t.dtype}, expected F32 or F16. Re-export the checkpoint with float weights.`);
+    }
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${name} holds ${t.data[bad]} at element ${bad}; weights must be finite numbers. The file is damaged, or was saved from a diverged run: use an earlier checkpoint.`);
+    }
   }
 }
 

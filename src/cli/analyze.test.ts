@@ -3,14 +3,17 @@
  * two faces, and a folder mixing a photo, an image without a face and files that are not images.
  */
 import assert from "node:assert/strict";
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { DEFAULT_MODEL_PATH } from "../inference/face-analyzer.js";
 import { readFaceModel } from "../inference/face-model.js";
-import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { assertNoStack, CLI_MAIN, runCli } from "../../test/support/run-cli.js";
+import { scratchDir } from "../../test/support/scratch-dir.js";
+import { openToAll, runNodeUnprivileged } from "../../test/support/unprivileged.js";
 import { REPO_ROOT } from "../../test/support/shared-data.js";
 
 const EXAMPLE = join(REPO_ROOT, "examples", "astronaut.jpg");
@@ -39,7 +42,7 @@ test("analyze prints the example photo's one face with every head, and writes JS
   // Boxes and landmarks are in the photo's pixels: the face is in the upper middle of the 512x512 portrait.
   assert.ok(face.box.x > 100 && face.box.x + face.box.width < 350 && face.box.y < 150, JSON.stringify(face.box));
   assert.ok(face.landmarks.every(([x, y]: number[]) => x >= face.box.x - 20 && x <= face.box.x + face.box.width + 20 && y >= face.box.y - 20 && y <= face.box.y + face.box.height + 40));
-  const overlay = await sharp(join(dir, "overlays", "astronaut.png")).metadata();
+  const overlay = await sharp(join(dir, "overlays", "astronaut.jpg.overlay.png")).metadata();
   assert.equal(overlay.format, "png");
   assert.ok(overlay.width! > 512, "the photo plus a tile per face");
 });
@@ -72,4 +75,53 @@ test("analyze with a file that is not a face model says so and what to pass", as
   assertNoStack(run);
   assert.notEqual(run.code, 0);
   assert.match(run.stderr, /x\.safetensors/);
+});
+
+test("analyze --overlay into the photos' own folder replaces no photo, keeps same-named photos apart, and goes on past what it cannot read", { skip, timeout: 120_000 }, async () => {
+  const photos = join(dir, "photos");
+  for (const folder of ["a", "b"]) await mkdir(join(photos, folder), { recursive: true });
+  const png = await sharp(EXAMPLE).png().toBuffer();
+  await writeFile(join(photos, "photo.png"), png);
+  for (const folder of ["a", "b"]) await writeFile(join(photos, folder, "x.jpg"), await readFile(EXAMPLE));
+  execFileSync("mkfifo", [join(photos, "pipe.jpg")]);
+  await writeFile(join(photos, "e\x1b[31m\nvil.png"), "not an image");
+  await symlink("..", join(photos, "a", "up")); // a loop back to photos/
+  const analyze = () => runCli(["analyze", photos, "--overlay", photos, "--json", join(dir, "photos.json")], dir);
+  for (const round of ["first", "again"]) {
+    const run = await analyze();
+    assertNoStack(run);
+    assert.equal(run.code, 1, `${round}: the FIFO and the text file cannot be read`);
+    assert.deepEqual(await readFile(join(photos, "photo.png")), png, `${round}: the photo is untouched`);
+    for (const overlay of ["photo.png.overlay.png", "a/x.jpg.overlay.png", "b/x.jpg.overlay.png"]) assert.equal((await sharp(join(photos, overlay)).metadata()).format, "png", `${round}: ${overlay}`);
+    const json = JSON.parse(await readFile(join(dir, "photos.json"), "utf8"));
+    assert.equal(json.images.length, 5, `${round}: each file once, none through the link, no overlay analysed`);
+    assert.match(run.stdout, /pipe\.jpg: cannot be analysed: .*pipe\.jpg: is a FIFO \(named pipe\), not an image\./);
+    assert.match(run.stdout, /e\\x1b\[31m\\nvil\.png: cannot be analysed: /, "the name is printed escaped");
+    assert.doesNotMatch(run.stdout, /\x1b/, "no escape code reaches the terminal");
+  }
+});
+
+test("analyze --json naming a folder fails at once, before any work, and leaves nothing in it", async () => {
+  const folder = join(dir, "results");
+  await mkdir(folder);
+  const run = await runCli(["analyze", EXAMPLE, "--json", folder], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /^faceprior \[BAD_ARGUMENT\]: --json .*results: is a folder\. Pass a file name, e\.g\. .*results\/results\.json\.\n$/);
+  assert.deepEqual(await readdir(folder), []);
+});
+
+test("a subfolder analyze may not read is reported, and the photos in the others are still analysed", { skip, timeout: 120_000 }, async () => {
+  const root = await scratchDir("faceprior-analyze-private-");
+  for (const folder of ["open", "private"]) {
+    await mkdir(join(root, "photos", folder), { recursive: true });
+    await writeFile(join(root, "photos", folder, "astronaut.jpg"), await readFile(EXAMPLE));
+  }
+  await openToAll(root, join(root, "photos"), join(root, "photos", "open"));
+  await chmod(join(root, "photos", "private"), 0o000);
+  const run = await runNodeUnprivileged([CLI_MAIN, "analyze", "photos"], root).finally(() => chmod(join(root, "photos", "private"), 0o755));
+  assert.doesNotMatch(run.stderr, /internal error/);
+  assert.equal(run.code, 1);
+  assert.match(run.stdout, /^photos\/open\/astronaut\.jpg \(512x512\): 1 face$/m);
+  assert.match(run.stdout, /^photos\/private: cannot be read \(permission denied\)\. Check the folder's permissions, or leave it out\.$/m);
 });

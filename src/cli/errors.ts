@@ -2,14 +2,17 @@
  * How the CLI ends. Only src/cli exits the process: a FacepriorError prints its code and message,
  * `faceprior [BAD_IMAGE]: a.jpg: ...`, without a stack (`--debug` adds it); anything else is a
  * bug and says so. Exit codes: 0 success, 1 failure, 2 usage (a BAD_ARGUMENT error: a flag, a
- * value, a command name), 130 Ctrl-C.
+ * value, a command name), 130 Ctrl-C, 143 SIGTERM.
  */
 import { FacepriorError } from "../errors.js";
+import { printableLines } from "./printable.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_CANCELLED = 130;
+/** SIGTERM, by the shell's 128 + signal number convention. */
+export const EXIT_TERMINATED = 143;
 
 /** A usage error: the command line itself is wrong (exit 2). */
 export function usageError(message: string): FacepriorError {
@@ -20,8 +23,12 @@ export function exitCodeFor(error: unknown): number {
   return error instanceof FacepriorError && error.code === "BAD_ARGUMENT" ? EXIT_USAGE : EXIT_FAILURE;
 }
 
-/** The text printed for `error` on stderr. */
+/** The text printed for `error` on stderr; names in it may come from outside, so control characters are escaped. */
 export function formatError(error: unknown, debug: boolean): string {
+  return printableLines(errorText(error, debug));
+}
+
+function errorText(error: unknown, debug: boolean): string {
   if (error instanceof FacepriorError) {
     const detail = debug ? `\n${error.stack ?? ""}${causeStack(error)}` : "";
     return `faceprior [${error.code}]: ${error.message}${detail}\n`;
@@ -42,10 +49,17 @@ export function reportError(error: unknown, debug: boolean, stderr: NodeJS.Writa
   return exitCodeFor(error);
 }
 
-/** Ctrl-C prints one line and exits 130 instead of dying mid-line with a stack. */
+/**
+ * Ctrl-C prints one line and exits 130 instead of dying mid-line with a stack; SIGTERM exits
+ * 143. Both are exits, so exit handlers remove temporary files and folders (io/exit-cleanup.ts).
+ */
 export function exitOnInterrupt(): void {
   process.once("SIGINT", () => {
     process.stderr.write("\nfaceprior: cancelled.\n");
     process.exit(EXIT_CANCELLED);
+  });
+  process.once("SIGTERM", () => {
+    process.stderr.write("faceprior: terminated.\n");
+    process.exit(EXIT_TERMINATED);
   });
 }

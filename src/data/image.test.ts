@@ -3,12 +3,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { FacepriorError } from "../errors.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
-import { decodeImage, decodeImageBatch, decodeImageRgb, decodeImageUpright, listImageFiles, normalizeRgb } from "./image.js";
+import { decodeImage, decodeImageBatch, decodeImageRgb, decodeImageUpright, normalizeRgb } from "./image.js";
+import { listImageFiles } from "./image-files.js";
 
 const HALF = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 const S = 32;
@@ -121,6 +123,29 @@ test("bad files are BAD_IMAGE errors naming the file and the problem", async () 
 test("huge images are refused from the header, before decoding", async () => {
   await sharp({ create: { width: 12_000, height: 10_000, channels: 3, background: "#808080" } }).png({ compressionLevel: 1 }).toFile(at("huge.png"));
   await rejectsImage(decodeImage(at("huge.png"), { size: S, ...HALF }), /huge\.png: is 12000x10000 \(120\.0 MP\), over the 100\.0 MP limit\. Downscale it first\./);
+});
+
+/** A PNG whose header declares `width` x `height` RGB, with one tiny (wrong-sized) data chunk. */
+function declaredPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const framed = Buffer.alloc(body.length + 8);
+    framed.writeUInt32BE(data.length, 0);
+    body.copy(framed, 4);
+    framed.writeUInt32BE(crc32(body), body.length + 4);
+    return framed;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, deflate, no interlace
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(Buffer.alloc(64))), chunk("IEND", Buffer.alloc(0))]);
+}
+
+test("a PNG declaring 100000x100000 is called too large, not truncated or corrupt", async () => {
+  await writeFile(at("declared-huge.png"), declaredPng(100_000, 100_000));
+  await rejectsImage(decodeImage(at("declared-huge.png"), { size: S, ...HALF }), /declared-huge\.png: is 100000x100000 \(10000\.0 MP\), over the 100\.0 MP limit\. Downscale it first\./);
 });
 
 test("a batch is the decoded images back to back; bytes can be decoded as well as paths", async () => {

@@ -12,10 +12,9 @@
  *   shrink-on-load is off, so the result does not depend on the JPEG's scale factor.
  * - Bad input throws FacepriorError BAD_IMAGE naming the file and the problem.
  */
-import { readFile, readdir, stat } from "node:fs/promises";
-import { extname, join } from "node:path";
 import sharp, { type Metadata, type OutputInfo, type ResizeOptions } from "sharp";
 import { FacepriorError, invalidArgument } from "../errors.js";
+import { readRegularFile } from "../io/regular-file.js";
 import { normalizeRgb } from "./normalize-rgb.js";
 
 export { normalizeRgb } from "./normalize-rgb.js";
@@ -26,8 +25,8 @@ export type ResizeFit = "cover" | "contain" | "fill";
 /** Refused beyond this many pixels (width x height) before decoding: 100 megapixels. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
-/** File extensions that folder listings treat as images (sharp reads them all). */
-export const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".heic", ".heif"];
+/** Far above any photo's encoded size (a 100 MP 16-bit TIFF is 600 MB); bounds the read. */
+const MAX_IMAGE_BYTES = 1024 * 1024 * 1024;
 
 export type DecodeImageOptions = {
   /** Output side S in pixels. */
@@ -72,11 +71,11 @@ function hasImageSignature(bytes: Uint8Array): boolean {
 async function readBytes(input: ImageInput): Promise<Uint8Array> {
   if (typeof input !== "string") return input.bytes;
   try {
-    return await readFile(input);
+    return await readRegularFile(input, { code: "BAD_IMAGE", what: "an image", maxBytes: MAX_IMAGE_BYTES });
   } catch (cause) {
+    if (cause instanceof FacepriorError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw badImage(input, "no such file", "Check the path.", cause);
-    if (code === "EISDIR") throw badImage(input, "is a folder, not an image", "Pass an image file.", cause);
     if (code === "EACCES") throw badImage(input, "cannot be read (permission denied)", "Check the file's permissions.", cause);
     throw badImage(input, `cannot be read (${(cause as Error).message})`, "Check the file.", cause);
   }
@@ -89,7 +88,8 @@ async function checkedBytes(input: ImageInput, maxPixels: number): Promise<{ nam
   if (bytes.byteLength === 0) throw badImage(name, "is empty (0 bytes)", "Re-export or re-download it.");
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // The header alone is read here; sharp's own pixel limit would call a huge image corrupt.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (cause) {
     if (hasImageSignature(bytes)) throw corrupt(name, cause);
     throw badImage(name, "is not an image sharp can read", "Use JPEG, PNG, WebP, GIF, TIFF or AVIF.", cause);
@@ -161,35 +161,4 @@ export async function decodeImageBatch(inputs: ImageInput[], options: DecodeImag
   const decoded = await Promise.all(inputs.map((input) => decodeImageRgb(input, options)));
   decoded.forEach((rgb, i) => normalizeRgb(rgb, options.mean, options.std, out, i * plane));
   return out;
-}
-
-/** The image files in a folder and its subfolders (IMAGE_EXTENSIONS, hidden entries skipped), sorted. */
-export async function imageFilesIn(folder: string): Promise<string[]> {
-  const entries = (await readdir(folder, { recursive: true }))
-    .filter((rel) => !rel.split(/[\\/]/).some((part) => part.startsWith(".")))
-    .filter((rel) => IMAGE_EXTENSIONS.includes(extname(rel).toLowerCase()))
-    .sort();
-  return entries.map((rel) => join(folder, rel));
-}
-
-/**
- * Expands paths into image files: a file is kept as given, a folder is searched recursively for
- * IMAGE_EXTENSIONS (hidden entries skipped), sorted by path. A missing path or a folder without
- * images throws BAD_IMAGE.
- */
-export async function listImageFiles(paths: string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path).catch((cause) => {
-      throw badImage(path, "no such file or folder", "Check the path.", cause);
-    });
-    if (!info.isDirectory()) {
-      files.push(path);
-      continue;
-    }
-    const found = await imageFilesIn(path);
-    if (found.length === 0) throw badImage(path, `is a folder with no images (${IMAGE_EXTENSIONS.join(" ")})`, "Check the path.");
-    files.push(...found);
-  }
-  return files;
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { images, rejectsWith, writeLayout } from "../../test/support/dataset-layouts.js";
+import { scratchDir } from "../../test/support/scratch-dir.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import { findMissingImages } from "./dataset.js";
 import { loadManifestDataset } from "./manifest.js";
@@ -51,6 +52,9 @@ const BAD_MANIFESTS: [string, string, string[]][] = [
   ["an extra label column", "path,age,gender\na.jpg,3,0\n", ['toy/manifest.csv line 1: has columns "gender" that the age task does not have', "move them to meta.csv"]],
   ["an age out of range", "path,age\na.jpg,3\nb.jpg,130\n", ['toy/manifest.csv line 3: age is "130", expected an integer 0-120. Fix the label.']],
   ["a non-numeric AU", "path,AU1,AU2\na.jpg,0,yes\n", ['toy/manifest.csv line 2: AU2 is "yes", expected 0 or 1.']],
+  ["an age in hexadecimal", "path,age\na.jpg,0x1e\n", ['toy/manifest.csv line 2: age is "0x1e", expected an integer 0-120. Fix the label.']],
+  ["an age in exponent form", "path,age\na.jpg,1e1\n", ['toy/manifest.csv line 2: age is "1e1", expected an integer 0-120.']],
+  ["an AU in hexadecimal", "path,AU1\na.jpg,0x1\n", ['toy/manifest.csv line 2: AU1 is "0x1", expected 0 or 1.']],
   ["an unknown expression", "path,expression\na.jpg,contempt\n", ['toy/manifest.csv line 2: expression is "contempt", expected one of angry, disgust']],
   ["a duplicate path", "path,age\nimages/a.jpg,3\nimages/b.jpg,4\nimages/a.jpg,5\n", ['toy/manifest.csv line 4: path "images/a.jpg" repeats line 2. Remove one of them.']],
   ["a duplicate path spelled differently", "path,age\nimages/a.jpg,3\nimages//./a.jpg,5\n", ['line 3: path "images/a.jpg" repeats line 2']],
@@ -58,6 +62,10 @@ const BAD_MANIFESTS: [string, string, string[]][] = [
   ["a path leaving the folder", "path,age\nimages/../../x.jpg,3\n", ['toy/manifest.csv line 2: path "images/../../x.jpg" leaves the dataset folder. Use a path inside it.']],
   ["a path through ..", "path,age\nimages/../a.jpg,3\n", ['toy/manifest.csv line 2: path "images/../a.jpg" goes through "..". Write it without "..": "a.jpg".']],
   ["an empty path", "path,age\n,3\n", ["toy/manifest.csv line 2: path is empty"]],
+  ["a path naming the folder itself", "path,age\n.,3\n", ['toy/manifest.csv line 2: path "." names the dataset folder itself. Give the image file\'s path inside the folder.']],
+  ["a NUL byte in a path", "path,age\na\u0000.jpg,3\n", ['toy/manifest.csv line 2: path "a\\u0000.jpg" holds a control character.']],
+  ["an over-long path", `path,age\n${"folder/".repeat(600)}a.jpg,3\n`, ["toy/manifest.csv line 2: path \"folder/folder/", "is 4205 bytes long. Use a path of at most 4096 bytes, each name at most 255."]],
+  ["an over-long file name", `path,age\n${"n".repeat(300)}.jpg,3\n`, ["toy/manifest.csv line 2:", "is 304 bytes long. Use a path of at most 4096 bytes, each name at most 255."]],
   ["only a header", "path,age\n", ["toy/manifest.csv: has no rows. Add one line per image after the header."]],
   ["an empty file", "", ["toy/manifest.csv: is empty (no header line)"]],
   ["a short line", "path,age\na.jpg,3\nb.jpg\n", ["toy/manifest.csv line 3: is not valid CSV (Invalid Record Length: expect 2, got 1)"]],
@@ -77,7 +85,7 @@ test("meta.csv lines for unknown or repeated paths are errors naming the line", 
 });
 
 test("a symlink that resolves outside the dataset folder is an error; one inside is fine", async () => {
-  const outside = await mkdtemp(join(tmpdir(), "faceprior-outside-"));
+  const outside = await scratchDir("faceprior-outside-");
   await writeFile(join(outside, "x.jpg"), "x");
   const root = await writeLayout("linked", { "manifest.csv": "path,age\nimages/ok.jpg,3\nimages/alias.jpg,4\n", ...images("images/ok.jpg") });
   await symlink(join(root, "images/ok.jpg"), join(root, "images/alias.jpg"));
@@ -123,4 +131,10 @@ test("../shared/data/fer2013 and ckplus_au have the label counts their SOURCE.md
   const ck = await loadManifestDataset(sharedPath("data", "ckplus_au"));
   assert.equal(ck.rows.filter((row) => row.labels.some((label) => label === 1)).length, 268, "268 coded peak frames");
   assert.equal(ck.rows.filter((row) => row.labels[ck.labelColumns.indexOf("AU1")] === 1).length, 112);
+});
+
+test("a manifest.csv that is a FIFO is refused at once, not waited on", { timeout: 20_000 }, async () => {
+  const root = await writeLayout("piped", images("a.jpg"));
+  execFileSync("mkfifo", [join(root, "manifest.csv")]);
+  await rejectsWith(loadManifestDataset(root), "piped/manifest.csv: is a FIFO (named pipe), not a label table. Pass a regular file.");
 });

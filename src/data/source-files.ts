@@ -3,16 +3,27 @@
  * line numbers, so every later message can name the file and line. CSV parsing is csv-parse's,
  * streamed, so a 300 MB `fer2013.csv` never sits in memory as one string.
  */
-import { createReadStream } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { parse, CsvError } from "csv-parse";
+import { openRegularFile, type FileKind } from "../io/regular-file.js";
 import { datasetError } from "./dataset.js";
 
 export type CsvRecord = { line: number; values: string[] };
 
+/** Label tables and lists: streamed (CSV) or far below this (text lists); the bound stops a runaway read. */
+const TABLE: FileKind = { code: "BAD_DATASET", what: "a label table", maxBytes: 4 * 1024 ** 3 };
+const LIST: FileKind = { ...TABLE, maxBytes: 512 * 1024 ** 2 };
+
 function notFound(shown: string, error: unknown, fix: string): Error {
   if ((error as NodeJS.ErrnoException).code === "ENOENT") return datasetError(shown, "not found", fix);
   return error as Error;
+}
+
+/** `file` opened once it is a regular file (a FIFO or device would hang the read); missing is an error with `fix`. */
+function openSource(file: string, shown: string, kind: FileKind, missingFix: string): Promise<FileHandle> {
+  return openRegularFile(file, kind, shown).catch((error) => {
+    throw notFound(shown, error, missingFix);
+  });
 }
 
 /**
@@ -20,10 +31,8 @@ function notFound(shown: string, error: unknown, fix: string): Error {
  * the line it ends on. Wrong field counts and broken quoting are errors naming the line.
  */
 export async function readCsv(file: string, shown: string, missingFix = "Check the dataset folder."): Promise<{ header: string[]; records: AsyncGenerator<CsvRecord> }> {
-  await stat(file).catch((error) => {
-    throw notFound(shown, error, missingFix);
-  });
-  const parser = createReadStream(file).pipe(parse({ bom: true, skip_empty_lines: true, info: true, trim: true }));
+  const handle = await openSource(file, shown, TABLE, missingFix);
+  const parser = handle.createReadStream().pipe(parse({ bom: true, skip_empty_lines: true, info: true, trim: true }));
   const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; info: { lines: number } }>;
   const next = async () => {
     try {
@@ -61,9 +70,8 @@ export type TextLine = { line: number; text: string };
 
 /** The non-blank lines of a text file, trimmed, with their 1-based numbers. */
 export async function readLines(file: string, shown: string, missingFix = "Check the dataset folder."): Promise<TextLine[]> {
-  const text = await readFile(file, "utf8").catch((error) => {
-    throw notFound(shown, error, missingFix);
-  });
+  const handle = await openSource(file, shown, LIST, missingFix);
+  const text = await handle.readFile("utf8").finally(() => handle.close());
   const lines: TextLine[] = [];
   text.replace(/^\uFEFF/, "").split(/\r?\n/).forEach((raw, index) => {
     const trimmed = raw.trim();
@@ -74,7 +82,7 @@ export async function readLines(file: string, shown: string, missingFix = "Check
 
 /** The first line of a file (up to 64 KiB read), or undefined when it cannot be read. */
 export async function firstLine(file: string): Promise<string | undefined> {
-  const handle = await open(file, "r").catch(() => undefined);
+  const handle = await openRegularFile(file, TABLE).catch(() => undefined);
   if (!handle) return undefined;
   try {
     const buffer = Buffer.alloc(65536);

@@ -127,7 +127,8 @@ export function parseLabel(task: TaskName, raw: string): number | undefined {
     const index = label.classes.indexOf(text);
     return index < 0 ? undefined : index;
   }
-  if (label.kind === "none" || text === "") return undefined;
+  // Whole numbers written in decimal only: Number() would also take "0x1e", "1e1" and "1.0".
+  if (label.kind === "none" || !/^[+-]?\d+$/.test(text)) return undefined;
   const value = Number(text);
   if (label.kind === "binary") {
     if (value === 0 || value === 1) return value;

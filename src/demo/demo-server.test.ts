@@ -5,13 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { DEFAULT_NORMALIZATION } from "../checkpoint/vit-metadata.js";
 import { writeFaceModel } from "../inference/face-model.js";
-import { fakeVitTensors, SMALL_CFG } from "../../test/support/fake-vit.js";
+import { fakeFaceModel, SMALL_CFG } from "../../test/support/fake-vit.js";
 import { startDemoCli } from "../../test/support/demo-cli.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { resolveStaticPath, startStaticServer } from "./static-server.js";
@@ -85,8 +84,7 @@ test("the server answers files with their type, and refuses escapes, folders and
 
 test("faceprior demo exports the model and serves the page, its modules, the vendor files and the manifest, and nothing else", async () => {
   const model = join(dir, "smile.safetensors");
-  const heads = [{ name: "smile", activation: "sigmoid" as const, labels: ["smile"], weight: new Float32Array(SMALL_CFG.embedDim).fill(0.01), bias: new Float32Array(1) }];
-  await writeFaceModel(model, { cfg: SMALL_CFG, normalization: DEFAULT_NORMALIZATION, tensors: fakeVitTensors(), heads, about: {} });
+  await writeFaceModel(model, fakeFaceModel());
   const demo = await startDemoCli(["--model", model], dir);
   try {
     const served: [string, string][] = [
@@ -123,4 +121,45 @@ test("faceprior demo names a model it cannot use and how to fix it", async () =>
   const badPort = await runCli(["demo", "--port", "70000"], dir);
   assert.equal(badPort.code, 2);
   assert.match(badPort.stderr, /--port/);
+});
+
+/** A regular file this process cannot open: mode 000, or under root (which opens those anyway) a write-only /proc/sys file. */
+async function unopenableFile(): Promise<{ dir: string; name: string }> {
+  if (process.getuid?.() === 0) return { dir: "/proc/sys/vm", name: "drop_caches" };
+  const folder = join(dir, "locked");
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, "secret.bin"), "x");
+  await chmod(join(folder, "secret.bin"), 0o000);
+  return { dir: folder, name: "secret.bin" };
+}
+
+test("a file the server cannot open is logged and answered 500, and the server keeps serving", async () => {
+  const locked = await unopenableFile();
+  const site = join(dir, "served-500");
+  await mkdir(site, { recursive: true });
+  await writeFile(join(site, "index.html"), "<p>still here</p>");
+  const logged: string[] = [];
+  const server = await startStaticServer([{ prefix: "/locked/", dir: locked.dir }, { prefix: "/", dir: site }], { host: "127.0.0.1", port: 0, log: (line) => logged.push(line) });
+  try {
+    const failed = await rawRequest(server.url, `/locked/${locked.name}`);
+    assert.deepEqual([failed.status, failed.body], [500, `Cannot read /locked/${locked.name}.\n`], "the client is not told where the file is, or why");
+    assert.match(logged.join("\n"), new RegExp(`/locked/${locked.name}: cannot open .*${locked.name} \\(EACCES`));
+    assert.deepEqual(await rawRequest(server.url, "/"), { status: 200, type: "text/html; charset=utf-8", body: "<p>still here</p>" });
+  } finally {
+    await server.close();
+  }
+});
+
+test("faceprior demo --host prints every address it listens on, and SIGTERM removes its temporary folder", async () => {
+  const model = join(dir, "term.safetensors");
+  await writeFaceModel(model, fakeFaceModel());
+  const temp = join(dir, "demo-tmp");
+  await mkdir(temp);
+  const demo = await startDemoCli(["--model", model, "--host"], dir, { ...process.env, TMPDIR: temp });
+  const port = new URL(demo.url).port;
+  assert.deepEqual((await readdir(temp)).filter((name) => name.startsWith("faceprior-demo-")).length, 1, "the exported model's folder");
+  assert.match(demo.stdout(), new RegExp(`^Also on: .*http://127\\.0\\.0\\.1:${port}/`, "m"), "each interface's address, not only localhost");
+  assert.equal((await rawRequest(`http://127.0.0.1:${port}/`, "/model/face-model.json")).status, 200);
+  assert.equal(await demo.stop("SIGTERM"), 143);
+  assert.deepEqual(await readdir(temp), [], "SIGTERM leaves no temporary folder");
 });

@@ -2,17 +2,17 @@
  * What `faceprior demo` serves, folder by folder: the page (web/), its compiled code (dist/web,
  * and the browser-safe modules of dist/src it imports), the vendor files (Human's browser build
  * and models, tfjs's wasm binaries, onnxruntime-web) and the face model, exported to ONNX with
- * its manifest in a temporary folder. Nothing outside these folders is reachable.
+ * its manifest in a temporary folder that goes when the process exits. Nothing outside these
+ * folders is reachable.
  */
-import { existsSync, rmSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FacepriorError } from "../errors.js";
 import { exportFaceModel } from "../inference/export-face-model.js";
 import { readFaceModel, type FaceModel } from "../inference/face-model.js";
+import { makeTempDir } from "../io/exit-cleanup.js";
 import type { StaticRoute } from "./static-server.js";
 
 const require = createRequire(import.meta.url);
@@ -24,8 +24,6 @@ const ONNX_FILE = "face-model.onnx";
 export type DemoSite = {
   routes: StaticRoute[];
   model: FaceModel;
-  /** Removes the exported model's folder; synchronous, so that it can run on process exit. */
-  dispose(): void;
 };
 
 /** The folder holding a package's main file (each vendor package keeps its browser files there). */
@@ -59,13 +57,12 @@ function demoRoutes(modelDir: string): StaticRoute[] {
 /** Reads the face model, exports it for onnxruntime-web and lays out the routes. */
 export async function prepareDemoSite(modelPath: string): Promise<DemoSite> {
   const model = await readFaceModel(modelPath);
-  const modelDir = await mkdtemp(join(tmpdir(), "faceprior-demo-"));
-  const dispose = () => rmSync(modelDir, { recursive: true, force: true });
+  const modelDir = await makeTempDir("faceprior-demo-");
   try {
-    await exportFaceModel(model, join(modelDir, ONNX_FILE));
-    return { routes: demoRoutes(modelDir), model, dispose };
+    await exportFaceModel(model, join(modelDir.path, ONNX_FILE));
+    return { routes: demoRoutes(modelDir.path), model };
   } catch (error) {
-    dispose();
+    modelDir.remove();
     throw error;
   }
 }

@@ -1,14 +1,16 @@
 /**
  * A small static file server on node:http that serves only whitelisted folders: each route maps
  * a URL prefix onto one folder, and a request resolves inside that folder or not at all (no
- * `..`, no encoded separators, no directory listings). GET and HEAD only.
+ * `..`, no encoded separators, no directory listings). GET and HEAD only. A file that cannot
+ * be opened or read is logged and answered 500; the server goes on serving.
  */
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { FileHandle } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
 import { FacepriorError } from "../errors.js";
+import { openRegularFile } from "../io/regular-file.js";
 
 /** URL paths starting with `prefix` (which ends in "/") are files under `dir`. */
 export type StaticRoute = { prefix: string; dir: string };
@@ -55,28 +57,68 @@ function refuse(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(`${text}\n`);
 }
 
-async function serveFile(routes: readonly StaticRoute[], request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Served files are the page, its code, vendor files and the model; none comes near this. */
+const SERVED_FILE = { code: "BAD_ARGUMENT", what: "a file to serve", maxBytes: 2 ** 31 - 1 } as const;
+
+/** Where a failed read is logged: the server's own stderr, never the client. */
+export type ServeLog = (line: string) => void;
+
+/** The opened file, or the status to answer instead: 404 when there is no such file, 500 (logged) when it cannot be opened. */
+async function openServed(file: string, urlPath: string, log: ServeLog): Promise<FileHandle | 404 | 500> {
+  try {
+    return await openRegularFile(file, SERVED_FILE);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || error instanceof FacepriorError) return 404; // absent, a folder, a FIFO
+    log(`faceprior demo: ${urlPath}: cannot open ${file} (${(error as Error).message}); answered 500.`);
+    return 500;
+  }
+}
+
+async function serveFile(routes: readonly StaticRoute[], request: IncomingMessage, response: ServerResponse, log: ServeLog): Promise<void> {
   if (request.method !== "GET" && request.method !== "HEAD") return refuse(response, 405, "Only GET and HEAD.");
   const urlPath = (request.url ?? "/").split("?")[0]!;
   const file = resolveStaticPath(routes, urlPath);
-  const info = file ? await stat(file).catch(() => null) : null;
-  if (!file || !info?.isFile()) return refuse(response, 404, `Not found: ${urlPath}`);
+  const handle = file ? await openServed(file, urlPath, log) : 404;
+  if (handle === 404) return refuse(response, 404, `Not found: ${urlPath}`);
+  if (handle === 500) return refuse(response, 500, `Cannot read ${urlPath}.`);
   response.writeHead(200, {
-    "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
-    "content-length": info.size,
+    "content-type": CONTENT_TYPES[extname(file!)] ?? "application/octet-stream",
+    "content-length": (await handle.stat()).size,
     "cache-control": "no-cache",
     "x-content-type-options": "nosniff",
   });
-  if (request.method === "HEAD") return void response.end();
-  createReadStream(file).pipe(response);
+  if (request.method === "HEAD") {
+    await handle.close();
+    return void response.end();
+  }
+  const stream = handle.createReadStream();
+  stream.on("error", (error) => {
+    log(`faceprior demo: ${urlPath}: reading ${file} failed (${error.message}).`);
+    response.destroy(error); // the status line is out: all a client can learn is that the body broke off
+  });
+  stream.pipe(response);
 }
 
-export type StaticServer = { url: string; server: Server; close(): Promise<void> };
+/** `url` is the one to show first; `urls` every address the server answers on. */
+export type StaticServer = { url: string; urls: string[]; server: Server; close(): Promise<void> };
+
+/** The http:// addresses a server bound to `host` answers on: every interface's for a wildcard host. */
+function listeningUrls(host: string, port: number): string[] {
+  const url = (address: string) => `http://${address.includes(":") ? `[${address}]` : address}:${port}/`;
+  if (host !== "0.0.0.0" && host !== "::") return [url(host)];
+  const ipv4 = Object.values(networkInterfaces()).flatMap((entries) => entries ?? []).filter((entry) => entry.family === "IPv4");
+  return [`http://localhost:${port}/`, ...ipv4.map((entry) => url(entry.address))];
+}
 
 /** Listens on `host`:`port` (0: any free port) and serves `routes`. */
-export async function startStaticServer(routes: readonly StaticRoute[], { host, port }: { host: string; port: number }): Promise<StaticServer> {
+export async function startStaticServer(routes: readonly StaticRoute[], { host, port, log = (line) => process.stderr.write(`${line}\n`) }: { host: string; port: number; log?: ServeLog }): Promise<StaticServer> {
   const server = createServer((request, response) => {
-    serveFile(routes, request, response).catch((error: unknown) => refuse(response, 500, String(error)));
+    serveFile(routes, request, response, log).catch((error: unknown) => {
+      log(`faceprior demo: ${request.url}: ${(error as Error).message}; answered 500.`);
+      if (!response.headersSent) refuse(response, 500, "Internal error.");
+      else response.destroy();
+    });
   });
   await new Promise<void>((done, fail) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
@@ -85,10 +127,10 @@ export async function startStaticServer(routes: readonly StaticRoute[], { host, 
     });
     server.listen(port, host, done);
   });
-  const { port: bound } = server.address() as AddressInfo;
-  const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  const urls = listeningUrls(host, (server.address() as AddressInfo).port);
   return {
-    url: `http://${shownHost}:${bound}/`,
+    url: urls[0]!,
+    urls,
     server,
     close: () =>
       new Promise<void>((done) => {

@@ -45,6 +45,8 @@ export function loadOnnxRuntime(): Promise<OnnxRuntime | null> {
 }
 
 async function importOnnxRuntime(): Promise<OnnxRuntime | null> {
+  // Left on, its telemetry writes .ses and mat-debug-<pid>.log into the temp folder in every process.
+  process.env.ORT_DISABLE_TELEMETRY ??= "1";
   try {
     // A specifier in a variable: TypeScript then neither resolves nor needs the package.
     return (await import(ORT_PACKAGE)) as OnnxRuntime;

@@ -12,11 +12,12 @@
  */
 import { z } from "zod";
 import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
-import { checkVitTensors, type HostVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { checkFloatTensors, checkVitTensors, type HostVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata } from "../checkpoint/vit-metadata.js";
 import { parseConfig } from "../config-schema.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
 import type { HeadActivation, OnnxHead } from "../export/onnx-vit.js";
+import { parseJson } from "../io/json-file.js";
 
 const HEADS_KEY = "faceprior.heads";
 const MODEL_KEY = "faceprior.model";
@@ -51,6 +52,7 @@ function headTensors(tensors: TensorMap, spec: HeadSpec, dim: number, source: st
     const found = weight && bias ? `weight ${JSON.stringify(weight.shape)} and bias ${JSON.stringify(bias.shape)}` : "no tensors";
     throw new FacepriorError("BAD_CHECKPOINT", `${source}: head "${spec.name}" has ${found}; it needs weight [${k}, ${dim}] and bias [${k}] for its ${spec.labels.length} labels. Re-export the model.`);
   }
+  checkFloatTensors({ [`${HEAD_PREFIX}${spec.name}.weight`]: weight, [`${HEAD_PREFIX}${spec.name}.bias`]: bias }, source);
   return { ...spec, weight: weight.data as Float32Array, bias: bias.data as Float32Array };
 }
 
@@ -79,18 +81,25 @@ export async function readFaceModel(path: string): Promise<FaceModel> {
   if (!cfg || metadata[HEADS_KEY] === undefined) {
     throw new FacepriorError("BAD_CHECKPOINT", `${path}: not a face model (no ${cfg ? HEADS_KEY : "architecture"} in its metadata). Pass a face model (the bundled one, or one written by faceprior pack or add-head), or use an encoder checkpoint with embed.`);
   }
-  let specsJson: unknown;
-  try {
-    specsJson = JSON.parse(metadata[HEADS_KEY]!);
-  } catch {
-    throw new FacepriorError("BAD_CHECKPOINT", `${path}: __metadata__.${HEADS_KEY} is not JSON. Re-export the model.`);
-  }
-  const specs = parseConfig(z.array(HeadSpecSchema), specsJson, `${path}: ${HEADS_KEY}`);
+  const specs = parseConfig(z.array(HeadSpecSchema), metadataJson(metadata, HEADS_KEY, path), `${path}: ${HEADS_KEY}`);
   const encoder = Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.startsWith(HEAD_PREFIX)));
   checkVitTensors(encoder, cfg, path, "its __metadata__");
   const heads = specs.map((spec) => headTensors(tensors, spec, cfg.embedDim, path));
   const normalization = normalizationFromMetadata(metadata, path, []);
-  return { source: path, cfg, normalization, tensors: encoder, heads, about: metadata[MODEL_KEY] ? JSON.parse(metadata[MODEL_KEY]) : {} };
+  return { source: path, cfg, normalization, tensors: encoder, heads, about: readAbout(metadata, path) };
+}
+
+/** The provenance: free-form, but an object, since `info` and `add-head` read fields of it. */
+function readAbout(metadata: Record<string, string>, path: string): Record<string, unknown> {
+  if (metadata[MODEL_KEY] === undefined) return {};
+  const about = metadataJson(metadata, MODEL_KEY, path);
+  if (about !== null && typeof about === "object" && !Array.isArray(about)) return about as Record<string, unknown>;
+  throw new FacepriorError("BAD_CHECKPOINT", `${path}: __metadata__.${MODEL_KEY} is ${JSON.stringify(about)}, expected a JSON object. Re-export the model.`);
+}
+
+/** A metadata value that holds JSON, parsed; not JSON is an error naming the key. */
+function metadataJson(metadata: Record<string, string>, key: string, path: string): unknown {
+  return parseJson(metadata[key]!, `${path}: __metadata__.${key}`, { code: "BAD_CHECKPOINT", fix: "Re-export the model." });
 }
 
 /** Writes a face model atomically; the encoder in `dtype` on disk, heads in float32. */

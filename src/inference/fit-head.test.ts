@@ -4,13 +4,15 @@
  * the new model; and the walkthrough's API snippet on a multi-label CSV of the same photos.
  */
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { CELEBA, celebaRows, type CelebaRow } from "../../test/support/celeba-subset.js";
 import { skipUnlessFaceModel, TEST_FACE_MODEL } from "../../test/support/face-models.js";
-import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { assertNoStack, CLI_MAIN, runCli } from "../../test/support/run-cli.js";
+import { scratchDir } from "../../test/support/scratch-dir.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import type { HeadPrediction, ImageAnalysis } from "./face-analyzer.js";
@@ -160,4 +162,16 @@ test("add-head stops with the file and the fix: not a face model, a head it has,
     assert.match(run.stderr.split("\n").filter((line) => !line.startsWith("add-head:")).join("\n"), message);
     assertNoStack(run);
   }
+});
+
+test("Ctrl-C during add-head's fit leaves no temporary folder behind", { skip, timeout: 120_000 }, async () => {
+  const temp = await scratchDir("faceprior-add-head-tmp-");
+  const args = [CLI_MAIN, "add-head", "--name", "smile", "--photos", "photos", "--model", TEST_FACE_MODEL!, "--out", "never.safetensors", "--epochs", "100000"];
+  const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, TMPDIR: temp }, stdio: "ignore" });
+  const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+  const fitting = async () => (await readdir(temp)).some((name) => name.startsWith("faceprior-fit-head-"));
+  while (!(await fitting())) await new Promise((resolve) => setTimeout(resolve, 50));
+  child.kill("SIGINT");
+  assert.equal(await closed, 130);
+  assert.deepEqual(await readdir(temp), [], "the fit's scratch folder is removed");
 });

@@ -17,11 +17,10 @@
  *   const { head, report } = await fitHead(analyzer, { name: "smile", photos: await readLabelledPhotos("photos/") });
  *   await writeFaceModel("smile.safetensors", addHead(analyzer.model, head, { about: report }));
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nn, numpy as np, type Array } from "../engine/jax.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
+import { withTempDir } from "../io/exit-cleanup.js";
 import type { TrainConfigInput } from "../train/train-config.js";
 import type { FeatureSet } from "../transfer/features.js";
 import { trainLinearHead } from "../transfer/probe.js";
@@ -150,27 +149,25 @@ export async function fitHead(analyzer: FaceAnalyzer, options: FitHeadOptions): 
   const photos = checkEnoughPhotos({ ...options.photos, photos: used }, leftOut);
   const split = holdOut(photos, holdout, seed);
   const kind = HEAD_KINDS[photos.activation];
-  const runDir = await mkdtemp(join(tmpdir(), "faceprior-fit-head-"));
-  const fit = (stage: FitStage, trainFaces: number[], evalFaces: number[]) =>
-    trainLinearHead({
-      name,
-      features,
-      trainFaces,
-      evalFaces,
-      outputs: photos.labels.length,
-      targets: (faces) => kind.targets(faces.map((f) => photos.photos[f]!.targets)),
-      loss: kind.loss,
-      predict: kind.predict,
-      runDir: join(runDir, stage.replace(/ /g, "-")),
-      train: { seed, ...options.train },
-      onProgress: ({ step, totalSteps }) => onProgress?.({ stage, done: step, total: totalSteps }),
-    });
-  try {
+  // The probes' run folders are scratch; removed after the fit, or at exit when it is interrupted.
+  return withTempDir("faceprior-fit-head-", async (runDir) => {
+    const fit = (stage: FitStage, trainFaces: number[], evalFaces: number[]) =>
+      trainLinearHead({
+        name,
+        features,
+        trainFaces,
+        evalFaces,
+        outputs: photos.labels.length,
+        targets: (faces) => kind.targets(faces.map((f) => photos.photos[f]!.targets)),
+        loss: kind.loss,
+        predict: kind.predict,
+        runDir: join(runDir, stage.replace(/ /g, "-")),
+        train: { seed, ...options.train },
+        onProgress: ({ step, totalSteps }) => onProgress?.({ stage, done: step, total: totalSteps }),
+      });
     const score = split.heldOut.length > 0 ? scoreHeldOut(photos, split, (await fit("held-out fit", split.train, split.heldOut)).predictions) : null;
     const { head } = await fit("final fit", [...photos.photos.keys()], []);
     const report = fitReport(photos, split, score, leftOut, seed);
     return { head: { name, activation: photos.activation, labels: photos.labels, about: describeFit(report), ...head }, report };
-  } finally {
-    await rm(runDir, { recursive: true, force: true });
-  }
+  });
 }

@@ -4,13 +4,14 @@
  * columns, the head of its first fold and seed (saved folded onto raw features, probe.ts) and
  * that head's held-out metrics, which go into the model's provenance.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { readVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { EXPRESSION_CLASSES } from "../data/tasks.js";
 import { FacepriorError } from "../errors.js";
 import { TASK_ACTIVATIONS } from "../export/onnx-vit.js";
+import { readJsonFileIfExists } from "../io/json-file.js";
 import { PROBE_HEAD_FILE } from "../transfer/probe.js";
 import type { TransferTaskName } from "../transfer/tasks/index.js";
 import { writeFaceModel, type ModelHead } from "./face-model.js";
@@ -35,10 +36,9 @@ function labelsOf(task: TransferTaskName, columns: string[]): string[] {
 /** One probe run folder -> its head and the provenance of that head. */
 export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; about: Record<string, unknown> }> {
   const metricsFile = join(runDir, "metrics.json");
-  const text = await readFile(metricsFile, "utf8").catch(() => {
-    throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: no metrics.json. Pass the folder of a finished \`faceprior finetune --mode probe\` run.`);
-  });
-  const metrics = JSON.parse(text) as RunMetrics;
+  const finished = "Pass the folder of a finished `faceprior finetune --mode probe` run.";
+  const metrics = (await readJsonFileIfExists(metricsFile, { code: "BAD_ARGUMENT", fix: finished })) as RunMetrics | undefined;
+  if (metrics === undefined) throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: no metrics.json. ${finished}`);
   if (metrics.mode !== "probe") throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: a ${metrics.mode} run. Only linear-probe heads can be packed on a shared encoder.`);
   const first = metrics.runs[0]!;
   const file = join(runDir, "probes", `${first.fold}-seed${first.seed}`, PROBE_HEAD_FILE);

@@ -3,13 +3,14 @@
  * mixed in: what the cache holds, what the report says, and that a killed run resumes.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { CELEBA, makeCelebaSubset } from "../../test/support/celeba-subset.js";
+import { images, writeLayout } from "../../test/support/dataset-layouts.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import { templateForSize } from "./alignment.js";
 import { fivePointsFromMesh } from "./landmarks68.js";
@@ -112,4 +113,66 @@ test("prepare refuses to resume a cache made with other options", needsData, asy
   assert.equal(run.code, 1);
   assertNoStack(run);
   assert.match(run.stderr, /cache\.json: this cache was prepared with other size .* Use another --out folder, or the same options to resume\./);
+});
+
+/** Each shard file's modification time, by file name. */
+async function shardTimes(out: string): Promise<number[]> {
+  const index = (await readCacheIndex(out))!;
+  return Promise.all(index.shards.map(async (s) => (await stat(join(out, s.file))).mtimeMs));
+}
+
+test("after the manifest changes with the same row count, prepare rebuilds the shards whose rows changed and keeps the others", needsData, async () => {
+  const root = await makeDataset("changed", 2, {});
+  const out = join(dir, "changed-cache");
+  const args = ["prepare", "--data", root, "--out", out, "--shard-size", "1", "--workers", "1"];
+  assert.equal((await runCli(args, dir)).code, 0);
+  const [first, second] = await shardTimes(out);
+  // Flip the first attribute of the second photo: same rows, same count, other labels.
+  const lines = (await readFile(join(root, "manifest.csv"), "utf8")).split("\n");
+  const cells = lines[2]!.split(",");
+  cells[1] = cells[1] === "1" ? "0" : "1";
+  lines[2] = cells.join(",");
+  await writeFile(join(root, "manifest.csv"), lines.join("\n"));
+  const rerun = await runCli(args, dir);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stdout, /^Rebuilt shards\/shard-00001\.safetensors: its rows in the manifest changed\.$/m);
+  const [firstAfter, secondAfter] = await shardTimes(out);
+  assert.equal(firstAfter, first, "the unchanged shard was kept");
+  assert.notEqual(secondAfter, second, "the changed shard was rebuilt");
+  const shard = await readShard(join(out, "shards", "shard-00001.safetensors"));
+  assert.equal(shard.tensors.labels!.data[0], Number(cells[1]), "the rebuilt shard holds the new label");
+});
+
+test("a damaged shard is rebuilt by the next run instead of failing every run", needsData, async () => {
+  const root = await makeDataset("damaged", 2, {});
+  const out = join(dir, "damaged-cache");
+  const args = ["prepare", "--data", root, "--out", out, "--shard-size", "1", "--workers", "1"];
+  assert.equal((await runCli(args, dir)).code, 0);
+  const file = join(out, "shards", "shard-00000.safetensors");
+  await truncate(file, (await stat(file)).size - 1000);
+  const rerun = await runCli(args, dir);
+  assertNoStack(rerun);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stdout, /^Rebuilt shards\/shard-00000\.safetensors: it is damaged \(.*truncated/m);
+  assert.equal((await readShard(file)).tensors.rows!.shape[0], 1);
+});
+
+test("an invalid split value in meta.csv fails before any image is processed", async () => {
+  const root = await writeLayout("split", { "manifest.csv": "path,age\na.jpg,3\nb.jpg,4\n", "meta.csv": "path,split\na.jpg,train\nb.jpg,trian\n", ...images("a.jpg", "b.jpg") });
+  const out = join(dir, "split-cache");
+  const run = await runCli(["prepare", "--data", root, "--out", out], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /split row 1 "b\.jpg": has split "trian", expected one of train, val, validation, test\. Fix the value in its meta\./);
+  await assert.rejects(stat(join(out, "shards")), { code: "ENOENT" }, "no image was processed");
+});
+
+test("prepare --out naming an existing file says so instead of an internal error", async () => {
+  const root = await writeLayout("out-file", { "manifest.csv": "path,age\na.jpg,3\n", ...images("a.jpg") });
+  await writeFile(join(dir, "notes.txt"), "mine");
+  const run = await runCli(["prepare", "--data", root, "--out", join(dir, "notes.txt")], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /^faceprior \[CANNOT_WRITE\]: .*notes\.txt\/cache\.json: cannot be written \(a folder on its path is a file\)\./);
+  assert.equal(await readFile(join(dir, "notes.txt"), "utf8"), "mine");
 });

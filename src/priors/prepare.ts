@@ -1,10 +1,13 @@
 /**
  * `prepare`: a dataset in, a prior cache out (see prior-cache.ts). Shards of rows are handed to a
- * pool of worker threads, each with its own teacher; finished shards are never redone, so a
- * killed run resumes where it stopped; log.jsonl records each shard as it lands. At the end the
+ * pool of worker threads, each with its own teacher; finished shards are not redone, so a
+ * killed run resumes where it stopped; log.jsonl records each shard as it lands. A shard on
+ * disk is kept only while it reads back whole and its rows are unchanged (its fingerprint);
+ * otherwise it is rebuilt. The split is checked before any image is read, and at the end the
  * whole cache is read back once to write report.json, overlays.png and splits.json.
  */
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { FacepriorError } from "../errors.js";
@@ -14,7 +17,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { openJsonlLog } from "../io/jsonl-log.js";
 import { contactSheet } from "./overlay.js";
 import {
-  CACHE_FORMAT, CACHE_VERSION, cacheIndexPath, readCacheIndex, readShard, shardSample,
+  CACHE_FORMAT, CACHE_VERSION, cacheIndexPath, readCacheIndex, readShard, shardFingerprint, shardSample,
   type CacheIndex, type CacheOptions, type ShardFailure,
 } from "./prior-cache.js";
 import type { FaceSample } from "./face-sample.js";
@@ -33,21 +36,56 @@ export type PrepareReport = {
   found_fraction: number;
   failures: ShardFailure[];
   failure_reasons: Record<string, number>;
+  /** Shards on disk that were redone this run, and why. */
+  rebuilt_shards: StaleShard[];
   timings: { this_run_seconds: number; this_run_images: number; this_run_images_per_second: number; total_worker_seconds: number; workers: number };
   options: CacheOptions;
 };
 
 function planShards(dataset: Dataset, options: CacheOptions): CacheIndex["shards"] {
   const count = Math.ceil(dataset.rows.length / options.shardSize);
-  return Array.from({ length: count }, (_, i) => ({
-    file: `shards/shard-${String(i).padStart(5, "0")}.safetensors`,
-    firstRow: i * options.shardSize,
-    rowCount: Math.min(options.shardSize, dataset.rows.length - i * options.shardSize),
-  }));
+  return Array.from({ length: count }, (_, i) => {
+    const firstRow = i * options.shardSize;
+    const rowCount = Math.min(options.shardSize, dataset.rows.length - firstRow);
+    const fingerprint = shardFingerprint(dataset.rows.slice(firstRow, firstRow + rowCount), options);
+    return { file: `shards/shard-${String(i).padStart(5, "0")}.safetensors`, firstRow, rowCount, fingerprint };
+  });
 }
 
-/** The cache index for this run, checked against one left by an earlier run in `out`. */
-async function openIndex(dataset: Dataset, out: string, options: CacheOptions): Promise<CacheIndex> {
+export type StaleShard = { file: string; reason: string };
+
+/** Why a shard on disk cannot be kept (its rows changed, or it does not read back), or null. */
+async function staleReason(out: string, shard: CacheIndex["shards"][number], earlier: CacheIndex | null, i: number): Promise<string | null> {
+  const recorded = earlier?.shards[i]?.fingerprint;
+  // Caches written before fingerprints were recorded keep their shards, as they always did.
+  if (recorded !== undefined && recorded !== shard.fingerprint) return "its rows in the manifest changed";
+  try {
+    await readShard(join(out, shard.file));
+    return null;
+  } catch (error) {
+    if (error instanceof FacepriorError) return `it is damaged (${error.message})`;
+    throw error;
+  }
+}
+
+/** Deletes the shards on disk that cannot be kept, so that the new plan never vouches for them. */
+async function removeStaleShards(out: string, index: CacheIndex, earlier: CacheIndex | null): Promise<StaleShard[]> {
+  const stale: StaleShard[] = [];
+  for (const [i, shard] of index.shards.entries()) {
+    if (!existsSync(join(out, shard.file))) continue;
+    const reason = await staleReason(out, shard, earlier, i);
+    if (reason === null) continue;
+    await rm(join(out, shard.file), { force: true });
+    stale.push({ file: shard.file, reason });
+  }
+  return stale;
+}
+
+/**
+ * The cache index for this run, checked against one left by an earlier run in `out`; shards
+ * of that run that cannot be kept are deleted (and returned) before the new index is written.
+ */
+async function openIndex(dataset: Dataset, out: string, options: CacheOptions): Promise<{ index: CacheIndex; stale: StaleShard[] }> {
   const index: CacheIndex = {
     format: CACHE_FORMAT,
     version: CACHE_VERSION,
@@ -66,8 +104,9 @@ async function openIndex(dataset: Dataset, out: string, options: CacheOptions): 
       );
     }
   }
+  const stale = await removeStaleShards(out, index, earlier);
   await writeJsonAtomic(cacheIndexPath(out), index);
-  return index;
+  return { index, stale };
 }
 
 type ShardDone = Extract<WorkerMessage, { type: "shard-done" }>;
@@ -148,7 +187,8 @@ async function summarise(index: CacheIndex, out: string, overlayCount: number) {
 export async function prepareCache(dataset: Dataset, out: string, options: PrepareOptions): Promise<PrepareReport> {
   const start = performance.now();
   const { workers, onProgress, ...cacheOptions } = options;
-  const index = await openIndex(dataset, out, cacheOptions);
+  const splits = splitsOf(dataset); // a bad split value fails here, before any image is read
+  const { index, stale } = await openIndex(dataset, out, cacheOptions);
   const pending = index.shards.map((s, i) => ({ ...s, i })).filter((s) => !existsSync(join(out, s.file)));
   const total = dataset.rows.length;
   let done = total - pending.reduce((n, s) => n + s.rowCount, 0);
@@ -164,6 +204,7 @@ export async function prepareCache(dataset: Dataset, out: string, options: Prepa
   const log = await openJsonlLog(join(out, "log.jsonl"));
   try {
     log.write({ event: "start", images: total, pending_shards: jobs.length, pending_images: thisRunImages, workers, options: cacheOptions });
+    for (const shard of stale) log.write({ event: "rebuild", ...shard });
     await runPool(jobs, workers, () => onProgress?.(++done, total), ({ shard, faces, failures, seconds }) =>
       log.write({ event: "shard", shard, faces, failures: failures.length, seconds, images_per_s: (faces + failures.length) / seconds }),
     );
@@ -181,6 +222,7 @@ export async function prepareCache(dataset: Dataset, out: string, options: Prepa
     found_fraction: summary.faces / total,
     failures: summary.failures,
     failure_reasons: countReasons(summary.failures),
+    rebuilt_shards: stale,
     timings: {
       this_run_seconds: seconds,
       this_run_images: thisRunImages,
@@ -191,7 +233,7 @@ export async function prepareCache(dataset: Dataset, out: string, options: Prepa
     options: cacheOptions,
   };
   await writeJsonAtomic(join(out, "report.json"), report);
-  await writeJsonAtomic(join(out, "splits.json"), splitsOf(dataset));
+  await writeJsonAtomic(join(out, "splits.json"), splits);
   if (summary.overlay.length > 0) await writeFileAtomic(join(out, "overlays.png"), await contactSheet(summary.overlay, 8));
   return report;
 }

@@ -12,11 +12,15 @@
  *   score [n] F32; and in its metadata the JSON lists `paths` (of the n rows) and `failures`
  *   ({path, reason} for the block's other rows) and `seconds`.
  * A shard file exists only once complete, so a killed run resumes at the first missing shard.
+ * The plan records each shard's fingerprint (its rows and the options, `shardFingerprint`): a
+ * shard whose rows changed since it was written is redone, not kept.
  */
-import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { FacepriorError } from "../errors.js";
+import type { DatasetRow } from "../data/dataset.js";
+import { parseJson, readJsonFileIfExists } from "../io/json-file.js";
 import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
 import { componentBoxes, componentDescriptors, COMPONENT_DESCRIPTORS, TASK_COMPONENTS } from "./components.js";
 import { PARSING_CLASSES, type FaceSample } from "./face-sample.js";
@@ -41,24 +45,34 @@ const CacheIndexSchema = z.object({
   version: z.literal(CACHE_VERSION),
   options: CacheOptionsSchema,
   dataset: z.object({ root: z.string(), name: z.string(), format: z.string(), task: z.string(), labelColumns: z.array(z.string()), rows: z.number().int() }),
-  shards: z.array(z.object({ file: z.string(), firstRow: z.number().int(), rowCount: z.number().int() })),
+  // fingerprint: absent in caches written before it was recorded.
+  shards: z.array(z.object({ file: z.string(), firstRow: z.number().int(), rowCount: z.number().int(), fingerprint: z.string().optional() })),
 });
 export type CacheIndex = z.infer<typeof CacheIndexSchema>;
 
 export const cacheIndexPath = (dir: string) => join(dir, "cache.json");
 
 export async function readCacheIndex(dir: string): Promise<CacheIndex | null> {
-  let text: string;
-  try {
-    text = await readFile(cacheIndexPath(dir), "utf8");
-  } catch {
-    return null;
-  }
-  const parsed = CacheIndexSchema.safeParse(JSON.parse(text));
+  const json = await readJsonFileIfExists(cacheIndexPath(dir), { code: "BAD_CONFIG", fix: "Delete it to prepare the cache anew, or use another --out folder." });
+  if (json === undefined) return null;
+  const parsed = CacheIndexSchema.safeParse(json);
   if (!parsed.success) {
     throw new FacepriorError("BAD_CONFIG", `${cacheIndexPath(dir)}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty --out folder.`);
   }
   return parsed.data;
+}
+
+/**
+ * What a shard's contents are made from: its rows (position, path, labels, pixels held inline)
+ * and the options. The same fingerprint means the shard on disk is still right.
+ */
+export function shardFingerprint(rows: readonly DatasetRow[], options: CacheOptions): string {
+  const hash = createHash("sha256").update(JSON.stringify(options, Object.keys(options).sort()));
+  for (const row of rows) {
+    hash.update(JSON.stringify([row.index, row.path, row.labels]));
+    if (row.pixels) hash.update(row.pixels.data);
+  }
+  return hash.digest("hex");
 }
 
 /** One prepared face, ready to be stored: the sample, its labels and where it came from. */
@@ -109,10 +123,12 @@ export type Shard = { tensors: TensorMap; info: ShardInfo };
 
 export async function readShard(file: string): Promise<Shard> {
   const { tensors, metadata } = await readSafetensors(file);
+  const rebuild = "Run prepare again with the same options to rebuild it.";
   for (const name of ["images", "parsing", "landmarks68", "labels", "rows"]) {
-    if (!tensors[name]) throw new FacepriorError("BAD_CONFIG", `${file}: the shard has no "${name}" tensor. Delete it and run prepare again to rebuild it.`);
+    if (!tensors[name]) throw new FacepriorError("BAD_CONFIG", `${file}: the shard has no "${name}" tensor. ${rebuild}`);
   }
-  const info = { paths: JSON.parse(metadata.paths ?? "[]"), failures: JSON.parse(metadata.failures ?? "[]"), seconds: Number(metadata.seconds ?? 0) };
+  const list = (key: string) => parseJson(metadata[key] ?? "[]", `${file}: __metadata__.${key}`, { code: "BAD_CONFIG", fix: rebuild });
+  const info = { paths: list("paths") as string[], failures: list("failures") as ShardFailure[], seconds: Number(metadata.seconds ?? 0) };
   return { tensors, info };
 }
 

@@ -4,10 +4,11 @@
  * metrics.json exists is done and skipped, so a killed study resumes where it stopped; the
  * encoders' features and frozen tokens are shared by every cell through `<out>/features/`.
  */
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
+import { readJsonFileIfExists } from "../io/json-file.js";
 import { runTransfer } from "../transfer/run-transfer.js";
 import type { EncoderSource, ExtractOptions } from "../transfer/features.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
@@ -30,7 +31,7 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 /** Refuses to resume into a folder that holds another study's cells. */
 async function claimOutput(out: string, config: StudyConfig): Promise<void> {
   const file = join(out, "study.json");
-  const previous = await readFile(file, "utf8").then((t) => JSON.parse(t) as StudyConfig, () => null);
+  const previous = (await readJsonFileIfExists(file, { code: "BAD_CONFIG", fix: "Delete it, then run the same study again to resume, or use a new --out folder." })) as StudyConfig | undefined;
   if (previous && JSON.stringify(previous.grid) !== JSON.stringify(config.grid)) {
     throw new FacepriorError("BAD_ARGUMENT", `--out ${out} holds a study with another grid (${file}). Use a new --out folder, or the same config to resume.`);
   }

@@ -3,9 +3,11 @@
  * seeds; per (mode, protocol) a paper-style table (rows = encoders, columns = tasks); and per
  * auxiliary prior the difference it makes against plain MAE, with its standard error.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
+import { parseConfig } from "../config-schema.js";
 import { parseProtocol } from "../data/few-shot.js";
+import { readJsonFileIfExists } from "../io/json-file.js";
 import { headlineOverSeeds, type SeedStat } from "../transfer/evaluate.js";
 import type { TransferTaskName } from "../transfer/tasks/index.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
@@ -32,7 +34,14 @@ export type ResultTable = {
 };
 export type PriorEffect = { mode: string; protocol: string; task: TransferTaskName; encoder: string; reference: string; delta: number; se: number; verdict: "helps" | "hurts" | "no clear effect" };
 
-type RunRecord = { seed: number; trainFaces: number; testFaces: number; metrics: { headline: { value: number } } };
+/** The fields of a cell's metrics.json the tables read; checked, since the file may be damaged or edited. */
+const CellMetricsSchema = z.object({
+  headline: z.object({ name: z.string(), higherIsBetter: z.boolean() }),
+  baseline: z.object({ name: z.string(), value: z.number() }).nullable(),
+  runs: z.array(z.object({ seed: z.number(), trainFaces: z.number(), testFaces: z.number(), metrics: z.object({ headline: z.object({ value: z.number() }) }) })).min(1),
+  seconds: z.number(),
+});
+type RunRecord = z.output<typeof CellMetricsSchema>["runs"][number];
 
 /** The label a table uses for a mode, e.g. "finetune (last 1 block)". */
 export function modeLabel(cell: Pick<StudyCell, "mode" | "tuneBlocks">): string {
@@ -42,9 +51,10 @@ export function modeLabel(cell: Pick<StudyCell, "mode" | "tuneBlocks">): string 
 }
 
 async function readCell(out: string, cell: StudyCell): Promise<CellResult | null> {
-  const text = await readFile(join(out, cellDir(cell), "metrics.json"), "utf8").catch(() => null);
-  if (text === null) return null;
-  const metrics = JSON.parse(text) as { headline: { name: string; higherIsBetter: boolean }; baseline: CellResult["baseline"]; runs: RunRecord[]; seconds: number };
+  const file = join(out, cellDir(cell), "metrics.json");
+  const json = await readJsonFileIfExists(file, { code: "BAD_CONFIG", fix: "Delete the cell's folder, and run the study again to redo that cell." });
+  if (json === undefined) return null;
+  const metrics = parseConfig(CellMetricsSchema, json, file);
   const { perSeed, ...overSeeds } = headlineOverSeeds(metrics.runs);
   const average = (pick: (r: RunRecord) => number) => Math.round(metrics.runs.reduce((a, r) => a + pick(r), 0) / metrics.runs.length);
   return {

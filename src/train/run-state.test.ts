@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { numpy as np, tree } from "../engine/jax.js";
@@ -11,6 +10,7 @@ import { checkpointPath, loadRunState, readRunState, saveRunState, type RunMeta 
 import { resolveTrainConfig } from "./train-config.js";
 import { leafNames } from "./tree-names.js";
 import { deviceTree, hostValues } from "../../test/fixtures/train/host-tree.js";
+import { scratchDir } from "../../test/support/scratch-dir.js";
 
 await startEngine();
 
@@ -34,7 +34,7 @@ function state() {
 }
 
 test("a saved run state loads back bit for bit, with the trees' key order and the metadata", async () => {
-  const runDir = await mkdtemp(join(tmpdir(), "faceprior-run-state-"));
+  const runDir = await scratchDir("faceprior-run-state-");
   const saved = state();
   const path = await saveRunState(runDir, { ...saved, meta: meta(3) });
   assert.equal(path, checkpointPath(runDir, 3));
@@ -58,7 +58,7 @@ test("a saved run state loads back bit for bit, with the trees' key order and th
 });
 
 test("latest.json follows the newest checkpoint and only the newest `keep` files stay", async () => {
-  const runDir = await mkdtemp(join(tmpdir(), "faceprior-run-state-"));
+  const runDir = await scratchDir("faceprior-run-state-");
   const saved = state();
   for (const step of [2, 4, 6]) await saveRunState(runDir, { ...saved, meta: meta(step) }, 2);
   assert.deepEqual((await readdir(join(runDir, "checkpoints"))).sort(), ["step-00000004.safetensors", "step-00000006.safetensors"]);
@@ -69,7 +69,7 @@ test("latest.json follows the newest checkpoint and only the newest `keep` files
 });
 
 test("a run directory without a checkpoint loads as null; a dangling pointer is a RUN_STATE error", async () => {
-  const runDir = await mkdtemp(join(tmpdir(), "faceprior-run-state-"));
+  const runDir = await scratchDir("faceprior-run-state-");
   assert.equal(await loadRunState(runDir), null);
   await writeFile(join(runDir, "latest.json"), JSON.stringify({ checkpoint: "checkpoints/step-00000009.safetensors", step: 9 }));
   await assert.rejects(loadRunState(runDir), (error: FacepriorError) => {

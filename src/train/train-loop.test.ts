@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -15,6 +14,7 @@ import { train, type TrainData } from "./train-loop.js";
 import * as tiny from "../../test/fixtures/train/tiny-classifier.js";
 import { hostValues } from "../../test/fixtures/train/host-tree.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
+import { scratchDir } from "../../test/support/scratch-dir.js";
 
 await startEngine();
 
@@ -22,7 +22,7 @@ const TRAIN_TINY = fileURLToPath(new URL("../../test/fixtures/train/train-tiny.j
 type LogLine = { step: number; epoch: number; lr: number; loss: number | null; parts: Record<string, number | null>; gradNorm: number; engine: string };
 const noOnnx = await skipUnlessOnnxRuntime();
 
-const newRunDir = () => mkdtemp(join(tmpdir(), "faceprior-train-"));
+const newRunDir = () => scratchDir("faceprior-train-");
 
 async function readLog(runDir: string): Promise<LogLine[]> {
   const text = await readFile(join(runDir, "log.jsonl"), "utf8");

@@ -3,10 +3,10 @@
  * a few placeholder bytes: loaders never decode them.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FacepriorError } from "../../src/errors.js";
+import { scratchDir } from "./scratch-dir.js";
 
 export type Layout = Record<string, string | Uint8Array>;
 
@@ -14,7 +14,7 @@ const FAKE_IMAGE = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
 
 /** Writes the files into a new temp folder named `<name>` (under a fresh parent) and returns it. */
 export async function writeLayout(name: string, files: Layout): Promise<string> {
-  const root = join(await mkdtemp(join(tmpdir(), "faceprior-data-")), name);
+  const root = join(await scratchDir("faceprior-data-"), name);
   await mkdir(root, { recursive: true });
   for (const [path, content] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });

@@ -2,11 +2,17 @@
 import { spawn } from "node:child_process";
 import { CLI_MAIN } from "./run-cli.js";
 
-export type RunningDemo = { url: string; stop(): Promise<void> };
+export type RunningDemo = {
+  url: string;
+  /** What it printed once serving: the address lines and the model line. */
+  stdout(): string;
+  /** Stops it as Ctrl-C (SIGINT) or `kill` (SIGTERM) would; resolves with its exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+};
 
 /** `faceprior demo --port 0 ...args` in `cwd`, once it serves; fails with its stderr if it exits first. */
-export async function startDemoCli(args: string[], cwd: string): Promise<RunningDemo> {
-  const child = spawn(process.execPath, [CLI_MAIN, "demo", "--port", "0", ...args], { cwd });
+export async function startDemoCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<RunningDemo> {
+  const child = spawn(process.execPath, [CLI_MAIN, "demo", "--port", "0", ...args], { cwd, env });
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -14,14 +20,14 @@ export async function startDemoCli(args: string[], cwd: string): Promise<Running
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
       const found = /^faceprior demo: (http:\/\/\S+)$/m.exec(stdout);
-      if (found) resolve(found[1]!);
+      if (found && /Ctrl-C stops the server/.test(stdout)) resolve(found[1]!);
     });
     child.on("close", (code) => reject(new Error(`faceprior demo exited with ${code} before serving: ${stderr}`)));
   });
-  const stop = async () => {
-    const closed = new Promise((resolve) => child.once("close", resolve));
-    child.kill("SIGINT"); // as Ctrl-C
-    await closed;
+  const stop = async (signal: NodeJS.Signals = "SIGINT") => {
+    const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+    child.kill(signal);
+    return closed;
   };
-  return { url, stop };
+  return { url, stdout: () => stdout, stop };
 }

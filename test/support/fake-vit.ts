@@ -1,6 +1,8 @@
 /** Host tensors shaped like a ViT encoder, with deterministic values: checkpoint files for tests. */
 import type { TensorMap } from "../../src/checkpoint/safetensors.js";
 import { vitTensorShapes } from "../../src/checkpoint/vit-checkpoint.js";
+import { DEFAULT_NORMALIZATION } from "../../src/checkpoint/vit-metadata.js";
+import type { FaceModel } from "../../src/inference/face-model.js";
 import { VitConfigSchema, type VitConfig } from "../../src/model/vit-presets.js";
 
 /** A small custom architecture: 32x32 input, patch 16 (4 patches), width 64, depth 2. */
@@ -25,4 +27,10 @@ export function withPrefixAndExtras(tensors: TensorMap, prefix: string, extra: R
     out[name] = { dtype: "F32", shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
   }
   return out;
+}
+
+/** A face model on the fake encoder with one sigmoid head, "smile", ready for writeFaceModel. */
+export function fakeFaceModel(cfg: VitConfig = SMALL_CFG): Omit<FaceModel, "source"> {
+  const smile = { name: "smile", activation: "sigmoid" as const, labels: ["smile"], weight: new Float32Array(cfg.embedDim).fill(0.01), bias: new Float32Array(1) };
+  return { cfg, normalization: DEFAULT_NORMALIZATION, tensors: fakeVitTensors(cfg), heads: [smile], about: {} };
 }

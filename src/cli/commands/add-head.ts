@@ -11,6 +11,7 @@ import { readLabelledPhotos, type LabelledPhotos } from "../../inference/labelle
 import { defineCommand } from "../command.js";
 import { analyze } from "./analyze.js";
 import { usageError } from "../errors.js";
+import { printable } from "../printable.js";
 import { createProgress, type Progress } from "../progress.js";
 
 /** One progress bar on stderr per stage of the fit. */
@@ -44,7 +45,7 @@ function labelTable({ activation, labels }: FitReport): string {
 
 function fitSummary(name: string, report: FitReport): string {
   const lines: string[] = [];
-  if (report.leftOut.length > 0) lines.push(`Left out ${report.leftOut.length} photo${report.leftOut.length === 1 ? "" : "s"}:`, ...report.leftOut.map((p) => `  ${p.reason}`));
+  if (report.leftOut.length > 0) lines.push(`Left out ${report.leftOut.length} photo${report.leftOut.length === 1 ? "" : "s"}:`, ...report.leftOut.map((p) => `  ${printable(p.reason)}`));
   lines.push(`Fitted head "${name}" (${report.activation}) on ${report.photos} photos.`);
   const { heldOut } = report;
   const measure = report.activation === "softmax" ? "accuracy" : "mean accuracy over labels";

@@ -23,12 +23,12 @@ export const demo = defineCommand({
   },
   examples: ["faceprior demo", "faceprior demo --model my-model.safetensors --port 9000"],
   async run(options, _inputs, ctx) {
+    // Ctrl-C and SIGTERM end the process from main.ts; the exported model's folder goes with it.
     const site = await prepareDemoSite(options.model ?? DEFAULT_MODEL_PATH);
-    // Ctrl-C ends the process from main.ts; the exported model goes with it.
-    process.once("exit", site.dispose);
-    const { url, server } = await startStaticServer(site.routes, { host: options.host ? "0.0.0.0" : "127.0.0.1", port: options.port });
+    const { urls, server } = await startStaticServer(site.routes, { host: options.host ? "0.0.0.0" : "127.0.0.1", port: options.port });
     const heads = site.model.heads.map((h) => h.name).join(", ");
-    ctx.stdout.write(`faceprior demo: ${url}\nModel ${site.model.source} (heads: ${heads}). Open the address in a browser and drop a photo; Ctrl-C stops the server.\n`);
+    const also = urls.length > 1 ? `Also on: ${urls.slice(1).join(" ")}\n` : "";
+    ctx.stdout.write(`faceprior demo: ${urls[0]}\n${also}Model ${site.model.source} (heads: ${heads}). Open an address in a browser and drop a photo; Ctrl-C stops the server.\n`);
     await once(server, "close");
   },
 });

@@ -10,7 +10,8 @@
 import { readVitCheckpoint, vitParamsFromTensors, type HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
 import { writeSafetensors } from "../../checkpoint/safetensors.js";
 import type { Normalization } from "../../checkpoint/vit-metadata.js";
-import { decodeImageBatch, decodeImageRgb, listImageFiles, type DecodeImageOptions } from "../../data/image.js";
+import { decodeImageBatch, decodeImageRgb, type DecodeImageOptions } from "../../data/image.js";
+import { listImageFiles } from "../../data/image-files.js";
 import { jit, numpy as np, tree, type Array } from "../../engine/jax.js";
 import { FacepriorError } from "../../errors.js";
 import { buildFaceOnnx, FEATURES_OUTPUT, TOKENS_OUTPUT } from "../../export/onnx-vit.js";

@@ -19,7 +19,7 @@ export const prepare = defineCommand({
   details: [
     "Runs the face-prior teacher (Human: BlazeFace, FaceMesh, Iris; offline, weights from the npm package) on each image, aligns the largest face to the ArcFace template, and stores the crop with its 68 landmarks, mesh, component boxes and descriptors, 10-class parsing map and per-patch labels.",
     "Images without a face, with a low-confidence face, or that cannot be read are left out and listed with the reason in report.json. The cache also gets overlays.png (priors drawn on a sample of crops) and splits.json.",
-    "Work is written in shards as it finishes: run the same command again to resume a killed run.",
+    "Work is written in shards as it finishes: run the same command again to resume a killed run. A shard whose manifest rows changed since, or that is damaged, is rebuilt.",
   ],
   options: {
     data: { type: "string", required: true, placeholder: "dir", description: "Dataset folder: manifest.csv (+ meta.csv), or a benchmark layout (see --format)." },
@@ -61,6 +61,7 @@ export const prepare = defineCommand({
       return;
     }
     const why = Object.entries(reasons).map(([reason, n]) => `${n} ${reason}`).join(", ");
+    for (const { file, reason } of report.rebuilt_shards) ctx.stdout.write(`Rebuilt ${file}: ${reason}.\n`);
     ctx.stdout.write(
       `Prepared ${options.out}: faces in ${found} of ${images} images (${((100 * found) / images).toFixed(1)}%)${why ? `; left out: ${why}` : ""}.\n` +
         `See ${options.out}/report.json (every failure with its reason) and ${options.out}/overlays.png (priors drawn on a sample).\n`,

@@ -3,8 +3,8 @@
  * under a folder, and how a folder of video frames names them (`12.jpg` or `0012.png`).
  */
 import { readdir, stat } from "node:fs/promises";
-import { extname, join, posix } from "node:path";
-import { IMAGE_EXTENSIONS } from "../image.js";
+import { join, posix } from "node:path";
+import { isImageName } from "../image-files.js";
 
 export async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
@@ -24,10 +24,6 @@ export async function firstFile(root: string, candidates: readonly string[]): Pr
 export async function firstFolder(root: string, candidates: readonly string[]): Promise<string | undefined> {
   for (const candidate of candidates) if (await isFolder(join(root, candidate))) return candidate;
   return undefined;
-}
-
-export function isImageName(name: string): boolean {
-  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
 }
 
 /** Names in a folder ([] when it is absent), sorted, hidden entries left out. */
