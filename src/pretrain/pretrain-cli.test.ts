@@ -3,11 +3,12 @@
  * the real ViT-Tiny, and what lands in the run folder.
  */
 import assert from "node:assert/strict";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { loadVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { loadPretrainingPool } from "./pretraining-pool.js";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
@@ -76,4 +77,16 @@ test("a run warm-restarts in a new folder from the float16 milestone another run
   assert.equal((await readFile(join(dir, "second", "log.jsonl"), "utf8").catch(() => "")).trim(), "", "a finished milestone trains no more steps");
   const pool = JSON.parse(await readFile(join(dir, "second", "pool.json"), "utf8"));
   assert.equal(pool.sources[0].rule, "train and val faces; test faces left out");
+});
+
+test("previews are drawn each epoch even when checkpoints do not fall on epoch boundaries", needsData, async () => {
+  const out = join(dir, "offset");
+  const config = join(dir, "offset.json");
+  await writeFile(config, JSON.stringify({ train: { checkpointEvery: 2 } }));
+  const trainFaces = (await loadPretrainingPool([cache])).cache.count - 2;
+  const stepsPerEpoch = Math.floor(trainFaces / 2);
+  assert.ok(stepsPerEpoch % 2 === 1, `the test needs an odd number of steps per epoch, got ${stepsPerEpoch}`);
+  const run = await runCli(["pretrain", "--data", cache, "--variant", "mae", "--batch", "2", "--steps", String(2 * stepsPerEpoch), "--preview-faces", "2", "--config", config, "--out", out], dir);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual((await readdir(join(out, "previews"))).sort(), ["epoch-001.png", "epoch-002.png"]);
 });

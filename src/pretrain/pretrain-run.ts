@@ -116,6 +116,7 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const trainConfig = { checkpointEvery: stepsPerEpoch, ...options.train };
   const variant = resolved.config.variant;
   let drawnStep = -1;
+  const newEpochSince = (last: number, step: number) => last < 0 || Math.floor(step / stepsPerEpoch) > Math.floor(last / stepsPerEpoch);
   const drawPictures = async (step: number, checkpoint: string) => {
     if (step === drawnStep) return;
     drawnStep = step;
@@ -133,7 +134,8 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
     loss: makePretrainLoss(resolved),
     data: { size: trainFaces, batch: (faces) => pretrainBatch(cache, faces, resolved) },
     onProgress: options.onProgress,
-    onCheckpoint: ({ step, path }) => (step % stepsPerEpoch === 0 ? drawPictures(step, path) : undefined),
+    // The first checkpoint of each epoch draws: checkpoints need not fall on epoch boundaries.
+    onCheckpoint: ({ step, path }) => (newEpochSince(drawnStep, step) ? drawPictures(step, path) : undefined),
   });
   // Again at the end, so that a run resumed after a crash in the drawing still gets its pictures.
   await drawPictures(result.step, result.checkpoint);
