@@ -6,7 +6,8 @@
  *   npm run build && node dist/bench/vit-throughput.js [--arch vit-tiny] [--batch 64] [--threads 2]
  *
  * The onnx engine runs the whole batch in one step; jax-js runs it as micro-batches (see below).
- * Peak RSS is the process's, after both engines ran; `--engines onnx` measures one alone.
+ * Peak RSS is the process's, after both engines ran; `--engines onnx` measures one alone (and
+ * writes bench/results/vit-throughput-onnx.json).
  *
  * The PyTorch reference (bench/torch_vit_reference.py) needs Debian's python3-torch and
  * libopenblas0-pthread; without it the jax-js numbers print alone. Results are also written as
@@ -138,7 +139,9 @@ for (const [name, ours, theirs] of rows) {
   console.log(`${name.padEnd(22)}${fmt(ours)}${fmt(theirs)}${ratio.padStart(8)}`);
 }
 for (const r of [jaxResult, onnxResult]) if (r?.first_train_step_s) console.log(`first training step, compile included (${r.engine}): ${r.first_train_step_s.toFixed(1)} s`);
-await writeJsonAtomic("bench/results/vit-throughput.json", {
+// One engine alone (for its own peak RSS) writes beside the full comparison, not over it.
+const resultFile = `bench/results/vit-throughput${engines.length === 1 ? `-${engines[0]}` : ""}.json`;
+await writeJsonAtomic(resultFile, {
   config: { arch: args.arch, batch: batchSize, microBatch, threads, repeats, imgSize: cfg.imgSize, patchSize: cfg.patchSize },
   jaxjs: jaxResult,
   onnx: onnxResult,
