@@ -100,8 +100,10 @@ async function readMetrics(metrics: StepMetrics): Promise<MetricValues> {
 
 type Leaf = { shape: number[]; dtype: Array["dtype"] };
 
+type HostTree = { data: HostData[]; leaves: Leaf[]; def: ReturnType<typeof tree.flatten>[1] };
+
 /** Host copies of a tree's leaves (consumed), with what it takes to rebuild the arrays. */
-async function toHost(t: Tree): Promise<{ data: HostData[]; leaves: Leaf[]; def: ReturnType<typeof tree.flatten>[1] }> {
+async function toHost(t: Tree): Promise<HostTree> {
   const [arrays, def] = tree.flatten(t);
   const leaves = (arrays as Array[]).map((a) => ({ shape: [...a.shape], dtype: a.dtype }));
   const data = await Promise.all((arrays as Array[]).map((a) => a.data() as Promise<HostData>));
@@ -126,7 +128,8 @@ const metricValues = (m: { loss: HostData; parts: Record<string, HostData>; grad
 function onnxEngine<P extends Tree, B extends Tree>(state: TrainState<P>, options: StepEngineOptions<P, B>): StepEngine<P, B> {
   const { loss, optimizer, accumSteps, threads } = options;
   let host: { params: HostData[]; opt: HostData[] } | null = null;
-  let layout: { params: Awaited<ReturnType<typeof toHost>>; opt: Awaited<ReturnType<typeof toHost>> } | null = null;
+  // Shapes, dtypes and tree structure only, to rebuild jax-js arrays from `host` (no data kept).
+  let layout: { params: Omit<HostTree, "data">; opt: Omit<HostTree, "data"> } | null = null;
   let pending: TrainState<P> | null = state;
   let graphs: { single?: OnnxFunction; gradients?: OnnxFunction; apply?: OnnxFunction } = {};
 
@@ -152,8 +155,9 @@ function onnxEngine<P extends Tree, B extends Tree>(state: TrainState<P>, option
     }
     lrArray.dispose();
     pending = null;
-    layout = { params: await toHost(params), opt: await toHost(optState) };
-    host = { params: layout.params.data, opt: layout.opt.data };
+    const [{ data: paramData, ...paramLayout }, { data: optData, ...optLayout }] = [await toHost(params), await toHost(optState)];
+    layout = { params: paramLayout, opt: optLayout };
+    host = { params: paramData, opt: optData };
   }
 
   const batchData = async (batch: B) => (await toHost(batch)).data;
