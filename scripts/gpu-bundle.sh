@@ -49,7 +49,7 @@ if command -v strip > /dev/null; then strip --strip-unneeded "$out/node_modules/
 for pkg in sharp @img/colour @img/sharp-linux-x64 @img/sharp-libvips-linux-x64 detect-libc semver; do copy_package "$pkg"; done
 rm -rf "$out/node_modules/sharp/src" "$out/node_modules/sharp/install"
 
-vulkan=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ { print $NF; exit }')
+vulkan=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ && !found { print $NF; found = 1 }')
 [ -n "$vulkan" ] || die "libvulkan.so.1 not found here. apt-get install libvulkan1, then run again."
 cp -L "$vulkan" "$out/lib/libvulkan.so.1"
 

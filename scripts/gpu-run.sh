@@ -27,7 +27,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 [ "$node_major" -ge 20 ] || { echo "gpu-run: needs Node 20 or later on PATH (found: $(node --version 2>/dev/null || echo none))." >&2; exit 1; }
 nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nvidia_icd" ]; then export VK_DRIVER_FILES=$nvidia_icd; fi
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; then export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
+if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1 ' > /dev/null; then export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 
 stage() { # name, file for its stdout (- for the terminal), command; its seconds go to stages.jsonl
   local name=$1 out=$2 started=$SECONDS; shift 2
