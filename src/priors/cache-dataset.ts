@@ -69,8 +69,18 @@ export function gather(tensor: HostTensor, faces: readonly number[]): HostTensor
   return { dtype: tensor.dtype, shape: [faces.length, ...tensor.shape.slice(1)], data: out };
 }
 
-/** [B, S, S, 3] bytes of faces `faces` -> [B, 3, S, S] floats, (x / 255 - mean) / std. */
-export function imageBatch(cache: CacheDataset, faces: readonly number[], mean: readonly number[], std: readonly number[]): Float32Array {
+/**
+ * [B, S, S, 3] bytes of faces `faces` -> [B, 3, S, S] floats, (x / 255 - mean) / std. `transform`
+ * (augmentation) gets each face's [S, S, 3] bytes and its position in the batch, and returns the
+ * bytes to use instead.
+ */
+export function imageBatch(
+  cache: CacheDataset,
+  faces: readonly number[],
+  mean: readonly number[],
+  std: readonly number[],
+  transform?: (image: Uint8Array, position: number) => Uint8Array,
+): Float32Array {
   const size = cache.index.options.size;
   const plane = size * size;
   const images = cache.tensors.images!.data as Uint8Array;
@@ -78,10 +88,11 @@ export function imageBatch(cache: CacheDataset, faces: readonly number[], mean: 
   const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]!));
   const shift = [0, 1, 2].map((c) => -mean[c]! / std[c]!);
   faces.forEach((face, b) => {
-    const src = face * plane * 3;
+    const stored = images.subarray(face * plane * 3, (face + 1) * plane * 3);
+    const image = transform ? transform(stored, b) : stored;
     const dst = b * 3 * plane;
     for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) out[dst + c * plane + p] = images[src + 3 * p + c]! * scale[c]! + shift[c]!;
+      for (let c = 0; c < 3; c++) out[dst + c * plane + p] = image[3 * p + c]! * scale[c]! + shift[c]!;
     }
   });
   return out;

@@ -177,7 +177,34 @@ export function meanClassAccuracy(predicted: ArrayLike<number>, targets: ArrayLi
   return meanOfDefined(recall);
 }
 
+/** The fraction of rows in each class, from classes [N]: how often a class is predicted, or occurs. */
+export function classShares(classes: ArrayLike<number>, numClasses: number): number[] {
+  checkClasses("classShares", classes, numClasses, "class");
+  const counts = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < classes.length; i++) counts[classes[i]!]!++;
+  return counts.map((n) => (classes.length === 0 ? NaN : n / classes.length));
+}
+
 // ---- age ----
+
+/** One decade of true ages: its faces, the MAE on them and the mean predicted age (pull to the middle shows here). */
+export type DecadeError = { decade: string; faces: number; mae: number; meanPredicted: number };
+
+/** MAE per decade of true age (0-9, 10-19, ..., the last open-ended from 70), decades without faces left out. */
+export function maeByDecade(predicted: ArrayLike<number>, targets: ArrayLike<number>): DecadeError[] {
+  checkAges("maeByDecade", predicted, targets);
+  const LAST = 7;
+  const groups = Array.from({ length: LAST + 1 }, () => ({ faces: 0, error: 0, predicted: 0 }));
+  for (let i = 0; i < targets.length; i++) {
+    const g = groups[Math.min(LAST, Math.max(0, Math.floor(targets[i]! / 10)))]!;
+    g.faces++;
+    g.error += Math.abs(predicted[i]! - targets[i]!);
+    g.predicted += predicted[i]!;
+  }
+  return groups.flatMap((g, d) =>
+    g.faces === 0 ? [] : [{ decade: d === LAST ? `${10 * d}+` : `${10 * d}-${10 * d + 9}`, faces: g.faces, mae: g.error / g.faces, meanPredicted: g.predicted / g.faces }],
+  );
+}
 
 function checkAges(name: string, predicted: ArrayLike<number>, targets: ArrayLike<number>): void {
   rowsOf(name, predicted, targets, 1);

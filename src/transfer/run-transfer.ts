@@ -15,16 +15,18 @@ import { FacepriorError } from "../errors.js";
 import { loadDataset } from "../data/load-dataset.js";
 import type { Dataset, DatasetFormat } from "../data/dataset.js";
 import { makeFewShotSubset, saveFewShotSubset } from "../data/few-shot.js";
-import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
+import { describeSplit, foldCount, holdOutVal, splitDataset, type Split } from "../data/splits.js";
 import { EXPRESSION_CLASSES } from "../data/tasks.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
-import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
+import { concatCaches, facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import type { TrainConfigInput } from "../train/train-config.js";
 import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
-import { trainFinetune } from "./finetune.js";
+import { trainFinetune, type FinetuneOptions } from "./finetune.js";
+import { DEFAULT_FINETUNE_RECIPE, type FinetuneRecipe } from "./finetune-recipe.js";
+import type { SelectionRecord } from "./model-selection.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
 import { tree } from "../engine/jax.js";
 import type { TransferTaskName } from "./tasks/index.js";
@@ -47,11 +49,29 @@ export type TransferOptions = {
   extract?: ExtractOptions;
   /** Mode finetune: train only the last this many blocks, over cached tokens of the frozen ones. */
   tuneBlocks?: number;
+  /** Mode finetune: augmentation, DropPath, loss options and model selection (finetune-recipe.ts). */
+  recipe?: FinetuneRecipe;
+  /**
+   * Mode finetune, protocol full: caches of more datasets with the same labels, whose training and
+   * validation faces join every run's training faces; their test faces stay unused, and the
+   * splits, validation and test faces are the first dataset's.
+   */
+  extraCacheDirs?: string[];
   train?: TrainConfigInput;
   onStage?: (stage: string) => void;
 };
 
-type RunResult = { seed: number; fold: string; subset: string; trainFaces: number; testFaces: number; seconds: number; metrics: TaskMetrics };
+type RunResult = {
+  seed: number;
+  fold: string;
+  subset: string;
+  trainFaces: number;
+  valFaces: number;
+  testFaces: number;
+  seconds: number;
+  metrics: TaskMetrics;
+  selection: SelectionRecord | null;
+};
 
 function checkTask(cache: CacheDataset, task: TransferTaskName): void {
   const holds = cache.index.dataset.task;
@@ -135,71 +155,125 @@ function csvRows(seed: number, fold: string, cache: CacheDataset, faces: number[
   });
 }
 
-type PlannedRun = { fold: string; seed: number; subsetFile: string; trainFaces: number[]; testFaces: number[] };
+type PlannedRun = { fold: string; seed: number; subsetFile: string; trainFaces: number[]; valFaces: number[]; testFaces: number[] };
+
+/** The split with a validation part: the dataset's own, else `fraction` of train held out (by file or subject). */
+function withVal(dataset: Dataset, split: Split, fraction: number, seed: number): Split {
+  return split.val.length > 0 ? split : holdOutVal(dataset, split, fraction, seed);
+}
 
 /**
  * Every (fold, seed) run with its training subset, drawn and saved before any work, so that an
- * empty split or a k-shot class with too few faces stops the run at once.
+ * empty split or a k-shot class with too few faces stops the run at once. With `valFraction`
+ * (model selection), each run also gets validation faces, never from its test faces.
  */
-async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string, seeds: number, out: string): Promise<PlannedRun[]> {
+async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string, seeds: number, out: string, valFraction: number | null): Promise<PlannedRun[]> {
   const withFace = new Set(Array.from(cache.rows));
   const plan: PlannedRun[] = [];
-  for (const [fold, split] of splitsOf(dataset)) {
-    const trainRows = split.train.filter((r) => withFace.has(r));
-    const testFaces = facesOfRows(cache, split.test);
-    if (trainRows.length === 0 || testFaces.length === 0) {
-      throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
-    }
+  for (const [fold, base] of splitsOf(dataset)) {
     for (let seed = 0; seed < seeds; seed++) {
+      const split = valFraction === null ? base : withVal(dataset, base, valFraction, seed);
+      const trainRows = split.train.filter((r) => withFace.has(r));
+      const testFaces = facesOfRows(cache, split.test);
+      if (trainRows.length === 0 || testFaces.length === 0) {
+        throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
+      }
       const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
       const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
       await saveFewShotSubset(subsetFile, subset);
-      plan.push({ fold, seed, subsetFile, trainFaces: facesOfRows(cache, subset.indices), testFaces });
+      const valFaces = valFraction === null ? [] : facesOfRows(cache, split.val);
+      plan.push({ fold, seed, subsetFile, trainFaces: facesOfRows(cache, subset.indices), valFaces, testFaces });
     }
   }
   return plan;
 }
 
+/** Labels of `cache` in `keep` columns, checking they are the columns of the first dataset. */
+function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: number[]): Float32Array {
+  const own = cache.index.dataset.labelColumns;
+  if (own.join() !== columns.join()) {
+    throw new FacepriorError("BAD_ARGUMENT", `--data: ${cache.index.dataset.root} has label columns ${JSON.stringify(own)}, the first dataset ${JSON.stringify(columns)}. Combine datasets with the same labels.`);
+  }
+  return selectColumns(cache.tensors.labels!.data as Float32Array, own.length, keep);
+}
+
+/** The training and validation faces of an extra dataset's cache, numbered from `offset` (its place in the joint cache). */
+async function extraTrainingFaces(cache: CacheDataset, offset: number): Promise<number[]> {
+  const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
+  if (dataset.split.kind === "folds") {
+    throw new FacepriorError("BAD_ARGUMENT", `--data: ${dataset.name} is split by subject folds, so it has no one training part to add. Use it as the first dataset.`);
+  }
+  const split = splitDataset(dataset);
+  return facesOfRows(cache, [...split.train, ...split.val]).map((face) => face + offset);
+}
+
+function checkExtras(options: TransferOptions, depth: number): void {
+  if (!options.extraCacheDirs?.length) return;
+  const ok = options.mode === "finetune" && options.protocol === "full" && (options.tuneBlocks ?? depth) === depth;
+  if (!ok) throw new FacepriorError("BAD_ARGUMENT", `--data with more than one cache adds training faces to a full fine-tune of every block (--mode finetune --protocol full, no --tune-blocks); this run is --mode ${options.mode} --protocol ${options.protocol}.`);
+}
+
 export async function runTransfer(options: TransferOptions) {
   const start = performance.now();
-  const { task, out, protocol } = options;
-  const cache = await loadCacheDataset(options.cacheDir);
-  checkTask(cache, task);
-  const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
-  const allColumns = cache.index.dataset.labelColumns;
-  const keep = scoredColumns(task, cache.tensors.labels!.data as Float32Array, allColumns);
+  const { task, out, protocol, mode } = options;
+  const primary = await loadCacheDataset(options.cacheDir);
+  const extras = await Promise.all((options.extraCacheDirs ?? []).map(loadCacheDataset));
+  [primary, ...extras].forEach((c) => checkTask(c, task));
+  const dataset = await loadDataset(primary.index.dataset.root, primary.index.dataset.format as DatasetFormat);
+  const allColumns = primary.index.dataset.labelColumns;
+  const keep = scoredColumns(task, primary.tensors.labels!.data as Float32Array, allColumns);
   const columns = keep.map((c) => allColumns[c]!);
-  const labels = selectColumns(cache.tensors.labels!.data as Float32Array, allColumns.length, keep);
+  const cache = concatCaches([primary, ...extras]);
+  const labels = Float32Array.from([primary, ...extras].flatMap((c) => [...scoredLabels(c, allColumns, keep)]));
   const labelsOf = (faces: number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
-  const { mode, pooling, init, cacheDir, featureDir } = options;
-  const cfg = await checkEncoderFitsCache(init, cache, cacheDir);
+  const { pooling, init, cacheDir, featureDir } = options;
+  const cfg = await checkEncoderFitsCache(init, primary, cacheDir);
+  checkExtras(options, cfg.depth);
   const tuneBlocks = mode === "finetune" ? checkTuneBlocks(options.tuneBlocks, cfg.depth) : undefined;
-  const plan = await planRuns(dataset, cache, protocol, options.seeds, out);
+  const recipe = mode === "finetune" ? options.recipe ?? DEFAULT_FINETUNE_RECIPE : null;
+  const valFraction = recipe?.selection && protocol === "full" ? recipe.selection.valFraction : null;
+  const plan = await planRuns(dataset, primary, protocol, options.seeds, out, valFraction);
+  let offset = primary.count;
+  const extraFaces: number[] = [];
+  for (const extra of extras) {
+    extraFaces.push(...(await extraTrainingFaces(extra, offset)));
+    offset += extra.count;
+  }
   options.onStage?.(mode === "probe" ? "features" : "encoder");
-  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, cache, pooling, featureDir, options.extract) : null;
+  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, primary, pooling, featureDir, options.extract) : null;
   const lastBlocks = tuneBlocks !== undefined && tuneBlocks < cfg.depth
-    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, cache, cfg.depth - tuneBlocks, featureDir, options.extract) }
+    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, primary, cfg.depth - tuneBlocks, featureDir, options.extract) }
     : undefined;
   const encoder = mode === "finetune" ? await loadEncoder(init) : null;
-  const adapt = (trainFaces: number[], evalFaces: number[], runDir: string, seed: number): Promise<ProbeResult> => {
+  const finetuneRecipe = (valFaces: number[]): Partial<FinetuneOptions> => ({
+    augment: recipe!.augment,
+    dropPath: recipe!.dropPath,
+    lossOverrides: task === "expression" ? { classBalance: recipe!.classBalance, ...(recipe!.labelSmoothing === undefined ? {} : { labelSmoothing: recipe!.labelSmoothing }) } : {},
+    selection: valFraction === null ? undefined : { valFaces, patience: recipe!.selection!.patience },
+  });
+  const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null }> => {
     const engine = { engine: options.extract?.engine ?? "jax", threads: options.extract?.threads };
-    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces, runDir, train: { seed, ...options.train }, engine };
-    return features ? trainProbe({ ...common, features }) : trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks });
+    const trainFaces = [...run.trainFaces, ...extraFaces];
+    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces: run.testFaces, runDir, train: { seed: run.seed, ...options.train }, engine };
+    if (features) return trainProbe({ ...common, features });
+    return trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks, ...finetuneRecipe(run.valFaces) });
   };
   const runs: RunResult[] = [];
   const csv = ["seed,fold,path,truth,prediction"];
   let firstBaseline: { name: string; value: number } | null = null;
   try {
-    for (const { fold, seed, subsetFile, trainFaces, testFaces } of plan) {
+    for (const run of plan) {
+      const { fold, seed, subsetFile, trainFaces, valFaces, testFaces } = run;
       options.onStage?.(`${fold} seed ${seed}`);
       const started = performance.now();
-      const result = await adapt(trainFaces, testFaces, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`), seed);
+      const result = await adapt(run, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`));
       const testLabels = labelsOf(testFaces);
       const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
-      runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics });
+      const trained = trainFaces.length + extraFaces.length;
+      runs.push({ seed, fold, subset: subsetFile, trainFaces: trained, valFaces: valFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics, selection: result.selection ?? null });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
-        firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
+        firstBaseline = baseline(task, labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);
         await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
       }
     }
@@ -216,6 +290,10 @@ export async function runTransfer(options: TransferOptions) {
     init: options.init,
     pooling: options.pooling,
     tuneBlocks: tuneBlocks ?? null,
+    /** Mode finetune: the recipe every run used (finetune-recipe.ts). */
+    recipe,
+    /** Caches whose training and validation faces joined every run's training faces. */
+    extraData: options.extraCacheDirs ?? [],
     /** Overrides of the mode's training defaults; each run's resolved config is in its run.json. */
     train: options.train ?? {},
     seeds: options.seeds,

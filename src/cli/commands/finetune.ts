@@ -8,18 +8,20 @@ import { runTransfer, type TransferMode } from "../../transfer/run-transfer.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { defineCommand } from "../command.js";
+import { readFinetuneRecipe } from "../../transfer/finetune-recipe.js";
 
 export const finetune = defineCommand({
   name: "finetune",
   summary: "Train a task head on an encoder (linear probe) under a full or few-shot protocol, over seeds.",
   details: [
-    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75; no augmentation yet). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step.",
+    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75, and the recipe: augmentation, DropPath, label smoothing, class balance, and for --protocol full the best epoch on a validation split; see --recipe). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step, without augmentation.",
     "Protocols: full (all training labels), ratio:<f> (a seeded fraction of the training split), kshot:<k> (k per class, expression).",
     "The run folder gets metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
   ],
   options: {
     task: { type: "choice", choices: TRANSFER_TASK_NAMES, required: true, placeholder: "name", description: "Downstream task; must match the cache's labels." },
-    data: { type: "string", required: true, placeholder: "dir", description: "Prior cache of a labelled dataset (faceprior prepare)." },
+    data: { type: "string", required: true, placeholder: "dir[,dir...]", description: "Prior cache of a labelled dataset (faceprior prepare). More caches with the same labels, comma-separated, add their training and validation faces to a full fine-tune; splits and test faces are the first one's." },
+    recipe: { type: "string", placeholder: "file.json", description: "Fine-tuning recipe (augment, dropPath, labelSmoothing, classBalance, selection); fields left out take the defaults.", defaultText: "flip, affine, jitter, 20% grey, DropPath 0.1, best epoch on validation" },
     init: { type: "string", required: true, placeholder: "file|scratch", description: "Encoder checkpoint, or scratch for a randomly initialised one." },
     mode: { type: "choice", choices: ["probe", "finetune"], default: "probe", description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay." },
     tuneBlocks: { type: "int", min: 1, placeholder: "k", description: "finetune: train only the last k blocks, over cached tokens of the frozen ones.", defaultText: "all" },
@@ -43,11 +45,15 @@ export const finetune = defineCommand({
     await ctx.startEngine();
     const out = resolve(options.out);
     const init = options.init === "scratch" ? { scratch: { arch: options.arch, seed: ctx.globals.seed } } : { checkpoint: resolve(options.init), imgSize: options.imgSize };
+    const [data, ...extraData] = options.data.split(",").map((dir) => resolve(dir));
+    const recipe = options.recipe === undefined ? undefined : await readFinetuneRecipe(resolve(options.recipe));
     const summary = await runTransfer({
       task: options.task as (typeof TRANSFER_TASK_NAMES)[number],
       mode: options.mode as TransferMode,
       train: Object.fromEntries(Object.entries({ epochs: options.epochs, batchSize: options.batch, lr: options.lr }).filter(([, v]) => v !== undefined)),
-      cacheDir: resolve(options.data),
+      cacheDir: data!,
+      extraCacheDirs: extraData,
+      recipe,
       init,
       protocol: options.protocol,
       seeds: options.seeds,
