@@ -12,19 +12,17 @@
  */
 import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
-import { loadDataset } from "../data/load-dataset.js";
-import type { Dataset, DatasetFormat } from "../data/dataset.js";
+import type { Dataset } from "../data/dataset.js";
 import { makeFewShotSubset, saveFewShotSubset } from "../data/few-shot.js";
-import { describeSplit, foldCount, holdOutVal, splitDataset, type Split } from "../data/splits.js";
-import { EXPRESSION_CLASSES } from "../data/tasks.js";
+import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
-import { concatCaches, facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
+import { facesOfRows, type CacheDataset } from "../priors/cache-dataset.js";
 import type { TrainConfigInput } from "../train/train-config.js";
-import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
 import { trainFinetune, type FinetuneOptions } from "./finetune.js";
+import { loadTaskCaches, trivialBaseline, withVal } from "./task-data.js";
 import { DEFAULT_FINETUNE_RECIPE, type FinetuneRecipe } from "./finetune-recipe.js";
 import type { SelectionRecord } from "./model-selection.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
@@ -73,15 +71,6 @@ type RunResult = {
   selection: SelectionRecord | null;
 };
 
-function checkTask(cache: CacheDataset, task: TransferTaskName): void {
-  const holds = cache.index.dataset.task;
-  if (holds === task) return;
-  throw new FacepriorError(
-    "BAD_ARGUMENT",
-    `--task ${task}: the cache ${cache.index.dataset.root} holds ${holds === "none" ? "no labels" : `${holds} labels`}. Use --task ${holds === "none" ? "with a labelled dataset" : holds}.`,
-  );
-}
-
 /** The number of last blocks to fine-tune: 1..depth, all of them when not given. */
 function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number {
   if (tuneBlocks === undefined) return depth;
@@ -93,43 +82,6 @@ function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number 
 function splitsOf(dataset: Dataset): [string, Split][] {
   if (dataset.split.kind !== "folds") return [["all", splitDataset(dataset)]];
   return Array.from({ length: foldCount(dataset) }, (_, fold) => [`fold${fold}`, splitDataset(dataset, { fold })] as [string, Split]);
-}
-
-/** METHOD §3: AU detection uses the AUs with at least this many positives in the dataset. */
-export const MIN_AU_POSITIVES = 20;
-
-/** The label columns a task scores: for AUs those with enough positives, else all. */
-export function scoredColumns(task: TransferTaskName, labels: Float32Array, columns: readonly string[], minPositives = MIN_AU_POSITIVES): number[] {
-  const all = columns.map((_, c) => c);
-  if (task !== "au") return all;
-  const positives = all.map((c) => labels.filter((v, i) => i % columns.length === c && v === 1).length);
-  const kept = all.filter((c) => positives[c]! >= minPositives);
-  if (kept.length === 0) {
-    throw new FacepriorError("BAD_DATASET", `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`);
-  }
-  return kept;
-}
-
-/** Keeps columns `keep` of labels [N, C]. */
-function selectColumns(labels: Float32Array, width: number, keep: number[]): Float32Array {
-  const count = labels.length / width;
-  const out = new Float32Array(count * keep.length);
-  for (let i = 0; i < count; i++) keep.forEach((c, j) => (out[i * keep.length + j] = labels[i * width + c]!));
-  return out;
-}
-
-/** The trivial baseline of METHOD §3 on the test faces, from the training faces' labels. */
-function baseline(task: TransferTaskName, train: Float32Array, test: Float32Array, width: number): { name: string; value: number } {
-  switch (task) {
-    case "au":
-      return { name: "every AU predicted present, mean F1", value: constantF1(test, width, 1).mean };
-    case "expression":
-      return { name: "majority class, accuracy", value: majorityClassBaseline(train, test, EXPRESSION_CLASSES.length).accuracy };
-    case "age":
-      return { name: "training mean age, MAE (years)", value: meanAgeBaseline(train, test).mae };
-    case "attributes":
-      return { name: "per-attribute majority, mean accuracy", value: attributeMajorityBaseline(train, test, width).accuracy.mean };
-  }
 }
 
 async function drawTaskPlot(out: string, task: TransferTaskName, columns: string[], predictions: Float32Array, metrics: TaskMetrics, labels: Float32Array): Promise<void> {
@@ -157,11 +109,6 @@ function csvRows(seed: number, fold: string, cache: CacheDataset, faces: number[
 
 type PlannedRun = { fold: string; seed: number; subsetFile: string; trainFaces: number[]; valFaces: number[]; testFaces: number[] };
 
-/** The split with a validation part: the dataset's own, else `fraction` of train held out (by file or subject). */
-function withVal(dataset: Dataset, split: Split, fraction: number, seed: number): Split {
-  return split.val.length > 0 ? split : holdOutVal(dataset, split, fraction, seed);
-}
-
 /**
  * Every (fold, seed) run with its training subset, drawn and saved before any work, so that an
  * empty split or a k-shot class with too few faces stops the run at once. With `valFraction`
@@ -188,25 +135,6 @@ async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string,
   return plan;
 }
 
-/** Labels of `cache` in `keep` columns, checking they are the columns of the first dataset. */
-function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: number[]): Float32Array {
-  const own = cache.index.dataset.labelColumns;
-  if (own.join() !== columns.join()) {
-    throw new FacepriorError("BAD_ARGUMENT", `--data: ${cache.index.dataset.root} has label columns ${JSON.stringify(own)}, the first dataset ${JSON.stringify(columns)}. Combine datasets with the same labels.`);
-  }
-  return selectColumns(cache.tensors.labels!.data as Float32Array, own.length, keep);
-}
-
-/** The training and validation faces of an extra dataset's cache, numbered from `offset` (its place in the joint cache). */
-async function extraTrainingFaces(cache: CacheDataset, offset: number): Promise<number[]> {
-  const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
-  if (dataset.split.kind === "folds") {
-    throw new FacepriorError("BAD_ARGUMENT", `--data: ${dataset.name} is split by subject folds, so it has no one training part to add. Use it as the first dataset.`);
-  }
-  const split = splitDataset(dataset);
-  return facesOfRows(cache, [...split.train, ...split.val]).map((face) => face + offset);
-}
-
 function checkExtras(options: TransferOptions, depth: number): void {
   if (!options.extraCacheDirs?.length) return;
   const ok = options.mode === "finetune" && options.protocol === "full" && (options.tuneBlocks ?? depth) === depth;
@@ -216,16 +144,7 @@ function checkExtras(options: TransferOptions, depth: number): void {
 export async function runTransfer(options: TransferOptions) {
   const start = performance.now();
   const { task, out, protocol, mode } = options;
-  const primary = await loadCacheDataset(options.cacheDir);
-  const extras = await Promise.all((options.extraCacheDirs ?? []).map(loadCacheDataset));
-  [primary, ...extras].forEach((c) => checkTask(c, task));
-  const dataset = await loadDataset(primary.index.dataset.root, primary.index.dataset.format as DatasetFormat);
-  const allColumns = primary.index.dataset.labelColumns;
-  const keep = scoredColumns(task, primary.tensors.labels!.data as Float32Array, allColumns);
-  const columns = keep.map((c) => allColumns[c]!);
-  const cache = concatCaches([primary, ...extras]);
-  const labels = Float32Array.from([primary, ...extras].flatMap((c) => [...scoredLabels(c, allColumns, keep)]));
-  const labelsOf = (faces: number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
+  const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = await loadTaskCaches(task, [options.cacheDir, ...(options.extraCacheDirs ?? [])]);
   const { pooling, init, cacheDir, featureDir } = options;
   const cfg = await checkEncoderFitsCache(init, primary, cacheDir);
   checkExtras(options, cfg.depth);
@@ -233,12 +152,6 @@ export async function runTransfer(options: TransferOptions) {
   const recipe = mode === "finetune" ? options.recipe ?? DEFAULT_FINETUNE_RECIPE : null;
   const valFraction = recipe?.selection && protocol === "full" ? recipe.selection.valFraction : null;
   const plan = await planRuns(dataset, primary, protocol, options.seeds, out, valFraction);
-  let offset = primary.count;
-  const extraFaces: number[] = [];
-  for (const extra of extras) {
-    extraFaces.push(...(await extraTrainingFaces(extra, offset)));
-    offset += extra.count;
-  }
   options.onStage?.(mode === "probe" ? "features" : "encoder");
   const features = mode === "probe" ? await cachedFeatures(init, cacheDir, primary, pooling, featureDir, options.extract) : null;
   const lastBlocks = tuneBlocks !== undefined && tuneBlocks < cfg.depth
@@ -273,7 +186,7 @@ export async function runTransfer(options: TransferOptions) {
       runs.push({ seed, fold, subset: subsetFile, trainFaces: trained, valFaces: valFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics, selection: result.selection ?? null });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
-        firstBaseline = baseline(task, labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);
+        firstBaseline = trivialBaseline(task, labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);
         await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
       }
     }
