@@ -11,9 +11,10 @@ import { embed } from "./commands/embed.js";
 import { exportOnnx } from "./commands/export.js";
 import { info } from "./commands/info.js";
 import { finetune } from "./commands/finetune.js";
+import { multitask } from "./commands/multitask.js";
 import { prepare } from "./commands/prepare.js";
 import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, pretrain, finetune, study, pack];
+export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, pretrain, finetune, multitask, study, pack];
