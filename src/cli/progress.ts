@@ -93,3 +93,20 @@ export function createProgress(options: ProgressOptions): Progress {
     },
   };
 }
+
+/**
+ * A bar for a training run: `onProgress` takes the train loop's reports (absolute steps; a
+ * resumed run starts where it stopped), `finish` closes the bar if one was drawn.
+ */
+export function trainingProgress(label: string, stream: ProgressOptions["stream"]): { onProgress(at: { step: number; totalSteps: number }): void; finish(): void } {
+  let bar: Progress | null = null;
+  let shown = 0;
+  return {
+    onProgress({ step, totalSteps }) {
+      bar ??= createProgress({ total: totalSteps, label, unit: "steps", stream });
+      bar.advance(step - shown);
+      shown = step;
+    },
+    finish: () => bar?.finish(),
+  };
+}

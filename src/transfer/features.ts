@@ -140,6 +140,32 @@ async function extractWithOnnx(source: EncoderSource, cache: CacheDataset, outpu
   }
 }
 
+/**
+ * Pooled features [faces, D] of these faces under these parameters (borrowed), on onnxruntime
+ * (a graph built from the parameters as they are now, for scoring checkpoints during training)
+ * or jax-js.
+ */
+export async function pooledFeaturesOf(encoder: Encoder, cache: CacheDataset, faces: readonly number[], pooling: Pooling, { engine = "jax", threads = 1 }: ExtractOptions = {}): Promise<Float32Array> {
+  const { cfg, normalization, params } = encoder;
+  if (engine === "onnx") {
+    const graph = buildFaceOnnx({ tensors: await hostTensorsOf(params), cfg: { ...cfg, globalPool: pooling }, normalization });
+    const session = await OnnxSession.create(graph, { threads });
+    try {
+      return await mapFaceBatches(faces, EXTRACT_BATCH, async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[FEATURES_OUTPUT]!);
+    } finally {
+      await session.dispose();
+    }
+  }
+  const size = cache.index.options.size;
+  const forward = jit((p: VitParams, x: Array) => poolTokens(vitFeatures(p, x, cfg), pooling));
+  try {
+    return await mapFaceBatches(faces, EXTRACT_BATCH, async (batch) =>
+      (await forward(tree.ref(params), np.array(imageBatch(cache, batch, normalization.mean, normalization.std)).reshape([batch.length, 3, size, size])).data()) as Float32Array);
+  } finally {
+    forward.dispose();
+  }
+}
+
 /** The encoder as host tensors, for building its ONNX graph. */
 async function hostEncoder(source: EncoderSource): Promise<Pick<HostVitCheckpoint, "tensors" | "cfg" | "normalization">> {
   if ("checkpoint" in source) return readVitCheckpoint(source.checkpoint, { imgSize: source.imgSize });

@@ -142,6 +142,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
       })
     : null;
   try {
+    await selector?.catchUp();
     let steps = selector?.record.stoppedAt ?? 0;
     if (selector?.record.stoppedAt == null) {
       const result = await train<Params, Batch>({

@@ -75,3 +75,16 @@ test("a reopened selection continues the record, and a selection file of another
     /selection\.json: selects by validation accuracy, this run by validation MAE \(years\)\. Use a new run directory\./,
   );
 });
+
+test("a run stopped between a checkpoint and its score gets that checkpoint scored before it resumes", async () => {
+  const runDir = await scratchDir("faceprior-select-");
+  const first = await openModelSelection<tiny.Params>({ runDir, metric: "validation accuracy", higherIsBetter: true, valFaces: 12, patience: null, score: async () => 0.5 });
+  const result = await train<tiny.Params, tiny.Batch>({ runDir, config: { ...CONFIG, epochs: 1 }, init: tiny.init, loss: tiny.loss, data: { size: tiny.EXAMPLES, batch: tiny.batch } });
+  tree.dispose(result.params);
+  assert.deepEqual(first.record.history, [], "trained without scoring, as if killed before each score");
+  const reopened = await openModelSelection<tiny.Params>({ runDir, metric: "validation accuracy", higherIsBetter: true, valFaces: 12, patience: null, score: async () => 0.6 });
+  await reopened.catchUp();
+  assert.deepEqual(reopened.record.history, [{ step: 4, value: 0.6 }], "the latest checkpoint (step 4) is scored");
+  await reopened.catchUp();
+  assert.equal(reopened.record.history.length, 1, "and only once");
+});

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
-import { readRunState } from "../train/run-state.js";
+import { loadRunState, readRunState } from "../train/run-state.js";
 import type { Tree } from "../train/tree-names.js";
 import { tree } from "../engine/jax.js";
 
@@ -43,6 +43,8 @@ export type ModelSelection<P> = {
   record: SelectionRecord;
   /** For the train loop's `onCheckpoint`. */
   onCheckpoint(saved: { step: number; path: string; params: P }): Promise<void | "stop">;
+  /** Scores the run's latest checkpoint if a stop between saving and scoring it left it unscored; call before resuming. */
+  catchUp(): Promise<void>;
   /** The parameters of the best checkpoint; the caller owns them. */
   bestParams(): Promise<P>;
 };
@@ -59,21 +61,32 @@ export async function openModelSelection<P extends Tree>(options: SelectionOptio
     best: null,
     stoppedAt: null,
   };
+  const onCheckpoint = async ({ step, path, params }: { step: number; path: string; params: P }): Promise<void | "stop"> => {
+    const value = await options.score(params);
+    if (!Number.isFinite(value)) throw new FacepriorError("NON_FINITE_LOSS", `${runDir}: the validation ${record.metric} at step ${step} is ${value}.`);
+    record.history = [...record.history.filter((h) => h.step < step), { step, value }];
+    if (!record.best || isBetter(value, record.best.value, record.higherIsBetter)) {
+      await copyFile(path, join(runDir, `${BEST_FILE}.tmp`));
+      await rename(join(runDir, `${BEST_FILE}.tmp`), join(runDir, BEST_FILE));
+      record.best = { step, value };
+    }
+    const sinceBest = record.history.filter((h) => h.step > record.best!.step).length;
+    if (patience !== null && sinceBest >= patience) record.stoppedAt = step;
+    await writeJsonAtomic(join(runDir, RECORD_FILE), record);
+    return record.stoppedAt === null ? undefined : "stop";
+  };
   return {
     record,
-    async onCheckpoint({ step, path, params }) {
-      const value = await options.score(params);
-      if (!Number.isFinite(value)) throw new FacepriorError("NON_FINITE_LOSS", `${runDir}: the validation ${record.metric} at step ${step} is ${value}.`);
-      record.history = [...record.history.filter((h) => h.step < step), { step, value }];
-      if (!record.best || isBetter(value, record.best.value, record.higherIsBetter)) {
-        await copyFile(path, join(runDir, `${BEST_FILE}.tmp`));
-        await rename(join(runDir, `${BEST_FILE}.tmp`), join(runDir, BEST_FILE));
-        record.best = { step, value };
+    onCheckpoint,
+    async catchUp() {
+      const latest = await loadRunState(runDir);
+      if (!latest) return;
+      try {
+        const { step } = latest.state.meta;
+        if (step > 0 && !record.history.some((h) => h.step === step)) await onCheckpoint({ step, path: latest.path, params: latest.state.params as P });
+      } finally {
+        tree.dispose([latest.state.params, latest.state.optState]);
       }
-      const sinceBest = record.history.filter((h) => h.step > record.best!.step).length;
-      if (patience !== null && sinceBest >= patience) record.stoppedAt = step;
-      await writeJsonAtomic(join(runDir, RECORD_FILE), record);
-      return record.stoppedAt === null ? undefined : "stop";
     },
     async bestParams() {
       if (!record.best) throw new FacepriorError("RUN_STATE", `${runDir}: no checkpoint was scored on the validation faces, so there is no best one.`);

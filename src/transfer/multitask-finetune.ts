@@ -17,12 +17,12 @@ import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { linear, poolTokens, vitFeatures, type Linear, type VitParams } from "../model/vit.js";
 import { imageBatch } from "../priors/cache-dataset.js";
 import { augmentImage, type AugmentConfig } from "../data/augment/augment.js";
-import { train, type TrainEngineChoice } from "../train/train-loop.js";
+import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { epochOrder, exampleSeed } from "../train/seeding.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../train/train-config.js";
 import type { LossFn, LossParts } from "../train/train-step.js";
 import { random } from "../engine/jax.js";
-import { mapFaceBatches, type Encoder, type Pooling } from "./features.js";
+import { pooledFeaturesOf, type Encoder, type Pooling } from "./features.js";
 import { FINETUNE_INIT_STD, initTaskHead } from "./heads.js";
 import { HEADLINES, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import { openModelSelection, type SelectionRecord } from "./model-selection.js";
@@ -54,6 +54,7 @@ export type MultitaskOptions = {
   dropPath?: number;
   /** Score on the validation faces at every checkpoint and keep the best; `patience` checkpoints without a better score stop the run. */
   selection?: { patience: number | null };
+  onProgress?: (progress: TrainProgress) => void;
 };
 
 export type MultitaskParams = VitParams & { heads: Record<string, Linear> };
@@ -61,7 +62,6 @@ type Batch = { images: Array; targets: Record<string, Array> };
 type TaskResult = { task: TransferTaskName; predictions: Float32Array; metrics: TaskMetrics; baseline: { name: string; value: number } };
 export type MultitaskResult = { params: MultitaskParams; results: TaskResult[]; steps: number; selection: SelectionRecord | null };
 
-const EVAL_BATCH = 32;
 
 function multitaskLoss(tasks: { task: string; loss: TaskLoss; batch: number; weight: number }[], encoder: Encoder, pooling: Pooling, dropPath: number): LossFn<MultitaskParams, Batch> {
   return (params, batch, key) => {
@@ -103,17 +103,12 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   const { seed, accumSteps } = resolveTrainConfig(config, total);
   const losses = tasks.map((t) => ({ task: t.task, batch: t.batch, weight: t.weight, loss: taskLoss(t.task, labelRowsOf(t.data.labels, t.data.columns.length, t.trainFaces), t.lossOverrides as never).loss }));
   const draws = tasks.map((t, i) => taskDraws(seed, i, t.trainFaces, t.batch));
-  const features = jit((vit: VitParams, images: Array) => poolTokens(vitFeatures(vit, images, cfg), pooling));
   const heads = Object.fromEntries(tasks.map((t) => [t.task, jit((head: Linear, pooled: Array) => TRANSFER_TASKS[t.task].predict(linear(head, pooled)))]));
   const size = (t: MultitaskTask) => t.data.cache.index.options.size;
-  const inputs = (t: MultitaskTask, faces: readonly number[], augment?: (image: Uint8Array, position: number) => Uint8Array) =>
-    imageBatch(t.data.cache, faces, normalization.mean, normalization.std, augment);
   const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
     const { heads: own, ...vit } = params;
-    return mapFaceBatches(faces, EVAL_BATCH, async (batch) => {
-      const pooled = features(tree.ref(vit), np.array(inputs(t, batch)).reshape([batch.length, 3, size(t), size(t)]));
-      return (await heads[t.task]!(tree.ref(own[t.task]!), pooled).data()) as Float32Array;
-    });
+    const pooled = await pooledFeaturesOf({ params: vit, cfg, normalization }, t.data.cache, faces, pooling, options.engine);
+    return (await heads[t.task]!(tree.ref(own[t.task]!), np.array(pooled).reshape([faces.length, cfg.embedDim])).data()) as Float32Array;
   };
   const evaluate = async (params: MultitaskParams, facesOf: (t: MultitaskTask) => readonly number[]): Promise<TaskResult[]> => {
     const results: TaskResult[] = [];
@@ -137,6 +132,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       })
     : null;
   try {
+    await selector?.catchUp();
     let params: MultitaskParams;
     let steps = selector?.record.stoppedAt ?? 0;
     if (selector?.record.stoppedAt == null) {
@@ -151,7 +147,8 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
         },
         loss: multitaskLoss(losses, encoder, pooling, options.dropPath ?? 0),
         data: {
-          size: total,
+          // One "epoch" in the log is one pass over the task that takes the most steps to go round.
+          size: total * Math.max(...tasks.map((t) => Math.ceil(t.trainFaces.length / t.batch))),
           batch: (_indices, at) => {
             const draw = at.step * accumSteps + at.microBatch;
             let offset = 0;
@@ -161,7 +158,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
               const faces = draws[i]!(draw);
               const start = offset;
               const augment = options.augment && ((image: Uint8Array, position: number) => augmentImage(image, size(t), exampleSeed(seed, at, start + position), options.augment!));
-              images.push(inputs(t, faces, augment || undefined));
+              images.push(imageBatch(t.data.cache, faces, normalization.mean, normalization.std, augment || undefined));
               targets[t.task] = TRANSFER_TASKS[t.task].targets(labelRowsOf(t.data.labels, t.data.columns.length, faces));
               offset += faces.length;
             });
@@ -170,6 +167,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
           },
         },
         onCheckpoint: selector ? (saved) => selector.onCheckpoint(saved) : undefined,
+        onProgress: options.onProgress,
       });
       steps = result.step;
       params = selector ? (tree.dispose(result.params), await selector.bestParams()) : result.params;
@@ -178,7 +176,6 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     }
     return { params, results: await evaluate(params, (t) => t.testFaces), steps, selection: selector?.record ?? null };
   } finally {
-    features.dispose();
     Object.values(heads).forEach((f) => f.dispose());
   }
 }

@@ -22,7 +22,7 @@ import { readJsonFileIfExists } from "../io/json-file.js";
 import { facesOfRows } from "../priors/cache-dataset.js";
 import { hostTensorsOf } from "../checkpoint/vit-checkpoint.js";
 import { tree } from "../engine/jax.js";
-import type { TrainEngineChoice } from "../train/train-loop.js";
+import type { TrainEngineChoice, TrainProgress } from "../train/train-loop.js";
 import { FinetuneRecipeSchema } from "./finetune-recipe.js";
 import { loadEncoder, type EncoderSource } from "./features.js";
 import { trainMultitask, type MultitaskTask } from "./multitask-finetune.js";
@@ -59,6 +59,7 @@ export type MultitaskRunOptions = {
   out: string;
   engine?: TrainEngineChoice;
   description?: string;
+  onProgress?: (progress: TrainProgress) => void;
 };
 
 /** What a head's outputs are called in the face model. */
@@ -107,6 +108,7 @@ export async function runMultitask(options: MultitaskRunOptions) {
       augment: recipe.augment,
       dropPath: recipe.dropPath,
       selection: recipe.selection ? { patience: recipe.selection.patience } : undefined,
+      onProgress: options.onProgress,
     });
     const perTask = Object.fromEntries(result.results.map((r, i) => {
       const t = tasks[i]!;
