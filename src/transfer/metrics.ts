@@ -187,23 +187,28 @@ export function classShares(classes: ArrayLike<number>, numClasses: number): num
 
 // ---- age ----
 
+/** Age groups by decade: 0-9, 10-19, ..., 60-69, and 70+ (few faces are older). */
+export const AGE_DECADES = ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"] as const;
+
+/** The index in `AGE_DECADES` of an age in years. */
+export function decadeOf(age: number): number {
+  return Math.min(Math.max(0, Math.floor(age / 10)), AGE_DECADES.length - 1);
+}
+
 /** One decade of true ages: its faces, the MAE on them and the mean predicted age (pull to the middle shows here). */
 export type DecadeError = { decade: string; faces: number; mae: number; meanPredicted: number };
 
-/** MAE per decade of true age (0-9, 10-19, ..., the last open-ended from 70), decades without faces left out. */
+/** MAE per decade of true age (`AGE_DECADES`), decades without faces left out. */
 export function maeByDecade(predicted: ArrayLike<number>, targets: ArrayLike<number>): DecadeError[] {
   checkAges("maeByDecade", predicted, targets);
-  const LAST = 7;
-  const groups = Array.from({ length: LAST + 1 }, () => ({ faces: 0, error: 0, predicted: 0 }));
+  const groups = AGE_DECADES.map(() => ({ faces: 0, error: 0, predicted: 0 }));
   for (let i = 0; i < targets.length; i++) {
-    const g = groups[Math.min(LAST, Math.max(0, Math.floor(targets[i]! / 10)))]!;
+    const g = groups[decadeOf(targets[i]!)]!;
     g.faces++;
     g.error += Math.abs(predicted[i]! - targets[i]!);
     g.predicted += predicted[i]!;
   }
-  return groups.flatMap((g, d) =>
-    g.faces === 0 ? [] : [{ decade: d === LAST ? `${10 * d}+` : `${10 * d}-${10 * d + 9}`, faces: g.faces, mae: g.error / g.faces, meanPredicted: g.predicted / g.faces }],
-  );
+  return groups.flatMap((g, d) => (g.faces === 0 ? [] : [{ decade: AGE_DECADES[d]!, faces: g.faces, mae: g.error / g.faces, meanPredicted: g.predicted / g.faces }]));
 }
 
 function checkAges(name: string, predicted: ArrayLike<number>, targets: ArrayLike<number>): void {
