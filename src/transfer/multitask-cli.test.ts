@@ -61,6 +61,8 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   assertNoStack(analyzed);
   assert.equal(analyzed.code, 0, analyzed.stderr);
   assert.match(analyzed.stdout, /expression/);
+  const info = await runCli(["info", join(out, "model.safetensors")], dir);
+  assert.match(info.stdout, /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}/);
 });
 
 test("a task in the config without caches is refused before any training", needsData, async () => {

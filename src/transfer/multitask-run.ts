@@ -8,7 +8,7 @@
  *   model.safetensors the face model (face-model.ts): the encoder in fp16 and one head per task,
  *                     ready for `analyze`, `export` and the demo
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { parseConfig } from "../config-schema.js";
@@ -121,7 +121,14 @@ export async function runMultitask(options: MultitaskRunOptions) {
       const head = headParams[t.task]!;
       heads.push({ name: t.task, activation: TASK_ACTIVATIONS[t.task], labels: headLabels(t.task, t.data.columns), weight: (await head.weight.ref.data()) as Float32Array, bias: (await head.bias.ref.data()) as Float32Array });
     }
-    const about = { description: options.description ?? "multi-task fine-tune", init: options.init, config, tasks: perTask, steps: result.steps };
+    // Each head's provenance in the form `faceprior info` and `pack` use: data, split, held-out metrics.
+    const headAbout = Object.fromEntries(result.results.map((r, i) => {
+      const t = tasks[i]!;
+      const split = t.data.dataset.split.kind === "folds" ? "test split of fold0" : "test split";
+      const heldOut = Object.fromEntries(Object.entries(r.metrics).filter(([key]) => key !== "confusion"));
+      return [r.task, { task: r.task, data: options.data[r.task]!.map((dir) => basename(dir)).join(" + "), split, trainFaces: t.trainFaces.length, testFaces: t.testFaces.length, heldOut }];
+    }));
+    const about = { description: options.description ?? "multi-task fine-tune", init: options.init, config, heads: headAbout, tasks: perTask, steps: result.steps };
     await writeFaceModel(join(out, "model.safetensors"), { cfg: { ...encoder.cfg, globalPool: config.pooling }, normalization: encoder.normalization, tensors: await hostTensorsOf(vit), heads, about });
     tree.dispose([headParams, vit]);
     const summary = { ...about, selection: result.selection, modelBytes: (await stat(join(out, "model.safetensors"))).size };
