@@ -70,6 +70,7 @@ test("fine-tuning trains the encoder with the head and writes the same run folde
   const csv = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n");
   assert.equal(csv.length, 1 + metrics.runs[0].testFaces);
   assert.equal(metrics.recipe.augment.grayscaleProbability, 0.2, "the default recipe augments");
+  assert.equal(metrics.runs[0].augmented, true);
   assert.ok(metrics.runs[0].valFaces > 0, "full protocol: validation faces held out of training");
   assert.deepEqual(metrics.runs[0].selection.history.map((h: { step: number }) => h.step), [log.length], "scored once per epoch");
   assert.equal(JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "selection.json"), "utf8")).best.step, log.length);
@@ -108,6 +109,7 @@ test("fine-tuning only the last block trains it over cached tokens of the frozen
   assert.equal(run.code, 0, run.stderr);
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.equal(metrics.tuneBlocks, 1);
+  assert.equal(metrics.runs[0].augmented, false, "cached tokens: nothing to augment, and the run says so");
   const state = JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "run.json"), "utf8"));
   assert.equal(state.config.epochs, 2);
   const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));

@@ -69,6 +69,8 @@ type RunResult = {
   seconds: number;
   metrics: TaskMetrics;
   selection: SelectionRecord | null;
+  /** Whether training faces were augmented (not when only the last blocks train, over cached tokens). */
+  augmented: boolean;
 };
 
 /** The number of last blocks to fine-tune: 1..depth, all of them when not given. */
@@ -164,7 +166,7 @@ export async function runTransfer(options: TransferOptions) {
     lossOverrides: task === "expression" ? { classBalance: recipe!.classBalance, ...(recipe!.labelSmoothing === undefined ? {} : { labelSmoothing: recipe!.labelSmoothing }) } : {},
     selection: valFraction === null ? undefined : { valFaces, patience: recipe!.selection!.patience },
   });
-  const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null }> => {
+  const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null; augmented?: boolean }> => {
     const engine = { engine: options.extract?.engine ?? "jax", threads: options.extract?.threads };
     const trainFaces = [...run.trainFaces, ...extraFaces];
     const common = { task, labels, labelColumns: columns, trainFaces, evalFaces: run.testFaces, runDir, train: { seed: run.seed, ...options.train }, engine };
@@ -183,7 +185,7 @@ export async function runTransfer(options: TransferOptions) {
       const testLabels = labelsOf(testFaces);
       const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
       const trained = trainFaces.length + extraFaces.length;
-      runs.push({ seed, fold, subset: subsetFile, trainFaces: trained, valFaces: valFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics, selection: result.selection ?? null });
+      runs.push({ seed, fold, subset: subsetFile, trainFaces: trained, valFaces: valFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics, selection: result.selection ?? null, augmented: result.augmented ?? false });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
         firstBaseline = trivialBaseline(task, labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);
