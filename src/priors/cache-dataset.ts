@@ -123,3 +123,21 @@ export function concatCaches(caches: CacheDataset[]): CacheDataset {
   tensors.rows = { dtype: "I32", shape: [count], data: rows };
   return { index: first.index, count, rows, paths: caches.flatMap((c) => c.paths.map((p) => `${c.index.dataset.name}/${p}`)), tensors };
 }
+
+/**
+ * The share of `faces` whose stored image is grey (R = G = B at every pixel): FER2013 and CK+
+ * are grey, UTKFace and CelebA-HQ colour. A head trained on grey faces only reads grey input.
+ */
+export function greyShare(cache: CacheDataset, faces: readonly number[]): number {
+  const size = cache.index.options.size;
+  const images = cache.tensors.images!.data as Uint8Array;
+  const bytes = size * size * 3;
+  const isGrey = (face: number) => {
+    for (let at = face * bytes; at < (face + 1) * bytes; at += 3) if (images[at] !== images[at + 1] || images[at] !== images[at + 2]) return false;
+    return true;
+  };
+  return faces.length === 0 ? 0 : faces.filter(isGrey).length / faces.length;
+}
+
+/** The share of grey training faces from which a head reads the grey copy of each face. */
+export const GREY_HEAD_SHARE = 0.95;

@@ -55,7 +55,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   assert.equal(log.length, 4);
   assert.ok(log.every((l) => Number.isFinite(l.parts.expression) && Number.isFinite(l.parts.attributes)), "each step logs both task losses");
   const model = await readFaceModel(join(out, "model.safetensors"));
-  assert.deepEqual(model.heads.map((h) => [h.name, h.labels.length]), [["expression", 7], ["attributes", 40]]);
+  assert.deepEqual(model.heads.map((h) => [h.name, h.labels.length, h.greyInput ?? false]), [["expression", 7, true], ["attributes", 40, false]], "FER2013's grey faces: its head reads grey input");
   const photo = sharedPath("data/celebahq_attr", "images/00001.jpg");
   const analyzed = await runCli(["analyze", "--model", join(out, "model.safetensors"), "--json", join(dir, "a.json"), photo], dir);
   assertNoStack(analyzed);

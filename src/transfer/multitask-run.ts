@@ -19,7 +19,7 @@ import { TASK_ACTIVATIONS } from "../export/onnx-vit.js";
 import { writeFaceModel, type ModelHead } from "../inference/face-model.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
-import { facesOfRows } from "../priors/cache-dataset.js";
+import { facesOfRows, GREY_HEAD_SHARE, greyShare } from "../priors/cache-dataset.js";
 import { hostTensorsOf } from "../checkpoint/vit-checkpoint.js";
 import { tree } from "../engine/jax.js";
 import type { TrainEngineChoice, TrainProgress } from "../train/train-loop.js";
@@ -119,7 +119,8 @@ export async function runMultitask(options: MultitaskRunOptions) {
     const heads: ModelHead[] = [];
     for (const t of tasks) {
       const head = headParams[t.task]!;
-      heads.push({ name: t.task, activation: TASK_ACTIVATIONS[t.task], labels: headLabels(t.task, t.data.columns), weight: (await head.weight.ref.data()) as Float32Array, bias: (await head.bias.ref.data()) as Float32Array });
+      const greyInput = greyShare(t.data.cache, t.trainFaces) >= GREY_HEAD_SHARE;
+      heads.push({ name: t.task, activation: TASK_ACTIVATIONS[t.task], labels: headLabels(t.task, t.data.columns), weight: (await head.weight.ref.data()) as Float32Array, bias: (await head.bias.ref.data()) as Float32Array, ...(greyInput ? { greyInput } : {}) });
     }
     // Each head's provenance in the form `faceprior info` and `pack` use: data, split, held-out metrics.
     const headAbout = Object.fromEntries(result.results.map((r, i) => {

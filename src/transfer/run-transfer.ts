@@ -17,7 +17,7 @@ import { makeFewShotSubset, saveFewShotSubset } from "../data/few-shot.js";
 import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
-import { facesOfRows, type CacheDataset } from "../priors/cache-dataset.js";
+import { facesOfRows, greyShare, type CacheDataset } from "../priors/cache-dataset.js";
 import type { TrainConfigInput } from "../train/train-config.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
@@ -209,6 +209,8 @@ export async function runTransfer(options: TransferOptions) {
     recipe,
     /** Caches whose training and validation faces joined every run's training faces. */
     extraData: options.extraCacheDirs ?? [],
+    /** The share of grey faces among the first run's training faces; a packed head reads grey input from GREY_HEAD_SHARE up. */
+    greyTrainingShare: greyShare(cache, [...plan[0]!.trainFaces, ...extraFaces]),
     /** Overrides of the mode's training defaults; each run's resolved config is in its run.json. */
     train: options.train ?? {},
     seeds: options.seeds,
