@@ -27,7 +27,7 @@ export const multitask = defineCommand({
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
   },
-  examples: ["faceprior multitask --config recipes/finetune-multitask.json --init full.safetensors --expression ../cache/fer2013,../cache/fer2013_extra --age ../cache/utkface --out runs/multitask"],
+  examples: ["faceprior multitask --config mt.json --init encoder.safetensors --age ../cache/utkface --out mt"],
   async run(options, _inputs, ctx) {
     await ctx.startEngine();
     const config = await readMultitaskConfig(resolve(options.config));
