@@ -10,10 +10,11 @@ import { demo } from "./commands/demo.js";
 import { embed } from "./commands/embed.js";
 import { exportOnnx } from "./commands/export.js";
 import { info } from "./commands/info.js";
+import { merge } from "./commands/merge.js";
 import { finetune } from "./commands/finetune.js";
 import { prepare } from "./commands/prepare.js";
 import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, pretrain, finetune, study, pack];
+export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, merge, pretrain, finetune, study, pack];

@@ -23,7 +23,11 @@ import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../pri
 import type { TrainConfigInput } from "../train/train-config.js";
 import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
-import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
+import type { ShardSpec } from "../shard/shard-spec.js";
+import {
+  cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, extractFeatureShard, loadEncoder,
+  type EncoderSource, type ExtractOptions, type FrozenOutput, type Pooling,
+} from "./features.js";
 import { trainFinetune } from "./finetune.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
 import { tree } from "../engine/jax.js";
@@ -158,6 +162,25 @@ async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string,
     }
   }
   return plan;
+}
+
+/** The frozen encoder's output a run reads: pooled features (probe), or the frozen blocks' tokens (--tune-blocks). */
+function frozenOutputOf(options: TransferOptions, depth: number): FrozenOutput {
+  if (options.mode === "probe") return { kind: "pooled", pooling: options.pooling };
+  const tuneBlocks = checkTuneBlocks(options.tuneBlocks, depth);
+  if (tuneBlocks < depth) return { kind: "prefix", blocks: depth - tuneBlocks };
+  throw new FacepriorError("BAD_ARGUMENT", "--shard: fine-tuning the whole encoder reads no frozen features, so there is nothing to extract in shards. Shard a --mode probe run, or one with --tune-blocks k.");
+}
+
+/**
+ * `finetune --shard i/n`: only the feature extraction, for the faces of one shard; `faceprior
+ * merge` joins the shards into the file a later `finetune` without --shard reads.
+ */
+export async function extractTransferShard(options: TransferOptions, shard: ShardSpec) {
+  const cache = await loadCacheDataset(options.cacheDir);
+  checkTask(cache, options.task);
+  const cfg = await checkEncoderFitsCache(options.init, cache, options.cacheDir);
+  return extractFeatureShard(options.init, options.cacheDir, cache, frozenOutputOf(options, cfg.depth), options.featureDir, shard, options.extract);
 }
 
 export async function runTransfer(options: TransferOptions) {
