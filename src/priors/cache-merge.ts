@@ -83,8 +83,16 @@ type OpenFile = { reader: SafetensorsReader; rows: Int32Array; info: ShardInfo; 
 /** The tensors every shard file holds, taken from the first one opened; the others must agree. */
 type Layout = Record<string, StoredTensor>;
 
+/** An open that failed for the process's open-file limit, as an error that says how to raise it. */
+function openFileLimit(error: unknown): unknown {
+  if ((error as NodeJS.ErrnoException).code !== "EMFILE") return error;
+  return new FacepriorError("BAD_SHARDS", "too many files open at once (EMFILE): merge holds one file of each shard open, more than this process may. Raise the limit (ulimit -n 65536) and merge again.", { cause: error });
+}
+
 async function openShardFile(file: string, layout: Layout): Promise<OpenFile> {
-  const reader = await openSafetensors(file);
+  const reader = await openSafetensors(file).catch((error) => {
+    throw openFileLimit(error);
+  });
   for (const [name, t] of Object.entries(reader.tensors)) layout[name] ??= t;
   const same = (a?: StoredTensor, b?: StoredTensor) => a && b && a.dtype === b.dtype && a.itemBytes === b.itemBytes && a.shape.length === b.shape.length;
   const names = new Set([...Object.keys(layout), ...Object.keys(reader.tensors)]);

@@ -88,7 +88,7 @@ function planIndex(dataset: Dataset, options: CacheOptions): CacheIndex {
  * The rows of job shard `shard` as a dataset of their own (rows keep their numbers), its index,
  * and the index of the whole dataset, whose SHA-256 the part's index records.
  */
-function planJobShard(dataset: Dataset, options: CacheOptions, shard: ShardSpec): { part: Dataset; index: CacheIndex; whole: CacheIndex } {
+export function planJobShard(dataset: Dataset, options: CacheOptions, shard: ShardSpec): { part: Dataset; index: CacheIndex; whole: CacheIndex } {
   const whole = planIndex(dataset, options);
   const part = { ...dataset, rows: itemsOfShard(dataset.rows, shard, (row) => row.path).map(({ item }) => item) };
   const jobShard = { ...shard, whole: createHash("sha256").update(cacheIndexText(whole)).digest("hex") };

@@ -43,10 +43,16 @@ function checkDuplicates(members: ShardMember[]): void {
   }
 }
 
-/** The settings that differ, as `name value against value`. */
-function settingDifferences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The settings that differ, down to the nested key, as `name value against value`. */
+function settingDifferences(a: Record<string, unknown>, b: Record<string, unknown>, prefix = ""): string[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k} ${JSON.stringify(a[k]) ?? "unset"} against ${JSON.stringify(b[k]) ?? "unset"}`);
+  return keys.flatMap((k) => {
+    const [x, y] = [a[k], b[k]];
+    if (isRecord(x) && isRecord(y)) return settingDifferences(x, y, `${prefix}${k}.`);
+    return JSON.stringify(x) === JSON.stringify(y) ? [] : [`${prefix}${k} ${JSON.stringify(x) ?? "unset"} against ${JSON.stringify(y) ?? "unset"}`];
+  });
 }
 
 function checkAgreement(members: ShardMember[], words: ShardKindWords): void {

@@ -22,7 +22,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const MAX_SHARDS = 1_000_000;
 
 function badShard(value: string, problem: string, fix: string): FacepriorError {
-  return new FacepriorError("BAD_ARGUMENT", `--shard "${value}": ${problem}. ${fix}`);
+  return new FacepriorError("BAD_ARGUMENT", `--shard "${value}": ${problem}. ${fix}.`);
 }
 
 /** `i/n` (0 <= i < n), or `auto` for the scheduler's index and count in `env`. */
@@ -59,7 +59,7 @@ function shardFromEnvironment(env: Environment): ShardSpec {
     return checkedShard(id - min, count, `auto: SLURM_ARRAY_TASK_ID ${id} - SLURM_ARRAY_TASK_MIN ${min} of ${count}`);
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
-    const fix = `Set ${SHARD_COUNT_ENV} to the Job's completions in its pod template (deploy/k8s-prepare-job.yaml does), or pass --shard i/n`;
+    const fix = `Set ${SHARD_COUNT_ENV} to the Job's completions in its pod template (deploy/k8s/prepare-job.yaml does), or pass --shard i/n`;
     const index = envNumber(env, "JOB_COMPLETION_INDEX", fix);
     return checkedShard(index, envNumber(env, SHARD_COUNT_ENV, fix), `auto: JOB_COMPLETION_INDEX ${index} of ${env[SHARD_COUNT_ENV]}`);
   }

@@ -17,11 +17,12 @@ import { FaceAnalyzer, type AnalyzedFace, type HeadPrediction, type ImageAnalysi
 import type { InferenceEngine } from "../../inference/onnx-session.js";
 import { openItemShard, planItemShard } from "../../shard/item-shard.js";
 import { recordChunkFingerprint, recordDocument, writeRecordChunk, type RecordOutput } from "../../shard/record-chunks.js";
-import { parseShard, shardName, type ShardSpec } from "../../shard/shard-spec.js";
+import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { usageError } from "../errors.js";
 import { checkOutputFile, outputPaths, OVERLAY_SUFFIX, type OutputPaths } from "../output-paths.js";
 import { printable } from "../printable.js";
+import { shardFrom, shardOption } from "../shard-option.js";
 
 const WIDTH = 100;
 
@@ -155,12 +156,12 @@ export const analyze = defineCommand({
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "onnxruntime-node or jax-js; auto: onnx when installed." },
     pad: { type: "number", min: 0, max: 2, default: 0.2, description: "Border added before detection, as a fraction of the longer side (tight crops: 0.5)." },
     minScore: { type: "number", min: 0, max: 1, default: 0.5, description: "Faces scoring below this are left out." },
-    shard: { type: "string", placeholder: "i/n|auto", description: "Analyse only shard i of n (from 0), into the --json folder; auto: i and n from a Slurm array or a Kubernetes Indexed Job." },
+    shard: shardOption("Analyse, into the --json folder, only"),
     chunkSize: { type: "int", min: 1, default: 256, description: "With --shard: images per chunk file (the unit of resuming)." },
   },
   examples: ["faceprior analyze examples/astronaut.jpg", "faceprior analyze photos/ --json results.json --overlay overlays/", "faceprior analyze photos/ --shard 0/8 --json shards/analysis-0"],
   async run(options, inputs, ctx) {
-    const shard = options.shard === undefined ? null : parseShard(options.shard, process.env);
+    const shard = shardFrom(options.shard);
     if (shard && !options.json) throw usageError(`--shard: needs --json <folder>, where the shard writes its results for faceprior merge. Pass e.g. --json shards/analysis-${shard.index}.`);
     if (options.json && !shard) await checkOutputFile(options.json, "--json");
     const outputs = await outputPaths(inputs);

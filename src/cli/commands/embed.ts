@@ -21,10 +21,11 @@ import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { openItemShard, planItemShard, type PlannedChunk } from "../../shard/item-shard.js";
 import { rowChunkFingerprint, rowOutputMetadata, writeRowChunk, type RowOutput } from "../../shard/row-chunks.js";
-import { parseShard, shardName, type ShardSpec } from "../../shard/shard-spec.js";
+import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { usageError } from "../errors.js";
 import { createProgress } from "../progress.js";
+import { shardFrom, shardOption } from "../shard-option.js";
 
 type BadImage = { path: string; reason: string };
 
@@ -155,7 +156,7 @@ export const embed = defineCommand({
     imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Run at this input size; the position embeddings are resampled.", defaultText: "the checkpoint's" },
     kernel: { type: "choice", choices: ["cubic", "lanczos3"], default: "cubic", description: "Resize kernel." },
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "jax-js, or onnxruntime-node (faster on CPU); auto: onnx when it is installed." },
-    shard: { type: "string", placeholder: "i/n|auto", description: "Embed only shard i of n (from 0) into the --out folder; auto: i and n from a Slurm array or a Kubernetes Indexed Job." },
+    shard: shardOption("Embed, into the --out folder, only"),
     chunkSize: { type: "int", min: 1, default: 1024, description: "With --shard: images per chunk file (the unit of resuming)." },
     log: { type: "string", placeholder: "file.jsonl", description: "Append per-batch timings as JSON lines." },
     json: { type: "flag", description: "Print the summary as JSON." },
@@ -166,7 +167,7 @@ export const embed = defineCommand({
     "faceprior embed --checkpoint model.safetensors --shard 0/4 --out shards/faces-0 photos/",
   ],
   async run(options, inputs, ctx) {
-    const shard = options.shard === undefined ? null : parseShard(options.shard, process.env);
+    const shard = shardFrom(options.shard);
     if (!shard && !options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
     if (shard && options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" with --shard names the shard's folder. Pass a folder, e.g. --out shards/faces-${shard.index}, then faceprior merge joins the folders into a .safetensors file.`);
     const device = ctx.globals.device;

@@ -5,10 +5,11 @@
 import { resolve } from "node:path";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { extractTransferShard, runTransfer, type TransferMode, type TransferOptions } from "../../transfer/run-transfer.js";
-import { parseShard, shardName, type ShardSpec } from "../../shard/shard-spec.js";
+import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { defineCommand, type CommandContext } from "../command.js";
+import { shardFrom, shardOption } from "../shard-option.js";
 
 export const finetune = defineCommand({
   name: "finetune",
@@ -35,7 +36,7 @@ export const finetune = defineCommand({
     arch: { type: "choice", choices: vitPresetNames(), default: "vit-tiny", placeholder: "name", description: "Architecture of a scratch encoder." },
     featuresDir: { type: "string", placeholder: "dir", description: "Where probe features are cached.", defaultText: "<out>/../features" },
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
-    shard: { type: "string", placeholder: "i/n|auto", description: "Only extract shard i of n (from 0) of the frozen features; auto: i and n from a Slurm array or a Kubernetes Indexed Job." },
+    shard: shardOption("Extract the frozen features of only"),
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
     json: { type: "flag", description: "Print metrics.json's summary as JSON." },
   },
@@ -43,7 +44,7 @@ export const finetune = defineCommand({
     "faceprior finetune --task expression --data fer2013 --init scratch --protocol kshot:10 --out k10",
   ],
   async run(options, _inputs, ctx) {
-    const shard = options.shard === undefined ? null : parseShard(options.shard, process.env);
+    const shard = shardFrom(options.shard);
     await ctx.startEngine();
     const out = resolve(options.out);
     const init = options.init === "scratch" ? { scratch: { arch: options.arch, seed: ctx.globals.seed } } : { checkpoint: resolve(options.init), imgSize: options.imgSize };

@@ -30,6 +30,7 @@ const ITEM_KINDS: Record<ItemShardKind, ShardKindWords & { ending: string }> = {
 type FolderKind = "prior-cache" | "item";
 
 function kindOf(dir: string): FolderKind {
+  if (!existsSync(dir)) throw new FacepriorError("BAD_SHARDS", `${dir}: no such folder. Pass the folders the shards wrote.`);
   if (existsSync(shardPlanPath(dir))) return "item";
   if (existsSync(cacheIndexPath(dir))) return "prior-cache";
   throw new FacepriorError("BAD_SHARDS", `${dir}: holds neither cache.json (a prepare --shard folder) nor shard.json (an embed, analyze or finetune --shard folder). Pass the folders the shards wrote.`);

@@ -8,9 +8,10 @@ import { DATASET_FORMATS } from "../../data/dataset.js";
 import { loadDataset } from "../../data/load-dataset.js";
 import { prepareCache } from "../../priors/prepare.js";
 import { CacheOptionsSchema } from "../../priors/prior-cache.js";
-import { parseShard, shardName } from "../../shard/shard-spec.js";
+import { shardName } from "../../shard/shard-spec.js";
 import { defineCommand } from "../command.js";
 import { createCountProgress } from "../progress.js";
+import { shardFrom, shardOption } from "../shard-option.js";
 
 const DEFAULTS = CacheOptionsSchema.parse({});
 
@@ -33,7 +34,7 @@ export const prepare = defineCommand({
     minScore: { type: "number", min: 0, max: 1, default: DEFAULTS.minScore, description: "Faces scoring below this are left out." },
     workers: { type: "int", min: 1, max: 64, default: availableParallelism(), description: "Worker threads, each with its own teacher." },
     shardSize: { type: "int", min: 1, default: DEFAULTS.shardSize, description: "Images per shard file (the unit of resuming)." },
-    shard: { type: "string", placeholder: "i/n|auto", description: "Prepare only shard i of n (from 0); auto: i and n from a Slurm array or a Kubernetes Indexed Job." },
+    shard: shardOption("Prepare only"),
     json: { type: "flag", description: "Print report.json's summary as JSON." },
   },
   examples: [
@@ -42,7 +43,7 @@ export const prepare = defineCommand({
     "faceprior prepare --data /data/laion-face --out /shared/shards/laion-3 --shard 3/100",
   ],
   async run(options, _inputs, ctx) {
-    const shard = options.shard === undefined ? undefined : parseShard(options.shard, process.env);
+    const shard = shardFrom(options.shard) ?? undefined;
     const dataset = await loadDataset(resolve(options.data), options.format);
     for (const warning of dataset.warnings) ctx.stderr.write(`warning: ${warning}\n`);
     const progress = createCountProgress({ label: shard ? `prepare ${shardName(shard)}` : "prepare", unit: "images", stream: ctx.stderr });
