@@ -94,19 +94,19 @@ export function createProgress(options: ProgressOptions): Progress {
   };
 }
 
-/**
- * A bar for a training run: `onProgress` takes the train loop's reports (absolute steps; a
- * resumed run starts where it stopped), `finish` closes the bar if one was drawn.
- */
-export function trainingProgress(label: string, stream: ProgressOptions["stream"]): { onProgress(at: { step: number; totalSteps: number }): void; finish(): void } {
-  let bar: Progress | null = null;
+/** Progress of work that learns its total when it starts: `update` takes the count done so far and the total. */
+export type CountProgress = { update(done: number, total: number): void; finish(): void };
+
+/** The bar starts at the first `update`, sized by its total; advances are the differences of `done`. */
+export function createCountProgress(options: Omit<ProgressOptions, "total">): CountProgress {
+  let progress: Progress | null = null;
   let shown = 0;
   return {
-    onProgress({ step, totalSteps }) {
-      bar ??= createProgress({ total: totalSteps, label, unit: "steps", stream });
-      bar.advance(step - shown);
-      shown = step;
+    update(done, total) {
+      progress ??= createProgress({ ...options, total });
+      progress.advance(done - shown);
+      shown = done;
     },
-    finish: () => bar?.finish(),
+    finish: () => progress?.finish(),
   };
 }

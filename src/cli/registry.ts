@@ -10,6 +10,7 @@ import { demo } from "./commands/demo.js";
 import { embed } from "./commands/embed.js";
 import { exportOnnx } from "./commands/export.js";
 import { info } from "./commands/info.js";
+import { merge } from "./commands/merge.js";
 import { finetune } from "./commands/finetune.js";
 import { multitask } from "./commands/multitask.js";
 import { prepare } from "./commands/prepare.js";
@@ -17,4 +18,4 @@ import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, pretrain, finetune, multitask, study, pack];
+export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, merge, pretrain, finetune, multitask, study, pack];

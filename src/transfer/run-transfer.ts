@@ -17,12 +17,16 @@ import { makeFewShotSubset, saveFewShotSubset } from "../data/few-shot.js";
 import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
-import { facesOfRows, greyShare, type CacheDataset } from "../priors/cache-dataset.js";
+import { facesOfRows, greyShare, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import type { TrainConfigInput } from "../train/train-config.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
-import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
+import type { ShardSpec } from "../shard/shard-spec.js";
+import {
+  cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, extractFeatureShard, loadEncoder,
+  type EncoderSource, type ExtractOptions, type FrozenOutput, type Pooling,
+} from "./features.js";
 import { trainFinetune, type FinetuneOptions } from "./finetune.js";
-import { loadTaskCaches, trivialBaseline, withVal } from "./task-data.js";
+import { checkTask, loadTaskCaches, trivialBaseline, withVal } from "./task-data.js";
 import { DEFAULT_FINETUNE_RECIPE, type FinetuneRecipe } from "./finetune-recipe.js";
 import type { SelectionRecord } from "./model-selection.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
@@ -141,6 +145,25 @@ function checkExtras(options: TransferOptions, depth: number): void {
   if (!options.extraCacheDirs?.length) return;
   const ok = options.mode === "finetune" && options.protocol === "full" && (options.tuneBlocks ?? depth) === depth;
   if (!ok) throw new FacepriorError("BAD_ARGUMENT", `--data with more than one cache adds training faces to a full fine-tune of every block (--mode finetune --protocol full, no --tune-blocks); this run is --mode ${options.mode} --protocol ${options.protocol}.`);
+}
+
+/** The frozen encoder's output a run reads: pooled features (probe), or the frozen blocks' tokens (--tune-blocks). */
+function frozenOutputOf(options: TransferOptions, depth: number): FrozenOutput {
+  if (options.mode === "probe") return { kind: "pooled", pooling: options.pooling };
+  const tuneBlocks = checkTuneBlocks(options.tuneBlocks, depth);
+  if (tuneBlocks < depth) return { kind: "prefix", blocks: depth - tuneBlocks };
+  throw new FacepriorError("BAD_ARGUMENT", "--shard: fine-tuning the whole encoder reads no frozen features, so there is nothing to extract in shards. Shard a --mode probe run, or one with --tune-blocks k.");
+}
+
+/**
+ * `finetune --shard i/n`: only the feature extraction, for the faces of one shard; `faceprior
+ * merge` joins the shards into the file a later `finetune` without --shard reads.
+ */
+export async function extractTransferShard(options: TransferOptions, shard: ShardSpec) {
+  const cache = await loadCacheDataset(options.cacheDir);
+  checkTask(cache, options.task);
+  const cfg = await checkEncoderFitsCache(options.init, cache, options.cacheDir);
+  return extractFeatureShard(options.init, options.cacheDir, cache, frozenOutputOf(options, cfg.depth), options.featureDir, shard, options.extract);
 }
 
 export async function runTransfer(options: TransferOptions) {

@@ -4,7 +4,7 @@ import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session
 import { readMultitaskConfig, runMultitask } from "../../transfer/multitask-run.js";
 import type { TransferTaskName } from "../../transfer/tasks/index.js";
 import { defineCommand } from "../command.js";
-import { trainingProgress } from "../progress.js";
+import { createCountProgress } from "../progress.js";
 
 const caches = (task: string) =>
   ({ type: "string", placeholder: "dir[,dir...]", description: `Prior caches of ${task} datasets; the first one's splits and test faces, the others add training faces.` }) as const;
@@ -35,8 +35,8 @@ export const multitask = defineCommand({
     const data: Partial<Record<TransferTaskName, string[]>> = { expression: list(options.expression), age: list(options.age), attributes: list(options.attributes), au: list(options.au) };
     const engine = { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads };
     ctx.stderr.write(`multitask: training on ${engine.engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
-    const progress = trainingProgress("multitask", ctx.stderr);
-    const summary = await runMultitask({ config, data, init: { checkpoint: resolve(options.init) }, out: resolve(options.out), engine, onProgress: progress.onProgress });
+    const progress = createCountProgress({ label: "multitask", unit: "steps", stream: ctx.stderr });
+    const summary = await runMultitask({ config, data, init: { checkpoint: resolve(options.init) }, out: resolve(options.out), engine, onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps) });
     progress.finish();
     for (const [task, { metrics, baseline }] of Object.entries(summary.tasks)) {
       ctx.stdout.write(`${task}: test ${metrics.headline.name} ${metrics.headline.value.toFixed(4)}; trivial baseline (${baseline.name}) ${baseline.value.toFixed(4)}\n`);

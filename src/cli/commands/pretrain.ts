@@ -9,7 +9,7 @@ import { vitPresetNames } from "../../model/vit-presets.js";
 import { runPretraining } from "../../pretrain/pretrain-run.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
 import { defineCommand } from "../command.js";
-import { trainingProgress } from "../progress.js";
+import { createCountProgress } from "../progress.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 
 const TRAINABLE_VARIANTS = Object.keys(PRETRAIN_VARIANTS).filter((v) => v !== "scratch");
@@ -66,7 +66,7 @@ export const pretrain = defineCommand({
     await ctx.startEngine();
     const engine = await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device);
     ctx.stderr.write(`pretrain: training on ${engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
-    const progress = trainingProgress("pretrain", ctx.stderr);
+    const progress = createCountProgress({ label: "pretrain", unit: "steps", stream: ctx.stderr });
     const summary = await runPretraining({
       caches: options.data.split(",").map((d) => resolve(d.trim())),
       out: resolve(options.out),
@@ -77,7 +77,7 @@ export const pretrain = defineCommand({
       milestone: options.milestone && resolve(options.milestone),
       warmStart: options.warmStart && resolve(options.warmStart),
       onNote: (note) => ctx.stderr.write(`pretrain: ${note}\n`),
-      onProgress: progress.onProgress,
+      onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps),
     });
     progress.finish();
     if (options.json) {
