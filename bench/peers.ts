@@ -8,7 +8,9 @@
  * its expression labels map onto the 7 classes: bench/peers/systems.ts, bench/peers/labels.ts.
  *
  *   npm run build && node dist/bench/peers.js [--limit 200] [--data ../shared/data]
- *       [--systems faceprior,human,face-api] [--out bench/results/peers.json]
+ *       [--systems faceprior,human,face-api] [--model <face model>] [--out bench/results/peers.json]
+ *
+ * `--model` scores another face model in faceprior's place (a candidate for the bundled one).
  */
 import { parseArgs } from "node:util";
 import { createProgress } from "../src/cli/progress.js";
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     data: { type: "string", default: "../shared/data" },
     systems: { type: "string", default: SYSTEMS.map((s) => s.name).join(",") },
     out: { type: "string", default: "bench/results/peers.json" },
+    model: { type: "string" },
   },
 });
 
@@ -45,7 +48,7 @@ function chosenSystems(): SystemSpec[] {
 
 async function answersOf(system: SystemSpec, set: TestSet) {
   const loadStart = performance.now();
-  const loaded = await system.load(set.pad);
+  const loaded = await system.load(set.pad, args.model);
   const start = performance.now();
   const progress = createProgress({ total: set.faces.length, label: `${set.folder} ${system.name}`, unit: "images" });
   const answers: (FaceAnswer | undefined)[] = [];
@@ -91,7 +94,7 @@ for (const spec of TEST_SETS) {
 if (results.length === 0) {
   console.error(`peers: nothing to compare, none of ${TEST_SETS.map((s) => s.folder).join(", ")} is under ${args.data}.`);
 } else {
-  const about = systems.map((s) => ({ name: s.name, loaded: s.describe(), expressionMapping: s.expressionMapping }));
+  const about = systems.map((s) => ({ name: s.name, loaded: s.describe(args.model), expressionMapping: s.expressionMapping }));
   await writeJsonAtomic(args.out!, { date: new Date().toISOString(), limit: limit ?? null, data: args.data, systems: about, sets: results });
   for (const s of about) console.log(`- ${s.name}: ${s.loaded}; expression labels ${s.expressionMapping}`);
   console.log(`\nwritten to ${args.out}`);

@@ -8,6 +8,7 @@ export type ErrorCode =
   | "BAD_IMAGE"
   | "BAD_CONFIG"
   | "BAD_DATASET"
+  | "BAD_SHARDS"
   | "CANNOT_WRITE"
   | "NO_DEVICE"
   | "NON_FINITE_LOSS"

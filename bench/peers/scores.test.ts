@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ageReport, decadeOf, DECADES, expressionReport, genderReport, NO_FACE, predictedCounts, scoreAnswers } from "./scores.js";
+import { ageReport, expressionReport, genderReport, NO_FACE, predictedCounts, scoreAnswers } from "./scores.js";
+import { AGE_DECADES, decadeOf } from "../../src/transfer/metrics.js";
 
 test("ages fall in decades 0-9 ... 60-69, and 70+ for every older age", () => {
-  assert.deepEqual([0, 9, 10, 19, 69, 70, 116].map((age) => DECADES[decadeOf(age)]), ["0-9", "0-9", "10-19", "10-19", "60-69", "70+", "70+"]);
+  assert.deepEqual([0, 9, 10, 19, 69, 70, 116].map((age) => AGE_DECADES[decadeOf(age)]), ["0-9", "0-9", "10-19", "10-19", "60-69", "70+", "70+"]);
 });
 
 test("no face found is a wrong expression answer and a miss in its true class's recall", () => {

@@ -7,7 +7,7 @@
  * for gender. Undefined values are NaN here and null in JSON.
  */
 import { EXPRESSION_CLASSES } from "../../src/data/tasks.js";
-import { accuracy, cumulativeScore, meanAbsoluteError, meanClassAccuracy } from "../../src/transfer/metrics.js";
+import { accuracy, AGE_DECADES, cumulativeScore, decadeOf, meanAbsoluteError, meanClassAccuracy } from "../../src/transfer/metrics.js";
 import type { FaceAnswer } from "./systems.js";
 import type { TestFace, TestSet } from "./test-sets.js";
 
@@ -45,13 +45,6 @@ export function expressionReport(predicted: readonly Answer<number>[], targets: 
   };
 }
 
-/** Age groups by decade: 0-9, 10-19, ..., 60-69, and 70+ (few faces are older). */
-export const DECADES = ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"] as const;
-
-export function decadeOf(age: number): number {
-  return Math.min(Math.floor(age / 10), DECADES.length - 1);
-}
-
 /** One decade of true age: its faces and their mean age; those found, their MAE and mean predicted age. */
 export type DecadeRow = { decade: string; faces: number; meanTrue: number; found: number; mae: number; meanPredicted: number };
 export type AgeReport = { faces: number; found: number; mae: number; cs5: number; perDecade: DecadeRow[] };
@@ -62,7 +55,7 @@ const mean = (values: readonly number[]) => (values.length === 0 ? NaN : values.
 export function ageReport(predicted: readonly Answer<number>[], targets: readonly number[]): AgeReport {
   const found = targets.flatMap((age, i) => (predicted[i] === undefined ? [] : [{ age, guess: predicted[i]! }]));
   const score = (pairs: typeof found) => (pairs.length === 0 ? NaN : meanAbsoluteError(pairs.map((p) => p.guess), pairs.map((p) => p.age)));
-  const perDecade = DECADES.map((decade, d) => {
+  const perDecade = AGE_DECADES.map((decade, d) => {
     const ages = targets.filter((age) => decadeOf(age) === d);
     const inDecade = found.filter((p) => decadeOf(p.age) === d);
     return { decade, faces: ages.length, meanTrue: mean(ages), found: inDecade.length, mae: score(inDecade), meanPredicted: mean(inDecade.map((p) => p.guess)) };

@@ -31,10 +31,11 @@ export type LoadedSystem = {
 export type SystemSpec = {
   name: string;
   /** Version, models and how they are loaded, for the report. */
-  describe(): string;
+  describe(model?: string): string;
   expressionMapping: string;
   /** Loads the system for images that get a border of `pad` (a fraction of the longer side) before detection. */
-  load(pad: number): Promise<LoadedSystem>;
+  /** `model`: faceprior's face model file (the bundled one when left out); the other systems have one model each. */
+  load(pad: number, model?: string): Promise<LoadedSystem>;
 };
 
 /** The image a detector sees: decoded and shrunk like FaceAnalyzer does, with the search border. */
@@ -64,10 +65,10 @@ function facepriorAnswer(predictions: Record<string, HeadPrediction>): FaceAnswe
 
 const faceprior: SystemSpec = {
   name: "faceprior",
-  describe: () => `faceprior ${versionOf(join(dirname(DEFAULT_MODEL_PATH), ".."))}, the bundled models/${basename(DEFAULT_MODEL_PATH)} through FaceAnalyzer (engine auto); gender = attribute Male >= ${POSITIVE_THRESHOLD}`,
+  describe: (model) => `faceprior ${versionOf(join(dirname(DEFAULT_MODEL_PATH), ".."))}, ${model ?? `the bundled models/${basename(DEFAULT_MODEL_PATH)}`} through FaceAnalyzer (engine auto); gender = attribute Male >= ${POSITIVE_THRESHOLD}`,
   expressionMapping: "its own 7 classes",
-  async load(pad) {
-    const analyzer = await FaceAnalyzer.load({ pad });
+  async load(pad, model) {
+    const analyzer = await FaceAnalyzer.load({ pad, model });
     return {
       // analyze lists faces largest first.
       answer: async (file) => {

@@ -9,6 +9,7 @@ import { fakeVitTensors, SMALL_CFG, withPrefixAndExtras } from "../../test/suppo
 import { IMAGENET_NORMALIZATION, importTimmCheckpoint, importTimmTensors, inferVitConfig } from "./from-timm.js";
 import { writeSafetensors, type TensorMap } from "./safetensors.js";
 import { readVitCheckpoint, writeVitTensors } from "./vit-checkpoint.js";
+import { DEFAULT_NORMALIZATION, RUN_STATE_FORMAT } from "./vit-metadata.js";
 
 let dir = "";
 before(async () => {
@@ -93,7 +94,7 @@ test("foreign layouts are refused by name", () => {
   const dino = withPrefixAndExtras(fakeVitTensors(), "", { "blocks.0.ls1.gamma": [64] });
   throwsCheckpoint(() => importTimmTensors(dino), /layer scale \(DINOv2, CaiT\) \(blocks\.0\.ls1\.gamma\)/);
   const odd = withPrefixAndExtras(fakeVitTensors(), "", { "blocks.0.attn.weird": [64] });
-  throwsCheckpoint(() => importTimmTensors(odd), /1 tensors are neither encoder, MAE decoder nor classifier: blocks\.0\.attn\.weird/);
+  throwsCheckpoint(() => importTimmTensors(odd), /1 tensors are neither encoder, MAE decoder, classifier nor faceprior pretraining head: blocks\.0\.attn\.weird/);
 });
 
 test("an unknown prefix needs --prefix; two encoders need a choice", () => {
@@ -112,4 +113,16 @@ test("inferVitConfig reads every field off the shapes and uses timm's head table
   const narrow = VitConfigSchema.parse({ imgSize: 32, patchSize: 16, embedDim: 96, depth: 1, numHeads: 3 });
   throwsCheckpoint(() => inferVitConfig(fakeVitTensors(narrow), { source: "n.safetensors" }), /^n\.safetensors: cannot tell the number of heads for width 96\. Pass --num-heads N\.$/);
   throwsCheckpoint(() => inferVitConfig(fakeVitTensors(narrow), { numHeads: 5 }), /\(5 does not divide it\)/);
+});
+
+test("a faceprior pretraining checkpoint gives its encoder, without decoder, prior heads or optimizer state, at mean/std 0.5", async () => {
+  const encoder = fakeVitTensors();
+  const extras = { ...MAE_DECODER, "pixel_head.weight": [32, 64], "component_proj.fc1.weight": [16, 64], "opt.mu.cls_token": [1, 1, 64], "opt.count": [] };
+  const source = join(dir, "step-00000004.safetensors");
+  await writeSafetensors(source, withPrefixAndExtras(encoder, "", extras), { format: RUN_STATE_FORMAT });
+  const imported = await importTimmCheckpoint(source);
+  assert.deepEqual(Object.keys(imported.tensors).sort(), Object.keys(encoder).sort());
+  assert.deepEqual(imported.dropped.map((d) => [d.reason, d.names.length]).sort(), [["MAE decoder", 9], ["faceprior pretraining heads", 2], ["optimizer state", 2]]);
+  assert.deepEqual(imported.normalization, DEFAULT_NORMALIZATION);
+  assert.match(imported.notes.join("\n"), /a faceprior pretraining checkpoint: the normalisation pretraining uses/);
 });

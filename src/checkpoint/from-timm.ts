@@ -7,7 +7,7 @@
 import { FacepriorError } from "../errors.js";
 import { VitConfigSchema, type VitConfig } from "../model/vit-presets.js";
 import { readSafetensors, type TensorMap } from "./safetensors.js";
-import type { Normalization } from "./vit-metadata.js";
+import { DEFAULT_NORMALIZATION, RUN_STATE_FORMAT, type Normalization } from "./vit-metadata.js";
 
 /** Path parts that wrap an encoder in training code; a prefix made only of these is stripped. */
 export const WRAPPER_PREFIXES = ["module", "model", "encoder", "visual", "trunk", "backbone", "vit"] as const;
@@ -52,6 +52,8 @@ export function isEncoderTensorName(name: string): boolean {
 const DROPPABLE: { reason: string; test: RegExp }[] = [
   { reason: "MAE decoder", test: /^(decoder_|mask_token$)/ },
   { reason: "classifier head", test: /^(head|head_dist|fc_norm)\./ },
+  { reason: "faceprior pretraining heads", test: /^(pixel_head|patch_head|component_proj|descriptor_head)\./ },
+  { reason: "optimizer state", test: /^opt\./ },
 ];
 
 /** Layouts that are ViTs but not timm's plain one, by a tensor only they have. */
@@ -127,7 +129,7 @@ export function importTimmTensors(tensors: TensorMap, options: TimmImportOptions
     else unknown.push(name);
   }
   if (unknown.length > 0) {
-    const why = foreignLayout(unknown) ?? `${unknown.length} tensors are neither encoder, MAE decoder nor classifier: ${unknown.slice(0, 4).join(", ")}`;
+    const why = foreignLayout(unknown) ?? `${unknown.length} tensors are neither encoder, MAE decoder, classifier nor faceprior pretraining head: ${unknown.slice(0, 4).join(", ")}`;
     throw unknownLayout(source, why);
   }
   if (!kept["norm.weight"] && dropped.get("classifier head")?.some((n) => n.endsWith("fc_norm.weight"))) {
@@ -144,9 +146,15 @@ export function importTimmTensors(tensors: TensorMap, options: TimmImportOptions
   return { tensors: kept, cfg, normalization, prefix, dropped: [...dropped].map(([reason, names]) => ({ reason, names })), notes };
 }
 
+/**
+ * A checkpoint file; a faceprior pretraining checkpoint or milestone (`faceprior pretrain`) gives
+ * its encoder, with the normalisation pretraining uses (mean/std 0.5) unless told otherwise.
+ */
 export async function importTimmCheckpoint(path: string, options: TimmImportOptions = {}): Promise<TimmImport> {
-  const { tensors } = await readSafetensors(path);
-  return importTimmTensors(tensors, { source: path, ...options });
+  const { tensors, metadata } = await readSafetensors(path);
+  if (metadata.format !== RUN_STATE_FORMAT || options.normalization) return importTimmTensors(tensors, { source: path, ...options });
+  const imported = importTimmTensors(tensors, { source: path, ...options, normalization: DEFAULT_NORMALIZATION });
+  return { ...imported, notes: [...imported.notes, `a faceprior pretraining checkpoint: the normalisation pretraining uses, ${DEFAULT_NORMALIZATION.mean.join(",")} / ${DEFAULT_NORMALIZATION.std.join(",")}`] };
 }
 
 /**

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { encodeSafetensors, parseSafetensors, type TensorMap } from "./safetensors.js";
+import { encodeSafetensors, openSafetensors, parseSafetensors, type TensorMap } from "./safetensors.js";
 import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.js";
 
 const sample: TensorMap = {
@@ -76,4 +79,27 @@ test("malformed headers are rejected with what is wrong", () => {
   const huge = new Uint8Array(16);
   new DataView(huge.buffer).setBigUint64(0, 2n ** 62n, true);
   corrupt(huge, /runs past the end of the file/);
+});
+
+test("openSafetensors reads items of a tensor where they lie, and refuses a truncated file by name", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "faceprior-safetensors-"));
+  try {
+    const rows = { dtype: "F32" as const, shape: [4, 3], data: Float32Array.from({ length: 12 }, (_, i) => i / 4) };
+    const bytes = encodeSafetensors({ ...sample, rows }, { note: "kept" });
+    await writeFile(join(dir, "a.safetensors"), bytes);
+    const reader = await openSafetensors(join(dir, "a.safetensors"));
+    try {
+      assert.deepEqual(reader.metadata, { note: "kept" });
+      assert.deepEqual(reader.tensors.rows, { dtype: "F32", shape: [4, 3], itemBytes: 12 });
+      assert.deepEqual([...new Float32Array(reader.readItems("rows", 1, 2).buffer)], [...rows.data.subarray(3, 9)]);
+      assert.deepEqual([...reader.readItems("mask", 1, 1)], [1, 0]);
+      assert.equal(reader.readItems("rows", 4, 0).byteLength, 0);
+    } finally {
+      await reader.close();
+    }
+    await writeFile(join(dir, "cut.safetensors"), bytes.subarray(0, bytes.byteLength - 4));
+    await assert.rejects(openSafetensors(join(dir, "cut.safetensors")), /cut\.safetensors: tensor \w+ spans bytes .* the file is truncated/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

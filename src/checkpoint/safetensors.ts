@@ -6,9 +6,10 @@
  * F16, BF16 and F64 tensors are read as Float32Array (`dtype` remembers what was on disk); F32,
  * F16, I32, I64 and U8 can be written.
  */
+import { readSync } from "node:fs";
 import { FacepriorError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
-import { readRegularFile } from "../io/regular-file.js";
+import { openRegularFile, readRegularFile } from "../io/regular-file.js";
 import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.js";
 
 export type StoredDType = "F32" | "F16" | "BF16" | "F64" | "I32" | "I64" | "U8";
@@ -41,41 +42,51 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
 
 export function parseSafetensors(bytes: Uint8Array, source = "safetensors"): SafetensorsFile {
   if (bytes.byteLength < 8) throw corrupt(source, `only ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.byteLength) {
-    throw corrupt(source, `header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes); it is truncated`);
+  const headerLength = headerLengthOf(bytes.subarray(0, 8), bytes.byteLength, source);
+  const dataStart = 8 + headerLength;
+  const { metadata, entries } = parseHeader(bytes.subarray(8, dataStart), bytes.byteLength - dataStart, source);
+  const tensors: TensorMap = {};
+  for (const { name, dtype, shape, begin, end } of entries) {
+    tensors[name] = { dtype, shape, data: decode(bytes.slice(dataStart + begin, dataStart + end), dtype, (end - begin) / BYTES[dtype]) };
   }
+  return { tensors, metadata };
+}
+
+/** The header's length from the file's first 8 bytes, checked against the file's size. */
+function headerLengthOf(first8: Uint8Array, fileLength: number, source: string): number {
+  const headerLength = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > fileLength) {
+    throw corrupt(source, `header length ${headerLength} runs past the end of the file (${fileLength} bytes); it is truncated`);
+  }
+  return headerLength;
+}
+
+/** Where a tensor lies, in bytes from the start of the data section. */
+type TensorEntry = { name: string; dtype: StoredDType; shape: number[]; begin: number; end: number };
+
+/** The header's metadata and tensor entries, each checked, and the entries checked to tile `dataLength` bytes. */
+function parseHeader(headerBytes: Uint8Array, dataLength: number, source: string): { metadata: Record<string, string>; entries: TensorEntry[] } {
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder().decode(headerBytes));
   } catch {
     throw corrupt(source, "the JSON header does not parse");
   }
   if (header === null || typeof header !== "object" || Array.isArray(header)) throw corrupt(source, "the header is not a JSON object");
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.byteLength - dataStart;
-  const tensors: TensorMap = {};
-  const spans: Span[] = [];
+  const entries: TensorEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") metadata = checkMetadata(entry, source);
-    else {
-      const { tensor, span } = readTensor(bytes, dataStart, dataLength, name, entry, source);
-      tensors[name] = tensor;
-      spans.push(span);
-    }
+    else entries.push(tensorEntry(dataLength, name, entry, source));
   }
-  checkTiling(spans, dataLength, source);
-  return { tensors, metadata };
+  checkTiling(entries, dataLength, source);
+  return { metadata, entries };
 }
 
-type Span = { name: string; begin: number; end: number };
-
-/** Throws unless the spans cover [0, dataLength) exactly once: no overlap, no gap, nothing after the last. */
-function checkTiling(spans: Span[], dataLength: number, source: string): void {
+/** Throws unless the entries cover [0, dataLength) exactly once: no overlap, no gap, nothing after the last. */
+function checkTiling(spans: TensorEntry[], dataLength: number, source: string): void {
   let covered = 0;
-  let previous: Span | undefined;
+  let previous: TensorEntry | undefined;
   for (const span of [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
     if (span.begin < covered) throw corrupt(source, `tensors ${previous!.name} and ${span.name} share bytes ${span.begin}-${Math.min(covered, span.end)}`);
     if (span.begin > covered) throw corrupt(source, `bytes ${covered}-${span.begin} of the data belong to no tensor (before ${span.name})`);
@@ -93,7 +104,7 @@ function checkMetadata(entry: unknown, source: string): Record<string, string> {
   return entry as Record<string, string>;
 }
 
-function readTensor(bytes: Uint8Array, dataStart: number, dataLength: number, name: string, entry: unknown, source: string): { tensor: HostTensor; span: Span } {
+function tensorEntry(dataLength: number, name: string, entry: unknown, source: string): TensorEntry {
   const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   if (typeof e?.dtype !== "string" || !(e.dtype in BYTES)) {
     throw corrupt(source, `tensor ${name} has dtype ${JSON.stringify(e?.dtype)}, expected one of ${Object.keys(BYTES).join(", ")}`);
@@ -113,8 +124,7 @@ function readTensor(bytes: Uint8Array, dataStart: number, dataLength: number, na
   if (end - begin !== count * BYTES[dtype]) {
     throw corrupt(source, `tensor ${name} is [${shape.join(",")}] ${dtype} (${count * BYTES[dtype]} bytes) but holds ${end - begin} bytes`);
   }
-  const raw = bytes.slice(dataStart + begin, dataStart + end);
-  return { tensor: { dtype, shape: shape as number[], data: decode(raw, dtype, count) }, span: { name, begin, end } };
+  return { name, dtype, shape: shape as number[], begin, end };
 }
 
 function decode(raw: Uint8Array, dtype: StoredDType, count: number): HostTensor["data"] {
@@ -189,4 +199,56 @@ function encode(t: HostTensor): Uint8Array {
 
 export async function writeSafetensors(path: string, tensors: TensorMap, metadata: Record<string, string> = {}): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/** A tensor of a file opened with `openSafetensors`: dtype, shape and bytes per item (along the first dimension). */
+export type StoredTensor = { dtype: StoredDType; shape: number[]; itemBytes: number };
+
+/**
+ * A safetensors file opened for reading parts of its tensors: the header is read and checked
+ * (as `parseSafetensors` checks it), the data stays on disk. A merge of shards reads a few
+ * items from each of many files. Reads are synchronous: a merge makes millions of small ones,
+ * and an asynchronous read costs a thread-pool round trip each.
+ */
+export type SafetensorsReader = {
+  metadata: Record<string, string>;
+  tensors: Record<string, StoredTensor>;
+  /** The stored bytes of items [first, first + count) along the first dimension of tensor `name`. */
+  readItems(name: string, first: number, count: number): Uint8Array;
+  close(): Promise<void>;
+};
+
+/** `length` bytes at `position` of the open file, or an error naming it when the file ends first. */
+function readExactly(fd: number, position: number, length: number, source: string): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let done = 0; done < length; ) {
+    const n = readSync(fd, out, done, length - done, position + done);
+    if (n === 0) throw corrupt(source, `the file ended at byte ${position + done}, before byte ${position + length}; it is truncated`);
+    done += n;
+  }
+  return out;
+}
+
+export async function openSafetensors(path: string): Promise<SafetensorsReader> {
+  const handle = await openRegularFile(path, { code: "BAD_CHECKPOINT", what: "a safetensors file", maxBytes: Number.MAX_SAFE_INTEGER });
+  try {
+    const size = (await handle.stat()).size;
+    if (size < 8) throw corrupt(path, `only ${size} bytes, shorter than the 8-byte header length`);
+    const headerLength = headerLengthOf(readExactly(handle.fd, 0, 8, path), size, path);
+    const dataStart = 8 + headerLength;
+    const { metadata, entries } = parseHeader(readExactly(handle.fd, 8, headerLength, path), size - dataStart, path);
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    const itemBytes = ({ dtype, shape }: TensorEntry) => shape.slice(1).reduce((a, b) => a * b, BYTES[dtype]);
+    const readItems = (name: string, first: number, count: number) => {
+      const entry = byName.get(name);
+      if (!entry) throw new Error(`readItems: ${path} has no tensor ${name}`);
+      if (first < 0 || first + count > (entry.shape[0] ?? 1)) throw new Error(`readItems: items ${first}..${first + count} of ${name} [${entry.shape}] in ${path}`);
+      return readExactly(handle.fd, dataStart + entry.begin + first * itemBytes(entry), count * itemBytes(entry), path);
+    };
+    const tensors = Object.fromEntries(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape, itemBytes: itemBytes(e) }]));
+    return { metadata, tensors, readItems, close: () => handle.close() };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
 }

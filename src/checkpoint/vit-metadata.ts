@@ -12,6 +12,9 @@ export const VIT_FORMAT_VERSION = 1;
 export type Rgb = [number, number, number];
 /** Pixels in [0, 1] become (x - mean) / std, per channel. */
 export type Normalization = { mean: Rgb; std: Rgb };
+/** The metadata `format` of faceprior's training checkpoints and milestones (train/run-state.ts). */
+export const RUN_STATE_FORMAT = "faceprior.run-state/1";
+
 export const DEFAULT_NORMALIZATION: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
 const ARCH_KEYS = ["arch", "img_size", "patch_size", "embed_dim", "depth", "num_heads", "mlp_ratio", "qkv_bias", "norm_eps", "act", "class_token", "global_pool"];

@@ -125,3 +125,24 @@ test("a subfolder analyze may not read is reported, and the photos in the others
   assert.match(run.stdout, /^photos\/open\/astronaut\.jpg \(512x512\): 1 face$/m);
   assert.match(run.stdout, /^photos\/private: cannot be read \(permission denied\)\. Check the folder's permissions, or leave it out\.$/m);
 });
+
+test("analyze --shard writes chunk files that merge joins into the JSON one analyze writes, byte for byte", { skip, timeout: 300_000 }, async () => {
+  const folder = join(dir, "sharded");
+  await mkdir(folder, { recursive: true });
+  await sharp(EXAMPLE).toFile(join(folder, "astronaut.png"));
+  await sharp(EXAMPLE).flop().toFile(join(folder, "flopped.jpg"));
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } }).png().toFile(join(folder, "wall.png"));
+  await writeFile(join(folder, "notes.png"), "not an image");
+  const single = await runCli(["analyze", folder, "--json", join(dir, "single.json")], dir);
+  assert.equal(single.code, 1, "notes.png cannot be read");
+  const shards = await Promise.all([0, 1].map((i) => runCli(["analyze", folder, "--shard", `${i}/2`, "--chunk-size", "1", "--json", join(dir, `analysis-${i}`)], dir)));
+  for (const run of shards) assert.match(run.stderr, /analyze: shard \d\/2 in .*analysis-\d: \d images in \d chunk files \(0 kept from an earlier run\)/);
+  const merged = await runCli(["merge", join(dir, "analysis-1"), join(dir, "analysis-0"), "--out", join(dir, "merged.json")], dir);
+  assert.equal(merged.code, 0, merged.stderr);
+  const text = await readFile(join(dir, "merged.json"), "utf8");
+  assert.equal(text, await readFile(join(dir, "single.json"), "utf8"));
+  assert.deepEqual(JSON.parse(text).images.map((i: { source: string; faces?: unknown[] }) => [i.source.split("/").pop(), i.faces?.length]), [["astronaut.png", 1], ["flopped.jpg", 1], ["notes.png", undefined], ["wall.png", 0]]);
+  const noFolder = await runCli(["analyze", folder, "--shard", "0/2"], dir);
+  assert.equal(noFolder.code, 2);
+  assert.match(noFolder.stderr, /--shard: needs --json <folder>, where the shard writes its results for faceprior merge\. Pass e\.g\. --json shards\/analysis-0\./);
+});

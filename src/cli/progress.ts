@@ -93,3 +93,20 @@ export function createProgress(options: ProgressOptions): Progress {
     },
   };
 }
+
+/** Progress of work that learns its total when it starts: `update` takes the count done so far and the total. */
+export type CountProgress = { update(done: number, total: number): void; finish(): void };
+
+/** The bar starts at the first `update`, sized by its total; advances are the differences of `done`. */
+export function createCountProgress(options: Omit<ProgressOptions, "total">): CountProgress {
+  let progress: Progress | null = null;
+  let shown = 0;
+  return {
+    update(done, total) {
+      progress ??= createProgress({ ...options, total });
+      progress.advance(done - shown);
+      shown = done;
+    },
+    finish: () => progress?.finish(),
+  };
+}

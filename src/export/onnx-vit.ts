@@ -7,6 +7,10 @@
  *     -> the class token or the mean of the patch tokens (cfg.globalPool)          features [N, D]
  *     -> per head: fc_norm? -> linear -> sigmoid | softmax | expected age          <task> [N, K] or [N]
  *
+ * A head with `greyInput` (trained on grey faces only: FER2013, CK+) reads the features of the
+ * grey copy of each image (Rec. 601 luma in all three channels): the encoder then runs once over
+ * the colour and grey images together, [2N, ...], and `features` are the colour half's.
+ *
  * N is dynamic. Changed layouts, all folded here once, in float32: linear weights are stored
  * transposed ([in, out], for MatMul), qkv is split into q, k and v with the attention scale
  * 1/sqrt(D/H) folded into q, and the class token is stored with its position embedding added.
@@ -52,7 +56,12 @@ export type OnnxHead = {
   fcNorm?: { weight: Float32Array; bias: Float32Array };
   /** expected-age: softmax over the bins 0..100, then the expectation in years ([N]). */
   activation: HeadActivation;
+  /** Read the features of the grey copy of the image (a head trained on grey faces only). */
+  greyInput?: boolean;
 };
+
+/** Rec. 601 luma weights, the grey of `toGrayscale` (augment/color-jitter.ts). */
+export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
 
 export type FaceOnnxInput = {
   /** The encoder's tensors with timm's names, float32 (F16 files are converted when read). */
@@ -80,9 +89,15 @@ export function buildFaceOnnx({ tensors, cfg, normalization, heads = [], tokens 
   if (prefixBlocks !== undefined && !(Number.isInteger(prefixBlocks) && prefixBlocks >= 1 && prefixBlocks < cfg.depth)) {
     throw new FacepriorError("BAD_ARGUMENT", `prefixBlocks ${prefixBlocks}: the encoder has ${cfg.depth} blocks. Pass 1 to ${cfg.depth - 1}.`);
   }
-  const tokensName = encodeImage(g, param, cfg, normalize(g, IMAGE_INPUT, normalization), tokens ? TOKENS_OUTPUT : undefined, prefixBlocks);
-  const features = pool(g, tokensName, cfg.globalPool);
-  for (const head of heads) headOutput(g, head, features, cfg.embedDim);
+  const grey = heads.some((h) => h.greyInput);
+  if (grey && (tokens || prefixBlocks !== undefined)) {
+    throw new FacepriorError("BAD_ARGUMENT", "buildFaceOnnx: heads with grey input and token outputs together are not supported. Export tokens without heads.");
+  }
+  const pixels = grey ? g.op("Concat", [IMAGE_INPUT, greyCopy(g, IMAGE_INPUT)], { axis: { int: 0 } }) : IMAGE_INPUT;
+  const tokensName = encodeImage(g, param, cfg, normalize(g, pixels, normalization), tokens ? TOKENS_OUTPUT : undefined, prefixBlocks);
+  const pooled = pool(g, tokensName, cfg.globalPool, grey ? undefined : FEATURES_OUTPUT);
+  const [features, greyFeatures] = grey ? splitHalves(g, pooled, IMAGE_INPUT, FEATURES_OUTPUT) : [pooled, pooled];
+  for (const head of heads) headOutput(g, head, head.greyInput ? greyFeatures : features, cfg.embedDim);
 
   const n = "N";
   const outputs: OnnxValueInfo[] = [
@@ -222,10 +237,24 @@ function gelu(g: OnnxGraphBuilder, x: string): string {
 }
 
 /** tokens [N, L, D] -> features [N, D]. */
-function pool(g: OnnxGraphBuilder, tokens: string, globalPool: VitConfig["globalPool"]): string {
-  if (globalPool === "token") return g.op("Gather", [tokens, g.int64s([0], [])], { axis: { int: 1 } }, FEATURES_OUTPUT);
+function pool(g: OnnxGraphBuilder, tokens: string, globalPool: VitConfig["globalPool"], output?: string): string {
+  if (globalPool === "token") return g.op("Gather", [tokens, g.int64s([0], [])], { axis: { int: 1 } }, output);
   const patches = g.op("Slice", [tokens, g.int64s([1]), g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([1])]);
-  return g.op("ReduceMean", [patches], { axes: { ints: [1] }, keepdims: { int: 0 } }, FEATURES_OUTPUT);
+  return g.op("ReduceMean", [patches], { axes: { ints: [1] }, keepdims: { int: 0 } }, output);
+}
+
+/** image [N, 3, S, S] -> its grey copy, luma in each channel. */
+function greyCopy(g: OnnxGraphBuilder, image: string): string {
+  const luma = g.op("ReduceSum", [g.op("Mul", [image, g.weight("luma_weights", [1, 3, 1, 1], Float32Array.from(LUMA_WEIGHTS))]), g.int64s([1])], { keepdims: { int: 1 } });
+  return g.op("Concat", [luma, luma, luma], { axis: { int: 1 } });
+}
+
+/** x [2N, D] -> its first N rows (output `firstName`) and its last N, N being the batch of `image`. */
+function splitHalves(g: OnnxGraphBuilder, x: string, image: string, firstName: string): [string, string] {
+  const n = g.op("Slice", [g.op("Shape", [image]), g.int64s([0]), g.int64s([1])]);
+  const first = g.op("Slice", [x, g.int64s([0]), n, g.int64s([0])], {}, firstName);
+  const second = g.op("Slice", [x, n, g.int64s([Number.MAX_SAFE_INTEGER]), g.int64s([0])]);
+  return [first, second];
 }
 
 /** features [N, D] -> the head's predictions, output `head.name`. */

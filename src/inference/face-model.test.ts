@@ -77,3 +77,31 @@ test("jax-js and onnxruntime give the same features and head outputs for a face 
   assert.equal(a.age!.length, 2);
   assert.ok(Math.abs(a.smile![0]! + a.smile![1]! - 1) < 1e-5, "softmax rows sum to 1");
 });
+
+test("a grey-input head reads the grey copy of each face, on both engines, and the flag survives the file", { skip: needsParity.skip || (await skipUnlessOnnxRuntime()) }, async (t) => {
+  const plain = await parityFaceModel();
+  const model = { ...plain, heads: plain.heads.map((h) => (h.name === "smile" ? { ...h, greyInput: true } : h)) };
+  const { inputNchw } = await readParityFixture();
+  const colour = inputNchw.map((v) => v * 0.5 + 0.5);
+  const plane = colour.length / 6;
+  // Rec. 601 luma of each pixel, in all three channels, for both images.
+  const grey = colour.map((_, i) => {
+    const [image, p] = [Math.floor(i / (3 * plane)), i % plane];
+    const at = (c: number) => colour[image * 3 * plane + c * plane + p]!;
+    return 0.299 * at(0) + 0.587 * at(1) + 0.114 * at(2);
+  });
+  const path = join(dir, "grey.safetensors");
+  await writeFaceModel(path, model);
+  const stored = await readFaceModel(path);
+  assert.deepEqual(stored.heads.map((h) => h.greyInput ?? false), [true, false, false]);
+  for (const engine of ["jax", "onnx"] as const) {
+    const [withGrey, reference] = [await createModelRunner(stored, engine, 1), await createModelRunner({ ...stored, heads: plain.heads }, engine, 1)];
+    const [out, onColour, onGrey] = [await withGrey.run(colour, 2), await reference.run(colour, 2), await reference.run(grey, 2)];
+    await withGrey.dispose();
+    await reference.dispose();
+    const errors = { smile: maxAbsDiff(out.smile!, onGrey.smile!), age: maxAbsDiff(out.age!, onColour.age!), features: maxAbsDiff(out.features!, onColour.features!) };
+    t.diagnostic(`${engine}: grey head vs the plain head on grey images ${errors.smile.toExponential(2)}; colour head and features vs the plain model ${errors.age.toExponential(2)}, ${errors.features.toExponential(2)}`);
+    for (const [what, error] of Object.entries(errors)) assert.ok(error < 1e-5, `${engine} ${what}: ${error}`);
+    assert.ok(maxAbsDiff(onColour.smile!, onGrey.smile!) > 1e-3, "the test images are colour: grey changes the head's answer");
+  }
+});

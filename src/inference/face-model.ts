@@ -31,6 +31,8 @@ const HeadSpecSchema = z.strictObject({
   activation: z.enum(["sigmoid", "softmax", "expected-age"]),
   labels: z.array(z.string()).min(1),
   about: z.string().optional(),
+  /** The head reads the features of the grey copy of each face (it was trained on grey faces only). */
+  greyInput: z.boolean().optional(),
 });
 
 /** What one head predicts: `labels[k]` names output k. */
@@ -112,7 +114,7 @@ export async function writeFaceModel(path: string, model: Omit<FaceModel, "sourc
     tensors[`${HEAD_PREFIX}${head.name}.weight`] = { dtype: "F32", shape: [k, dim], data: head.weight };
     tensors[`${HEAD_PREFIX}${head.name}.bias`] = { dtype: "F32", shape: [k], data: head.bias };
   }
-  const specs = model.heads.map(({ name, activation, labels, about }) => ({ name, activation, labels, ...(about ? { about } : {}) }));
+  const specs = model.heads.map(({ name, activation, labels, about, greyInput }) => ({ name, activation, labels, ...(about ? { about } : {}), ...(greyInput ? { greyInput } : {}) }));
   await writeSafetensors(path, tensors, { ...vitMetadata(model.cfg, model.normalization), [HEADS_KEY]: JSON.stringify(specs), [MODEL_KEY]: JSON.stringify(model.about) });
 }
 
@@ -149,5 +151,5 @@ export function addHead(model: FaceModel, head: ModelHead, { replace = false, ab
 
 /** The heads in the form the ONNX graph builder takes. */
 export function onnxHeads(model: Pick<FaceModel, "heads">): OnnxHead[] {
-  return model.heads.map(({ name, weight, bias, activation }) => ({ name, weight, bias, activation }));
+  return model.heads.map(({ name, weight, bias, activation, greyInput }) => ({ name, weight, bias, activation, greyInput }));
 }

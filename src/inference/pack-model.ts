@@ -13,6 +13,7 @@ import { FacepriorError } from "../errors.js";
 import { TASK_ACTIVATIONS } from "../export/onnx-vit.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { PROBE_HEAD_FILE } from "../transfer/probe.js";
+import { GREY_HEAD_SHARE } from "../priors/cache-dataset.js";
 import type { TransferTaskName } from "../transfer/tasks/index.js";
 import { writeFaceModel, type ModelHead } from "./face-model.js";
 
@@ -23,6 +24,8 @@ type RunMetrics = {
   protocol: string;
   cache: string;
   pooling: "avg" | "token";
+  /** Absent in runs made before grey-input heads. */
+  greyTrainingShare?: number;
   init: { checkpoint?: string };
   runs: { seed: number; fold: string; trainFaces: number; testFaces: number; metrics: Record<string, unknown> & { headline: { name: string; value: number } } }[];
 };
@@ -50,6 +53,7 @@ export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; a
     labels,
     weight: tensors["head.weight"]!.data as Float32Array,
     bias: tensors["head.bias"]!.data as Float32Array,
+    ...((metrics.greyTrainingShare ?? 0) >= GREY_HEAD_SHARE ? { greyInput: true } : {}),
   };
   const heldOut = Object.fromEntries(Object.entries(first.metrics).filter(([key]) => key !== "confusion"));
   const about = { task: metrics.task, pooling: metrics.pooling, data: basename(metrics.cache), protocol: metrics.protocol, split: first.fold === "all" ? "test split" : `test split of ${first.fold}`, trainFaces: first.trainFaces, testFaces: first.testFaces, heldOut, encoder: metrics.init.checkpoint };

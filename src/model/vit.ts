@@ -112,9 +112,29 @@ export function mlp(p: Block["mlp"], x: Array): Array {
   return linear(p.fc2, nn.gelu(linear(p.fc1, x), { approximate: false }));
 }
 
-export function block(p: Block, x: Array, cfg: VitConfig): Array {
-  const y = x.ref.add(attention(p.attn, layerNorm(p.norm1, x, cfg.lnEps), cfg.numHeads));
-  return y.ref.add(mlp(p.mlp, layerNorm(p.norm2, y, cfg.lnEps)));
+/**
+ * Stochastic depth for training (timm's DropPath): each residual branch of block i is dropped for
+ * a whole sample with probability rate · i / (depth − 1), and kept ones are scaled by 1/(1 − that),
+ * so the expected output is the full network's. `firstBlock` is the depth index of the first
+ * block run (fine-tuning the last blocks alone keeps their rates).
+ */
+export type DropPath = { rate: number; key: Array; firstBlock?: number };
+
+/** branch [B, L, D] with whole samples zeroed with probability `rate` and the rest scaled up; consumes both. */
+function dropSamples(branch: Array, rate: number, key: Array): Array {
+  if (rate === 0) {
+    key.dispose();
+    return branch;
+  }
+  const keep = random.bernoulli(key, 1 - rate, [branch.shape[0]!, 1, 1]).astype(branch.dtype);
+  return branch.mul(keep.mul(1 / (1 - rate)));
+}
+
+/** One pre-norm block; with `drop` (a rate and two keys) its residual branches take DropPath. */
+export function block(p: Block, x: Array, cfg: VitConfig, drop?: { rate: number; keys: [Array, Array] }): Array {
+  const branch = (value: Array, i: 0 | 1) => (drop ? dropSamples(value, drop.rate, drop.keys[i]) : value);
+  const y = x.ref.add(branch(attention(p.attn, layerNorm(p.norm1, x, cfg.lnEps), cfg.numHeads), 0));
+  return y.ref.add(branch(mlp(p.mlp, layerNorm(p.norm2, y, cfg.lnEps)), 1));
 }
 
 /** images [B, 3, S, S] -> patches [B, N, P], rows in (c, i, j) order to match the conv kernel. */
@@ -142,9 +162,12 @@ export function classToken(params: Pick<VitParams, "cls_token" | "pos_embed">, b
   return np.broadcastTo(token, [batch, 1, d]);
 }
 
-/** Runs the blocks and the final norm over tokens [B, L, D]; consumes `blocks` and `norm`. */
-export function encodeTokens(params: Pick<VitParams, "blocks" | "norm">, tokens: Array, cfg: VitConfig): Array {
-  const x = params.blocks.reduce((h, p) => block(p, h, cfg), tokens);
+/** Runs the blocks and the final norm over tokens [B, L, D]; consumes `blocks`, `norm` and the DropPath key. */
+export function encodeTokens(params: Pick<VitParams, "blocks" | "norm">, tokens: Array, cfg: VitConfig, dropPath?: DropPath): Array {
+  const n = params.blocks.length;
+  const keys = dropPath ? np.unstack(random.split(dropPath.key, 2 * n)) : [];
+  const rateOf = (i: number) => (dropPath!.rate * ((dropPath!.firstBlock ?? 0) + i)) / Math.max(1, cfg.depth - 1);
+  const x = params.blocks.reduce((h, p, i) => block(p, h, cfg, dropPath ? { rate: rateOf(i), keys: [keys[2 * i]!, keys[2 * i + 1]!] } : undefined), tokens);
   return layerNorm(params.norm, x, cfg.lnEps);
 }
 
@@ -156,8 +179,8 @@ export function embedImages(params: Pick<VitParams, "patch_embed" | "cls_token" 
 }
 
 /** timm's forward_features: images [B, 3, S, S] -> tokens [B, 1 + N, D] after the final norm. */
-export function vitFeatures(params: VitParams, images: Array, cfg: VitConfig): Array {
-  return encodeTokens(params, embedImages(params, images, cfg), cfg);
+export function vitFeatures(params: VitParams, images: Array, cfg: VitConfig, dropPath?: DropPath): Array {
+  return encodeTokens(params, embedImages(params, images, cfg), cfg, dropPath);
 }
 
 /** timm's pooling: tokens [B, 1 + N, D] -> [B, D], the class token or the mean of patch tokens. */

@@ -69,8 +69,18 @@ export function gather(tensor: HostTensor, faces: readonly number[]): HostTensor
   return { dtype: tensor.dtype, shape: [faces.length, ...tensor.shape.slice(1)], data: out };
 }
 
-/** [B, S, S, 3] bytes of faces `faces` -> [B, 3, S, S] floats, (x / 255 - mean) / std. */
-export function imageBatch(cache: CacheDataset, faces: readonly number[], mean: readonly number[], std: readonly number[]): Float32Array {
+/**
+ * [B, S, S, 3] bytes of faces `faces` -> [B, 3, S, S] floats, (x / 255 - mean) / std. `transform`
+ * (augmentation) gets each face's [S, S, 3] bytes and its position in the batch, and returns the
+ * bytes to use instead.
+ */
+export function imageBatch(
+  cache: CacheDataset,
+  faces: readonly number[],
+  mean: readonly number[],
+  std: readonly number[],
+  transform?: (image: Uint8Array, position: number) => Uint8Array,
+): Float32Array {
   const size = cache.index.options.size;
   const plane = size * size;
   const images = cache.tensors.images!.data as Uint8Array;
@@ -78,10 +88,11 @@ export function imageBatch(cache: CacheDataset, faces: readonly number[], mean: 
   const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]!));
   const shift = [0, 1, 2].map((c) => -mean[c]! / std[c]!);
   faces.forEach((face, b) => {
-    const src = face * plane * 3;
+    const stored = images.subarray(face * plane * 3, (face + 1) * plane * 3);
+    const image = transform ? transform(stored, b) : stored;
     const dst = b * 3 * plane;
     for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) out[dst + c * plane + p] = images[src + 3 * p + c]! * scale[c]! + shift[c]!;
+      for (let c = 0; c < 3; c++) out[dst + c * plane + p] = image[3 * p + c]! * scale[c]! + shift[c]!;
     }
   });
   return out;
@@ -112,3 +123,21 @@ export function concatCaches(caches: CacheDataset[]): CacheDataset {
   tensors.rows = { dtype: "I32", shape: [count], data: rows };
   return { index: first.index, count, rows, paths: caches.flatMap((c) => c.paths.map((p) => `${c.index.dataset.name}/${p}`)), tensors };
 }
+
+/**
+ * The share of `faces` whose stored image is grey (R = G = B at every pixel): FER2013 and CK+
+ * are grey, UTKFace and CelebA-HQ colour. A head trained on grey faces only reads grey input.
+ */
+export function greyShare(cache: CacheDataset, faces: readonly number[]): number {
+  const size = cache.index.options.size;
+  const images = cache.tensors.images!.data as Uint8Array;
+  const bytes = size * size * 3;
+  const isGrey = (face: number) => {
+    for (let at = face * bytes; at < (face + 1) * bytes; at += 3) if (images[at] !== images[at + 1] || images[at] !== images[at + 2]) return false;
+    return true;
+  };
+  return faces.length === 0 ? 0 : faces.filter(isGrey).length / faces.length;
+}
+
+/** The share of grey training faces from which a head reads the grey copy of each face. */
+export const GREY_HEAD_SHARE = 0.95;

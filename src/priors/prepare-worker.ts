@@ -22,11 +22,11 @@ async function prepareRow(row: DatasetRow, teacher: Teacher, options: CacheOptio
   try {
     const image = await decodeImageUpright(await rowImageInput(row));
     const result = await computeFacePriors(image, teacher, options);
-    if (!result.ok) return { path: row.path, reason: result.reason };
+    if (!result.ok) return { path: row.path, row: row.index, reason: result.reason };
     return { sample: result.sample, labels: row.labels, row: row.index, path: row.path, score: result.score };
   } catch (error) {
     // The message names the file and the problem (FacepriorError from decoding, e.g. corrupt).
-    return { path: row.path, reason: (error as Error).message };
+    return { path: row.path, row: row.index, reason: (error as Error).message };
   }
 }
 

@@ -5,41 +5,36 @@
  * disk is kept only while it reads back whole and its rows are unchanged (its fingerprint);
  * otherwise it is rebuilt. The split is checked before any image is read, and at the end the
  * whole cache is read back once to write report.json, overlays.png and splits.json.
+ *
+ * With `shard` (one part of a job spread over machines) only that part's rows are prepared,
+ * and the folder also gets whole-cache.json, the cache.json `faceprior merge` writes for the
+ * whole dataset (prior-cache.ts, cache-merge.ts). splits.json is always the whole dataset's.
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { FacepriorError } from "../errors.js";
 import type { Dataset } from "../data/dataset.js";
-import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { openJsonlLog } from "../io/jsonl-log.js";
-import { contactSheet } from "./overlay.js";
+import { itemsOfShard, shardName, type ShardSpec } from "../shard/shard-spec.js";
+import { addToSummary, newSummary, splitsOf, writeCacheReport, type PrepareReport, type StaleShard } from "./cache-report.js";
 import {
-  CACHE_FORMAT, CACHE_VERSION, cacheIndexPath, readCacheIndex, readShard, shardFingerprint, shardSample,
-  type CacheIndex, type CacheOptions, type ShardFailure,
+  CACHE_FORMAT, CACHE_VERSION, cacheIndexPath, cacheIndexText, readCacheIndex, readShard, shardFingerprint, wholeIndexPath,
+  type CacheIndex, type CacheOptions,
 } from "./prior-cache.js";
-import type { FaceSample } from "./face-sample.js";
 import type { ShardJob, WorkerMessage } from "./prepare-worker.js";
+
+export type { PrepareReport, StaleShard } from "./cache-report.js";
 
 export type PrepareOptions = CacheOptions & {
   workers: number;
+  /** Prepare only this part of the rows, for `faceprior merge` to join with the others. */
+  shard?: ShardSpec;
   /** Called after every image with the images done so far (this run and earlier ones) and the total. */
   onProgress?: (done: number, total: number) => void;
-};
-
-export type PrepareReport = {
-  dataset: string;
-  images: number;
-  faces_found: number;
-  found_fraction: number;
-  failures: ShardFailure[];
-  failure_reasons: Record<string, number>;
-  /** Shards on disk that were redone this run, and why. */
-  rebuilt_shards: StaleShard[];
-  timings: { this_run_seconds: number; this_run_images: number; this_run_images_per_second: number; total_worker_seconds: number; workers: number };
-  options: CacheOptions;
 };
 
 function planShards(dataset: Dataset, options: CacheOptions): CacheIndex["shards"] {
@@ -51,8 +46,6 @@ function planShards(dataset: Dataset, options: CacheOptions): CacheIndex["shards
     return { file: `shards/shard-${String(i).padStart(5, "0")}.safetensors`, firstRow, rowCount, fingerprint };
   });
 }
-
-export type StaleShard = { file: string; reason: string };
 
 /** Why a shard on disk cannot be kept (its rows changed, or it does not read back), or null. */
 async function staleReason(out: string, shard: CacheIndex["shards"][number], earlier: CacheIndex | null, i: number): Promise<string | null> {
@@ -81,32 +74,54 @@ async function removeStaleShards(out: string, index: CacheIndex, earlier: CacheI
   return stale;
 }
 
-/**
- * The cache index for this run, checked against one left by an earlier run in `out`; shards
- * of that run that cannot be kept are deleted (and returned) before the new index is written.
- */
-async function openIndex(dataset: Dataset, out: string, options: CacheOptions): Promise<{ index: CacheIndex; stale: StaleShard[] }> {
-  const index: CacheIndex = {
+function planIndex(dataset: Dataset, options: CacheOptions): CacheIndex {
+  return {
     format: CACHE_FORMAT,
     version: CACHE_VERSION,
     options,
     dataset: { root: dataset.root, name: dataset.name, format: dataset.format, task: dataset.task, labelColumns: dataset.labelColumns, rows: dataset.rows.length },
     shards: planShards(dataset, options),
   };
+}
+
+/**
+ * The rows of job shard `shard` as a dataset of their own (rows keep their numbers), its index,
+ * and the index of the whole dataset, whose SHA-256 the part's index records.
+ */
+export function planJobShard(dataset: Dataset, options: CacheOptions, shard: ShardSpec): { part: Dataset; index: CacheIndex; whole: CacheIndex } {
+  const whole = planIndex(dataset, options);
+  const part = { ...dataset, rows: itemsOfShard(dataset.rows, shard, (row) => row.path).map(({ item }) => item) };
+  const jobShard = { ...shard, whole: createHash("sha256").update(cacheIndexText(whole)).digest("hex") };
+  return { part, whole, index: { ...planIndex(part, options), jobShard } };
+}
+
+/** What differs between the cache on disk and this run, so that resuming would mix two caches. */
+function resumeConflicts(earlier: CacheIndex, index: CacheIndex): string[] {
+  const differs: string[] = (["size", "pad", "patchSize", "minScore", "shardSize"] as const).filter((k) => earlier.options[k] !== index.options[k]);
+  // With fingerprints, rows added to or removed from the manifest only redo the shards they touch.
+  const fingerprinted = earlier.shards.every((s) => s.fingerprint !== undefined);
+  if (earlier.dataset.root !== index.dataset.root || (!fingerprinted && earlier.dataset.rows !== index.dataset.rows)) differs.push("dataset");
+  const [was, now] = [earlier.jobShard, index.jobShard];
+  if (was?.index !== now?.index || was?.count !== now?.count) differs.push(`shard (it is ${was ? `shard ${shardName(was)}` : "not sharded"})`);
+  return differs;
+}
+
+/**
+ * Writes this run's cache index into `out`, after checking it against one left by an earlier
+ * run; shards of that run that cannot be kept are deleted (and returned) first.
+ */
+async function openIndex(index: CacheIndex, out: string): Promise<StaleShard[]> {
   const earlier = await readCacheIndex(out);
-  if (earlier) {
-    const differs = (["size", "pad", "patchSize", "minScore", "shardSize"] as const).filter((k) => earlier.options[k] !== options[k]);
-    if (earlier.dataset.root !== dataset.root || earlier.dataset.rows !== dataset.rows.length) differs.push("dataset" as never);
-    if (differs.length > 0) {
-      throw new FacepriorError(
-        "BAD_CONFIG",
-        `${cacheIndexPath(out)}: this cache was prepared with other ${differs.join(", ")} (${JSON.stringify(earlier.options)}, ${earlier.dataset.root}). Use another --out folder, or the same options to resume.`,
-      );
-    }
+  const differs = earlier ? resumeConflicts(earlier, index) : [];
+  if (earlier && differs.length > 0) {
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${cacheIndexPath(out)}: this cache was prepared with other ${differs.join(", ")} (${JSON.stringify(earlier.options)}, ${earlier.dataset.root}). Use another --out folder, or the same options to resume.`,
+    );
   }
   const stale = await removeStaleShards(out, index, earlier);
   await writeJsonAtomic(cacheIndexPath(out), index);
-  return { index, stale };
+  return stale;
 }
 
 type ShardDone = Extract<WorkerMessage, { type: "shard-done" }>;
@@ -147,93 +162,38 @@ function runPool(jobs: ShardJob[], workers: number, onImage: () => void, onShard
   });
 }
 
-function countReasons(failures: ShardFailure[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { reason } of failures) {
-    // Group "x.jpg: is truncated (...). Re-export it." and "low-confidence face (score 0.31 ...)" by kind.
-    const kind = reason.replace(/^\S*: /, "").replace(/\s*\(.*$/, "").replace(/\. .*$/, "").replace(/\.$/, "");
-    counts[kind] = (counts[kind] ?? 0) + 1;
-  }
-  return counts;
-}
-
-function splitsOf(dataset: Dataset): { description: string; splits: Record<string, Split> } {
-  if (dataset.split.kind !== "folds") return { description: describeSplit(dataset), splits: { default: splitDataset(dataset) } };
-  const folds = Array.from({ length: foldCount(dataset) }, (_, fold) => [`fold${fold}`, splitDataset(dataset, { fold })] as const);
-  return { description: describeSplit(dataset, { fold: 0 }).replace(/, test fold 0$/, ""), splits: Object.fromEntries(folds) };
-}
-
-/** Reads every shard back: failures, found faces, and an even sample of faces for the overlays. */
-async function summarise(index: CacheIndex, out: string, overlayCount: number) {
-  const failures: ShardFailure[] = [];
-  const overlay: FaceSample[] = [];
-  let faces = 0;
-  let workerSeconds = 0;
-  const perShard = Math.max(1, Math.ceil(overlayCount / index.shards.length));
-  for (const shard of index.shards) {
-    const read = await readShard(join(out, shard.file));
-    const n = read.tensors.rows!.shape[0]!;
-    faces += n;
-    workerSeconds += read.info.seconds;
-    failures.push(...read.info.failures);
-    for (let i = 0; i < Math.min(perShard, n) && overlay.length < overlayCount; i++) {
-      const copy = (s: FaceSample): FaceSample => ({ ...s, image: s.image.slice(), parsing: s.parsing.slice(), landmarks68: s.landmarks68.slice(), mesh: s.mesh.slice() });
-      overlay.push(copy(shardSample(read, Math.floor((i * n) / perShard), index.options.size)));
-    }
-  }
-  return { failures, overlay, faces, workerSeconds };
-}
-
 export async function prepareCache(dataset: Dataset, out: string, options: PrepareOptions): Promise<PrepareReport> {
   const start = performance.now();
-  const { workers, onProgress, ...cacheOptions } = options;
+  const { workers, onProgress, shard, ...cacheOptions } = options;
   const splits = splitsOf(dataset); // a bad split value fails here, before any image is read
-  const { index, stale } = await openIndex(dataset, out, cacheOptions);
+  const { part, index, whole } = shard ? planJobShard(dataset, cacheOptions, shard) : { part: dataset, index: planIndex(dataset, cacheOptions), whole: null };
+  const stale = await openIndex(index, out);
+  if (whole) await writeFileAtomic(wholeIndexPath(out), cacheIndexText(whole));
   const pending = index.shards.map((s, i) => ({ ...s, i })).filter((s) => !existsSync(join(out, s.file)));
-  const total = dataset.rows.length;
+  const total = part.rows.length;
   let done = total - pending.reduce((n, s) => n + s.rowCount, 0);
   onProgress?.(done, total);
   const jobs: ShardJob[] = pending.map((s) => ({
     shard: s.i,
     file: join(out, s.file),
-    rows: dataset.rows.slice(s.firstRow, s.firstRow + s.rowCount),
+    rows: part.rows.slice(s.firstRow, s.firstRow + s.rowCount),
     options: cacheOptions,
-    labelCount: dataset.labelColumns.length,
+    labelCount: part.labelColumns.length,
   }));
   const thisRunImages = total - done;
   const log = await openJsonlLog(join(out, "log.jsonl"));
   try {
-    log.write({ event: "start", images: total, pending_shards: jobs.length, pending_images: thisRunImages, workers, options: cacheOptions });
-    for (const shard of stale) log.write({ event: "rebuild", ...shard });
-    await runPool(jobs, workers, () => onProgress?.(++done, total), ({ shard, faces, failures, seconds }) =>
-      log.write({ event: "shard", shard, faces, failures: failures.length, seconds, images_per_s: (faces + failures.length) / seconds }),
+    log.write({ event: "start", images: total, pending_shards: jobs.length, pending_images: thisRunImages, workers, options: cacheOptions, ...(shard ? { job_shard: shard } : {}) });
+    for (const s of stale) log.write({ event: "rebuild", ...s });
+    await runPool(jobs, workers, () => onProgress?.(++done, total), ({ shard: i, faces, failures, seconds }) =>
+      log.write({ event: "shard", shard: i, faces, failures: failures.length, seconds, images_per_s: (faces + failures.length) / seconds }),
     );
     log.write({ event: "done", seconds: (performance.now() - start) / 1000 });
   } finally {
     await log.close();
   }
   const seconds = (performance.now() - start) / 1000;
-
-  const summary = await summarise(index, out, 48);
-  const report: PrepareReport = {
-    dataset: dataset.root,
-    images: total,
-    faces_found: summary.faces,
-    found_fraction: summary.faces / total,
-    failures: summary.failures,
-    failure_reasons: countReasons(summary.failures),
-    rebuilt_shards: stale,
-    timings: {
-      this_run_seconds: seconds,
-      this_run_images: thisRunImages,
-      this_run_images_per_second: thisRunImages / seconds,
-      total_worker_seconds: summary.workerSeconds,
-      workers,
-    },
-    options: cacheOptions,
-  };
-  await writeJsonAtomic(join(out, "report.json"), report);
-  await writeJsonAtomic(join(out, "splits.json"), splits);
-  if (summary.overlay.length > 0) await writeFileAtomic(join(out, "overlays.png"), await contactSheet(summary.overlay, 8));
-  return report;
+  const summary = newSummary(index);
+  for (const s of index.shards) addToSummary(summary, await readShard(join(out, s.file)));
+  return writeCacheReport(summary, out, splits, { seconds, images: thisRunImages, workers, rebuilt: stale });
 }

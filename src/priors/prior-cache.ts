@@ -14,6 +14,11 @@
  * A shard file exists only once complete, so a killed run resumes at the first missing shard.
  * The plan records each shard's fingerprint (its rows and the options, `shardFingerprint`): a
  * shard whose rows changed since it was written is redone, not kept.
+ *
+ * `prepare --shard i/n` (one part of a job spread over machines) writes the same layout for its
+ * part of the rows, plus `jobShard` in cache.json and whole-cache.json, the cache.json of the
+ * whole dataset that `faceprior merge` writes when it joins the parts (cache-merge.ts).
+ * ("Shard" without "job" is one file of rows, as it always was.)
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -47,17 +52,27 @@ const CacheIndexSchema = z.object({
   dataset: z.object({ root: z.string(), name: z.string(), format: z.string(), task: z.string(), labelColumns: z.array(z.string()), rows: z.number().int() }),
   // fingerprint: absent in caches written before it was recorded.
   shards: z.array(z.object({ file: z.string(), firstRow: z.number().int(), rowCount: z.number().int(), fingerprint: z.string().optional() })),
+  /** Which part of a sharded prepare this cache is; `whole`: the SHA-256 of its whole-cache.json. */
+  jobShard: z.object({ index: z.number().int(), count: z.number().int(), whole: z.string() }).optional(),
 });
 export type CacheIndex = z.infer<typeof CacheIndexSchema>;
 
 export const cacheIndexPath = (dir: string) => join(dir, "cache.json");
+export const wholeIndexPath = (dir: string) => join(dir, "whole-cache.json");
+
+/** The text of cache.json as prepare writes it (writeJsonAtomic's form), for fingerprints that must match byte for byte. */
+export const cacheIndexText = (index: CacheIndex) => JSON.stringify(index, null, 2) + "\n";
 
 export async function readCacheIndex(dir: string): Promise<CacheIndex | null> {
   const json = await readJsonFileIfExists(cacheIndexPath(dir), { code: "BAD_CONFIG", fix: "Delete it to prepare the cache anew, or use another --out folder." });
-  if (json === undefined) return null;
+  return json === undefined ? null : checkCacheIndex(json, cacheIndexPath(dir));
+}
+
+/** `json` (read from `shown`) as a cache index, or an error naming the file. */
+export function checkCacheIndex(json: unknown, shown: string): CacheIndex {
   const parsed = CacheIndexSchema.safeParse(json);
   if (!parsed.success) {
-    throw new FacepriorError("BAD_CONFIG", `${cacheIndexPath(dir)}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty --out folder.`);
+    throw new FacepriorError("BAD_CONFIG", `${shown}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty --out folder.`);
   }
   return parsed.data;
 }
@@ -111,11 +126,17 @@ export function shardTensors(faces: CachedFace[], options: CacheOptions, labelCo
   };
 }
 
-export type ShardFailure = { path: string; reason: string };
+/** A row left out, with its manifest row and why. */
+export type ShardFailure = { path: string; row: number; reason: string };
 export type ShardInfo = { paths: string[]; failures: ShardFailure[]; seconds: number };
 
+/** A shard file's metadata; prepare and merge both write it, so their files match byte for byte. */
+export function shardMetadata({ paths, failures, seconds }: ShardInfo): Record<string, string> {
+  return { paths: JSON.stringify(paths), failures: JSON.stringify(failures), seconds: String(seconds) };
+}
+
 export async function writeShard(file: string, faces: CachedFace[], failures: ShardFailure[], seconds: number, options: CacheOptions, labelCount: number): Promise<void> {
-  const metadata = { paths: JSON.stringify(faces.map((f) => f.path)), failures: JSON.stringify(failures), seconds: String(seconds) };
+  const metadata = shardMetadata({ paths: faces.map((f) => f.path), failures, seconds });
   await writeSafetensors(file, shardTensors(faces, options, labelCount), metadata);
 }
 
@@ -123,13 +144,18 @@ export type Shard = { tensors: TensorMap; info: ShardInfo };
 
 export async function readShard(file: string): Promise<Shard> {
   const { tensors, metadata } = await readSafetensors(file);
-  const rebuild = "Run prepare again with the same options to rebuild it.";
   for (const name of ["images", "parsing", "landmarks68", "labels", "rows"]) {
-    if (!tensors[name]) throw new FacepriorError("BAD_CONFIG", `${file}: the shard has no "${name}" tensor. ${rebuild}`);
+    if (!tensors[name]) throw new FacepriorError("BAD_CONFIG", `${file}: the shard has no "${name}" tensor. ${REBUILD}`);
   }
-  const list = (key: string) => parseJson(metadata[key] ?? "[]", `${file}: __metadata__.${key}`, { code: "BAD_CONFIG", fix: rebuild });
-  const info = { paths: list("paths") as string[], failures: list("failures") as ShardFailure[], seconds: Number(metadata.seconds ?? 0) };
-  return { tensors, info };
+  return { tensors, info: shardInfo(metadata, file) };
+}
+
+const REBUILD = "Run prepare again with the same options to rebuild it.";
+
+/** The faces' paths, the failures and the seconds recorded in a shard file's metadata. */
+export function shardInfo(metadata: Record<string, string>, file: string): ShardInfo {
+  const list = (key: string) => parseJson(metadata[key] ?? "[]", `${file}: __metadata__.${key}`, { code: "BAD_CONFIG", fix: REBUILD });
+  return { paths: list("paths") as string[], failures: list("failures") as ShardFailure[], seconds: Number(metadata.seconds ?? 0) };
 }
 
 /** The FaceSample of face `i` of a shard, as views into the shard's tensors. */

@@ -83,6 +83,7 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
       tuneBlocks: cell.tuneBlocks,
       extract: options.extract,
       train: cell.train,
+      recipe: cell.recipe,
       onStage: options.onStage,
     });
     ran++;

@@ -12,7 +12,8 @@
  *   }
  *
  * A grid block's `encoders` and `tasks` default to all of them; `train` overrides the mode's
- * training defaults (probe.ts, finetune.ts).
+ * training defaults (probe.ts, finetune.ts), and a finetune block's `recipe` the fine-tuning
+ * recipe (finetune-recipe.ts).
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
@@ -21,6 +22,7 @@ import { parseConfig } from "../config-schema.js";
 import { FacepriorError } from "../errors.js";
 import { parseProtocol } from "../data/few-shot.js";
 import { TrainConfigSchema } from "../train/train-config.js";
+import { FinetuneRecipeSchema, type FinetuneRecipe } from "../transfer/finetune-recipe.js";
 import { TRANSFER_TASK_NAMES, type TransferTaskName } from "../transfer/tasks/index.js";
 
 const TaskName = z.enum(TRANSFER_TASK_NAMES as [TransferTaskName, ...TransferTaskName[]]);
@@ -41,6 +43,8 @@ const GridBlockSchema = z.strictObject({
   /** finetune: train only the last k blocks over cached tokens of the others. */
   tuneBlocks: z.number().int().positive().optional(),
   train: z.record(z.string(), z.unknown()).optional(),
+  /** finetune: the recipe (finetune-recipe.ts); fields left out take its defaults. */
+  recipe: FinetuneRecipeSchema.optional(),
 });
 
 export const StudyConfigSchema = z.strictObject({
@@ -70,6 +74,7 @@ export type StudyCell = {
   protocol: string;
   tuneBlocks?: number;
   train?: Record<string, unknown>;
+  recipe?: FinetuneRecipe;
 };
 
 /** Reads, validates and resolves a study config; paths become absolute. */
@@ -114,7 +119,7 @@ export function studyCells(config: StudyConfig): StudyCell[] {
     const encoders = block.encoders ?? Object.keys(config.encoders);
     return tasks.flatMap((task) =>
       block.protocols.flatMap((protocol) =>
-        encoders.map((encoder) => ({ mode: block.mode, encoder, task, protocol, tuneBlocks: block.tuneBlocks, train: block.train })),
+        encoders.map((encoder) => ({ mode: block.mode, encoder, task, protocol, tuneBlocks: block.tuneBlocks, train: block.train, recipe: block.recipe })),
       ),
     );
   });

@@ -22,6 +22,7 @@ import { writeJsonAtomic } from "../io/atomic-write.js";
 import { unflattenNamed } from "../checkpoint/param-names.js";
 import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
 import { namedLeaves, type Tree } from "./tree-names.js";
+import { RUN_STATE_FORMAT } from "../checkpoint/vit-metadata.js";
 import type { ResolvedTrainConfig } from "./train-config.js";
 
 export type RunMeta = {
@@ -37,7 +38,6 @@ export type RunMeta = {
 };
 export type RunState<P extends Tree = Tree, S extends Tree = Tree> = { params: P; optState: S; meta: RunMeta };
 
-const FORMAT = "faceprior.run-state/1";
 const OPT_PREFIX = "opt";
 export const LATEST_FILE = "latest.json";
 
@@ -53,7 +53,7 @@ export async function saveRunState(runDir: string, state: RunState, keep = 2): P
   }
   const opt = await toHostTensors(state.optState, OPT_PREFIX);
   const metadata = {
-    format: FORMAT,
+    format: RUN_STATE_FORMAT,
     run: JSON.stringify(state.meta),
     order: JSON.stringify({ params: Object.keys(params), opt: Object.keys(opt) }),
   };
@@ -69,7 +69,7 @@ export async function saveMilestone(path: string, params: Tree, meta: RunMeta): 
   const tensors = Object.fromEntries(
     Object.entries(await toHostTensors(params, "")).map(([name, t]) => [name, t.dtype === "F32" ? { ...t, dtype: "F16" as const } : t]),
   );
-  const metadata = { format: FORMAT, run: JSON.stringify(meta), order: JSON.stringify({ params: Object.keys(tensors), opt: [] }) };
+  const metadata = { format: RUN_STATE_FORMAT, run: JSON.stringify(meta), order: JSON.stringify({ params: Object.keys(tensors), opt: [] }) };
   await writeSafetensors(path, tensors, metadata);
 }
 
@@ -124,10 +124,10 @@ export async function loadRunState(runDir: string): Promise<{ state: RunState; p
 /** Reads one checkpoint file back into trees with the key order they were saved in. */
 export async function readRunState(path: string): Promise<RunState> {
   const { tensors, metadata } = await readSafetensors(path);
-  if (metadata.format !== FORMAT || metadata.run === undefined || metadata.order === undefined) {
+  if (metadata.format !== RUN_STATE_FORMAT || metadata.run === undefined || metadata.order === undefined) {
     throw new FacepriorError(
       "RUN_STATE",
-      `${path}: is not a faceprior run checkpoint (metadata format ${JSON.stringify(metadata.format)}, expected "${FORMAT}"). Resume from a file written by the train loop.`,
+      `${path}: is not a faceprior run checkpoint (metadata format ${JSON.stringify(metadata.format)}, expected "${RUN_STATE_FORMAT}"). Resume from a file written by the train loop.`,
     );
   }
   const order = parseMetadata(path, "order", metadata.order) as { params: string[]; opt: string[] };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { random } from "../engine/jax.js";
 import { startEngine } from "../engine/engine.js";
-import { epochOrder, stepKey, stepKeyData } from "./seeding.js";
+import { epochOrder, exampleSeed, stepKey, stepKeyData } from "./seeding.js";
 
 await startEngine();
 
@@ -27,4 +27,13 @@ test("step keys differ by step and seed and from random.key(seed)", async () => 
   assert.notDeepEqual(await draw(stepKey(7, 1)), first);
   assert.notDeepEqual(await draw(stepKey(8, 0)), first);
   assert.notDeepEqual(await draw(random.key(7)), first);
+});
+
+test("example seeds are fixed by (seed, step, micro-batch, position) and differ when any changes", () => {
+  const at = { step: 5, microBatch: 1 };
+  const base = exampleSeed(0, at, 3);
+  assert.equal(exampleSeed(0, { step: 5, microBatch: 1 }, 3), base);
+  const others = [exampleSeed(1, at, 3), exampleSeed(0, { step: 6, microBatch: 1 }, 3), exampleSeed(0, { step: 5, microBatch: 0 }, 3), exampleSeed(0, at, 4)];
+  assert.equal(new Set([base, ...others]).size, 5);
+  assert.ok(Number.isSafeInteger(base) && base >= 0 && base < 2 ** 32);
 });

@@ -18,6 +18,7 @@ function hash32(...words: number[]): number {
 
 const ORDER_DOMAIN = 0x6f726472; // "ordr": keeps data order and step keys on separate streams
 const KEY_DOMAIN = 0x73746570; // "step"
+const EXAMPLE_DOMAIN = 0x6578616d; // "exam"
 
 /** A seeded permutation of 0..n-1 for one epoch (Fisher-Yates over a counter-based hash). */
 export function epochOrder(seed: number, epoch: number, n: number): Uint32Array {
@@ -40,4 +41,12 @@ export function stepKeyData(seed: number, step: number): [number, number] {
 
 export function stepKey(seed: number, step: number): Array {
   return np.array(Uint32Array.from(stepKeyData(seed, step)), { dtype: np.uint32 });
+}
+
+/**
+ * The seed of the host-side randomness (augmentation) of example `position` in micro-batch
+ * `microBatch` of step `step`: a uint32 that depends on all four, and on nothing else.
+ */
+export function exampleSeed(seed: number, at: { step: number; microBatch: number }, position: number): number {
+  return hash32(EXAMPLE_DOMAIN, seed, at.step, at.microBatch, position);
 }

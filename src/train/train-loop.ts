@@ -36,8 +36,12 @@ import type { Tree } from "./tree-names.js";
 export type TrainData<B> = {
   /** Number of training examples; indices run over 0..size-1. */
   size: number;
-  /** The batch of these examples, in this order. */
-  batch(indices: number[]): B | Promise<B>;
+  /**
+   * The batch of these examples, in this order, for micro-batch `microBatch` of step `step`
+   * (0-based): a function of its arguments, so that a resumed run sees the same batches (random
+   * augmentation draws from `exampleSeed`).
+   */
+  batch(indices: number[], at: { step: number; microBatch: number }): B | Promise<B>;
 };
 export type TrainProgress = { step: number; totalSteps: number; imagesPerSecond: number };
 export type TrainLoopOptions<P extends Tree, B extends Tree> = {
@@ -49,8 +53,12 @@ export type TrainLoopOptions<P extends Tree, B extends Tree> = {
   loss: LossFn<P, B>;
   data: TrainData<B>;
   onProgress?: (progress: TrainProgress) => void;
-  /** Called after each checkpoint is complete and `latest.json` points at it. */
-  onCheckpoint?: (saved: { step: number; path: string }) => void | Promise<void>;
+  /**
+   * Called after each checkpoint is complete and `latest.json` points at it, with the saved
+   * parameters (borrowed: `tree.ref` what you keep). Returning "stop" ends the run there, as if
+   * it were the last step (early stopping).
+   */
+  onCheckpoint?: (saved: { step: number; path: string; params: P }) => void | "stop" | Promise<void | "stop">;
   /** Also write a milestone to `path` every `every` steps and at the last. */
   milestone?: { path: string; every: number };
 } & TrainEngineChoice;
@@ -111,12 +119,14 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
       if (cursor.step % config.checkpointEvery === 0 || cursor.step === totalSteps) {
         const meta = { ...cursor, seed: config.seed, rngKey: stepKeyData(config.seed, cursor.step), config };
         const state = await engine.snapshot();
+        let verdict: void | "stop";
         try {
           checkpoint = await saveRunState(runDir, { ...state, meta } as RunState, config.keepCheckpoints);
+          verdict = await options.onCheckpoint?.({ step: cursor.step, path: checkpoint, params: state.params });
         } finally {
           tree.dispose(state);
         }
-        await options.onCheckpoint?.({ step: cursor.step, path: checkpoint });
+        if (verdict === "stop") break;
       }
       const { milestone } = options;
       if (milestone && (cursor.step % milestone.every === 0 || cursor.step === totalSteps)) {
@@ -158,7 +168,7 @@ function batchFeeder<B>(data: TrainData<B>, config: ResolvedTrainConfig): (curso
     const batches: B[] = [];
     for (let i = 0; i < accumSteps; i++) {
       const start = at.position + i * batchSize;
-      batches.push(await data.batch([...order.indices.subarray(start, start + batchSize)]));
+      batches.push(await data.batch([...order.indices.subarray(start, start + batchSize)], { step: at.step, microBatch: i }));
     }
     return { batches, next: { step: at.step + 1, epoch: at.epoch, position: at.position + effectiveBatch } };
   };

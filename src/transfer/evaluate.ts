@@ -5,13 +5,21 @@
  */
 import type { TransferTaskName } from "./tasks/definition.js";
 import { EXPRESSION_CLASSES } from "../data/tasks.js";
-import { accuracy, argmaxRows, attributeAccuracy, confusionMatrix, cumulativeScore, meanAbsoluteError, meanClassAccuracy, multiLabelF1 } from "./metrics.js";
+import { accuracy, argmaxRows, attributeAccuracy, classShares, confusionMatrix, maeByDecade, cumulativeScore, meanAbsoluteError, meanClassAccuracy, multiLabelF1 } from "./metrics.js";
 
 export type TaskMetrics = {
   /** The headline metric's name and value (a fraction, or years for age). */
   headline: { name: string; value: number; higherIsBetter: boolean };
   [metric: string]: unknown;
 };
+
+/** Each task's headline metric (METHOD.md §3) and its direction. */
+export const HEADLINES: Readonly<Record<TransferTaskName, { name: string; higherIsBetter: boolean }>> = Object.freeze({
+  au: { name: "mean F1", higherIsBetter: true },
+  attributes: { name: "mean accuracy", higherIsBetter: true },
+  expression: { name: "accuracy", higherIsBetter: true },
+  age: { name: "MAE (years)", higherIsBetter: false },
+});
 
 /**
  * `predictions`: [N, K] probabilities (au, attributes, expression) or [N] ages; `labels`: [N, C]
@@ -22,24 +30,28 @@ export function taskMetrics(task: TransferTaskName, predictions: Float32Array, l
   switch (task) {
     case "au": {
       const f1 = multiLabelF1(predictions, labels, k);
-      return { headline: { name: "mean F1", value: f1.mean, higherIsBetter: true }, f1 };
+      return { headline: { ...HEADLINES.au, value: f1.mean }, f1 };
     }
     case "attributes": {
       const acc = attributeAccuracy(predictions, labels, k);
-      return { headline: { name: "mean accuracy", value: acc.mean, higherIsBetter: true }, accuracy: acc };
+      return { headline: { ...HEADLINES.attributes, value: acc.mean }, accuracy: acc };
     }
     case "expression": {
       const predicted = argmaxRows(predictions, k);
       return {
-        headline: { name: "accuracy", value: accuracy(predicted, labels), higherIsBetter: true },
+        headline: { ...HEADLINES.expression, value: accuracy(predicted, labels) },
+        /** Balanced accuracy: the mean per-class recall (perLabel: each class's recall). */
         meanClassAccuracy: meanClassAccuracy(predicted, labels, k),
+        predictedShare: classShares(predicted, k),
+        trueShare: classShares(labels, k),
         confusion: { classes: EXPRESSION_CLASSES, matrix: confusionMatrix(predicted, labels, k) },
       };
     }
     case "age":
       return {
-        headline: { name: "MAE (years)", value: meanAbsoluteError(predictions, labels), higherIsBetter: false },
+        headline: { ...HEADLINES.age, value: meanAbsoluteError(predictions, labels) },
         cs5: cumulativeScore(predictions, labels),
+        perDecade: maeByDecade(predictions, labels),
       };
   }
 }

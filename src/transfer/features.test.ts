@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { test } from "node:test";
 import { numpy as np, tree } from "../engine/jax.js";
 import { encodeTokens, poolTokens, vitFeatures } from "../model/vit.js";
@@ -9,6 +9,7 @@ import { CELEBA, loadedCelebaCache } from "../../test/support/celeba-subset.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
+import { runCli } from "../../test/support/run-cli.js";
 import { cachedFeatures, cachedPrefixTokens, loadEncoder } from "./features.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
@@ -66,4 +67,26 @@ test("onnxruntime extracts the same features and frozen tokens as jax-js", { ski
   t.diagnostic(`onnx vs jax: pooled features ${pooledError.toExponential(2)}, block-6 tokens ${prefixError.toExponential(2)}`);
   assert.equal(prefixOnnx.tokens.length, 3 * 50 * 192);
   assert.ok(pooledError < 1e-4 && prefixError < 1e-4);
+});
+
+test("finetune --shard extracts probe features in shards that merge joins into the file one extraction writes", { skip: needsData.skip || (await skipUnlessOnnxRuntime()), timeout: 300_000 }, async () => {
+  const { dir, cacheDir, cache } = celeba;
+  const featureDir = join(dir, "sharded-features");
+  const shardArgs = (i: number) => ["finetune", "--task", "attributes", "--data", cacheDir, "--init", "scratch", "--seed", "7", "--engine", "onnx", "--threads", "1", "--features-dir", featureDir, "--out", join(dir, "run"), "--shard", `${i}/3`];
+  const runs = await Promise.all([0, 1, 2].map((i) => runCli(shardArgs(i), dir)));
+  for (const run of runs) assert.equal(run.code, 0, run.stderr);
+  const [, pattern, out] = /faceprior merge (\S+) --out (\S+)/.exec(runs[0]!.stdout)!;
+  const dirs = (await readdir(featureDir)).filter((name) => name.startsWith(basename(pattern!).split("*")[0]!)).map((name) => join(featureDir, name));
+  assert.equal(dirs.length, 3, `shard folders: ${dirs}`);
+  const merged = await runCli(["merge", ...dirs, "--out", out!], dir);
+  assert.equal(merged.code, 0, merged.stderr);
+  const source = { scratch: { arch: "vit-tiny", seed: 7 } };
+  await cachedFeatures(source, cacheDir, cache, "avg", join(dir, "single-features"), { engine: "onnx", threads: 1 });
+  const single = join(dir, "single-features", basename(out!));
+  assert.ok((await readFile(out!)).equals(await readFile(single)), "the merged features differ from one extraction's");
+  // What finetune without --shard calls reads the merged file instead of extracting again.
+  const written = (await stat(out!)).mtimeMs;
+  const read = await cachedFeatures(source, cacheDir, cache, "avg", featureDir, { engine: "onnx", threads: 1 });
+  assert.equal((await stat(out!)).mtimeMs, written, "the features were extracted again");
+  assert.equal(read.count, 3);
 });

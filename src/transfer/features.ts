@@ -1,7 +1,8 @@
 /**
  * Frozen-encoder outputs, computed once per (encoder, cache, what) and cached on disk as
  * `<dir>/<key>.safetensors` (one tensor `output`), key = sha1 of the encoder file (or the scratch
- * seed and architecture), the cache index and what was computed:
+ * seed and architecture), the cache index and what was computed (for millions of faces, in
+ * shards on several machines that `faceprior merge` joins into that file: `extractFeatureShard`):
  *
  *   pooled features [faces, D]    for the linear probe, which then trains on host arrays in seconds
  *   prefix tokens [faces, L, D]   the frozen blocks' output, when only the last blocks are fine-tuned
@@ -20,6 +21,9 @@ import { numPatches, resolveVitPreset, type VitConfig } from "../model/vit-prese
 import { block, embedImages, initVit, poolTokens, vitFeatures, type VitParams } from "../model/vit.js";
 import { cacheIndexPath } from "../priors/prior-cache.js";
 import { imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
+import { openItemShard, planItemShard } from "../shard/item-shard.js";
+import { rowChunkFingerprint, rowOutputMetadata, writeRowChunk, type RowOutput } from "../shard/row-chunks.js";
+import type { ShardSpec } from "../shard/shard-spec.js";
 
 /**
  * An encoder file (its position embeddings resampled to `imgSize` when given), or a randomly
@@ -107,36 +111,70 @@ function rowShape(output: FrozenOutput, cfg: VitConfig): number[] {
   return output.kind === "pooled" ? [cfg.embedDim] : [1 + numPatches(cfg), cfg.embedDim];
 }
 
-/** Every face of the cache through one jitted function, in padded batches. Borrows `encoder`. */
-async function extractWithJax(encoder: Encoder, cache: CacheDataset, output: FrozenOutput, onProgress?: ExtractOptions["onProgress"]): Promise<Float32Array> {
-  const { cfg, normalization, params } = encoder;
+/** The frozen encoder as a function from face positions to their outputs, [faces, ...rowShape] flattened. */
+type FaceOutputs = { run(faces: number[], onProgress?: ExtractOptions["onProgress"]): Promise<Float32Array>; dispose(): Promise<void> };
+
+/** jax-js: one jitted function over padded batches. */
+async function jaxFaceOutputs(source: EncoderSource, cache: CacheDataset, output: FrozenOutput): Promise<FaceOutputs> {
+  const { cfg, normalization, params } = await loadEncoder(source);
   const size = cache.index.options.size;
   const forward = jit((p: VitParams, x: Array) =>
     output.kind === "pooled"
       ? poolTokens(vitFeatures(p, x, cfg), output.pooling)
       : p.blocks.slice(0, output.blocks).reduce((h, b) => block(b, h, cfg), embedImages(p, x, cfg)),
   );
-  try {
-    return await mapFaceBatches([...cache.rows.keys()], EXTRACT_BATCH, async (faces) => {
-      const pixels = imageBatch(cache, faces, normalization.mean, normalization.std);
-      return (await forward(tree.ref(params), np.array(pixels).reshape([faces.length, 3, size, size])).data()) as Float32Array;
-    }, onProgress);
-  } finally {
-    forward.dispose();
-  }
+  return {
+    run: (faces, onProgress) => mapFaceBatches(faces, EXTRACT_BATCH, async (batch) => {
+      const pixels = imageBatch(cache, batch, normalization.mean, normalization.std);
+      return (await forward(tree.ref(params), np.array(pixels).reshape([batch.length, 3, size, size])).data()) as Float32Array;
+    }, onProgress),
+    dispose: async () => {
+      forward.dispose();
+      tree.dispose(params);
+    },
+  };
 }
 
 /** The same through onnxruntime, on the graph export builds (which normalises inside). */
-async function extractWithOnnx(source: EncoderSource, cache: CacheDataset, output: FrozenOutput, threads: number, onProgress?: ExtractOptions["onProgress"]): Promise<Float32Array> {
+async function onnxFaceOutputs(source: EncoderSource, cache: CacheDataset, output: FrozenOutput, threads: number): Promise<FaceOutputs> {
   const host = await hostEncoder(source);
   const cfg = output.kind === "pooled" ? { ...host.cfg, globalPool: output.pooling } : host.cfg;
   const graph = buildFaceOnnx({ ...host, cfg, prefixBlocks: output.kind === "prefix" ? output.blocks : undefined });
   const session = await OnnxSession.create(graph, { threads });
   const name = output.kind === "pooled" ? FEATURES_OUTPUT : PREFIX_OUTPUT;
+  return {
+    run: (faces, onProgress) => mapFaceBatches(faces, EXTRACT_BATCH, async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[name]!, onProgress),
+    dispose: () => session.dispose(),
+  };
+}
+
+function openFaceOutputs(source: EncoderSource, cache: CacheDataset, output: FrozenOutput, { engine = "jax", threads = 1 }: ExtractOptions): Promise<FaceOutputs> {
+  return engine === "onnx" ? onnxFaceOutputs(source, cache, output, threads) : jaxFaceOutputs(source, cache, output);
+}
+
+/**
+ * Pooled features [faces, D] of these faces under these parameters (borrowed), on onnxruntime
+ * (a graph built from the parameters as they are now, for scoring checkpoints during training)
+ * or jax-js.
+ */
+export async function pooledFeaturesOf(encoder: Encoder, cache: CacheDataset, faces: readonly number[], pooling: Pooling, { engine = "jax", threads = 1 }: ExtractOptions = {}): Promise<Float32Array> {
+  const { cfg, normalization, params } = encoder;
+  if (engine === "onnx") {
+    const graph = buildFaceOnnx({ tensors: await hostTensorsOf(params), cfg: { ...cfg, globalPool: pooling }, normalization });
+    const session = await OnnxSession.create(graph, { threads });
+    try {
+      return await mapFaceBatches(faces, EXTRACT_BATCH, async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[FEATURES_OUTPUT]!);
+    } finally {
+      await session.dispose();
+    }
+  }
+  const size = cache.index.options.size;
+  const forward = jit((p: VitParams, x: Array) => poolTokens(vitFeatures(p, x, cfg), pooling));
   try {
-    return await mapFaceBatches([...cache.rows.keys()], EXTRACT_BATCH, async (faces) => (await session.run(imageBatch(cache, faces, [0, 0, 0], [1, 1, 1]), faces.length))[name]!, onProgress);
+    return await mapFaceBatches(faces, EXTRACT_BATCH, async (batch) =>
+      (await forward(tree.ref(params), np.array(imageBatch(cache, batch, normalization.mean, normalization.std)).reshape([batch.length, 3, size, size])).data()) as Float32Array);
   } finally {
-    await session.dispose();
+    forward.dispose();
   }
 }
 
@@ -151,8 +189,22 @@ async function hostEncoder(source: EncoderSource): Promise<Pick<HostVitCheckpoin
   }
 }
 
+/** The file of `output` for a cache: its path, and what it holds (the one tensor "output" and fixed metadata). */
+async function featureFile(source: EncoderSource, cacheDir: string, output: FrozenOutput, featureDir: string): Promise<{ file: string; key: string; rows: RowOutput }> {
+  const what = outputKey(output);
+  const key = await featureKey(source, cacheDir, what);
+  const rows: RowOutput = {
+    tensor: "output",
+    rowShape: rowShape(output, await encoderConfig(source)),
+    metadata: { source: JSON.stringify(source), cache: cacheDir, output: what },
+    listsInputs: false,
+  };
+  return { file: join(featureDir, `${key}.safetensors`), key, rows };
+}
+
 /**
- * `output` for every face of the cache, from `<featureDir>/<key>.safetensors` if computed before,
+ * `output` for every face of the cache, from `<featureDir>/<key>.safetensors` if computed before
+ * (by this function, or joined by `faceprior merge` from the shards of `extractFeatureShard`),
  * else computed and saved atomically: [faces, ...rowShape].
  */
 export async function cachedEncoderOutput(
@@ -161,26 +213,57 @@ export async function cachedEncoderOutput(
   cache: CacheDataset,
   output: FrozenOutput,
   featureDir: string,
-  { engine = "jax", threads = 1, onProgress }: ExtractOptions = {},
+  options: ExtractOptions = {},
 ): Promise<{ data: Float32Array; shape: number[] }> {
-  const what = outputKey(output);
-  const file = join(featureDir, `${await featureKey(source, cacheDir, what)}.safetensors`);
+  const { file, rows } = await featureFile(source, cacheDir, output, featureDir);
   const stored = (await readSafetensors(file).catch(() => null))?.tensors.output;
   if (stored) return { data: stored.data as Float32Array, shape: stored.shape };
-  const shape = [cache.count, ...rowShape(output, await encoderConfig(source))];
+  const shape = [cache.count, ...rows.rowShape];
+  const outputs = await openFaceOutputs(source, cache, output, options);
   let data: Float32Array;
-  if (engine === "onnx") {
-    data = await extractWithOnnx(source, cache, output, threads, onProgress);
-  } else {
-    const encoder = await loadEncoder(source);
+  try {
+    data = await outputs.run([...cache.rows.keys()], options.onProgress);
+  } finally {
+    await outputs.dispose();
+  }
+  await writeSafetensors(file, { output: { dtype: "F32", shape, data } }, rowOutputMetadata(rows, [], []));
+  return { data, shape };
+}
+
+const FEATURE_CHUNK = 4096;
+
+/**
+ * One shard of `cachedEncoderOutput`: the faces of shard `shard` (by a hash of each face's path),
+ * in chunk files under `<featureDir>/<key>.shard-<i>-of-<n>/` (src/shard/item-shard.ts), kept by
+ * a rerun. Returns that folder and the file `faceprior merge` of all n folders must write, which
+ * `cachedEncoderOutput` then reads.
+ */
+export async function extractFeatureShard(
+  source: EncoderSource,
+  cacheDir: string,
+  cache: CacheDataset,
+  output: FrozenOutput,
+  featureDir: string,
+  shard: ShardSpec,
+  options: ExtractOptions = {},
+): Promise<{ dir: string; merged: string; faces: number; keptChunks: number }> {
+  const { file, key, rows } = await featureFile(source, cacheDir, output, featureDir);
+  const dir = join(featureDir, `${key}.shard-${shard.index}-of-${shard.count}`);
+  const settings = { output: rows, key, engine: options.engine ?? "jax" };
+  const { plan, chunks } = planItemShard({ kind: "features", shard, settings, keys: cache.paths, chunkSize: FEATURE_CHUNK, extension: ".safetensors" });
+  const pending = await openItemShard(dir, plan, chunks, rowChunkFingerprint);
+  if (pending.length > 0) {
+    const outputs = await openFaceOutputs(source, cache, output, options);
     try {
-      data = await extractWithJax(encoder, cache, output, onProgress);
+      for (const chunk of pending) {
+        const data = await outputs.run(chunk.items.map((i) => i.position), options.onProgress);
+        await writeRowChunk(join(dir, chunk.file), chunk.fingerprint, rows.rowShape, { rows: data, items: chunk.items, skipped: [] });
+      }
     } finally {
-      tree.dispose(encoder.params);
+      await outputs.dispose();
     }
   }
-  await writeSafetensors(file, { output: { dtype: "F32", shape, data } }, { source: JSON.stringify(source), cache: cacheDir, output: what });
-  return { data, shape };
+  return { dir, merged: file, faces: chunks.reduce((n, c) => n + c.items.length, 0), keptChunks: chunks.length - pending.length };
 }
 
 /** Pooled features of every face in the cache, extracted once per encoder, cache and pooling. */

@@ -3,7 +3,7 @@
  * folder's files, and the errors a user gets before any training for a wrong task or protocol.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
@@ -69,6 +69,37 @@ test("fine-tuning trains the encoder with the head and writes the same run folde
   assert.ok(log.every((l) => Number.isFinite(l.loss) && l.gradNorm > 0));
   const csv = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n");
   assert.equal(csv.length, 1 + metrics.runs[0].testFaces);
+  assert.equal(metrics.recipe.augment.grayscaleProbability, 0.2, "the default recipe augments");
+  assert.equal(metrics.runs[0].augmented, true);
+  assert.ok(metrics.runs[0].valFaces > 0, "full protocol: validation faces held out of training");
+  assert.deepEqual(metrics.runs[0].selection.history.map((h: { step: number }) => h.step), [log.length], "scored once per epoch");
+  assert.equal(JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "selection.json"), "utf8")).best.step, log.length);
+});
+
+test("more caches add their training and validation faces to a full fine-tune; a recipe file sets the recipe", needsData, async () => {
+  const out = join(dir, "attr-extra");
+  const recipe = join(dir, "recipe.json");
+  await writeFile(recipe, JSON.stringify({ augment: { flipProbability: 1 }, dropPath: 0, selection: null }));
+  const args = ["finetune", "--task", "attributes", "--init", "scratch", "--mode", "finetune", "--epochs", "1", "--batch", "4", "--seeds", "1"];
+  const single = JSON.parse(await readFile(join(dir, "attr-ft", "metrics.json"), "utf8"));
+  const run = await runCli([...args, "--data", `${cache},${cache}`, "--recipe", recipe, "--out", out], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
+  assert.deepEqual([metrics.recipe.augment.flipProbability, metrics.recipe.dropPath, metrics.recipe.selection], [1, 0, null]);
+  assert.equal(metrics.runs[0].valFaces, 0);
+  assert.equal(metrics.runs[0].testFaces, single.runs[0].testFaces, "test faces are the first cache's only");
+  const own = single.runs[0].trainFaces + single.runs[0].valFaces;
+  assert.ok(metrics.runs[0].trainFaces > own, `${metrics.runs[0].trainFaces} training faces, more than the ${own} of one cache`);
+  const probe = await runCli(["finetune", "--task", "attributes", "--init", "scratch", "--data", `${cache},${cache}`, "--out", join(dir, "p")], dir);
+  assertNoStack(probe);
+  assert.equal(probe.code, 2);
+  assert.match(probe.stderr, /--data with more than one cache adds training faces to a full fine-tune of every block .*this run is --mode probe --protocol full/);
+  await writeFile(recipe, JSON.stringify({ dropPath: 1.5, augment: { flip: 1 } }));
+  const bad = await runCli([...args, "--data", cache, "--recipe", recipe, "--out", join(dir, "q")], dir);
+  assertNoStack(bad);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /recipe\.json: augment: Unrecognized key: "flip"; dropPath: .*\(got 1\.5\)/);
 });
 
 test("fine-tuning only the last block trains it over cached tokens of the frozen blocks", needsData, async () => {
@@ -78,6 +109,7 @@ test("fine-tuning only the last block trains it over cached tokens of the frozen
   assert.equal(run.code, 0, run.stderr);
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.equal(metrics.tuneBlocks, 1);
+  assert.equal(metrics.runs[0].augmented, false, "cached tokens: nothing to augment, and the run says so");
   const state = JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "run.json"), "utf8"));
   assert.equal(state.config.epochs, 2);
   const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));

@@ -36,7 +36,7 @@ test("the probe loss is the task loss of the head's logits, logged under the tas
   const head = { head: { weight: np.array([[1, 0], [0, 1], [1, 1]]), bias: np.zeros([3]) } };
   const features = [[0.5, -1], [2, 0]];
   const classes = [2, 0];
-  const loss = TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0 });
+  const loss = TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0, classBalance: 0, classWeights: null });
   const [total, parts] = probeLoss("expression", loss)(head, { features: np.array(features), targets: np.array(classes, { dtype: np.int32 }) }, random.key(0));
   const want =
     features
@@ -57,7 +57,7 @@ test("the probe loss trains in the shared jitted step: a separable 3-class set i
   const classes = Array.from({ length: 12 }, (_, i) => i % 3);
   const features = classes.map((c, i) => [0, 1, 2, 3].map((d) => (d === c ? 2 : 0) + 0.3 * Math.sin(7 * i + d)));
   const task = TRANSFER_TASKS.expression;
-  const lossFn = probeLoss("expression", task.makeLoss({ labelSmoothing: 0 }));
+  const lossFn = probeLoss("expression", task.makeLoss({ labelSmoothing: 0, classBalance: 0, classWeights: null }));
   const optimizer = adamw({ weightDecay: 0 });
   const step = makeTrainStep<TaskHead, ReturnType<typeof optimizer.init>, ProbeBatch>(lossFn, optimizer);
   let head = initTaskHead(random.key(5), 4, 3, { fcNorm: true });

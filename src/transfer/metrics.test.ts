@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  classShares,
+  maeByDecade,
   accuracy, argmaxRows, attributeAccuracy, binaryCounts, confusionMatrix, cumulativeScore, meanAbsoluteError,
   meanClassAccuracy, multiLabelF1,
 } from "./metrics.js";
@@ -94,4 +96,19 @@ test("bad inputs are refused with the function, the problem and the fix", () => 
   assert.throws(() => confusionMatrix([0, 4], [0, 1], 4), /prediction 1 is 4\. Class indices must be integers 0-3/);
   assert.throws(() => accuracy([], []), /there are no samples/);
   assert.throws(() => meanAbsoluteError([NaN], [3]), /age 0 is NaN predicted/);
+});
+
+test("class shares: the fraction of rows per class, absent classes 0", () => {
+  assert.deepEqual(classShares([3, 3, 0, 3], 5), [0.25, 0, 0, 0.75, 0]);
+  assert.throws(() => classShares([5], 5), /classShares/);
+});
+
+test("MAE per decade of true age, with the mean prediction, empty decades left out and 70+ open-ended", () => {
+  const truth = [3, 8, 25, 71, 95];
+  const predicted = [13, 8, 20, 60, 70];
+  assert.deepEqual(maeByDecade(predicted, truth), [
+    { decade: "0-9", faces: 2, mae: 5, meanPredicted: 10.5 },
+    { decade: "20-29", faces: 1, mae: 5, meanPredicted: 20 },
+    { decade: "70+", faces: 2, mae: 18, meanPredicted: 65 },
+  ]);
 });

@@ -177,7 +177,39 @@ export function meanClassAccuracy(predicted: ArrayLike<number>, targets: ArrayLi
   return meanOfDefined(recall);
 }
 
+/** The fraction of rows in each class, from classes [N]: how often a class is predicted, or occurs. */
+export function classShares(classes: ArrayLike<number>, numClasses: number): number[] {
+  checkClasses("classShares", classes, numClasses, "class");
+  const counts = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < classes.length; i++) counts[classes[i]!]!++;
+  return counts.map((n) => (classes.length === 0 ? NaN : n / classes.length));
+}
+
 // ---- age ----
+
+/** Age groups by decade: 0-9, 10-19, ..., 60-69, and 70+ (few faces are older). */
+export const AGE_DECADES = ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"] as const;
+
+/** The index in `AGE_DECADES` of an age in years. */
+export function decadeOf(age: number): number {
+  return Math.min(Math.max(0, Math.floor(age / 10)), AGE_DECADES.length - 1);
+}
+
+/** One decade of true ages: its faces, the MAE on them and the mean predicted age (pull to the middle shows here). */
+export type DecadeError = { decade: string; faces: number; mae: number; meanPredicted: number };
+
+/** MAE per decade of true age (`AGE_DECADES`), decades without faces left out. */
+export function maeByDecade(predicted: ArrayLike<number>, targets: ArrayLike<number>): DecadeError[] {
+  checkAges("maeByDecade", predicted, targets);
+  const groups = AGE_DECADES.map(() => ({ faces: 0, error: 0, predicted: 0 }));
+  for (let i = 0; i < targets.length; i++) {
+    const g = groups[decadeOf(targets[i]!)]!;
+    g.faces++;
+    g.error += Math.abs(predicted[i]! - targets[i]!);
+    g.predicted += predicted[i]!;
+  }
+  return groups.flatMap((g, d) => (g.faces === 0 ? [] : [{ decade: AGE_DECADES[d]!, faces: g.faces, mae: g.error / g.faces, meanPredicted: g.predicted / g.faces }]));
+}
 
 function checkAges(name: string, predicted: ArrayLike<number>, targets: ArrayLike<number>): void {
   rowsOf(name, predicted, targets, 1);

@@ -12,19 +12,23 @@
  */
 import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
-import { loadDataset } from "../data/load-dataset.js";
-import type { Dataset, DatasetFormat } from "../data/dataset.js";
+import type { Dataset } from "../data/dataset.js";
 import { makeFewShotSubset, saveFewShotSubset } from "../data/few-shot.js";
 import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
-import { EXPRESSION_CLASSES } from "../data/tasks.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
-import { facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
+import { facesOfRows, greyShare, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import type { TrainConfigInput } from "../train/train-config.js";
-import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
-import { cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, loadEncoder, type EncoderSource, type ExtractOptions, type Pooling } from "./features.js";
-import { trainFinetune } from "./finetune.js";
+import type { ShardSpec } from "../shard/shard-spec.js";
+import {
+  cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, extractFeatureShard, loadEncoder,
+  type EncoderSource, type ExtractOptions, type FrozenOutput, type Pooling,
+} from "./features.js";
+import { trainFinetune, type FinetuneOptions } from "./finetune.js";
+import { checkTask, loadTaskCaches, trivialBaseline, withVal } from "./task-data.js";
+import { DEFAULT_FINETUNE_RECIPE, type FinetuneRecipe } from "./finetune-recipe.js";
+import type { SelectionRecord } from "./model-selection.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
 import { tree } from "../engine/jax.js";
 import type { TransferTaskName } from "./tasks/index.js";
@@ -47,20 +51,31 @@ export type TransferOptions = {
   extract?: ExtractOptions;
   /** Mode finetune: train only the last this many blocks, over cached tokens of the frozen ones. */
   tuneBlocks?: number;
+  /** Mode finetune: augmentation, DropPath, loss options and model selection (finetune-recipe.ts). */
+  recipe?: FinetuneRecipe;
+  /**
+   * Mode finetune, protocol full: caches of more datasets with the same labels, whose training and
+   * validation faces join every run's training faces; their test faces stay unused, and the
+   * splits, validation and test faces are the first dataset's.
+   */
+  extraCacheDirs?: string[];
   train?: TrainConfigInput;
   onStage?: (stage: string) => void;
 };
 
-type RunResult = { seed: number; fold: string; subset: string; trainFaces: number; testFaces: number; seconds: number; metrics: TaskMetrics };
-
-function checkTask(cache: CacheDataset, task: TransferTaskName): void {
-  const holds = cache.index.dataset.task;
-  if (holds === task) return;
-  throw new FacepriorError(
-    "BAD_ARGUMENT",
-    `--task ${task}: the cache ${cache.index.dataset.root} holds ${holds === "none" ? "no labels" : `${holds} labels`}. Use --task ${holds === "none" ? "with a labelled dataset" : holds}.`,
-  );
-}
+type RunResult = {
+  seed: number;
+  fold: string;
+  subset: string;
+  trainFaces: number;
+  valFaces: number;
+  testFaces: number;
+  seconds: number;
+  metrics: TaskMetrics;
+  selection: SelectionRecord | null;
+  /** Whether training faces were augmented (not when only the last blocks train, over cached tokens). */
+  augmented: boolean;
+};
 
 /** The number of last blocks to fine-tune: 1..depth, all of them when not given. */
 function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number {
@@ -73,43 +88,6 @@ function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number 
 function splitsOf(dataset: Dataset): [string, Split][] {
   if (dataset.split.kind !== "folds") return [["all", splitDataset(dataset)]];
   return Array.from({ length: foldCount(dataset) }, (_, fold) => [`fold${fold}`, splitDataset(dataset, { fold })] as [string, Split]);
-}
-
-/** METHOD §3: AU detection uses the AUs with at least this many positives in the dataset. */
-export const MIN_AU_POSITIVES = 20;
-
-/** The label columns a task scores: for AUs those with enough positives, else all. */
-export function scoredColumns(task: TransferTaskName, labels: Float32Array, columns: readonly string[], minPositives = MIN_AU_POSITIVES): number[] {
-  const all = columns.map((_, c) => c);
-  if (task !== "au") return all;
-  const positives = all.map((c) => labels.filter((v, i) => i % columns.length === c && v === 1).length);
-  const kept = all.filter((c) => positives[c]! >= minPositives);
-  if (kept.length === 0) {
-    throw new FacepriorError("BAD_DATASET", `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`);
-  }
-  return kept;
-}
-
-/** Keeps columns `keep` of labels [N, C]. */
-function selectColumns(labels: Float32Array, width: number, keep: number[]): Float32Array {
-  const count = labels.length / width;
-  const out = new Float32Array(count * keep.length);
-  for (let i = 0; i < count; i++) keep.forEach((c, j) => (out[i * keep.length + j] = labels[i * width + c]!));
-  return out;
-}
-
-/** The trivial baseline of METHOD §3 on the test faces, from the training faces' labels. */
-function baseline(task: TransferTaskName, train: Float32Array, test: Float32Array, width: number): { name: string; value: number } {
-  switch (task) {
-    case "au":
-      return { name: "every AU predicted present, mean F1", value: constantF1(test, width, 1).mean };
-    case "expression":
-      return { name: "majority class, accuracy", value: majorityClassBaseline(train, test, EXPRESSION_CLASSES.length).accuracy };
-    case "age":
-      return { name: "training mean age, MAE (years)", value: meanAgeBaseline(train, test).mae };
-    case "attributes":
-      return { name: "per-attribute majority, mean accuracy", value: attributeMajorityBaseline(train, test, width).accuracy.mean };
-  }
 }
 
 async function drawTaskPlot(out: string, task: TransferTaskName, columns: string[], predictions: Float32Array, metrics: TaskMetrics, labels: Float32Array): Promise<void> {
@@ -135,71 +113,105 @@ function csvRows(seed: number, fold: string, cache: CacheDataset, faces: number[
   });
 }
 
-type PlannedRun = { fold: string; seed: number; subsetFile: string; trainFaces: number[]; testFaces: number[] };
+type PlannedRun = { fold: string; seed: number; subsetFile: string; trainFaces: number[]; valFaces: number[]; testFaces: number[] };
 
 /**
  * Every (fold, seed) run with its training subset, drawn and saved before any work, so that an
- * empty split or a k-shot class with too few faces stops the run at once.
+ * empty split or a k-shot class with too few faces stops the run at once. With `valFraction`
+ * (model selection), each run also gets validation faces, never from its test faces.
  */
-async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string, seeds: number, out: string): Promise<PlannedRun[]> {
+async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string, seeds: number, out: string, valFraction: number | null): Promise<PlannedRun[]> {
   const withFace = new Set(Array.from(cache.rows));
   const plan: PlannedRun[] = [];
-  for (const [fold, split] of splitsOf(dataset)) {
-    const trainRows = split.train.filter((r) => withFace.has(r));
-    const testFaces = facesOfRows(cache, split.test);
-    if (trainRows.length === 0 || testFaces.length === 0) {
-      throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
-    }
+  for (const [fold, base] of splitsOf(dataset)) {
     for (let seed = 0; seed < seeds; seed++) {
+      const split = valFraction === null ? base : withVal(dataset, base, valFraction, seed);
+      const trainRows = split.train.filter((r) => withFace.has(r));
+      const testFaces = facesOfRows(cache, split.test);
+      if (trainRows.length === 0 || testFaces.length === 0) {
+        throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
+      }
       const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
       const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
       await saveFewShotSubset(subsetFile, subset);
-      plan.push({ fold, seed, subsetFile, trainFaces: facesOfRows(cache, subset.indices), testFaces });
+      const valFaces = valFraction === null ? [] : facesOfRows(cache, split.val);
+      plan.push({ fold, seed, subsetFile, trainFaces: facesOfRows(cache, subset.indices), valFaces, testFaces });
     }
   }
   return plan;
 }
 
+function checkExtras(options: TransferOptions, depth: number): void {
+  if (!options.extraCacheDirs?.length) return;
+  const ok = options.mode === "finetune" && options.protocol === "full" && (options.tuneBlocks ?? depth) === depth;
+  if (!ok) throw new FacepriorError("BAD_ARGUMENT", `--data with more than one cache adds training faces to a full fine-tune of every block (--mode finetune --protocol full, no --tune-blocks); this run is --mode ${options.mode} --protocol ${options.protocol}.`);
+}
+
+/** The frozen encoder's output a run reads: pooled features (probe), or the frozen blocks' tokens (--tune-blocks). */
+function frozenOutputOf(options: TransferOptions, depth: number): FrozenOutput {
+  if (options.mode === "probe") return { kind: "pooled", pooling: options.pooling };
+  const tuneBlocks = checkTuneBlocks(options.tuneBlocks, depth);
+  if (tuneBlocks < depth) return { kind: "prefix", blocks: depth - tuneBlocks };
+  throw new FacepriorError("BAD_ARGUMENT", "--shard: fine-tuning the whole encoder reads no frozen features, so there is nothing to extract in shards. Shard a --mode probe run, or one with --tune-blocks k.");
+}
+
+/**
+ * `finetune --shard i/n`: only the feature extraction, for the faces of one shard; `faceprior
+ * merge` joins the shards into the file a later `finetune` without --shard reads.
+ */
+export async function extractTransferShard(options: TransferOptions, shard: ShardSpec) {
+  const cache = await loadCacheDataset(options.cacheDir);
+  checkTask(cache, options.task);
+  const cfg = await checkEncoderFitsCache(options.init, cache, options.cacheDir);
+  return extractFeatureShard(options.init, options.cacheDir, cache, frozenOutputOf(options, cfg.depth), options.featureDir, shard, options.extract);
+}
+
 export async function runTransfer(options: TransferOptions) {
   const start = performance.now();
-  const { task, out, protocol } = options;
-  const cache = await loadCacheDataset(options.cacheDir);
-  checkTask(cache, task);
-  const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
-  const allColumns = cache.index.dataset.labelColumns;
-  const keep = scoredColumns(task, cache.tensors.labels!.data as Float32Array, allColumns);
-  const columns = keep.map((c) => allColumns[c]!);
-  const labels = selectColumns(cache.tensors.labels!.data as Float32Array, allColumns.length, keep);
-  const labelsOf = (faces: number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
-  const { mode, pooling, init, cacheDir, featureDir } = options;
-  const cfg = await checkEncoderFitsCache(init, cache, cacheDir);
+  const { task, out, protocol, mode } = options;
+  const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = await loadTaskCaches(task, [options.cacheDir, ...(options.extraCacheDirs ?? [])]);
+  const { pooling, init, cacheDir, featureDir } = options;
+  const cfg = await checkEncoderFitsCache(init, primary, cacheDir);
+  checkExtras(options, cfg.depth);
   const tuneBlocks = mode === "finetune" ? checkTuneBlocks(options.tuneBlocks, cfg.depth) : undefined;
-  const plan = await planRuns(dataset, cache, protocol, options.seeds, out);
+  const recipe = mode === "finetune" ? options.recipe ?? DEFAULT_FINETUNE_RECIPE : null;
+  const valFraction = recipe?.selection && protocol === "full" ? recipe.selection.valFraction : null;
+  const plan = await planRuns(dataset, primary, protocol, options.seeds, out, valFraction);
   options.onStage?.(mode === "probe" ? "features" : "encoder");
-  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, cache, pooling, featureDir, options.extract) : null;
+  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, primary, pooling, featureDir, options.extract) : null;
   const lastBlocks = tuneBlocks !== undefined && tuneBlocks < cfg.depth
-    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, cache, cfg.depth - tuneBlocks, featureDir, options.extract) }
+    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, primary, cfg.depth - tuneBlocks, featureDir, options.extract) }
     : undefined;
   const encoder = mode === "finetune" ? await loadEncoder(init) : null;
-  const adapt = (trainFaces: number[], evalFaces: number[], runDir: string, seed: number): Promise<ProbeResult> => {
+  const finetuneRecipe = (valFaces: number[]): Partial<FinetuneOptions> => ({
+    augment: recipe!.augment,
+    dropPath: recipe!.dropPath,
+    lossOverrides: task === "expression" ? { classBalance: recipe!.classBalance, ...(recipe!.labelSmoothing === undefined ? {} : { labelSmoothing: recipe!.labelSmoothing }) } : {},
+    selection: valFraction === null ? undefined : { valFaces, patience: recipe!.selection!.patience },
+  });
+  const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null; augmented?: boolean }> => {
     const engine = { engine: options.extract?.engine ?? "jax", threads: options.extract?.threads };
-    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces, runDir, train: { seed, ...options.train }, engine };
-    return features ? trainProbe({ ...common, features }) : trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks });
+    const trainFaces = [...run.trainFaces, ...extraFaces];
+    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces: run.testFaces, runDir, train: { seed: run.seed, ...options.train }, engine };
+    if (features) return trainProbe({ ...common, features });
+    return trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks, ...finetuneRecipe(run.valFaces) });
   };
   const runs: RunResult[] = [];
   const csv = ["seed,fold,path,truth,prediction"];
   let firstBaseline: { name: string; value: number } | null = null;
   try {
-    for (const { fold, seed, subsetFile, trainFaces, testFaces } of plan) {
+    for (const run of plan) {
+      const { fold, seed, subsetFile, trainFaces, valFaces, testFaces } = run;
       options.onStage?.(`${fold} seed ${seed}`);
       const started = performance.now();
-      const result = await adapt(trainFaces, testFaces, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`), seed);
+      const result = await adapt(run, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`));
       const testLabels = labelsOf(testFaces);
       const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
-      runs.push({ seed, fold, subset: subsetFile, trainFaces: trainFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics });
+      const trained = trainFaces.length + extraFaces.length;
+      runs.push({ seed, fold, subset: subsetFile, trainFaces: trained, valFaces: valFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics, selection: result.selection ?? null, augmented: result.augmented ?? false });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
-        firstBaseline = baseline(task, labelsOf(trainFaces), testLabels, columns.length);
+        firstBaseline = trivialBaseline(task, labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);
         await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
       }
     }
@@ -216,6 +228,12 @@ export async function runTransfer(options: TransferOptions) {
     init: options.init,
     pooling: options.pooling,
     tuneBlocks: tuneBlocks ?? null,
+    /** Mode finetune: the recipe every run used (finetune-recipe.ts). */
+    recipe,
+    /** Caches whose training and validation faces joined every run's training faces. */
+    extraData: options.extraCacheDirs ?? [],
+    /** The share of grey faces among the first run's training faces; a packed head reads grey input from GREY_HEAD_SHARE up. */
+    greyTrainingShare: greyShare(cache, [...plan[0]!.trainFaces, ...extraFaces]),
     /** Overrides of the mode's training defaults; each run's resolved config is in its run.json. */
     train: options.train ?? {},
     seeds: options.seeds,

@@ -1,6 +1,7 @@
 /** Spawns the built `faceprior` program, as a user would run it, and collects what it printed. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./shared-data.js";
 
@@ -28,4 +29,15 @@ export function runCli(args: string[], cwd: string, { signal, env }: { signal?: 
 
 export function assertNoStack(run: Run): void {
   assert.doesNotMatch(run.stderr, /^\s+at /m, "stderr has a stack trace");
+}
+
+/** Runs `faceprior ...args` and kills it with SIGKILL, as a lost node would die, once `file` exists. */
+export async function runCliKilledAt(file: string, args: string[], cwd: string): Promise<Run> {
+  const controller = new AbortController();
+  const poll = setInterval(() => existsSync(file) && controller.abort(), 10);
+  try {
+    return await runCli(args, cwd, { signal: controller.signal });
+  } finally {
+    clearInterval(poll);
+  }
 }

@@ -10,7 +10,7 @@ export const convert = defineCommand({
   name: "convert",
   summary: "Import a timm-layout ViT (MAE, classifier, wrapped) as a faceprior checkpoint.",
   details: [
-    "Strips a wrapper prefix (module., model., encoder., visual.trunk., ...), drops an MAE decoder (decoder_*, mask_token) and a classifier (head.*, fc_norm.*), reads the architecture off the shapes and writes the encoder with faceprior's metadata. It prints what it dropped and what it assumed.",
+    "Strips a wrapper prefix (module., model., encoder., visual.trunk., ...), drops an MAE decoder (decoder_*, mask_token), a classifier (head.*, fc_norm.*) and, from a faceprior pretraining checkpoint or milestone, its prior heads and optimizer state (taking its normalisation, 0.5), reads the architecture off the shapes and writes the encoder with faceprior's metadata. It prints what it dropped and what it assumed.",
     "Other layouts (OpenCLIP, Hugging Face transformers, DINOv2 layer scale, BEiT) are refused by name.",
   ],
   inputs: { name: "checkpoint", description: "The source checkpoint (.safetensors).", min: 1, variadic: false },

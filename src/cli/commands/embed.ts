@@ -1,29 +1,32 @@
 /**
- * `faceprior embed`: images -> ViT features in one safetensors file.
+ * `faceprior embed`: images -> ViT features in one safetensors file (the encoder runs in
+ * src/inference/image-embedder.ts).
  *
  * Every image is decoded once before the model runs, so a bad file stops the command before
  * any compute, with all bad files listed; `--skip-bad` embeds the others instead and records
- * what it skipped. The encoder runs in onnxruntime-node when it is installed (a graph built in
- * memory from the checkpoint), else in jax-js, jitted once, with the last batch padded to the
- * same shape so that it does not compile again.
+ * what it skipped. With `--shard i/n` only that shard's images are embedded, into a folder of
+ * chunk files that a rerun resumes and `faceprior merge` joins into the file one run writes.
  */
-import { readVitCheckpoint, vitParamsFromTensors, type HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { readVitCheckpoint, type HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
 import { writeSafetensors } from "../../checkpoint/safetensors.js";
-import type { Normalization } from "../../checkpoint/vit-metadata.js";
-import { decodeImageBatch, decodeImageRgb, type DecodeImageOptions } from "../../data/image.js";
+import { decodeImageRgb, type DecodeImageOptions } from "../../data/image.js";
 import { listImageFiles } from "../../data/image-files.js";
-import { jit, numpy as np, tree, type Array } from "../../engine/jax.js";
 import { FacepriorError } from "../../errors.js";
-import { buildFaceOnnx, FEATURES_OUTPUT, TOKENS_OUTPUT } from "../../export/onnx-vit.js";
-import { chooseEngine, OnnxSession, type InferenceEngine } from "../../inference/onnx-session.js";
-import { numPatches, vitPresetNames } from "../../model/vit-presets.js";
-import { poolTokens, vitFeatures, type VitParams } from "../../model/vit.js";
+import { embeddingRowShape, embedFiles, openImageEncoder, type TokenKind } from "../../inference/image-embedder.js";
+import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
+import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
+import { vitPresetNames } from "../../model/vit-presets.js";
+import { openItemShard, planItemShard, type PlannedChunk } from "../../shard/item-shard.js";
+import { rowChunkFingerprint, rowOutputMetadata, writeRowChunk, type RowOutput } from "../../shard/row-chunks.js";
+import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { usageError } from "../errors.js";
-import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
 import { createProgress } from "../progress.js";
+import { shardFrom, shardOption } from "../shard-option.js";
 
-type TokenKind = "cls" | "mean" | "all";
 type BadImage = { path: string; reason: string };
 
 const CHECK_CONCURRENCY = 8;
@@ -55,81 +58,82 @@ function badImagesError(bad: BadImage[], total: number): FacepriorError {
   );
 }
 
-type EmbedPlan = { kind: TokenKind; batch: number; decode: DecodeImageOptions; log: JsonlLog | null; engine: InferenceEngine };
+/** What a run embeds with, and the file it writes (a sharded run's chunks are joined into the same). */
+type EmbedSetup = { ckpt: HostVitCheckpoint; kind: TokenKind; decode: DecodeImageOptions; engine: InferenceEngine; output: RowOutput; batch: number; log: JsonlLog | null };
 
-/** A forward pass over batches of `size` images [size, 3, S, S]; returns at least `count` rows. */
-type BatchEncoder = { encode(pixels: Float32Array, count: number): Promise<Float32Array>; dispose(): Promise<void> };
-
-/** jax-js, jitted once for batches of `size` (the last batch arrives padded to it). */
-function jaxEncoder(ckpt: HostVitCheckpoint, kind: TokenKind, size: number): BatchEncoder {
-  const { cfg } = ckpt;
-  const params: VitParams = vitParamsFromTensors(ckpt.tensors, cfg);
-  const forward = jit((p: VitParams, x: Array) => {
-    const tokens = vitFeatures(p, x, cfg);
-    return kind === "all" ? tokens : poolTokens(tokens, kind === "cls" ? "token" : "avg");
-  });
-  return {
-    encode: async (pixels) => (await forward(tree.ref(params), np.array(pixels, { shape: [size, 3, cfg.imgSize, cfg.imgSize] })).data()) as Float32Array,
-    dispose: async () => {
-      tree.dispose(params);
-      forward.dispose();
-    },
+function embeddingOutput(checkpoint: string, ckpt: HostVitCheckpoint, kind: TokenKind, engine: InferenceEngine): RowOutput {
+  const { cfg, normalization } = ckpt;
+  const metadata = {
+    format: "faceprior-embeddings",
+    format_version: "1",
+    checkpoint,
+    tokens: kind,
+    engine,
+    config: JSON.stringify(cfg),
+    mean: normalization.mean.join(","),
+    std: normalization.std.join(","),
   };
+  return { tensor: kind === "all" ? "tokens" : "embeddings", rowShape: embeddingRowShape(ckpt, kind), metadata, listsInputs: true };
 }
+
+type Embed = (files: string[]) => Promise<Float32Array>;
 
 /**
- * onnxruntime on the graph built in memory from the checkpoint; any batch size, so no padding.
- * The pixels arrive normalised, as jax-js takes them, so the graph's own normalisation is the identity.
+ * Opens the encoder (starting jax-js when it runs there) with a progress bar over `total`
+ * images, hands `work` a function that embeds files, and closes both after.
  */
-async function onnxEncoder(ckpt: HostVitCheckpoint, kind: TokenKind, threads: number): Promise<BatchEncoder> {
-  const cfg = { ...ckpt.cfg, globalPool: kind === "mean" ? ("avg" as const) : ("token" as const) };
-  const normalization: Normalization = { mean: [0, 0, 0], std: [1, 1, 1] };
-  const session = await OnnxSession.create(buildFaceOnnx({ ...ckpt, cfg, normalization, tokens: kind === "all" }), { threads });
-  const output = kind === "all" ? TOKENS_OUTPUT : FEATURES_OUTPUT;
-  const plane = 3 * cfg.imgSize * cfg.imgSize;
-  return {
-    encode: async (pixels, count) => (await session.run(pixels.subarray(0, count * plane), count))[output]!,
-    dispose: () => session.dispose(),
-  };
-}
-
-/** Runs the encoder over `files` in batches; returns [N, ...row] floats. */
-async function embedAll(ckpt: HostVitCheckpoint, files: string[], plan: EmbedPlan, ctx: CommandContext) {
-  const { cfg } = ckpt;
-  const { kind, batch, decode, log } = plan;
-  const rowShape = kind === "all" ? [1 + numPatches(cfg), cfg.embedDim] : [cfg.embedDim];
-  const rowSize = rowShape.reduce((a, b) => a * b, 1);
-  const plane = 3 * cfg.imgSize * cfg.imgSize;
-  const result = new Float32Array(files.length * rowSize);
-  const size = Math.min(batch, files.length);
-  const decodeBatch = async (start: number) => {
-    const pixels = new Float32Array(size * plane); // the tail stays zero: padding for the last batch
-    pixels.set(await decodeImageBatch(files.slice(start, start + size), decode));
-    return pixels;
-  };
-  const encoder = plan.engine === "onnx" ? await onnxEncoder(ckpt, kind, ctx.globals.threads) : jaxEncoder(ckpt, kind, size);
-  const progress = createProgress({ total: files.length, label: "embed", unit: "images", stream: ctx.stderr });
+async function withEncoder<T>(setup: EmbedSetup, ctx: CommandContext, total: number, work: (embed: Embed) => Promise<T>): Promise<T> {
+  if (setup.engine === "jax") await ctx.startEngine();
+  const encoder = await openImageEncoder(setup.ckpt, { kind: setup.kind, batch: setup.batch, engine: setup.engine, threads: ctx.globals.threads });
+  const progress = createProgress({ total, label: "embed", unit: "images", stream: ctx.stderr });
   try {
-    let next = decodeBatch(0);
-    for (let start = 0; start < files.length; start += size) {
-      const t0 = performance.now();
-      const pixels = await next;
-      if (start + size < files.length) {
-        next = decodeBatch(start + size); // decode ahead while the model runs
-        next.catch(() => {}); // awaited next turn; not an unhandled rejection if this turn throws
-      }
-      const count = Math.min(size, files.length - start);
-      const values = await encoder.encode(pixels, count);
-      result.set(values.subarray(0, count * rowSize), start * rowSize);
-      const seconds = (performance.now() - t0) / 1000;
-      log?.write({ event: "batch", start, images: count, seconds, images_per_s: count / seconds });
-      progress.advance(count);
-    }
+    return await work((files) => embedFiles(encoder, files, { decode: setup.decode, log: setup.log, onBatch: (n) => progress.advance(n) }));
   } finally {
     await encoder.dispose();
+    progress.finish();
   }
-  progress.finish();
-  return { data: result, shape: [files.length, ...rowShape] };
+}
+
+/** The unsharded run: every image into `out`. */
+async function embedAll(files: string[], setup: EmbedSetup, out: string, skipBad: boolean, ctx: CommandContext): Promise<Summary> {
+  const bad = await findBadImages(files, setup.decode, ctx);
+  if (bad.length > 0 && !skipBad) throw badImagesError(bad, files.length);
+  for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
+  const badPaths = new Set(bad.map((b) => b.path));
+  const good = files.filter((f) => !badPaths.has(f));
+  if (good.length === 0) throw new FacepriorError("BAD_IMAGE", `none of the ${files.length} images could be decoded; nothing to embed. Check the inputs.`);
+  const rows = await withEncoder(setup, ctx, good.length, (embed) => embed(good));
+  const { tensor, rowShape } = setup.output;
+  await writeSafetensors(out, { [tensor]: { dtype: "F32", shape: [good.length, ...rowShape], data: rows } }, rowOutputMetadata(setup.output, good, bad));
+  return { images: good.length, skipped: bad };
+}
+
+type Summary = { images: number; skipped: BadImage[] };
+
+/** One shard: its images into chunk files in the folder `out`, keeping the chunks an earlier run finished. */
+async function embedShard(files: string[], setup: EmbedSetup, shard: ShardSpec, out: string, options: { skipBad: boolean; chunkSize: number; checkpoint: string; kernel: string }, ctx: CommandContext): Promise<Summary & { chunks: number; kept: number }> {
+  const checkpointSha256 = createHash("sha256").update(await readFile(options.checkpoint)).digest("hex");
+  // The batch size is a setting: rows computed in batches of another size differ in their last bits.
+  const settings = { output: setup.output, checkpoint_sha256: checkpointSha256, kernel: options.kernel, batch: setup.batch, skip_bad: options.skipBad };
+  const { plan, chunks } = planItemShard({ kind: "embeddings", shard, settings, keys: files, chunkSize: options.chunkSize, extension: ".safetensors" });
+  const pending = await openItemShard(out, plan, chunks, rowChunkFingerprint);
+  const pendingFiles = pending.flatMap((c) => c.items.map((i) => i.key));
+  const bad = await findBadImages(pendingFiles, setup.decode, ctx);
+  if (bad.length > 0 && !options.skipBad) throw badImagesError(bad, pendingFiles.length);
+  const reasons = new Map(bad.map((b) => [b.path, b.reason]));
+  const embedChunk = async (chunk: PlannedChunk, embed: Embed) => {
+    const good = chunk.items.filter((i) => !reasons.has(i.key));
+    const skipped = chunk.items.filter((i) => reasons.has(i.key)).map((i) => ({ ...i, reason: reasons.get(i.key)! }));
+    const rows = good.length > 0 ? await embed(good.map((i) => i.key)) : new Float32Array(0);
+    await writeRowChunk(join(out, chunk.file), chunk.fingerprint, setup.output.rowShape, { rows, items: good, skipped });
+  };
+  if (pending.length > 0) {
+    await withEncoder(setup, ctx, pendingFiles.length - bad.length, async (embed) => {
+      for (const chunk of pending) await embedChunk(chunk, embed);
+    });
+  }
+  const images = chunks.reduce((n, c) => n + c.items.length, 0);
+  return { images, skipped: bad, chunks: chunks.length, kept: chunks.length - pending.length };
 }
 
 export const embed = defineCommand({
@@ -139,11 +143,12 @@ export const embed = defineCommand({
     "Images are oriented by EXIF, converted to 8-bit RGB, resized (short side, centre crop, bicubic) to the checkpoint's input size and normalised with its mean/std.",
     'The output holds "embeddings" [N, D] (--tokens cls or mean) or "tokens" [N, 1+patches, D] (--tokens all), and in its metadata "inputs", the image paths in row order (JSON).',
     "Every image is decoded before the model runs: a bad image stops the command, listing all bad files, unless --skip-bad is given.",
+    "With --shard i/n only the images of shard i (by a hash of each path) are embedded, into the --out folder, in chunk files that a rerun keeps; faceprior merge joins the n folders into the file one run writes (docs/SCALE.md).",
   ],
   inputs: { name: "images", description: "Image files, or folders searched recursively for image files.", min: 1, variadic: true },
   options: {
     checkpoint: { type: "string", required: true, placeholder: "file", description: "ViT checkpoint (.safetensors)." },
-    out: { type: "string", required: true, placeholder: "file.safetensors", description: "Output file, written atomically." },
+    out: { type: "string", required: true, placeholder: "file.safetensors", description: "Output file, written atomically (with --shard: the shard's folder)." },
     tokens: { type: "choice", choices: ["cls", "mean", "all"], defaultText: "cls, or mean for a checkpoint with global_pool avg", description: "The class token, the mean of the patch tokens, or all tokens." },
     batch: { type: "int", min: 1, max: 4096, default: 32, description: "Images per forward pass." },
     skipBad: { type: "flag", description: "Skip images that fail to decode (listed on stderr and in the metadata) instead of stopping." },
@@ -151,66 +156,64 @@ export const embed = defineCommand({
     imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Run at this input size; the position embeddings are resampled.", defaultText: "the checkpoint's" },
     kernel: { type: "choice", choices: ["cubic", "lanczos3"], default: "cubic", description: "Resize kernel." },
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "jax-js, or onnxruntime-node (faster on CPU); auto: onnx when it is installed." },
+    shard: shardOption("Embed, into the --out folder, only"),
+    chunkSize: { type: "int", min: 1, default: 1024, description: "With --shard: images per chunk file (the unit of resuming)." },
     log: { type: "string", placeholder: "file.jsonl", description: "Append per-batch timings as JSON lines." },
     json: { type: "flag", description: "Print the summary as JSON." },
   },
   examples: [
     "faceprior embed --checkpoint model.safetensors --out faces.safetensors photos/",
     "faceprior embed --checkpoint model.safetensors --tokens all --out tokens.safetensors a.png b.png",
+    "faceprior embed --checkpoint model.safetensors --shard 0/4 --out shards/faces-0 photos/",
   ],
   async run(options, inputs, ctx) {
-    if (!options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
+    const shard = shardFrom(options.shard);
+    if (!shard && !options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
+    if (shard && options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" with --shard names the shard's folder. Pass a folder, e.g. --out shards/faces-${shard.index}, then faceprior merge joins the folders into a .safetensors file.`);
     const device = ctx.globals.device;
     if (options.engine === "onnx" && device !== "wasm") throw usageError(`--engine onnx runs on the CPU; --device ${device} is for jax-js. Pass one of them.`);
     const files = await listImageFiles(inputs);
     const ckpt = await readVitCheckpoint(options.checkpoint, { arch: options.arch, imgSize: options.imgSize });
     for (const note of ckpt.notes) ctx.stderr.write(`note: ${options.checkpoint}: ${note}\n`);
     const kind: TokenKind = options.tokens ?? (ckpt.cfg.globalPool === "avg" ? "mean" : "cls");
-    const decode: DecodeImageOptions = { size: ckpt.cfg.imgSize, ...ckpt.normalization, kernel: options.kernel };
-
-    const bad = await findBadImages(files, decode, ctx);
-    if (bad.length > 0 && !options.skipBad) throw badImagesError(bad, files.length);
-    for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
-    const badPaths = new Set(bad.map((b) => b.path));
-    const good = files.filter((f) => !badPaths.has(f));
-    if (good.length === 0) throw new FacepriorError("BAD_IMAGE", `none of the ${files.length} images could be decoded; nothing to embed. Check the inputs.`);
-
     const engine = await chooseEngine(options.engine, device);
-    if (engine === "jax") await ctx.startEngine();
     const log = options.log ? await openJsonlLog(options.log) : null;
-    let embedded: { data: Float32Array; shape: number[] };
+    const setup: EmbedSetup = { ckpt, kind, engine, batch: options.batch, log, decode: { size: ckpt.cfg.imgSize, ...ckpt.normalization, kernel: options.kernel }, output: embeddingOutput(options.checkpoint, ckpt, kind, engine) };
     try {
-      log?.write({ event: "start", checkpoint: options.checkpoint, images: good.length, tokens: kind, batch: options.batch, engine, device: ctx.globals.device, threads: ctx.globals.threads });
-      embedded = await embedAll(ckpt, good, { kind, batch: options.batch, decode, log, engine }, ctx);
-      log?.write({ event: "done", images: good.length, out: options.out });
+      log?.write({ event: "start", checkpoint: options.checkpoint, images: files.length, tokens: kind, batch: options.batch, engine, device, threads: ctx.globals.threads, ...(shard ? { shard } : {}) });
+      if (shard) {
+        const done = await embedShard(files, setup, shard, options.out, options, ctx);
+        reportShard(ctx, options.out, shard, done, options.json);
+      } else {
+        const done = await embedAll(files, setup, options.out, options.skipBad, ctx);
+        report(ctx, options.out, setup.output, done, kind, options.json);
+      }
+      log?.write({ event: "done", out: options.out });
     } finally {
       await log?.close();
     }
-    const tensor = kind === "all" ? "tokens" : "embeddings";
-    const metadata: Record<string, string> = {
-      format: "faceprior-embeddings",
-      format_version: "1",
-      inputs: JSON.stringify(good),
-      checkpoint: options.checkpoint,
-      tokens: kind,
-      engine,
-      config: JSON.stringify(ckpt.cfg),
-      mean: ckpt.normalization.mean.join(","),
-      std: ckpt.normalization.std.join(","),
-      ...(bad.length > 0 ? { skipped: JSON.stringify(bad) } : {}),
-    };
-    await writeSafetensors(options.out, { [tensor]: { dtype: "F32", shape: embedded.shape, data: embedded.data } }, metadata);
-    report(ctx, options.out, tensor, embedded.shape, kind, bad, options.json);
   },
 });
 
-function report(ctx: CommandContext, out: string, tensor: string, shape: number[], kind: TokenKind, bad: BadImage[], json: boolean): void {
+function report(ctx: CommandContext, out: string, { tensor, rowShape }: RowOutput, { images, skipped }: Summary, kind: TokenKind, json: boolean): void {
+  const shape = [images, ...rowShape];
   if (json) {
-    ctx.stdout.write(JSON.stringify({ out, tensor, shape, tokens: kind, images: shape[0], skipped: bad }, null, 2) + "\n");
+    ctx.stdout.write(JSON.stringify({ out, tensor, shape, tokens: kind, images, skipped }, null, 2) + "\n");
     return;
   }
   const what = { cls: "class token", mean: "mean of patch tokens", all: "all tokens" }[kind];
-  ctx.stdout.write(`Wrote ${out}: "${tensor}" [${shape.join(", ")}] float32 (${what}) for ${shape[0]} images; their paths, in row order, are in its metadata "inputs".\n`);
-  if (bad.length > 0) ctx.stdout.write(`Skipped ${bad.length} images that failed to decode (metadata "skipped").\n`);
+  ctx.stdout.write(`Wrote ${out}: "${tensor}" [${shape.join(", ")}] float32 (${what}) for ${images} images; their paths, in row order, are in its metadata "inputs".\n`);
+  if (skipped.length > 0) ctx.stdout.write(`Skipped ${skipped.length} images that failed to decode (metadata "skipped").\n`);
   ctx.stdout.write(`Read it with any safetensors reader, e.g. python -c "from safetensors.numpy import load_file; print(load_file('${out}')['${tensor}'].shape)"\n`);
+}
+
+function reportShard(ctx: CommandContext, out: string, shard: ShardSpec, done: Summary & { chunks: number; kept: number }, json: boolean): void {
+  if (json) {
+    ctx.stdout.write(JSON.stringify({ out, shard, images: done.images, chunks: done.chunks, kept_chunks: done.kept, skipped: done.skipped }, null, 2) + "\n");
+    return;
+  }
+  ctx.stdout.write(
+    `Embedded shard ${shardName(shard)} into ${out}: ${done.images} images in ${done.chunks} chunk files (${done.kept} kept from an earlier run)${done.skipped.length > 0 ? `, ${done.skipped.length} skipped` : ""}.\n` +
+      `When all ${shard.count} shards are done, join them: faceprior merge <the ${shard.count} shard folders> --out <file>.safetensors\n`,
+  );
 }

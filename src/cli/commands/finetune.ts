@@ -4,22 +4,27 @@
  */
 import { resolve } from "node:path";
 import { vitPresetNames } from "../../model/vit-presets.js";
-import { runTransfer, type TransferMode } from "../../transfer/run-transfer.js";
+import { extractTransferShard, runTransfer, type TransferMode, type TransferOptions } from "../../transfer/run-transfer.js";
+import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
-import { defineCommand } from "../command.js";
+import { defineCommand, type CommandContext } from "../command.js";
+import { readFinetuneRecipe } from "../../transfer/finetune-recipe.js";
+import { shardFrom, shardOption } from "../shard-option.js";
 
 export const finetune = defineCommand({
   name: "finetune",
   summary: "Train a task head on an encoder (linear probe) under a full or few-shot protocol, over seeds.",
   details: [
-    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75; no augmentation yet). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step.",
+    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75, and the recipe: augmentation, DropPath, label smoothing, class balance, and for --protocol full the best epoch on a validation split; see --recipe). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step, without augmentation.",
     "Protocols: full (all training labels), ratio:<f> (a seeded fraction of the training split), kshot:<k> (k per class, expression).",
     "The run folder gets metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
+    "With --shard i/n it only extracts the frozen features of shard i's faces (by a hash of each face's path) into --features-dir and stops; faceprior merge joins the n shards, and the same command without --shard then trains on them (docs/SCALE.md).",
   ],
   options: {
     task: { type: "choice", choices: TRANSFER_TASK_NAMES, required: true, placeholder: "name", description: "Downstream task; must match the cache's labels." },
-    data: { type: "string", required: true, placeholder: "dir", description: "Prior cache of a labelled dataset (faceprior prepare)." },
+    data: { type: "string", required: true, placeholder: "dir[,dir...]", description: "Prior cache of a labelled dataset (faceprior prepare). More caches with the same labels, comma-separated, add their training and validation faces to a full fine-tune; splits and test faces are the first one's." },
+    recipe: { type: "string", placeholder: "file.json", description: "Fine-tuning recipe (augment, dropPath, labelSmoothing, classBalance, selection); fields left out take the defaults.", defaultText: "flip, affine, jitter, 20% grey, DropPath 0.1, best epoch on validation" },
     init: { type: "string", required: true, placeholder: "file|scratch", description: "Encoder checkpoint, or scratch for a randomly initialised one." },
     mode: { type: "choice", choices: ["probe", "finetune"], default: "probe", description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay." },
     tuneBlocks: { type: "int", min: 1, placeholder: "k", description: "finetune: train only the last k blocks, over cached tokens of the frozen ones.", defaultText: "all" },
@@ -33,6 +38,7 @@ export const finetune = defineCommand({
     arch: { type: "choice", choices: vitPresetNames(), default: "vit-tiny", placeholder: "name", description: "Architecture of a scratch encoder." },
     featuresDir: { type: "string", placeholder: "dir", description: "Where probe features are cached.", defaultText: "<out>/../features" },
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
+    shard: shardOption("Extract the frozen features of only"),
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
     json: { type: "flag", description: "Print metrics.json's summary as JSON." },
   },
@@ -40,14 +46,19 @@ export const finetune = defineCommand({
     "faceprior finetune --task expression --data fer2013 --init scratch --protocol kshot:10 --out k10",
   ],
   async run(options, _inputs, ctx) {
+    const shard = shardFrom(options.shard);
     await ctx.startEngine();
     const out = resolve(options.out);
     const init = options.init === "scratch" ? { scratch: { arch: options.arch, seed: ctx.globals.seed } } : { checkpoint: resolve(options.init), imgSize: options.imgSize };
-    const summary = await runTransfer({
+    const [data, ...extraData] = options.data.split(",").map((dir) => resolve(dir));
+    const recipe = options.recipe === undefined ? undefined : await readFinetuneRecipe(resolve(options.recipe));
+    const transfer: TransferOptions = {
       task: options.task as (typeof TRANSFER_TASK_NAMES)[number],
       mode: options.mode as TransferMode,
       train: Object.fromEntries(Object.entries({ epochs: options.epochs, batchSize: options.batch, lr: options.lr }).filter(([, v]) => v !== undefined)),
-      cacheDir: resolve(options.data),
+      cacheDir: data!,
+      extraCacheDirs: extraData,
+      recipe,
       init,
       protocol: options.protocol,
       seeds: options.seeds,
@@ -57,7 +68,9 @@ export const finetune = defineCommand({
       extract: { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads },
       featureDir: resolve(options.featuresDir ?? resolve(out, "..", "features")),
       onStage: (stage) => ctx.stderr.write(`finetune: ${stage}\n`),
-    });
+    };
+    if (shard) return extractShard(transfer, shard, ctx);
+    const summary = await runTransfer(transfer);
     if (options.json) {
       ctx.stdout.write(JSON.stringify({ headline: summary.headline, baseline: summary.baseline, seconds: summary.seconds }, null, 2) + "\n");
       return;
@@ -69,3 +82,12 @@ export const finetune = defineCommand({
     );
   },
 });
+
+async function extractShard(transfer: TransferOptions, shard: ShardSpec, ctx: CommandContext): Promise<void> {
+  const { dir, merged, faces, keptChunks } = await extractTransferShard(transfer, shard);
+  const all = dir.replace(/shard-\d+-of-(\d+)$/, "shard-*-of-$1");
+  ctx.stdout.write(
+    `Extracted the frozen features of shard ${shardName(shard)} (${faces} faces${keptChunks > 0 ? `, ${keptChunks} chunk files kept from an earlier run` : ""}) into ${dir}.\n` +
+      `When all ${shard.count} shards are done: faceprior merge ${all} --out ${merged}\nthen run this command without --shard; it reads the merged features.\n`,
+  );
+}

@@ -9,7 +9,7 @@ import { vitPresetNames } from "../../model/vit-presets.js";
 import { runPretraining } from "../../pretrain/pretrain-run.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
 import { defineCommand } from "../command.js";
-import { createProgress } from "../progress.js";
+import { createCountProgress } from "../progress.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 
 const TRAINABLE_VARIANTS = Object.keys(PRETRAIN_VARIANTS).filter((v) => v !== "scratch");
@@ -66,8 +66,7 @@ export const pretrain = defineCommand({
     await ctx.startEngine();
     const engine = await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device);
     ctx.stderr.write(`pretrain: training on ${engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
-    let progress: ReturnType<typeof createProgress> | null = null;
-    let shown = 0;
+    const progress = createCountProgress({ label: "pretrain", unit: "steps", stream: ctx.stderr });
     const summary = await runPretraining({
       caches: options.data.split(",").map((d) => resolve(d.trim())),
       out: resolve(options.out),
@@ -78,13 +77,9 @@ export const pretrain = defineCommand({
       milestone: options.milestone && resolve(options.milestone),
       warmStart: options.warmStart && resolve(options.warmStart),
       onNote: (note) => ctx.stderr.write(`pretrain: ${note}\n`),
-      onProgress: ({ step, totalSteps }) => {
-        progress ??= createProgress({ total: totalSteps, label: "pretrain", unit: "steps", stream: ctx.stderr });
-        progress.advance(step - shown);
-        shown = step;
-      },
+      onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps),
     });
-    (progress as ReturnType<typeof createProgress> | null)?.finish();
+    progress.finish();
     if (options.json) {
       ctx.stdout.write(JSON.stringify(summary, null, 2) + "\n");
       return;

@@ -4,6 +4,7 @@ import { FacepriorError } from "../../errors.js";
 import {
   NO_AUGMENT,
   applyAugmentParams,
+  augmentImage,
   augmentLabels,
   augmentSample,
   drawAugmentParams,
@@ -23,6 +24,7 @@ const only = (overrides: Partial<AugmentConfig>): AugmentConfig => ({ ...NO_AUGM
 test("an empty config takes the documented defaults; bad fields are named with their values", () => {
   assert.deepEqual(DEFAULTS, {
     flipProbability: 0.5,
+    grayscaleProbability: 0,
     colorJitter: { brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0 },
     affine: { rotationDeg: 10, scale: [0.95, 1.05], translate: 0.05 },
   });
@@ -107,4 +109,22 @@ test("a full augmentation keeps the image and the landmarks together, through fl
 test("a sample whose arrays do not match its size is refused, naming the field", () => {
   const sample = { ...syntheticSample(S, 1), parsing: new Uint8Array(10) };
   assert.throws(() => augmentSample(sample, 0, DEFAULTS, meshMirror), /augmentSample: sample\.parsing has 10 values, a \[S, S\] array of size 32 has 1024/);
+});
+
+test("an image alone gets the same augmentation as the sample it belongs to", () => {
+  const sample = syntheticSample(S, 6);
+  const config = parseAugmentConfig({ flipProbability: 0.5, grayscaleProbability: 0.5 });
+  for (const seed of [0, 1, 2, 3, 40]) {
+    assert.deepEqual(augmentImage(sample.image, S, seed, config), augmentSample(sample, seed, config, meshMirror).image, `seed ${seed}`);
+  }
+  assert.deepEqual(augmentImage(sample.image, S, 7, NO_AUGMENT), sample.image);
+  assert.throws(() => augmentImage(sample.image.subarray(3), S, 0, config), /augmentImage: the image has 3069 bytes; an 32x32 RGB crop has 3072/);
+});
+
+test("grayscale turns a colour face grey (R = G = B = Rec. 601 luma) at about its probability", () => {
+  const image = Uint8Array.from({ length: S * S * 3 }, (_, i) => [200, 40, 90][i % 3]!);
+  const grey = augmentImage(image, S, 0, only({ grayscaleProbability: 1 }));
+  assert.deepEqual([...grey.subarray(0, 3)], [Math.round(0.299 * 200 + 0.587 * 40 + 0.114 * 90)].flatMap((v) => [v, v, v]));
+  const greyCount = Array.from({ length: 400 }, (_, seed) => drawAugmentParams(seed, S, only({ grayscaleProbability: 0.25 })).grayscale).filter(Boolean).length;
+  assert.ok(greyCount > 70 && greyCount < 130, `${greyCount} of 400 grey at p = 0.25`);
 });

@@ -73,3 +73,10 @@ function rotateHue(px: Float32Array, at: number, turns: number): void {
   ][k % 6]!;
   for (let c = 0; c < 3; c++) px[at + c] = rgb[c]!;
 }
+
+/** The grey copy of an RGB image: every channel set to the pixel's Rec. 601 luma, rounded. */
+export function toGrayscale(image: Uint8Array): Uint8Array {
+  const out = new Uint8Array(image.length);
+  for (let at = 0; at < image.length; at += 3) out.fill(Math.round(luma(image[at]!, image[at + 1]!, image[at + 2]!)), at, at + 3);
+  return out;
+}

@@ -89,13 +89,11 @@ export function flipSample(sample: FaceSample, meshMirror: readonly number[]): F
   checkFaceSample(sample, "flipSample");
   checkMirrorTable(meshMirror, MESH_POINTS, "flipSample");
   const s = sample.size;
-  const image = new Uint8Array(sample.image.length);
   const parsing = new Uint8Array(sample.parsing.length);
   for (let y = 0; y < s; y++) {
     for (let x = 0; x < s; x++) {
       const from = y * s + (s - 1 - x);
       const to = y * s + x;
-      for (let c = 0; c < 3; c++) image[3 * to + c] = sample.image[3 * from + c]!;
       const mirrored = PARSING_LOOKUP[sample.parsing[from]!]!;
       if (mirrored < 0) {
         throw new FacepriorError(
@@ -108,11 +106,23 @@ export function flipSample(sample: FaceSample, meshMirror: readonly number[]): F
   }
   return {
     size: s,
-    image,
+    image: flipImage(sample.image, s),
     parsing,
     landmarks68: mirrorPoints(sample.landmarks68, MIRROR_68, s),
     mesh: mirrorPoints(sample.mesh, meshMirror, s),
   };
+}
+
+/** The mirror image of an [S, S, 3] RGB image: each row's columns reversed. */
+export function flipImage(image: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(image.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const from = 3 * (y * size + (size - 1 - x));
+      out.set(image.subarray(from, from + 3), 3 * (y * size + x));
+    }
+  }
+  return out;
 }
 
 /** Point i of the result is point table[i] of `points`, reflected: (S − x, y). */

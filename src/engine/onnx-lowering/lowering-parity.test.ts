@@ -88,11 +88,13 @@ for (const task of ["expression", "age", "au", "attributes"] as TransferTaskName
     const def = TRANSFER_TASKS[task];
     const rows = LABELS[task]();
     const columns = COLUMNS[task];
-    const { loss: taskLossFn } = taskLoss(task, rows);
+    // Expression also takes the recipe's key-drawn DropPath (host prelude) and class weights.
+    const recipe = task === "expression";
+    const { loss: taskLossFn } = taskLoss(task, rows, recipe ? { classBalance: 1 } : {});
     const loss: LossFn<FineTuned, { images: JaxArray; targets: JaxArray }> = (params, batch, key) => {
-      key.dispose();
+      const dropPath = recipe ? { rate: 0.3, key } : (key.dispose(), undefined);
       const { fc_norm, head, ...vit } = params;
-      const logits = taskHeadLogits(fc_norm ? { fc_norm, head } : { head }, poolTokens(vitFeatures(vit, batch.images, ENCODER), "avg"));
+      const logits = taskHeadLogits(fc_norm ? { fc_norm, head } : { head }, poolTokens(vitFeatures(vit, batch.images, ENCODER, dropPath), "avg"));
       const value = taskLossFn(logits, batch.targets);
       return [value.ref, { [task]: value }];
     };

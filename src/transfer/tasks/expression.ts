@@ -7,6 +7,11 @@
  *
  * ε = 0.1 by default; ε = 0 is plain cross-entropy. Predictions are softmax probabilities
  * [B, K]; the predicted class is their argmax (metrics.ts `argmaxRows`).
+ *
+ * Class balance β (0 by default) weights each face's loss by w_y = (n / (K·n_y))^β, from the
+ * training set's class counts n_y, scaled so that the mean weight over the training set is 1:
+ * β = 1 is inverse frequency (every class counts alike), β = 0 the plain mean. FER2013 has 16x
+ * more "happy" than "disgust" faces; without it, rare classes are almost never predicted.
  */
 import { nn, numpy as np, type Array } from "../../engine/jax.js";
 import { EXPRESSION_CLASSES } from "../../data/tasks.js";
@@ -16,21 +21,46 @@ import { fixedOutputs, singleLabels, taskError, type LabelRows, type TaskDefinit
 export const NUM_EXPRESSIONS = EXPRESSION_CLASSES.length;
 export const DEFAULT_LABEL_SMOOTHING = 0.1;
 
-export type ExpressionLossOptions = { labelSmoothing: number };
+export type ExpressionLossOptions = {
+  labelSmoothing: number;
+  classBalance: number;
+  /** Per-class loss weights from the training labels and `classBalance`; null when β = 0. */
+  classWeights: number[] | null;
+};
 
-/** Mean label-smoothed cross-entropy: logits [B, K], classes [B] int32. */
-export function smoothedCrossEntropy(logits: Array, classes: Array, labelSmoothing: number): Array {
+/** Mean label-smoothed cross-entropy: logits [B, K], classes [B] int32; each face weighted by its class's weight when given. */
+export function smoothedCrossEntropy(logits: Array, classes: Array, labelSmoothing: number, classWeights: readonly number[] | null = null): Array {
   const k = logits.shape[1]!;
   const logProbs = nn.logSoftmax(logits, -1);
-  const target = nn.oneHot(classes, k).astype(logProbs.dtype).mul(1 - labelSmoothing).add(labelSmoothing / k);
-  return target.mul(logProbs).sum(-1).mean().neg();
+  const oneHot = nn.oneHot(classes, k).astype(logProbs.dtype);
+  const target = oneHot.ref.mul(1 - labelSmoothing).add(labelSmoothing / k);
+  const perFace = target.mul(logProbs).sum(-1).neg();
+  if (!classWeights) {
+    oneHot.dispose();
+    return perFace.mean();
+  }
+  const weights = oneHot.mul(np.array(classWeights, { dtype: perFace.dtype })).sum(-1);
+  return perFace.mul(weights).mean();
 }
 
-function expressionLoss({ labelSmoothing }: ExpressionLossOptions): TaskLoss {
+/** w_c = (n / (K·n_c))^β (1 for a class without faces), scaled to a training-set mean of 1. Null for β = 0. */
+export function balancedClassWeights(classes: readonly number[], k: number, classBalance: number): number[] | null {
+  if (classBalance === 0) return null;
+  const counts: number[] = [...new Float64Array(k)];
+  for (const y of classes) counts[y]!++;
+  const raw = counts.map((n) => (n === 0 ? 1 : (classes.length / (k * n)) ** classBalance));
+  const mean = counts.reduce((sum, n, c) => sum + n * raw[c]!, 0) / classes.length;
+  return raw.map((w) => w / mean);
+}
+
+function expressionLoss({ labelSmoothing, classWeights }: ExpressionLossOptions): TaskLoss {
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
     throw taskError("expression loss", `labelSmoothing is ${labelSmoothing}`, "Pass ε with 0 <= ε < 1 (0.1 is the default)");
   }
-  return (logits, classes) => smoothedCrossEntropy(logits, classes, labelSmoothing);
+  if (classWeights && (classWeights.length !== NUM_EXPRESSIONS || classWeights.some((w) => !(w >= 0 && Number.isFinite(w))))) {
+    throw taskError("expression loss", `classWeights are ${JSON.stringify(classWeights)}`, `Pass ${NUM_EXPRESSIONS} finite weights >= 0, or null`);
+  }
+  return (logits, classes) => smoothedCrossEntropy(logits, classes, labelSmoothing, classWeights);
 }
 
 export const EXPRESSION_TASK: TaskDefinition<ExpressionLossOptions> = Object.freeze({
@@ -38,9 +68,18 @@ export const EXPRESSION_TASK: TaskDefinition<ExpressionLossOptions> = Object.fre
   outputs: `one logit per class (${EXPRESSION_CLASSES.join(", ")}), softmax → class probabilities`,
   numOutputs: (labelColumns: readonly string[]) => fixedOutputs("expression", "expression", NUM_EXPRESSIONS, labelColumns),
   initHead: initTaskHead,
-  lossOptions: (_trainLabels: LabelRows, overrides: Partial<ExpressionLossOptions> = {}): ExpressionLossOptions => ({
-    labelSmoothing: overrides.labelSmoothing ?? DEFAULT_LABEL_SMOOTHING,
-  }),
+  lossOptions(trainLabels: LabelRows, overrides: Partial<ExpressionLossOptions> = {}): ExpressionLossOptions {
+    const classBalance = overrides.classBalance ?? 0;
+    if (!(classBalance >= 0 && classBalance <= 1)) {
+      throw taskError("expression loss", `classBalance is ${classBalance}`, "Pass β with 0 <= β <= 1 (0: plain mean, 1: inverse class frequency)");
+    }
+    const classes = trainLabels.map((row) => row[0]!);
+    return {
+      labelSmoothing: overrides.labelSmoothing ?? DEFAULT_LABEL_SMOOTHING,
+      classBalance,
+      classWeights: overrides.classWeights ?? balancedClassWeights(classes, NUM_EXPRESSIONS, classBalance),
+    };
+  },
   makeLoss: expressionLoss,
   targets(labels: LabelRows): Array {
     const what = `an expression class index 0-${NUM_EXPRESSIONS - 1}`;

@@ -32,7 +32,12 @@ const CASES: Record<string, Case> = {
     targets: () => TRANSFER_TASKS.au.targets([[1, 0, 1], [0, 1, 0], [1, 1, 0]]),
   },
   "expression (ε 0.1)": {
-    loss: TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0.1 }),
+    loss: TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0.1, classBalance: 0, classWeights: null }),
+    logits: table(B, 7, 2),
+    targets: () => TRANSFER_TASKS.expression.targets([[0], [3], [6]]),
+  },
+  "expression (ε 0.1, class weights)": {
+    loss: TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0.1, classBalance: 1, classWeights: [0.5, 1, 1.5, 2, 1, 3, 0.7] }),
     logits: table(B, 7, 2),
     targets: () => TRANSFER_TASKS.expression.targets([[0], [3], [6]]),
   },

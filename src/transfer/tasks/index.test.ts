@@ -37,7 +37,7 @@ test("taskLoss resolves the options to save and builds the loss from them", () =
   const au = taskLoss("au", train);
   assert.deepEqual(au.options, { maxPosWeight: 10, posWeight: [3, 3] });
   const expression = taskLoss("expression", [[0]], { labelSmoothing: 0 });
-  assert.deepEqual(expression.options, { labelSmoothing: 0 });
+  assert.deepEqual(expression.options, { labelSmoothing: 0, classBalance: 0, classWeights: null });
   // ε = 0 with uniform logits over 7 classes: log 7.
   const value = expression.loss(np.zeros([1, 7]), np.array([4], { dtype: np.int32 })).item();
   // jax-js's log is accurate to about 1.3e-5 absolute (measured).

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { scoredColumns } from "./run-transfer.js";
+import { scoredColumns } from "./task-data.js";
 
 test("AU detection scores only the AUs with enough positives; other tasks keep every column", () => {
   // 4 faces x 3 AUs: AU1 has 3 positives, AU2 1, AU4 2.

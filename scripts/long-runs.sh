@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The long runs of issues #11 and #12, in the order their results are needed, each resuming
+# where it stopped (restart this first thing in a session; a finished step passes quickly):
+#   1. `full` pretraining on the pool (scripts/pretrain-pool.sh)
+#   2. the multi-task fine-tune on it, the candidate shipped model (scripts/finetune-multitask.sh)
+#   3. `mae` pretraining on the pool
+#   4. the 2-epoch encoders and the pool-budget study (probes and fine-tuning cells)
+# RECORDS=<checkout> sends the records to the checkout to commit from, when this runs from another.
+#
+#   scripts/long-runs.sh [cache dir, default ../cache] [runs dir, default ../runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache=${1:-../cache}
+runs=${2:-../runs}
+base=${RECORDS:-.}
+RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" full
+RECORDS="$base/results/multitask" scripts/finetune-multitask.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/multitask-full" "$cache"
+RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" mae
+scripts/pretrain-study.sh "$cache" "$runs/pretrain"
+node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx

@@ -1,0 +1,46 @@
+/** `faceprior multitask`: one encoder fine-tuned for several tasks at once, written as a face model. */
+import { resolve } from "node:path";
+import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
+import { readMultitaskConfig, runMultitask } from "../../transfer/multitask-run.js";
+import type { TransferTaskName } from "../../transfer/tasks/index.js";
+import { defineCommand } from "../command.js";
+import { createCountProgress } from "../progress.js";
+
+const caches = (task: string) =>
+  ({ type: "string", placeholder: "dir[,dir...]", description: `Prior caches of ${task} datasets; the first one's splits and test faces, the others add training faces.` }) as const;
+
+export const multitask = defineCommand({
+  name: "multitask",
+  summary: "Fine-tune one encoder for several tasks at once and write it as a face model with one head per task.",
+  details: [
+    "Every step's batch holds the config's number of faces of each task; the encoder runs once, each task's linear head reads its rows, and the loss is the weighted sum of the task losses.",
+    "The recipe (augmentation, DropPath, class balance, model selection on each task's validation faces) is the config's `recipe`, as in `finetune --recipe`. CK+ uses its subject fold 0.",
+    "Writes <out>/metrics.json (per task: test metrics, the trivial baseline, face counts), <out>/model.safetensors (the face model) and <out>/run (checkpoints, log; an interrupted run resumes).",
+  ],
+  options: {
+    config: { type: "string", required: true, placeholder: "file.json", description: "Tasks with their batch and weight, train config, recipe (e.g. recipes/finetune-multitask.json)." },
+    init: { type: "string", required: true, placeholder: "file", description: "Encoder checkpoint to start from." },
+    expression: caches("expression"),
+    age: caches("age"),
+    attributes: caches("attributes"),
+    au: caches("AU"),
+    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
+    out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
+  },
+  examples: ["faceprior multitask --config mt.json --init encoder.safetensors --age ../cache/utkface --out mt"],
+  async run(options, _inputs, ctx) {
+    await ctx.startEngine();
+    const config = await readMultitaskConfig(resolve(options.config));
+    const list = (value: string | undefined) => value?.split(",").map((dir) => resolve(dir.trim()));
+    const data: Partial<Record<TransferTaskName, string[]>> = { expression: list(options.expression), age: list(options.age), attributes: list(options.attributes), au: list(options.au) };
+    const engine = { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads };
+    ctx.stderr.write(`multitask: training on ${engine.engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
+    const progress = createCountProgress({ label: "multitask", unit: "steps", stream: ctx.stderr });
+    const summary = await runMultitask({ config, data, init: { checkpoint: resolve(options.init) }, out: resolve(options.out), engine, onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps) });
+    progress.finish();
+    for (const [task, { metrics, baseline }] of Object.entries(summary.tasks)) {
+      ctx.stdout.write(`${task}: test ${metrics.headline.name} ${metrics.headline.value.toFixed(4)}; trivial baseline (${baseline.name}) ${baseline.value.toFixed(4)}\n`);
+    }
+    ctx.stdout.write(`Wrote ${options.out}/metrics.json and model.safetensors (${(summary.modelBytes / 1e6).toFixed(1)} MB).\n`);
+  },
+});

@@ -1,0 +1,197 @@
+/**
+ * One encoder, several heads: a multi-task fine-tune. Every step's batch holds `batch` faces of
+ * each task (drawn from that task's own seeded epoch orders, so tasks of different sizes mix at
+ * fixed rates), the encoder runs once over all of them, and each task's linear head reads its
+ * rows of the pooled features:
+ *
+ *   loss = Σ_t weight_t · loss_t(head_t(pool(encoder(images_t))), targets_t)
+ *
+ * The heads are plain linear layers on the pooled features, the face model's head format
+ * (face-model.ts), so the result packs into a face model as it is. The recipe is the per-task
+ * fine-tune's (augmentation drawn from `exampleSeed`, DropPath, class balance); model selection
+ * scores each checkpoint on every task's validation faces, as the mean over tasks of the
+ * improvement over that task's trivial baseline (accuracy / baseline accuracy, baseline MAE /
+ * MAE), since the tasks' metrics have different units.
+ */
+import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
+import { linear, poolTokens, vitFeatures, type Linear, type VitParams } from "../model/vit.js";
+import { imageBatch } from "../priors/cache-dataset.js";
+import { augmentImage, type AugmentConfig } from "../data/augment/augment.js";
+import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
+import { epochOrder, exampleSeed } from "../train/seeding.js";
+import { resolveTrainConfig, type TrainConfigInput } from "../train/train-config.js";
+import type { LossFn, LossParts } from "../train/train-step.js";
+import { random } from "../engine/jax.js";
+import { pooledFeaturesOf, type Encoder, type Pooling } from "./features.js";
+import { FINETUNE_INIT_STD, initTaskHead } from "./heads.js";
+import { HEADLINES, taskMetrics, type TaskMetrics } from "./evaluate.js";
+import { openModelSelection, type SelectionRecord } from "./model-selection.js";
+import { trivialBaseline, type TaskCaches } from "./task-data.js";
+import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
+
+export type MultitaskTask = {
+  task: TransferTaskName;
+  data: TaskCaches;
+  trainFaces: readonly number[];
+  valFaces: readonly number[];
+  testFaces: readonly number[];
+  /** This task's faces in every step's batch. */
+  batch: number;
+  weight: number;
+  lossOverrides?: Partial<LossOptionsOf[TransferTaskName]>;
+};
+
+export type MultitaskOptions = {
+  /** Borrowed: training starts from these weights. */
+  encoder: Encoder;
+  tasks: MultitaskTask[];
+  pooling: Pooling;
+  runDir: string;
+  /** TrainConfigSchema input; `steps` sets the length, and the batch is the tasks' batches together. */
+  train: TrainConfigInput;
+  engine?: TrainEngineChoice;
+  augment?: AugmentConfig;
+  dropPath?: number;
+  /** Score on the validation faces at every checkpoint and keep the best; `patience` checkpoints without a better score stop the run. */
+  selection?: { patience: number | null };
+  onProgress?: (progress: TrainProgress) => void;
+};
+
+export type MultitaskParams = VitParams & { heads: Record<string, Linear> };
+type Batch = { images: Array; targets: Record<string, Array> };
+type TaskResult = { task: TransferTaskName; predictions: Float32Array; metrics: TaskMetrics; baseline: { name: string; value: number } };
+export type MultitaskResult = { params: MultitaskParams; results: TaskResult[]; steps: number; selection: SelectionRecord | null };
+
+
+function multitaskLoss(tasks: { task: string; loss: TaskLoss; batch: number; weight: number }[], encoder: Encoder, pooling: Pooling, dropPath: number): LossFn<MultitaskParams, Batch> {
+  return (params, batch, key) => {
+    const { heads, ...vit } = params;
+    const drop = dropPath > 0 ? { rate: dropPath, key } : (key.dispose(), undefined);
+    const pooled = poolTokens(vitFeatures(vit, batch.images, encoder.cfg, drop), pooling);
+    const parts: LossParts = {};
+    let total: Array | null = null;
+    let offset = 0;
+    for (const { task, loss, batch: size, weight } of tasks) {
+      const value = loss(linear(heads[task]!, pooled.ref.slice([offset, offset + size], [])), batch.targets[task]!);
+      offset += size;
+      parts[task] = value.ref;
+      total = total ? total.add(value.mul(weight)) : value.mul(weight);
+    }
+    pooled.dispose();
+    return [total!, parts];
+  };
+}
+
+/** The faces task `index` contributes to draw `draw`: positions draw·size.. of its endless sequence of seeded epoch orders. */
+function taskDraws(seed: number, index: number, faces: readonly number[], size: number): (draw: number) => number[] {
+  const taskSeed = (seed ^ Math.imul(0x9e3779b9, index + 1)) >>> 0;
+  let order: { epoch: number; indices: Uint32Array } = { epoch: -1, indices: new Uint32Array() };
+  return (draw) =>
+    globalThis.Array.from({ length: size }, (_, i) => {
+      const position = draw * size + i;
+      const epoch = Math.floor(position / faces.length);
+      if (order.epoch !== epoch) order = { epoch, indices: epochOrder(taskSeed, epoch, faces.length) };
+      return faces[order.indices[position % faces.length]!]!;
+    });
+}
+
+export async function trainMultitask(options: MultitaskOptions): Promise<MultitaskResult> {
+  const { encoder, tasks, pooling } = options;
+  const { cfg, normalization } = encoder;
+  const total = tasks.reduce((n, t) => n + t.batch, 0);
+  const config = { ...options.train, batchSize: total };
+  const { seed, accumSteps } = resolveTrainConfig(config, total);
+  const losses = tasks.map((t) => ({ task: t.task, batch: t.batch, weight: t.weight, loss: taskLoss(t.task, labelRowsOf(t.data.labels, t.data.columns.length, t.trainFaces), t.lossOverrides as never).loss }));
+  const draws = tasks.map((t, i) => taskDraws(seed, i, t.trainFaces, t.batch));
+  const heads = Object.fromEntries(tasks.map((t) => [t.task, jit((head: Linear, pooled: Array) => TRANSFER_TASKS[t.task].predict(linear(head, pooled)))]));
+  const size = (t: MultitaskTask) => t.data.cache.index.options.size;
+  const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
+    const { heads: own, ...vit } = params;
+    const pooled = await pooledFeaturesOf({ params: vit, cfg, normalization }, t.data.cache, faces, pooling, options.engine);
+    return (await heads[t.task]!(tree.ref(own[t.task]!), np.array(pooled).reshape([faces.length, cfg.embedDim])).data()) as Float32Array;
+  };
+  const evaluate = async (params: MultitaskParams, facesOf: (t: MultitaskTask) => readonly number[]): Promise<TaskResult[]> => {
+    const results: TaskResult[] = [];
+    for (const t of tasks) {
+      const faces = [...facesOf(t)];
+      const labels = t.data.labelsOf(faces);
+      const predictions = await predict(params, t, faces);
+      const width = t.data.columns.length;
+      results.push({ task: t.task, predictions, metrics: taskMetrics(t.task, predictions, labels, faces.length), baseline: trivialBaseline(t.task, t.data.labelsOf(t.trainFaces), labels, width) });
+    }
+    return results;
+  };
+  const selector = options.selection
+    ? await openModelSelection<MultitaskParams>({
+        runDir: options.runDir,
+        metric: "validation improvement over the trivial baselines (mean over tasks)",
+        higherIsBetter: true,
+        valFaces: tasks.reduce((n, t) => n + t.valFaces.length, 0),
+        patience: options.selection.patience,
+        score: async (params) => meanImprovement(await evaluate(params, (t) => t.valFaces)),
+      })
+    : null;
+  try {
+    await selector?.catchUp();
+    let params: MultitaskParams;
+    let steps = selector?.record.stoppedAt ?? 0;
+    if (selector?.record.stoppedAt == null) {
+      const result = await train<MultitaskParams, Batch>({
+        runDir: options.runDir,
+        ...options.engine,
+        config,
+        init: (key) => {
+          const keys = np.unstack(random.split(key, tasks.length));
+          const own = Object.fromEntries(tasks.map((t, i) => [t.task, initTaskHead(keys[i]!, cfg.embedDim, TRANSFER_TASKS[t.task].numOutputs(t.data.columns), { initStd: FINETUNE_INIT_STD }).head]));
+          return { ...tree.ref(encoder.params), heads: own };
+        },
+        loss: multitaskLoss(losses, encoder, pooling, options.dropPath ?? 0),
+        data: {
+          // One "epoch" in the log is one pass over the task that takes the most steps to go round.
+          size: total * Math.max(...tasks.map((t) => Math.ceil(t.trainFaces.length / t.batch))),
+          batch: (_indices, at) => {
+            const draw = at.step * accumSteps + at.microBatch;
+            let offset = 0;
+            const images: Float32Array[] = [];
+            const targets: Record<string, Array> = {};
+            tasks.forEach((t, i) => {
+              const faces = draws[i]!(draw);
+              const start = offset;
+              const augment = options.augment && ((image: Uint8Array, position: number) => augmentImage(image, size(t), exampleSeed(seed, at, start + position), options.augment!));
+              images.push(imageBatch(t.data.cache, faces, normalization.mean, normalization.std, augment || undefined));
+              targets[t.task] = TRANSFER_TASKS[t.task].targets(labelRowsOf(t.data.labels, t.data.columns.length, faces));
+              offset += faces.length;
+            });
+            const s = size(tasks[0]!);
+            return { images: np.array(concatFloat(images)).reshape([total, 3, s, s]), targets };
+          },
+        },
+        onCheckpoint: selector ? (saved) => selector.onCheckpoint(saved) : undefined,
+        onProgress: options.onProgress,
+      });
+      steps = result.step;
+      params = selector ? (tree.dispose(result.params), await selector.bestParams()) : result.params;
+    } else {
+      params = await selector!.bestParams();
+    }
+    return { params, results: await evaluate(params, (t) => t.testFaces), steps, selection: selector?.record ?? null };
+  } finally {
+    Object.values(heads).forEach((f) => f.dispose());
+  }
+}
+
+/** Mean over tasks of value / baseline (baseline / value where lower is better). */
+export function meanImprovement(results: readonly Pick<TaskResult, "task" | "metrics" | "baseline">[]): number {
+  const ratios = results.map(({ task, metrics, baseline }) => (HEADLINES[task].higherIsBetter ? metrics.headline.value / baseline.value : baseline.value / metrics.headline.value));
+  return ratios.reduce((a, b) => a + b, 0) / ratios.length;
+}
+
+function concatFloat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

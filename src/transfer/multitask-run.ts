@@ -1,0 +1,141 @@
+/**
+ * A multi-task fine-tune run from a config file and a cache list per task: loads each task's
+ * data as a transfer run does (task-data.ts; CK+'s subject folds use fold 0), holds out each
+ * task's validation faces, trains (multitask-finetune.ts), and writes
+ *
+ *   metrics.json      per task: test metrics (class shares, per-decade age error, ...), the
+ *                     trivial baseline, face counts and caches; the config; the selection record
+ *   model.safetensors the face model (face-model.ts): the encoder in fp16 and one head per task,
+ *                     ready for `analyze`, `export` and the demo
+ */
+import { basename, join } from "node:path";
+import { stat } from "node:fs/promises";
+import { z } from "zod";
+import { parseConfig } from "../config-schema.js";
+import { splitDataset } from "../data/splits.js";
+import { EXPRESSION_CLASSES } from "../data/tasks.js";
+import { FacepriorError } from "../errors.js";
+import { TASK_ACTIVATIONS } from "../export/onnx-vit.js";
+import { writeFaceModel, type ModelHead } from "../inference/face-model.js";
+import { writeJsonAtomic } from "../io/atomic-write.js";
+import { readJsonFileIfExists } from "../io/json-file.js";
+import { facesOfRows, GREY_HEAD_SHARE, greyShare } from "../priors/cache-dataset.js";
+import { hostTensorsOf } from "../checkpoint/vit-checkpoint.js";
+import { tree } from "../engine/jax.js";
+import type { TrainEngineChoice, TrainProgress } from "../train/train-loop.js";
+import { FinetuneRecipeSchema } from "./finetune-recipe.js";
+import { loadEncoder, type EncoderSource } from "./features.js";
+import { trainMultitask, type MultitaskTask } from "./multitask-finetune.js";
+import { loadTaskCaches, withVal } from "./task-data.js";
+import { TRANSFER_TASK_NAMES, type TransferTaskName } from "./tasks/index.js";
+
+const TaskMixSchema = z.strictObject({
+  /** Faces of this task in every step's batch. */
+  batch: z.number().int().positive(),
+  /** Its loss weight. */
+  weight: z.number().positive().default(1),
+});
+
+export const MultitaskConfigSchema = z.strictObject({
+  tasks: z.partialRecord(z.enum(TRANSFER_TASK_NAMES as [TransferTaskName, ...TransferTaskName[]]), TaskMixSchema),
+  /** Train config (train-config.ts); `steps` sets the length, the batch is the tasks' batches together. */
+  train: z.record(z.string(), z.unknown()).default({}),
+  recipe: FinetuneRecipeSchema.prefault({}),
+  pooling: z.enum(["avg", "token"]).default("avg"),
+});
+export type MultitaskConfig = z.output<typeof MultitaskConfigSchema>;
+
+export async function readMultitaskConfig(path: string): Promise<MultitaskConfig> {
+  const input = await readJsonFileIfExists(path, { code: "BAD_CONFIG", fix: "Fix the file." });
+  if (input === undefined) throw new FacepriorError("BAD_ARGUMENT", `--config ${path}: no such file.`);
+  return parseConfig(MultitaskConfigSchema, input, path);
+}
+
+export type MultitaskRunOptions = {
+  config: MultitaskConfig;
+  /** Per task, its caches (the first one's splits and test faces). */
+  data: Partial<Record<TransferTaskName, string[]>>;
+  init: EncoderSource;
+  out: string;
+  engine?: TrainEngineChoice;
+  description?: string;
+  onProgress?: (progress: TrainProgress) => void;
+};
+
+/** What a head's outputs are called in the face model. */
+function headLabels(task: TransferTaskName, columns: readonly string[]): string[] {
+  if (task === "expression") return [...EXPRESSION_CLASSES];
+  return task === "age" ? ["age"] : [...columns];
+}
+
+async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskConfig): Promise<MultitaskTask> {
+  const data = await loadTaskCaches(task, dirs);
+  const seed = Number(config.train.seed ?? 0);
+  const base = data.dataset.split.kind === "folds" ? splitDataset(data.dataset, { fold: 0 }) : splitDataset(data.dataset);
+  const selection = config.recipe.selection;
+  const split = selection ? withVal(data.dataset, base, selection.valFraction, seed) : base;
+  const mix = config.tasks[task]!;
+  const { recipe } = config;
+  return {
+    task,
+    data,
+    trainFaces: [...facesOfRows(data.primary, split.train), ...data.extraFaces],
+    valFaces: facesOfRows(data.primary, split.val),
+    testFaces: facesOfRows(data.primary, split.test),
+    batch: mix.batch,
+    weight: mix.weight,
+    lossOverrides: task === "expression" ? { classBalance: recipe.classBalance, ...(recipe.labelSmoothing === undefined ? {} : { labelSmoothing: recipe.labelSmoothing }) } : {},
+  };
+}
+
+export async function runMultitask(options: MultitaskRunOptions) {
+  const { config, out } = options;
+  const names = Object.keys(config.tasks) as TransferTaskName[];
+  const missing = names.filter((t) => !options.data[t]?.length);
+  if (names.length === 0) throw new FacepriorError("BAD_CONFIG", "multitask config: no tasks. List each task with its batch under \"tasks\".");
+  if (missing.length > 0) throw new FacepriorError("BAD_ARGUMENT", `The config trains ${missing.join(", ")} but no caches were given for ${missing.length > 1 ? "them" : "it"}. Pass ${missing.map((t) => `--${t} <dir>`).join(" ")}.`);
+  const tasks = await Promise.all(names.map((t) => taskOf(t, options.data[t]!, config)));
+  const encoder = await loadEncoder(options.init);
+  const { recipe } = config;
+  try {
+    const result = await trainMultitask({
+      encoder,
+      tasks,
+      pooling: config.pooling,
+      runDir: join(out, "run"),
+      train: config.train,
+      engine: options.engine,
+      augment: recipe.augment,
+      dropPath: recipe.dropPath,
+      selection: recipe.selection ? { patience: recipe.selection.patience } : undefined,
+      onProgress: options.onProgress,
+    });
+    const perTask = Object.fromEntries(result.results.map((r, i) => {
+      const t = tasks[i]!;
+      const faces = { train: t.trainFaces.length, val: t.valFaces.length, test: t.testFaces.length };
+      return [r.task, { data: options.data[r.task], faces, metrics: r.metrics, baseline: r.baseline }];
+    }));
+    const { heads: headParams, ...vit } = result.params;
+    const heads: ModelHead[] = [];
+    for (const t of tasks) {
+      const head = headParams[t.task]!;
+      const greyInput = greyShare(t.data.cache, t.trainFaces) >= GREY_HEAD_SHARE;
+      heads.push({ name: t.task, activation: TASK_ACTIVATIONS[t.task], labels: headLabels(t.task, t.data.columns), weight: (await head.weight.ref.data()) as Float32Array, bias: (await head.bias.ref.data()) as Float32Array, ...(greyInput ? { greyInput } : {}) });
+    }
+    // Each head's provenance in the form `faceprior info` and `pack` use: data, split, held-out metrics.
+    const headAbout = Object.fromEntries(result.results.map((r, i) => {
+      const t = tasks[i]!;
+      const split = t.data.dataset.split.kind === "folds" ? "test split of fold0" : "test split";
+      const heldOut = Object.fromEntries(Object.entries(r.metrics).filter(([key]) => key !== "confusion"));
+      return [r.task, { task: r.task, data: options.data[r.task]!.map((dir) => basename(dir)).join(" + "), split, trainFaces: t.trainFaces.length, testFaces: t.testFaces.length, heldOut }];
+    }));
+    const about = { description: options.description ?? "multi-task fine-tune", init: options.init, config, heads: headAbout, tasks: perTask, steps: result.steps };
+    await writeFaceModel(join(out, "model.safetensors"), { cfg: { ...encoder.cfg, globalPool: config.pooling }, normalization: encoder.normalization, tensors: await hostTensorsOf(vit), heads, about });
+    tree.dispose([headParams, vit]);
+    const summary = { ...about, selection: result.selection, modelBytes: (await stat(join(out, "model.safetensors"))).size };
+    await writeJsonAtomic(join(out, "metrics.json"), summary);
+    return summary;
+  } finally {
+    tree.dispose(encoder.params);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * A task's labelled data as the transfer runs use it: the caches of one or more datasets with the
+ * same labels (the first one's splits and test faces; the others add training faces), the label
+ * columns a task scores, and the trivial baseline of METHOD §3.
+ */
+import { loadDataset } from "../data/load-dataset.js";
+import type { Dataset, DatasetFormat } from "../data/dataset.js";
+import { holdOutVal, splitDataset, type Split } from "../data/splits.js";
+import { EXPRESSION_CLASSES } from "../data/tasks.js";
+import { FacepriorError } from "../errors.js";
+import { concatCaches, facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
+import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
+import type { TransferTaskName } from "./tasks/index.js";
+
+export function checkTask(cache: CacheDataset, task: TransferTaskName): void {
+  const holds = cache.index.dataset.task;
+  if (holds === task) return;
+  throw new FacepriorError(
+    "BAD_ARGUMENT",
+    `--task ${task}: the cache ${cache.index.dataset.root} holds ${holds === "none" ? "no labels" : `${holds} labels`}. Use --task ${holds === "none" ? "with a labelled dataset" : holds}.`,
+  );
+}
+
+
+/** METHOD §3: AU detection uses the AUs with at least this many positives in the dataset. */
+export const MIN_AU_POSITIVES = 20;
+
+/** The label columns a task scores: for AUs those with enough positives, else all. */
+export function scoredColumns(task: TransferTaskName, labels: Float32Array, columns: readonly string[], minPositives = MIN_AU_POSITIVES): number[] {
+  const all = columns.map((_, c) => c);
+  if (task !== "au") return all;
+  const positives = all.map((c) => labels.filter((v, i) => i % columns.length === c && v === 1).length);
+  const kept = all.filter((c) => positives[c]! >= minPositives);
+  if (kept.length === 0) {
+    throw new FacepriorError("BAD_DATASET", `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`);
+  }
+  return kept;
+}
+
+/** Keeps columns `keep` of labels [N, C]. */
+function selectColumns(labels: Float32Array, width: number, keep: number[]): Float32Array {
+  const count = labels.length / width;
+  const out = new Float32Array(count * keep.length);
+  for (let i = 0; i < count; i++) keep.forEach((c, j) => (out[i * keep.length + j] = labels[i * width + c]!));
+  return out;
+}
+
+
+/** The trivial baseline of METHOD §3 on the test faces, from the training faces' labels. */
+export function trivialBaseline(task: TransferTaskName, train: Float32Array, test: Float32Array, width: number): { name: string; value: number } {
+  switch (task) {
+    case "au":
+      return { name: "every AU predicted present, mean F1", value: constantF1(test, width, 1).mean };
+    case "expression":
+      return { name: "majority class, accuracy", value: majorityClassBaseline(train, test, EXPRESSION_CLASSES.length).accuracy };
+    case "age":
+      return { name: "training mean age, MAE (years)", value: meanAgeBaseline(train, test).mae };
+    case "attributes":
+      return { name: "per-attribute majority, mean accuracy", value: attributeMajorityBaseline(train, test, width).accuracy.mean };
+  }
+}
+
+
+/** The split with a validation part: the dataset's own, else `fraction` of train held out (by file or subject). */
+export function withVal(dataset: Dataset, split: Split, fraction: number, seed: number): Split {
+  return split.val.length > 0 ? split : holdOutVal(dataset, split, fraction, seed);
+}
+
+
+/** Labels of `cache` in `keep` columns, checking they are the columns of the first dataset. */
+function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: number[]): Float32Array {
+  const own = cache.index.dataset.labelColumns;
+  if (own.join() !== columns.join()) {
+    throw new FacepriorError("BAD_ARGUMENT", `--data: ${cache.index.dataset.root} has label columns ${JSON.stringify(own)}, the first dataset ${JSON.stringify(columns)}. Combine datasets with the same labels.`);
+  }
+  return selectColumns(cache.tensors.labels!.data as Float32Array, own.length, keep);
+}
+
+/** The training and validation faces of an extra dataset's cache, numbered from `offset` (its place in the joint cache). */
+async function extraTrainingFaces(cache: CacheDataset, offset: number): Promise<number[]> {
+  const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
+  if (dataset.split.kind === "folds") {
+    throw new FacepriorError("BAD_ARGUMENT", `--data: ${dataset.name} is split by subject folds, so it has no one training part to add. Use it as the first dataset.`);
+  }
+  const split = splitDataset(dataset);
+  return facesOfRows(cache, [...split.train, ...split.val]).map((face) => face + offset);
+}
+
+
+/** One task's caches loaded and joined: faces 0..primary.count-1 are the first dataset's. */
+export type TaskCaches = {
+  primary: CacheDataset;
+  dataset: Dataset;
+  /** The joint cache (the primary alone when there are no extras). */
+  cache: CacheDataset;
+  /** The scored label columns and the joint labels [cache.count, columns.length]. */
+  columns: string[];
+  labels: Float32Array;
+  /** The extra datasets' training and validation faces, in the joint cache. */
+  extraFaces: number[];
+  labelsOf(faces: readonly number[]): Float32Array;
+};
+
+export async function loadTaskCaches(task: TransferTaskName, cacheDirs: readonly string[]): Promise<TaskCaches> {
+  const [primary, ...extras] = await Promise.all(cacheDirs.map(loadCacheDataset));
+  if (!primary) throw new FacepriorError("BAD_ARGUMENT", `--data: no cache given for ${task}.`);
+  [primary, ...extras].forEach((c) => checkTask(c, task));
+  const dataset = await loadDataset(primary.index.dataset.root, primary.index.dataset.format as DatasetFormat);
+  const allColumns = primary.index.dataset.labelColumns;
+  const keep = scoredColumns(task, primary.tensors.labels!.data as Float32Array, allColumns);
+  const columns = keep.map((c) => allColumns[c]!);
+  const cache = concatCaches([primary, ...extras]);
+  const labels = Float32Array.from([primary, ...extras].flatMap((c) => [...scoredLabels(c, allColumns, keep)]));
+  let offset = primary.count;
+  const extraFaces: number[] = [];
+  for (const extra of extras) {
+    extraFaces.push(...(await extraTrainingFaces(extra, offset)));
+    offset += extra.count;
+  }
+  const labelsOf = (faces: readonly number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
+  return { primary, dataset, cache, columns, labels, extraFaces, labelsOf };
+}
