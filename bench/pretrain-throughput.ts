@@ -1,34 +1,41 @@
 /**
- * Pretraining throughput per variant on CPU, against a PyTorch MAE step of the same shape in the
- * same run (bench/torch_mae_reference.py): ViT-Tiny 112/16, decoder 128 x 2, mask 0.75, batch 64.
- * `--engine onnx` (the default) runs the whole batch in one lowered step on onnxruntime-node;
- * `--engine jax` runs it as micro-batches of 16 (a whole step at 64 does not fit wasm's 4 GiB).
+ * Pretraining throughput per variant, against a PyTorch MAE step of the same shape in the same
+ * run (bench/torch_mae_reference.py): ViT-Tiny 112/16, decoder 128 x 2, mask 0.75, batch 64.
+ * On CPU, `--engine onnx` (the default) runs the whole batch in one lowered step on
+ * onnxruntime-node; `--engine jax` runs it as micro-batches of 16 (a whole step at 64 does not fit
+ * wasm's 4 GiB). `--device webgpu` runs jax-js on WebGPU, whole batches, and reports the GPU memory
+ * it held; `--torch-device cuda` runs the PyTorch reference on CUDA (scripts/gpu-run.sh does both).
  *
  *   npm run build && node dist/bench/pretrain-throughput.js [--cache ../cache/unlabeled_faces] [--engine onnx|jax]
+ *        [--device wasm|webgpu] [--torch-device cpu|cuda] [--out file.json]
  *
  * Needs a prior cache for the batches. Target: the auxiliary tasks cost at most 1.6x the time per
- * image of plain MAE. Results also go to bench/results/pretrain-throughput.json.
+ * image of plain MAE. Results also go to bench/results/pretrain-throughput.json (or --out).
  */
 import { parseArgs } from "node:util";
 import { installNodeShims } from "../src/engine/node-shims.js";
-import { runPytorchReference } from "./pytorch-reference.js";
+import { benchDevice, DEVICE_OPTIONS, memoryReport, torchReference } from "./bench-device.js";
 
 const { values: args } = parseArgs({
   options: {
     cache: { type: "string", default: "../cache/unlabeled_faces" },
     batch: { type: "string", default: "64" },
     "micro-batch": { type: "string" },
-    engine: { type: "string", default: "onnx" },
+    engine: { type: "string" },
     threads: { type: "string", default: "2" },
     repeats: { type: "string", default: "3" },
     variants: { type: "string", default: "mae,mae+pix,mae+patch,mae+comp,full" },
     python: { type: "string", default: "/usr/bin/python3" },
+    ...DEVICE_OPTIONS,
   },
 });
 const threads = installNodeShims(Number(args.threads));
-const engine = args.engine as "onnx" | "jax";
+const device = benchDevice(args.device);
+// onnxruntime-node runs on the CPU; on WebGPU the step runs in jax-js.
+const engine = (args.engine ?? (device === "webgpu" ? "jax" : "onnx")) as "onnx" | "jax";
+if (engine === "onnx" && device === "webgpu") throw new Error("--engine onnx runs on the CPU; --device webgpu runs jax-js. Pass one of them.");
 const [batchSize, repeats] = [Number(args.batch), Number(args.repeats)];
-const microBatch = Number(args["micro-batch"] ?? (engine === "jax" ? 16 : batchSize));
+const microBatch = Number(args["micro-batch"] ?? (engine === "jax" && device === "wasm" ? 16 : batchSize));
 
 const { random, tree } = await import("../src/engine/jax.js");
 const { startEngine } = await import("../src/engine/engine.js");
@@ -40,7 +47,7 @@ const { adamw } = await import("../src/train/adamw.js");
 const { createStepEngine } = await import("../src/train/step-engines.js");
 const { writeJsonAtomic } = await import("../src/io/atomic-write.js");
 
-await startEngine({ device: "wasm" });
+const { adapter } = await startEngine({ device });
 const cache = await loadCacheDataset(args.cache!);
 
 async function variantImagesPerSecond(variant: string): Promise<{ images_per_s: number; first_step_s: number }> {
@@ -77,12 +84,12 @@ for (const variant of args.variants!.split(",")) {
   console.error(`${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s, first step ${results[variant]!.first_step_s.toFixed(1)} s`);
 }
 
-const torch = runPytorchReference<{ mae_step_images_per_s: number; peak_rss_mb?: number }>(args.python!, "bench/torch_mae_reference.py", [
+const torch = torchReference<{ mae_step_images_per_s: number; peak_rss_mb?: number; peak_gpu_mb?: number }>(args, "bench/torch_mae_reference.py", [
   "--threads", String(threads), "--batch", String(batchSize), "--repeats", String(repeats),
 ]);
 
 const mae = results.mae?.images_per_s;
-console.log(`pretraining step on ${engine}, vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`);
+console.log(`pretraining step on ${engine} (${device}${adapter ? `: ${adapter.description}` : ""}), vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`);
 console.log(`${"variant".padEnd(12)}${"images/s".padStart(10)}${"time/image vs mae".padStart(20)}${"vs pytorch mae".padStart(16)}`);
 for (const [variant, r] of Object.entries(results)) {
   const cost = mae ? `${(mae / r.images_per_s).toFixed(2)}x` : "-";
@@ -90,7 +97,15 @@ for (const [variant, r] of Object.entries(results)) {
   console.log(`${variant.padEnd(12)}${r.images_per_s.toFixed(1).padStart(10)}${cost.padStart(20)}${ratio.padStart(16)}`);
 }
 if (torch) console.log(`${"pytorch mae".padEnd(12)}${torch.mae_step_images_per_s.toFixed(1).padStart(10)}`);
-const peakRssMb = process.resourceUsage().maxRSS / 1024;
-console.log(`peak RSS: ${peakRssMb.toFixed(0)} MB here${torch?.peak_rss_mb ? `, ${torch.peak_rss_mb.toFixed(0)} MB PyTorch's MAE step` : ""}`);
-await writeJsonAtomic("bench/results/pretrain-throughput.json", { config: { engine, batchSize, microBatch, threads, repeats, cache: args.cache }, [engine === "jax" ? "jaxjs" : "onnx"]: results, peak_rss_mb: peakRssMb, pytorch: torch, date: new Date().toISOString() });
+const memory = memoryReport();
+const gpuPeak = memory.peak_gpu_mb === undefined ? "" : `, GPU buffers ${memory.peak_gpu_mb.toFixed(0)} MB`;
+const torchGpu = torch?.peak_gpu_mb === undefined ? "" : ` (CUDA ${torch.peak_gpu_mb.toFixed(0)} MB)`;
+console.log(`peak memory: RSS ${memory.peak_rss_mb.toFixed(0)} MB${gpuPeak} here${torch?.peak_rss_mb ? `; RSS ${torch.peak_rss_mb.toFixed(0)} MB${torchGpu} PyTorch's MAE step` : ""}`);
+await writeJsonAtomic(args.out ?? "bench/results/pretrain-throughput.json", {
+  config: { engine, device, adapter, batchSize, microBatch, threads, repeats, cache: args.cache },
+  [engine === "jax" ? "jaxjs" : "onnx"]: results,
+  ...memory,
+  pytorch: torch,
+  date: new Date().toISOString(),
+});
 process.exit(0);

@@ -1,15 +1,15 @@
-"""PyTorch CPU reference for bench/pretrain-throughput: one MAE training step of the same shape.
+"""PyTorch reference (CPU, or CUDA with --device cuda) for bench/pretrain-throughput: one MAE step.
 
 A ViT encoder over the visible 25% of patches, a light decoder (width 128, depth 2) over all
 patches with mask tokens, normalised-pixel MSE on masked patches, AdamW. Prints one JSON object
-with images/s and peak RSS. Needs only Debian's python3-torch; shapes match faceprior's mae.ts.
+with images/s and peak memory. Needs only Debian's python3-torch on CPU; shapes match mae.ts.
 """
-import argparse, json, resource, time
+import argparse, json
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_vit_reference import Block, timed
+from torch_vit_reference import Block, add_device_argument, memory_report, timed
 
 
 class MAE(nn.Module):
@@ -37,10 +37,10 @@ class MAE(nn.Module):
         b = x.shape[0]
         tokens = self.patch_embed(x).flatten(2).transpose(1, 2) + self.pos_embed[:, 1:]
         keep = int(self.n * (1 - ratio))
-        ids_shuffle = torch.argsort(torch.rand(b, self.n), dim=1)
+        ids_shuffle = torch.argsort(torch.rand(b, self.n, device=x.device), dim=1)
         ids_restore = torch.argsort(ids_shuffle, dim=1)
         visible = torch.gather(tokens, 1, ids_shuffle[:, :keep, None].expand(-1, -1, tokens.shape[2]))
-        mask = torch.ones(b, self.n)
+        mask = torch.ones(b, self.n, device=x.device)
         mask[:, :keep] = 0
         mask = torch.gather(mask, 1, ids_restore)
         h = torch.cat([(self.cls_token + self.pos_embed[:, :1]).expand(b, -1, -1), visible], 1)
@@ -64,23 +64,24 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
+    add_device_argument(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = MAE()
+    model = MAE().to(args.device)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.05)
-    x = torch.randn(args.batch, 3, 112, 112)
+    x = torch.randn(args.batch, 3, 112, 112, device=args.device)
 
     def step():
         opt.zero_grad()
         model(x).backward()
         opt.step()
 
-    seconds = timed(step, args.repeats)
+    seconds = timed(step, args.repeats, args.device)
     print(json.dumps({
-        "engine": f"pytorch {torch.__version__} cpu, {args.threads} threads",
+        "engine": f"pytorch {torch.__version__} {args.device}, {args.threads} threads",
         "mae_step_images_per_s": args.batch / seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **memory_report(args.device),
     }))
 
 

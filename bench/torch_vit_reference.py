@@ -1,8 +1,9 @@
-"""PyTorch CPU reference for bench/vit-throughput: a timm-layout ViT, forward and AdamW train step.
+"""PyTorch reference for bench/vit-throughput: a timm-layout ViT, forward and AdamW train step.
 
 Prints one JSON object: images/s for forward (no grad) and a training step (cross-entropy on the
-class token through a linear head, AdamW), plus peak RSS. Written in plain torch so that it needs
-only Debian's python3-torch; the architecture and shapes match faceprior's vit.ts.
+class token through a linear head, AdamW), plus peak RSS (and peak CUDA memory with --device cuda).
+Written in plain torch so that it needs only Debian's python3-torch on CPU; the architecture and
+shapes match faceprior's vit.ts. fp32 throughout, PyTorch's default matmul precision.
 """
 import argparse, json, resource, time
 import torch
@@ -50,12 +51,29 @@ class ViT(nn.Module):
         return self.norm(x)
 
 
-def timed(fn, repeats):
+def timed(fn, repeats, device="cpu"):
+    """Mean seconds per call after a warm-up call; CUDA work is awaited, since it runs async."""
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     fn()  # warm-up
+    sync()
     start = time.perf_counter()
     for _ in range(repeats):
         fn()
+    sync()
     return (time.perf_counter() - start) / repeats
+
+
+def add_device_argument(ap):
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+
+
+def memory_report(device):
+    """Peak RSS, and on CUDA the most memory PyTorch allocated on the GPU."""
+    report = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if device == "cuda":
+        report["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        report["gpu"] = torch.cuda.get_device_name()
+    return report
 
 
 def main():
@@ -64,12 +82,13 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--img", type=int, default=112)
     ap.add_argument("--repeats", type=int, default=3)
+    add_device_argument(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = ViT(img=args.img)
-    x = torch.randn(args.batch, 3, args.img, args.img)
-    y = torch.randint(0, 7, (args.batch,))
+    model = ViT(img=args.img).to(args.device)
+    x = torch.randn(args.batch, 3, args.img, args.img, device=args.device)
+    y = torch.randint(0, 7, (args.batch,), device=args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.05)
 
     def forward():
@@ -82,13 +101,13 @@ def main():
         loss.backward()
         opt.step()
 
-    fwd = timed(forward, args.repeats)
-    step = timed(train_step, args.repeats)
+    fwd = timed(forward, args.repeats, args.device)
+    step = timed(train_step, args.repeats, args.device)
     print(json.dumps({
-        "engine": f"pytorch {torch.__version__} cpu, {args.threads} threads",
+        "engine": f"pytorch {torch.__version__} {args.device}, {args.threads} threads",
         "forward_images_per_s": args.batch / fwd,
         "train_step_images_per_s": args.batch / step,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **memory_report(args.device),
     }))
 
 

@@ -8,6 +8,8 @@ export { FacepriorError, type ErrorCode } from "./errors.js";
 export * as jax from "./engine/jax.js";
 export { startEngine, type EngineInfo, type EngineOptions } from "./engine/engine.js";
 export { ENGINE_DEVICES, type EngineDevice } from "./engine/devices.js";
+export { findWebGpu, listWebGpuAdapters, type AdapterInfo, type WebGpuStatus } from "./engine/webgpu-adapter.js";
+export { gpuMemory, type GpuMemory } from "./engine/webgpu-memory.js";
 export { installNodeShims } from "./engine/node-shims.js";
 
 // model

@@ -51,7 +51,7 @@ test("--help lists the commands and global options; a command's --help its optio
 
 test("usage errors quote the bad value with the choices and exit 2", async () => {
   const cases: [string[], RegExp][] = [
-    [["embedd"], /^faceprior \[BAD_ARGUMENT\]: "embedd" is not a faceprior command\. Did you mean embed\? Use one of: analyze, add-head, info, embed, convert, export, demo, prepare, merge, pretrain, finetune, multitask, study, pack\.\n$/],
+    [["embedd"], /^faceprior \[BAD_ARGUMENT\]: "embedd" is not a faceprior command\. Did you mean embed\? Use one of: analyze, add-head, info, embed, convert, export, demo, prepare, merge, pretrain, finetune, multitask, study, pack, doctor\.\n$/],
     [["embed", "--checkpoint", "m.safetensors", "--out", "o.safetensors", "--tokens", "first", "a.png"], /--tokens: "first" is not one of the choices\. Use one of: cls, mean, all\./],
     [["--device", "cuda", "info", "m.safetensors"], /--device: "cuda" is not one of the choices\. Use one of: wasm, webgpu\./],
     [["info", "--threads", "two", "m.safetensors"], /--threads: "two" is not a whole number from 1 to 64\./],

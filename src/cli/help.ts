@@ -25,7 +25,7 @@ function wrap(text: string, width = WIDTH): string[] {
 }
 
 /** Two aligned columns; a long right column wraps under itself. */
-function columns(rows: [string, string][], indent = 2): string[] {
+export function columns(rows: [string, string][], indent = 2): string[] {
   const width = Math.max(...rows.map(([left]) => left.length));
   const hang = indent + width + 3;
   return rows.flatMap(([left, right]) => {

@@ -11,9 +11,13 @@ import { EXIT_OK, exitOnInterrupt, reportError, usageError } from "./errors.js";
 import { commandHelp, programHelp } from "./help.js";
 import { editDistance, parseLeading, parseOptions } from "./options.js";
 
+/** From the nearest package.json above this file: the package's (dist/src/cli) or the GPU bundle's. */
 async function version(): Promise<string> {
-  const manifest = JSON.parse(await readFile(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-  return manifest.version;
+  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
+    const text = await readFile(new URL("package.json", dir), "utf8").catch(() => null);
+    if (text !== null) return (JSON.parse(text) as { version: string }).version;
+    if (dir.pathname === "/") throw new Error("faceprior: no package.json above the program");
+  }
 }
 
 function findCommand(commands: readonly Command[], name: string): Command {

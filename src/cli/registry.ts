@@ -7,6 +7,7 @@ import { addHeadCommand } from "./commands/add-head.js";
 import { analyze } from "./commands/analyze.js";
 import { convert } from "./commands/convert.js";
 import { demo } from "./commands/demo.js";
+import { doctor } from "./commands/doctor.js";
 import { embed } from "./commands/embed.js";
 import { exportOnnx } from "./commands/export.js";
 import { info } from "./commands/info.js";
@@ -18,4 +19,4 @@ import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, merge, pretrain, finetune, multitask, study, pack];
+export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, merge, pretrain, finetune, multitask, study, pack, doctor];

@@ -5,8 +5,10 @@
  */
 import { FacepriorError } from "../errors.js";
 import type { EngineDevice } from "./devices.js";
-import { defaultDevice, init } from "./jax.js";
+import { defaultDevice, getWebGPUDevice, init } from "./jax.js";
 import { shimmedThreads } from "./node-shims.js";
+import { requireWebGpu, type AdapterInfo } from "./webgpu-adapter.js";
+import { trackGpuMemory } from "./webgpu-memory.js";
 
 export { ENGINE_DEVICES, type EngineDevice } from "./devices.js";
 
@@ -20,7 +22,8 @@ export type EngineOptions = {
   threads?: number;
 };
 
-export type EngineInfo = { device: EngineDevice; threads: number };
+/** `adapter`: the WebGPU adapter jax-js runs on (webgpu only). */
+export type EngineInfo = { device: EngineDevice; threads: number; adapter?: AdapterInfo };
 
 let started: EngineInfo | null = null;
 
@@ -43,36 +46,15 @@ export async function startEngine(options: EngineOptions = {}): Promise<EngineIn
     }
     return started;
   }
-  if (device === "webgpu") await installWebGpu();
+  // Node has no `navigator.gpu`; the `webgpu` package (Dawn) provides one.
+  const webgpu = device === "webgpu" ? await requireWebGpu() : null;
+  if (webgpu) (globalThis.navigator as { gpu?: GPU }).gpu = webgpu.gpu;
   const ready = await init(device);
   if (!ready.includes(device)) {
     throw new FacepriorError("NO_DEVICE", `--device ${device}: the backend did not start. Use --device wasm.`);
   }
   defaultDevice(device);
-  started = { device, threads };
+  if (webgpu) trackGpuMemory(getWebGPUDevice());
+  started = { device, threads, ...(webgpu ? { adapter: webgpu.adapter } : {}) };
   return started;
-}
-
-/** Node has no `navigator.gpu`; the `webgpu` package (Dawn) provides one. */
-async function installWebGpu(): Promise<void> {
-  let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
-  try {
-    dawn = (await import("webgpu")) as unknown as typeof dawn;
-  } catch (cause) {
-    throw new FacepriorError(
-      "NO_DEVICE",
-      "--device webgpu: the optional package 'webgpu' is not installed. Run `npm install webgpu` or use --device wasm.",
-      { cause },
-    );
-  }
-  Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create([]);
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) {
-    throw new FacepriorError(
-      "NO_DEVICE",
-      "--device webgpu: no WebGPU adapter was found (on NVIDIA, install libvulkan1 and set VK_DRIVER_FILES to the NVIDIA ICD). Use --device wasm.",
-    );
-  }
-  (globalThis.navigator as { gpu?: GPU }).gpu = gpu;
 }

@@ -12,6 +12,8 @@ export type OrtTensorType = "float32" | "int32" | "uint32" | "bool";
 /** What a tensor of each type holds: bool is one byte a value. */
 export type OrtTensorData = Float32Array | Int32Array | Uint32Array | Uint8Array;
 type OrtSessionOptions = {
+  /** In order of preference; onnxruntime's default is ["cpu"]. */
+  executionProviders?: readonly string[];
   intraOpNumThreads: number;
   interOpNumThreads: number;
   executionMode: "sequential";
@@ -29,6 +31,8 @@ export type OnnxRuntime = {
   InferenceSession: { create(model: Uint8Array | string, options: OrtSessionOptions): Promise<OrtSession> };
   Tensor: new (type: OrtTensorType, data: OrtTensorData, dims: readonly number[]) => OrtTensor;
   env: { versions: { node?: string } };
+  /** The execution providers of this build; `bundled: false` ones need a separate download. */
+  listSupportedBackends(): { name: string; bundled: boolean }[];
 };
 
 const ORT_PACKAGE = "onnxruntime-node";

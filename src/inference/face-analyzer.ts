@@ -11,6 +11,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { EngineDevice } from "../engine/devices.js";
 import { decodeImageUpright, type ImageInput } from "../data/image.js";
 import { FEATURES_OUTPUT } from "../export/onnx-vit.js";
 import { detectFaces, FACE_SEARCH_DEFAULTS, type DetectedFace } from "../priors/face-priors.js";
@@ -44,8 +45,10 @@ export type FaceEmbedding = { box: AnalyzedFace["box"]; score: number; embedding
 export type FaceAnalyzerOptions = {
   /** A face model file; the bundled default when left out. */
   model?: string;
-  /** onnx (onnxruntime-node, when installed) or jax; auto picks onnx when it can. */
+  /** onnx (onnxruntime-node, when installed) or jax; auto picks onnx when it can, unless `device` is webgpu. */
   engine?: InferenceEngine | "auto";
+  /** The device jax-js was started on (startEngine); default wasm. */
+  device?: EngineDevice;
   threads?: number;
   /** Border added before detection, as a fraction of the longer side; tight face crops need about 0.5. */
   pad?: number;
@@ -78,7 +81,7 @@ export class FaceAnalyzer {
   /** Loads the model and the teacher (a few seconds). Call `dispose()` when done. */
   static async load(options: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
     const model = await readFaceModel(options.model ?? DEFAULT_MODEL_PATH);
-    const engine = await chooseEngine(options.engine ?? "auto", "wasm");
+    const engine = await chooseEngine(options.engine ?? "auto", options.device ?? "wasm");
     const runner = await createModelRunner(model, engine, options.threads ?? 2);
     const teacher = await loadTeacher({ maxFaces: options.maxFaces ?? FACE_SEARCH_DEFAULTS.maxFaces });
     return new FaceAnalyzer(model, runner, teacher, { pad: options.pad ?? FACE_SEARCH_DEFAULTS.pad, minScore: options.minScore ?? FACE_SEARCH_DEFAULTS.minScore });

@@ -38,11 +38,18 @@ test("λ in the config override the variant's row one by one, and decide the hea
   assert.deepEqual(resolvePretrainConfig({ variant: "full", lambdas: { patch: 0 } }).heads, { pixel: true, patch: false, component: true });
 });
 
+test("arch may be a ViT config of its own, for small test models", () => {
+  const arch = { imgSize: 112, patchSize: 16, embedDim: 32, depth: 2, numHeads: 2 };
+  const r = resolvePretrainConfig({ arch });
+  assert.deepEqual(r.mae.encoder, { ...arch, mlpRatio: 4, qkvBias: true, lnEps: 1e-6, globalPool: "token" });
+});
+
 test("bad configs fail naming the field, the value and the fix", () => {
   assert.throws(() => resolvePretrainConfig({ variant: "scratch" }), /variant "scratch" is the no-pretraining baseline, so there is nothing to pretrain\. Use it in a study, or pretrain one of: mae, mae\+pix/);
   assert.throws(() => resolvePretrainConfig({ maskRatio: 1 }), /pretrain config: maskRatio: .* \(got 1\)\. Fix these fields/);
   assert.throws(() => resolvePretrainConfig({ lambdas: { pix: -1 } }), /lambdas\.pix: .* \(got -1\)/);
   assert.throws(() => resolvePretrainConfig({ decoderWidth: 130 }), /decoderWidth 130 must be divisible by 4 \(the sin-cos table\) and by decoderHeads 4/);
   assert.throws(() => resolvePretrainConfig({ arch: "vit-huge" }), /--arch: unknown architecture "vit-huge"/);
+  assert.throws(() => resolvePretrainConfig({ arch: { imgSize: 112, patchSize: 16, embedDim: 30, depth: 1, numHeads: 2 } }), /arch \{"imgSize":112,.*\} needs imgSize divisible by patchSize, and embedDim divisible by 4/);
   assert.throws(() => resolvePretrainConfig({ temperatur: 0.2 }), /temperatur/);
 });

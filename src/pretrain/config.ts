@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { FacepriorError } from "../errors.js";
-import { resolveVitPreset, type VitConfig } from "../model/vit-presets.js";
+import { resolveVitPreset, VitConfigSchema, type VitConfig } from "../model/vit-presets.js";
 import type { MaeConfig, MaeHeads } from "./mae.js";
 import { headsFor, variantWeights, VARIANT_NAMES, type LossWeights, type PretrainVariant } from "./variants.js";
 import { parseConfig } from "../config-schema.js";
@@ -19,8 +19,11 @@ const weight = z.number().nonnegative().optional();
 export const PretrainConfigSchema = z.strictObject({
   /** A row of variants.ts; `scratch` is the no-pretraining baseline and cannot be pretrained. */
   variant: z.enum(VARIANT_NAMES as [PretrainVariant, ...PretrainVariant[]]).default("full"),
-  /** Encoder architecture: a timm-style preset name or CLI alias (vit-presets.ts). */
-  arch: z.string().default("vit-tiny"),
+  /**
+   * Encoder architecture: a timm-style preset name or CLI alias (vit-presets.ts), or a ViT config
+   * of its own (`{ imgSize, patchSize, embedDim, depth, numHeads }`) for small test models.
+   */
+  arch: z.union([z.string(), VitConfigSchema]).default("vit-tiny"),
   /** MAE's light decoder: 128-256 wide, 2-4 deep (METHOD.md §2). Width divisible by 4 and by the heads. */
   decoderWidth: z.number().int().positive().default(128),
   decoderDepth: z.number().int().positive().default(2),
@@ -61,6 +64,19 @@ export function maeConfigOf(config: PretrainConfig, encoder: VitConfig): MaeConf
   return { encoder, decoderWidth, decoderDepth, decoderHeads, maskRatio, normPixLoss, componentDim };
 }
 
+/** A preset by name, or a config of its own checked for what the encoder needs. */
+function encoderOf(arch: PretrainConfig["arch"], source: string): VitConfig {
+  if (typeof arch === "string") return resolveVitPreset(arch);
+  const { imgSize, patchSize, embedDim, numHeads } = arch;
+  if (imgSize % patchSize !== 0 || embedDim % 4 !== 0 || embedDim % numHeads !== 0) {
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${source}: arch ${JSON.stringify(arch)} needs imgSize divisible by patchSize, and embedDim divisible by 4 (the sin-cos table) and by numHeads. Use e.g. { "imgSize": 112, "patchSize": 16, "embedDim": 32, "depth": 2, "numHeads": 2 }.`,
+    );
+  }
+  return arch;
+}
+
 export function resolvePretrainConfig(input: unknown, source = "pretrain config"): ResolvedPretrainConfig {
   const config = parsePretrainConfig(input, source);
   const row = variantWeights(config.variant);
@@ -82,6 +98,6 @@ export function resolvePretrainConfig(input: unknown, source = "pretrain config"
     patch: config.lambdas.patch ?? row.patch,
     comp: config.lambdas.comp ?? row.comp,
   };
-  const mae = maeConfigOf(config, resolveVitPreset(config.arch));
+  const mae = maeConfigOf(config, encoderOf(config.arch, source));
   return Object.freeze({ config, mae, weights, heads: headsFor(weights), temperature: config.temperature, jitter: config.jitter });
 }

@@ -49,6 +49,8 @@ export type StepEngineOptions<P extends Tree, B extends Tree> = {
   accumSteps: number;
   /** onnxruntime's threads (onnx engine). */
   threads: number;
+  /** onnxruntime's execution providers (onnx engine; default cpu). */
+  providers?: readonly string[];
 };
 
 /** Starts `engine` on `state`, which it takes over. */
@@ -126,7 +128,7 @@ const metricValues = (m: { loss: HostData; parts: Record<string, HostData>; grad
  * are the graph's); the state stays in host arrays that each step's outputs replace.
  */
 function onnxEngine<P extends Tree, B extends Tree>(state: TrainState<P>, options: StepEngineOptions<P, B>): StepEngine<P, B> {
-  const { loss, optimizer, accumSteps, threads } = options;
+  const { loss, optimizer, accumSteps, threads, providers } = options;
   let host: { params: HostData[]; opt: HostData[] } | null = null;
   // Shapes, dtypes and tree structure only, to rebuild jax-js arrays from `host` (no data kept).
   let layout: { params: Omit<HostTree, "data">; opt: Omit<HostTree, "data"> } | null = null;
@@ -139,16 +141,17 @@ function onnxEngine<P extends Tree, B extends Tree>(state: TrainState<P>, option
     const lrArray = np.array(lr);
     if (accumSteps === 1) {
       const fn = trainStepFunction<P, AdamWState, B>(loss, optimizer, options.step);
-      graphs.single = await compileForOnnxRuntime(fn, [params, optState, batches[0]!, key, lrArray], { hostArguments: [3], threads, name: "train_step" });
+      graphs.single = await compileForOnnxRuntime(fn, [params, optState, batches[0]!, key, lrArray], { hostArguments: [3], threads, providers, name: "train_step" });
     } else {
       const gradients = microBatchGradients<P, B>(loss);
-      graphs.gradients = await compileForOnnxRuntime(gradients, [params, batches[0]!, key], { hostArguments: [2], threads, name: "gradients" });
+      graphs.gradients = await compileForOnnxRuntime(gradients, [params, batches[0]!, key], { hostArguments: [2], threads, providers, name: "gradients" });
       // The update's example sums have the gradients' output structure and shapes.
       const zeros = graphs.gradients.lowered.outputs.map((o) => np.zeros(o.shape));
       const sums = tree.unflatten(graphs.gradients.outTree, zeros) as never;
       graphs.apply = await compileForOnnxRuntime(meanUpdate<P, AdamWState>(optimizer, options.step, accumSteps), [params, optState, sums, lrArray], {
         hostArguments: [],
         threads,
+        providers,
         name: "apply",
       });
       tree.dispose(sums);

@@ -1,58 +1,24 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { test } from "node:test";
 import { tree } from "../engine/jax.js";
 import { startEngine } from "../engine/engine.js";
 import { FacepriorError } from "../errors.js";
 import { readRunState, restoreMilestone } from "./run-state.js";
-import { train, type TrainData } from "./train-loop.js";
+import { train } from "./train-loop.js";
 import * as tiny from "../../test/fixtures/train/tiny-classifier.js";
 import { hostValues } from "../../test/fixtures/train/host-tree.js";
+import { assertSameTraining, readLog, runTiny, type LogLine } from "../../test/fixtures/train/run-tiny.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { scratchDir } from "../../test/support/scratch-dir.js";
 
 await startEngine();
 
-const TRAIN_TINY = fileURLToPath(new URL("../../test/fixtures/train/train-tiny.js", import.meta.url));
-type LogLine = { step: number; epoch: number; lr: number; loss: number | null; parts: Record<string, number | null>; gradNorm: number; engine: string };
 const noOnnx = await skipUnlessOnnxRuntime();
 
 const newRunDir = () => scratchDir("faceprior-train-");
-
-async function readLog(runDir: string): Promise<LogLine[]> {
-  const text = await readFile(join(runDir, "log.jsonl"), "utf8");
-  return text.trim().split("\n").map((line) => JSON.parse(line) as LogLine);
-}
-
-/** Runs the tiny training script; resolves with its stdout, or with the signal that killed it. */
-async function runTiny(runDir: string, ...args: string[]): Promise<{ stdout: string; signal: string | null }> {
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [TRAIN_TINY, runDir, ...args]);
-    return { stdout, signal: null };
-  } catch (error) {
-    const failed = error as { signal?: string; stderr?: string };
-    if (failed.signal) return { stdout: "", signal: failed.signal };
-    throw new Error(`train-tiny failed: ${failed.stderr}`);
-  }
-}
-
-/** Same steps and values; `tolerance` relative (1e-6: the same engine; across engines, float rounding differs). */
-function assertSameTraining(actual: LogLine[], expected: LogLine[], tolerance = 1e-6): void {
-  assert.deepEqual(actual.map((l) => [l.step, l.epoch]), expected.map((l) => [l.step, l.epoch]));
-  const close = (a: number, e: number, what: string) => assert.ok(Math.abs(a - e) <= tolerance * Math.abs(e), `${what}: resumed ${a}, uninterrupted ${e}`);
-  actual.forEach((line, i) => {
-    const reference = expected[i]!;
-    close(line.loss!, reference.loss!, `step ${line.step} loss`);
-    close(line.gradNorm, reference.gradNorm, `step ${line.step} gradNorm`);
-    close(line.lr, reference.lr, `step ${line.step} lr`);
-    for (const [name, value] of Object.entries(reference.parts)) close(line.parts[name]!, value!, `step ${line.step} ${name}`);
-  });
-}
 
 for (const engine of ["jax", "onnx"]) {
   test(`on ${engine}, a run SIGKILLed right after its step-4 checkpoint resumes to the same losses as an uninterrupted run`, { skip: engine === "onnx" && noOnnx }, async () => {
@@ -89,19 +55,6 @@ test("with accumulation, a kill between checkpoints resumes from the last one an
   assertSameTraining(await readLog(broken), await readLog(whole));
 });
 
-/** The tiny data set, with the images of the `poisonCall`-th batch (1-based) set to NaN. */
-function poisonedData(poisonCall: number): TrainData<tiny.Batch> {
-  let calls = 0;
-  return {
-    size: tiny.EXAMPLES,
-    batch(indices) {
-      const clean = tiny.batch(indices);
-      if (++calls !== poisonCall) return clean;
-      return { images: clean.images.mul(NaN), targets: clean.targets };
-    },
-  };
-}
-
 const NAN_CONFIG = { steps: 8, batchSize: 8, checkpointEvery: 2, lr: 2e-3, warmupSteps: 1, seed: 3 };
 
 for (const engine of ["jax", "onnx"] as const) {
@@ -115,7 +68,7 @@ test(`on ${engine}, a NaN loss at step 5 stops the run naming the step, the loss
     config: NAN_CONFIG,
     init: tiny.init,
     loss: tiny.loss,
-    data: poisonedData(5),
+    data: tiny.poisonedData(5),
     onCheckpoint: async ({ step, path }) => void hashes.set(step, await hashOf(path)),
   });
   const checkpoint = join(runDir, "checkpoints", "step-00000004.safetensors");
@@ -133,7 +86,7 @@ test(`on ${engine}, a NaN loss at step 5 stops the run naming the step, the loss
   tree.dispose([saved.params, saved.optState]);
 
   // With the data fixed, the same call resumes from step 4 and finishes.
-  const resumed = await train({ runDir, engine, config: NAN_CONFIG, init: tiny.init, loss: tiny.loss, data: poisonedData(-1) });
+  const resumed = await train({ runDir, engine, config: NAN_CONFIG, init: tiny.init, loss: tiny.loss, data: tiny.poisonedData(-1) });
   assert.equal(resumed.resumedFrom, 4);
   assert.deepEqual((await readLog(runDir)).map((l) => l.step), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.ok((await readLog(runDir)).every((l) => Number.isFinite(l.loss)));
@@ -169,7 +122,7 @@ test("a run restarts warm from a float16 milestone: same position and schedule, 
   // The last milestone is step 12's; one written at step 8 by a run that stopped there restarts warm.
   const stopped = await newRunDir();
   const early = join(stopped, "milestone.safetensors");
-  tree.dispose((await train({ runDir: stopped, config: { ...config }, init: tiny.init, loss: tiny.loss, data: poisonedData(9), milestone: { path: early, every: 4 } }).catch(() => null))?.params);
+  tree.dispose((await train({ runDir: stopped, config: { ...config }, init: tiny.init, loss: tiny.loss, data: tiny.poisonedData(9), milestone: { path: early, every: 4 } }).catch(() => null))?.params);
   assert.equal((await readRunState(early)).meta.step, 8);
   assert.equal(await restoreMilestone(fresh, early), true);
   assert.equal(await restoreMilestone(fresh, early), false, "a run folder with a checkpoint is left as it is");

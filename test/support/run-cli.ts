@@ -9,10 +9,13 @@ export const CLI_MAIN = join(REPO_ROOT, "dist", "src", "cli", "main.js");
 
 export type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 
-/** Runs `faceprior ...args` in `cwd`; aborting `signal` kills it with SIGKILL, as a crash would. */
-export function runCli(args: string[], cwd: string, { signal }: { signal?: AbortSignal } = {}): Promise<Run> {
+/**
+ * Runs `faceprior ...args` in `cwd`, with `env` added to this process's environment; aborting
+ * `signal` kills it with SIGKILL, as a crash would.
+ */
+export function runCli(args: string[], cwd: string, { signal, env }: { signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, signal, killSignal: "SIGKILL" });
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, signal, killSignal: "SIGKILL", env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

@@ -84,7 +84,7 @@ export const addHeadCommand = defineCommand({
     const photos = await readLabelledPhotos(options.photos);
     ctx.stderr.write(`add-head: ${describeSource(photos)}\n`);
     await ctx.startEngine(); // the head trains on jax-js
-    const analyzer = await FaceAnalyzer.load({ model: options.model, threads: ctx.globals.threads, pad: options.pad });
+    const analyzer = await FaceAnalyzer.load({ model: options.model, device: ctx.globals.device, threads: ctx.globals.threads, pad: options.pad });
     try {
       checkNewHeadName(analyzer.model, options.name, options.replace, "--name");
       const { head, report } = await fitHead(analyzer, {

@@ -169,6 +169,7 @@ export const analyze = defineCommand({
     const analyzer = await FaceAnalyzer.load({
       model: options.model,
       engine: options.engine as InferenceEngine | "auto",
+      device: ctx.globals.device,
       threads: ctx.globals.threads,
       pad: options.pad,
       minScore: options.minScore,

@@ -29,6 +29,8 @@ export type CompileOptions = {
   hostArguments: readonly number[];
   /** onnxruntime's intra-op threads. */
   threads: number;
+  /** onnxruntime's execution providers, in order of preference (default cpu; "webgpu" is bundled on Linux x64). */
+  providers?: readonly string[];
   name?: string;
 };
 
@@ -59,6 +61,7 @@ export async function compileForOnnxRuntime<F extends (...args: never[]) => JsTr
     traced.jaxpr.dispose();
   }
   const session = await ort.InferenceSession.create(lowered.model, {
+    ...(options.providers ? { executionProviders: options.providers } : {}),
     intraOpNumThreads: options.threads,
     interOpNumThreads: 1,
     executionMode: "sequential",
