@@ -6,15 +6,15 @@
  * - raw pixels `{ data, width, height, channels? }`, RGB or RGBA (raw-pixels.ts): a video frame,
  *   a canvas's ImageData, another decoder's output. The same pixels as a file give the same result.
  */
-import { decodeImageUpright, rawPixelsUpright, type RgbImage } from "../data/image.js";
+import { decodeImageUpright, rawPixelsUpright, type ImageInput, type RgbImage } from "../data/image.js";
 import { checkRawPixels, type RawPixels } from "../data/raw-pixels.js";
 import { FacepriorError } from "../errors.js";
 import { FACE_SEARCH_DEFAULTS } from "../priors/face-priors.js";
 
 export type { RawPixels } from "../data/raw-pixels.js";
 
-/** Encoded image bytes with a name for results and messages. */
-export type EncodedImage = { name: string; bytes: Uint8Array };
+/** Encoded image bytes with a name for results and messages: `{ name, bytes }`. */
+export type EncodedImage = Exclude<ImageInput, string>;
 
 export type FaceInput = string | Uint8Array | EncodedImage | RawPixels;
 
