@@ -5,6 +5,11 @@
 import type { z } from "zod";
 import { FacepriorError } from "./errors.js";
 
+/** The config every default makes, for help texts that must say what a run will use. */
+export function schemaDefaults<S extends z.ZodType>(schema: S): z.output<S> {
+  return schema.parse({});
+}
+
 export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, source: string): z.output<S> {
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;

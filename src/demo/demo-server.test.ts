@@ -1,7 +1,7 @@
 /**
  * `faceprior demo`'s server: it serves the page, its code, the vendor files and the exported
  * model, and nothing outside those folders, however the path is spelled. The page itself is
- * tested in Chromium by web/demo.test.ts.
+ * tested in Chromium by web/demo.e2e.test.ts.
  */
 import assert from "node:assert/strict";
 import { request } from "node:http";

@@ -76,7 +76,7 @@ type TunedEncoder = {
   augmentable: boolean;
 };
 
-const FINETUNE_DEFAULTS: TrainConfigInput = { epochs: 10, batchSize: 32, lr: 1e-3, layerDecay: 0.75, weightDecay: 0.05, checkpointEvery: 100_000 };
+export const FINETUNE_DEFAULTS = { epochs: 10, batchSize: 32, lr: 1e-3, layerDecay: 0.75, weightDecay: 0.05, checkpointEvery: 100_000 } as const satisfies TrainConfigInput;
 const EVAL_BATCH = 32;
 
 function wholeEncoder(encoder: Encoder, cache: CacheDataset): TunedEncoder {

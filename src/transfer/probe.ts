@@ -28,7 +28,7 @@ export type ProbeOptions = {
   trainFaces: readonly number[];
   evalFaces: readonly number[];
   runDir: string;
-  /** TrainConfigSchema input; defaults suit a probe: 100 epochs, batch 128, lr 1e-2, no decay. */
+  /** TrainConfigSchema input; defaults suit a probe (PROBE_DEFAULTS). */
   train?: TrainConfigInput;
   /** The training engine and its threads (jax-js by default). */
   engine?: TrainEngineChoice;
@@ -36,7 +36,7 @@ export type ProbeOptions = {
 
 export type ProbeResult = { predictions: Float32Array; lossOptions: unknown; steps: number };
 
-const PROBE_DEFAULTS: TrainConfigInput = { epochs: 100, batchSize: 128, lr: 1e-2, weightDecay: 0, clipNorm: null, checkpointEvery: 100_000 };
+export const PROBE_DEFAULTS = { epochs: 100, batchSize: 128, lr: 1e-2, weightDecay: 0, clipNorm: null, checkpointEvery: 100_000 } as const satisfies TrainConfigInput;
 
 function featureBatch(set: FeatureSet, faces: readonly number[]) {
   const rows = gather({ dtype: "F32", shape: [set.count, set.dim], data: set.features }, faces);

@@ -11,12 +11,17 @@ import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session
 import { defineCommand, type CommandContext } from "../command.js";
 import { readFinetuneRecipe } from "../../transfer/finetune-recipe.js";
 import { shardFrom, shardOption } from "../shard-option.js";
+import { PROBE_DEFAULTS } from "../../transfer/probe.js";
+import { FINETUNE_DEFAULTS } from "../../transfer/finetune.js";
+
+/** A training default per mode, read from the defaults the runs use so that help cannot drift. */
+const byMode = (key: "epochs" | "batchSize" | "lr") => `${PROBE_DEFAULTS[key]} (probe), ${FINETUNE_DEFAULTS[key]} (finetune)`;
 
 export const finetune = defineCommand({
   name: "finetune",
   summary: "Train a task head on an encoder (linear probe) under a full or few-shot protocol, over seeds.",
   details: [
-    "Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay 0.75, and the recipe: augmentation, DropPath, label smoothing, class balance, and for --protocol full the best epoch on a validation split; see --recipe). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step, without augmentation.",
+    `Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay ${FINETUNE_DEFAULTS.layerDecay}, and the recipe: augmentation, DropPath, label smoothing, class balance, and for --protocol full the best epoch on a validation split; see --recipe). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step, without augmentation.`,
     "Protocols: full (all training labels), ratio:<f> (a seeded fraction of the training split), kshot:<k> (k per class, expression).",
     "The run folder gets metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
     "With --shard i/n it only extracts the frozen features of shard i's faces (by a hash of each face's path) into --features-dir and stops; faceprior merge joins the n shards, and the same command without --shard then trains on them (docs/SCALE.md).",
@@ -29,9 +34,9 @@ export const finetune = defineCommand({
     mode: { type: "choice", choices: ["probe", "finetune"], default: "probe", description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay." },
     tuneBlocks: { type: "int", min: 1, placeholder: "k", description: "finetune: train only the last k blocks, over cached tokens of the frozen ones.", defaultText: "all" },
     imgSize: { type: "int", min: 16, placeholder: "px", description: "Resample a checkpoint's position embeddings to this input size." },
-    epochs: { type: "int", min: 1, description: "Training epochs.", defaultText: "100 (probe), 10 (finetune)" },
-    batch: { type: "int", min: 1, description: "Images per batch.", defaultText: "128 (probe), 32 (finetune)" },
-    lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: "1e-2 (probe), 1e-3 (finetune)" },
+    epochs: { type: "int", min: 1, description: "Training epochs.", defaultText: byMode("epochs") },
+    batch: { type: "int", min: 1, description: "Images per batch.", defaultText: byMode("batchSize") },
+    lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: byMode("lr") },
     protocol: { type: "string", default: "full", placeholder: "full|ratio:f|kshot:k", description: "Which training labels to use." },
     seeds: { type: "int", min: 1, max: 100, default: 3, description: "Seeds (subsets and head initialisations)." },
     pool: { type: "choice", choices: ["token", "avg"], default: "avg", description: "Features: the class token or the mean of patch tokens." },

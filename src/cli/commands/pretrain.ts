@@ -10,8 +10,13 @@ import { runPretraining } from "../../pretrain/pretrain-run.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
 import { defineCommand } from "../command.js";
 import { createCountProgress } from "../progress.js";
+import { schemaDefaults } from "../../config-schema.js";
+import { PretrainConfigSchema } from "../../pretrain/config.js";
+import { TrainConfigSchema } from "../../train/train-config.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 
+const PRETRAIN = schemaDefaults(PretrainConfigSchema);
+const TRAIN = schemaDefaults(TrainConfigSchema);
 const TRAINABLE_VARIANTS = Object.keys(PRETRAIN_VARIANTS).filter((v) => v !== "scratch");
 
 async function readJsonConfig(path: string | undefined): Promise<{ pretrain?: object; train?: object }> {
@@ -36,14 +41,14 @@ export const pretrain = defineCommand({
   options: {
     data: { type: "string", required: true, placeholder: "dir[,dir...]", description: "Prior caches from faceprior prepare, comma-separated." },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write (or resume)." },
-    variant: { type: "choice", choices: TRAINABLE_VARIANTS, placeholder: "name", defaultText: "full", description: "Which losses to train." },
-    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", defaultText: "vit-tiny", description: "Encoder architecture." },
-    epochs: { type: "int", min: 1, description: "Passes over the training faces.", defaultText: "1" },
+    variant: { type: "choice", choices: TRAINABLE_VARIANTS, placeholder: "name", defaultText: PRETRAIN.variant, description: "Which losses to train." },
+    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", defaultText: String(PRETRAIN.arch), description: "Encoder architecture." },
+    epochs: { type: "int", min: 1, description: "Passes over the training faces.", defaultText: String(TRAIN.epochs) },
     steps: { type: "int", min: 1, description: "Optimizer steps; overrides --epochs." },
-    batch: { type: "int", min: 1, description: "Images per micro-batch.", defaultText: "64" },
-    accum: { type: "int", min: 1, description: "Micro-batches per optimizer step.", defaultText: "1" },
-    lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: "1e-3 x effective batch / 256" },
-    maskRatio: { type: "number", min: 0, max: 0.99, description: "Fraction of patches masked.", defaultText: "0.75" },
+    batch: { type: "int", min: 1, description: "Images per micro-batch.", defaultText: String(TRAIN.batchSize) },
+    accum: { type: "int", min: 1, description: "Micro-batches per optimizer step.", defaultText: String(TRAIN.accumSteps) },
+    lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: `${TRAIN.baseLr} x effective batch / 256` },
+    maskRatio: { type: "number", min: 0, max: 0.99, description: "Fraction of patches masked.", defaultText: String(PRETRAIN.maskRatio) },
     config: { type: "string", placeholder: "file.json", description: 'Full config {"pretrain": {...}, "train": {...}}; flags override it.' },
     previewFaces: { type: "int", min: 1, max: 64, default: 8, description: "Held-out faces drawn each epoch." },
     milestone: { type: "string", placeholder: "file", description: "Also write the weights as float16 here at every checkpoint, with the run's position: small enough to commit, to warm-restart a run on another machine." },
