@@ -24,6 +24,7 @@ export { readSafetensors, writeSafetensors, type TensorMap, type HostTensor } fr
 
 // images
 export { decodeImage, decodeImageBatch, decodeImageRgb, type DecodeImageOptions, type ImageInput } from "./data/image.js";
+export { walkImageFiles, type SkippedFolder } from "./data/image-files.js";
 
 // training
 export { adamw, applyUpdates, type AdamWOptions, type Optimizer } from "./train/adamw.js";
@@ -67,9 +68,14 @@ export {
   DEFAULT_MODEL_PATH,
   type AnalyzedFace,
   type FaceAnalyzerOptions,
+  type EncodedImage,
   type FaceEmbedding,
+  type FaceInput,
   type HeadPrediction,
   type ImageAnalysis,
+  type ImageEmbeddings,
+  type RawPixels,
+  type StreamOptions,
 } from "./inference/face-analyzer.js";
 export { readFaceModel, writeFaceModel, addHead, type FaceModel, type ModelHead, type HeadSpec } from "./inference/face-model.js";
 export { packFaceModel } from "./inference/pack-model.js";

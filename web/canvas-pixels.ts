@@ -1,26 +1,9 @@
 /**
- * Photos and pixels through the browser's canvas: decoding a dropped file upright, reading RGB
- * bytes, and the face alignment itself as a canvas affine warp (`setTransform` + `drawImage`).
+ * Pixels through the browser's canvas: reading RGB bytes, and the face alignment itself as a
+ * canvas affine warp (`setTransform` + `drawImage`).
  */
 import type { Affine } from "../src/data/affine-warp.js";
 import { FacepriorError } from "../src/errors.js";
-import { FACE_SEARCH_DEFAULTS } from "../src/priors/face-priors.js";
-
-/** The dropped file as an upright bitmap (EXIF orientation applied), shrunk to fit the face search's `maxSide`. */
-export async function decodePhoto(file: File): Promise<ImageBitmap> {
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-  } catch (error) {
-    const reason = (error as Error).message.replace(/\.$/, "");
-    throw new FacepriorError("BAD_IMAGE", `${file.name}: cannot be read as an image (${reason}). Drop a photo: JPEG, PNG, WebP or GIF.`);
-  }
-  const scale = Math.min(1, FACE_SEARCH_DEFAULTS.maxSide / Math.max(bitmap.width, bitmap.height));
-  if (scale === 1) return bitmap;
-  const resized = await createImageBitmap(bitmap, { resizeWidth: Math.round(bitmap.width * scale), resizeHeight: Math.round(bitmap.height * scale), resizeQuality: "high" });
-  bitmap.close();
-  return resized;
-}
 
 /** RGBA canvas pixels -> RGB bytes [H, W, 3]. */
 export function rgbOf({ data }: ImageData): Uint8Array {
@@ -42,9 +25,11 @@ function context2d(width: number, height: number): OffscreenCanvasRenderingConte
   return context;
 }
 
-/** The bitmap's RGB bytes [H, W, 3]. */
+/** The bitmap's RGB bytes [H, W, 3], alpha over black as sharp flattens it in Node. */
 export function photoRgb(photo: ImageBitmap): Uint8Array {
   const context = context2d(photo.width, photo.height);
+  context.fillStyle = "black";
+  context.fillRect(0, 0, photo.width, photo.height);
   context.drawImage(photo, 0, 0);
   return rgbOf(context.getImageData(0, 0, photo.width, photo.height));
 }

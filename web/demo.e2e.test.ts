@@ -5,42 +5,21 @@
  * Node) on the same photo and model.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
-import { DEFAULT_MODEL_PATH, type AnalyzedFace, type ImageAnalysis } from "../src/inference/face-analyzer.js";
+import type { AnalyzedFace, ImageAnalysis } from "../src/inference/face-analyzer.js";
 import type { FaceModelManifest } from "../src/inference/face-model.js";
+import { BROWSER_NODE_TOLERANCE as TOLERANCE, browserSkip as skip, launchChromium, PAGE_TIMEOUT_MS, waitForStatus } from "../test/support/chromium.js";
 import { startDemoCli } from "../test/support/demo-cli.js";
 import { runCli } from "../test/support/run-cli.js";
 import { REPO_ROOT } from "../test/support/shared-data.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PHOTO = join(REPO_ROOT, "examples", "astronaut.jpg");
-/** The flags that keep Chromium off this machine's closed network, and root needs --no-sandbox. */
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const PAGE_TIMEOUT_MS = 120_000;
-
-/**
- * How closely the browser must reproduce Node. Both run the same teacher (Human on tfjs wasm) on
- * the same pixels (Chromium and sharp decode this JPEG identically) and the same ONNX graph; what
- * differs is the alignment warp: canvas drawImage against warpAffine, both bilinear, whose crops
- * of this photo differ by at most 1 grey level (mean 0.005, measured once). With the bundled model
- * that moved no probability by more than 0.0007 and the age by 0.02 years, the detection score and
- * box not at all. The tolerances leave over 10x that, and still fail a real fault: a crop shifted
- * by one pixel moved AU and attribute probabilities by up to 0.16 and the age by 3.3 years.
- */
-const TOLERANCE = { probability: 0.01, age: 0.5, score: 1e-3, boxPixels: 0.5 };
-
-const skip = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing: the browser test needs Debian's Chromium (apt-get install -y chromium; .ci/run installs it)`
-  : !existsSync(DEFAULT_MODEL_PATH)
-    ? `${DEFAULT_MODEL_PATH} is absent: the browser test runs the bundled default model`
-    : false;
 
 let dir = "";
 before(async () => {
@@ -81,9 +60,7 @@ function readShownFaces(page: Page): Promise<ShownFace[]> {
 /** Chooses `file` with the page's file input and waits for the analysis to end; the status then. */
 async function analyse(page: Page, file: string): Promise<{ state: string; text: string }> {
   await page.getByTestId("photo-input").setInputFiles(file);
-  await page.waitForSelector('[data-testid="status"][data-state="done"], [data-testid="status"][data-state="error"]', { timeout: PAGE_TIMEOUT_MS });
-  const status = page.getByTestId("status");
-  return { state: (await status.getAttribute("data-state"))!, text: (await status.textContent())! };
+  return waitForStatus(page, ["done", "error"]);
 }
 
 type BrowserRun = { status: string; faces: ShownFace[]; unreadable: { state: string; text: string }; faceless: { state: string; text: string } };
@@ -93,15 +70,14 @@ type BrowserRun = { status: string; faces: ShownFace[]; unreadable: { state: str
  * and an image without a face, on the same page.
  */
 async function browserAnalysis(url: string, photo: string, screenshot: string): Promise<BrowserRun> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     await page.goto(url);
-    const status = page.getByTestId("status");
-    await page.waitForSelector('[data-testid="status"][data-state="ready"], [data-testid="status"][data-state="error"]', { timeout: PAGE_TIMEOUT_MS });
-    assert.equal(await status.getAttribute("data-state"), "ready", `the page did not start: ${await status.textContent()} ${errors.join("; ")}`);
+    const ready = await waitForStatus(page, ["ready", "error"]);
+    assert.equal(ready.state, "ready", `the page did not start: ${ready.text} ${errors.join("; ")}`);
     const { text } = await analyse(page, photo);
     await page.screenshot({ path: screenshot, fullPage: true });
     const faces = await readShownFaces(page);
@@ -173,7 +149,7 @@ test("the demo page shows one face with every head's predictions for the astrona
   const demo = await startDemoCli([], dir);
   let shown: BrowserRun;
   let manifest: FaceModelManifest;
-  const screenshot = join(dir, "demo-screenshot.png");
+  const screenshot = join(tmpdir(), "faceprior-demo-screenshot.png"); // outside `dir`, to outlive the test
   try {
     manifest = (await (await fetch(new URL("model/face-model.json", demo.url))).json()) as FaceModelManifest;
     shown = await browserAnalysis(demo.url, PHOTO, screenshot);
@@ -186,7 +162,7 @@ test("the demo page shows one face with every head's predictions for the astrona
   assert.equal(shown.faces.length, 1, "exactly one face");
   assertShowsEveryHead(shown.faces[0]!, manifest);
   assert.equal(shown.unreadable.state, "error");
-  assert.match(shown.unreadable.text, /^notes\.txt: cannot be read as an image \(.+\)\. Drop a photo: JPEG, PNG, WebP or GIF\.$/);
+  assert.match(shown.unreadable.text, /^notes\.txt: cannot be read as an image \(.+\)\. Use a photo: JPEG, PNG, WebP or GIF\.$/);
   assert.deepEqual(shown.faceless, { state: "done", text: "grey.png (64×64): no face found. Try a photo where a face is larger and seen from the front." });
 
   // The strong check: the same numbers as Node's FaceAnalyzer.analyze on the same photo and model.

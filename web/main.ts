@@ -1,21 +1,16 @@
 /**
- * The demo page: loads the teacher and the exported model, then analyses each photo dropped on the
- * page or chosen with the file input, one at a time. The status line carries `data-state`
- * (loading, ready, working, done, error) and, when done, `data-face-count`.
+ * The demo page, built on the browser entry (faceprior-web.ts): it loads a FaceAnalyzer, then
+ * analyses each photo dropped on the page or chosen with the file input, one at a time, or in
+ * webcam mode the camera's frames in a loop, with the frame rate shown. The status line carries
+ * `data-state` (loading, ready, working, done, webcam, error) and, with results shown,
+ * `data-face-count`; the frame-rate line carries `data-fps` and `data-frames`.
  */
 import { FacepriorError } from "../src/errors.js";
-import type { ImageAnalysis } from "../src/inference/face-analyzer.js";
-import type { Teacher } from "../src/priors/human-teacher.js";
-import { analyzePhoto } from "./analyze-photo.js";
-import { loadBrowserFaceModel, type BrowserFaceModel } from "./browser-model.js";
-import { loadBrowserTeacher } from "./browser-teacher.js";
-import { decodePhoto } from "./canvas-pixels.js";
+import { FaceAnalyzer, readImage, type ImageAnalysis } from "./faceprior-web.js";
 import { drawPhoto, renderFaces } from "./render-analysis.js";
+import { analyseFrames, openCamera } from "./webcam.js";
 
-/** Written by `faceprior demo` (src/demo/demo-site.ts). */
-const MANIFEST_PATH = "model/face-model.json";
-
-type State = "loading" | "ready" | "working" | "done" | "error";
+type State = "loading" | "ready" | "working" | "done" | "webcam" | "error";
 
 function byId<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -26,6 +21,9 @@ function byId<T extends HTMLElement>(id: string): T {
 const status = byId<HTMLParagraphElement>("status");
 const input = byId<HTMLInputElement>("photo-input");
 const dropZone = byId<HTMLLabelElement>("drop-zone");
+const webcamButton = byId<HTMLButtonElement>("webcam-button");
+const video = byId<HTMLVideoElement>("webcam");
+const frameRate = byId<HTMLParagraphElement>("frame-rate");
 const photoCanvas = byId<HTMLCanvasElement>("photo");
 const facesSection = byId<HTMLElement>("faces");
 
@@ -37,39 +35,92 @@ function showStatus(state: State, message: string, faceCount?: number): void {
 }
 
 /** A FacepriorError's message is for people as it stands; anything else is a bug, said so. */
-function describeError(error: unknown): string {
-  if (error instanceof FacepriorError) return error.message;
-  return `Internal error: ${error instanceof Error ? error.message : String(error)}. This is a bug in the faceprior demo; the browser console has details.`;
+function showError(error: unknown, prefix = ""): void {
+  if (!(error instanceof FacepriorError)) console.error(error);
+  const message = error instanceof FacepriorError
+    ? error.message
+    : `Internal error: ${error instanceof Error ? error.message : String(error)}. This is a bug in the faceprior demo; the browser console has details.`;
+  showStatus("error", prefix + message);
 }
+
+const faceCount = (n: number) => (n === 0 ? "no face found" : `${n} face${n > 1 ? "s" : ""}`);
 
 function summary({ source, width, height, faces }: ImageAnalysis, seconds: number): string {
   if (faces.length === 0) return `${source} (${width}×${height}): no face found. Try a photo where a face is larger and seen from the front.`;
-  return `${source} (${width}×${height}): ${faces.length} face${faces.length > 1 ? "s" : ""}, in ${seconds.toFixed(1)} s.`;
+  return `${source} (${width}×${height}): ${faceCount(faces.length)}, in ${seconds.toFixed(1)} s.`;
 }
 
-async function showPhoto(file: File, teacher: Teacher, model: BrowserFaceModel): Promise<void> {
+/** The picture with each face's box and landmarks, and a card per face. */
+function showAnalysis(picture: ImageBitmap, analysis: ImageAnalysis): void {
+  drawPhoto(photoCanvas, picture, analysis);
+  renderFaces(facesSection, analysis);
+}
+
+async function showPhoto(file: File, analyzer: FaceAnalyzer): Promise<void> {
   showStatus("working", `Analysing ${file.name}…`);
   facesSection.replaceChildren();
   photoCanvas.hidden = true;
   const started = performance.now();
   try {
-    const photo = await decodePhoto(file);
-    const analysis = await analyzePhoto(photo, file.name, teacher, model);
-    drawPhoto(photoCanvas, photo, analysis.faces);
-    renderFaces(facesSection, analysis);
-    photo.close();
-    showStatus("done", summary(analysis, (performance.now() - started) / 1000), analysis.faces.length);
+    const photo = await readImage(file);
+    try {
+      const analysis = await analyzer.analyze(photo, file.name);
+      showAnalysis(photo, analysis);
+      showStatus("done", summary(analysis, (performance.now() - started) / 1000), analysis.faces.length);
+    } finally {
+      photo.close();
+    }
   } catch (error) {
-    if (!(error instanceof FacepriorError)) console.error(error);
-    showStatus("error", describeError(error));
+    showError(error);
   }
 }
 
+/** The camera in `video`, its frames analysed and shown until `signal` aborts; the camera is then released. */
+async function runWebcam(analyzer: FaceAnalyzer, signal: AbortSignal): Promise<void> {
+  const stream = await openCamera(video);
+  let frames = 0;
+  try {
+    await analyseFrames(video, analyzer, (frame, analysis, fps) => {
+      showAnalysis(frame, analysis);
+      frameRate.dataset.fps = String(fps);
+      frameRate.dataset.frames = String(++frames);
+      frameRate.textContent = `${fps.toFixed(1)} frames/s, ${frames} analysed`;
+      frameRate.hidden = false;
+      showStatus("webcam", `Webcam (${analysis.width}×${analysis.height}): ${faceCount(analysis.faces.length)}.`, analysis.faces.length);
+    }, signal);
+  } finally {
+    for (const track of stream.getTracks()) track.stop();
+    video.srcObject = null;
+  }
+}
+
+/** Webcam mode while it is on: aborting `controller` ends it, then `done` settles. */
+let webcam: { controller: AbortController; done: Promise<void> } | undefined;
+
+function startWebcam(analyzer: FaceAnalyzer): void {
+  const controller = new AbortController();
+  showStatus("working", "Starting the webcam…");
+  webcamButton.textContent = "Stop the webcam";
+  const done = runWebcam(analyzer, controller.signal)
+    .then(() => showStatus("ready", "Webcam stopped. Drop a photo, or start the webcam again."), (error: unknown) => showError(error))
+    .finally(() => {
+      webcamButton.textContent = "Start the webcam";
+      frameRate.hidden = true;
+      webcam = undefined;
+    });
+  webcam = { controller, done };
+}
+
+async function stopWebcam(): Promise<void> {
+  webcam?.controller.abort();
+  await webcam?.done;
+}
+
 async function start(): Promise<void> {
-  const [teacher, model] = await Promise.all([loadBrowserTeacher(document.baseURI), loadBrowserFaceModel(new URL(MANIFEST_PATH, document.baseURI).href)]);
+  const analyzer = await FaceAnalyzer.load();
   let queue = Promise.resolve();
   const analyse = (file: File | undefined) => {
-    if (file) queue = queue.then(() => showPhoto(file, teacher, model));
+    if (file) queue = queue.then(stopWebcam).then(() => showPhoto(file, analyzer));
   };
   input.addEventListener("change", () => analyse(input.files?.[0]));
   // The whole page takes drops, so a photo dropped beside the zone is analysed rather than opened.
@@ -83,12 +134,10 @@ async function start(): Promise<void> {
     dropZone.classList.remove("dragging");
     analyse(event.dataTransfer?.files[0]);
   });
-  input.disabled = false;
-  const heads = model.manifest.outputs.heads.map((h) => h.name).join(", ");
-  showStatus("ready", `Ready (model heads: ${heads}). Drop a photo or choose one.`);
+  webcamButton.addEventListener("click", () => (webcam ? void stopWebcam() : startWebcam(analyzer)));
+  input.disabled = webcamButton.disabled = false;
+  const heads = analyzer.manifest.outputs.heads.map((h) => h.name).join(", ");
+  showStatus("ready", `Ready (model heads: ${heads}). Drop a photo or choose one, or start the webcam.`);
 }
 
-start().catch((error: unknown) => {
-  console.error(error);
-  showStatus("error", `The demo could not start: ${describeError(error)}`);
-});
+start().catch((error: unknown) => showError(error, "The demo could not start: "));

@@ -22,11 +22,14 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Reco
   return node;
 }
 
-/** Draws the photo with boxes (green), face numbers and 68 landmarks (red) on `canvas`. */
-export function drawPhoto(canvas: HTMLCanvasElement, photo: ImageBitmap, faces: readonly AnalyzedFace[]): void {
-  const scale = Math.min(1, PHOTO_SIDE / Math.max(photo.width, photo.height));
-  canvas.width = Math.round(photo.width * scale);
-  canvas.height = Math.round(photo.height * scale);
+/**
+ * Draws the photo with boxes (green), face numbers and 68 landmarks (red) on `canvas`. Faces are
+ * in the pixels of the analysed image (`width` x `height`, which may be the photo shrunk).
+ */
+export function drawPhoto(canvas: HTMLCanvasElement, photo: ImageBitmap, { width, height, faces }: ImageAnalysis): void {
+  const scale = Math.min(1, PHOTO_SIDE / Math.max(width, height));
+  canvas.width = Math.round(width * scale);
+  canvas.height = Math.round(height * scale);
   const context = canvas.getContext("2d")!;
   context.drawImage(photo, 0, 0, canvas.width, canvas.height);
   context.lineWidth = 2;

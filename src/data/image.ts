@@ -11,11 +11,13 @@
  *   antialiases when shrinking. "lanczos3" is sharper but rings more on edges. JPEG
  *   shrink-on-load is off, so the result does not depend on the JPEG's scale factor.
  * - Bad input throws FacepriorError BAD_IMAGE naming the file and the problem.
+ * - Raw pixels (raw-pixels.ts) take the same steps, less the reading and orienting.
  */
-import sharp, { type Metadata, type OutputInfo, type ResizeOptions } from "sharp";
+import sharp, { type Metadata, type OutputInfo, type ResizeOptions, type SharpOptions } from "sharp";
 import { FacepriorError, invalidArgument } from "../errors.js";
 import { readRegularFile } from "../io/regular-file.js";
 import { normalizeRgb } from "./normalize-rgb.js";
+import type { CheckedPixels } from "./raw-pixels.js";
 
 export { normalizeRgb } from "./normalize-rgb.js";
 
@@ -102,10 +104,13 @@ async function checkedBytes(input: ImageInput, maxPixels: number): Promise<{ nam
   return { name, bytes };
 }
 
+/** How sharp reads encoded bytes: upright, within `maxPixels`, refusing damaged files. */
+const encodedInput = (maxPixels: number): SharpOptions => ({ autoOrient: true, limitInputPixels: maxPixels, failOn: "warning" });
+
 /** Upright 8-bit sRGB pixels, alpha over black, with `resize` applied: the steps of the module comment. */
-async function decodeRgb(name: string, bytes: Uint8Array, maxPixels: number, resize: ResizeOptions): Promise<{ data: Buffer; info: OutputInfo }> {
+async function decodeRgb(name: string, bytes: Uint8Array, input: SharpOptions, resize: ResizeOptions): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
-    return await sharp(bytes, { autoOrient: true, limitInputPixels: maxPixels, failOn: "warning" })
+    return await sharp(bytes, input)
       .flatten({ background: { r: 0, g: 0, b: 0 } })
       .toColourspace("srgb")
       .resize({ kernel: "cubic", background: { r: 0, g: 0, b: 0 }, fastShrinkOnLoad: false, ...resize })
@@ -125,7 +130,7 @@ export async function decodeImageRgb(input: ImageInput, options: Omit<DecodeImag
   if (!Number.isInteger(options.size) || options.size <= 0) throw invalidArgument("size", "a positive integer", options.size);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const { name, bytes } = await checkedBytes(input, maxPixels);
-  const { data, info } = await decodeRgb(name, bytes, maxPixels, {
+  const { data, info } = await decodeRgb(name, bytes, encodedInput(maxPixels), {
     width: options.size,
     height: options.size,
     fit: options.fit ?? "cover",
@@ -145,7 +150,20 @@ export type RgbImage = { data: Uint8Array; width: number; height: number; channe
  */
 export async function decodeImageUpright(input: ImageInput, { maxSide = 1024, maxPixels = DEFAULT_MAX_PIXELS } = {}): Promise<RgbImage> {
   const { name, bytes } = await checkedBytes(input, maxPixels);
-  const { data, info } = await decodeRgb(name, bytes, maxPixels, { width: maxSide, height: maxSide, fit: "inside", withoutEnlargement: true });
+  return uprightRgb(name, bytes, encodedInput(maxPixels), maxSide);
+}
+
+/**
+ * Raw pixels (checkRawPixels) as decodeImageUpright gives a file with the same pixels: alpha
+ * over black, shrunk to fit `maxSide` by the same resize. They are taken as upright sRGB, and
+ * have no pixel limit: they are in memory already.
+ */
+export function rawPixelsUpright(name: string, { bytes, width, height, channels }: CheckedPixels, { maxSide = 1024 } = {}): Promise<RgbImage> {
+  return uprightRgb(name, bytes, { raw: { width, height, channels }, limitInputPixels: false }, maxSide);
+}
+
+async function uprightRgb(name: string, bytes: Uint8Array, input: SharpOptions, maxSide: number): Promise<RgbImage> {
+  const { data, info } = await decodeRgb(name, bytes, input, { width: maxSide, height: maxSide, fit: "inside", withoutEnlargement: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
 }
 

@@ -2,26 +2,30 @@
  * The library's front door: `await FaceAnalyzer.load()` reads the bundled default model (or
  * another face model) and the face-prior teacher; `analyze(image)` finds every face, aligns it
  * and returns its box, 68 landmarks, parsing map and each head's predictions; `embed(image)`
- * returns each face's encoder features.
+ * returns each face's encoder features. Both read a path, encoded bytes or raw pixels
+ * (face-input.ts); `analyzeAll` and `embedAll` read a stream of them.
  *
  *   const analyzer = await FaceAnalyzer.load();
  *   const { faces } = await analyzer.analyze("photo.jpg");
  *   faces[0].predictions.expression   // { kind: "class", label: "happy", probabilities: {...} }
+ *   for await (const { source, faces } of analyzer.analyzeAll(walkImageFiles("photos/", console.warn))) ...
  *   await analyzer.dispose();
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EngineDevice } from "../engine/devices.js";
-import { decodeImageUpright, type ImageInput } from "../data/image.js";
+import { FacepriorError } from "../errors.js";
 import { FEATURES_OUTPUT } from "../export/onnx-vit.js";
 import { detectFaces, FACE_SEARCH_DEFAULTS, type DetectedFace } from "../priors/face-priors.js";
 import { loadTeacher, type Teacher } from "../priors/teacher.js";
+import { inputName, uprightImage, type FaceInput } from "./face-input.js";
 import { readFaceModel, type FaceModel } from "./face-model.js";
 import { readPredictions, type HeadPrediction } from "./head-predictions.js";
 import { createModelRunner, type ModelRunner } from "./model-runner.js";
 import { chooseEngine, type InferenceEngine } from "./onnx-session.js";
 
 export { readPredictions, type HeadPrediction } from "./head-predictions.js";
+export type { EncodedImage, FaceInput, RawPixels } from "./face-input.js";
 
 /** The model that ships in the package: ViT-Tiny pretrained with every face prior, four heads (MODEL_CARD.md). */
 export const DEFAULT_MODEL_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "models", "faceprior-default.safetensors");
@@ -41,6 +45,13 @@ export type AnalyzedFace = {
 
 export type ImageAnalysis = { source: string; width: number; height: number; faces: AnalyzedFace[] };
 export type FaceEmbedding = { box: AnalyzedFace["box"]; score: number; embedding: Float32Array };
+export type ImageEmbeddings = { source: string; width: number; height: number; faces: FaceEmbedding[] };
+
+/** Where `analyzeAll` and `embedAll` report images that cannot be read, which they then skip. */
+export type StreamOptions = { onUnreadable?: (error: FacepriorError, source: string) => void };
+
+/** One image's faces before they are read out: the decoded size, the detections and the model's outputs. */
+type FoundFaces = { source: string; width: number; height: number; faces: DetectedFace[]; outputs: Record<string, Float32Array> };
 
 export type FaceAnalyzerOptions = {
   /** A face model file; the bundled default when left out. */
@@ -58,7 +69,7 @@ export type FaceAnalyzerOptions = {
   maxFaces?: number;
 };
 
-type Input = string | Uint8Array;
+const boxOf = ({ box: [x, y, width, height] }: DetectedFace): AnalyzedFace["box"] => ({ x, y, width, height });
 
 /** Aligned crops [n, S, S, 3] bytes -> [n, 3, S, S] floats in [0, 1]. */
 function cropPixels(faces: readonly DetectedFace[], size: number): Float32Array {
@@ -92,28 +103,58 @@ export class FaceAnalyzer {
     return this.runner.engine;
   }
 
-  /** Names the input in results and errors. */
-  private static describe(input: Input, name?: string): string {
-    return name ?? (typeof input === "string" ? input : "<buffer>");
-  }
-
-  private async facesOf(input: Input, name?: string) {
-    const source = FaceAnalyzer.describe(input, name);
-    const imageInput: ImageInput = typeof input === "string" ? input : { name: source, bytes: input };
-    const rgb = await decodeImageUpright(imageInput, { maxSide: FACE_SEARCH_DEFAULTS.maxSide });
+  private async facesOf(input: FaceInput, name?: string): Promise<FoundFaces> {
+    const source = inputName(input, name);
+    const rgb = await uprightImage(input, source);
     const faces = await detectFaces(rgb, this.teacher, { size: this.model.cfg.imgSize, ...this.options });
     const outputs = faces.length > 0 ? await this.runner.run(cropPixels(faces, this.model.cfg.imgSize), faces.length) : {};
     return { source, width: rgb.width, height: rgb.height, faces, outputs };
   }
 
-  /** Every face in the image (a path, or encoded bytes with an optional name for messages). */
-  async analyze(input: Input, name?: string): Promise<ImageAnalysis> {
-    const { faces, outputs, ...image } = await this.facesOf(input, name);
+  /** Every face in the image: a path, encoded bytes or raw pixels (FaceInput); `name` names it in the result and errors. */
+  async analyze(input: FaceInput, name?: string): Promise<ImageAnalysis> {
+    return this.analysisOf(await this.facesOf(input, name));
+  }
+
+  /** Each face's pooled encoder features (the representation the heads read). */
+  async embed(input: FaceInput, name?: string): Promise<FaceEmbedding[]> {
+    return this.embeddingsOf(await this.facesOf(input, name)).faces;
+  }
+
+  /**
+   * Each input's analysis, in order, one image at a time: a folder walk or a stream is read only
+   * as fast as results are taken, so it is never held whole. An unreadable image (BAD_IMAGE)
+   * ends the run, unless `onUnreadable` is given: then it goes there and the run goes on.
+   */
+  analyzeAll(inputs: AsyncIterable<FaceInput> | Iterable<FaceInput>, options: StreamOptions = {}): AsyncGenerator<ImageAnalysis> {
+    return this.each(inputs, options, (found) => this.analysisOf(found));
+  }
+
+  /** `embedAll` is to `embed` what `analyzeAll` is to `analyze`: each image's faces with their features, in order. */
+  embedAll(inputs: AsyncIterable<FaceInput> | Iterable<FaceInput>, options: StreamOptions = {}): AsyncGenerator<ImageEmbeddings> {
+    return this.each(inputs, options, (found) => this.embeddingsOf(found));
+  }
+
+  private async *each<T>(inputs: AsyncIterable<FaceInput> | Iterable<FaceInput>, { onUnreadable }: StreamOptions, read: (found: FoundFaces) => T): AsyncGenerator<T> {
+    for await (const input of inputs) {
+      let found: FoundFaces;
+      try {
+        found = await this.facesOf(input);
+      } catch (error) {
+        if (!onUnreadable || !(error instanceof FacepriorError && error.code === "BAD_IMAGE")) throw error;
+        onUnreadable(error, inputName(input));
+        continue;
+      }
+      yield read(found);
+    }
+  }
+
+  private analysisOf({ faces, outputs, ...image }: FoundFaces): ImageAnalysis {
     return {
       ...image,
       faces: faces.map((face, f) => ({
         score: face.score,
-        box: { x: face.box[0], y: face.box[1], width: face.box[2], height: face.box[3] },
+        box: boxOf(face),
         landmarks: Array.from({ length: face.landmarks68.length / 2 }, (_, i) => [face.landmarks68[2 * i]!, face.landmarks68[2 * i + 1]!] as [number, number]),
         predictions: readPredictions(this.model.heads, outputs, f),
         aligned: { size: face.sample.size, image: face.sample.image, parsing: face.sample.parsing, landmarks: face.sample.landmarks68 },
@@ -121,15 +162,16 @@ export class FaceAnalyzer {
     };
   }
 
-  /** Each face's pooled encoder features (the representation the heads read). */
-  async embed(input: Input, name?: string): Promise<FaceEmbedding[]> {
-    const { faces, outputs } = await this.facesOf(input, name);
+  private embeddingsOf({ faces, outputs, ...image }: FoundFaces): ImageEmbeddings {
     const dim = this.model.cfg.embedDim;
-    return faces.map((face, f) => ({
-      score: face.score,
-      box: { x: face.box[0], y: face.box[1], width: face.box[2], height: face.box[3] },
-      embedding: outputs[FEATURES_OUTPUT]!.slice(f * dim, (f + 1) * dim),
-    }));
+    return {
+      ...image,
+      faces: faces.map((face, f) => ({
+        score: face.score,
+        box: boxOf(face),
+        embedding: outputs[FEATURES_OUTPUT]!.slice(f * dim, (f + 1) * dim),
+      })),
+    };
   }
 
   async dispose(): Promise<void> {
