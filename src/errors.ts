@@ -10,6 +10,7 @@ export type ErrorCode =
   | "BAD_DATASET"
   | "BAD_SHARDS"
   | "CANNOT_WRITE"
+  | "MISSING_PACKAGE"
   | "NO_DEVICE"
   | "NON_FINITE_LOSS"
   | "RUN_STATE";

@@ -13,6 +13,7 @@ import { FacepriorError } from "../errors.js";
 import { exportFaceModel } from "../inference/export-face-model.js";
 import { readFaceModel, type FaceModel } from "../inference/face-model.js";
 import { makeTempDir } from "../io/exit-cleanup.js";
+import { installCommand, isNotInstalled } from "../optional-package.js";
 import type { StaticRoute } from "./static-server.js";
 
 const require = createRequire(import.meta.url);
@@ -27,7 +28,15 @@ export type DemoSite = {
 };
 
 /** The folder holding a package's main file (each vendor package keeps its browser files there). */
-const packageDist = (name: string) => dirname(require.resolve(name));
+function packageDist(name: string): string {
+  try {
+    return dirname(require.resolve(name));
+  } catch (error) {
+    // onnxruntime-web is an optional peer dependency: a dependency install of faceprior leaves it out.
+    if (isNotInstalled(error, name)) throw new FacepriorError("MISSING_PACKAGE", `demo: the page needs ${name}, which is not installed. Install it with \`${installCommand([name])}\`.`);
+    throw error;
+  }
+}
 
 /** The page's own folders; a build or a checkout without them cannot serve the page. */
 function pageFolders(): { source: string; compiled: string; modules: string } {

@@ -4,10 +4,10 @@
  * configures the engine itself.
  */
 import { FacepriorError } from "../errors.js";
-import type { EngineDevice } from "./devices.js";
+import type { AdapterInfo, EngineDevice } from "./devices.js";
 import { defaultDevice, getWebGPUDevice, init } from "./jax.js";
 import { shimmedThreads } from "./node-shims.js";
-import { requireWebGpu, type AdapterInfo } from "./webgpu-adapter.js";
+import { requireWebGpu } from "./webgpu-adapter.js";
 import { trackGpuMemory } from "./webgpu-memory.js";
 
 export { ENGINE_DEVICES, type EngineDevice } from "./devices.js";

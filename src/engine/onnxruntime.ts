@@ -1,11 +1,13 @@
 /**
  * onnxruntime-node, when it is installed: the CPU fast path for inference and for training
- * (lowered steps, src/engine/onnx-lowering/). It is an optional dependency, loaded with a
- * dynamic `import()`, so faceprior builds and runs without it (jax-js then does the work).
+ * (lowered steps, src/engine/onnx-lowering/). It is an optional peer dependency, loaded with a
+ * dynamic `import()` (src/optional-package.ts), so faceprior builds and runs without it (jax-js
+ * then does the work).
  *
  * Only the few parts of its API used here are typed, so that the build does not need the package.
  */
 import { FacepriorError } from "../errors.js";
+import { importOptional, installCommand } from "../optional-package.js";
 
 export type OrtTensor = { readonly data: unknown; readonly dims: readonly number[]; readonly type: string };
 export type OrtTensorType = "float32" | "int32" | "uint32" | "bool";
@@ -36,7 +38,7 @@ export type OnnxRuntime = {
 };
 
 const ORT_PACKAGE = "onnxruntime-node";
-export const ORT_INSTALL_HINT = "ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node";
+export const ORT_INSTALL_HINT = installCommand([ORT_PACKAGE]);
 let loading: Promise<OnnxRuntime | null> | undefined;
 
 /**
@@ -52,19 +54,15 @@ async function importOnnxRuntime(): Promise<OnnxRuntime | null> {
   // Left on, its telemetry writes .ses and mat-debug-<pid>.log into the temp folder in every process.
   process.env.ORT_DISABLE_TELEMETRY ??= "1";
   try {
-    // A specifier in a variable: TypeScript then neither resolves nor needs the package.
-    return (await import(ORT_PACKAGE)) as OnnxRuntime;
+    return await importOptional<OnnxRuntime>(ORT_PACKAGE);
   } catch (cause) {
-    const error = cause as NodeJS.ErrnoException;
-    if (error.code === "ERR_MODULE_NOT_FOUND" && error.message.includes(`'${ORT_PACKAGE}'`)) return null;
     throw new FacepriorError(
       "NO_DEVICE",
-      `${ORT_PACKAGE}: installed but it does not load (${error.message.split("\n")[0]}). Reinstall it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`,
+      `${ORT_PACKAGE}: installed but it does not load (${(cause as Error).message.split("\n")[0]}). Reinstall it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`,
       { cause },
     );
   }
 }
-
 
 /** onnxruntime-node, or NO_DEVICE saying how to install it. */
 export async function requireOnnxRuntime(): Promise<OnnxRuntime> {

@@ -7,16 +7,12 @@
  * tests ask what exists without starting an engine.
  */
 import { FacepriorError } from "../errors.js";
+import { importOptional, installCommand } from "../optional-package.js";
+import type { AdapterInfo } from "./devices.js";
+
+export type { AdapterInfo } from "./devices.js";
 
 type Dawn = { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
-
-export type AdapterInfo = {
-  vendor: string;
-  architecture: string;
-  description: string;
-  /** A CPU emulating a GPU (llvmpipe, SwiftShader): right answers, CPU speed. */
-  software: boolean;
-};
 
 /** What WebGPU offers here: the adapter faceprior would use, or why there is none. */
 export type WebGpuStatus =
@@ -30,16 +26,13 @@ let dawn: Promise<Dawn | string> | undefined;
 
 /** The `webgpu` package with its WebGPU globals installed, or why it cannot be had. */
 function loadDawn(): Promise<Dawn | string> {
-  dawn ??= import("webgpu").then(
-    (module) => {
-      const loaded = module as unknown as Dawn;
+  dawn ??= importOptional<Dawn>("webgpu").then(
+    (loaded) => {
+      if (!loaded) return `the optional package 'webgpu' is not installed (${installCommand(["webgpu"])})`;
       Object.assign(globalThis, loaded.globals);
       return loaded;
     },
-    (error: NodeJS.ErrnoException) =>
-      error.code === "ERR_MODULE_NOT_FOUND" && error.message.includes("'webgpu'")
-        ? "the optional package 'webgpu' is not installed (npm install webgpu)"
-        : `the package 'webgpu' is installed but does not load (${error.message.split("\n")[0]}); reinstall it`,
+    (error: Error) => `the package 'webgpu' is installed but does not load (${error.message.split("\n")[0]}); reinstall it`,
   );
   return dawn;
 }

@@ -19,11 +19,11 @@
 import { checkVitTensors } from "../checkpoint/vit-checkpoint.js";
 import type { TensorMap } from "../checkpoint/safetensors.js";
 import type { Normalization } from "../checkpoint/vit-metadata.js";
+import type { TaskName } from "../data/tasks.js";
 import { FacepriorError } from "../errors.js";
 import { numPatches, type VitConfig } from "../model/vit-presets.js";
 import { HEAD_LN_EPS } from "../transfer/heads.js";
 import { NUM_AGE_BINS } from "../transfer/tasks/age.js";
-import type { TransferTaskName } from "../transfer/tasks/definition.js";
 import { OnnxGraphBuilder } from "./onnx-graph.js";
 import { encodeOnnxModel, type OnnxValueInfo } from "./onnx-proto.js";
 
@@ -34,8 +34,12 @@ export const PREFIX_OUTPUT = "prefix_tokens";
 
 export type HeadActivation = "sigmoid" | "softmax" | "expected-age";
 
-/** How each task turns logits into predictions, as its `predict` does. */
-export const TASK_ACTIVATIONS: Readonly<Record<TransferTaskName, HeadActivation>> = Object.freeze({
+/**
+ * How each task turns logits into predictions, as its `predict` does. Keyed by the labelled tasks
+ * (TransferTaskName) spelled from data/tasks.ts: transfer/tasks/definition.ts imports jax-js's
+ * types, which the package's main types stay clear of (src/index.ts).
+ */
+export const TASK_ACTIVATIONS: Readonly<Record<Exclude<TaskName, "none">, HeadActivation>> = Object.freeze({
   au: "sigmoid",
   expression: "softmax",
   age: "expected-age",

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "../../test/support/shared-data.js";
-import { DEFAULT_MODEL_PATH, readPredictions } from "./face-analyzer.js";
+import { FacepriorError } from "../errors.js";
+import { DEFAULT_MODEL_PATH, predictionOf, readPredictions } from "./face-analyzer.js";
 
 const skip = await access(DEFAULT_MODEL_PATH).then(() => false, () => `the bundled model ${DEFAULT_MODEL_PATH} is missing`);
 
@@ -22,6 +23,19 @@ test("heads' outputs become named predictions: top class, per-label probabilitie
   assert.deepEqual(p.expression, { kind: "class", label: "happy", probability: Float32Array.from([0.7])[0], probabilities: { neutral: Float32Array.from([0.3])[0], happy: Float32Array.from([0.7])[0] } });
   assert.deepEqual(p.au, { kind: "labels", probabilities: { AU6: Float32Array.from([0.8])[0], AU12: Float32Array.from([0.6])[0] } });
   assert.deepEqual(p.age, { kind: "value", value: 41.5 });
+});
+
+test("predictionOf returns the head asked for, typed by its kind, and names the model's heads when it cannot", () => {
+  const face = {
+    predictions: {
+      expression: { kind: "class" as const, label: "happy", probability: 0.7, probabilities: { neutral: 0.3, happy: 0.7 } },
+      age: { kind: "value" as const, value: 41.5 },
+    },
+  };
+  assert.equal(predictionOf(face, "expression", "class").label, "happy");
+  assert.equal(predictionOf(face, "age", "value").value, 41.5);
+  assert.throws(() => predictionOf(face, "au", "labels"), (e: unknown) => e instanceof FacepriorError && e.code === "BAD_ARGUMENT" && e.message === 'predictionOf: the model has no head "au"; it has "expression", "age". Pass one of them.');
+  assert.throws(() => predictionOf(face, "age", "class"), (e: unknown) => e instanceof FacepriorError && e.message === 'predictionOf: head "age" is a "value" head, not "class". Pass "value".');
 });
 
 test("the README's library example (examples/analyze.mjs) analyses and embeds the example photo", { skip }, async () => {

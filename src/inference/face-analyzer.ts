@@ -22,9 +22,9 @@ import { inputName, uprightImage, type FaceInput } from "./face-input.js";
 import { readFaceModel, type FaceModel } from "./face-model.js";
 import { readPredictions, type HeadPrediction } from "./head-predictions.js";
 import { createModelRunner, type ModelRunner } from "./model-runner.js";
-import { chooseEngine, type InferenceEngine } from "./onnx-session.js";
+import { resolveEngine, type InferenceEngine } from "./onnx-session.js";
 
-export { readPredictions, type HeadPrediction } from "./head-predictions.js";
+export { predictionOf, readPredictions, type ClassPrediction, type HeadPrediction, type LabelsPrediction, type ValuePrediction } from "./head-predictions.js";
 export type { EncodedImage, FaceInput, RawPixels } from "./face-input.js";
 
 /** The model that ships in the package: ViT-Tiny pretrained with every face prior, four heads (MODEL_CARD.md). */
@@ -87,15 +87,17 @@ export class FaceAnalyzer {
     private readonly runner: ModelRunner,
     private readonly teacher: Teacher,
     private readonly options: Required<Pick<FaceAnalyzerOptions, "pad" | "minScore">>,
+    /** Why `engine: "auto"` runs on jax-js instead of onnxruntime-node, and how to get it; null when it did not fall back. */
+    readonly engineFallback: string | null,
   ) {}
 
   /** Loads the model and the teacher (a few seconds). Call `dispose()` when done. */
   static async load(options: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
     const model = await readFaceModel(options.model ?? DEFAULT_MODEL_PATH);
-    const engine = await chooseEngine(options.engine ?? "auto", options.device ?? "wasm");
+    const { engine, fallback } = await resolveEngine(options.engine ?? "auto", options.device ?? "wasm");
     const runner = await createModelRunner(model, engine, options.threads ?? 2);
     const teacher = await loadTeacher({ maxFaces: options.maxFaces ?? FACE_SEARCH_DEFAULTS.maxFaces });
-    return new FaceAnalyzer(model, runner, teacher, { pad: options.pad ?? FACE_SEARCH_DEFAULTS.pad, minScore: options.minScore ?? FACE_SEARCH_DEFAULTS.minScore });
+    return new FaceAnalyzer(model, runner, teacher, { pad: options.pad ?? FACE_SEARCH_DEFAULTS.pad, minScore: options.minScore ?? FACE_SEARCH_DEFAULTS.minScore }, fallback);
   }
 
   /** Which engine runs the model: onnx or jax. */

@@ -12,12 +12,13 @@
  */
 import { z } from "zod";
 import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
-import { checkFloatTensors, checkVitTensors, type HostVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
-import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata } from "../checkpoint/vit-metadata.js";
+import { checkFloatTensors, checkVitTensors } from "../checkpoint/vit-checkpoint.js";
+import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata, type Normalization } from "../checkpoint/vit-metadata.js";
 import { parseConfig } from "../config-schema.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
 import type { HeadActivation, OnnxHead } from "../export/onnx-vit.js";
 import { parseJson } from "../io/json-file.js";
+import type { VitConfig } from "../model/vit-presets.js";
 
 const HEADS_KEY = "faceprior.heads";
 const MODEL_KEY = "faceprior.model";
@@ -39,7 +40,11 @@ const HeadSpecSchema = z.strictObject({
 export type HeadSpec = z.output<typeof HeadSpecSchema> & { activation: HeadActivation };
 export type ModelHead = HeadSpec & { weight: Float32Array; bias: Float32Array };
 
-export type FaceModel = Pick<HostVitCheckpoint, "cfg" | "normalization" | "tensors"> & {
+/** The encoder's fields are spelled out, not picked from HostVitCheckpoint: that module's types reach jax-js's, which the package's main types stay clear of (README, "From code"). */
+export type FaceModel = {
+  cfg: VitConfig;
+  normalization: Normalization;
+  tensors: TensorMap;
   source: string;
   heads: ModelHead[];
   /** Provenance, as stored. */

@@ -3,7 +3,7 @@
  * with a single image input, and the choice between it and jax-js.
  */
 import { FacepriorError } from "../errors.js";
-import { loadOnnxRuntime, requireOnnxRuntime, type OnnxRuntime, type OrtSession } from "../engine/onnxruntime.js";
+import { loadOnnxRuntime, ORT_INSTALL_HINT, requireOnnxRuntime, type OnnxRuntime, type OrtSession } from "../engine/onnxruntime.js";
 
 export { loadOnnxRuntime, ORT_INSTALL_HINT } from "../engine/onnxruntime.js";
 
@@ -64,4 +64,21 @@ export type InferenceEngine = "jax" | "onnx";
 export async function chooseEngine(requested: InferenceEngine | "auto", device: string): Promise<InferenceEngine> {
   if (requested !== "auto") return requested;
   return device === "wasm" && (await loadOnnxRuntime()) ? "onnx" : "jax";
+}
+
+/** An engine, and when auto settled for jax-js on the CPU, why and how to get onnxruntime-node. */
+export type EngineChoice = { engine: InferenceEngine; fallback: string | null };
+
+/**
+ * As chooseEngine, but where auto would take onnxruntime-node and cannot (not installed, or
+ * installed and broken), it runs on jax-js and says so in `fallback`: a dependency install
+ * leaves onnxruntime-node out, and a user should know which engine runs.
+ */
+export async function resolveEngine(requested: InferenceEngine | "auto", device: string): Promise<EngineChoice> {
+  if (requested !== "auto" || device !== "wasm") return { engine: await chooseEngine(requested, device), fallback: null };
+  const why = await loadOnnxRuntime().then(
+    (ort) => (ort ? null : `onnxruntime-node, the faster CPU engine, is not installed. Install it with \`${ORT_INSTALL_HINT}\`.`),
+    (error: Error) => error.message,
+  );
+  return why ? { engine: "jax", fallback: `the model runs on jax-js: ${why}` } : { engine: "onnx", fallback: null };
 }

@@ -1,16 +1,35 @@
 /**
  * Charts as data: a Vega-Lite spec in, an SVG (for HTML reports) or a PNG (for people browsing a
- * run folder) out. Rendering is headless (no canvas); sharp rasterises the SVG.
+ * run folder) out. Rendering is headless (no canvas); sharp rasterises the SVG. vega and vega-lite
+ * are optional peer dependencies (the repository installs them; a dependency install does not),
+ * loaded on the first chart.
  */
 import sharp from "sharp";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type * as Vega from "vega";
+import type * as VegaLite from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+import { FacepriorError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { importOptional, installCommand } from "../optional-package.js";
 
 export type ChartSpec = TopLevelSpec;
 
+let renderer: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite }> | undefined;
+
+/** vega and vega-lite, or MISSING_PACKAGE saying how to install them. */
+export function requireCharts(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite }> {
+  renderer ??= Promise.all([importOptional<typeof Vega>("vega"), importOptional<typeof VegaLite>("vega-lite")]).then(([vega, vegaLite]) => {
+    if (!vega || !vegaLite) {
+      throw new FacepriorError("MISSING_PACKAGE", `charts: the optional packages vega and vega-lite are not installed. Install them with \`${installCommand(["vega", "vega-lite"])}\`.`);
+    }
+    return { vega, vegaLite };
+  });
+  return renderer;
+}
+
 export async function chartSvg(spec: ChartSpec): Promise<string> {
-  const view = new View(parse(compile(spec).spec), { renderer: "none" });
+  const { vega, vegaLite } = await requireCharts();
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { random, tree } from "../engine/jax.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
-import { lossCurveSpec, writeChartPng } from "../plot/render-chart.js";
+import { lossCurveSpec, requireCharts, writeChartPng } from "../plot/render-chart.js";
 import type { CacheDataset } from "../priors/cache-dataset.js";
 import { loadPretrainingPool } from "./pretraining-pool.js";
 import { readRunState, restoreMilestone } from "../train/run-state.js";
@@ -104,6 +104,8 @@ async function drawPreview(path: string, file: string, cache: CacheDataset, face
 export async function runPretraining(options: PretrainRunOptions): Promise<PretrainSummary> {
   const { out, previewFaces = 8 } = options;
   const resolved = resolvePretrainConfig(options.pretrain);
+  // Loss curves are drawn at every epoch's end: without vega, fail now rather than after the first epoch.
+  await requireCharts();
   if (options.warmStart && (await restoreMilestone(out, options.warmStart))) {
     options.onNote?.(`warm restart from ${options.warmStart}: its weights and position, fresh optimizer moments`);
   }

@@ -3,5 +3,5 @@ import { loadOnnxRuntime } from "../../src/inference/onnx-session.js";
 
 /** For `test(name, { skip: await skipUnlessOnnxRuntime() }, ...)`: false, or why it skips. */
 export async function skipUnlessOnnxRuntime(): Promise<string | false> {
-  return (await loadOnnxRuntime()) ? false : "onnxruntime-node is not installed (an optional dependency that `npm ci` installs)";
+  return (await loadOnnxRuntime()) ? false : "onnxruntime-node is not installed (a devDependency that `npm ci` installs)";
 }

@@ -174,6 +174,7 @@ export const analyze = defineCommand({
       pad: options.pad,
       minScore: options.minScore,
     });
+    if (analyzer.engineFallback) ctx.stderr.write(`note: ${analyzer.engineFallback}\n`);
     let failed = 0;
     const reportFailure = (line: string) => {
       failed++;

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { ENGINE_DEVICES, type EngineDevice } from "../../engine/devices.js";
-import { loadOnnxRuntime } from "../../engine/onnxruntime.js";
+import { loadOnnxRuntime, ORT_INSTALL_HINT } from "../../engine/onnxruntime.js";
 import { findWebGpu, listWebGpuAdapters, type AdapterInfo } from "../../engine/webgpu-adapter.js";
 import { chooseEngine } from "../../inference/onnx-session.js";
 import { defineCommand } from "../command.js";
@@ -72,7 +72,7 @@ function reportText(r: DoctorReport): string {
   const machine: [string, string][] = [
     ["node", `${r.node}, ${r.platform}, ${r.cores} cores`],
     ["wasm", `jax-js, ${r.wasmThreads} threads (--threads)`],
-    ["onnxruntime", ort ? `onnxruntime-node ${ort.version}; execution providers ${ort.providers.join(", ")}${ort.notInstalled.length ? ` (not installed: ${ort.notInstalled.join(", ")})` : ""}` : "not installed (an optional dependency; jax-js does its work)"],
+    ["onnxruntime", ort ? `onnxruntime-node ${ort.version}; execution providers ${ort.providers.join(", ")}${ort.notInstalled.length ? ` (not installed: ${ort.notInstalled.join(", ")})` : ""}` : `not installed (an optional peer dependency; jax-js does its work). Install it with \`${ORT_INSTALL_HINT}\``],
     ["webgpu", r.webgpu.available ? describeAdapter(r.webgpu.adapter) : `unavailable: ${r.webgpu.reason}`],
     ["adapters", r.webgpu.adapters.join("; ") || "none"],
     ["VK_DRIVER_FILES", r.vulkanDriverFiles ?? "unset (the Vulkan loader searches its default folders)"],
