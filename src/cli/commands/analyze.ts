@@ -19,6 +19,7 @@ import { analysisOverlay } from "../../inference/analysis-overlay.js";
 import { FaceAnalyzer, type AnalyzedFace, type HeadPrediction, type ImageAnalysis } from "../../inference/face-analyzer.js";
 import type { InferenceEngine } from "../../inference/onnx-session.js";
 import { openItemShard, planItemShard } from "../../shard/item-shard.js";
+import { POSITIVE_THRESHOLD } from "../../transfer/metrics.js";
 import { openRecordDocument, recordChunkFingerprint, writeRecordChunk, type RecordDocumentFile, type RecordOutput } from "../../shard/record-chunks.js";
 import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { defineCommand, type CommandContext } from "../command.js";
@@ -47,12 +48,18 @@ function wrap(items: string[], indent: string): string {
   return lines.join("\n");
 }
 
+/**
+ * A head's lines: a value; a class with every class's probability; or, for independent labels
+ * (16 AUs, 40 attributes), only those present (p >= 0.5), most likely first. JSON has them all.
+ */
 function describePrediction(name: string, p: HeadPrediction): string {
   const pad = "      ";
   if (p.kind === "value") return `    ${name}: ${p.value.toFixed(1)}`;
-  const entries = Object.entries(p.probabilities).map(([label, v]) => `${label} ${v.toFixed(2)}`);
-  const head = p.kind === "class" ? `    ${name}: ${p.label} (${p.probability.toFixed(2)})` : `    ${name} (probability each is present):`;
-  return `${head}\n${wrap(entries, pad)}`;
+  const shown = (entries: [string, number][]) => wrap(entries.map(([label, v]) => `${label} ${v.toFixed(2)}`), pad);
+  if (p.kind === "class") return `    ${name}: ${p.label} (${p.probability.toFixed(2)})\n${shown(Object.entries(p.probabilities))}`;
+  const all = Object.entries(p.probabilities);
+  const present = all.filter(([, v]) => v >= POSITIVE_THRESHOLD).sort((a, b) => b[1] - a[1]);
+  return `    ${name}: ${present.length} of ${all.length} present${present.length > 0 ? `\n${shown(present)}` : ""}`;
 }
 
 /** A face's lines; its 68 landmarks (five lines) only when asked for. */
@@ -112,12 +119,17 @@ function reportFailure(run: AnalyzeRun, line: string): void {
   say(run, `${printable(line)}\n`);
 }
 
-/** Analyses one image: prints its faces, writes its overlay, and returns its JSON record. */
+/** Analyses one image: prints its faces, writes its overlay, moves the bar on, and returns its JSON record. */
 async function analyzeFile(run: AnalyzeRun, file: string): Promise<ImageAnalysis | Unreadable> {
+  const record = await analyzeAndPrint(run, file);
+  run.progress.advance(); // after the image's lines: the bar stays below them while the next image is analysed
+  return record;
+}
+
+async function analyzeAndPrint(run: AnalyzeRun, file: string): Promise<ImageAnalysis | Unreadable> {
   const { analyzer, outputs, options, tally } = run;
   const analysis = await analyzeOne(analyzer, file);
   tally.images++;
-  run.progress.advance();
   if ("error" in analysis) {
     reportFailure(run, `${file}: cannot be analysed: ${analysis.error}`);
     return analysis;
@@ -149,7 +161,11 @@ function imageProgress(ctx: CommandContext, count: () => Promise<number>): Image
   const bar = createCountProgress({ label: "analyze", unit: "images", stream: ctx.stderr, summary: false });
   let total: number | null = null;
   let done = 0;
-  count().then((n) => (total = n), () => {}); // a walk that fails is reported by the analysing one
+  const start = (n: number) => {
+    total = n;
+    bar.update(done, Math.max(total, done)); // the bar, and its clock, start now
+  };
+  count().then(start, () => {}); // a walk that fails is reported by the analysing one
   return {
     advance() {
       done++;

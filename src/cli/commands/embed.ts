@@ -225,7 +225,7 @@ export const embed = defineCommand({
   examples: [
     "faceprior embed --out faces.safetensors photos/",
     "faceprior embed --model encoder.safetensors --out faces.safetensors photos/",
-    "faceprior embed --model encoder.safetensors --crop center --tokens all --out tokens.safetensors a.png b.png",
+    "faceprior embed --model encoder.safetensors --crop center --tokens all --out t.safetensors a.png",
     "faceprior embed --model encoder.safetensors --crop center --shard 0/4 --out shards/faces-0 photos/",
   ],
   async run(options, inputs, ctx) {
