@@ -102,12 +102,12 @@ test("analyze --overlay into the photos' own folder replaces no photo, keeps sam
 });
 
 test("analyze --json naming a folder fails at once, before any work, and leaves nothing in it", async () => {
-  const folder = join(dir, "results");
+  const folder = join(dir, "results.json");
   await mkdir(folder);
   const run = await runCli(["analyze", EXAMPLE, "--json", folder], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /^faceprior \[BAD_ARGUMENT\]: --json .*results: is a folder\. Pass a file name, e\.g\. .*results\/results\.json\.\n$/);
+  assert.match(run.stderr, /^faceprior \[BAD_ARGUMENT\]: --json .*results\.json: is a folder\. Pass a file name, e\.g\. .*results\.json\/results\.json\.\n$/);
   assert.deepEqual(await readdir(folder), []);
 });
 
