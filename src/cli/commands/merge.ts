@@ -91,7 +91,7 @@ export const merge = defineCommand({
     "Before writing anything, merge checks that every shard is there once, finished, and made from the same manifest or image list with the same settings; otherwise it names the folder and what is wrong.",
     "prepare shards become a prior cache folder that equals one prepare over the whole dataset (the same shard files, byte for byte but for their recorded seconds); embed and finetune shards one .safetensors file, analyze shards one .json file, in input order, as one run writes them.",
   ],
-  inputs: { name: "shard folders", description: "The folders the shards wrote (--out of prepare and embed, --json of analyze, <features dir>/<key>.shard-i-of-n of finetune).", min: 1, variadic: true },
+  inputs: { name: "shard folders", description: "The folders the shards wrote (--out of prepare, embed and analyze, <features dir>/<key>.shard-i-of-n of finetune).", min: 1, variadic: true },
   options: {
     out: { type: "string", required: true, placeholder: "dir|file", description: "prepare shards: the cache folder; embed and finetune shards: a .safetensors file; analyze shards: a .json file." },
     json: jsonOption("The summary"),
