@@ -28,7 +28,7 @@ after(async () => {
 });
 
 test("analyze prints the example photo's one face with every head, and writes JSON and an overlay", { skip }, async () => {
-  const run = await runCli(["analyze", EXAMPLE, "--json", join(dir, "out.json"), "--overlay", join(dir, "overlays")], dir);
+  const run = await runCli(["analyze", EXAMPLE, "--landmarks", "--json", join(dir, "out.json"), "--overlay", join(dir, "overlays")], dir);
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
   const model = await readFaceModel(DEFAULT_MODEL_PATH);
@@ -102,13 +102,25 @@ test("analyze --overlay into the photos' own folder replaces no photo, keeps sam
 });
 
 test("analyze --json naming a folder fails at once, before any work, and leaves nothing in it", async () => {
-  const folder = join(dir, "results");
+  const folder = join(dir, "results.json");
   await mkdir(folder);
   const run = await runCli(["analyze", EXAMPLE, "--json", folder], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /^faceprior \[BAD_ARGUMENT\]: --json .*results: is a folder\. Pass a file name, e\.g\. .*results\/results\.json\.\n$/);
+  assert.match(run.stderr, /^faceprior \[BAD_ARGUMENT\]: --json .*results\.json: is a folder\. Pass a file name, e\.g\. .*results\.json\/results\.json\.\n$/);
   assert.deepEqual(await readdir(folder), []);
+});
+
+test("--overlay or --json under a path that is a file fails at once, before any work, naming the file", async () => {
+  const file = join(dir, "notes.txt");
+  await writeFile(file, "a file, not a folder");
+  for (const [flag, target] of [["--overlay", join(file, "overlays")], ["--json", join(file, "out.json")]] as const) {
+    const run = await runCli(["analyze", EXAMPLE, flag, target], dir);
+    assertNoStack(run);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, "", "nothing analysed");
+    assert.equal(run.stderr, `faceprior [BAD_ARGUMENT]: ${flag} ${target}: ${file} is a file, not a folder, so nothing can be written below it. Pass a path whose folders are folders.\n`);
+  }
 });
 
 test("a subfolder analyze may not read is reported, and the photos in the others are still analysed", { skip, timeout: 120_000 }, async () => {
@@ -135,7 +147,7 @@ test("analyze --shard writes chunk files that merge joins into the JSON one anal
   await writeFile(join(folder, "notes.png"), "not an image");
   const single = await runCli(["analyze", folder, "--json", join(dir, "single.json")], dir);
   assert.equal(single.code, 1, "notes.png cannot be read");
-  const shards = await Promise.all([0, 1].map((i) => runCli(["analyze", folder, "--shard", `${i}/2`, "--chunk-size", "1", "--json", join(dir, `analysis-${i}`)], dir)));
+  const shards = await Promise.all([0, 1].map((i) => runCli(["analyze", folder, "--shard", `${i}/2`, "--chunk-size", "1", "--out", join(dir, `analysis-${i}`)], dir)));
   for (const run of shards) assert.match(run.stderr, /analyze: shard \d\/2 in .*analysis-\d: \d images in \d chunk files \(0 kept from an earlier run\)/);
   const merged = await runCli(["merge", join(dir, "analysis-1"), join(dir, "analysis-0"), "--out", join(dir, "merged.json")], dir);
   assert.equal(merged.code, 0, merged.stderr);
@@ -144,5 +156,5 @@ test("analyze --shard writes chunk files that merge joins into the JSON one anal
   assert.deepEqual(JSON.parse(text).images.map((i: { source: string; faces?: unknown[] }) => [i.source.split("/").pop(), i.faces?.length]), [["astronaut.png", 1], ["flopped.jpg", 1], ["notes.png", undefined], ["wall.png", 0]]);
   const noFolder = await runCli(["analyze", folder, "--shard", "0/2"], dir);
   assert.equal(noFolder.code, 2);
-  assert.match(noFolder.stderr, /--shard: needs --json <folder>, where the shard writes its results for faceprior merge\. Pass e\.g\. --json shards\/analysis-0\./);
+  assert.match(noFolder.stderr, /--shard: needs --out <folder>, where the shard writes its results for faceprior merge\. Pass e\.g\. --out shards\/analysis-0\./);
 });

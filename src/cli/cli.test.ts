@@ -43,8 +43,8 @@ test("--help lists the commands and global options; a command's --help its optio
   const embed = await faceprior("embed", "--help");
   assert.equal(embed.code, 0);
   assert.match(embed.stdout, /^Usage: faceprior embed \[options\] <images\.\.\.>/);
-  assert.match(embed.stdout, /--tokens <cls\|mean\|all> +The class token/);
-  assert.match(embed.stdout, /--batch <n> +Images per forward pass\. \(default: 32\)/);
+  assert.match(embed.stdout, /--tokens <cls\|mean\|all> +--crop center: the class token/);
+  assert.match(embed.stdout, /--batch <n> +--crop center: images per forward pass\. \(default: 32\)/);
   const version = await faceprior("--version");
   assert.match(version.stdout, /^faceprior \d+\.\d+\.\d+\n$/);
 });
@@ -52,12 +52,12 @@ test("--help lists the commands and global options; a command's --help its optio
 test("usage errors quote the bad value with the choices and exit 2", async () => {
   const cases: [string[], RegExp][] = [
     [["embedd"], /^faceprior \[BAD_ARGUMENT\]: "embedd" is not a faceprior command\. Did you mean embed\? Use one of: analyze, add-head, info, embed, convert, export, demo, prepare, merge, pretrain, finetune, multitask, study, pack, doctor\.\n$/],
-    [["embed", "--checkpoint", "m.safetensors", "--out", "o.safetensors", "--tokens", "first", "a.png"], /--tokens: "first" is not one of the choices\. Use one of: cls, mean, all\./],
+    [["embed", "--model", "m.safetensors", "--crop", "center", "--out", "o.safetensors", "--tokens", "first", "a.png"], /--tokens: "first" is not one of the choices\. Use one of: cls, mean, all\./],
     [["--device", "cuda", "info", "m.safetensors"], /--device: "cuda" is not one of the choices\. Use one of: wasm, webgpu\./],
     [["info", "--threads", "two", "m.safetensors"], /--threads: "two" is not a whole number from 1 to 64\./],
     [["info", "--jsno", "m.safetensors"], /--jsno: not an option of faceprior info\. Did you mean --json\?/],
-    [["embed", "--checkpoint", "m.safetensors", "a.png"], /--out: is required\. Pass --out <file\.safetensors>\./],
-    [["embed", "--checkpoint", "m.safetensors", "--out", "o.npy", "a.png"], /--out: "o\.npy" must end in \.safetensors/],
+    [["embed", "--model", "m.safetensors", "--crop", "center", "a.png"], /--out: is required\. Pass --out <file\.safetensors>\./],
+    [["embed", "--model", "m.safetensors", "--crop", "center", "--out", "o.npy", "a.png"], /--out: "o\.npy" must end in \.safetensors/],
     [["info"], /<checkpoint>: missing\. Run "faceprior info --help" for usage\./],
   ];
   for (const [args, pattern] of cases) {
@@ -83,7 +83,7 @@ test("info prints the parity model's architecture and parameter count", needsPar
 });
 
 test("embed --tokens all reproduces expected.safetensors tokens", needsParity, async () => {
-  const run = await faceprior("embed", "--tokens", "all", "--threads", "1", "--checkpoint", model(), "--out", "tokens.safetensors", input(0), input(1));
+  const run = await faceprior("embed", "--tokens", "all", "--threads", "1", "--model", model(), "--crop", "center", "--out", "tokens.safetensors", input(0), input(1));
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^Wrote tokens\.safetensors: "tokens" \[2, 50, 96\] float32 \(all tokens\) for 2 images/);
   const written = await readSafetensors(join(dir, "tokens.safetensors"));
@@ -96,14 +96,14 @@ test("embed --tokens all reproduces expected.safetensors tokens", needsParity, a
   assert.equal(written.metadata.tokens, "all");
   assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith(".tmp")), [], "no temporary file left behind");
 
-  const mean = await faceprior("embed", "--tokens", "mean", "--threads", "1", "--checkpoint", model(), "--out", "mean.safetensors", input(1));
+  const mean = await faceprior("embed", "--tokens", "mean", "--threads", "1", "--model", model(), "--crop", "center", "--out", "mean.safetensors", input(1));
   assert.equal(mean.code, 0, mean.stderr);
   const want = new Float32Array(96);
   const second = expected.tensors.tokens!.data.subarray(50 * 96);
   for (let t = 1; t < 50; t++) for (let d = 0; d < 96; d++) want[d]! += second[t * 96 + d]! / 49;
   assert.ok(maxAbsDiff((await readSafetensors(join(dir, "mean.safetensors"))).tensors.embeddings!.data, want) < 1e-4);
 
-  const large = await faceprior("embed", "--tokens", "all", "--img-size", "224", "--threads", "1", "--checkpoint", model(), "--out", "large.safetensors", input(0));
+  const large = await faceprior("embed", "--tokens", "all", "--img-size", "224", "--threads", "1", "--model", model(), "--crop", "center", "--out", "large.safetensors", input(0));
   assert.equal(large.code, 0, large.stderr);
   assert.match(large.stderr, /note: .*model\.safetensors: pos_embed resampled \(bicubic\) to 14x14 patches for 224x224 input/);
   assert.deepEqual((await readSafetensors(join(dir, "large.safetensors"))).tensors.tokens!.shape, [1, 197, 96]);
@@ -117,7 +117,7 @@ test("embed cls over a folder, with a padded last batch, keeps row order and log
   await copyFile(input(1), join(folder, "d.png"));
   // A thread count other than the default only works if main.ts sized the pool before loading jax-js.
   const threads = String(defaultThreads() + 1);
-  const run = await faceprior("embed", "--engine", "jax", "--threads", threads, "--batch", "2", "--log", "run.jsonl", "--checkpoint", model(), "--out", "cls.safetensors", folder);
+  const run = await faceprior("embed", "--engine", "jax", "--threads", threads, "--batch", "2", "--log", "run.jsonl", "--model", model(), "--crop", "center", "--out", "cls.safetensors", folder);
   assert.equal(run.code, 0, run.stderr);
   const written = await readSafetensors(join(dir, "cls.safetensors"));
   const tokens = (await readSafetensors(sharedPath(PARITY, "expected.safetensors"))).tensors.tokens!.data;
@@ -145,7 +145,7 @@ test("a corrupt image stops embed before any compute, naming the file, without a
   const png = await readFile(image);
   await writeFile(join(dir, "cut.png"), png.subarray(0, png.length / 2));
   await writeFile(join(dir, "notes.jpg"), "not a picture");
-  const args = ["embed", "--threads", "1", "--checkpoint", ckpt, "--out", "bad.safetensors", image, "cut.png", "notes.jpg"];
+  const args = ["embed", "--threads", "1", "--model", ckpt, "--crop", "center", "--out", "bad.safetensors", image, "cut.png", "notes.jpg"];
   const run = await faceprior(...args);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /^faceprior \[BAD_IMAGE\]: 2 of 3 images cannot be decoded; nothing was computed\. Fix or remove them, or pass --skip-bad/m);
@@ -169,7 +169,7 @@ test("a truncated or mismatched checkpoint is BAD_CHECKPOINT naming the file", a
   const { ckpt, image } = await smallModelAndImage();
   const bytes = await readFile(ckpt);
   await writeFile(join(dir, "cut.safetensors"), bytes.subarray(0, 5000));
-  for (const command of [["info", "cut.safetensors"], ["embed", "--checkpoint", "cut.safetensors", "--out", "x.safetensors", image]]) {
+  for (const command of [["info", "cut.safetensors"], ["embed", "--model", "cut.safetensors", "--crop", "center", "--out", "x.safetensors", image]]) {
     const run = await faceprior(...command);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^faceprior \[BAD_CHECKPOINT\]: cut\.safetensors: tensor \S+ spans bytes .* the file is truncated/);

@@ -24,7 +24,7 @@ let photos = "";
 let checkpoint = "";
 const EMBED = ["--batch", "4", "--skip-bad"];
 const shardDir = (i: number) => join(dir, `faces-${i}`);
-const embedArgs = (args: string[]) => ["embed", "--checkpoint", checkpoint, ...EMBED, ...args, photos];
+const embedArgs = (args: string[]) => ["embed", "--model", checkpoint, "--crop", "center", ...EMBED, ...args, photos];
 const embed = (args: string[]) => runCli(embedArgs(args), dir);
 const shardArgs = (i: number) => embedArgs(["--chunk-size", "1", "--shard", `${i}/3`, "--out", shardDir(i)]);
 const embedShard = (i: number) => runCli(shardArgs(i), dir);

@@ -2,7 +2,7 @@
  * How the CLI ends. Only src/cli exits the process: a FacepriorError prints its code and message,
  * `faceprior [BAD_IMAGE]: a.jpg: ...`, without a stack (`--debug` adds it); anything else is a
  * bug and says so. Exit codes: 0 success, 1 failure, 2 usage (a BAD_ARGUMENT error: a flag, a
- * value, a command name), 130 Ctrl-C, 143 SIGTERM.
+ * value, a command name), 130 Ctrl-C, 141 a reader that closed the output pipe, 143 SIGTERM.
  */
 import { FacepriorError } from "../errors.js";
 import { printableLines } from "./printable.js";
@@ -11,6 +11,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_CANCELLED = 130;
+/** SIGPIPE, by the shell's 128 + signal number convention: what `yes | head -1` reports for yes. */
+export const EXIT_PIPE = 141;
 /** SIGTERM, by the shell's 128 + signal number convention. */
 export const EXIT_TERMINATED = 143;
 
@@ -62,4 +64,18 @@ export function exitOnInterrupt(): void {
     process.stderr.write("faceprior: terminated.\n");
     process.exit(EXIT_TERMINATED);
   });
+}
+
+/**
+ * A reader that stops early (`faceprior analyze photos/ | head -1`) closes the pipe, and the next
+ * write fails with EPIPE. Nothing went wrong that the user must hear about: exit at once, quietly,
+ * as a Unix tool that SIGPIPE ends. Other stream errors stay errors.
+ */
+export function exitOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(EXIT_PIPE);
+    });
+  }
 }

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { installNodeShims } from "../engine/node-shims.js";
 import { GLOBAL_OPTIONS, type Command, type CommandContext, type GlobalValues } from "./command.js";
-import { EXIT_OK, exitOnInterrupt, reportError, usageError } from "./errors.js";
+import { EXIT_OK, exitOnClosedOutput, exitOnInterrupt, reportError, usageError } from "./errors.js";
 import { commandHelp, programHelp } from "./help.js";
 import { editDistance, parseLeading, parseOptions } from "./options.js";
 
@@ -80,5 +80,6 @@ function finish(code: number): void {
 }
 
 exitOnInterrupt();
+exitOnClosedOutput();
 const debug = process.argv.includes("--debug");
 main(process.argv.slice(2)).then(finish, (error: unknown) => finish(reportError(error, debug)));

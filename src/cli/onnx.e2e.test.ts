@@ -62,7 +62,7 @@ test("embed's two engines agree within 1e-4, and auto picks onnxruntime when it 
   const embedded: Record<string, Float32Array> = {};
   for (const engine of ["jax", "onnx", "auto"]) {
     const out = `tokens-${engine}.safetensors`;
-    const run = await faceprior("embed", "--engine", engine, "--tokens", "all", "--threads", "1", "--checkpoint", parityModelPath(), "--out", out, parityImagePath(0), parityImagePath(1));
+    const run = await faceprior("embed", "--engine", engine, "--tokens", "all", "--threads", "1", "--model", parityModelPath(), "--crop", "center", "--out", out, parityImagePath(0), parityImagePath(1));
     assert.equal(run.code, 0, run.stderr);
     const written = await readSafetensors(join(dir, out));
     assert.equal(written.metadata.engine, engine === "auto" ? "onnx" : engine);
@@ -71,7 +71,7 @@ test("embed's two engines agree within 1e-4, and auto picks onnxruntime when it 
   const error = maxAbsDiff(embedded.jax!, embedded.onnx!);
   t.diagnostic(`embed --tokens all, max abs difference between --engine jax and --engine onnx: ${error.toExponential(2)}`);
   assert.ok(error <= 1e-4, `max abs difference between the engines ${error}`);
-  const mismatch = await faceprior("--device", "webgpu", "embed", "--engine", "onnx", "--checkpoint", "m.safetensors", "--out", "x.safetensors", "a.png");
+  const mismatch = await faceprior("--device", "webgpu", "embed", "--engine", "onnx", "--model", "m.safetensors", "--crop", "center", "--out", "x.safetensors", "a.png");
   assert.equal(mismatch.code, 2);
   assert.match(mismatch.stderr, /--engine onnx runs on the CPU; --device webgpu is for jax-js\. Pass one of them\./);
 });

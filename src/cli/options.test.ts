@@ -64,3 +64,28 @@ test("help is generated from the tables: every command and every option appears"
   }
   for (const key of Object.keys(GLOBAL_OPTIONS)) assert.match(top, new RegExp(`${flagName(key)}\\b`));
 });
+
+test("--json takes a following argument only when it is - or a JSON file name: alone it means standard output", () => {
+  const table = { json: { type: "output", suffixes: [".json", ".ndjson"], description: "Results." } } as const satisfies OptionTable;
+  const parse = (argv: string[]) => parseOptions(argv, table, "faceprior t");
+  assert.deepEqual(parse(["--json", "out.json", "a.png"]), { values: { json: "out.json" }, positionals: ["a.png"] });
+  assert.deepEqual(parse(["--json", "-", "a.png"]), { values: { json: "-" }, positionals: ["a.png"] });
+  assert.deepEqual(parse(["--json", "model.safetensors"]), { values: { json: "-" }, positionals: ["model.safetensors"] }, "the old flag: an input stays an input");
+  assert.deepEqual(parse(["a.png", "--json"]), { values: { json: "-" }, positionals: ["a.png"] });
+  assert.deepEqual(parse(["a.png"]).values, { json: undefined });
+  assert.equal(parse(["--json=LINES.NDJSON"]).values.json, "LINES.NDJSON");
+  usage(() => parse(["--json=photo.jpg"]), /^--json: "photo\.jpg" is neither a file name ending in \.json, \.ndjson nor - \(standard output\)\. Pass e\.g\. --json results\.json\.$/);
+});
+
+test("a flag name means one thing in every command: --json results as JSON, --model the model run, --checkpoint only a deprecated spelling", () => {
+  const specs = (key: string) => COMMANDS.filter((c) => key in c.options).map((c) => [c.name, c.options[key]!] as const);
+  for (const [name, spec] of specs("json")) assert.equal(spec.type, "output", `${name} --json`);
+  for (const [name, spec] of specs("model")) {
+    assert.equal(spec.placeholder, "file", `${name} --model`);
+    assert.equal(spec.defaultText, "the bundled model", `${name} --model defaults to the bundled model`);
+    assert.match(spec.description, /^Face model/, `${name} --model is the model it runs`);
+  }
+  const checkpoint = specs("checkpoint");
+  assert.deepEqual(checkpoint.map(([name]) => name), ["embed"]);
+  assert.match(checkpoint[0]![1].description, /^Deprecated: /);
+});

@@ -24,9 +24,18 @@ export type OptionSpec = Described &
     | { type: "int"; min: number; max?: number; required?: boolean; default?: number }
     | { type: "number"; min: number; max: number; required?: boolean; default?: number }
     | { type: "numbers"; count: number; required?: boolean; positive?: boolean; default?: readonly number[] }
+    /**
+     * Where results go: `--flag <file>`, or standard output with `--flag -` or the flag alone.
+     * A following argument is its value only when it is "-" or ends in one of `suffixes`, so
+     * `--json photos/` leaves photos/ an input.
+     */
+    | { type: "output"; suffixes: readonly string[] }
   );
 
 export type OptionTable = Record<string, OptionSpec>;
+
+/** The value of an output option that means standard output. */
+export const STDOUT = "-";
 
 type Base<S> = S extends { type: "int" | "number" }
   ? number
@@ -47,7 +56,9 @@ type Token = ReturnType<typeof parseArgs>["tokens"] extends (infer T)[] | undefi
 function tokenize(argv: string[], table: OptionTable): Token[] {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
   for (const [key, spec] of Object.entries(table)) {
-    options[flagName(key).slice(2)] = { type: spec.type === "flag" ? "boolean" : "string", ...(spec.short ? { short: spec.short } : {}) };
+    // An output option's value is taken in collect(): parseArgs would take any next argument.
+    const type = spec.type === "flag" || spec.type === "output" ? "boolean" : "string";
+    options[flagName(key).slice(2)] = { type, ...(spec.short ? { short: spec.short } : {}) };
   }
   return parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true }).tokens;
 }
@@ -57,7 +68,8 @@ function collect(tokens: Token[], table: OptionTable): { raw: Record<string, str
   const raw: Record<string, string | true> = {};
   const unknown: string[] = [];
   const positionals: string[] = [];
-  for (const token of tokens) {
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
     if (token.kind === "positional") positionals.push(token.value);
     if (token.kind !== "option") continue;
     const key = keyOf(token.name);
@@ -66,7 +78,12 @@ function collect(tokens: Token[], table: OptionTable): { raw: Record<string, str
       unknown.push(token.rawName);
       continue;
     }
-    if (spec.type === "flag") {
+    if (spec.type === "output") {
+      const next = tokens[i + 1];
+      const taken = !token.inlineValue && next?.kind === "positional" && isOutputValue(next.value, spec.suffixes);
+      raw[key] = token.inlineValue ? token.value! : taken ? next.value : STDOUT;
+      if (taken) i++;
+    } else if (spec.type === "flag") {
       if (token.inlineValue) throw usageError(`${token.rawName}: takes no value, got "${token.value}". Write ${token.rawName} alone.`);
       raw[key] = true;
     } else {
@@ -77,7 +94,10 @@ function collect(tokens: Token[], table: OptionTable): { raw: Record<string, str
   return { raw, unknown, positionals };
 }
 
+const isOutputValue = (value: string, suffixes: readonly string[]) => value === STDOUT || suffixes.some((suffix) => value.toLowerCase().endsWith(suffix));
+
 export function placeholderOf(key: string, spec: OptionSpec): string {
+  if (spec.type === "output") return `[<file>|${STDOUT}]`;
   if (spec.placeholder) return `<${spec.placeholder}>`;
   if (spec.type === "int" || spec.type === "number") return "<n>";
   if (spec.type === "choice") return `<${spec.choices.join("|")}>`;
@@ -85,9 +105,16 @@ export function placeholderOf(key: string, spec: OptionSpec): string {
   return `<${key.toLowerCase()}>`;
 }
 
+/** Output files have their own endings, so that one can never replace an image a folder walk found. */
+function outputValue(flag: string, suffixes: readonly string[], value: string): string {
+  if (isOutputValue(value, suffixes)) return value;
+  throw usageError(`${flag}: "${value}" is neither a file name ending in ${suffixes.join(", ")} nor ${STDOUT} (standard output). Pass e.g. ${flag} results${suffixes[0]}.`);
+}
+
 function convert(key: string, spec: OptionSpec, value: string | true | undefined): unknown {
   const flag = flagName(key);
   if (spec.type === "flag") return value === true;
+  if (spec.type === "output") return value === undefined ? undefined : outputValue(flag, spec.suffixes, String(value));
   if (value === undefined || value === true) {
     if ("required" in spec && spec.required) throw usageError(`${flag}: is required. Pass ${flag} ${placeholderOf(key, spec)}.`);
     return spec.default;

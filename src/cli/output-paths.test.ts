@@ -23,11 +23,11 @@ test("no output may replace an input, and a walk's earlier overlays are told apa
   const root = await scratchDir("faceprior-outputs-");
   const photo = join(root, "a.jpg");
   const named = join(root, "a.jpg.overlay.png");
-  for (const file of [photo, named]) await writeFile(file, "x");
-  const outputs = await outputPaths([root, named]);
+  const results = join(root, "results.json");
+  for (const file of [photo, named, results]) await writeFile(file, "x");
+  const outputs = await outputPaths([root, named, results]);
   assert.throws(() => outputs.overlayFor(photo, root), (error: unknown) => assertFacepriorError(error, "BAD_ARGUMENT", /^--overlay: would write ".*a\.jpg\.overlay\.png", which is one of the inputs\. Choose another folder\.$/));
-  outputs.addInput(join(root, "results.json"));
-  assert.throws(() => outputs.checked(join(root, "results.json"), "--json"), /--json: would write .*results\.json", which is one of the inputs\. Choose another file\./);
+  assert.throws(() => outputs.checked(results, "--json"), /--json: would write .*results\.json", which is one of the inputs\. Choose another file\./);
   assert.equal(outputs.isOverlay(named), false, "given by name: a photo to analyse");
   assert.equal(outputs.isOverlay(join(root, "b.png.overlay.png")), true, "found by a walk: an earlier run's overlay");
 });

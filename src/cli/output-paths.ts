@@ -3,6 +3,10 @@
  * under names that keep enough of each input's path to be unique. Overlays mirror the inputs'
  * folders below their common folder (`trip/day1/a.jpg` -> `<overlay dir>/day1/a.jpg.overlay.png`),
  * so photos with one base name in different folders, or `a.jpg` beside `a.png`, never share one.
+ *
+ * Only the inputs given by name are remembered: a folder walk yields image names only, and an
+ * output is named *.overlay.png (which a walk leaves out) or *.json, so no output can be a file a
+ * walk found, and a run over 100,000 photos holds none of their paths.
  */
 import { stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -24,16 +28,38 @@ async function commonFolder(inputs: readonly string[]): Promise<string> {
   });
 }
 
-/** Fails at once, before any work, when `path` names a folder: the results could not be written there. */
+/** `path` if it exists, else its nearest folder above that does, with what it is. */
+async function nearestExisting(path: string): Promise<{ path: string; isFolder: boolean }> {
+  for (let at = resolve(path); ; at = dirname(at)) {
+    const found = await stat(at).catch(() => undefined);
+    if (found || at === dirname(at)) return { path: at, isFolder: found?.isDirectory() ?? true };
+  }
+}
+
+/** Fails at once, before any work, when a file stands where `path` needs a folder above it. */
+async function checkFoldersAbove(path: string, flag: string): Promise<{ path: string; isFolder: boolean }> {
+  const existing = await nearestExisting(path);
+  if (existing.path !== resolve(path) && !existing.isFolder) {
+    throw usageError(`${flag} ${path}: ${existing.path} is a file, not a folder, so nothing can be written below it. Pass a path whose folders are folders.`);
+  }
+  return existing;
+}
+
+/** Fails at once, before any work, when `path` names a folder or lies below a file: the results could not be written there. */
 export async function checkOutputFile(path: string, flag: string): Promise<void> {
-  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+  const existing = await checkFoldersAbove(path, flag);
+  if (existing.path === resolve(path) && existing.isFolder) {
     throw usageError(`${flag} ${path}: is a folder. Pass a file name, e.g. ${join(path, "results.json")}.`);
   }
 }
 
+/** Fails at once, before any work, when `path` is a file or lies below one: no file could be written in it. */
+export async function checkOutputFolder(path: string, flag: string): Promise<void> {
+  const existing = await checkFoldersAbove(path, flag);
+  if (!existing.isFolder) throw usageError(`${flag} ${path}: is a file, not a folder. Pass a folder to write into.`);
+}
+
 export type OutputPaths = {
-  /** Records an input as it is read, so that no output replaces it. */
-  addInput(file: string): void;
   /** Whether a file found by a folder walk is an overlay an earlier run wrote. */
   isOverlay(file: string): boolean;
   /** The overlay file for input `file` in `dir`. */
@@ -46,14 +72,12 @@ export type OutputPaths = {
 export async function outputPaths(inputs: readonly string[]): Promise<OutputPaths> {
   const root = await commonFolder(inputs);
   const given = new Set(inputs.map((input) => resolve(input)));
-  const read = new Set(given);
   const checked = (path: string, flag: string) => {
     const target = resolve(path);
-    if (read.has(target)) throw usageError(`${flag}: would write "${path}", which is one of the inputs. Choose another ${flag === "--overlay" ? "folder" : "file"}.`);
+    if (given.has(target)) throw usageError(`${flag}: would write "${path}", which is one of the inputs. Choose another ${flag === "--overlay" ? "folder" : "file"}.`);
     return target;
   };
   return {
-    addInput: (file) => void read.add(resolve(file)),
     isOverlay: (file) => file.endsWith(OVERLAY_SUFFIX) && !given.has(resolve(file)),
     overlayFor: (file, dir) => checked(join(dir, relative(root, resolve(file)) + OVERLAY_SUFFIX), "--overlay"),
     checked,

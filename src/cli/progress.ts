@@ -22,6 +22,8 @@ export type ProgressOptions = {
 
 export type Progress = {
   advance(count: number): void;
+  /** Erases a terminal bar, so that a line of results can be printed; the next `advance` draws it again. */
+  clear(): void;
   /** Prints the summary line (on a terminal, in place of the bar). */
   finish(): void;
 };
@@ -81,6 +83,11 @@ export function createProgress(options: ProgressOptions): Progress {
         draw();
       }
     },
+    clear() {
+      if (!tty || lastDraw === -Infinity) return;
+      stream.write("\r\x1b[K");
+      lastDraw = -Infinity;
+    },
     finish() {
       if (options.summary === false) {
         if (tty) stream.write("\r\x1b[K");
@@ -95,7 +102,7 @@ export function createProgress(options: ProgressOptions): Progress {
 }
 
 /** Progress of work that learns its total when it starts: `update` takes the count done so far and the total. */
-export type CountProgress = { update(done: number, total: number): void; finish(): void };
+export type CountProgress = { update(done: number, total: number): void; clear(): void; finish(): void };
 
 /** The bar starts at the first `update`, sized by its total; advances are the differences of `done`. */
 export function createCountProgress(options: Omit<ProgressOptions, "total">): CountProgress {
@@ -107,6 +114,7 @@ export function createCountProgress(options: Omit<ProgressOptions, "total">): Co
       progress.advance(done - shown);
       shown = done;
     },
+    clear: () => progress?.clear(),
     finish: () => progress?.finish(),
   };
 }

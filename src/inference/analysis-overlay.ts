@@ -16,7 +16,7 @@ const MAX_SIDE = 800;
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** Up to three short lines for a face: expression, age, the most likely AUs. */
+/** A short line per head (a model with a head added by add-head shows it too): the label, value or top three. */
 export function captionLines(predictions: Record<string, HeadPrediction>): string[] {
   const lines: string[] = [];
   for (const [name, p] of Object.entries(predictions)) {
@@ -27,7 +27,7 @@ export function captionLines(predictions: Record<string, HeadPrediction>): strin
       lines.push(`${name}: ${top.map(([label, v]) => `${label} ${v.toFixed(2)}`).join(", ")}`);
     }
   }
-  return lines.slice(0, 4).map((line) => (line.length > CAPTION_CHARS ? `${line.slice(0, CAPTION_CHARS - 1)}…` : line));
+  return lines.map((line) => (line.length > CAPTION_CHARS ? `${line.slice(0, CAPTION_CHARS - 1)}…` : line));
 }
 
 /** The aligned crop, parsing blended at 40% and landmarks in red, upscaled to TILE px, with a caption. */

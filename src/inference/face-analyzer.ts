@@ -54,8 +54,8 @@ export type StreamOptions = { onUnreadable?: (error: FacepriorError, source: str
 type FoundFaces = { source: string; width: number; height: number; faces: DetectedFace[]; outputs: Record<string, Float32Array> };
 
 export type FaceAnalyzerOptions = {
-  /** A face model file; the bundled default when left out. */
-  model?: string;
+  /** A face model file, or a face model already read (embed's encoder without heads); the bundled default when left out. */
+  model?: string | FaceModel;
   /** onnx (onnxruntime-node, when installed) or jax; auto picks onnx when it can, unless `device` is webgpu. */
   engine?: InferenceEngine | "auto";
   /** The device jax-js was started on (startEngine); default wasm. */
@@ -93,7 +93,7 @@ export class FaceAnalyzer {
 
   /** Loads the model and the teacher (a few seconds). Call `dispose()` when done. */
   static async load(options: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
-    const model = await readFaceModel(options.model ?? DEFAULT_MODEL_PATH);
+    const model = typeof options.model === "object" ? options.model : await readFaceModel(options.model ?? DEFAULT_MODEL_PATH);
     const { engine, fallback } = await resolveEngine(options.engine ?? "auto", options.device ?? "wasm");
     const runner = await createModelRunner(model, engine, options.threads ?? 2);
     const teacher = await loadTeacher({ maxFaces: options.maxFaces ?? FACE_SEARCH_DEFAULTS.maxFaces });

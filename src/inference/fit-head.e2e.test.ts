@@ -69,7 +69,7 @@ test("the walkthrough: add-head on a folder per class, then analyze with the new
   assert.match(run.stdout, /^Left out 1 photo:\n {2}photos\/smiling\/notes\.jpg: is not an image sharp can read\. Use JPEG/m);
   assert.match(run.stdout, /^Fitted head "smile" \(softmax\) on 20 photos\.$/m);
   // 10 + 10 photos, 20% of each held out; the majority baseline of a 8 + 8 training set (a tie: the first class) is 0.50.
-  const measured = /^Held-out accuracy (\d\.\d\d) on 4 photos; majority-class baseline 0\.50\.$/m.exec(run.stdout);
+  const measured = /^Held-out accuracy (\d\.\d\d) on 4 photos \(95% interval \d\.\d\d-\d\.\d\d, Wilson\); majority-class baseline 0\.50\.$/m.exec(run.stdout);
   assert.ok(measured, run.stdout);
   const table = [...run.stdout.matchAll(/^ {2}(not_smiling|smiling) +(\d+) +(\d+) +(\d+)$/gm)].map((m) => m.slice(1).map((v, i) => (i === 0 ? v : Number(v))));
   assert.deepEqual(table.map((row) => row.slice(0, 3)), [["not_smiling", 10, 2], ["smiling", 10, 2]]);
@@ -114,6 +114,23 @@ test("the walkthrough: add-head on a folder per class, then analyze with the new
   } finally {
     await analyzer.dispose();
   }
+});
+
+test("add-head gives the held-out estimate with its 95% interval and the majority baseline, and warns when it does not beat it", { skip }, async () => {
+  // Two classes that mean nothing: each holds 5 smiling and 5 not smiling photos of the walkthrough's.
+  const classes = { a: [...training.smiling.slice(0, 5), ...training.not_smiling.slice(0, 5)], b: [...training.smiling.slice(5), ...training.not_smiling.slice(5)] };
+  for (const [name, photos] of Object.entries(classes)) {
+    await mkdir(join(dir, "arbitrary", name), { recursive: true });
+    for (const photo of photos) await copyFile(join(dir, photo), join(dir, "arbitrary", name, basename(photo)));
+  }
+  const run = await faceprior("add-head", "--name", "noise", "--photos", "arbitrary", "--model", TEST_FACE_MODEL!, "--out", "noise.safetensors", "--holdout", "0.5");
+  assert.equal(run.code, 0, run.stderr);
+  const line = /^Held-out accuracy (\d\.\d\d) on 10 photos \(95% interval (\d\.\d\d)-(\d\.\d\d), Wilson\); majority-class baseline (\d\.\d\d)\.$/m.exec(run.stdout);
+  assert.ok(line, run.stdout);
+  const [accuracy, low, high, baseline] = line.slice(1).map(Number) as [number, number, number, number];
+  assert.ok(low <= accuracy && accuracy <= high && high - low > 0.3, `10 photos give a wide interval: ${line[0]}`);
+  assert.equal(baseline, 0.5, "5 + 5 training photos: a tie");
+  assert.match(run.stderr, /^warning: (the head is no better than always answering the majority on the 10 held-out photos|10 held-out photos are too few to tell the head from always answering the majority: the 95% interval of its accuracy, \d\.\d\d-\d\.\d\d, includes the baseline 0\.50)\./m);
 });
 
 test("the walkthrough's API snippet: a multi-label head from a CSV of 0/1 columns", { skip }, async () => {

@@ -124,7 +124,7 @@ function fitReport(photos: LabelledPhotos, split: HoldoutSplit, score: HeldOutSc
     heldOut: split.heldOut.filter((i) => has(k, i)).length,
     heldOutRight: score ? score.right[k]! : null,
   }));
-  const heldOut = score ? { photos: score.photos, accuracy: score.accuracy, majorityBaseline: score.majorityBaseline } : null;
+  const heldOut = score ? { photos: score.photos, accuracy: score.accuracy, interval: score.interval, majorityBaseline: score.majorityBaseline } : null;
   const { source, activation } = photos;
   return { source, activation, photos: photos.photos.length, labels, heldOut, leftOut: leftOut.map(({ file, reason }) => ({ file, reason })), seed };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { heldOutCount, holdOut, scoreHeldOut } from "./head-holdout.js";
 import type { LabelledPhotos } from "./labelled-photos.js";
+import { wilsonInterval } from "../transfer/metrics.js";
 
 /** A softmax source with `counts[k]` photos of class k, named `<k>/<i>.jpg`. */
 function classes(...counts: number[]): LabelledPhotos {
@@ -65,7 +66,7 @@ test("held-out scores against the training majority, by hand", () => {
   const photos = classes(3, 3);
   const split = { train: [0, 1, 3], heldOut: [2, 4, 5] };
   const probabilities = Float32Array.from([0.9, 0.1, 0.2, 0.8, 0.6, 0.4]);
-  assert.deepEqual(scoreHeldOut(photos, split, probabilities), { photos: 3, accuracy: 2 / 3, majorityBaseline: 1 / 3, right: [1, 1] });
+  assert.deepEqual(scoreHeldOut(photos, split, probabilities), { photos: 3, accuracy: 2 / 3, interval: wilsonInterval(2, 3), majorityBaseline: 1 / 3, right: [1, 1] });
   // sigmoid: train [[1, 0], [1, 1], [0, 0]] (majority [1, 0]); held out true [[1, 1], [0, 0]], predicted [[1, 0], [1, 0]].
   const multi: LabelledPhotos = {
     source: "labels.csv",
@@ -74,6 +75,6 @@ test("held-out scores against the training majority, by hand", () => {
     photos: [[1, 0], [1, 1], [0, 0], [1, 1], [0, 0]].map((t, i) => ({ file: `${i}`, path: `${i}`, targets: t })),
   };
   const score = scoreHeldOut(multi, { train: [0, 1, 2], heldOut: [3, 4] }, Float32Array.from([0.7, 0.2, 0.5, 0.4]));
-  // hat right 1 of 2, glasses right 1 of 2: 0.5; the majority [1, 0] scores the same 0.5; found: hat 1, glasses 0.
-  assert.deepEqual(score, { photos: 2, accuracy: 0.5, majorityBaseline: 0.5, right: [1, 0] });
+  // hat right 1 of 2, glasses right 1 of 2: 0.5, 2 of 4 decisions; the majority [1, 0] scores the same 0.5; found: hat 1, glasses 0.
+  assert.deepEqual(score, { photos: 2, accuracy: 0.5, interval: wilsonInterval(2, 4), majorityBaseline: 0.5, right: [1, 0] });
 });

@@ -9,10 +9,14 @@
  * stratum. A photo is held out only while every class, or every label with it and without it,
  * keeps MIN_PHOTOS_PER_LABEL photos to train on. Ranking by path makes the split independent of
  * the order the photos are listed in.
+ *
+ * A few held-out photos give a rough estimate, so it comes with its 95% Wilson interval: over
+ * the held-out photos (softmax), or over their yes/no decisions, photos × labels, taken as
+ * independent (sigmoid; photos share faces, so that interval is the narrower side of the truth).
  */
 import { unitHash } from "../data/splits.js";
 import { majorityClassBaseline, attributeMajorityBaseline } from "../transfer/baselines.js";
-import { accuracy, argmaxRows, attributeAccuracy, binaryCounts, confusionMatrix } from "../transfer/metrics.js";
+import { accuracy, argmaxRows, attributeAccuracy, binaryCounts, confusionMatrix, wilsonInterval } from "../transfer/metrics.js";
 import { labelGroups, MIN_PHOTOS_PER_LABEL, type LabelledPhotos } from "./labelled-photos.js";
 
 /** Indices into `photos.photos`, ascending. */
@@ -52,6 +56,8 @@ export type HeldOutScore = {
   photos: number;
   /** The share right: of photos (softmax), or of each label's yes/no at 0.5, averaged over labels (sigmoid). */
   accuracy: number;
+  /** 95% Wilson interval of `accuracy`. */
+  interval: [low: number, high: number];
   /** The same for always answering the training majority. */
   majorityBaseline: number;
   /** Per class, the held-out photos of it classed right; per label, those with it found (p >= 0.5). */
@@ -65,16 +71,21 @@ export function scoreHeldOut(photos: LabelledPhotos, split: HoldoutSplit, predic
   const [trainTargets, truth] = [targets(split.train), targets(split.heldOut)];
   if (photos.activation === "softmax") {
     const predicted = argmaxRows(predictions, k);
+    const right = accuracy(predicted, truth);
     return {
       photos: split.heldOut.length,
-      accuracy: accuracy(predicted, truth),
+      accuracy: right,
+      interval: wilsonInterval(Math.round(right * split.heldOut.length), split.heldOut.length),
       majorityBaseline: majorityClassBaseline(trainTargets, truth, k).accuracy,
       right: confusionMatrix(predicted, truth, k).map((row, c) => row[c]!),
     };
   }
+  const mean = attributeAccuracy(predictions, truth, k).mean;
+  const decisions = split.heldOut.length * k;
   return {
     photos: split.heldOut.length,
-    accuracy: attributeAccuracy(predictions, truth, k).mean,
+    accuracy: mean,
+    interval: wilsonInterval(Math.round(mean * decisions), decisions),
     majorityBaseline: attributeMajorityBaseline(trainTargets, truth, k).accuracy.mean,
     right: binaryCounts(predictions, truth, k).map((counts) => counts.tp),
   };

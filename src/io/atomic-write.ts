@@ -7,7 +7,7 @@
  * removed by the next write of the same file. A failure a user can fix (a full disk, a target
  * that is a folder) is a CANNOT_WRITE error naming the file.
  */
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import { FacepriorError } from "../errors.js";
 import { removeOnExit } from "./exit-cleanup.js";
@@ -61,30 +61,51 @@ async function sweepAbandoned(path: string): Promise<void> {
   }
 }
 
-async function writeAndRename(path: string, temporary: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await sweepAbandoned(path);
-  const handle = await open(temporary, "w");
+/** A file written in pieces that appears at its path, whole, only on `commit`; `abort` or an exit removes the pieces. */
+export type AtomicFile = { write(data: Uint8Array | string): Promise<void>; commit(): Promise<void>; abort(): Promise<void> };
+
+/** Opens `path` for an atomic write; for outputs too large to hold in memory before writing. */
+export async function openFileAtomic(path: string): Promise<AtomicFile> {
+  const temporary = join(dirname(path), temporaryName(path));
+  const forget = removeOnExit(temporary);
+  let handle: FileHandle | undefined;
+  const discard = async () => {
+    await handle?.close().catch(() => {}); // closed already when the rename failed
+    await rm(temporary, { force: true }).catch(() => {}); // its folder may be what failed: then it never existed
+    forget();
+  };
+  const fail = async (error: unknown): Promise<never> => {
+    await discard();
+    throw writeError(path, error);
+  };
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await mkdir(dirname(path), { recursive: true });
+    await sweepAbandoned(path);
+    handle = await open(temporary, "w");
+  } catch (error) {
+    return fail(error);
   }
-  await rename(temporary, path);
+  const file = handle;
+  return {
+    write: (data) => file.writeFile(data).catch(fail), // writeFile on a handle appends from its position
+    async commit() {
+      try {
+        await file.sync();
+        await file.close();
+        await rename(temporary, path);
+        forget();
+      } catch (error) {
+        await fail(error);
+      }
+    },
+    abort: discard,
+  };
 }
 
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = join(dirname(path), temporaryName(path));
-  const forget = removeOnExit(temporary);
-  try {
-    await writeAndRename(path, temporary, data);
-  } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {}); // its folder may be what failed: then it never existed
-    throw writeError(path, error);
-  } finally {
-    forget();
-  }
+  const file = await openFileAtomic(path);
+  await file.write(data);
+  await file.commit();
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

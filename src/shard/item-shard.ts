@@ -1,5 +1,5 @@
 /**
- * One shard of per-item work (`embed`, `analyze --json`, the feature extraction of `finetune`):
+ * One shard of per-item work (`embed`, `analyze --shard`, the feature extraction of `finetune`):
  * the folder it writes.
  *
  *   <dir>/shard.json                  kind, shard i/n, settings, the whole input list's fingerprint, the chunk plan

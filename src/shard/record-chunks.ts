@@ -4,7 +4,7 @@
  * JSON one unsharded run writes: `{ ...header, [list]: records }`.
  */
 import { z } from "zod";
-import { writeJsonAtomic } from "../io/atomic-write.js";
+import { openFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { entriesInOrder, type ItemShardFolder, type ShardItem } from "./item-shard.js";
 
@@ -34,4 +34,28 @@ async function readRecordEntries(file: string): Promise<RecordEntry[]> {
 
 export async function joinRecordShards(folders: ItemShardFolder[], output: RecordOutput): Promise<unknown> {
   return recordDocument(output, (await entriesInOrder(folders, readRecordEntries)).map((e) => e.record));
+}
+
+/** A record document being written into its file. */
+export type RecordDocumentFile = { add(record: unknown): Promise<void>; commit(): Promise<void>; abort(): Promise<void> };
+
+/**
+ * `recordDocument` written record by record into `path`, atomically: the same bytes as
+ * `writeJsonAtomic(path, recordDocument(output, records))`, but a run over 100,000 images holds
+ * none of its records.
+ */
+export async function openRecordDocument(path: string, output: RecordOutput): Promise<RecordDocumentFile> {
+  const file = await openFileAtomic(path);
+  const empty = JSON.stringify(recordDocument(output, []), null, 2); // ends in `"<list>": []\n}`: the list is the last key
+  await file.write(empty.slice(0, empty.lastIndexOf("]")));
+  let count = 0;
+  return {
+    // Each record indented as JSON.stringify indents an element of a list two levels down.
+    add: (record) => file.write(`${count++ === 0 ? "" : ","}\n    ${JSON.stringify(record, null, 2).replace(/\n/g, "\n    ")}`),
+    async commit() {
+      await file.write(`${count > 0 ? "\n  " : ""}]\n}\n`);
+      await file.commit();
+    },
+    abort: file.abort,
+  };
 }

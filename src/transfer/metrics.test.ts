@@ -4,7 +4,7 @@ import {
   classShares,
   maeByDecade,
   accuracy, argmaxRows, attributeAccuracy, binaryCounts, confusionMatrix, cumulativeScore, meanAbsoluteError,
-  meanClassAccuracy, multiLabelF1,
+  meanClassAccuracy, multiLabelF1, wilsonInterval,
 } from "./metrics.js";
 
 const close = (actual: number, expected: number, what: string) =>
@@ -111,4 +111,15 @@ test("MAE per decade of true age, with the mean prediction, empty decades left o
     { decade: "20-29", faces: 1, mae: 5, meanPredicted: 20 },
     { decade: "70+", faces: 2, mae: 18, meanPredicted: 65 },
   ]);
+});
+
+test("the Wilson interval, by hand: 3 of 4 right is 0.30-0.95 at 95%, not a point at 0 or n, [0, 1] with no trials", () => {
+  // centre (p + z²/2n) / (1 + z²/n), half-width z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n), z = 1.96:
+  // 3 of 4: (0.75 + 0.4802) / 1.9604 = 0.62753 ± 1.96·sqrt(0.046875 + 0.060025) / 1.9604 = 0.32689.
+  const [low, high] = wilsonInterval(3, 4);
+  assert.ok(Math.abs(low - 0.30064) < 1e-4 && Math.abs(high - 0.95442) < 1e-4, `${low}, ${high}`);
+  // 4 of 4 right: the upper end is 1, the lower end well below it (p ± z·SE would give [1, 1]).
+  const [allLow, allHigh] = wilsonInterval(4, 4);
+  assert.ok(Math.abs(allLow - 0.51009) < 1e-4 && allHigh === 1, `${allLow}, ${allHigh}`);
+  assert.deepEqual(wilsonInterval(0, 0), [0, 1]);
 });

@@ -249,3 +249,17 @@ export function attributeAccuracy(probabilities: ArrayLike<number>, targets: Arr
   const counts = countBinary("attributeAccuracy", probabilities, targets, numLabels);
   return meanOfDefined(counts.map(({ tp, fp, fn, tn }) => (tp + tn) / (tp + fp + fn + tn)));
 }
+
+/**
+ * The Wilson score interval of a proportion: `successes` of `n` trials, at z standard errors
+ * (1.96: 95%). Unlike p ± z·SE it stays inside [0, 1] and does not shrink to a point at 0 or n
+ * successes, which matters for the few held-out photos a new head is measured on. [0, 1] for n = 0.
+ */
+export function wilsonInterval(successes: number, n: number, z = 1.96): [low: number, high: number] {
+  if (n === 0) return [0, 1];
+  const p = successes / n;
+  const z2 = (z * z) / n;
+  const centre = (p + z2 / 2) / (1 + z2);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n))) / (1 + z2);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}

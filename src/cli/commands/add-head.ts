@@ -50,11 +50,28 @@ function fitSummary(name: string, report: FitReport): string {
   const { heldOut } = report;
   const measure = report.activation === "softmax" ? "accuracy" : "mean accuracy over labels";
   const baseline = report.activation === "softmax" ? "majority-class baseline" : "per-label majority baseline";
+  const interval = heldOut && `${heldOut.interval[0].toFixed(2)}-${heldOut.interval[1].toFixed(2)}`;
   lines.push(heldOut
-    ? `Held-out ${measure} ${heldOut.accuracy.toFixed(2)} on ${heldOut.photos} photos; ${baseline} ${heldOut.majorityBaseline.toFixed(2)}.`
+    ? `Held-out ${measure} ${heldOut.accuracy.toFixed(2)} on ${heldOut.photos} photos (95% interval ${interval}, Wilson); ${baseline} ${heldOut.majorityBaseline.toFixed(2)}.`
     : "Not measured: no photo was held out (--holdout 0, or every class has under 3 photos).");
   lines.push(labelTable(report));
   return lines.join("\n");
+}
+
+/**
+ * A warning when the held-out estimate does not show the head beats always answering the
+ * majority: at or below it, or with the majority inside its 95% interval (too few photos to tell).
+ */
+export function baselineWarning({ heldOut }: FitReport): string | null {
+  if (!heldOut) return null;
+  const { accuracy, interval, majorityBaseline: baseline, photos } = heldOut;
+  if (accuracy <= baseline) {
+    return `warning: the head is no better than always answering the majority on the ${photos} held-out photos (${accuracy.toFixed(2)}, baseline ${baseline.toFixed(2)}). Do not rely on it: add photos, or check their labels.`;
+  }
+  if (interval[0] <= baseline) {
+    return `warning: ${photos} held-out photos are too few to tell the head from always answering the majority: the 95% interval of its accuracy, ${interval[0].toFixed(2)}-${interval[1].toFixed(2)}, includes the baseline ${baseline.toFixed(2)}. Add photos before relying on it.`;
+  }
+  return null;
 }
 
 export const addHeadCommand = defineCommand({
@@ -99,6 +116,8 @@ export const addHeadCommand = defineCommand({
       const model = addHead(analyzer.model, head, { replace: options.replace, about: report });
       await writeFaceModel(resolve(options.out), model);
       ctx.stdout.write(`${fitSummary(options.name, report)}\n`);
+      const warning = baselineWarning(report);
+      if (warning) ctx.stderr.write(`${warning}\n`);
       ctx.stdout.write(`Wrote ${options.out} (heads: ${model.heads.map((h) => h.name).join(", ")}).\n`);
       ctx.stdout.write(`Try it: faceprior analyze photo.jpg --model ${options.out}\n`);
     } finally {

@@ -8,6 +8,7 @@ import { prepareDemoSite } from "../../demo/demo-site.js";
 import { startStaticServer } from "../../demo/static-server.js";
 import { DEFAULT_MODEL_PATH } from "../../inference/face-analyzer.js";
 import { defineCommand } from "../command.js";
+import { MODEL_OPTION } from "../model-option.js";
 
 export const demo = defineCommand({
   name: "demo",
@@ -17,7 +18,7 @@ export const demo = defineCommand({
     "The model (the bundled one unless --model names another face model) is exported to ONNX in a temporary folder, removed when the server stops.",
   ],
   options: {
-    model: { type: "string", placeholder: "file", description: "Face model (.safetensors) with heads.", defaultText: "the bundled model" },
+    model: MODEL_OPTION,
     port: { type: "int", min: 0, max: 65535, default: 8080, description: "Port to listen on; 0 picks a free one." },
     host: { type: "flag", description: "Listen on every network interface, not only this machine (127.0.0.1)." },
   },

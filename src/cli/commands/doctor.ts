@@ -9,6 +9,7 @@ import { loadOnnxRuntime, ORT_INSTALL_HINT } from "../../engine/onnxruntime.js";
 import { findWebGpu, listWebGpuAdapters, type AdapterInfo } from "../../engine/webgpu-adapter.js";
 import { chooseEngine } from "../../inference/onnx-session.js";
 import { defineCommand } from "../command.js";
+import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { columns } from "../help.js";
 
 type OrtReport = { version: string; providers: string[]; notInstalled: string[] } | null;
@@ -90,11 +91,12 @@ export const doctor = defineCommand({
     "A software adapter (Mesa's llvmpipe) runs the WebGPU code path on the CPU: right for tests, slow for training.",
   ],
   options: {
-    json: { type: "flag", description: "Print one JSON object instead of text." },
+    json: jsonOption("The report"),
   },
   examples: ["faceprior doctor", "faceprior doctor --json"],
   async run(options, _inputs, ctx) {
     const report = await doctorReport(ctx.globals.threads);
-    ctx.stdout.write(options.json ? JSON.stringify(report, null, 2) + "\n" : reportText(report));
+    if (options.json) await writeJsonOutput(options.json, report, ctx.stdout);
+    else ctx.stdout.write(reportText(report));
   },
 });

@@ -1,20 +1,26 @@
 /**
- * `faceprior embed`: images -> ViT features in one safetensors file (the encoder runs in
- * src/inference/image-embedder.ts).
+ * `faceprior embed`: images -> ViT features in one safetensors file. By default (`--crop faces`)
+ * every face is found and aligned as `analyze` finds it, and each face is one row, with its
+ * source file and box; `--crop center` embeds whole images, resized and centre-cropped (the
+ * encoder runs in src/inference/image-embedder.ts). Either reads a face model (the bundled one
+ * by default) or a bare encoder checkpoint.
  *
  * Every image is decoded once before the model runs, so a bad file stops the command before
  * any compute, with all bad files listed; `--skip-bad` embeds the others instead and records
- * what it skipped. With `--shard i/n` only that shard's images are embedded, into a folder of
+ * what it skipped. With `--crop center --shard i/n` only that shard's images are embedded, into a folder of
  * chunk files that a rerun resumes and `faceprior merge` joins into the file one run writes.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readVitCheckpoint, type HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
-import { writeSafetensors } from "../../checkpoint/safetensors.js";
+import { openSafetensors, writeSafetensors } from "../../checkpoint/safetensors.js";
 import { decodeImageRgb, type DecodeImageOptions } from "../../data/image.js";
 import { listImageFiles } from "../../data/image-files.js";
 import { FacepriorError } from "../../errors.js";
+import { DEFAULT_MODEL_PATH, FaceAnalyzer } from "../../inference/face-analyzer.js";
+import { embedFacesOf } from "../../inference/face-embeddings.js";
+import { isFaceModelMetadata } from "../../inference/face-model.js";
 import { embeddingRowShape, embedFiles, openImageEncoder, type TokenKind } from "../../inference/image-embedder.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
@@ -24,8 +30,11 @@ import { rowChunkFingerprint, rowOutputMetadata, writeRowChunk, type RowOutput }
 import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { usageError } from "../errors.js";
+import { jsonOption, writeJsonOutput } from "../json-output.js";
+import { MODEL_OR_ENCODER_OPTION } from "../model-option.js";
 import { createProgress } from "../progress.js";
 import { shardFrom, shardOption } from "../shard-option.js";
+import { analyze } from "./analyze.js";
 
 type BadImage = { path: string; reason: string };
 
@@ -111,8 +120,8 @@ async function embedAll(files: string[], setup: EmbedSetup, out: string, skipBad
 type Summary = { images: number; skipped: BadImage[] };
 
 /** One shard: its images into chunk files in the folder `out`, keeping the chunks an earlier run finished. */
-async function embedShard(files: string[], setup: EmbedSetup, shard: ShardSpec, out: string, options: { skipBad: boolean; chunkSize: number; checkpoint: string; kernel: string }, ctx: CommandContext): Promise<Summary & { chunks: number; kept: number }> {
-  const checkpointSha256 = createHash("sha256").update(await readFile(options.checkpoint)).digest("hex");
+async function embedShard(files: string[], setup: EmbedSetup, shard: ShardSpec, out: string, options: { skipBad: boolean; chunkSize: number; model: string; kernel: string }, ctx: CommandContext): Promise<Summary & { chunks: number; kept: number }> {
+  const checkpointSha256 = createHash("sha256").update(await readFile(options.model)).digest("hex");
   // The batch size is a setting: rows computed in batches of another size differ in their last bits.
   const settings = { output: setup.output, checkpoint_sha256: checkpointSha256, kernel: options.kernel, batch: setup.batch, skip_bad: options.skipBad };
   const { plan, chunks } = planItemShard({ kind: "embeddings", shard, settings, keys: files, chunkSize: options.chunkSize, extension: ".safetensors" });
@@ -136,57 +145,118 @@ async function embedShard(files: string[], setup: EmbedSetup, shard: ShardSpec, 
   return { images, skipped: bad, chunks: chunks.length, kept: chunks.length - pending.length };
 }
 
+type Crop = "faces" | "center";
+
+/** What --crop faces runs: the encoder (of a face model or a checkpoint) behind the face finder. */
+type FacesSetup = { model: string; ckpt: HostVitCheckpoint; engine: InferenceEngine; decode: DecodeImageOptions };
+type FacesSummary = { faces: number; images: number; noFace: string[]; skipped: BadImage[] };
+
+/** --crop faces: each face found and aligned as analyze does, one row each, into `--out`. */
+async function embedFaces(files: string[], { model, ckpt, engine, decode }: FacesSetup, options: { out: string; skipBad: boolean; pad: number; minScore: number }, ctx: CommandContext): Promise<FacesSummary> {
+  const bad = await findBadImages(files, decode, ctx);
+  if (bad.length > 0 && !options.skipBad) throw badImagesError(bad, files.length);
+  for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
+  const badPaths = new Set(bad.map((b) => b.path));
+  const good = files.filter((f) => !badPaths.has(f));
+  if (engine === "jax") await ctx.startEngine();
+  // Only the features are read, so a face model's heads are left out of the run.
+  const encoder = { source: model, cfg: ckpt.cfg, normalization: ckpt.normalization, tensors: ckpt.tensors, heads: [], about: {} };
+  const analyzer = await FaceAnalyzer.load({ model: encoder, engine, device: ctx.globals.device, threads: ctx.globals.threads, pad: options.pad, minScore: options.minScore });
+  const progress = createProgress({ total: good.length, label: "embed", unit: "images", stream: ctx.stderr });
+  const found = await embedFacesOf(analyzer, good, () => progress.advance(1)).finally(() => analyzer.dispose());
+  progress.finish();
+  if (found.faces.length === 0) throw new FacepriorError("BAD_IMAGE", `no face found in any of the ${good.length} images; nothing to embed. For photos cropped tight around the face, try --pad 0.5.`);
+  const { cfg, normalization } = ckpt;
+  const metadata = {
+    format: "faceprior-face-embeddings",
+    format_version: "1",
+    model,
+    crop: "faces",
+    engine,
+    config: JSON.stringify(cfg),
+    mean: normalization.mean.join(","),
+    std: normalization.std.join(","),
+    faces: JSON.stringify(found.faces),
+    ...(found.noFace.length > 0 ? { no_face: JSON.stringify(found.noFace) } : {}),
+    ...(bad.length > 0 ? { skipped: JSON.stringify(bad) } : {}),
+  };
+  await writeSafetensors(options.out, { embeddings: { dtype: "F32", shape: [found.faces.length, cfg.embedDim], data: found.rows } }, metadata);
+  return { faces: found.faces.length, images: good.length, noFace: found.noFace, skipped: bad };
+}
+
+async function reportFaces(ctx: CommandContext, out: string, done: FacesSummary, json: string | undefined): Promise<void> {
+  if (json) return writeJsonOutput(json, { out, tensor: "embeddings", crop: "faces", ...done }, ctx.stdout);
+  ctx.stdout.write(`Wrote ${out}: "embeddings", one row per face, for ${done.faces} faces in ${done.images} images; each row's source image and box are in its metadata "faces".\n`);
+  if (done.noFace.length > 0) ctx.stdout.write(`No face found in ${done.noFace.length} images (metadata "no_face"); for photos cropped tight around the face, try --pad 0.5.\n`);
+  if (done.skipped.length > 0) ctx.stdout.write(`Skipped ${done.skipped.length} images that failed to decode (metadata "skipped").\n`);
+}
+
 export const embed = defineCommand({
   name: "embed",
-  summary: "Embed images with a ViT checkpoint into a safetensors file.",
+  summary: "Embed each face (or whole image) with a face model or ViT checkpoint into a safetensors file.",
   details: [
-    "Images are oriented by EXIF, converted to 8-bit RGB, resized (short side, centre crop, bicubic) to the checkpoint's input size and normalised with its mean/std.",
-    'The output holds "embeddings" [N, D] (--tokens cls or mean) or "tokens" [N, 1+patches, D] (--tokens all), and in its metadata "inputs", the image paths in row order (JSON).',
+    'With --crop faces (the default) every face is found and aligned by the face-prior teacher as analyze does, and the output holds "embeddings" [F, D], one row per face: the pooled features the model\'s heads read. Its metadata "faces" gives each row\'s source image, box and score (JSON); "no_face" the images where none was found.',
+    "With --crop center images are oriented by EXIF, converted to 8-bit RGB, resized (short side, centre crop, --kernel) to the model's input size and normalised with its mean/std.",
+    'The --crop center output holds "embeddings" [N, D] (--tokens cls or mean) or "tokens" [N, 1+patches, D] (--tokens all), and in its metadata "inputs", the image paths in row order (JSON).',
     "Every image is decoded before the model runs: a bad image stops the command, listing all bad files, unless --skip-bad is given.",
-    "With --shard i/n only the images of shard i (by a hash of each path) are embedded, into the --out folder, in chunk files that a rerun keeps; faceprior merge joins the n folders into the file one run writes (docs/SCALE.md).",
+    "--checkpoint <file> is the old spelling of --model <file> --crop center; it still works and says so.",
+    "With --crop center --shard i/n only the images of shard i (by a hash of each path) are embedded, into the --out folder, in chunk files that a rerun keeps; faceprior merge joins the n folders into the file one run writes (docs/SCALE.md).",
   ],
   inputs: { name: "images", description: "Image files, or folders searched recursively for image files.", min: 1, variadic: true },
   options: {
-    checkpoint: { type: "string", required: true, placeholder: "file", description: "ViT checkpoint (.safetensors)." },
+    model: MODEL_OR_ENCODER_OPTION,
+    crop: { type: "choice", choices: ["faces", "center"], defaultText: "faces", description: "faces: each face found and aligned, a row per face; center: the whole image, a row per image." },
+    checkpoint: { type: "string", placeholder: "file", description: "Deprecated: the old spelling of --model <file> --crop center." },
     out: { type: "string", required: true, placeholder: "file.safetensors", description: "Output file, written atomically (with --shard: the shard's folder)." },
-    tokens: { type: "choice", choices: ["cls", "mean", "all"], defaultText: "cls, or mean for a checkpoint with global_pool avg", description: "The class token, the mean of the patch tokens, or all tokens." },
-    batch: { type: "int", min: 1, max: 4096, default: 32, description: "Images per forward pass." },
+    tokens: { type: "choice", choices: ["cls", "mean", "all"], defaultText: "cls, or mean for a checkpoint with global_pool avg", description: "--crop center: the class token, the mean of the patch tokens, or all tokens." },
+    batch: { type: "int", min: 1, max: 4096, default: 32, description: "--crop center: images per forward pass." },
     skipBad: { type: "flag", description: "Skip images that fail to decode (listed on stderr and in the metadata) instead of stopping." },
     arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Architecture, for a checkpoint without metadata or to override it." },
     imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Run at this input size; the position embeddings are resampled.", defaultText: "the checkpoint's" },
-    kernel: { type: "choice", choices: ["cubic", "lanczos3"], default: "cubic", description: "Resize kernel." },
+    kernel: { type: "choice", choices: ["cubic", "lanczos3"], default: "cubic", description: "--crop center: resize kernel." },
+    pad: analyze.options.pad, // --crop faces: faces found as analyze finds them
+    minScore: analyze.options.minScore,
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "jax-js, or onnxruntime-node (faster on CPU); auto: onnx when it is installed." },
     shard: shardOption("Embed, into the --out folder, only"),
     chunkSize: { type: "int", min: 1, default: 1024, description: "With --shard: images per chunk file (the unit of resuming)." },
     log: { type: "string", placeholder: "file.jsonl", description: "Append per-batch timings as JSON lines." },
-    json: { type: "flag", description: "Print the summary as JSON." },
+    json: jsonOption("The summary"),
   },
   examples: [
-    "faceprior embed --checkpoint model.safetensors --out faces.safetensors photos/",
-    "faceprior embed --checkpoint model.safetensors --tokens all --out tokens.safetensors a.png b.png",
-    "faceprior embed --checkpoint model.safetensors --shard 0/4 --out shards/faces-0 photos/",
+    "faceprior embed --out faces.safetensors photos/",
+    "faceprior embed --model encoder.safetensors --out faces.safetensors photos/",
+    "faceprior embed --model encoder.safetensors --crop center --tokens all --out t.safetensors a.png",
+    "faceprior embed --model encoder.safetensors --crop center --shard 0/4 --out shards/faces-0 photos/",
   ],
   async run(options, inputs, ctx) {
+    const { model, crop } = modelAndCrop(options, ctx);
     const shard = shardFrom(options.shard);
+    if (crop === "faces" && options.tokens !== undefined) throw usageError(`--tokens: applies to --crop center. A face's row is the pooled features its model's heads read.`);
+    if (crop === "faces" && shard) throw usageError(`--shard: applies to --crop center for now; --crop faces writes one file. Pass --crop center, or leave out --shard.`);
     if (!shard && !options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
     if (shard && options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" with --shard names the shard's folder. Pass a folder, e.g. --out shards/faces-${shard.index}, then faceprior merge joins the folders into a .safetensors file.`);
     const device = ctx.globals.device;
     if (options.engine === "onnx" && device !== "wasm") throw usageError(`--engine onnx runs on the CPU; --device ${device} is for jax-js. Pass one of them.`);
     const files = await listImageFiles(inputs);
-    const ckpt = await readVitCheckpoint(options.checkpoint, { arch: options.arch, imgSize: options.imgSize });
-    for (const note of ckpt.notes) ctx.stderr.write(`note: ${options.checkpoint}: ${note}\n`);
+    const ckpt = await readEncoder(model, options);
+    for (const note of ckpt.notes) ctx.stderr.write(`note: ${model}: ${note}\n`);
     const kind: TokenKind = options.tokens ?? (ckpt.cfg.globalPool === "avg" ? "mean" : "cls");
     const engine = await chooseEngine(options.engine, device);
+    const decode = { size: ckpt.cfg.imgSize, ...ckpt.normalization, kernel: options.kernel };
+    if (crop === "faces") {
+      const done = await embedFaces(files, { model, ckpt, engine, decode }, options, ctx);
+      return reportFaces(ctx, options.out, done, options.json);
+    }
     const log = options.log ? await openJsonlLog(options.log) : null;
-    const setup: EmbedSetup = { ckpt, kind, engine, batch: options.batch, log, decode: { size: ckpt.cfg.imgSize, ...ckpt.normalization, kernel: options.kernel }, output: embeddingOutput(options.checkpoint, ckpt, kind, engine) };
+    const setup: EmbedSetup = { ckpt, kind, engine, batch: options.batch, log, decode, output: embeddingOutput(model, ckpt, kind, engine) };
     try {
-      log?.write({ event: "start", checkpoint: options.checkpoint, images: files.length, tokens: kind, batch: options.batch, engine, device, threads: ctx.globals.threads, ...(shard ? { shard } : {}) });
+      log?.write({ event: "start", checkpoint: model, images: files.length, tokens: kind, batch: options.batch, engine, device, threads: ctx.globals.threads, ...(shard ? { shard } : {}) });
       if (shard) {
-        const done = await embedShard(files, setup, shard, options.out, options, ctx);
-        reportShard(ctx, options.out, shard, done, options.json);
+        const done = await embedShard(files, setup, shard, options.out, { ...options, model }, ctx);
+        await reportShard(ctx, options.out, shard, done, options.json);
       } else {
         const done = await embedAll(files, setup, options.out, options.skipBad, ctx);
-        report(ctx, options.out, setup.output, done, kind, options.json);
+        await report(ctx, options.out, setup.output, done, kind, options.json);
       }
       log?.write({ event: "done", out: options.out });
     } finally {
@@ -195,23 +265,32 @@ export const embed = defineCommand({
   },
 });
 
-function report(ctx: CommandContext, out: string, { tensor, rowShape }: RowOutput, { images, skipped }: Summary, kind: TokenKind, json: boolean): void {
+/** The model and crop. `--checkpoint f` is the old spelling of `--model f --crop center`, kept with a note. */
+function modelAndCrop(options: { model?: string; checkpoint?: string; crop?: Crop }, ctx: CommandContext): { model: string; crop: Crop } {
+  if (options.checkpoint === undefined) return { model: options.model ?? DEFAULT_MODEL_PATH, crop: options.crop ?? "faces" };
+  if (options.model !== undefined) throw usageError(`--checkpoint: is the old name of --model. Pass only --model.`);
+  ctx.stderr.write(`note: --checkpoint is deprecated: write --model ${options.checkpoint} --crop center for what it did (whole images), or --model ${options.checkpoint} alone to embed each face found.\n`);
+  return { model: options.checkpoint, crop: options.crop ?? "center" };
+}
+
+/** The encoder of a face model (its heads left out) or of a bare checkpoint, as --arch and --img-size say. */
+async function readEncoder(path: string, options: { arch?: string; imgSize?: number }): Promise<HostVitCheckpoint> {
+  const header = await openSafetensors(path);
+  await header.close();
+  return readVitCheckpoint(path, { arch: options.arch, imgSize: options.imgSize, encoderOnly: isFaceModelMetadata(header.metadata) });
+}
+
+async function report(ctx: CommandContext, out: string, { tensor, rowShape }: RowOutput, { images, skipped }: Summary, kind: TokenKind, json: string | undefined): Promise<void> {
   const shape = [images, ...rowShape];
-  if (json) {
-    ctx.stdout.write(JSON.stringify({ out, tensor, shape, tokens: kind, images, skipped }, null, 2) + "\n");
-    return;
-  }
+  if (json) return writeJsonOutput(json, { out, tensor, shape, tokens: kind, images, skipped }, ctx.stdout);
   const what = { cls: "class token", mean: "mean of patch tokens", all: "all tokens" }[kind];
   ctx.stdout.write(`Wrote ${out}: "${tensor}" [${shape.join(", ")}] float32 (${what}) for ${images} images; their paths, in row order, are in its metadata "inputs".\n`);
   if (skipped.length > 0) ctx.stdout.write(`Skipped ${skipped.length} images that failed to decode (metadata "skipped").\n`);
   ctx.stdout.write(`Read it with any safetensors reader, e.g. python -c "from safetensors.numpy import load_file; print(load_file('${out}')['${tensor}'].shape)"\n`);
 }
 
-function reportShard(ctx: CommandContext, out: string, shard: ShardSpec, done: Summary & { chunks: number; kept: number }, json: boolean): void {
-  if (json) {
-    ctx.stdout.write(JSON.stringify({ out, shard, images: done.images, chunks: done.chunks, kept_chunks: done.kept, skipped: done.skipped }, null, 2) + "\n");
-    return;
-  }
+async function reportShard(ctx: CommandContext, out: string, shard: ShardSpec, done: Summary & { chunks: number; kept: number }, json: string | undefined): Promise<void> {
+  if (json) return writeJsonOutput(json, { out, shard, images: done.images, chunks: done.chunks, kept_chunks: done.kept, skipped: done.skipped }, ctx.stdout);
   ctx.stdout.write(
     `Embedded shard ${shardName(shard)} into ${out}: ${done.images} images in ${done.chunks} chunk files (${done.kept} kept from an earlier run)${done.skipped.length > 0 ? `, ${done.skipped.length} skipped` : ""}.\n` +
       `When all ${shard.count} shards are done, join them: faceprior merge <the ${shard.count} shard folders> --out <file>.safetensors\n`,

@@ -13,6 +13,7 @@ import { ONNX_OPSET } from "../../export/onnx-proto.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { defineCommand } from "../command.js";
+import { MODEL_OR_ENCODER_OPTION } from "../model-option.js";
 import { usageError } from "../errors.js";
 
 /** A bare encoder (no heads, no manifest) as ONNX. */
@@ -30,7 +31,7 @@ export const exportOnnx = defineCommand({
     `Output "${FEATURES_OUTPUT}": [N, D], the class token or the mean of the patch tokens, as the checkpoint's global_pool says.`,
   ],
   options: {
-    model: { type: "string", placeholder: "file", description: "Face model or ViT checkpoint to export.", defaultText: "the bundled model" },
+    model: MODEL_OR_ENCODER_OPTION,
     onnx: { type: "string", required: true, placeholder: "out.onnx", description: "ONNX file to write (atomically)." },
     arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Architecture, for a checkpoint without metadata or to override it." },
     imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Input size S; the position embeddings are resampled.", defaultText: "the checkpoint's" },

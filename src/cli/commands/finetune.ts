@@ -9,6 +9,7 @@ import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { defineCommand, type CommandContext } from "../command.js";
+import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { readFinetuneRecipe } from "../../transfer/finetune-recipe.js";
 import { shardFrom, shardOption } from "../shard-option.js";
 import { PROBE_DEFAULTS } from "../../transfer/probe.js";
@@ -45,7 +46,7 @@ export const finetune = defineCommand({
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
     shard: shardOption("Extract the frozen features of only"),
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
-    json: { type: "flag", description: "Print metrics.json's summary as JSON." },
+    json: jsonOption("metrics.json's summary"),
   },
   examples: [
     "faceprior finetune --task expression --data fer2013 --init scratch --protocol kshot:10 --out k10",
@@ -77,7 +78,7 @@ export const finetune = defineCommand({
     if (shard) return extractShard(transfer, shard, ctx);
     const summary = await runTransfer(transfer);
     if (options.json) {
-      ctx.stdout.write(JSON.stringify({ headline: summary.headline, baseline: summary.baseline, seconds: summary.seconds }, null, 2) + "\n");
+      await writeJsonOutput(options.json, { headline: summary.headline, baseline: summary.baseline, seconds: summary.seconds }, ctx.stdout);
       return;
     }
     const { name, mean, std, n } = summary.headline;

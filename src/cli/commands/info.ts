@@ -8,6 +8,7 @@ import { countParameters, readVitCheckpoint } from "../../checkpoint/vit-checkpo
 import { isFaceModelMetadata, readFaceModel, type FaceModel } from "../../inference/face-model.js";
 import { VIT_ALIASES, VIT_PRESETS, numPatches, vitPresetNames, type VitConfig } from "../../model/vit-presets.js";
 import { defineCommand } from "../command.js";
+import { jsonOption, writeJsonOutput } from "../json-output.js";
 
 /** 1234567 -> "1,234,567", independent of the locale. */
 export const groupDigits = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
@@ -36,7 +37,7 @@ export const info = defineCommand({
   details: ["Reads and checks every tensor against the architecture, as loading for embed does; nothing is computed."],
   inputs: { name: "checkpoint", description: "A ViT checkpoint (.safetensors).", min: 1, variadic: false },
   options: {
-    json: { type: "flag", description: "Print one JSON object instead of text." },
+    json: jsonOption("The summary"),
     arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Check against this architecture instead of the file's metadata." },
     numHeads: { type: "int", min: 1, description: "Heads, for a file without metadata whose width is not in timm's table." },
   },
@@ -53,7 +54,7 @@ export const info = defineCommand({
     if (options.json) {
       const heads = faceModel?.heads.map(({ name, activation, labels }) => ({ name, activation, labels }));
       const summary = { path, config: cfg, preset: preset ?? null, parameters, tensors: Object.keys(tensors).length, dtype: dtypes, bytes, normalization, metadata, notes, ...(faceModel ? { heads, about: faceModel.about } : {}) };
-      ctx.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      await writeJsonOutput(options.json, summary, ctx.stdout);
       return;
     }
     const grid = cfg.imgSize / cfg.patchSize;

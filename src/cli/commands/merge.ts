@@ -17,6 +17,7 @@ import { joinRecordShards, recordChunkFingerprint, RecordOutputSchema } from "..
 import { joinRowShards, rowChunkFingerprint, RowOutputSchema } from "../../shard/row-chunks.js";
 import { checkShardSet, type ShardKindWords } from "../../shard/shard-set.js";
 import { defineCommand, type CommandContext } from "../command.js";
+import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { usageError } from "../errors.js";
 import { createCountProgress } from "../progress.js";
 
@@ -36,14 +37,14 @@ function kindOf(dir: string): FolderKind {
   throw new FacepriorError("BAD_SHARDS", `${dir}: holds neither cache.json (a prepare --shard folder) nor shard.json (an embed, analyze or finetune --shard folder). Pass the folders the shards wrote.`);
 }
 
-async function mergeCaches(dirs: string[], out: string, ctx: CommandContext, json: boolean): Promise<void> {
+async function mergeCaches(dirs: string[], out: string, ctx: CommandContext, json: string | undefined): Promise<void> {
   if (out.endsWith(".safetensors") || out.endsWith(".json")) throw usageError(`--out: "${out}" is a file name, but prepare shards merge into a cache folder. Pass a folder.`);
   const progress = createCountProgress({ label: "merge", unit: "rows", stream: ctx.stderr });
   const report = await mergeCacheShards(dirs, resolve(out), progress.update);
   progress.finish();
   const { images, faces_found: found, merged } = report;
   if (json) {
-    ctx.stdout.write(JSON.stringify({ out, shards: dirs.length, images, faces_found: found, seconds: merged?.seconds }, null, 2) + "\n");
+    await writeJsonOutput(json, { out, shards: dirs.length, images, faces_found: found, seconds: merged?.seconds }, ctx.stdout);
     return;
   }
   ctx.stdout.write(
@@ -59,7 +60,7 @@ function outputOf<T>(schema: z.ZodType<T>, value: unknown, dir: string): T {
   throw new FacepriorError("BAD_SHARDS", `${shardPlanPath(dir)}: settings.output is not what faceprior writes (${parsed.error.issues[0]?.message}). Run that shard again.`);
 }
 
-async function mergeItems(dirs: string[], out: string, ctx: CommandContext, json: boolean): Promise<void> {
+async function mergeItems(dirs: string[], out: string, ctx: CommandContext, json: string | undefined): Promise<void> {
   const folders: ItemShardFolder[] = await Promise.all(dirs.map(readItemShardFolder));
   const kind = folders[0]!.plan.kind;
   const other = folders.find((f) => f.plan.kind !== kind);
@@ -78,7 +79,7 @@ async function mergeItems(dirs: string[], out: string, ctx: CommandContext, json
   }
   const seconds = (performance.now() - start) / 1000;
   const inputs = folders[0]!.plan.inputs.count;
-  if (json) ctx.stdout.write(JSON.stringify({ out, kind, shards: dirs.length, inputs, seconds }, null, 2) + "\n");
+  if (json) await writeJsonOutput(json, { out, kind, shards: dirs.length, inputs, seconds }, ctx.stdout);
   else ctx.stdout.write(`Merged ${dirs.length} ${words.command} shards (${inputs} inputs) into ${out} in ${seconds.toFixed(1)} s.\n`);
 }
 
@@ -90,10 +91,10 @@ export const merge = defineCommand({
     "Before writing anything, merge checks that every shard is there once, finished, and made from the same manifest or image list with the same settings; otherwise it names the folder and what is wrong.",
     "prepare shards become a prior cache folder that equals one prepare over the whole dataset (the same shard files, byte for byte but for their recorded seconds); embed and finetune shards one .safetensors file, analyze shards one .json file, in input order, as one run writes them.",
   ],
-  inputs: { name: "shard folders", description: "The folders the shards wrote (--out of prepare and embed, --json of analyze, <features dir>/<key>.shard-i-of-n of finetune).", min: 1, variadic: true },
+  inputs: { name: "shard folders", description: "The folders the shards wrote (--out of prepare, embed and analyze, <features dir>/<key>.shard-i-of-n of finetune).", min: 1, variadic: true },
   options: {
     out: { type: "string", required: true, placeholder: "dir|file", description: "prepare shards: the cache folder; embed and finetune shards: a .safetensors file; analyze shards: a .json file." },
-    json: { type: "flag", description: "Print the summary as JSON." },
+    json: jsonOption("The summary"),
   },
   examples: [
     "faceprior merge shards/celeba-0 shards/celeba-1 shards/celeba-2 --out cache/celeba",

@@ -10,6 +10,7 @@ import { prepareCache } from "../../priors/prepare.js";
 import { CacheOptionsSchema } from "../../priors/prior-cache.js";
 import { shardName } from "../../shard/shard-spec.js";
 import { defineCommand } from "../command.js";
+import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { createCountProgress } from "../progress.js";
 import { shardFrom, shardOption } from "../shard-option.js";
 
@@ -35,7 +36,7 @@ export const prepare = defineCommand({
     workers: { type: "int", min: 1, max: 64, default: availableParallelism(), description: "Worker threads, each with its own teacher." },
     shardSize: { type: "int", min: 1, default: DEFAULTS.shardSize, description: "Images per shard file (the unit of resuming)." },
     shard: shardOption("Prepare only"),
-    json: { type: "flag", description: "Print report.json's summary as JSON." },
+    json: jsonOption("report.json's summary"),
   },
   examples: [
     "faceprior prepare --data ../shared/data/celebahq_attr --out cache/celebahq_attr",
@@ -60,7 +61,7 @@ export const prepare = defineCommand({
     progress.finish();
     const { images, faces_found: found, failure_reasons: reasons } = report;
     if (options.json) {
-      ctx.stdout.write(JSON.stringify({ out: options.out, images, faces_found: found, failure_reasons: reasons, timings: report.timings }, null, 2) + "\n");
+      await writeJsonOutput(options.json, { out: options.out, images, faces_found: found, failure_reasons: reasons, timings: report.timings }, ctx.stdout);
       return;
     }
     const why = Object.entries(reasons).map(([reason, n]) => `${n} ${reason}`).join(", ");

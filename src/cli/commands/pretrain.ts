@@ -9,6 +9,7 @@ import { vitPresetNames } from "../../model/vit-presets.js";
 import { runPretraining } from "../../pretrain/pretrain-run.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
 import { defineCommand } from "../command.js";
+import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { createCountProgress } from "../progress.js";
 import { schemaDefaults } from "../../config-schema.js";
 import { PretrainConfigSchema } from "../../pretrain/config.js";
@@ -54,7 +55,7 @@ export const pretrain = defineCommand({
     milestone: { type: "string", placeholder: "file", description: "Also write the weights as float16 here at every checkpoint, with the run's position: small enough to commit, to warm-restart a run on another machine." },
     warmStart: { type: "string", placeholder: "file", description: "When the run folder has no checkpoint, start from this milestone (its weights and position, fresh optimizer moments)." },
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training engine: jax-js, or the step lowered to onnxruntime-node (whole batches, ~5x faster on CPU); auto: onnx when installed. A run may resume on the other engine." },
-    json: { type: "flag", description: "Print summary.json instead of text." },
+    json: jsonOption("summary.json"),
   },
   examples: [
     "faceprior pretrain --data ../cache/unlabeled_faces --variant full --epochs 2 --out runs/full",
@@ -86,7 +87,7 @@ export const pretrain = defineCommand({
     });
     progress.finish();
     if (options.json) {
-      ctx.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+      await writeJsonOutput(options.json, summary, ctx.stdout);
       return;
     }
     const losses = Object.entries(summary.final_losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
