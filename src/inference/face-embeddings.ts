@@ -22,12 +22,11 @@ export async function embedFacesOf(analyzer: FaceAnalyzer, files: readonly strin
   const embeddings: Float32Array[] = [];
   const faces: FaceRowSource[] = [];
   const noFace: string[] = [];
-  for (const file of files) {
-    const found = await analyzer.embed(file);
-    if (found.length === 0) noFace.push(file);
-    for (const { embedding, box, score } of found) {
+  for await (const image of analyzer.embedAll(files)) {
+    if (image.faces.length === 0) noFace.push(image.source);
+    for (const { embedding, box, score } of image.faces) {
       embeddings.push(embedding);
-      faces.push({ source: file, box, score });
+      faces.push({ source: image.source, box, score });
     }
     onImage?.();
   }
