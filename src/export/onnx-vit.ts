@@ -24,6 +24,7 @@ import { FacepriorError } from "../errors.js";
 import { numPatches, type VitConfig } from "../model/vit-presets.js";
 import { HEAD_LN_EPS } from "../transfer/heads.js";
 import { NUM_AGE_BINS } from "../transfer/tasks/age.js";
+import { TRANSFER_TASK_NAMES, TRANSFER_TASKS } from "../transfer/tasks/index.js";
 import { OnnxGraphBuilder } from "./onnx-graph.js";
 import { encodeOnnxModel, type OnnxValueInfo } from "./onnx-proto.js";
 
@@ -32,19 +33,18 @@ export const FEATURES_OUTPUT = "features";
 export const TOKENS_OUTPUT = "tokens";
 export const PREFIX_OUTPUT = "prefix_tokens";
 
-export type HeadActivation = "sigmoid" | "softmax" | "expected-age";
+/** The activations a head's output can have in the graph (`headOutput`). */
+export const HEAD_ACTIVATIONS = ["sigmoid", "softmax", "expected-age"] as const;
+export type HeadActivation = (typeof HEAD_ACTIVATIONS)[number];
 
 /**
- * How each task turns logits into predictions, as its `predict` does. Keyed by the labelled tasks
- * (TransferTaskName) spelled from data/tasks.ts: transfer/tasks/definition.ts imports jax-js's
- * types, which the package's main types stay clear of (src/index.ts).
+ * Each task's activation, from the task table (transfer/tasks). Typed by the labelled tasks of
+ * data/tasks.ts: the table's own types reach jax-js's, which the package's main types stay clear
+ * of (src/index.ts).
  */
-export const TASK_ACTIVATIONS: Readonly<Record<Exclude<TaskName, "none">, HeadActivation>> = Object.freeze({
-  au: "sigmoid",
-  expression: "softmax",
-  age: "expected-age",
-  attributes: "sigmoid",
-});
+export const TASK_ACTIVATIONS: Readonly<Record<Exclude<TaskName, "none">, HeadActivation>> = Object.freeze(
+  Object.fromEntries(TRANSFER_TASK_NAMES.map((task) => [task, TRANSFER_TASKS[task].activation])) as Record<Exclude<TaskName, "none">, HeadActivation>,
+);
 
 /** Graph names a head may not take. */
 const RESERVED_NAMES = [IMAGE_INPUT, FEATURES_OUTPUT, TOKENS_OUTPUT, PREFIX_OUTPUT];
@@ -135,7 +135,7 @@ function checkHeads(heads: readonly OnnxHead[], d: number): void {
     if (head.fcNorm && (head.fcNorm.weight.length !== d || head.fcNorm.bias.length !== d)) {
       throw bad(`fcNorm has ${head.fcNorm.weight.length} weights and ${head.fcNorm.bias.length} biases`, `Pass ${d} of each`);
     }
-    if (!Object.values(TASK_ACTIVATIONS).includes(head.activation)) throw bad(`activation "${head.activation}" is unknown`, "Use sigmoid, softmax or expected-age");
+    if (!HEAD_ACTIVATIONS.includes(head.activation)) throw bad(`activation "${head.activation}" is unknown`, `Use one of ${HEAD_ACTIVATIONS.join(", ")}`);
     if (head.activation === "expected-age" && k !== NUM_AGE_BINS) throw bad(`expected-age needs ${NUM_AGE_BINS} logits (ages 0-100), got ${k}`, "Pass the age head");
   });
 }

@@ -16,7 +16,7 @@ import { checkFloatTensors, checkVitTensors } from "../checkpoint/vit-checkpoint
 import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata, type Normalization } from "../checkpoint/vit-metadata.js";
 import { parseConfig } from "../config-schema.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
-import type { HeadActivation, OnnxHead } from "../export/onnx-vit.js";
+import { HEAD_ACTIVATIONS, type OnnxHead } from "../export/onnx-vit.js";
 import { parseJson } from "../io/json-file.js";
 import type { VitConfig } from "../model/vit-presets.js";
 
@@ -29,7 +29,7 @@ const HEAD_NAME_RULE = "letters, digits and _, starting with a letter";
 
 const HeadSpecSchema = z.strictObject({
   name: z.string().regex(HEAD_NAME, HEAD_NAME_RULE),
-  activation: z.enum(["sigmoid", "softmax", "expected-age"]),
+  activation: z.enum(HEAD_ACTIVATIONS),
   labels: z.array(z.string()).min(1),
   about: z.string().optional(),
   /** The head reads the features of the grey copy of each face (it was trained on grey faces only). */
@@ -37,7 +37,7 @@ const HeadSpecSchema = z.strictObject({
 });
 
 /** What one head predicts: `labels[k]` names output k. */
-export type HeadSpec = z.output<typeof HeadSpecSchema> & { activation: HeadActivation };
+export type HeadSpec = z.output<typeof HeadSpecSchema>;
 export type ModelHead = HeadSpec & { weight: Float32Array; bias: Float32Array };
 
 /** The encoder's fields are spelled out, not picked from HostVitCheckpoint: that module's types reach jax-js's, which the package's main types stay clear of (README, "From code"). */

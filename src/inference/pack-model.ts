@@ -8,13 +8,11 @@ import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { readVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
-import { EXPRESSION_CLASSES } from "../data/tasks.js";
 import { FacepriorError } from "../errors.js";
-import { TASK_ACTIVATIONS } from "../export/onnx-vit.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { PROBE_HEAD_FILE } from "../transfer/probe.js";
 import { GREY_HEAD_SHARE } from "../priors/cache-dataset.js";
-import type { TransferTaskName } from "../transfer/tasks/index.js";
+import { TRANSFER_TASKS, type TransferTaskName } from "../transfer/tasks/index.js";
 import { writeFaceModel, type ModelHead } from "./face-model.js";
 
 type RunMetrics = {
@@ -30,12 +28,6 @@ type RunMetrics = {
   runs: { seed: number; fold: string; trainFaces: number; testFaces: number; metrics: Record<string, unknown> & { headline: { name: string; value: number } } }[];
 };
 
-/** What the outputs of a task's head are called. */
-function labelsOf(task: TransferTaskName, columns: string[]): string[] {
-  if (task === "expression") return [...EXPRESSION_CLASSES];
-  return task === "age" ? ["age"] : columns;
-}
-
 /** One probe run folder -> its head and the provenance of that head. */
 export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; about: Record<string, unknown> }> {
   const metricsFile = join(runDir, "metrics.json");
@@ -43,14 +35,15 @@ export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; a
   const metrics = (await readJsonFileIfExists(metricsFile, { code: "BAD_ARGUMENT", fix: finished })) as RunMetrics | undefined;
   if (metrics === undefined) throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: no metrics.json. ${finished}`);
   if (metrics.mode !== "probe") throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: a ${metrics.mode} run. Only linear-probe heads can be packed on a shared encoder.`);
+  if (!Object.hasOwn(TRANSFER_TASKS, metrics.task)) throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: task "${metrics.task}" is not one of ${Object.keys(TRANSFER_TASKS).join(", ")}. Pass the folder of a faceprior run.`);
   const first = metrics.runs[0]!;
   const file = join(runDir, "probes", `${first.fold}-seed${first.seed}`, PROBE_HEAD_FILE);
   const { tensors } = await readSafetensors(file);
-  const labels = labelsOf(metrics.task, metrics.columns);
+  const { activation, outputLabels } = TRANSFER_TASKS[metrics.task];
   const head: ModelHead = {
     name: metrics.task,
-    activation: TASK_ACTIVATIONS[metrics.task],
-    labels,
+    activation,
+    labels: outputLabels(metrics.columns),
     weight: tensors["head.weight"]!.data as Float32Array,
     bias: tensors["head.bias"]!.data as Float32Array,
     ...((metrics.greyTrainingShare ?? 0) >= GREY_HEAD_SHARE ? { greyInput: true } : {}),

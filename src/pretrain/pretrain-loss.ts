@@ -20,6 +20,7 @@ import { lax, numpy as np, random, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
 import { numPatches } from "../model/vit-presets.js";
 import { gather, imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
+import { columnMoments } from "../train/column-stats.js";
 import type { LossFn, LossParts } from "../train/train-step.js";
 import { componentCoverage, componentLoss, jitterImages } from "./loss-component.js";
 import { mimLoss } from "./loss-mim.js";
@@ -128,13 +129,8 @@ function descriptorStats(cache: CacheDataset): { mean: Float64Array; std: Float6
   const known = descriptorStatsMemo.get(cache);
   if (known) return known;
   const t = cache.tensors.descriptors!;
-  const [n, k] = t.shape as [number, number];
-  const mean = new Float64Array(k);
-  const std = new Float64Array(k);
-  for (let i = 0; i < n * k; i++) mean[i % k]! += t.data[i]! / n;
-  for (let i = 0; i < n * k; i++) std[i % k]! += (t.data[i]! - mean[i % k]!) ** 2 / n;
-  for (let j = 0; j < k; j++) std[j] = Math.max(Math.sqrt(std[j]!), 1e-6);
-  const stats = { mean, std };
+  const { mean, variance } = columnMoments(t.data, t.shape[1]!);
+  const stats = { mean, std: Float64Array.from(variance, (v) => Math.max(Math.sqrt(v), 1e-6)) };
   descriptorStatsMemo.set(cache, stats);
   return stats;
 }

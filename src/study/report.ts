@@ -6,10 +6,10 @@ import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
-import type { TransferTaskName } from "../transfer/tasks/index.js";
+import { TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "../transfer/tasks/index.js";
 import { studyCells, type StudyConfig } from "./study-config.js";
 import { ablationSpec, fewShotSpec, pretrainLossSpec, type LossRecord } from "./study-plots.js";
-import { collectResults, modeLabel, priorEffects, protocolOrder, resultTables, TASK_TITLES, type CellResult, type PriorEffect, type ResultTable, type Stat } from "./study-results.js";
+import { collectResults, modeLabel, priorEffects, protocolOrder, resultTables, type CellResult, type PriorEffect, type ResultTable, type Stat } from "./study-results.js";
 
 type Block =
   | { kind: "heading"; level: number; text: string }
@@ -20,30 +20,23 @@ type Block =
 
 export type ReportOptions = { config: StudyConfig; out: string; command: string };
 
-const HEADLINE: Record<TransferTaskName, { name: string; higherIsBetter: boolean }> = {
-  au: { name: "mean F1", higherIsBetter: true },
-  expression: { name: "accuracy", higherIsBetter: true },
-  age: { name: "MAE (years)", higherIsBetter: false },
-  attributes: { name: "mean accuracy", higherIsBetter: true },
-};
-
-/** A uniform random guess: one of 7 expressions, each attribute a coin flip. */
-const CHANCE: Partial<Record<TransferTaskName, number>> = { expression: 1 / 7, attributes: 0.5 };
-
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-|-$/g, "");
 const formatStat = (s: Stat, digits: number) => `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`;
-const digitsOf = (task: TransferTaskName) => (task === "age" ? 2 : 3);
+const digitsOf = (task: TransferTaskName) => TRANSFER_TASKS[task].headline.digits;
+const titleOf = (task: TransferTaskName) => TRANSFER_TASKS[task].title;
+/** A number of `task`'s headline as tables print it, "—" for none. */
+const formatValue = (task: TransferTaskName, value: number | undefined) => (value === undefined ? "—" : value.toFixed(digitsOf(task)));
 
 function columnTitle(task: TransferTaskName): string {
-  const { name, higherIsBetter } = HEADLINE[task];
-  return `${TASK_TITLES[task]} ${name} ${higherIsBetter ? "↑" : "↓"}`;
+  const { title, headline } = TRANSFER_TASKS[task];
+  return `${title} ${headline.name} ${headline.higherIsBetter ? "↑" : "↓"}`;
 }
 
 /** Rows = encoders, columns = tasks, the best mean per column in bold, the trivial baseline last. */
 function tableBlock(table: ResultTable): Block {
   const best = Object.fromEntries(table.tasks.map((task) => {
     const means = table.rows.flatMap((r) => (r.values[task] ? [r.values[task]!.mean] : []));
-    return [task, HEADLINE[task].higherIsBetter ? Math.max(...means) : Math.min(...means)];
+    return [task, TRANSFER_TASKS[task].headline.higherIsBetter ? Math.max(...means) : Math.min(...means)];
   }));
   const rows = table.rows.map((r) => [r.encoder, ...table.tasks.map((task) => {
     const stat = r.values[task];
@@ -51,8 +44,8 @@ function tableBlock(table: ResultTable): Block {
     const text = formatStat(stat, digitsOf(task));
     return stat.mean === best[task] && table.rows.length > 1 ? `**${text}**` : text;
   })]);
-  const baseline = ["trivial baseline", ...table.tasks.map((t) => (table.baseline[t] === undefined ? "—" : table.baseline[t]!.toFixed(digitsOf(t))))];
-  const chance = ["chance (uniform guess)", ...table.tasks.map((t) => (CHANCE[t] === undefined ? "—" : CHANCE[t]!.toFixed(digitsOf(t))))];
+  const baseline = ["trivial baseline", ...table.tasks.map((t) => formatValue(t, table.baseline[t]))];
+  const chance = ["chance (uniform guess)", ...table.tasks.map((t) => formatValue(t, TRANSFER_TASKS[t].chance))];
   return { kind: "table", header: ["encoder", ...table.tasks.map(columnTitle)], rows: [...rows, baseline, chance] };
 }
 
@@ -66,7 +59,7 @@ function effectBlocks(effects: PriorEffect[], reference: string, about: string):
     const count = (v: PriorEffect["verdict"]) => mine.filter((e) => e.verdict === v).length;
     return [encoder, String(mine.length), String(count("helps")), String(count("no clear effect")), String(count("hurts"))];
   });
-  const detail = effects.map((e) => [e.mode, e.protocol, TASK_TITLES[e.task], e.encoder, `${e.delta >= 0 ? "+" : ""}${e.delta.toFixed(digitsOf(e.task))}`, e.se.toFixed(digitsOf(e.task)), e.verdict]);
+  const detail = effects.map((e) => [e.mode, e.protocol, titleOf(e.task), e.encoder, `${e.delta >= 0 ? "+" : ""}${e.delta.toFixed(digitsOf(e.task))}`, e.se.toFixed(digitsOf(e.task)), e.verdict]);
   return [
     heading,
     { kind: "paragraph", text: `Each encoder against \`${reference}\` (${about}) in every cell they share.` },
@@ -117,10 +110,10 @@ async function plotBlocks(config: StudyConfig, results: CellResult[], out: strin
   const modes = [...new Set(results.map(modeLabel))];
   blocks.push({ kind: "heading", level: 3, text: "Few-shot curves" });
   for (const mode of modes) {
-    for (const task of Object.keys(TASK_TITLES) as TransferTaskName[]) {
+    for (const task of TRANSFER_TASK_NAMES) {
       const cells = results.filter((r) => modeLabel(r) === mode && r.task === task);
       if (new Set(cells.filter((c) => !c.protocol.startsWith("kshot")).map((c) => c.protocol)).size < 2) continue;
-      await draw(`fewshot-${slug(mode)}-${task}`, fewShotSpec(cells, encoders), `${mode}: ${TASK_TITLES[task]} against the fraction of training labels`);
+      await draw(`fewshot-${slug(mode)}-${task}`, fewShotSpec(cells, encoders), `${mode}: ${titleOf(task)} against the fraction of training labels`);
     }
   }
   blocks.push({ kind: "heading", level: 3, text: "Ablation bars" });
@@ -141,7 +134,7 @@ async function plotBlocks(config: StudyConfig, results: CellResult[], out: strin
 
 function baselineNames(results: CellResult[]): string {
   const names = new Map(results.flatMap((r) => (r.baseline ? [[r.task, r.baseline.name] as const] : [])));
-  return [...names].map(([task, name]) => `${TASK_TITLES[task]}: ${name}`).join("; ");
+  return [...names].map(([task, name]) => `${titleOf(task)}: ${name}`).join("; ");
 }
 
 type Effects = { vsMae: PriorEffect[]; vsScratch: PriorEffect[] };
@@ -164,7 +157,7 @@ function reportBlocks(options: ReportOptions, results: CellResult[], tables: Res
     { kind: "paragraph", text: `Trivial baselines, from each run's training labels, on its test faces: ${baselineNames(results)}. Chance is a uniform random guess.` },
     ...tables.flatMap((table): Block[] => [
       { kind: "heading", level: 3, text: `${table.mode}, protocol ${table.protocol}` },
-      { kind: "paragraph", text: `Training faces per run: ${table.tasks.map((t) => `${TASK_TITLES[t]} ${table.trainFaces[t]}`).join(", ")}.` },
+      { kind: "paragraph", text: `Training faces per run: ${table.tasks.map((t) => `${titleOf(t)} ${table.trainFaces[t]}`).join(", ")}.` },
       tableBlock(table),
     ]),
     { kind: "heading", level: 2, text: "What each prior adds" },

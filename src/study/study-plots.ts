@@ -5,7 +5,8 @@
  */
 import type { ChartSpec } from "../plot/render-chart.js";
 import { parseProtocol } from "../data/few-shot.js";
-import { TASK_TITLES, type CellResult } from "./study-results.js";
+import { TRANSFER_TASKS } from "../transfer/tasks/index.js";
+import type { CellResult } from "./study-results.js";
 
 const errorBand = (field: string) => [
   { calculate: `datum.mean - datum.std`, as: `${field}Low` },
@@ -23,7 +24,7 @@ export function fewShotSpec(cells: CellResult[], encoders: string[]): ChartSpec 
   const { task } = cells[0]!;
   const { name } = cells[0]!.headline;
   return {
-    title: `${TASK_TITLES[task]}: ${name} against training labels`,
+    title: `${TRANSFER_TASKS[task].title}: ${name} against training labels`,
     width: 360,
     height: 240,
     data: { values },
@@ -41,7 +42,7 @@ export function fewShotSpec(cells: CellResult[], encoders: string[]): ChartSpec 
 
 /** One panel per task, one bar per encoder with ± std over seeds, for one protocol and mode. */
 export function ablationSpec(cells: CellResult[], encoders: string[], title: string): ChartSpec {
-  const values = cells.map((c) => ({ task: `${TASK_TITLES[c.task]} (${c.headline.name}${c.headline.higherIsBetter ? " ↑" : " ↓"})`, encoder: c.encoder, mean: c.headline.mean, std: c.headline.std }));
+  const values = cells.map((c) => ({ task: `${TRANSFER_TASKS[c.task].title} (${c.headline.name}${c.headline.higherIsBetter ? " ↑" : " ↓"})`, encoder: c.encoder, mean: c.headline.mean, std: c.headline.std }));
   return {
     title,
     data: { values },

@@ -9,10 +9,8 @@ import { parseConfig } from "../config-schema.js";
 import { parseProtocol } from "../data/few-shot.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { headlineOverSeeds, type SeedStat } from "../transfer/evaluate.js";
-import type { TransferTaskName } from "../transfer/tasks/index.js";
+import { TRANSFER_TASK_NAMES, type TransferTaskName } from "../transfer/tasks/index.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
-
-export const TASK_TITLES: Record<TransferTaskName, string> = { au: "AU detection", expression: "Expression", age: "Age", attributes: "Attributes" };
 
 export type Stat = SeedStat;
 export type CellResult = StudyCell & {
@@ -94,7 +92,7 @@ export function resultTables(config: StudyConfig, results: CellResult[]): Result
     .sort(([a], [b]) => modeRank(a) - modeRank(b) || protocolOrder(a.split("|")[1]!) - protocolOrder(b.split("|")[1]!))
     .map(([key, cells]) => {
       const [mode, protocol] = key.split("|") as [string, string];
-      const tasks = (["au", "expression", "age", "attributes"] as const).filter((t) => cells.some((c) => c.task === t));
+      const tasks = TRANSFER_TASK_NAMES.filter((t) => cells.some((c) => c.task === t));
       const rows = encoders
         .filter((encoder) => cells.some((c) => c.encoder === encoder))
         .map((encoder) => ({ encoder, values: Object.fromEntries(cells.filter((c) => c.encoder === encoder).map((c) => [c.task, statOf(c)])) }));
@@ -102,7 +100,7 @@ export function resultTables(config: StudyConfig, results: CellResult[]): Result
       return {
         mode,
         protocol,
-        tasks: [...tasks],
+        tasks,
         rows,
         baseline: Object.fromEntries(tasks.flatMap((t) => (first(t)?.baseline ? [[t, first(t)!.baseline!.value]] : []))),
         trainFaces: Object.fromEntries(tasks.map((t) => [t, first(t)!.trainFaces])),

@@ -26,7 +26,7 @@ import type { LossFn } from "../train/train-step.js";
 import { FINETUNE_INIT_STD, initTaskHead, taskHeadLogits, type TaskHead } from "./heads.js";
 import { mapFaceBatches, type Encoder, type Pooling, type TokenSet } from "./features.js";
 import type { ProbeResult } from "./probe.js";
-import { HEADLINES, taskMetrics } from "./evaluate.js";
+import { taskMetrics } from "./evaluate.js";
 import { openModelSelection, type SelectionRecord } from "./model-selection.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 
@@ -134,8 +134,8 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
   const selector = selection
     ? await openModelSelection<Params>({
         runDir: options.runDir,
-        metric: `validation ${HEADLINES[task].name}`,
-        higherIsBetter: HEADLINES[task].higherIsBetter,
+        metric: `validation ${def.headline.name}`,
+        higherIsBetter: def.headline.higherIsBetter,
         valFaces: selection.valFaces.length,
         patience: selection.patience,
         score: async (params) => taskMetrics(task, await predictFaces(params, selection.valFaces), labelsOf(labels, width, selection.valFaces), selection.valFaces.length).headline.value,

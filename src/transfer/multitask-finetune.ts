@@ -24,9 +24,9 @@ import type { LossFn, LossParts } from "../train/train-step.js";
 import { random } from "../engine/jax.js";
 import { pooledFeaturesOf, type Encoder, type Pooling } from "./features.js";
 import { FINETUNE_INIT_STD, initTaskHead } from "./heads.js";
-import { HEADLINES, taskMetrics, type TaskMetrics } from "./evaluate.js";
+import { taskMetrics, type TaskMetrics } from "./evaluate.js";
 import { openModelSelection, type SelectionRecord } from "./model-selection.js";
-import { trivialBaseline, type TaskCaches } from "./task-data.js";
+import type { TaskCaches } from "./task-data.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 
 export type MultitaskTask = {
@@ -117,7 +117,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       const labels = t.data.labelsOf(faces);
       const predictions = await predict(params, t, faces);
       const width = t.data.columns.length;
-      results.push({ task: t.task, predictions, metrics: taskMetrics(t.task, predictions, labels, faces.length), baseline: trivialBaseline(t.task, t.data.labelsOf(t.trainFaces), labels, width) });
+      results.push({ task: t.task, predictions, metrics: taskMetrics(t.task, predictions, labels, faces.length), baseline: TRANSFER_TASKS[t.task].trivialBaseline(t.data.labelsOf(t.trainFaces), labels, width) });
     }
     return results;
   };
@@ -182,7 +182,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
 
 /** Mean over tasks of value / baseline (baseline / value where lower is better). */
 export function meanImprovement(results: readonly Pick<TaskResult, "task" | "metrics" | "baseline">[]): number {
-  const ratios = results.map(({ task, metrics, baseline }) => (HEADLINES[task].higherIsBetter ? metrics.headline.value / baseline.value : baseline.value / metrics.headline.value));
+  const ratios = results.map(({ task, metrics, baseline }) => (TRANSFER_TASKS[task].headline.higherIsBetter ? metrics.headline.value / baseline.value : baseline.value / metrics.headline.value));
   return ratios.reduce((a, b) => a + b, 0) / ratios.length;
 }
 

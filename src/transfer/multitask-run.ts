@@ -13,9 +13,7 @@ import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { parseConfig } from "../config-schema.js";
 import { splitDataset } from "../data/splits.js";
-import { EXPRESSION_CLASSES } from "../data/tasks.js";
 import { FacepriorError } from "../errors.js";
-import { TASK_ACTIVATIONS } from "../export/onnx-vit.js";
 import { writeFaceModel, type ModelHead } from "../inference/face-model.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
@@ -27,7 +25,7 @@ import { FinetuneRecipeSchema } from "./finetune-recipe.js";
 import { loadEncoder, type EncoderSource } from "./features.js";
 import { trainMultitask, type MultitaskTask } from "./multitask-finetune.js";
 import { loadTaskCaches, withVal } from "./task-data.js";
-import { TRANSFER_TASK_NAMES, type TransferTaskName } from "./tasks/index.js";
+import { recipeLossOverrides, TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 
 const TaskMixSchema = z.strictObject({
   /** Faces of this task in every step's batch. */
@@ -62,12 +60,6 @@ export type MultitaskRunOptions = {
   onProgress?: (progress: TrainProgress) => void;
 };
 
-/** What a head's outputs are called in the face model. */
-function headLabels(task: TransferTaskName, columns: readonly string[]): string[] {
-  if (task === "expression") return [...EXPRESSION_CLASSES];
-  return task === "age" ? ["age"] : [...columns];
-}
-
 async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskConfig): Promise<MultitaskTask> {
   const data = await loadTaskCaches(task, dirs);
   const seed = Number(config.train.seed ?? 0);
@@ -75,7 +67,6 @@ async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskC
   const selection = config.recipe.selection;
   const split = selection ? withVal(data.dataset, base, selection.valFraction, seed) : base;
   const mix = config.tasks[task]!;
-  const { recipe } = config;
   return {
     task,
     data,
@@ -84,7 +75,7 @@ async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskC
     testFaces: facesOfRows(data.primary, split.test),
     batch: mix.batch,
     weight: mix.weight,
-    lossOverrides: task === "expression" ? { classBalance: recipe.classBalance, ...(recipe.labelSmoothing === undefined ? {} : { labelSmoothing: recipe.labelSmoothing }) } : {},
+    lossOverrides: recipeLossOverrides(task, config.recipe),
   };
 }
 
@@ -120,7 +111,8 @@ export async function runMultitask(options: MultitaskRunOptions) {
     for (const t of tasks) {
       const head = headParams[t.task]!;
       const greyInput = greyShare(t.data.cache, t.trainFaces) >= GREY_HEAD_SHARE;
-      heads.push({ name: t.task, activation: TASK_ACTIVATIONS[t.task], labels: headLabels(t.task, t.data.columns), weight: (await head.weight.ref.data()) as Float32Array, bias: (await head.bias.ref.data()) as Float32Array, ...(greyInput ? { greyInput } : {}) });
+      const { activation, outputLabels } = TRANSFER_TASKS[t.task];
+      heads.push({ name: t.task, activation, labels: outputLabels(t.data.columns), weight: (await head.weight.ref.data()) as Float32Array, bias: (await head.bias.ref.data()) as Float32Array, ...(greyInput ? { greyInput } : {}) });
     }
     // Each head's provenance in the form `faceprior info` and `pack` use: data, split, held-out metrics.
     const headAbout = Object.fromEntries(result.results.map((r, i) => {

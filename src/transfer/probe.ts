@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { numpy as np, tree, type Array } from "../engine/jax.js";
 import { writeSafetensors } from "../checkpoint/safetensors.js";
 import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
+import { columnMoments } from "../train/column-stats.js";
 import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { FeatureSet } from "./features.js";
 import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
@@ -47,11 +48,7 @@ export type Standardization = { mean: Float64Array; scale: Float64Array };
 
 /** Per-dimension mean and 1/std of the features of `trainFaces`. */
 export function featureStandardization(set: FeatureSet, trainFaces: readonly number[]): Standardization {
-  const { dim } = set;
-  const mean = new Float64Array(dim);
-  const variance = new Float64Array(dim);
-  for (const f of trainFaces) for (let d = 0; d < dim; d++) mean[d]! += set.features[f * dim + d]! / trainFaces.length;
-  for (const f of trainFaces) for (let d = 0; d < dim; d++) variance[d]! += (set.features[f * dim + d]! - mean[d]!) ** 2 / trainFaces.length;
+  const { mean, variance } = columnMoments(set.features, set.dim, trainFaces);
   return { mean, scale: Float64Array.from(variance, (v) => 1 / Math.sqrt(v + 1e-6)) };
 }
 

@@ -8,7 +8,8 @@
  *                      seeds; the trivial baseline; the subset files; the config; timings
  *   predictions.csv    every test face's prediction, per seed and fold
  *   subsets/           the training subsets (few-shot index files), one per seed and fold
- *   <plot>.png         confusion matrix, per-AU F1, age error by age or per-attribute accuracy
+ *   <plot>.png         the task's plot (tasks/<task>.ts): confusion matrix, per-AU F1, age
+ *                      error by age or per-attribute accuracy
  */
 import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
@@ -26,13 +27,12 @@ import {
   type EncoderSource, type ExtractOptions, type FrozenOutput, type Pooling,
 } from "./features.js";
 import { trainFinetune, type FinetuneOptions } from "./finetune.js";
-import { checkTask, loadTaskCaches, trivialBaseline, withVal } from "./task-data.js";
+import { checkTask, loadTaskCaches, withVal } from "./task-data.js";
 import { DEFAULT_FINETUNE_RECIPE, type FinetuneRecipe } from "./finetune-recipe.js";
 import type { SelectionRecord } from "./model-selection.js";
 import { trainProbe, type ProbeResult } from "./probe.js";
 import { tree } from "../engine/jax.js";
-import type { TransferTaskName } from "./tasks/index.js";
-import { ageErrorSpec, confusionSpec, perLabelSpec } from "./transfer-plots.js";
+import { recipeLossOverrides, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 
 export type TransferMode = "probe" | "finetune";
 
@@ -88,19 +88,6 @@ function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number 
 function splitsOf(dataset: Dataset): [string, Split][] {
   if (dataset.split.kind !== "folds") return [["all", splitDataset(dataset)]];
   return Array.from({ length: foldCount(dataset) }, (_, fold) => [`fold${fold}`, splitDataset(dataset, { fold })] as [string, Split]);
-}
-
-async function drawTaskPlot(out: string, task: TransferTaskName, columns: string[], predictions: Float32Array, metrics: TaskMetrics, labels: Float32Array): Promise<void> {
-  if (task === "expression") {
-    const { classes, matrix } = metrics.confusion as { classes: readonly string[]; matrix: number[][] };
-    await writeChartPng(join(out, "confusion.png"), confusionSpec(classes, matrix, "expression: confusion (rows true)"));
-  } else if (task === "au") {
-    await writeChartPng(join(out, "per-au-f1.png"), perLabelSpec(columns, (metrics.f1 as { perLabel: number[] }).perLabel, "F1", "per-AU F1"));
-  } else if (task === "attributes") {
-    await writeChartPng(join(out, "attribute-accuracy.png"), perLabelSpec(columns, (metrics.accuracy as { perLabel: number[] }).perLabel, "accuracy", "per-attribute accuracy"));
-  } else {
-    await writeChartPng(join(out, "age-error.png"), ageErrorSpec(predictions, labels, "age: error by true age"));
-  }
 }
 
 function csvRows(seed: number, fold: string, cache: CacheDataset, faces: number[], predictions: Float32Array, labels: Float32Array): string[] {
@@ -169,6 +156,7 @@ export async function extractTransferShard(options: TransferOptions, shard: Shar
 export async function runTransfer(options: TransferOptions) {
   const start = performance.now();
   const { task, out, protocol, mode } = options;
+  const definition = TRANSFER_TASKS[task];
   const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = await loadTaskCaches(task, [options.cacheDir, ...(options.extraCacheDirs ?? [])]);
   const { pooling, init, cacheDir, featureDir } = options;
   const cfg = await checkEncoderFitsCache(init, primary, cacheDir);
@@ -186,7 +174,7 @@ export async function runTransfer(options: TransferOptions) {
   const finetuneRecipe = (valFaces: number[]): Partial<FinetuneOptions> => ({
     augment: recipe!.augment,
     dropPath: recipe!.dropPath,
-    lossOverrides: task === "expression" ? { classBalance: recipe!.classBalance, ...(recipe!.labelSmoothing === undefined ? {} : { labelSmoothing: recipe!.labelSmoothing }) } : {},
+    lossOverrides: recipeLossOverrides(task, recipe!),
     selection: valFraction === null ? undefined : { valFaces, patience: recipe!.selection!.patience },
   });
   const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null; augmented?: boolean }> => {
@@ -211,8 +199,9 @@ export async function runTransfer(options: TransferOptions) {
       runs.push({ seed, fold, subset: subsetFile, trainFaces: trained, valFaces: valFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics, selection: result.selection ?? null, augmented: result.augmented ?? false });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
-        firstBaseline = trivialBaseline(task, labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);
-        await drawTaskPlot(out, task, columns, result.predictions, metrics, testLabels);
+        firstBaseline = definition.trivialBaseline(labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);
+        const plot = definition.plot({ columns, predictions: result.predictions, labels: testLabels, metrics });
+        await writeChartPng(join(out, plot.file), plot.spec);
       }
     }
   } finally {

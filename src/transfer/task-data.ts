@@ -1,16 +1,14 @@
 /**
  * A task's labelled data as the transfer runs use it: the caches of one or more datasets with the
- * same labels (the first one's splits and test faces; the others add training faces), the label
- * columns a task scores, and the trivial baseline of METHOD §3.
+ * same labels (the first one's splits and test faces; the others add training faces), and the
+ * label columns a task scores.
  */
 import { loadDataset } from "../data/load-dataset.js";
 import type { Dataset, DatasetFormat } from "../data/dataset.js";
 import { holdOutVal, splitDataset, type Split } from "../data/splits.js";
-import { EXPRESSION_CLASSES } from "../data/tasks.js";
 import { FacepriorError } from "../errors.js";
 import { concatCaches, facesOfRows, gather, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
-import { attributeMajorityBaseline, constantF1, majorityClassBaseline, meanAgeBaseline } from "./baselines.js";
-import type { TransferTaskName } from "./tasks/index.js";
+import { TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 
 export function checkTask(cache: CacheDataset, task: TransferTaskName): void {
   const holds = cache.index.dataset.task;
@@ -22,19 +20,9 @@ export function checkTask(cache: CacheDataset, task: TransferTaskName): void {
 }
 
 
-/** METHOD §3: AU detection uses the AUs with at least this many positives in the dataset. */
-export const MIN_AU_POSITIVES = 20;
-
-/** The label columns a task scores: for AUs those with enough positives, else all. */
-export function scoredColumns(task: TransferTaskName, labels: Float32Array, columns: readonly string[], minPositives = MIN_AU_POSITIVES): number[] {
-  const all = columns.map((_, c) => c);
-  if (task !== "au") return all;
-  const positives = all.map((c) => labels.filter((v, i) => i % columns.length === c && v === 1).length);
-  const kept = all.filter((c) => positives[c]! >= minPositives);
-  if (kept.length === 0) {
-    throw new FacepriorError("BAD_DATASET", `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`);
-  }
-  return kept;
+/** The label columns a task scores (its `scoredColumns`, e.g. the AUs with enough positives), else all. */
+export function scoredColumns(task: TransferTaskName, labels: Float32Array, columns: readonly string[], minPositives?: number): number[] {
+  return TRANSFER_TASKS[task].scoredColumns?.(labels, columns, minPositives) ?? columns.map((_, c) => c);
 }
 
 /** Keeps columns `keep` of labels [N, C]. */
@@ -43,21 +31,6 @@ function selectColumns(labels: Float32Array, width: number, keep: number[]): Flo
   const out = new Float32Array(count * keep.length);
   for (let i = 0; i < count; i++) keep.forEach((c, j) => (out[i * keep.length + j] = labels[i * width + c]!));
   return out;
-}
-
-
-/** The trivial baseline of METHOD §3 on the test faces, from the training faces' labels. */
-export function trivialBaseline(task: TransferTaskName, train: Float32Array, test: Float32Array, width: number): { name: string; value: number } {
-  switch (task) {
-    case "au":
-      return { name: "every AU predicted present, mean F1", value: constantF1(test, width, 1).mean };
-    case "expression":
-      return { name: "majority class, accuracy", value: majorityClassBaseline(train, test, EXPRESSION_CLASSES.length).accuracy };
-    case "age":
-      return { name: "training mean age, MAE (years)", value: meanAgeBaseline(train, test).mae };
-    case "attributes":
-      return { name: "per-attribute majority, mean accuracy", value: attributeMajorityBaseline(train, test, width).accuracy.mean };
-  }
 }
 
 

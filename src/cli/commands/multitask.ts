@@ -2,12 +2,16 @@
 import { resolve } from "node:path";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { readMultitaskConfig, runMultitask } from "../../transfer/multitask-run.js";
-import type { TransferTaskName } from "../../transfer/tasks/index.js";
+import { TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "../../transfer/tasks/index.js";
 import { defineCommand } from "../command.js";
 import { createCountProgress } from "../progress.js";
 
-const caches = (task: string) =>
-  ({ type: "string", placeholder: "dir[,dir...]", description: `Prior caches of ${task} datasets; the first one's splits and test faces, the others add training faces.` }) as const;
+type CachesOption = { type: "string"; placeholder: string; description: string };
+
+/** `--<task> dir[,dir...]` for each task of the table. */
+const TASK_CACHES = Object.fromEntries(
+  TRANSFER_TASK_NAMES.map((task) => [task, { type: "string", placeholder: "dir[,dir...]", description: `${TRANSFER_TASKS[task].title}: prior caches; the first one's splits and test faces, the others add training faces.` }]),
+) as Record<TransferTaskName, CachesOption>;
 
 export const multitask = defineCommand({
   name: "multitask",
@@ -20,10 +24,7 @@ export const multitask = defineCommand({
   options: {
     config: { type: "string", required: true, placeholder: "file.json", description: "Tasks with their batch and weight, train config, recipe (e.g. recipes/finetune-multitask.json)." },
     init: { type: "string", required: true, placeholder: "file", description: "Encoder checkpoint to start from." },
-    expression: caches("expression"),
-    age: caches("age"),
-    attributes: caches("attributes"),
-    au: caches("AU"),
+    ...TASK_CACHES,
     engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
   },
@@ -32,7 +33,7 @@ export const multitask = defineCommand({
     await ctx.startEngine();
     const config = await readMultitaskConfig(resolve(options.config));
     const list = (value: string | undefined) => value?.split(",").map((dir) => resolve(dir.trim()));
-    const data: Partial<Record<TransferTaskName, string[]>> = { expression: list(options.expression), age: list(options.age), attributes: list(options.attributes), au: list(options.au) };
+    const data: Partial<Record<TransferTaskName, string[]>> = Object.fromEntries(TRANSFER_TASK_NAMES.map((task) => [task, list(options[task])]));
     const engine = { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads };
     ctx.stderr.write(`multitask: training on ${engine.engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
     const progress = createCountProgress({ label: "multitask", unit: "steps", stream: ctx.stderr });

@@ -14,11 +14,16 @@
  * the same gradients, and 0 at a perfect fit, which makes the logged value readable. log t is
  * taken in closed form (the exponent minus its logsumexp), so bins where t underflows to 0 add 0.
  *
- * Prediction: the expectation Σ_a q_a · a, in years.
+ * Prediction: the expectation Σ_a q_a · a, in years. Headline: MAE in years (lower is better),
+ * with CS@5 and the error per decade of true age; the trivial baseline predicts the mean
+ * training age.
  */
 import { nn, numpy as np, type Array } from "../../engine/jax.js";
+import { meanAgeBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
-import { fixedOutputs, singleLabels, taskError, type LabelRows, type TaskDefinition, type TaskLoss } from "./definition.js";
+import { cumulativeScore, maeByDecade, meanAbsoluteError } from "../metrics.js";
+import { ageErrorSpec } from "../transfer-plots.js";
+import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
 
 /** The oldest age the head predicts; the bins are 0..MAX_PREDICTED_AGE. */
 export const MAX_PREDICTED_AGE = 100;
@@ -69,8 +74,9 @@ function ageLoss({ sigma }: AgeLossOptions): TaskLoss {
   };
 }
 
-export const AGE_TASK: TaskDefinition<AgeLossOptions> = Object.freeze({
+export const AGE_TASK = defineTask<AgeLossOptions>({
   task: "age",
+  title: "Age",
   outputs: `one logit per age 0-${MAX_PREDICTED_AGE}, softmax → age distribution, expectation → years`,
   numOutputs: (labelColumns: readonly string[]) => fixedOutputs("age", "age", NUM_AGE_BINS, labelColumns),
   initHead: initTaskHead,
@@ -83,4 +89,13 @@ export const AGE_TASK: TaskDefinition<AgeLossOptions> = Object.freeze({
     return np.array(Float32Array.from(ages));
   },
   predict: expectedAge,
+  activation: "expected-age",
+  outputLabels: () => ["age"],
+  headline: { name: "MAE (years)", higherIsBetter: false, digits: 2 },
+  score: (predictions, ages) => ({
+    value: meanAbsoluteError(predictions, ages),
+    secondary: { cs5: cumulativeScore(predictions, ages), perDecade: maeByDecade(predictions, ages) },
+  }),
+  trivialBaseline: (train, test) => ({ name: "training mean age, MAE (years)", value: meanAgeBaseline(train, test).mae }),
+  plot: ({ predictions, labels }) => ({ file: "age-error.png", spec: ageErrorSpec(predictions, labels, "age: error by true age") }),
 });

@@ -1,8 +1,9 @@
 /**
- * AU detection (METHOD §3): K = one output per AU column of the dataset (12 for BP4D, 8 for
- * DISFA, the AUs with at least 20 positives for ckplus_au; choosing those columns is the
- * protocol's job). Multi-label BCE with logits and per-AU positive weights; predictions are
- * sigmoid probabilities, an AU counting as present at p >= 0.5 (metrics.ts).
+ * AU detection (METHOD §3): K = one output per scored AU column of the dataset, the AUs with at
+ * least 20 positives in it (all 12 of BP4D, 8 of DISFA, fewer of ckplus_au). Multi-label BCE with
+ * logits and per-AU positive weights; predictions are sigmoid probabilities, an AU counting as
+ * present at p >= 0.5 (metrics.ts). Headline: mean F1 over the AUs with a test positive; the
+ * trivial baseline predicts every AU present.
  *
  * Positive weights, computed on the host from the training labels, per AU j:
  *
@@ -13,11 +14,17 @@
  * (its ratio is 0, which would drop its positives from the loss).
  */
 import { FacepriorError } from "../../errors.js";
+import { constantF1 } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
-import { binaryLabelMatrix, oneOutputPerColumn, taskError, type LabelRows, type TaskDefinition } from "./definition.js";
+import { multiLabelF1, type PerLabel } from "../metrics.js";
+import { perLabelSpec } from "../transfer-plots.js";
+import { binaryLabelMatrix, defineTask, oneOutputPerColumn, taskError, type LabelRows } from "./definition.js";
 import { checkPositiveWeights, multiLabelLoss, sigmoidPredict } from "./multi-label.js";
 
 export const DEFAULT_MAX_POS_WEIGHT = 10;
+
+/** METHOD §3: AU detection uses the AUs with at least this many positives in the dataset. */
+const MIN_AU_POSITIVES = 20;
 
 export type AuLossOptions = {
   /** The cap on the positive weights (and 1 / cap the floor). */
@@ -43,8 +50,20 @@ export function positiveWeights(trainLabels: LabelRows, maxPosWeight = DEFAULT_M
   });
 }
 
-export const AU_TASK: TaskDefinition<AuLossOptions> = Object.freeze({
+/** The AU columns with at least `minPositives` positives in labels [N, C]; throws when none has. */
+function auColumnsWithPositives(labels: Float32Array, columns: readonly string[], minPositives = MIN_AU_POSITIVES): number[] {
+  const all = columns.map((_, c) => c);
+  const positives = all.map((c) => labels.filter((v, i) => i % columns.length === c && v === 1).length);
+  const kept = all.filter((c) => positives[c]! >= minPositives);
+  if (kept.length === 0) {
+    throw new FacepriorError("BAD_DATASET", `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`);
+  }
+  return kept;
+}
+
+export const AU_TASK = defineTask<AuLossOptions>({
   task: "au",
+  title: "AU detection",
   outputs: "one logit per AU column, sigmoid → probability the AU is present",
   numOutputs: (labelColumns: readonly string[]) => oneOutputPerColumn("au", labelColumns),
   initHead: initTaskHead,
@@ -58,4 +77,14 @@ export const AU_TASK: TaskDefinition<AuLossOptions> = Object.freeze({
   makeLoss: ({ posWeight }: AuLossOptions) => multiLabelLoss("au", posWeight),
   targets: (labels: LabelRows) => binaryLabelMatrix("au", labels),
   predict: sigmoidPredict,
+  activation: "sigmoid",
+  outputLabels: (labelColumns) => [...labelColumns],
+  scoredColumns: auColumnsWithPositives,
+  headline: { name: "mean F1", higherIsBetter: true, digits: 3 },
+  score(predictions, labels, k) {
+    const f1 = multiLabelF1(predictions, labels, k);
+    return { value: f1.mean, secondary: { f1 } };
+  },
+  trivialBaseline: (_train, test, width) => ({ name: "every AU predicted present, mean F1", value: constantF1(test, width, 1).mean }),
+  plot: ({ columns, metrics }) => ({ file: "per-au-f1.png", spec: perLabelSpec(columns, (metrics.f1 as PerLabel).perLabel, "F1", "per-AU F1") }),
 });

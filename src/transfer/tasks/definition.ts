@@ -1,7 +1,10 @@
 /**
- * What a downstream task is to the transfer code, one `TaskDefinition` per task (the table is in
- * index.ts): how many logits the head gives, how the head starts, the loss, how host labels
- * become targets, and how logits become predictions.
+ * What a downstream task is, one `TaskDefinition` per task (the table is in index.ts), for every
+ * stage that needs to know: training (how many logits the head gives, how the head starts, the
+ * loss, how host labels become targets, how logits become predictions), evaluation (the scored
+ * label columns, the metrics, the headline with its direction, the trivial baseline, chance, the
+ * run's plot), the study report (title, digits) and the face model (the head's activation and
+ * output names). Nothing else switches on a task's name.
  *
  * Device functions (`makeLoss(...)`, `predict`) are pure jax-js, consume their arguments, never
  * read from the host and never branch on data, so they may run inside `jit`. Their static
@@ -14,6 +17,9 @@
 import { numpy as np, type Array } from "../../engine/jax.js";
 import type { TaskName } from "../../data/tasks.js";
 import { FacepriorError } from "../../errors.js";
+import type { HeadActivation } from "../../export/onnx-vit.js";
+import type { ChartSpec } from "../../plot/render-chart.js";
+import type { FinetuneRecipe } from "../finetune-recipe.js";
 import type { HeadOptions, TaskHead } from "../heads.js";
 
 /** The four labelled tasks. */
@@ -30,9 +36,27 @@ export function labelRowsOf(labels: Float32Array, width: number, faces: readonly
 /** loss(logits [B, K], targets) => scalar, the mean over the batch; consumes both. */
 export type TaskLoss = (logits: Array, targets: Array) => Array;
 
+/** The headline metric (METHOD §3): its name, its direction, and the decimals tables print it with. */
+export type Headline = { readonly name: string; readonly higherIsBetter: boolean; readonly digits: number };
+
+/** The headline's value and the secondary metrics, in the order metrics.json stores them. */
+export type TaskScores = { value: number; secondary: Record<string, unknown> };
+
+/** What a run's plot draws from: the test faces' predictions and labels, and their metrics. */
+export type ScoredFaces = {
+  columns: readonly string[];
+  /** What `predict` gives, read back: [N, K] or [N]. */
+  predictions: Float32Array;
+  /** As the cache stores them: [N, C]. */
+  labels: Float32Array;
+  metrics: Readonly<Record<string, unknown>>;
+};
+
 /** O: the loss options, plain data that a run logs and saves. */
 export type TaskDefinition<O> = {
   readonly task: TransferTaskName;
+  /** The task's name in tables and plots. */
+  readonly title: string;
   /** What the K outputs are, for messages and the report. */
   readonly outputs: string;
   /** K for a dataset with these label columns; throws when they do not fit the task. */
@@ -50,7 +74,32 @@ export type TaskDefinition<O> = {
   targets(labels: LabelRows): Array;
   /** logits [B, K] -> predictions on device: probabilities [B, K], or ages [B] in years. */
   predict(logits: Array): Array;
+  /** What `predict` is in an exported or packed model (onnx-vit.ts builds it into the graph). */
+  readonly activation: HeadActivation;
+  /** The names of the head's outputs in a face model, from the scored label columns. */
+  outputLabels(labelColumns: readonly string[]): string[];
+  /**
+   * The label columns a run scores (indices into `columns`), from every face's labels [N, C];
+   * `minPositives` overrides the task's own threshold. Absent: every column.
+   */
+  scoredColumns?(labels: Float32Array, columns: readonly string[], minPositives?: number): number[];
+  /** The loss options a fine-tuning recipe sets (finetune-recipe.ts). Absent: none. */
+  recipeLossOverrides?(recipe: FinetuneRecipe): Partial<O>;
+  readonly headline: Headline;
+  /** predictions [N, K] (probabilities; K = 1 for ages [N]) and labels [N, C] -> the task's metrics. */
+  score(predictions: Float32Array, labels: Float32Array, k: number): TaskScores;
+  /** The headline of a uniform random guess, where that is one number whatever the data. */
+  readonly chance?: number;
+  /** The trivial baseline of METHOD §3 on `test` labels, knowing the `train` ones; both [N, width]. */
+  trivialBaseline(train: Float32Array, test: Float32Array, width: number): { name: string; value: number };
+  /** The run's picture: its file name in the run folder and its chart. */
+  plot(faces: ScoredFaces): { file: string; spec: ChartSpec };
 };
+
+/** A task's definition, frozen; O is given, so the methods are typed from `TaskDefinition`. */
+export function defineTask<O>(definition: TaskDefinition<O>): TaskDefinition<O> {
+  return Object.freeze(definition);
+}
 
 export function taskError(where: string, problem: string, fix: string): FacepriorError {
   return new FacepriorError("BAD_ARGUMENT", `${where}: ${problem}. ${fix}.`);

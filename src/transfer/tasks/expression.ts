@@ -12,11 +12,17 @@
  * training set's class counts n_y, scaled so that the mean weight over the training set is 1:
  * β = 1 is inverse frequency (every class counts alike), β = 0 the plain mean. FER2013 has 16x
  * more "happy" than "disgust" faces; without it, rare classes are almost never predicted.
+ *
+ * Headline: accuracy, with the mean class accuracy, the predicted and true class shares and the
+ * confusion matrix; the trivial baseline predicts the majority training class.
  */
 import { nn, numpy as np, type Array } from "../../engine/jax.js";
 import { EXPRESSION_CLASSES } from "../../data/tasks.js";
+import { majorityClassBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
-import { fixedOutputs, singleLabels, taskError, type LabelRows, type TaskDefinition, type TaskLoss } from "./definition.js";
+import { accuracy, argmaxRows, classShares, confusionMatrix, meanClassAccuracy } from "../metrics.js";
+import { confusionSpec } from "../transfer-plots.js";
+import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
 
 export const NUM_EXPRESSIONS = EXPRESSION_CLASSES.length;
 export const DEFAULT_LABEL_SMOOTHING = 0.1;
@@ -63,8 +69,9 @@ function expressionLoss({ labelSmoothing, classWeights }: ExpressionLossOptions)
   return (logits, classes) => smoothedCrossEntropy(logits, classes, labelSmoothing, classWeights);
 }
 
-export const EXPRESSION_TASK: TaskDefinition<ExpressionLossOptions> = Object.freeze({
+export const EXPRESSION_TASK = defineTask<ExpressionLossOptions>({
   task: "expression",
+  title: "Expression",
   outputs: `one logit per class (${EXPRESSION_CLASSES.join(", ")}), softmax → class probabilities`,
   numOutputs: (labelColumns: readonly string[]) => fixedOutputs("expression", "expression", NUM_EXPRESSIONS, labelColumns),
   initHead: initTaskHead,
@@ -87,4 +94,26 @@ export const EXPRESSION_TASK: TaskDefinition<ExpressionLossOptions> = Object.fre
     return np.array(Int32Array.from(classes), { dtype: np.int32 });
   },
   predict: (logits: Array) => nn.softmax(logits, -1),
+  activation: "softmax",
+  outputLabels: () => [...EXPRESSION_CLASSES],
+  recipeLossOverrides: (recipe) => ({ classBalance: recipe.classBalance, ...(recipe.labelSmoothing === undefined ? {} : { labelSmoothing: recipe.labelSmoothing }) }),
+  headline: { name: "accuracy", higherIsBetter: true, digits: 3 },
+  score(probabilities, classes, k) {
+    const predicted = argmaxRows(probabilities, k);
+    const secondary = {
+      /** Balanced accuracy: the mean per-class recall (perLabel: each class's recall). */
+      meanClassAccuracy: meanClassAccuracy(predicted, classes, k),
+      predictedShare: classShares(predicted, k),
+      trueShare: classShares(classes, k),
+      confusion: { classes: EXPRESSION_CLASSES, matrix: confusionMatrix(predicted, classes, k) },
+    };
+    return { value: accuracy(predicted, classes), secondary };
+  },
+  /** A uniform guess over the classes. */
+  chance: 1 / NUM_EXPRESSIONS,
+  trivialBaseline: (train, test) => ({ name: "majority class, accuracy", value: majorityClassBaseline(train, test, NUM_EXPRESSIONS).accuracy }),
+  plot({ metrics }) {
+    const { classes, matrix } = metrics.confusion as { classes: readonly string[]; matrix: number[][] };
+    return { file: "confusion.png", spec: confusionSpec(classes, matrix, "expression: confusion (rows true)") };
+  },
 });
