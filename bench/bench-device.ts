@@ -16,7 +16,8 @@ export const DEVICE_OPTIONS = {
 
 /** `--device` checked against the engine's devices. */
 export function benchDevice(value: string): EngineDevice {
-  if (!(ENGINE_DEVICES as readonly string[]).includes(value)) throw new Error(`--device: "${value}" is not one of ${ENGINE_DEVICES.join(", ")}`);
+  if (!(ENGINE_DEVICES as readonly string[]).includes(value))
+    throw new Error(`--device: "${value}" is not one of ${ENGINE_DEVICES.join(", ")}`);
   return value as EngineDevice;
 }
 

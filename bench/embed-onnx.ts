@@ -64,9 +64,18 @@ for (let i = 0; i < repeats; i++) await session.run(images, batchSize);
 const onnxImagesPerSecond = (batchSize * repeats) / ((performance.now() - start) / 1000);
 await session.dispose();
 
-const onnxruntime = { engine: `onnxruntime-node ${ort.env.versions.node ?? "?"} cpu, ${threads} threads`, forward_images_per_s: onnxImagesPerSecond, session_create_s: sessionSeconds };
+const onnxruntime = {
+  engine: `onnxruntime-node ${ort.env.versions.node ?? "?"} cpu, ${threads} threads`,
+  forward_images_per_s: onnxImagesPerSecond,
+  session_create_s: sessionSeconds,
+};
 const torch = runPytorchReference<{ engine: string; forward_images_per_s: number }>(args.python!, "bench/torch_vit_reference.py", [
-  "--threads", String(threads), "--batch", String(batchSize), "--img", String(cfg.imgSize),
+  "--threads",
+  String(threads),
+  "--batch",
+  String(batchSize),
+  "--img",
+  String(cfg.imgSize),
 ]);
 const ratio = torch ? onnxImagesPerSecond / torch.forward_images_per_s : null;
 

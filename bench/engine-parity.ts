@@ -47,7 +47,10 @@ async function pretrainCurve(engine: Engine) {
     train: { steps: Number(args.steps), batchSize: 16, lr: 5e-4, seed: 0, checkpointEvery: 1000 },
     engine: { engine, threads },
   });
-  const lines = (await readFile(join(out, "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { step: number; loss: number });
+  const lines = (await readFile(join(out, "log.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { step: number; loss: number });
   return { seconds: (performance.now() - started) / 1000, losses: lines.map((l) => l.loss) };
 }
 
@@ -55,7 +58,12 @@ async function pretrainCurve(engine: Engine) {
 async function finetuneLosses(out: string): Promise<number[]> {
   const runs = (await readdir(join(out, "finetunes"))).sort();
   const logs = await Promise.all(runs.map((run) => readFile(join(out, "finetunes", run, "log.jsonl"), "utf8")));
-  return logs.flatMap((text) => text.trim().split("\n").map((l) => (JSON.parse(l) as { loss: number }).loss));
+  return logs.flatMap((text) =>
+    text
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { loss: number }).loss),
+  );
 }
 
 /** The prediction column of predictions.csv. */
@@ -79,7 +87,14 @@ async function finetuneMetric(engine: Engine) {
     extract: { engine, threads },
     train: { epochs: Number(args["finetune-epochs"]) },
   });
-  return { metric: summary.headline, baseline: summary.baseline, trainFaces: summary.runs[0]!.trainFaces, seconds: summary.seconds, losses: await finetuneLosses(out), predictions: await predictions(out) };
+  return {
+    metric: summary.headline,
+    baseline: summary.baseline,
+    trainFaces: summary.runs[0]!.trainFaces,
+    seconds: summary.seconds,
+    losses: await finetuneLosses(out),
+    predictions: await predictions(out),
+  };
 }
 
 const pretrain = { jax: await pretrainCurve("jax"), onnx: await pretrainCurve("onnx") };
@@ -103,7 +118,13 @@ await writeChartPng("bench/results/engine-parity-loss.png", {
   },
 });
 const result = {
-  pretrain: { cache: args["pretrain-cache"], steps: Number(args.steps), maxRelativeLossGap: Math.max(...gaps), lastLoss: { jax: pretrain.jax.losses.at(-1), onnx: pretrain.onnx.losses.at(-1) }, seconds: { jax: pretrain.jax.seconds, onnx: pretrain.onnx.seconds } },
+  pretrain: {
+    cache: args["pretrain-cache"],
+    steps: Number(args.steps),
+    maxRelativeLossGap: Math.max(...gaps),
+    lastLoss: { jax: pretrain.jax.losses.at(-1), onnx: pretrain.onnx.losses.at(-1) },
+    seconds: { jax: pretrain.jax.seconds, onnx: pretrain.onnx.seconds },
+  },
   finetune: {
     cache: args["finetune-cache"],
     task: args.task,
@@ -119,8 +140,12 @@ const result = {
   date: new Date().toISOString(),
 };
 await writeJsonAtomic("bench/results/engine-parity.json", result);
-console.log(`full pretraining, ${args.steps} steps: largest loss gap ${(100 * result.pretrain.maxRelativeLossGap).toFixed(3)}% (last loss jax ${result.pretrain.lastLoss.jax?.toFixed(4)}, onnx ${result.pretrain.lastLoss.onnx?.toFixed(4)}); ${pretrain.jax.seconds.toFixed(0)} s against ${pretrain.onnx.seconds.toFixed(0)} s`);
+console.log(
+  `full pretraining, ${args.steps} steps: largest loss gap ${(100 * result.pretrain.maxRelativeLossGap).toFixed(3)}% (last loss jax ${result.pretrain.lastLoss.jax?.toFixed(4)}, onnx ${result.pretrain.lastLoss.onnx?.toFixed(4)}); ${pretrain.jax.seconds.toFixed(0)} s against ${pretrain.onnx.seconds.toFixed(0)} s`,
+);
 const fmt = (m: { name: string; mean: number }) => `${m.name} ${m.mean.toFixed(4)}`;
-console.log(`fine-tune, ${args.task} on ${finetune.jax.trainFaces} faces, ${finetune.jax.losses.length} steps: largest loss gap ${(100 * finetuneGap).toFixed(3)}%, predictions differ by at most ${predictionGap.toExponential(2)}; jax ${fmt(finetune.jax.metric)}, onnx ${fmt(finetune.onnx.metric)} (trivial baseline ${finetune.jax.baseline?.value.toFixed(4)}); ${finetune.jax.seconds.toFixed(0)} s against ${finetune.onnx.seconds.toFixed(0)} s`);
+console.log(
+  `fine-tune, ${args.task} on ${finetune.jax.trainFaces} faces, ${finetune.jax.losses.length} steps: largest loss gap ${(100 * finetuneGap).toFixed(3)}%, predictions differ by at most ${predictionGap.toExponential(2)}; jax ${fmt(finetune.jax.metric)}, onnx ${fmt(finetune.onnx.metric)} (trivial baseline ${finetune.jax.baseline?.value.toFixed(4)}); ${finetune.jax.seconds.toFixed(0)} s against ${finetune.onnx.seconds.toFixed(0)} s`,
+);
 await rm(work, { recursive: true, force: true });
 process.exit(0);

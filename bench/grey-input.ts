@@ -13,7 +13,9 @@ import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { FaceAnalyzer } from "../src/inference/face-analyzer.js";
 
-const { values: args } = parseArgs({ options: { model: { type: "string" }, limit: { type: "string", default: "80" }, data: { type: "string", default: "../shared/data" } } });
+const { values: args } = parseArgs({
+  options: { model: { type: "string" }, limit: { type: "string", default: "80" }, data: { type: "string", default: "../shared/data" } },
+});
 const root = join(args.data!, "celebahq_attr");
 const limit = Number(args.limit);
 const [header, ...rows] = (await readFile(join(root, "manifest.csv"), "utf8")).trim().split("\n");
@@ -29,7 +31,10 @@ for (const row of picked) {
   smiling += Number(smile);
   const colour = await readFile(join(root, path!));
   const grey = await sharp(colour).grayscale().toColourspace("srgb").jpeg({ quality: 95 }).toBuffer();
-  for (const [kind, bytes] of [["colour", colour], ["grey", grey]] as const) {
+  for (const [kind, bytes] of [
+    ["colour", colour],
+    ["grey", grey],
+  ] as const) {
     const [face] = (await analyzer.analyze(bytes)).faces;
     const expression = face?.predictions.expression;
     const label = expression?.kind === "class" ? expression.label : "no face";
@@ -40,6 +45,11 @@ for (const row of picked) {
 await analyzer.dispose();
 console.log(`${args.model ?? "the bundled model"} on ${picked.length} CelebA-HQ faces (${smiling} labelled Smiling):`);
 for (const kind of ["colour", "grey"] as const) {
-  const shown = Object.entries(counts[kind]).sort((a, b) => b[1] - a[1]).map(([label, n]) => `${label} ${n}`).join(", ");
-  console.log(`  ${kind.padEnd(6)} predicted: ${shown}; "happy" agrees with Smiling on ${agree[kind]} (${((100 * agree[kind]) / picked.length).toFixed(1)}%)`);
+  const shown = Object.entries(counts[kind])
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, n]) => `${label} ${n}`)
+    .join(", ");
+  console.log(
+    `  ${kind.padEnd(6)} predicted: ${shown}; "happy" agrees with Smiling on ${agree[kind]} (${((100 * agree[kind]) / picked.length).toFixed(1)}%)`,
+  );
 }

@@ -25,7 +25,16 @@ import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic-write.js";
 import { mergeCacheShards } from "../src/priors/cache-merge.js";
 import { gather, loadCacheDataset, type CacheDataset } from "../src/priors/cache-dataset.js";
 import { planJobShard } from "../src/priors/prepare.js";
-import { cacheIndexPath, cacheIndexText, readCacheIndex, readShard, shardMetadata, wholeIndexPath, type CacheIndex, type ShardFailure } from "../src/priors/prior-cache.js";
+import {
+  cacheIndexPath,
+  cacheIndexText,
+  readCacheIndex,
+  readShard,
+  shardMetadata,
+  wholeIndexPath,
+  type CacheIndex,
+  type ShardFailure,
+} from "../src/priors/prior-cache.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -48,17 +57,35 @@ async function failuresByRow(dir: string, index: CacheIndex, cache: CacheDataset
 }
 
 /** Writes job shard `index` of `count` as prepare --shard would lay it out, filled from `cache`. */
-async function writeJobShard(out: string, source: { dir: string; index: CacheIndex; cache: CacheDataset; failures: Map<number, ShardFailure>; dataset: Awaited<ReturnType<typeof loadDataset>> }, index: number, count: number): Promise<void> {
+async function writeJobShard(
+  out: string,
+  source: {
+    dir: string;
+    index: CacheIndex;
+    cache: CacheDataset;
+    failures: Map<number, ShardFailure>;
+    dataset: Awaited<ReturnType<typeof loadDataset>>;
+  },
+  index: number,
+  count: number,
+): Promise<void> {
   const { part, index: plan, whole } = planJobShard(source.dataset, source.index.options, { index, count });
   // Caches prepared before fingerprints were recorded lack them; the layout must still match.
   const layout = (plan: CacheIndex) => JSON.stringify(plan.shards.map(({ file, firstRow, rowCount }) => [file, firstRow, rowCount]));
-  if (layout(whole) !== layout(source.index)) throw new Error(`${source.dir}: its shard files are not the ones prepare plans for ${source.index.dataset.root} today; the manifest changed since`);
+  if (layout(whole) !== layout(source.index))
+    throw new Error(
+      `${source.dir}: its shard files are not the ones prepare plans for ${source.index.dataset.root} today; the manifest changed since`,
+    );
   const faceOf = new Map(Array.from(source.cache.rows, (row, face) => [row, face]));
   for (const block of plan.shards) {
     const rows = part.rows.slice(block.firstRow, block.firstRow + block.rowCount).map((r) => r.index);
     const faces = rows.filter((row) => faceOf.has(row)).map((row) => faceOf.get(row)!);
     const tensors: TensorMap = Object.fromEntries(Object.entries(source.cache.tensors).map(([name, t]) => [name, gather(t, faces)]));
-    const info = { paths: faces.map((f) => source.cache.paths[f]!), failures: rows.filter((row) => !faceOf.has(row)).map((row) => source.failures.get(row)!), seconds: 0 };
+    const info = {
+      paths: faces.map((f) => source.cache.paths[f]!),
+      failures: rows.filter((row) => !faceOf.has(row)).map((row) => source.failures.get(row)!),
+      seconds: 0,
+    };
     await writeSafetensors(join(out, block.file), tensors, shardMetadata(info));
   }
   await writeJsonAtomic(cacheIndexPath(out), plan);
@@ -71,7 +98,12 @@ async function checkMerged(merged: string, source: { dir: string; index: CacheIn
   for (const block of source.index.shards) {
     const [a, b] = await Promise.all([readShard(join(merged, block.file)), readShard(join(source.dir, block.file))]);
     for (const [name, t] of Object.entries(b.tensors)) {
-      if (!Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(a.tensors[name]!.data.buffer, a.tensors[name]!.data.byteOffset, a.tensors[name]!.data.byteLength))) throw new Error(`${block.file}: ${name} differs`);
+      if (
+        !Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(
+          Buffer.from(a.tensors[name]!.data.buffer, a.tensors[name]!.data.byteOffset, a.tensors[name]!.data.byteLength),
+        )
+      )
+        throw new Error(`${block.file}: ${name} differs`);
     }
     if (JSON.stringify(a.info.paths) !== JSON.stringify(b.info.paths)) throw new Error(`${block.file}: paths differ`);
   }
@@ -98,7 +130,18 @@ for (const count of args.shards!.split(",").map(Number)) {
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     await checkMerged(join(scratch, "merged"), source);
-    const result = { shards: count, rows: index.dataset.rows, faces: cache.count, bytes, seconds, cpu_seconds: cpuSeconds, faces_per_s: cache.count / seconds, faces_per_cpu_s: cache.count / cpuSeconds, mb_per_s: bytes / 1e6 / seconds, load_average: load };
+    const result = {
+      shards: count,
+      rows: index.dataset.rows,
+      faces: cache.count,
+      bytes,
+      seconds,
+      cpu_seconds: cpuSeconds,
+      faces_per_s: cache.count / seconds,
+      faces_per_cpu_s: cache.count / cpuSeconds,
+      mb_per_s: bytes / 1e6 / seconds,
+      load_average: load,
+    };
     console.log(
       `merge of ${count} shards: ${cache.count} faces (${(bytes / 1e6).toFixed(0)} MB) in ${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU: ` +
         `${result.faces_per_s.toFixed(0)} faces/s, ${result.faces_per_cpu_s.toFixed(0)} faces per CPU second (load average ${load.toFixed(1)}); merged files equal the cache's`,
@@ -108,5 +151,13 @@ for (const count of args.shards!.split(",").map(Number)) {
     await rm(scratch, { recursive: true, force: true });
   }
 }
-const fingerprint = createHash("sha256").update(await readFile(cacheIndexPath(dir))).digest("hex").slice(0, 12);
-await writeJsonAtomic(join("bench", "results", "merge-throughput.json"), { cache: dir, cache_fingerprint: fingerprint, results, date: new Date().toISOString() });
+const fingerprint = createHash("sha256")
+  .update(await readFile(cacheIndexPath(dir)))
+  .digest("hex")
+  .slice(0, 12);
+await writeJsonAtomic(join("bench", "results", "merge-throughput.json"), {
+  cache: dir,
+  cache_fingerprint: fingerprint,
+  results,
+  date: new Date().toISOString(),
+});

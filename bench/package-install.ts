@@ -23,14 +23,21 @@ import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { REPO_ROOT } from "../test/support/shared-data.js";
 
-const { values: args } = parseArgs({ options: { online: { type: "boolean" }, onnxruntime: { type: "boolean" }, keep: { type: "boolean" } } });
+const { values: args } = parseArgs({
+  options: { online: { type: "boolean" }, onnxruntime: { type: "boolean" }, keep: { type: "boolean" } },
+});
 const NPM_NETWORK = args.online ? "--prefer-offline" : "--offline";
 const TARGET_MB = 150;
 
 type Run = { stdout: string; stderr: string; seconds: number; status: number };
 
 /** Runs a command; a non-zero exit ends the bench with its output, unless `mayFail`. */
-async function run(command: string, argv: string[], cwd: string, { env = {}, mayFail = false }: { env?: NodeJS.ProcessEnv; mayFail?: boolean } = {}): Promise<Run> {
+async function run(
+  command: string,
+  argv: string[],
+  cwd: string,
+  { env = {}, mayFail = false }: { env?: NodeJS.ProcessEnv; mayFail?: boolean } = {},
+): Promise<Run> {
   const start = performance.now();
   const seconds = () => (performance.now() - start) / 1000;
   try {
@@ -66,7 +73,10 @@ const mb = (bytes: number) => bytes / 2 ** 20;
 async function largestPackages(modules: string, count: number): Promise<string[]> {
   const names = (await readdir(modules)).filter((n) => !n.startsWith("."));
   const sizes = await Promise.all(names.map(async (name) => ({ name, bytes: (await diskUsage(join(modules, name))).bytes })));
-  return sizes.sort((a, b) => b.bytes - a.bytes).slice(0, count).map(({ name, bytes }) => `${name} ${mb(bytes).toFixed(1)}`);
+  return sizes
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, count)
+    .map(({ name, bytes }) => `${name} ${mb(bytes).toFixed(1)}`);
 }
 
 /** The README's first ```ts block: the example a user copies. */
@@ -81,7 +91,9 @@ const results: Record<string, unknown> = { date: new Date().toISOString().slice(
 const work = await mkdtemp(join(tmpdir(), "faceprior-package-"));
 try {
   console.log("1. npm pack (the current dist/)");
-  const packed = JSON.parse((await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], REPO_ROOT)).stdout)[0] as {
+  const packed = JSON.parse(
+    (await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work], REPO_ROOT)).stdout,
+  )[0] as {
     filename: string;
     size: number;
     unpackedSize: number;
@@ -89,8 +101,20 @@ try {
   };
   const paths = packed.files.map((f) => f.path);
   results.tarball = { file: packed.filename, mb: mb(packed.size), unpackedMb: mb(packed.unpackedSize), files: paths.length };
-  console.log(`  ${packed.filename}: ${mb(packed.size).toFixed(1)} MB, ${mb(packed.unpackedSize).toFixed(1)} MB unpacked, ${paths.length} files`);
-  check(["dist/src/index.js", "dist/src/index.d.ts", "dist/src/research.js", "dist/src/cli/main.js", "models/faceprior-default.safetensors", "LICENSE"].every((p) => paths.includes(p)), "it holds the built entries, the CLI, the bundled model and LICENSE");
+  console.log(
+    `  ${packed.filename}: ${mb(packed.size).toFixed(1)} MB, ${mb(packed.unpackedSize).toFixed(1)} MB unpacked, ${paths.length} files`,
+  );
+  check(
+    [
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/research.js",
+      "dist/src/cli/main.js",
+      "models/faceprior-default.safetensors",
+      "LICENSE",
+    ].every((p) => paths.includes(p)),
+    "it holds the built entries, the CLI, the bundled model and LICENSE",
+  );
   check(!paths.some((p) => /\.test\.|\.map$|tsbuildinfo/.test(p)), "it holds no tests, source maps or build state");
 
   console.log(`2. npm install ${NPM_NETWORK} into an empty project`);
@@ -101,20 +125,51 @@ try {
   console.log(`  ${install.seconds.toFixed(0)} s; npm said:\n${(install.stdout + install.stderr).trim().replace(/^/gm, "    ")}`);
   const modules = join(app, "node_modules");
   const installed = await diskUsage(modules);
-  results.installed = { mb: mb(installed.bytes), files: installed.files, seconds: install.seconds, largest: await largestPackages(modules, 12) };
-  console.log(`  node_modules: ${mb(installed.bytes).toFixed(1)} MB on disk, ${installed.files} files; largest (MB): ${(results.installed as { largest: string[] }).largest.join(", ")}`);
+  results.installed = {
+    mb: mb(installed.bytes),
+    files: installed.files,
+    seconds: install.seconds,
+    largest: await largestPackages(modules, 12),
+  };
+  console.log(
+    `  node_modules: ${mb(installed.bytes).toFixed(1)} MB on disk, ${installed.files} files; largest (MB): ${(results.installed as { largest: string[] }).largest.join(", ")}`,
+  );
   check(mb(installed.bytes) <= TARGET_MB, `at most ${TARGET_MB} MB installed (issue #14's target)`);
-  const tsconfigs = (await readdir(join(modules, "faceprior"), { recursive: true })).filter((f) => f.endsWith(".tsbuildinfo") || f === "tsconfig.json");
+  const tsconfigs = (await readdir(join(modules, "faceprior"), { recursive: true })).filter(
+    (f) => f.endsWith(".tsbuildinfo") || f === "tsconfig.json",
+  );
   check(tsconfigs.length === 0, "nothing was built at install (no tsconfig or tsbuildinfo in the installed package)");
 
   console.log("3. the README's TypeScript example under tsc --strict, skipLibCheck off");
   await writeFile(join(app, "example.ts"), await readmeExample());
-  const tsconfig = { compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, typeRoots: [join(REPO_ROOT, "node_modules", "@types")], types: ["node"] }, files: ["example.ts"] };
+  const tsconfig = {
+    compilerOptions: {
+      target: "ES2022",
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      noEmit: true,
+      typeRoots: [join(REPO_ROOT, "node_modules", "@types")],
+      types: ["node"],
+    },
+    files: ["example.ts"],
+  };
   await writeFile(join(app, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
-  const tsc = await run(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--listFilesOnly"], app);
-  const typeFiles = tsc.stdout.split("\n").filter((f) => f.includes("node_modules/") && !f.includes("/typescript/lib/") && !f.includes("/@types/node/"));
-  check(!typeFiles.some((f) => f.includes("@jax-js")), `its types reach ${typeFiles.length} .d.ts files of faceprior and its dependencies, none of jax-js`);
-  const compiled = await run(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], app, { mayFail: true });
+  const tsc = await run(
+    process.execPath,
+    [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--listFilesOnly"],
+    app,
+  );
+  const typeFiles = tsc.stdout
+    .split("\n")
+    .filter((f) => f.includes("node_modules/") && !f.includes("/typescript/lib/") && !f.includes("/@types/node/"));
+  check(
+    !typeFiles.some((f) => f.includes("@jax-js")),
+    `its types reach ${typeFiles.length} .d.ts files of faceprior and its dependencies, none of jax-js`,
+  );
+  const compiled = await run(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], app, {
+    mayFail: true,
+  });
   if (compiled.stdout.trim()) console.log(compiled.stdout.trim().replace(/^/gm, "    "));
   check(compiled.status === 0 && compiled.stdout.trim() === "", `tsc --strict: no errors (${compiled.seconds.toFixed(0)} s)`);
 
@@ -124,18 +179,24 @@ try {
     [
       'const required = require("faceprior");',
       'import("faceprior").then((imported) => {',
-      '  console.log(typeof required.FaceAnalyzer.load, typeof required.predictionOf, imported.FaceAnalyzer === required.FaceAnalyzer);',
+      "  console.log(typeof required.FaceAnalyzer.load, typeof required.predictionOf, imported.FaceAnalyzer === required.FaceAnalyzer);",
       "});",
       "",
     ].join("\n"),
   );
   const cjs = await run(process.execPath, ["load.cjs"], app);
-  check(cjs.stdout.trim() === "function function true", `require("faceprior") and await import("faceprior") give the same FaceAnalyzer (printed: ${cjs.stdout.trim()})`);
+  check(
+    cjs.stdout.trim() === "function function true",
+    `require("faceprior") and await import("faceprior") give the same FaceAnalyzer (printed: ${cjs.stdout.trim()})`,
+  );
 
   console.log("5. the library example, node node_modules/faceprior/examples/analyze.mjs");
   const example = await run(process.execPath, [join(modules, "faceprior", "examples", "analyze.mjs")], app);
   console.log(example.stdout.trim().replace(/^/gm, "    "));
-  check(/^face at \(\d+, \d+\): \w+ \d\.\d\d, age \d+, AUs [\w ]*\nembedding: 192 numbers, engine jax$/.test(example.stdout.trim()), `it analyses and embeds the photo on jax-js (${example.seconds.toFixed(0)} s)`);
+  check(
+    /^face at \(\d+, \d+\): \w+ \d\.\d\d, age \d+, AUs [\w ]*\nembedding: 192 numbers, engine jax$/.test(example.stdout.trim()),
+    `it analyses and embeds the photo on jax-js (${example.seconds.toFixed(0)} s)`,
+  );
 
   console.log("6. npx faceprior analyze node_modules/faceprior/examples/astronaut.jpg");
   const photo = join("node_modules", "faceprior", "examples", "astronaut.jpg");
@@ -143,16 +204,26 @@ try {
   console.log(`${analyze.stdout.split("\n").slice(0, 4).join("\n").replace(/^/gm, "    ")}\n    ...\n    stderr: ${analyze.stderr.trim()}`);
   results.analyze = { seconds: analyze.seconds, stderr: analyze.stderr.trim() };
   check(analyze.stdout.startsWith(`${photo} (512x512): 1 face`), `it finds the face (${analyze.seconds.toFixed(0)} s, first run included)`);
-  check(/^note: the model runs on jax-js: onnxruntime-node, the faster CPU engine, is not installed\. Install it with `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1\.30\.0`\.$/.test(analyze.stderr.trim()), "stderr says once which engine runs and how to get the faster one, and nothing else");
+  check(
+    /^note: the model runs on jax-js: onnxruntime-node, the faster CPU engine, is not installed\. Install it with `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1\.30\.0`\.$/.test(
+      analyze.stderr.trim(),
+    ),
+    "stderr says once which engine runs and how to get the faster one, and nothing else",
+  );
 
   if (args.onnxruntime) {
     console.log(`7. ONNXRUNTIME_NODE_INSTALL=skip npm install ${NPM_NETWORK} onnxruntime-node@1.30.0, then analyze again`);
-    await run("npm", ["install", NPM_NETWORK, "--no-audit", "--no-fund", "onnxruntime-node@1.30.0"], app, { env: { ONNXRUNTIME_NODE_INSTALL: "skip" } });
+    await run("npm", ["install", NPM_NETWORK, "--no-audit", "--no-fund", "onnxruntime-node@1.30.0"], app, {
+      env: { ONNXRUNTIME_NODE_INSTALL: "skip" },
+    });
     const withOrt = await diskUsage(modules);
     const onnx = await run("npx", ["--no-install", "faceprior", "analyze", photo], app);
     results.withOnnxruntime = { mb: mb(withOrt.bytes), analyzeSeconds: onnx.seconds, stderr: onnx.stderr.trim() };
     console.log(`  node_modules: ${mb(withOrt.bytes).toFixed(1)} MB; analyze ${onnx.seconds.toFixed(0)} s`);
-    check(onnx.stdout.startsWith(`${photo} (512x512): 1 face`) && onnx.stderr.trim() === "", "it analyses on onnxruntime-node, with nothing on stderr");
+    check(
+      onnx.stdout.startsWith(`${photo} (512x512): 1 face`) && onnx.stderr.trim() === "",
+      "it analyses on onnxruntime-node, with nothing on stderr",
+    );
   }
 } catch (error) {
   console.error(`package-install: ${(error as Error).message}`);

@@ -73,7 +73,14 @@ async function compareOn(set: TestSet, systems: readonly SystemSpec[]): Promise<
     seconds,
     imagesPerSecond: set.faces.length / seconds,
     scores: scoreAnswers(set, set.faces, answers),
-    commonScores: common.length === 0 ? undefined : scoreAnswers(set, common.map((i) => set.faces[i]!), common.map((i) => answers[i])),
+    commonScores:
+      common.length === 0
+        ? undefined
+        : scoreAnswers(
+            set,
+            common.map((i) => set.faces[i]!),
+            common.map((i) => answers[i]),
+          ),
   }));
   const { faces, ...about } = set;
   return { ...about, faces: faces.length, commonFaces: common.length, runs };
@@ -85,7 +92,9 @@ const results: SetResult[] = [];
 for (const spec of TEST_SETS) {
   const set = await loadTestSet(args.data!, spec, limit);
   if (!set) {
-    console.error(`peers: skipping ${spec.folder}: no ${spec.folder}/manifest.csv under ${args.data} (the shared data is not here; pass --data).`);
+    console.error(
+      `peers: skipping ${spec.folder}: no ${spec.folder}/manifest.csv under ${args.data} (the shared data is not here; pass --data).`,
+    );
     continue;
   }
   results.push(await compareOn(set, systems));
@@ -95,7 +104,13 @@ if (results.length === 0) {
   console.error(`peers: nothing to compare, none of ${TEST_SETS.map((s) => s.folder).join(", ")} is under ${args.data}.`);
 } else {
   const about = systems.map((s) => ({ name: s.name, loaded: s.describe(args.model), expressionMapping: s.expressionMapping }));
-  await writeJsonAtomic(args.out!, { date: new Date().toISOString(), limit: limit ?? null, data: args.data, systems: about, sets: results });
+  await writeJsonAtomic(args.out!, {
+    date: new Date().toISOString(),
+    limit: limit ?? null,
+    data: args.data,
+    systems: about,
+    sets: results,
+  });
   for (const s of about) console.log(`- ${s.name}: ${s.loaded}; expression labels ${s.expressionMapping}`);
   console.log(`\nwritten to ${args.out}`);
 }

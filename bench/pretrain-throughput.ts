@@ -33,7 +33,8 @@ const threads = installNodeShims(Number(args.threads));
 const device = benchDevice(args.device);
 // onnxruntime-node runs on the CPU; on WebGPU the step runs in jax-js.
 const engine = (args.engine ?? (device === "webgpu" ? "jax" : "onnx")) as "onnx" | "jax";
-if (engine === "onnx" && device === "webgpu") throw new Error("--engine onnx runs on the CPU; --device webgpu runs jax-js. Pass one of them.");
+if (engine === "onnx" && device === "webgpu")
+  throw new Error("--engine onnx runs on the CPU; --device webgpu runs jax-js. Pass one of them.");
 const [batchSize, repeats] = [Number(args.batch), Number(args.repeats)];
 const microBatch = Number(args["micro-batch"] ?? (engine === "jax" && device === "wasm" ? 16 : batchSize));
 
@@ -55,16 +56,24 @@ async function variantImagesPerSecond(variant: string): Promise<{ images_per_s: 
   const optimizer = adamw({ weightDecay: 0.05 });
   const params = initMae(random.key(0), resolved.mae, resolved.heads);
   const accumSteps = batchSize / microBatch;
-  const stepper = createStepEngine(engine, { params: tree.ref(params), optState: optimizer.init(params) }, {
-    loss: makePretrainLoss(resolved),
-    optimizer,
-    step: { clipNorm: 1 },
-    accumSteps,
-    threads,
-  });
+  const stepper = createStepEngine(
+    engine,
+    { params: tree.ref(params), optState: optimizer.init(params) },
+    {
+      loss: makePretrainLoss(resolved),
+      optimizer,
+      step: { clipNorm: 1 },
+      accumSteps,
+      threads,
+    },
+  );
   const run = async (r: number) => {
     const batches = Array.from({ length: accumSteps }, (_, m) =>
-      pretrainBatch(cache, Array.from({ length: microBatch }, (_, i) => (r * batchSize + m * microBatch + i) % cache.count), resolved),
+      pretrainBatch(
+        cache,
+        Array.from({ length: microBatch }, (_, i) => (r * batchSize + m * microBatch + i) % cache.count),
+        resolved,
+      ),
     );
     await stepper.step(batches, random.key(r), 1e-4);
   };
@@ -81,15 +90,21 @@ async function variantImagesPerSecond(variant: string): Promise<{ images_per_s: 
 const results: Record<string, { images_per_s: number; first_step_s: number }> = {};
 for (const variant of args.variants!.split(",")) {
   results[variant] = await variantImagesPerSecond(variant);
-  console.error(`${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s, first step ${results[variant]!.first_step_s.toFixed(1)} s`);
+  console.error(
+    `${variant}: ${results[variant]!.images_per_s.toFixed(1)} images/s, first step ${results[variant]!.first_step_s.toFixed(1)} s`,
+  );
 }
 
-const torch = torchReference<{ mae_step_images_per_s: number; peak_rss_mb?: number; peak_gpu_mb?: number }>(args, "bench/torch_mae_reference.py", [
-  "--threads", String(threads), "--batch", String(batchSize), "--repeats", String(repeats),
-]);
+const torch = torchReference<{ mae_step_images_per_s: number; peak_rss_mb?: number; peak_gpu_mb?: number }>(
+  args,
+  "bench/torch_mae_reference.py",
+  ["--threads", String(threads), "--batch", String(batchSize), "--repeats", String(repeats)],
+);
 
 const mae = results.mae?.images_per_s;
-console.log(`pretraining step on ${engine} (${device}${adapter ? `: ${adapter.description}` : ""}), vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`);
+console.log(
+  `pretraining step on ${engine} (${device}${adapter ? `: ${adapter.description}` : ""}), vit-tiny 112/16, batch ${batchSize} (micro-batches of ${microBatch}), ${threads} threads`,
+);
 console.log(`${"variant".padEnd(12)}${"images/s".padStart(10)}${"time/image vs mae".padStart(20)}${"vs pytorch mae".padStart(16)}`);
 for (const [variant, r] of Object.entries(results)) {
   const cost = mae ? `${(mae / r.images_per_s).toFixed(2)}x` : "-";
@@ -100,7 +115,9 @@ if (torch) console.log(`${"pytorch mae".padEnd(12)}${torch.mae_step_images_per_s
 const memory = memoryReport();
 const gpuPeak = memory.peak_gpu_mb === undefined ? "" : `, GPU buffers ${memory.peak_gpu_mb.toFixed(0)} MB`;
 const torchGpu = torch?.peak_gpu_mb === undefined ? "" : ` (CUDA ${torch.peak_gpu_mb.toFixed(0)} MB)`;
-console.log(`peak memory: RSS ${memory.peak_rss_mb.toFixed(0)} MB${gpuPeak} here${torch?.peak_rss_mb ? `; RSS ${torch.peak_rss_mb.toFixed(0)} MB${torchGpu} PyTorch's MAE step` : ""}`);
+console.log(
+  `peak memory: RSS ${memory.peak_rss_mb.toFixed(0)} MB${gpuPeak} here${torch?.peak_rss_mb ? `; RSS ${torch.peak_rss_mb.toFixed(0)} MB${torchGpu} PyTorch's MAE step` : ""}`,
+);
 await writeJsonAtomic(args.out ?? "bench/results/pretrain-throughput.json", {
   config: { engine, device, adapter, batchSize, microBatch, threads, repeats, cache: args.cache },
   [engine === "jax" ? "jaxjs" : "onnx"]: results,

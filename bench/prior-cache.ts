@@ -49,17 +49,27 @@ async function readThroughput(cacheDir: string, batch: number) {
   const loadSeconds = (performance.now() - start) / 1000;
   const order = Array.from({ length: cache.count }, (_, i) => (i * 7919) % cache.count); // a fixed shuffle
   const batchStart = performance.now();
-  for (let at = 0; at + batch <= order.length; at += batch) imageBatch(cache, order.slice(at, at + batch), [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+  for (let at = 0; at + batch <= order.length; at += batch)
+    imageBatch(cache, order.slice(at, at + batch), [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
   const batchSeconds = (performance.now() - batchStart) / 1000;
   const batched = Math.floor(order.length / batch) * batch;
-  return { faces: cache.count, load_seconds: loadSeconds, load_images_per_s: cache.count / loadSeconds, batch_images_per_s: batched / batchSeconds };
+  return {
+    faces: cache.count,
+    load_seconds: loadSeconds,
+    load_images_per_s: cache.count / loadSeconds,
+    batch_images_per_s: batched / batchSeconds,
+  };
 }
 
 const prepare = await prepareThroughput(Number(args.images), Number(args.workers));
-console.log(`prepare: ${prepare.images} CelebA-HQ photos at 112 with ${prepare.workers} workers in ${prepare.seconds.toFixed(1)} s: ${prepare.images_per_s.toFixed(1)} images/s (target 20)`);
+console.log(
+  `prepare: ${prepare.images} CelebA-HQ photos at 112 with ${prepare.workers} workers in ${prepare.seconds.toFixed(1)} s: ${prepare.images_per_s.toFixed(1)} images/s (target 20)`,
+);
 const read = existsSync(join(args.cache!, "cache.json")) ? await readThroughput(args.cache!, Number(args.batch)) : null;
 if (read) {
-  console.log(`cache read: ${read.faces} faces loaded in ${read.load_seconds.toFixed(2)} s (${read.load_images_per_s.toFixed(0)} images/s), then batches of ${args.batch} at ${read.batch_images_per_s.toFixed(0)} images/s (target 1000)`);
+  console.log(
+    `cache read: ${read.faces} faces loaded in ${read.load_seconds.toFixed(2)} s (${read.load_images_per_s.toFixed(0)} images/s), then batches of ${args.batch} at ${read.batch_images_per_s.toFixed(0)} images/s (target 1000)`,
+  );
 } else {
   console.log(`cache read: skipped, no prepared cache at ${args.cache} (run scripts/prepare-shared-data.sh)`);
 }

@@ -86,7 +86,10 @@ const lossFn = (p: Params, batch: Batch): [Array, Record<string, Array>] => {
 const optimizer = adamw({ weightDecay: 0.05 });
 const batchOf = (size: number, m: number): Batch => ({
   images: random.normal(random.key(10 + m), [size, 3, cfg.imgSize, cfg.imgSize]),
-  labels: np.array(Int32Array.from({ length: size }, (_, i) => (m + i) % classes), { dtype: np.int32 }),
+  labels: np.array(
+    Int32Array.from({ length: size }, (_, i) => (m + i) % classes),
+    { dtype: np.int32 },
+  ),
 });
 
 /**
@@ -96,18 +99,26 @@ const batchOf = (size: number, m: number): Batch => ({
  */
 async function trainStep(engine: "jax" | "onnx", micro: number) {
   const accumSteps = batchSize / micro;
-  const stepper = createStepEngine<Params, Batch>(engine, { params: tree.ref(params), optState: optimizer.init(tree.ref(params)) }, {
-    loss: lossFn,
-    optimizer,
-    step: { clipNorm: 1 },
-    accumSteps,
-    threads,
-    providers: args["ort-providers"].split(","),
-  });
+  const stepper = createStepEngine<Params, Batch>(
+    engine,
+    { params: tree.ref(params), optState: optimizer.init(tree.ref(params)) },
+    {
+      loss: lossFn,
+      optimizer,
+      step: { clipNorm: 1 },
+      accumSteps,
+      threads,
+      providers: args["ort-providers"].split(","),
+    },
+  );
   const losses: number[] = [];
   try {
     const timing = await secondsPerCall(async () => {
-      const { loss } = await stepper.step(Array.from({ length: accumSteps }, (_, m) => batchOf(micro, m)), random.key(3), 1e-4);
+      const { loss } = await stepper.step(
+        Array.from({ length: accumSteps }, (_, m) => batchOf(micro, m)),
+        random.key(3),
+        1e-4,
+      );
       losses.push(loss);
     });
     return { ...timing, losses };
@@ -137,7 +148,14 @@ const onnxResult = onnxTrain && {
 };
 
 const torch = torchReference<Record<string, number | string>>(args, "bench/torch_vit_reference.py", [
-  "--threads", String(threads), "--batch", String(batchSize), "--img", String(cfg.imgSize), "--repeats", String(repeats),
+  "--threads",
+  String(threads),
+  "--batch",
+  String(batchSize),
+  "--img",
+  String(cfg.imgSize),
+  "--repeats",
+  String(repeats),
 ]);
 
 const rows: [string, number | null, unknown][] = [
@@ -148,7 +166,9 @@ const rows: [string, number | null, unknown][] = [
   ["peak RSS MB (+onnx)", onnxResult?.peak_rss_mb ?? null, torch?.peak_rss_mb],
   ["peak GPU MB (jax-js)", jaxResult.peak_gpu_mb ?? null, torch?.peak_gpu_mb],
 ];
-console.log(`${args.arch} ${cfg.imgSize}x${cfg.imgSize} patch ${cfg.patchSize}, batch ${batchSize} (jax-js training in micro-batches of ${microBatch}), ${threads} threads`);
+console.log(
+  `${args.arch} ${cfg.imgSize}x${cfg.imgSize} patch ${cfg.patchSize}, batch ${batchSize} (jax-js training in micro-batches of ${microBatch}), ${threads} threads`,
+);
 console.log(`${"".padEnd(22)}${"ours".padStart(10)}${"pytorch".padStart(10)}${"ratio".padStart(8)}`);
 for (const [name, ours, theirs] of rows) {
   if (ours === null) continue;
@@ -156,7 +176,11 @@ for (const [name, ours, theirs] of rows) {
   const fmt = (v: unknown) => (typeof v === "number" ? v.toFixed(1) : "-").padStart(10);
   console.log(`${name.padEnd(22)}${fmt(ours)}${fmt(theirs)}${ratio.padStart(8)}`);
 }
-for (const r of [jaxResult, onnxResult]) if (r?.first_train_step_s) console.log(`first training step, compile included (${r.engine}): ${r.first_train_step_s.toFixed(1)} s; losses ${r.step_losses!.join(", ")}`);
+for (const r of [jaxResult, onnxResult])
+  if (r?.first_train_step_s)
+    console.log(
+      `first training step, compile included (${r.engine}): ${r.first_train_step_s.toFixed(1)} s; losses ${r.step_losses!.join(", ")}`,
+    );
 // One engine alone (for its own peak RSS) writes beside the full comparison, not over it.
 const resultFile = args.out ?? `bench/results/vit-throughput${engines.length === 1 ? `-${engines[0]}` : ""}.json`;
 await writeJsonAtomic(resultFile, {

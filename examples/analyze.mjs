@@ -11,8 +11,12 @@ try {
     const expression = predictionOf(face, "expression", "class");
     const age = predictionOf(face, "age", "value");
     const au = predictionOf(face, "au", "labels");
-    const activeAus = Object.entries(au.probabilities).filter(([, p]) => p >= 0.5).map(([name]) => name);
-    console.log(`face at (${face.box.x.toFixed(0)}, ${face.box.y.toFixed(0)}): ${expression.label} ${expression.probability.toFixed(2)}, age ${age.value.toFixed(0)}, AUs ${activeAus.join(" ")}`);
+    const activeAus = Object.entries(au.probabilities)
+      .filter(([, p]) => p >= 0.5)
+      .map(([name]) => name);
+    console.log(
+      `face at (${face.box.x.toFixed(0)}, ${face.box.y.toFixed(0)}): ${expression.label} ${expression.probability.toFixed(2)}, age ${age.value.toFixed(0)}, AUs ${activeAus.join(" ")}`,
+    );
   }
   const [first] = await analyzer.embed(await readFile(photo), "astronaut.jpg");
   console.log(`embedding: ${first.embedding.length} numbers, engine ${analyzer.engine}`);

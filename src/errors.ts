@@ -27,8 +27,5 @@ export class FacepriorError extends Error {
 /** In the spirit of sharp's `invalidParameterError`: name, expectation, the value and its type. */
 export function invalidArgument(name: string, expected: string, value: unknown): FacepriorError {
   const shown = typeof value === "string" ? `"${value}"` : JSON.stringify(value);
-  return new FacepriorError(
-    "BAD_ARGUMENT",
-    `${name}: expected ${expected}, got ${shown} (${value === null ? "null" : typeof value}).`,
-  );
+  return new FacepriorError("BAD_ARGUMENT", `${name}: expected ${expected}, got ${shown} (${value === null ? "null" : typeof value}).`);
 }

@@ -36,7 +36,15 @@ export { fitHead, type FitHeadOptions, type FitHeadResult, type FitReport } from
 // engines: jax-js (started by startEngine) and the onnxruntime-node fast path (an optional peer dependency)
 export { startEngine, type EngineInfo, type EngineOptions } from "./engine/engine.js";
 export { ENGINE_DEVICES, type AdapterInfo, type EngineDevice } from "./engine/devices.js";
-export { OnnxSession, loadOnnxRuntime, chooseEngine, resolveEngine, type EngineChoice, type OnnxSessionOptions, type InferenceEngine } from "./inference/onnx-session.js";
+export {
+  OnnxSession,
+  loadOnnxRuntime,
+  chooseEngine,
+  resolveEngine,
+  type EngineChoice,
+  type OnnxSessionOptions,
+  type InferenceEngine,
+} from "./inference/onnx-session.js";
 
 // ONNX export, images and tensors on the host
 export { buildFaceOnnx, TASK_ACTIVATIONS, type FaceOnnxInput, type OnnxHead, type HeadActivation } from "./export/onnx-vit.js";

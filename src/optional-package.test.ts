@@ -13,7 +13,15 @@ test("importOptional gives null for a package that is not installed and the modu
 });
 
 test("installCommand pins the peerDependencies' versions, and skips onnxruntime-node's CUDA download", async () => {
-  const { peerDependencies } = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as { peerDependencies: Record<string, string> };
-  assert.equal(installCommand(["vega", "vega-lite"]), `npm install vega@${peerDependencies.vega} vega-lite@${peerDependencies["vega-lite"]}`);
-  assert.equal(installCommand(["onnxruntime-node"]), `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@${peerDependencies["onnxruntime-node"]}`);
+  const { peerDependencies } = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as {
+    peerDependencies: Record<string, string>;
+  };
+  assert.equal(
+    installCommand(["vega", "vega-lite"]),
+    `npm install vega@${peerDependencies.vega} vega-lite@${peerDependencies["vega-lite"]}`,
+  );
+  assert.equal(
+    installCommand(["onnxruntime-node"]),
+    `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@${peerDependencies["onnxruntime-node"]}`,
+  );
 });

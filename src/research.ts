@@ -53,4 +53,3 @@ export { makePretrainLoss, pretrainBatch } from "./pretrain/pretrain-loss.js";
 export { TRANSFER_TASKS, taskLoss } from "./transfer/tasks/index.js";
 export { cachedFeatures, cachedPrefixTokens, type EncoderSource, type ExtractOptions } from "./transfer/features.js";
 export * as metrics from "./transfer/metrics.js";
-

@@ -47,16 +47,21 @@ function fuzz(target: keyof typeof CASES, dir: string): Promise<Outcome> {
     });
     child.on("close", (code, signal) => {
       clearTimeout(watchdog);
-      if (!done && failures.length === 0) failures.push(`${current}: the process ended (${signal ?? `exit ${code}`}): ${stderr.slice(-2000)}`);
+      if (!done && failures.length === 0)
+        failures.push(`${current}: the process ended (${signal ?? `exit ${code}`}): ${stderr.slice(-2000)}`);
       resolve({ cases: 0, errors: 0, results: 0, seconds: 0, ...done, failures });
     });
   });
 }
 
 for (const target of Object.keys(CASES) as (keyof typeof CASES)[]) {
-  test(`fuzz: ${CASES[target]} mutated ${target === "png" ? "PNGs" : "face model checkpoints"} each end in a clear error or a correct result, never a hang, a crash or NaN`, { timeout: 120_000 }, async (t) => {
+  test(`fuzz: ${CASES[target]} mutated ${target === "png" ? "PNGs" : "face model checkpoints"} each end in a clear error or a correct result, never a hang, a crash or NaN`, {
+    timeout: 120_000,
+  }, async (t) => {
     const outcome = await fuzz(target, await scratchDir(`faceprior-fuzz-${target}-`));
-    t.diagnostic(`${target}: ${outcome.cases} cases in ${outcome.seconds.toFixed(1)} s: ${outcome.errors} clear errors, ${outcome.results} correct results (seed ${SEED})`);
+    t.diagnostic(
+      `${target}: ${outcome.cases} cases in ${outcome.seconds.toFixed(1)} s: ${outcome.errors} clear errors, ${outcome.results} correct results (seed ${SEED})`,
+    );
     assert.deepEqual(outcome.failures.slice(0, 5), []);
     assert.equal(outcome.cases, CASES[target]);
   });

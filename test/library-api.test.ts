@@ -3,7 +3,9 @@ import { test } from "node:test";
 import { sharedPath, skipUnlessShared } from "./support/shared-data.js";
 import { maxAbsDiff } from "./support/numerics.js";
 
-test("the README's library example embeds the parity images through the public API", { skip: skipUnlessShared("fixtures/vit-parity") }, async () => {
+test("the README's library example embeds the parity images through the public API", {
+  skip: skipUnlessShared("fixtures/vit-parity"),
+}, async () => {
   const { jax, startEngine, loadVitCheckpoint, decodeImageBatch, vitFeatures, readSafetensors } = await import("../src/research.js");
   await startEngine();
   const model = await loadVitCheckpoint(sharedPath("fixtures/vit-parity/model.safetensors"));

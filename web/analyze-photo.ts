@@ -16,13 +16,19 @@ import type { BrowserFaceModel } from "./browser-model.js";
 import { photoRgb, warpOnCanvas } from "./canvas-pixels.js";
 
 /** [x0, y0, x1, y1, ...] -> [[x0, y0], [x1, y1], ...]. */
-const pointPairs = (flat: Float32Array) => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!] as [number, number]);
+const pointPairs = (flat: Float32Array) =>
+  Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!] as [number, number]);
 
 /** A located face aligned onto `template` ([5, 2]) in a `size` crop, with its priors there. */
 function alignOnCanvas(photo: ImageBitmap, { mesh }: TeacherFace, template: Float32Array, size: number): AnalyzedFace["aligned"] {
   const transform = similarityTransform(fivePointsFromMesh(mesh), template);
   const alignedMesh = transformPoints(mesh, transform);
-  return { size, image: warpOnCanvas(photo, transform, size), parsing: parsingFromMesh(alignedMesh, size), landmarks: landmarks68FromMesh(alignedMesh) };
+  return {
+    size,
+    image: warpOnCanvas(photo, transform, size),
+    parsing: parsingFromMesh(alignedMesh, size),
+    landmarks: landmarks68FromMesh(alignedMesh),
+  };
 }
 
 export async function analyzePhoto(photo: ImageBitmap, name: string, teacher: Teacher, model: BrowserFaceModel): Promise<ImageAnalysis> {
@@ -35,12 +41,14 @@ export async function analyzePhoto(photo: ImageBitmap, name: string, teacher: Te
   const pixels = new Float32Array(aligned.length * plane);
   aligned.forEach(({ image }, f) => normalizeRgb(image, [0, 0, 0], [1, 1, 1], pixels, f * plane));
   const results = aligned.length > 0 ? await model.run(pixels, aligned.length) : {};
-  const faces = located.map(({ score, box: [x, y, w, h], mesh }, f): AnalyzedFace => ({
-    score,
-    box: { x, y, width: w, height: h },
-    landmarks: pointPairs(landmarks68FromMesh(mesh)),
-    predictions: readPredictions(outputs.heads, results, f),
-    aligned: aligned[f]!,
-  }));
+  const faces = located.map(
+    ({ score, box: [x, y, w, h], mesh }, f): AnalyzedFace => ({
+      score,
+      box: { x, y, width: w, height: h },
+      landmarks: pointPairs(landmarks68FromMesh(mesh)),
+      predictions: readPredictions(outputs.heads, results, f),
+      aligned: aligned[f]!,
+    }),
+  );
   return { source: name, width, height, faces };
 }

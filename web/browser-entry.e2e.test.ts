@@ -53,12 +53,16 @@ async function blankPage(): Promise<Page> {
   const importMap = /<script type="importmap">[\s\S]*?<\/script>/.exec(await readFile(join(REPO_ROOT, "web", "index.html"), "utf8"))![0];
   const page = await browser!.newPage();
   const url = new URL("my-page.html", demo!.url).href;
-  await page.route(url, (route) => route.fulfill({ contentType: "text/html", body: `<!doctype html><html><head>${importMap}</head><body></body></html>` }));
+  await page.route(url, (route) =>
+    route.fulfill({ contentType: "text/html", body: `<!doctype html><html><head>${importMap}</head><body></body></html>` }),
+  );
   await page.goto(url);
   return page;
 }
 
-type Summary = Pick<ImageAnalysis, "source" | "width" | "height"> & { faces: Omit<ImageAnalysis["faces"][number], "landmarks" | "aligned">[] };
+type Summary = Pick<ImageAnalysis, "source" | "width" | "height"> & {
+  faces: Omit<ImageAnalysis["faces"][number], "landmarks" | "aligned">[];
+};
 type EntryRun = { analyses: Record<string, Summary>; errors: Record<string, string>; bitmapStillOpen: boolean };
 
 /**
@@ -78,14 +82,21 @@ async function entryRun(jpegBase64: string): Promise<EntryRun> {
   const offscreen = new OffscreenCanvas(bitmap.width, bitmap.height);
   offscreen.getContext("2d")!.drawImage(bitmap, 0, 0);
   const imageData = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
-  const video = Object.assign(document.createElement("video"), { muted: true, srcObject: await navigator.mediaDevices.getUserMedia({ video: true }) });
+  const video = Object.assign(document.createElement("video"), {
+    muted: true,
+    srcObject: await navigator.mediaDevices.getUserMedia({ video: true }),
+  });
   await video.play();
   const analyses: Record<string, Summary> = {};
   for (const [kind, input] of Object.entries({ img, canvas, offscreen, bitmap, imageData, file, video })) {
     const { source, width, height, faces } = await analyzer.analyze(input);
     analyses[kind] = { source, width, height, faces: faces.map(({ score, box, predictions }) => ({ score, box, predictions })) };
   }
-  const errorOf = (input: unknown) => analyzer.analyze(input as File).then(() => "no error", (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
+  const errorOf = (input: unknown) =>
+    analyzer.analyze(input as File).then(
+      () => "no error",
+      (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+    );
   const errors = {
     unloadedImage: await errorOf(new Image()),
     videoWithoutFrame: await errorOf(document.createElement("video")),
@@ -107,29 +118,54 @@ function differences(browserFace: Summary["faces"][number], nodeFace: ImageAnaly
     const shown = browserFace.predictions[head]!;
     if (expected.kind === "value" && shown.kind === "value") age = Math.abs(shown.value - expected.value);
     else if (expected.kind !== "value" && shown.kind !== "value") {
-      for (const [label, p] of Object.entries(expected.probabilities)) probability = Math.max(probability, Math.abs(shown.probabilities[label]! - p));
+      for (const [label, p] of Object.entries(expected.probabilities))
+        probability = Math.max(probability, Math.abs(shown.probabilities[label]! - p));
     }
   }
   return { score: Math.abs(browserFace.score - nodeFace.score), box, probability, age };
 }
 
-test("faceprior/web analyses an <img>, canvas, OffscreenCanvas, ImageBitmap, ImageData, File and camera <video> of the photo as Node does, and refuses what it cannot read", { skip, timeout: 4 * PAGE_TIMEOUT_MS }, async (t) => {
+test("faceprior/web analyses an <img>, canvas, OffscreenCanvas, ImageBitmap, ImageData, File and camera <video> of the photo as Node does, and refuses what it cannot read", {
+  skip,
+  timeout: 4 * PAGE_TIMEOUT_MS,
+}, async (t) => {
   const page = await blankPage();
   const run = await page.evaluate(entryRun, (await readFile(PHOTO)).toString("base64"));
   await page.close();
 
   const { img, video, ...sameDecode } = run.analyses;
   const sources = Object.fromEntries(Object.entries(run.analyses).map(([kind, a]) => [kind, a.source]));
-  assert.deepEqual(sources, { img: "<HTMLImageElement>", canvas: "<HTMLCanvasElement>", offscreen: "<OffscreenCanvas>", bitmap: "<ImageBitmap>", imageData: "<ImageData>", file: "astronaut.jpg", video: "<HTMLVideoElement>" });
-  assert.ok(img!.width === 512 && img!.height === 512 && img!.faces.length === 1, `the <img>: ${img!.width}x${img!.height}, ${img!.faces.length} faces`);
+  assert.deepEqual(sources, {
+    img: "<HTMLImageElement>",
+    canvas: "<HTMLCanvasElement>",
+    offscreen: "<OffscreenCanvas>",
+    bitmap: "<ImageBitmap>",
+    imageData: "<ImageData>",
+    file: "astronaut.jpg",
+    video: "<HTMLVideoElement>",
+  });
+  assert.ok(
+    img!.width === 512 && img!.height === 512 && img!.faces.length === 1,
+    `the <img>: ${img!.width}x${img!.height}, ${img!.faces.length} faces`,
+  );
   // The same decoded pixels, however they arrive, give the same numbers.
-  for (const [kind, analysis] of Object.entries(sameDecode)) assert.deepEqual({ ...analysis, source: "" }, { ...img!, source: "" }, `${kind} = <img>`);
+  for (const [kind, analysis] of Object.entries(sameDecode))
+    assert.deepEqual({ ...analysis, source: "" }, { ...img!, source: "" }, `${kind} = <img>`);
   const fromImage = differences(img!.faces[0]!, node.faces[0]!);
   t.diagnostic(`<img> vs Node: ${JSON.stringify(fromImage)}`);
-  assert.ok(fromImage.score <= BROWSER_NODE_TOLERANCE.score && fromImage.box <= BROWSER_NODE_TOLERANCE.boxPixels, JSON.stringify(fromImage));
-  assert.ok(fromImage.probability <= BROWSER_NODE_TOLERANCE.probability && fromImage.age <= BROWSER_NODE_TOLERANCE.age, JSON.stringify(fromImage));
+  assert.ok(
+    fromImage.score <= BROWSER_NODE_TOLERANCE.score && fromImage.box <= BROWSER_NODE_TOLERANCE.boxPixels,
+    JSON.stringify(fromImage),
+  );
+  assert.ok(
+    fromImage.probability <= BROWSER_NODE_TOLERANCE.probability && fromImage.age <= BROWSER_NODE_TOLERANCE.age,
+    JSON.stringify(fromImage),
+  );
 
-  assert.ok(video!.width === 512 && video!.height === 512 && video!.faces.length === 1, `the camera frame: ${video!.width}x${video!.height}, ${video!.faces.length} faces`);
+  assert.ok(
+    video!.width === 512 && video!.height === 512 && video!.faces.length === 1,
+    `the camera frame: ${video!.width}x${video!.height}, ${video!.faces.length} faces`,
+  );
   const fromCamera = differences(video!.faces[0]!, node.faces[0]!);
   t.diagnostic(`camera <video> (the photo through YUV 4:2:0) vs Node: ${JSON.stringify(fromCamera)}`);
   assert.ok(fromCamera.box <= CAMERA_BOX_PIXELS && fromCamera.score <= BROWSER_NODE_TOLERANCE.score, JSON.stringify(fromCamera));
@@ -138,7 +174,8 @@ test("faceprior/web analyses an <img>, canvas, OffscreenCanvas, ImageBitmap, Ima
   const { textFile, ...errors } = run.errors;
   assert.deepEqual(errors, {
     unloadedImage: "BAD_IMAGE: <HTMLImageElement>: the image has no src. Await img.decode() before analysing it.",
-    videoWithoutFrame: 'BAD_IMAGE: <HTMLVideoElement>: the video has no frame yet. Wait for its "loadeddata" event (or await video.play()) before analysing it.',
+    videoWithoutFrame:
+      'BAD_IMAGE: <HTMLVideoElement>: the video has no frame yet. Wait for its "loadeddata" event (or await video.play()) before analysing it.',
     emptyCanvas: "BAD_IMAGE: <HTMLCanvasElement>: the canvas is 0x150. Give it a size and draw into it first.",
     url: 'BAD_ARGUMENT: input: "astronaut.jpg" (a string) is not an image FaceAnalyzer reads. Pass an <img>, a <video>, a <canvas>, an OffscreenCanvas, an ImageBitmap, an ImageData or a Blob/File; for a URL, load it into an <img> and await img.decode().',
   });
@@ -156,11 +193,18 @@ async function readyDemoPage(viewport: { width: number; height: number }): Promi
   return { page, errors };
 }
 
-test("the demo's webcam mode analyses camera frames in a loop with the frame rate shown, and Stop releases the camera", { skip, timeout: 4 * PAGE_TIMEOUT_MS }, async (t) => {
+test("the demo's webcam mode analyses camera frames in a loop with the frame rate shown, and Stop releases the camera", {
+  skip,
+  timeout: 4 * PAGE_TIMEOUT_MS,
+}, async (t) => {
   const { page, errors } = await readyDemoPage({ width: 1200, height: 900 });
   const button = page.getByTestId("webcam-button");
   await button.click();
-  await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="frame-rate"]')?.dataset.frames) >= 3, undefined, { timeout: PAGE_TIMEOUT_MS });
+  await page.waitForFunction(
+    () => Number(document.querySelector<HTMLElement>('[data-testid="frame-rate"]')?.dataset.frames) >= 3,
+    undefined,
+    { timeout: PAGE_TIMEOUT_MS },
+  );
   const running = {
     status: await waitForStatus(page, ["webcam"]),
     faceCount: await page.getByTestId("status").getAttribute("data-face-count"),
@@ -188,16 +232,25 @@ test("the demo's webcam mode analyses camera frames in a loop with the frame rat
   assert.deepEqual(errors, [], "uncaught errors on the page");
 });
 
-test("the demo page fits a 390 px wide phone: with a photo analysed, nothing sticks out sideways", { skip, timeout: 4 * PAGE_TIMEOUT_MS }, async (t) => {
+test("the demo page fits a 390 px wide phone: with a photo analysed, nothing sticks out sideways", {
+  skip,
+  timeout: 4 * PAGE_TIMEOUT_MS,
+}, async (t) => {
   const { page, errors } = await readyDemoPage(PHONE);
   await page.getByTestId("photo-input").setInputFiles(PHOTO);
   const done = await waitForStatus(page, ["done", "error"]);
-  const layout = await page.evaluate((width) => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    outside: Array.from(document.querySelectorAll("body *"), (el) => [el, el.getBoundingClientRect()] as const)
-      .filter(([, r]) => r.width > 0 && (r.left < 0 || r.right > width + 0.5))
-      .map(([el, r]) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className ? `.${el.className}` : ""} (${r.left.toFixed(0)} to ${r.right.toFixed(0)} px)`),
-  }), PHONE.width);
+  const layout = await page.evaluate(
+    (width) => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      outside: Array.from(document.querySelectorAll("body *"), (el) => [el, el.getBoundingClientRect()] as const)
+        .filter(([, r]) => r.width > 0 && (r.left < 0 || r.right > width + 0.5))
+        .map(
+          ([el, r]) =>
+            `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className ? `.${el.className}` : ""} (${r.left.toFixed(0)} to ${r.right.toFixed(0)} px)`,
+        ),
+    }),
+    PHONE.width,
+  );
   await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
   await page.close();
 

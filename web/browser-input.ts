@@ -14,13 +14,16 @@ export type BrowserInput = HTMLImageElement | HTMLVideoElement | HTMLCanvasEleme
 const KINDS = "an <img>, a <video>, a <canvas>, an OffscreenCanvas, an ImageBitmap, an ImageData or a Blob/File";
 
 function isBrowserInput(input: unknown): input is BrowserInput {
-  return [HTMLImageElement, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas, ImageBitmap, ImageData, Blob].some((kind) => input instanceof kind);
+  return [HTMLImageElement, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas, ImageBitmap, ImageData, Blob].some(
+    (kind) => input instanceof kind,
+  );
 }
 
 /** A File's name, an <img>'s file name, else what the input is, e.g. "<HTMLVideoElement>". */
 export function browserInputName(input: BrowserInput): string {
   if (input instanceof File) return input.name;
-  if (input instanceof HTMLImageElement && /^https?:/.test(input.currentSrc)) return new URL(input.currentSrc).pathname.split("/").pop() || "<img>";
+  if (input instanceof HTMLImageElement && /^https?:/.test(input.currentSrc))
+    return new URL(input.currentSrc).pathname.split("/").pop() || "<img>";
   return `<${input.constructor.name}>`;
 }
 
@@ -46,7 +49,10 @@ function badInput(name: string, problem: string, fix: string): FacepriorError {
 export async function readImage(input: BrowserInput, name?: string): Promise<ImageBitmap> {
   if (!isBrowserInput(input)) {
     const shown = typeof input === "string" ? `"${input}" (a string)` : String(input);
-    throw new FacepriorError("BAD_ARGUMENT", `input: ${shown} is not an image FaceAnalyzer reads. Pass ${KINDS}; for a URL, load it into an <img> and await img.decode().`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `input: ${shown} is not an image FaceAnalyzer reads. Pass ${KINDS}; for a URL, load it into an <img> and await img.decode().`,
+    );
   }
   const source = name ?? browserInputName(input);
   const problem = notReadable(input);
@@ -55,7 +61,11 @@ export async function readImage(input: BrowserInput, name?: string): Promise<Ima
   try {
     bitmap = await createImageBitmap(input, { imageOrientation: "from-image" });
   } catch (error) {
-    throw badInput(source, `cannot be read as an image (${(error as Error).message.replace(/\.$/, "")})`, "Use a photo: JPEG, PNG, WebP or GIF");
+    throw badInput(
+      source,
+      `cannot be read as an image (${(error as Error).message.replace(/\.$/, "")})`,
+      "Use a photo: JPEG, PNG, WebP or GIF",
+    );
   }
   return shrinkToFit(bitmap);
 }
@@ -63,7 +73,11 @@ export async function readImage(input: BrowserInput, name?: string): Promise<Ima
 async function shrinkToFit(bitmap: ImageBitmap): Promise<ImageBitmap> {
   const scale = Math.min(1, FACE_SEARCH_DEFAULTS.maxSide / Math.max(bitmap.width, bitmap.height));
   if (scale === 1) return bitmap;
-  const resized = await createImageBitmap(bitmap, { resizeWidth: Math.round(bitmap.width * scale), resizeHeight: Math.round(bitmap.height * scale), resizeQuality: "high" });
+  const resized = await createImageBitmap(bitmap, {
+    resizeWidth: Math.round(bitmap.width * scale),
+    resizeHeight: Math.round(bitmap.height * scale),
+    resizeQuality: "high",
+  });
   bitmap.close();
   return resized;
 }

@@ -13,14 +13,24 @@ export type BrowserFaceModel = {
   dispose(): Promise<void>;
 };
 
-const isHead = (h: unknown) => typeof h === "object" && h !== null && "name" in h && "activation" in h && "labels" in h && Array.isArray(h.labels);
+const isHead = (h: unknown) =>
+  typeof h === "object" && h !== null && "name" in h && "activation" in h && "labels" in h && Array.isArray(h.labels);
 
 /** The manifest, if it has what the page reads: the ONNX file, input name, alignment template and heads. */
 function checkManifest(json: unknown, url: string): FaceModelManifest {
   const m = json as Partial<FaceModelManifest>;
-  const fine = typeof m.onnx === "string" && typeof m.input?.name === "string" && Number.isInteger(m.alignment?.size) &&
-    m.alignment?.fivePoints.length === 10 && Array.isArray(m.outputs?.heads) && m.outputs.heads.every(isHead);
-  if (!fine) throw new FacepriorError("BAD_CHECKPOINT", `${url}: not a faceprior model manifest (it needs onnx, input.name, alignment.size, alignment.fivePoints and outputs.heads). Pass the .json that "faceprior export --onnx model.onnx" writes beside the model.`);
+  const fine =
+    typeof m.onnx === "string" &&
+    typeof m.input?.name === "string" &&
+    Number.isInteger(m.alignment?.size) &&
+    m.alignment?.fivePoints.length === 10 &&
+    Array.isArray(m.outputs?.heads) &&
+    m.outputs.heads.every(isHead);
+  if (!fine)
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${url}: not a faceprior model manifest (it needs onnx, input.name, alignment.size, alignment.fivePoints and outputs.heads). Pass the .json that "faceprior export --onnx model.onnx" writes beside the model.`,
+    );
   return m as FaceModelManifest;
 }
 
@@ -29,7 +39,11 @@ export async function loadBrowserFaceModel(manifestUrl: string, vendorUrl: strin
   // Set, not left to onnxruntime's guess beside its own module, which a bundler moves.
   ort.env.wasm.wasmPaths = new URL("onnxruntime-web/", vendorUrl).href;
   const response = await fetch(manifestUrl);
-  if (!response.ok) throw new FacepriorError("BAD_CHECKPOINT", `${manifestUrl}: HTTP ${response.status}. Serve the .json and .onnx that "faceprior export --onnx model.onnx" writes, or the page with "faceprior demo".`);
+  if (!response.ok)
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${manifestUrl}: HTTP ${response.status}. Serve the .json and .onnx that "faceprior export --onnx model.onnx" writes, or the page with "faceprior demo".`,
+    );
   const manifest = checkManifest(await response.json(), manifestUrl);
   const session = await ort.InferenceSession.create(new URL(manifest.onnx, manifestUrl).href, { executionProviders: ["wasm"] });
   const size = manifest.alignment.size;

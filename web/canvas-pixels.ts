@@ -21,7 +21,8 @@ export function imageDataOf(rgb: Uint8Array, width: number, height: number): Ima
 
 function context2d(width: number, height: number): OffscreenCanvasRenderingContext2D {
   const context = new OffscreenCanvas(width, height).getContext("2d", { willReadFrequently: true });
-  if (!context) throw new FacepriorError("NO_DEVICE", "canvas: this browser gave no 2D canvas context. Use a current Chrome, Edge, Firefox or Safari.");
+  if (!context)
+    throw new FacepriorError("NO_DEVICE", "canvas: this browser gave no 2D canvas context. Use a current Chrome, Edge, Firefox or Safari.");
   return context;
 }
 

@@ -14,7 +14,13 @@ import sharp from "sharp";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import type { AnalyzedFace, ImageAnalysis } from "../src/inference/face-analyzer.js";
 import type { FaceModelManifest } from "../src/inference/face-model.js";
-import { BROWSER_NODE_TOLERANCE as TOLERANCE, browserSkip as skip, launchChromium, PAGE_TIMEOUT_MS, waitForStatus } from "../test/support/chromium.js";
+import {
+  BROWSER_NODE_TOLERANCE as TOLERANCE,
+  browserSkip as skip,
+  launchChromium,
+  PAGE_TIMEOUT_MS,
+  waitForStatus,
+} from "../test/support/chromium.js";
 import { startDemoCli } from "../test/support/demo-cli.js";
 import { runCli } from "../test/support/run-cli.js";
 import { REPO_ROOT } from "../test/support/shared-data.js";
@@ -30,7 +36,14 @@ after(async () => {
 });
 
 /** What one face card shows: each head's kind, headline and labels with their probabilities. */
-type ShownHead = { name: string; kind: string; headline: string; label?: string; value?: number; labels: { label: string; probability: number; text: string }[] };
+type ShownHead = {
+  name: string;
+  kind: string;
+  headline: string;
+  label?: string;
+  value?: number;
+  labels: { label: string; probability: number; text: string }[];
+};
 type ShownFace = { score: number; box: { x: number; y: number; width: number; height: number }; heads: ShownHead[] };
 
 function readShownFaces(page: Page): Promise<ShownFace[]> {
@@ -63,7 +76,12 @@ async function analyse(page: Page, file: string): Promise<{ state: string; text:
   return waitForStatus(page, ["done", "error"]);
 }
 
-type BrowserRun = { status: string; faces: ShownFace[]; unreadable: { state: string; text: string }; faceless: { state: string; text: string } };
+type BrowserRun = {
+  status: string;
+  faces: ShownFace[];
+  unreadable: { state: string; text: string };
+  faceless: { state: string; text: string };
+};
 
 /**
  * Opens the page and analyses `photo` (screenshot to `screenshot`), then a file that is no image
@@ -82,7 +100,9 @@ async function browserAnalysis(url: string, photo: string, screenshot: string): 
     await page.screenshot({ path: screenshot, fullPage: true });
     const faces = await readShownFaces(page);
     await writeFile(join(dir, "notes.txt"), "not a photo");
-    await sharp({ create: { width: 64, height: 64, channels: 3, background: "grey" } }).png().toFile(join(dir, "grey.png"));
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: "grey" } })
+      .png()
+      .toFile(join(dir, "grey.png"));
     const unreadable = await analyse(page, join(dir, "notes.txt"));
     const faceless = await analyse(page, join(dir, "grey.png"));
     assert.deepEqual(errors, [], "uncaught errors on the page");
@@ -99,18 +119,30 @@ function maxProbabilityDiff(shown: ShownHead, node: Record<string, number>): num
 
 /** One section per manifest head, each label with its probability; the age in years, an adult's; a known expression. */
 function assertShowsEveryHead(face: ShownFace, manifest: FaceModelManifest): void {
-  assert.deepEqual(face.heads.map((h) => h.name), manifest.outputs.heads.map((h) => h.name), "one section per head, in the manifest's order");
+  assert.deepEqual(
+    face.heads.map((h) => h.name),
+    manifest.outputs.heads.map((h) => h.name),
+    "one section per head, in the manifest's order",
+  );
   for (const spec of manifest.outputs.heads) {
     const head = face.heads.find((h) => h.name === spec.name)!;
     if (spec.activation === "expected-age") continue;
     assert.deepEqual(head.labels.map((l) => l.label).sort(), [...spec.labels].sort(), `${spec.name}: every label shown`);
-    for (const row of head.labels) assert.match(row.text, new RegExp(`^${row.label}.*${row.probability.toFixed(2)}$`), `${spec.name}: ${row.label} shows its probability`);
+    for (const row of head.labels)
+      assert.match(
+        row.text,
+        new RegExp(`^${row.label}.*${row.probability.toFixed(2)}$`),
+        `${spec.name}: ${row.label} shows its probability`,
+      );
   }
   const age = face.heads.find((h) => h.name === "age");
   assert.ok(age?.kind === "value" && age.headline === `${age.value!.toFixed(1)} years`, `age shown in years: ${age?.headline}`);
   assert.ok(age.value! >= 18 && age.value! <= 80, `an adult's age, got ${age.value}`);
   const expression = face.heads.find((h) => h.name === "expression");
-  assert.ok(expression?.kind === "class" && (EXPRESSION_CLASSES as readonly string[]).includes(expression.label!), `expression is one of ${EXPRESSION_CLASSES.join(", ")}: ${expression?.label}`);
+  assert.ok(
+    expression?.kind === "class" && (EXPRESSION_CLASSES as readonly string[]).includes(expression.label!),
+    `expression is one of ${EXPRESSION_CLASSES.join(", ")}: ${expression?.label}`,
+  );
 }
 
 /** The one face `faceprior analyze` (FaceAnalyzer.analyze) finds in `photo`. */
@@ -137,14 +169,19 @@ function agreementWithNode(face: ShownFace, node: AnalyzedFace): string[] {
       continue;
     }
     const diff = maxProbabilityDiff(head, expected.probabilities);
-    agreement.push(`${head.name} max |Δp| ${diff.toFixed(4)}${expected.kind === "class" ? ` (browser ${head.label}, Node ${expected.label})` : ""}`);
+    agreement.push(
+      `${head.name} max |Δp| ${diff.toFixed(4)}${expected.kind === "class" ? ` (browser ${head.label}, Node ${expected.label})` : ""}`,
+    );
     assert.ok(diff <= TOLERANCE.probability, `${head.name}: probabilities differ by up to ${diff}`);
     if (expected.kind === "class") assert.equal(head.label, expected.label, `${head.name}: the same top class`);
   }
   return agreement;
 }
 
-test("the demo page shows one face with every head's predictions for the astronaut photo, agreeing with Node's FaceAnalyzer, and says when a file is no image or has no face", { skip, timeout: 5 * PAGE_TIMEOUT_MS }, async (t) => {
+test("the demo page shows one face with every head's predictions for the astronaut photo, agreeing with Node's FaceAnalyzer, and says when a file is no image or has no face", {
+  skip,
+  timeout: 5 * PAGE_TIMEOUT_MS,
+}, async (t) => {
   const started = Date.now();
   const demo = await startDemoCli([], dir);
   let shown: BrowserRun;
@@ -156,14 +193,19 @@ test("the demo page shows one face with every head's predictions for the astrona
   } finally {
     await demo.stop();
   }
-  t.diagnostic(`demo start, page load and three analyses in Chromium: ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot ${screenshot}`);
+  t.diagnostic(
+    `demo start, page load and three analyses in Chromium: ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot ${screenshot}`,
+  );
 
   assert.ok(shown.status.startsWith("astronaut.jpg (512×512): 1 face,"), shown.status);
   assert.equal(shown.faces.length, 1, "exactly one face");
   assertShowsEveryHead(shown.faces[0]!, manifest);
   assert.equal(shown.unreadable.state, "error");
   assert.match(shown.unreadable.text, /^notes\.txt: cannot be read as an image \(.+\)\. Use a photo: JPEG, PNG, WebP or GIF\.$/);
-  assert.deepEqual(shown.faceless, { state: "done", text: "grey.png (64×64): no face found. Try a photo where a face is larger and seen from the front." });
+  assert.deepEqual(shown.faceless, {
+    state: "done",
+    text: "grey.png (64×64): no face found. Try a photo where a face is larger and seen from the front.",
+  });
 
   // The strong check: the same numbers as Node's FaceAnalyzer.analyze on the same photo and model.
   t.diagnostic(`browser vs Node: ${agreementWithNode(shown.faces[0]!, await nodeFace(PHOTO)).join("; ")}`);

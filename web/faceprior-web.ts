@@ -41,7 +41,10 @@ export class FaceAnalyzer {
   /** Fetches the teacher's models and the face model (seconds, the first time). The defaults are `faceprior demo`'s layout. */
   static async load({ model = "model/face-model.json", vendor = "vendor/" }: WebAnalyzerOptions = {}): Promise<FaceAnalyzer> {
     const vendorUrl = new URL(vendor, document.baseURI).href;
-    const [teacher, faceModel] = await Promise.all([loadBrowserTeacher(vendorUrl), loadBrowserFaceModel(new URL(model, document.baseURI).href, vendorUrl)]);
+    const [teacher, faceModel] = await Promise.all([
+      loadBrowserTeacher(vendorUrl),
+      loadBrowserFaceModel(new URL(model, document.baseURI).href, vendorUrl),
+    ]);
     return new FaceAnalyzer(teacher, faceModel);
   }
 

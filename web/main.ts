@@ -37,16 +37,18 @@ function showStatus(state: State, message: string, faceCount?: number): void {
 /** A FacepriorError's message is for people as it stands; anything else is a bug, said so. */
 function showError(error: unknown, prefix = ""): void {
   if (!(error instanceof FacepriorError)) console.error(error);
-  const message = error instanceof FacepriorError
-    ? error.message
-    : `Internal error: ${error instanceof Error ? error.message : String(error)}. This is a bug in the faceprior demo; the browser console has details.`;
+  const message =
+    error instanceof FacepriorError
+      ? error.message
+      : `Internal error: ${error instanceof Error ? error.message : String(error)}. This is a bug in the faceprior demo; the browser console has details.`;
   showStatus("error", prefix + message);
 }
 
 const faceCount = (n: number) => (n === 0 ? "no face found" : `${n} face${n > 1 ? "s" : ""}`);
 
 function summary({ source, width, height, faces }: ImageAnalysis, seconds: number): string {
-  if (faces.length === 0) return `${source} (${width}×${height}): no face found. Try a photo where a face is larger and seen from the front.`;
+  if (faces.length === 0)
+    return `${source} (${width}×${height}): no face found. Try a photo where a face is larger and seen from the front.`;
   return `${source} (${width}×${height}): ${faceCount(faces.length)}, in ${seconds.toFixed(1)} s.`;
 }
 
@@ -80,14 +82,19 @@ async function runWebcam(analyzer: FaceAnalyzer, signal: AbortSignal): Promise<v
   const stream = await openCamera(video);
   let frames = 0;
   try {
-    await analyseFrames(video, analyzer, (frame, analysis, fps) => {
-      showAnalysis(frame, analysis);
-      frameRate.dataset.fps = String(fps);
-      frameRate.dataset.frames = String(++frames);
-      frameRate.textContent = `${fps.toFixed(1)} frames/s, ${frames} analysed`;
-      frameRate.hidden = false;
-      showStatus("webcam", `Webcam (${analysis.width}×${analysis.height}): ${faceCount(analysis.faces.length)}.`, analysis.faces.length);
-    }, signal);
+    await analyseFrames(
+      video,
+      analyzer,
+      (frame, analysis, fps) => {
+        showAnalysis(frame, analysis);
+        frameRate.dataset.fps = String(fps);
+        frameRate.dataset.frames = String(++frames);
+        frameRate.textContent = `${fps.toFixed(1)} frames/s, ${frames} analysed`;
+        frameRate.hidden = false;
+        showStatus("webcam", `Webcam (${analysis.width}×${analysis.height}): ${faceCount(analysis.faces.length)}.`, analysis.faces.length);
+      },
+      signal,
+    );
   } finally {
     for (const track of stream.getTracks()) track.stop();
     video.srcObject = null;
@@ -102,7 +109,10 @@ function startWebcam(analyzer: FaceAnalyzer): void {
   showStatus("working", "Starting the webcam…");
   webcamButton.textContent = "Stop the webcam";
   const done = runWebcam(analyzer, controller.signal)
-    .then(() => showStatus("ready", "Webcam stopped. Drop a photo, or start the webcam again."), (error: unknown) => showError(error))
+    .then(
+      () => showStatus("ready", "Webcam stopped. Drop a photo, or start the webcam again."),
+      (error: unknown) => showError(error),
+    )
     .finally(() => {
       webcamButton.textContent = "Start the webcam";
       frameRate.hidden = true;

@@ -15,7 +15,11 @@ const PARSING_ALPHA = 0.4;
 const LANDMARK_RGB = [255, 0, 0] as const;
 
 /** `tag` with `attributes` (data-*, class, ...) and children. */
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
   node.append(...children);
@@ -54,23 +58,42 @@ function cropCanvas({ size, image, parsing, landmarks }: AnalyzedFace["aligned"]
 
 /** One row per label: name, a bar and the probability; most likely first. */
 function labelList(probabilities: Record<string, number>): HTMLUListElement {
-  const rows = Object.entries(probabilities).sort((a, b) => b[1] - a[1]).map(([label, p]) =>
-    element("li", { "data-testid": "label", "data-label": label, "data-probability": String(p) },
-      element("span", { class: "name" }, label),
-      element("span", { class: "bar" }, element("span", { style: `width: ${(100 * p).toFixed(1)}%` })),
-      element("span", { class: "value" }, p.toFixed(2))));
+  const rows = Object.entries(probabilities)
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, p]) =>
+      element(
+        "li",
+        { "data-testid": "label", "data-label": label, "data-probability": String(p) },
+        element("span", { class: "name" }, label),
+        element("span", { class: "bar" }, element("span", { style: `width: ${(100 * p).toFixed(1)}%` })),
+        element("span", { class: "value" }, p.toFixed(2)),
+      ),
+    );
   return element("ul", { class: "labels" }, ...rows);
 }
 
 /** A head's section: softmax -> the top class and the distribution, sigmoid -> each label, expected-age -> the number. */
 function headSection(name: string, prediction: HeadPrediction): HTMLElement {
-  const section = element("section", { class: "head", "data-testid": "head", "data-head": name, "data-kind": prediction.kind }, element("h3", {}, name));
+  const section = element(
+    "section",
+    { class: "head", "data-testid": "head", "data-head": name, "data-kind": prediction.kind },
+    element("h3", {}, name),
+  );
   if (prediction.kind === "value") {
     // expected-age heads predict years (HeadPrediction).
-    section.append(element("p", { class: "headline", "data-testid": "head-value", "data-value": String(prediction.value) }, `${prediction.value.toFixed(1)} years`));
+    section.append(
+      element(
+        "p",
+        { class: "headline", "data-testid": "head-value", "data-value": String(prediction.value) },
+        `${prediction.value.toFixed(1)} years`,
+      ),
+    );
   } else if (prediction.kind === "class") {
     const headline = `${prediction.label} (${prediction.probability.toFixed(2)})`;
-    section.append(element("p", { class: "headline", "data-testid": "head-label", "data-label": prediction.label }, headline), labelList(prediction.probabilities));
+    section.append(
+      element("p", { class: "headline", "data-testid": "head-label", "data-label": prediction.label }, headline),
+      labelList(prediction.probabilities),
+    );
   } else {
     section.append(labelList(prediction.probabilities));
   }
@@ -79,10 +102,13 @@ function headSection(name: string, prediction: HeadPrediction): HTMLElement {
 
 function faceCard(face: AnalyzedFace, index: number): HTMLElement {
   const heads = Object.entries(face.predictions).map(([name, prediction]) => headSection(name, prediction));
-  return element("article", { class: "face", "data-testid": "face", "data-score": String(face.score), "data-box": JSON.stringify(face.box) },
+  return element(
+    "article",
+    { class: "face", "data-testid": "face", "data-score": String(face.score), "data-box": JSON.stringify(face.box) },
     element("h2", {}, `Face ${index + 1} (detection score ${face.score.toFixed(2)})`),
     cropCanvas(face.aligned),
-    element("div", { class: "heads" }, ...heads));
+    element("div", { class: "heads" }, ...heads),
+  );
 }
 
 /** Replaces `container`'s content with one card per face. */

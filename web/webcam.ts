@@ -12,14 +12,20 @@ const FRAMES_AVERAGED = 10;
 /** Plays the default camera in `video`; the returned stream's tracks are the camera, stopped by the caller. */
 export async function openCamera(video: HTMLVideoElement): Promise<MediaStream> {
   if (!navigator.mediaDevices?.getUserMedia) {
-    throw new FacepriorError("NO_DEVICE", "webcam: this page may not use a camera (browsers allow it only over https or on localhost). Open the demo at http://127.0.0.1 or over https.");
+    throw new FacepriorError(
+      "NO_DEVICE",
+      "webcam: this page may not use a camera (browsers allow it only over https or on localhost). Open the demo at http://127.0.0.1 or over https.",
+    );
   }
   let stream: MediaStream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
   } catch (error) {
     const { name, message } = error as DOMException;
-    throw new FacepriorError("NO_DEVICE", `webcam: the browser gave no camera (${name}: ${message.replace(/\.$/, "")}). Allow this page to use the camera, and check that one is connected.`);
+    throw new FacepriorError(
+      "NO_DEVICE",
+      `webcam: the browser gave no camera (${name}: ${message.replace(/\.$/, "")}). Allow this page to use the camera, and check that one is connected.`,
+    );
   }
   video.srcObject = stream;
   await video.play();

@@ -18,7 +18,10 @@ export const FACE_API_EXPRESSIONS = ["neutral", "happy", "sad", "angry", "fearfu
 export function expressionClassOf(system: string, label: string): number {
   const index = expressionIndex(label);
   if (index === undefined) {
-    throw new FacepriorError("BAD_ARGUMENT", `${system} answered the expression "${label}", which is none of ${EXPRESSION_CLASSES.join(", ")} nor an alias of one. Add its mapping to bench/peers/labels.ts.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `${system} answered the expression "${label}", which is none of ${EXPRESSION_CLASSES.join(", ")} nor an alias of one. Add its mapping to bench/peers/labels.ts.`,
+    );
   }
   return index;
 }

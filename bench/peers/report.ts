@@ -55,7 +55,10 @@ function headlineColumns(set: SetResult): Column[] {
     columns.push(
       { header: "gender accuracy %", cell: (run) => percent(run.scores.gender?.accuracy) },
       { header: `accuracy % ${common}`, cell: (run) => percent(run.commonScores?.gender?.accuracy) },
-      { header: "male share % predicted / true", cell: (run) => `${percent(run.scores.gender?.predictedMaleShare)} / ${percent(run.scores.gender?.trueMaleShare)}` },
+      {
+        header: "male share % predicted / true",
+        cell: (run) => `${percent(run.scores.gender?.predictedMaleShare)} / ${percent(run.scores.gender?.trueMaleShare)}`,
+      },
     );
   }
   return columns;
@@ -63,19 +66,30 @@ function headlineColumns(set: SetResult): Column[] {
 
 function headlineTable(set: SetResult): string {
   const columns = headlineColumns(set);
-  return markdownTable(columns.map((c) => c.header), set.runs.map((run) => columns.map((c) => c.cell(run))));
+  return markdownTable(
+    columns.map((c) => c.header),
+    set.runs.map((run) => columns.map((c) => c.cell(run))),
+  );
 }
 
 /** Rows = systems; columns = the 7 classes (and no face), one value per class. */
 function perClassTable(set: SetResult, extra: string[], value: (run: SystemRun, name: string) => string): string {
   const names = [...EXPRESSION_CLASSES, ...extra];
-  return markdownTable(["system", ...names], set.runs.map((run) => [run.system, ...names.map((name) => value(run, name))]));
+  return markdownTable(
+    ["system", ...names],
+    set.runs.map((run) => [run.system, ...names.map((name) => value(run, name))]),
+  );
 }
 
 /** Rows = decades of true age; per system the MAE and the mean predicted age of its found faces. */
 function decadeTable(set: SetResult): string {
   const decades = set.runs[0]!.scores.age!.perDecade;
-  const header = ["true age", "faces", "mean true age", ...set.runs.flatMap((run) => [`${run.system} MAE`, `${run.system} mean predicted`])];
+  const header = [
+    "true age",
+    "faces",
+    "mean true age",
+    ...set.runs.flatMap((run) => [`${run.system} MAE`, `${run.system} mean predicted`]),
+  ];
   const rows = decades.map((row, d) => [
     row.decade,
     String(row.faces),
@@ -88,9 +102,15 @@ function decadeTable(set: SetResult): string {
 export function setReport(set: SetResult): string {
   const parts = [`### ${set.folder}: ${set.faces} of ${set.splitFaces} test faces, border ${set.pad}`, headlineTable(set)];
   if (set.tasks.includes("expression")) {
-    parts.push("Per-class recall, %:", perClassTable(set, [], (run, name) => percent(run.scores.expression!.perClassRecall[name])));
+    parts.push(
+      "Per-class recall, %:",
+      perClassTable(set, [], (run, name) => percent(run.scores.expression!.perClassRecall[name])),
+    );
   }
-  parts.push("Predicted expression classes (counts):", perClassTable(set, [NO_FACE], (run, name) => String(run.scores.predictedExpressions[name])));
+  parts.push(
+    "Predicted expression classes (counts):",
+    perClassTable(set, [NO_FACE], (run, name) => String(run.scores.predictedExpressions[name])),
+  );
   if (set.tasks.includes("age")) parts.push("Age per decade of the true age (faces found):", decadeTable(set));
   return parts.join("\n\n");
 }

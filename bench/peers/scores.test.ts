@@ -4,7 +4,10 @@ import { ageReport, expressionReport, genderReport, NO_FACE, predictedCounts, sc
 import { AGE_DECADES, decadeOf } from "../../src/transfer/metrics.js";
 
 test("ages fall in decades 0-9 ... 60-69, and 70+ for every older age", () => {
-  assert.deepEqual([0, 9, 10, 19, 69, 70, 116].map((age) => AGE_DECADES[decadeOf(age)]), ["0-9", "0-9", "10-19", "10-19", "60-69", "70+", "70+"]);
+  assert.deepEqual(
+    [0, 9, 10, 19, 69, 70, 116].map((age) => AGE_DECADES[decadeOf(age)]),
+    ["0-9", "0-9", "10-19", "10-19", "60-69", "70+", "70+"],
+  );
 });
 
 test("no face found is a wrong expression answer and a miss in its true class's recall", () => {
@@ -42,7 +45,10 @@ test("gender: no answer is wrong; the predicted male share is over the answers",
 });
 
 test("answers are scored only on the tasks a test set is labelled for", () => {
-  const faces = [{ file: "a", male: true }, { file: "b", male: false }];
+  const faces = [
+    { file: "a", male: true },
+    { file: "b", male: false },
+  ];
   const scores = scoreAnswers({ tasks: ["gender"] }, faces, [{ expression: 3, age: 30, male: true }, undefined]);
   assert.equal(scores.noFace, 1);
   assert.equal(scores.gender?.accuracy, 0.5);

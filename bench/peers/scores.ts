@@ -54,13 +54,32 @@ const mean = (values: readonly number[]) => (values.length === 0 ? NaN : values.
 /** MAE, CS@5 and the mean prediction over the faces found; per decade of the true age too. */
 export function ageReport(predicted: readonly Answer<number>[], targets: readonly number[]): AgeReport {
   const found = targets.flatMap((age, i) => (predicted[i] === undefined ? [] : [{ age, guess: predicted[i]! }]));
-  const score = (pairs: typeof found) => (pairs.length === 0 ? NaN : meanAbsoluteError(pairs.map((p) => p.guess), pairs.map((p) => p.age)));
+  const score = (pairs: typeof found) =>
+    pairs.length === 0
+      ? NaN
+      : meanAbsoluteError(
+          pairs.map((p) => p.guess),
+          pairs.map((p) => p.age),
+        );
   const perDecade = AGE_DECADES.map((decade, d) => {
     const ages = targets.filter((age) => decadeOf(age) === d);
     const inDecade = found.filter((p) => decadeOf(p.age) === d);
-    return { decade, faces: ages.length, meanTrue: mean(ages), found: inDecade.length, mae: score(inDecade), meanPredicted: mean(inDecade.map((p) => p.guess)) };
+    return {
+      decade,
+      faces: ages.length,
+      meanTrue: mean(ages),
+      found: inDecade.length,
+      mae: score(inDecade),
+      meanPredicted: mean(inDecade.map((p) => p.guess)),
+    };
   });
-  const cs5 = found.length === 0 ? NaN : cumulativeScore(found.map((p) => p.guess), found.map((p) => p.age));
+  const cs5 =
+    found.length === 0
+      ? NaN
+      : cumulativeScore(
+          found.map((p) => p.guess),
+          found.map((p) => p.age),
+        );
   return { faces: targets.length, found: found.length, mae: score(found), cs5, perDecade };
 }
 
@@ -95,7 +114,11 @@ export type SystemScores = {
 };
 
 /** One system's answers on the faces of a test set, scored on the tasks the set is labelled for. */
-export function scoreAnswers(set: Pick<TestSet, "tasks">, faces: readonly TestFace[], answers: readonly Answer<FaceAnswer>[]): SystemScores {
+export function scoreAnswers(
+  set: Pick<TestSet, "tasks">,
+  faces: readonly TestFace[],
+  answers: readonly Answer<FaceAnswer>[],
+): SystemScores {
   const said = <K extends keyof FaceAnswer>(key: K) => answers.map((answer) => answer?.[key]);
   const truth = <K extends keyof TestFace>(key: K) => faces.map((face) => face[key]!);
   return {

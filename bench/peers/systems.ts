@@ -57,15 +57,28 @@ function versionOf(packageDir: string): string {
 
 function facepriorAnswer(predictions: Record<string, HeadPrediction>): FaceAnswer {
   const { expression, age, attributes } = predictions;
-  if (expression?.kind !== "class" || age?.kind !== "value" || attributes?.kind !== "labels" || attributes.probabilities.Male === undefined) {
-    throw new FacepriorError("BAD_CONFIG", "faceprior: the bundled model has no expression, age or attributes head with Male. Rebuild it (scripts/build-default-model.sh).");
+  if (
+    expression?.kind !== "class" ||
+    age?.kind !== "value" ||
+    attributes?.kind !== "labels" ||
+    attributes.probabilities.Male === undefined
+  ) {
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      "faceprior: the bundled model has no expression, age or attributes head with Male. Rebuild it (scripts/build-default-model.sh).",
+    );
   }
-  return { expression: expressionClassOf("faceprior", expression.label), age: age.value, male: attributes.probabilities.Male >= POSITIVE_THRESHOLD };
+  return {
+    expression: expressionClassOf("faceprior", expression.label),
+    age: age.value,
+    male: attributes.probabilities.Male >= POSITIVE_THRESHOLD,
+  };
 }
 
 const faceprior: SystemSpec = {
   name: "faceprior",
-  describe: (model) => `faceprior ${versionOf(join(dirname(DEFAULT_MODEL_PATH), ".."))}, ${model ?? `the bundled models/${basename(DEFAULT_MODEL_PATH)}`} through FaceAnalyzer (engine auto); gender = attribute Male >= ${POSITIVE_THRESHOLD}`,
+  describe: (model) =>
+    `faceprior ${versionOf(join(dirname(DEFAULT_MODEL_PATH), ".."))}, ${model ?? `the bundled models/${basename(DEFAULT_MODEL_PATH)}`} through FaceAnalyzer (engine auto); gender = attribute Male >= ${POSITIVE_THRESHOLD}`,
   expressionMapping: "its own 7 classes",
   async load(pad, model) {
     const analyzer = await FaceAnalyzer.load({ pad, model });
@@ -82,7 +95,12 @@ const faceprior: SystemSpec = {
 
 // ---- @vladmandic/human: its emotion and description (age, gender) models ----
 
-type HumanPeerFace = { box: [number, number, number, number]; age?: number; gender?: "male" | "female" | "unknown"; emotion?: { score: number; emotion: string }[] };
+type HumanPeerFace = {
+  box: [number, number, number, number];
+  age?: number;
+  gender?: "male" | "female" | "unknown";
+  emotion?: { score: number; emotion: string }[];
+};
 
 /**
  * Human's own face pipeline and thresholds (BlazeFace, FaceMesh, Iris, emotion, description),
@@ -90,21 +108,34 @@ type HumanPeerFace = { box: [number, number, number, number]; age?: number; gend
  * the other systems give; and no result cache, since each test image is a new photo, not the
  * next frame of a video.
  */
-const HUMAN_PEER_CONFIG = { debug: false, cacheSensitivity: 0, face: { emotion: { minConfidence: 0 }, description: { minConfidence: 0 } }, ...HUMAN_FACES_ONLY };
+const HUMAN_PEER_CONFIG = {
+  debug: false,
+  cacheSensitivity: 0,
+  face: { emotion: { minConfidence: 0 }, description: { minConfidence: 0 } },
+  ...HUMAN_FACES_ONLY,
+};
 
 function humanAnswer(face: HumanPeerFace): FaceAnswer {
   const top = maxBy(face.emotion ?? [], (e) => e.score);
   // The description model always sets a gender ("unknown" at worst), but Human copies only a
   // truthy age onto the face: a described face without one was given 0 years.
   if (top === undefined || face.gender === undefined) {
-    throw new FacepriorError("BAD_CONFIG", "human: a face came back without emotion or description; its emotion or description model did not load.");
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      "human: a face came back without emotion or description; its emotion or description model did not load.",
+    );
   }
-  return { expression: expressionClassOf("human", top.emotion), age: face.age ?? 0, male: face.gender === "unknown" ? undefined : face.gender === "male" };
+  return {
+    expression: expressionClassOf("human", top.emotion),
+    age: face.age ?? 0,
+    male: face.gender === "unknown" ? undefined : face.gender === "male",
+  };
 }
 
 const human: SystemSpec = {
   name: "human",
-  describe: () => `@vladmandic/human ${versionOf(join(dirname(require.resolve("@vladmandic/human")), ".."))}, dist/human.node-wasm.js on tfjs-backend-wasm, models/ of the package (loadOfflineHuman); default face pipeline, emotion + description models`,
+  describe: () =>
+    `@vladmandic/human ${versionOf(join(dirname(require.resolve("@vladmandic/human")), ".."))}, dist/human.node-wasm.js on tfjs-backend-wasm, models/ of the package (loadOfflineHuman); default face pipeline, emotion + description models`,
   expressionMapping: describeMapping("human", HUMAN_EMOTIONS),
   async load(pad) {
     const loaded = await loadOfflineHuman<HumanPeerFace>(HUMAN_PEER_CONFIG);
@@ -140,7 +171,8 @@ function faceApiAnswer(face: { expressions: FaceApi.FaceExpressions; age: number
 
 const faceApi: SystemSpec = {
   name: "face-api",
-  describe: () => `@vladmandic/face-api ${versionOf(faceApiModule().packageDir)}, dist/face-api.node-wasm.js on tfjs-backend-wasm, model/ of the package read from disk; SsdMobilenetv1 (its default minConfidence 0.5), faceLandmark68Net, faceExpressionNet, ageGenderNet`,
+  describe: () =>
+    `@vladmandic/face-api ${versionOf(faceApiModule().packageDir)}, dist/face-api.node-wasm.js on tfjs-backend-wasm, model/ of the package read from disk; SsdMobilenetv1 (its default minConfidence 0.5), faceLandmark68Net, faceExpressionNet, ageGenderNet`,
   expressionMapping: describeMapping("face-api", FACE_API_EXPRESSIONS),
   async load(pad) {
     const { faceapi, packageDir } = faceApiModule();

@@ -56,7 +56,13 @@ export function evenlySpread<T>(items: readonly T[], limit?: number): T[] {
 /** The test split of one dataset, or undefined when its folder is not there. */
 export async function loadTestSet(dataDir: string, spec: TestSetSpec, limit?: number): Promise<TestSet | undefined> {
   const dir = join(dataDir, spec.folder);
-  if (!(await access(join(dir, "manifest.csv")).then(() => true, () => false))) return undefined;
+  if (
+    !(await access(join(dir, "manifest.csv")).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return undefined;
   const dataset = await loadDataset(dir);
   const test = splitDataset(dataset).test.map((index) => dataset.rows[index]!);
   const { labels, ...set } = spec;

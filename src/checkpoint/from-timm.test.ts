@@ -33,7 +33,7 @@ const MAE_DECODER: Record<string, number[]> = {
   mask_token: [1, 1, 32],
   "decoder_embed.weight": [32, 64],
   "decoder_embed.bias": [32],
-  "decoder_pos_embed": [1, 5, 32],
+  decoder_pos_embed: [1, 5, 32],
   "decoder_blocks.0.norm1.weight": [32],
   "decoder_blocks.0.attn.qkv.weight": [96, 32],
   "decoder_norm.weight": [32],
@@ -50,7 +50,14 @@ test("an MAE checkpoint under model. keeps the encoder, drops and reports the de
   assert.equal(imported.prefix, "model.");
   assert.deepEqual(Object.keys(imported.tensors).sort(), Object.keys(encoder).sort());
   assert.deepEqual(imported.tensors["blocks.1.mlp.fc2.weight"], encoder["blocks.1.mlp.fc2.weight"]);
-  assert.deepEqual(imported.dropped, [{ reason: "MAE decoder", names: Object.keys(MAE_DECODER).map((k) => `model.${k}`).sort() }]);
+  assert.deepEqual(imported.dropped, [
+    {
+      reason: "MAE decoder",
+      names: Object.keys(MAE_DECODER)
+        .map((k) => `model.${k}`)
+        .sort(),
+    },
+  ]);
   // width 64 is not in timm's table: one head of 64, and that is said
   assert.deepEqual(imported.cfg, { ...SMALL_CFG, numHeads: 1 });
   assert.deepEqual(imported.normalization, IMAGENET_NORMALIZATION);
@@ -65,10 +72,16 @@ test("an MAE checkpoint under model. keeps the encoder, drops and reports the de
 
 test("a classifier under module.: head and fc_norm dropped, heads option used", () => {
   const encoder = fakeVitTensors();
-  const withHead = withPrefixAndExtras(encoder, "module.", { "module.head.weight": [10, 64], "module.head.bias": [10], "module.fc_norm.weight": [64] });
+  const withHead = withPrefixAndExtras(encoder, "module.", {
+    "module.head.weight": [10, 64],
+    "module.head.bias": [10],
+    "module.fc_norm.weight": [64],
+  });
   const imported = importTimmTensors(withHead, { numHeads: 4 });
   assert.deepEqual(imported.cfg, SMALL_CFG);
-  assert.deepEqual(imported.dropped, [{ reason: "classifier head", names: ["module.head.weight", "module.head.bias", "module.fc_norm.weight"] }]);
+  assert.deepEqual(imported.dropped, [
+    { reason: "classifier head", names: ["module.head.weight", "module.head.bias", "module.fc_norm.weight"] },
+  ]);
   assert.match(imported.notes.join("\n"), /mean\/std 0\.5 \(timm's ViT default\)/);
 });
 
@@ -76,7 +89,9 @@ test("visual.trunk. is stripped and the rest of a CLIP file is dropped as outsid
   const clip = withPrefixAndExtras(fakeVitTensors(), "visual.trunk.", { logit_scale: [], "visual.head.proj.weight": [32, 64] });
   const imported = importTimmTensors(clip, { numHeads: 4 });
   assert.equal(imported.prefix, "visual.trunk.");
-  assert.deepEqual(imported.dropped, [{ reason: `outside the encoder's prefix "visual.trunk."`, names: ["logit_scale", "visual.head.proj.weight"] }]);
+  assert.deepEqual(imported.dropped, [
+    { reason: `outside the encoder's prefix "visual.trunk."`, names: ["logit_scale", "visual.head.proj.weight"] },
+  ]);
 });
 
 test("fc_norm without norm (global_pool avg) is refused", () => {
@@ -87,14 +102,24 @@ test("fc_norm without norm (global_pool avg) is refused", () => {
 });
 
 test("foreign layouts are refused by name", () => {
-  const clip = withPrefixAndExtras({}, "", { class_embedding: [64], "conv1.weight": [64, 3, 16, 16], "transformer.resblocks.0.ln_1.weight": [64] });
-  throwsCheckpoint(() => importTimmTensors(clip, { source: "clip.safetensors" }), /clip\.safetensors: it looks like an OpenAI\/OpenCLIP ViT \(class_embedding\)\. faceprior imports timm's plain ViT layout/);
+  const clip = withPrefixAndExtras({}, "", {
+    class_embedding: [64],
+    "conv1.weight": [64, 3, 16, 16],
+    "transformer.resblocks.0.ln_1.weight": [64],
+  });
+  throwsCheckpoint(
+    () => importTimmTensors(clip, { source: "clip.safetensors" }),
+    /clip\.safetensors: it looks like an OpenAI\/OpenCLIP ViT \(class_embedding\)\. faceprior imports timm's plain ViT layout/,
+  );
   const hf = withPrefixAndExtras({}, "", { "vit.embeddings.patch_embeddings.projection.weight": [64, 3, 16, 16] });
   throwsCheckpoint(() => importTimmTensors(hf), /Hugging Face transformers ViT/);
   const dino = withPrefixAndExtras(fakeVitTensors(), "", { "blocks.0.ls1.gamma": [64] });
   throwsCheckpoint(() => importTimmTensors(dino), /layer scale \(DINOv2, CaiT\) \(blocks\.0\.ls1\.gamma\)/);
   const odd = withPrefixAndExtras(fakeVitTensors(), "", { "blocks.0.attn.weird": [64] });
-  throwsCheckpoint(() => importTimmTensors(odd), /1 tensors are neither encoder, MAE decoder, classifier nor faceprior pretraining head: blocks\.0\.attn\.weird/);
+  throwsCheckpoint(
+    () => importTimmTensors(odd),
+    /1 tensors are neither encoder, MAE decoder, classifier nor faceprior pretraining head: blocks\.0\.attn\.weird/,
+  );
 });
 
 test("an unknown prefix needs --prefix; two encoders need a choice", () => {
@@ -102,7 +127,10 @@ test("an unknown prefix needs --prefix; two encoders need a choice", () => {
   throwsCheckpoint(() => importTimmTensors(wrapped, { numHeads: 4 }), /"image_tower" is not a known wrapper .*pass --prefix image_tower\./);
   assert.equal(importTimmTensors(wrapped, { numHeads: 4, prefix: "image_tower" }).prefix, "image_tower.");
   const dino = { ...withPrefixAndExtras(fakeVitTensors(), "student.", {}), ...withPrefixAndExtras(fakeVitTensors(), "teacher.", {}) };
-  throwsCheckpoint(() => importTimmTensors(dino, { numHeads: 4 }), /it holds 2 encoders \(student\.patch_embed\.proj\.weight, teacher\.patch_embed\.proj\.weight\)/);
+  throwsCheckpoint(
+    () => importTimmTensors(dino, { numHeads: 4 }),
+    /it holds 2 encoders \(student\.patch_embed\.proj\.weight, teacher\.patch_embed\.proj\.weight\)/,
+  );
 });
 
 test("inferVitConfig reads every field off the shapes and uses timm's head table", () => {
@@ -111,18 +139,31 @@ test("inferVitConfig reads every field off the shapes and uses timm's head table
   assert.deepEqual(inferred, cfg);
   assert.match(notes.join("\n"), /6 heads assumed, timm's default for width 384/);
   const narrow = VitConfigSchema.parse({ imgSize: 32, patchSize: 16, embedDim: 96, depth: 1, numHeads: 3 });
-  throwsCheckpoint(() => inferVitConfig(fakeVitTensors(narrow), { source: "n.safetensors" }), /^n\.safetensors: cannot tell the number of heads for width 96\. Pass --num-heads N\.$/);
+  throwsCheckpoint(
+    () => inferVitConfig(fakeVitTensors(narrow), { source: "n.safetensors" }),
+    /^n\.safetensors: cannot tell the number of heads for width 96\. Pass --num-heads N\.$/,
+  );
   throwsCheckpoint(() => inferVitConfig(fakeVitTensors(narrow), { numHeads: 5 }), /\(5 does not divide it\)/);
 });
 
 test("a faceprior pretraining checkpoint gives its encoder, without decoder, prior heads or optimizer state, at mean/std 0.5", async () => {
   const encoder = fakeVitTensors();
-  const extras = { ...MAE_DECODER, "pixel_head.weight": [32, 64], "component_proj.fc1.weight": [16, 64], "opt.mu.cls_token": [1, 1, 64], "opt.count": [] };
+  const extras = {
+    ...MAE_DECODER,
+    "pixel_head.weight": [32, 64],
+    "component_proj.fc1.weight": [16, 64],
+    "opt.mu.cls_token": [1, 1, 64],
+    "opt.count": [],
+  };
   const source = join(dir, "step-00000004.safetensors");
   await writeSafetensors(source, withPrefixAndExtras(encoder, "", extras), { format: RUN_STATE_FORMAT });
   const imported = await importTimmCheckpoint(source);
   assert.deepEqual(Object.keys(imported.tensors).sort(), Object.keys(encoder).sort());
-  assert.deepEqual(imported.dropped.map((d) => [d.reason, d.names.length]).sort(), [["MAE decoder", 9], ["faceprior pretraining heads", 2], ["optimizer state", 2]]);
+  assert.deepEqual(imported.dropped.map((d) => [d.reason, d.names.length]).sort(), [
+    ["MAE decoder", 9],
+    ["faceprior pretraining heads", 2],
+    ["optimizer state", 2],
+  ]);
   assert.deepEqual(imported.normalization, DEFAULT_NORMALIZATION);
   assert.match(imported.notes.join("\n"), /a faceprior pretraining checkpoint: the normalisation pretraining uses/);
 });

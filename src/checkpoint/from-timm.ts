@@ -88,19 +88,30 @@ function foreignLayout(names: string[]): string | null {
 function findPrefix(names: string[], source: string, forced: string | undefined): string {
   if (forced !== undefined) {
     const p = forced === "" || forced.endsWith(".") ? forced : `${forced}.`;
-    if (!names.includes(`${p}patch_embed.proj.weight`)) throw unknownLayout(source, `no ${p}patch_embed.proj.weight under the prefix "${p}"`);
+    if (!names.includes(`${p}patch_embed.proj.weight`))
+      throw unknownLayout(source, `no ${p}patch_embed.proj.weight under the prefix "${p}"`);
     return p;
   }
   const anchors = names.filter((n) => n === "patch_embed.proj.weight" || n.endsWith(".patch_embed.proj.weight"));
-  if (anchors.length === 0) throw unknownLayout(source, foreignLayout(names) ?? `no patch_embed.proj.weight among its ${names.length} tensors (${names.slice(0, 3).join(", ")}, ...)`);
+  if (anchors.length === 0)
+    throw unknownLayout(
+      source,
+      foreignLayout(names) ?? `no patch_embed.proj.weight among its ${names.length} tensors (${names.slice(0, 3).join(", ")}, ...)`,
+    );
   if (anchors.length > 1) {
-    throw unknownLayout(source, `it holds ${anchors.length} encoders (${anchors.join(", ")}); pass the prefix of the one to import (--prefix)`);
+    throw unknownLayout(
+      source,
+      `it holds ${anchors.length} encoders (${anchors.join(", ")}); pass the prefix of the one to import (--prefix)`,
+    );
   }
   const prefix = anchors[0]!.slice(0, -"patch_embed.proj.weight".length);
   const parts = prefix.split(".").filter(Boolean);
   const unknown = parts.find((p) => !(WRAPPER_PREFIXES as readonly string[]).includes(p));
   if (unknown !== undefined) {
-    throw unknownLayout(source, `the encoder sits under "${prefix}", and "${unknown}" is not a known wrapper (${WRAPPER_PREFIXES.join(", ")}); pass --prefix ${prefix} if it is the encoder`);
+    throw unknownLayout(
+      source,
+      `the encoder sits under "${prefix}", and "${unknown}" is not a known wrapper (${WRAPPER_PREFIXES.join(", ")}); pass --prefix ${prefix} if it is the encoder`,
+    );
   }
   return prefix;
 }
@@ -129,11 +140,16 @@ export function importTimmTensors(tensors: TensorMap, options: TimmImportOptions
     else unknown.push(name);
   }
   if (unknown.length > 0) {
-    const why = foreignLayout(unknown) ?? `${unknown.length} tensors are neither encoder, MAE decoder, classifier nor faceprior pretraining head: ${unknown.slice(0, 4).join(", ")}`;
+    const why =
+      foreignLayout(unknown) ??
+      `${unknown.length} tensors are neither encoder, MAE decoder, classifier nor faceprior pretraining head: ${unknown.slice(0, 4).join(", ")}`;
     throw unknownLayout(source, why);
   }
   if (!kept["norm.weight"] && dropped.get("classifier head")?.some((n) => n.endsWith("fc_norm.weight"))) {
-    throw unknownLayout(source, "it has fc_norm but no norm (timm's global_pool='avg' layout, where the final norm follows pooling); faceprior's encoder ends with norm");
+    throw unknownLayout(
+      source,
+      "it has fc_norm but no norm (timm's global_pool='avg' layout, where the final norm follows pooling); faceprior's encoder ends with norm",
+    );
   }
   const { cfg, notes } = inferVitConfig(kept, { numHeads: options.numHeads, source });
   const isMae = dropped.has("MAE decoder");
@@ -154,7 +170,13 @@ export async function importTimmCheckpoint(path: string, options: TimmImportOpti
   const { tensors, metadata } = await readSafetensors(path);
   if (metadata.format !== RUN_STATE_FORMAT || options.normalization) return importTimmTensors(tensors, { source: path, ...options });
   const imported = importTimmTensors(tensors, { source: path, ...options, normalization: DEFAULT_NORMALIZATION });
-  return { ...imported, notes: [...imported.notes, `a faceprior pretraining checkpoint: the normalisation pretraining uses, ${DEFAULT_NORMALIZATION.mean.join(",")} / ${DEFAULT_NORMALIZATION.std.join(",")}`] };
+  return {
+    ...imported,
+    notes: [
+      ...imported.notes,
+      `a faceprior pretraining checkpoint: the normalisation pretraining uses, ${DEFAULT_NORMALIZATION.mean.join(",")} / ${DEFAULT_NORMALIZATION.std.join(",")}`,
+    ],
+  };
 }
 
 /**
@@ -163,7 +185,10 @@ export async function importTimmCheckpoint(path: string, options: TimmImportOpti
  * `options.numHeads` or DEFAULT_NUM_HEADS. LayerNorm eps 1e-6, exact GELU and class-token
  * pooling are timm's ViT defaults and are listed in `notes`.
  */
-export function inferVitConfig(tensors: TensorMap, options: { numHeads?: number; source?: string } = {}): { cfg: VitConfig; notes: string[] } {
+export function inferVitConfig(
+  tensors: TensorMap,
+  options: { numHeads?: number; source?: string } = {},
+): { cfg: VitConfig; notes: string[] } {
   const source = options.source ?? "checkpoint";
   const shape = (name: string, rank: number) => {
     const s = tensors[name]?.shape;
@@ -174,13 +199,19 @@ export function inferVitConfig(tensors: TensorMap, options: { numHeads?: number;
   const [one, oneToken, d] = shape("cls_token", 3) as [number, number, number];
   if (one !== 1 || oneToken !== 1) throw unknownLayout(source, `cls_token is [${one},${oneToken},${d}], expected [1,1,D]`);
   const [, channels, ph, pw] = shape("patch_embed.proj.weight", 4) as [number, number, number, number];
-  if (channels !== 3 || ph !== pw) throw unknownLayout(source, `patch_embed.proj.weight is [${d},${channels},${ph},${pw}], expected [D,3,p,p]`);
+  if (channels !== 3 || ph !== pw)
+    throw unknownLayout(source, `patch_embed.proj.weight is [${d},${channels},${ph},${pw}], expected [D,3,p,p]`);
   const tokens = shape("pos_embed", 3)[1]!;
   const grid = Math.round(Math.sqrt(tokens - 1));
   if (grid * grid !== tokens - 1) throw unknownLayout(source, `pos_embed has ${tokens} tokens, not 1 class token + a square grid`);
-  const blockIds = new Set(Object.keys(tensors).flatMap((n) => /^blocks\.(\d+)\./.exec(n)?.[1] ?? []).map(Number));
+  const blockIds = new Set(
+    Object.keys(tensors)
+      .flatMap((n) => /^blocks\.(\d+)\./.exec(n)?.[1] ?? [])
+      .map(Number),
+  );
   const depth = blockIds.size;
-  if (depth === 0 || Math.max(...blockIds) !== depth - 1) throw unknownLayout(source, `its blocks are numbered ${[...blockIds].sort((a, b) => a - b).join(",") || "(none)"}, expected 0..N-1`);
+  if (depth === 0 || Math.max(...blockIds) !== depth - 1)
+    throw unknownLayout(source, `its blocks are numbered ${[...blockIds].sort((a, b) => a - b).join(",") || "(none)"}, expected 0..N-1`);
   const hidden = shape("blocks.0.mlp.fc1.weight", 2)[0]!;
   const notes = ["LayerNorm eps 1e-6, exact GELU and class-token pooling assumed (timm's ViT defaults)"];
   let numHeads = options.numHeads ?? DEFAULT_NUM_HEADS[d];
@@ -191,11 +222,21 @@ export function inferVitConfig(tensors: TensorMap, options: { numHeads?: number;
     notes.push(`${numHeads} heads assumed, timm's default for width ${d}; pass --num-heads if that is wrong`);
   }
   if (numHeads === undefined || d % numHeads !== 0) {
-    throw new FacepriorError("BAD_CHECKPOINT", `${source}: cannot tell the number of heads for width ${d}${numHeads ? ` (${numHeads} does not divide it)` : ""}. Pass --num-heads N.`);
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${source}: cannot tell the number of heads for width ${d}${numHeads ? ` (${numHeads} does not divide it)` : ""}. Pass --num-heads N.`,
+    );
   }
   const cfg = VitConfigSchema.parse({
-    imgSize: grid * ph, patchSize: ph, embedDim: d, depth, numHeads, mlpRatio: hidden / d,
-    qkvBias: "blocks.0.attn.qkv.bias" in tensors, lnEps: 1e-6, globalPool: "token",
+    imgSize: grid * ph,
+    patchSize: ph,
+    embedDim: d,
+    depth,
+    numHeads,
+    mlpRatio: hidden / d,
+    qkvBias: "blocks.0.attn.qkv.bias" in tensors,
+    lnEps: 1e-6,
+    globalPool: "token",
   });
   return { cfg, notes };
 }

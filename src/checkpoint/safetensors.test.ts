@@ -8,9 +8,9 @@ import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.js";
 
 const sample: TensorMap = {
   "blocks.0.attn.qkv.weight": { dtype: "F32", shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-3, -7]) },
-  "labels": { dtype: "I32", shape: [3], data: Int32Array.from([0, -1, 7]) },
-  "mask": { dtype: "U8", shape: [2, 2], data: Uint8Array.from([0, 1, 1, 0]) },
-  "steps": { dtype: "I64", shape: [2], data: Int32Array.from([5, -3]) },
+  labels: { dtype: "I32", shape: [3], data: Int32Array.from([0, -1, 7]) },
+  mask: { dtype: "U8", shape: [2, 2], data: Uint8Array.from([0, 1, 1, 0]) },
+  steps: { dtype: "I64", shape: [2], data: Int32Array.from([5, -3]) },
 };
 
 test("safetensors round-trips every writable dtype, shape and the metadata", () => {
@@ -54,12 +54,15 @@ test("BF16 and F64 tensors are read as float32", () => {
 });
 
 const corrupt = (bytes: Uint8Array, pattern: RegExp) =>
-  assert.throws(() => parseSafetensors(bytes, "model.safetensors"), (e: Error & { code?: string }) => {
-    assert.equal(e.code, "BAD_CHECKPOINT");
-    assert.match(e.message, /^model\.safetensors: /);
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseSafetensors(bytes, "model.safetensors"),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, "BAD_CHECKPOINT");
+      assert.match(e.message, /^model\.safetensors: /);
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
 
 test("a truncated file is rejected, naming the tensor that runs past the end", () => {
   const bytes = encodeSafetensors(sample);
@@ -98,7 +101,10 @@ test("openSafetensors reads items of a tensor where they lie, and refuses a trun
       await reader.close();
     }
     await writeFile(join(dir, "cut.safetensors"), bytes.subarray(0, bytes.byteLength - 4));
-    await assert.rejects(openSafetensors(join(dir, "cut.safetensors")), /cut\.safetensors: tensor \w+ spans bytes .* the file is truncated/);
+    await assert.rejects(
+      openSafetensors(join(dir, "cut.safetensors")),
+      /cut\.safetensors: tensor \w+ spans bytes .* the file is truncated/,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -65,7 +65,11 @@ function headerLengthOf(first8: Uint8Array, fileLength: number, source: string):
 type TensorEntry = { name: string; dtype: StoredDType; shape: number[]; begin: number; end: number };
 
 /** The header's metadata and tensor entries, each checked, and the entries checked to tile `dataLength` bytes. */
-function parseHeader(headerBytes: Uint8Array, dataLength: number, source: string): { metadata: Record<string, string>; entries: TensorEntry[] } {
+function parseHeader(
+  headerBytes: Uint8Array,
+  dataLength: number,
+  source: string,
+): { metadata: Record<string, string>; entries: TensorEntry[] } {
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(headerBytes));
@@ -88,7 +92,8 @@ function checkTiling(spans: TensorEntry[], dataLength: number, source: string): 
   let covered = 0;
   let previous: TensorEntry | undefined;
   for (const span of [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
-    if (span.begin < covered) throw corrupt(source, `tensors ${previous!.name} and ${span.name} share bytes ${span.begin}-${Math.min(covered, span.end)}`);
+    if (span.begin < covered)
+      throw corrupt(source, `tensors ${previous!.name} and ${span.name} share bytes ${span.begin}-${Math.min(covered, span.end)}`);
     if (span.begin > covered) throw corrupt(source, `bytes ${covered}-${span.begin} of the data belong to no tensor (before ${span.name})`);
     covered = span.end;
     previous = span;
@@ -120,7 +125,8 @@ function tensorEntry(dataLength: number, name: string, entry: unknown, source: s
   }
   const [begin, end] = offsets as [number, number];
   const count = shape.reduce((a: number, b: number) => a * b, 1);
-  if (end < begin || end > dataLength) throw corrupt(source, `tensor ${name} spans bytes ${begin}-${end}, past the ${dataLength} data bytes; the file is truncated`);
+  if (end < begin || end > dataLength)
+    throw corrupt(source, `tensor ${name} spans bytes ${begin}-${end}, past the ${dataLength} data bytes; the file is truncated`);
   if (end - begin !== count * BYTES[dtype]) {
     throw corrupt(source, `tensor ${name} is [${shape.join(",")}] ${dtype} (${count * BYTES[dtype]} bytes) but holds ${end - begin} bytes`);
   }
@@ -242,7 +248,8 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
     const readItems = (name: string, first: number, count: number) => {
       const entry = byName.get(name);
       if (!entry) throw new Error(`readItems: ${path} has no tensor ${name}`);
-      if (first < 0 || first + count > (entry.shape[0] ?? 1)) throw new Error(`readItems: items ${first}..${first + count} of ${name} [${entry.shape}] in ${path}`);
+      if (first < 0 || first + count > (entry.shape[0] ?? 1))
+        throw new Error(`readItems: items ${first}..${first + count} of ${name} [${entry.shape}] in ${path}`);
       return readExactly(handle.fd, dataStart + entry.begin + first * itemBytes(entry), count * itemBytes(entry), path);
     };
     const tensors = Object.fromEntries(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape, itemBytes: itemBytes(e) }]));

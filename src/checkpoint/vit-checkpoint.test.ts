@@ -35,7 +35,17 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern: Reg
 
 test("the parity fixture loads as is and reproduces PyTorch's tokens", { skip: skipUnlessShared(PARITY) }, async () => {
   const ckpt = await loadVitCheckpoint(sharedPath(PARITY, "model.safetensors"));
-  assert.deepEqual(ckpt.cfg, { imgSize: 112, patchSize: 16, embedDim: 96, depth: 2, numHeads: 3, mlpRatio: 4, qkvBias: true, lnEps: 1e-6, globalPool: "token" });
+  assert.deepEqual(ckpt.cfg, {
+    imgSize: 112,
+    patchSize: 16,
+    embedDim: 96,
+    depth: 2,
+    numHeads: 3,
+    mlpRatio: 4,
+    qkvBias: true,
+    lnEps: 1e-6,
+    globalPool: "token",
+  });
   assert.deepEqual(ckpt.normalization, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
   assert.deepEqual(ckpt.notes, []);
   const expected = await readSafetensors(sharedPath(PARITY, "expected.safetensors"));
@@ -55,7 +65,23 @@ test("save then load gives back the same float32 tensors and the architecture me
   assert.deepEqual(Object.keys(tensors).sort(), Object.keys(vitTensorShapes(SMALL_CFG)).sort());
   assert.equal(metadata.mean, "0.1,0.2,0.3");
   assert.deepEqual(metadata, { ...vitMetadata(SMALL_CFG, normalization), step: "1200" });
-  for (const key of ["arch", "img_size", "patch_size", "embed_dim", "depth", "num_heads", "mlp_ratio", "qkv_bias", "norm_eps", "act", "class_token", "global_pool", "mean", "std", "format_version"]) {
+  for (const key of [
+    "arch",
+    "img_size",
+    "patch_size",
+    "embed_dim",
+    "depth",
+    "num_heads",
+    "mlp_ratio",
+    "qkv_bias",
+    "norm_eps",
+    "act",
+    "class_token",
+    "global_pool",
+    "mean",
+    "std",
+    "format_version",
+  ]) {
     assert.ok(key in metadata, `metadata lacks ${key}`);
   }
   const loaded = await loadVitCheckpoint(path);
@@ -109,16 +135,30 @@ test("missing tensors are named; extra tensors point to faceprior convert", asyn
   );
   const extra = { ...tensors, "decoder_embed.weight": tensors["norm.weight"]! };
   await writeSafetensors(join(dir, "extra.safetensors"), extra, metadata);
-  await rejectsWith(readVitCheckpoint(join(dir, "extra.safetensors")), "BAD_CHECKPOINT", /1 tensors are not part of .*decoder_embed\.weight.*faceprior convert/);
+  await rejectsWith(
+    readVitCheckpoint(join(dir, "extra.safetensors")),
+    "BAD_CHECKPOINT",
+    /1 tensors are not part of .*decoder_embed\.weight.*faceprior convert/,
+  );
 });
 
 test("truncated files and unsupported metadata are BAD_CHECKPOINT naming the file", async () => {
   const bytes = encodeSafetensors(fakeVitTensors(), vitMetadata(SMALL_CFG, DEFAULT_NORMALIZATION));
   await writeFile(join(dir, "cut.safetensors"), bytes.subarray(0, bytes.length - 100));
   await rejectsWith(readVitCheckpoint(join(dir, "cut.safetensors")), "BAD_CHECKPOINT", /cut\.safetensors: tensor .* truncated/);
-  await writeSafetensors(join(dir, "quick.safetensors"), fakeVitTensors(), { ...vitMetadata(SMALL_CFG, DEFAULT_NORMALIZATION), act: "quick_gelu" });
-  await rejectsWith(readVitCheckpoint(join(dir, "quick.safetensors")), "BAD_CHECKPOINT", /__metadata__\.act is "quick_gelu", expected "gelu_erf"/);
-  await writeSafetensors(join(dir, "future.safetensors"), fakeVitTensors(), { ...vitMetadata(SMALL_CFG, DEFAULT_NORMALIZATION), format_version: "9" });
+  await writeSafetensors(join(dir, "quick.safetensors"), fakeVitTensors(), {
+    ...vitMetadata(SMALL_CFG, DEFAULT_NORMALIZATION),
+    act: "quick_gelu",
+  });
+  await rejectsWith(
+    readVitCheckpoint(join(dir, "quick.safetensors")),
+    "BAD_CHECKPOINT",
+    /__metadata__\.act is "quick_gelu", expected "gelu_erf"/,
+  );
+  await writeSafetensors(join(dir, "future.safetensors"), fakeVitTensors(), {
+    ...vitMetadata(SMALL_CFG, DEFAULT_NORMALIZATION),
+    format_version: "9",
+  });
   await rejectsWith(readVitCheckpoint(join(dir, "future.safetensors")), "BAD_CHECKPOINT", /format_version 9 is newer/);
 });
 
@@ -138,7 +178,11 @@ test("without metadata the architecture is inferred, with what was assumed in no
   const { tensors } = await readSafetensors(sharedPath(PARITY, "model.safetensors"));
   const bare = join(dir, "bare.safetensors");
   await writeSafetensors(bare, tensors);
-  await rejectsWith(readVitCheckpoint(bare), "BAD_CHECKPOINT", /bare\.safetensors: cannot tell the number of heads for width 96\. Pass --num-heads N\./);
+  await rejectsWith(
+    readVitCheckpoint(bare),
+    "BAD_CHECKPOINT",
+    /bare\.safetensors: cannot tell the number of heads for width 96\. Pass --num-heads N\./,
+  );
   const ckpt = await readVitCheckpoint(bare, { numHeads: 3 });
   const fromMetadata = await readVitCheckpoint(sharedPath(PARITY, "model.safetensors"));
   assert.deepEqual(ckpt.cfg, fromMetadata.cfg);

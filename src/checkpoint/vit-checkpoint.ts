@@ -16,7 +16,14 @@ import type { VitParams } from "../model/vit.js";
 import { inferVitConfig, isEncoderTensorName } from "./from-timm.js";
 import { flattenNamed, unflattenNamed, type NamedTree } from "./param-names.js";
 import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "./safetensors.js";
-import { DEFAULT_NORMALIZATION, isReservedMetadataKey, normalizationFromMetadata, vitConfigFromMetadata, vitMetadata, type Normalization } from "./vit-metadata.js";
+import {
+  DEFAULT_NORMALIZATION,
+  isReservedMetadataKey,
+  normalizationFromMetadata,
+  vitConfigFromMetadata,
+  vitMetadata,
+  type Normalization,
+} from "./vit-metadata.js";
 
 /** A checkpoint checked against its architecture, tensors still on the host. */
 export type HostVitCheckpoint = {
@@ -64,13 +71,18 @@ export function vitTensorShapes(cfg: VitConfig): Record<string, number[]> {
   for (let i = 0; i < cfg.depth; i++) {
     const b = `blocks.${i}`;
     Object.assign(shapes, {
-      [`${b}.norm1.weight`]: [d], [`${b}.norm1.bias`]: [d],
+      [`${b}.norm1.weight`]: [d],
+      [`${b}.norm1.bias`]: [d],
       [`${b}.attn.qkv.weight`]: [3 * d, d],
       ...(cfg.qkvBias ? { [`${b}.attn.qkv.bias`]: [3 * d] } : {}),
-      [`${b}.attn.proj.weight`]: [d, d], [`${b}.attn.proj.bias`]: [d],
-      [`${b}.norm2.weight`]: [d], [`${b}.norm2.bias`]: [d],
-      [`${b}.mlp.fc1.weight`]: [hidden, d], [`${b}.mlp.fc1.bias`]: [hidden],
-      [`${b}.mlp.fc2.weight`]: [d, hidden], [`${b}.mlp.fc2.bias`]: [d],
+      [`${b}.attn.proj.weight`]: [d, d],
+      [`${b}.attn.proj.bias`]: [d],
+      [`${b}.norm2.weight`]: [d],
+      [`${b}.norm2.bias`]: [d],
+      [`${b}.mlp.fc1.weight`]: [hidden, d],
+      [`${b}.mlp.fc1.bias`]: [hidden],
+      [`${b}.mlp.fc2.weight`]: [d, hidden],
+      [`${b}.mlp.fc2.bias`]: [d],
     });
   }
   shapes["norm.weight"] = [d];
@@ -118,15 +130,24 @@ export function checkVitTensors(tensors: TensorMap, cfg: VitConfig, source: stri
   if (wrong.length > 0) {
     const { name, got, want } = wrong[0]!;
     const more = wrong.length > 1 ? ` (${wrong.length - 1} more tensors differ)` : "";
-    throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${name} is ${showShape(got)}, ${archLabel} expects ${showShape(want)}${more}. ${fix()}`);
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${source}: ${name} is ${showShape(got)}, ${archLabel} expects ${showShape(want)}${more}. ${fix()}`,
+    );
   }
   if (unexpected.length > 0) throw notEncoderError(source, unexpected);
   const blocks = blockCount(tensors);
   if (cfg.depth > blocks) {
-    throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${archLabel} has depth ${cfg.depth}, but the file holds ${blocks} blocks. ${fix()}`);
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${source}: ${archLabel} has depth ${cfg.depth}, but the file holds ${blocks} blocks. ${fix()}`,
+    );
   }
   if (missing.length > 0) {
-    throw new FacepriorError("BAD_CHECKPOINT", `${source}: missing ${missing.length} tensors that ${archLabel} expects: ${listSome(missing)}. ${fix()}`);
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${source}: missing ${missing.length} tensors that ${archLabel} expects: ${listSome(missing)}. ${fix()}`,
+    );
   }
 }
 
@@ -137,11 +158,17 @@ export function checkVitTensors(tensors: TensorMap, cfg: VitConfig, source: stri
 export function checkFloatTensors(tensors: TensorMap, source: string): void {
   for (const [name, t] of Object.entries(tensors)) {
     if (t.dtype !== "F32" && t.dtype !== "F16") {
-      throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${name} is ${t.dtype}, expected F32 or F16. Re-export the checkpoint with float weights.`);
+      throw new FacepriorError(
+        "BAD_CHECKPOINT",
+        `${source}: ${name} is ${t.dtype}, expected F32 or F16. Re-export the checkpoint with float weights.`,
+      );
     }
     const bad = t.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
-      throw new FacepriorError("BAD_CHECKPOINT", `${source}: ${name} holds ${t.data[bad]} at element ${bad}; weights must be finite numbers. The file is damaged, or was saved from a diverged run: use an earlier checkpoint.`);
+      throw new FacepriorError(
+        "BAD_CHECKPOINT",
+        `${source}: ${name} holds ${t.data[bad]} at element ${bad}; weights must be finite numbers. The file is damaged, or was saved from a diverged run: use an earlier checkpoint.`,
+      );
     }
   }
 }
@@ -179,7 +206,9 @@ function suggestArch(tensors: TensorMap, archLabel: string): string {
 export async function readVitCheckpoint(path: string, options: LoadVitOptions = {}): Promise<HostVitCheckpoint> {
   const file = await readSafetensors(path);
   const { metadata } = file;
-  const tensors = options.encoderOnly ? Object.fromEntries(Object.entries(file.tensors).filter(([name]) => isEncoderTensorName(name))) : file.tensors;
+  const tensors = options.encoderOnly
+    ? Object.fromEntries(Object.entries(file.tensors).filter(([name]) => isEncoderTensorName(name)))
+    : file.tensors;
   const notes: string[] = [];
   let cfg: VitConfig;
   let label: string;
@@ -202,7 +231,9 @@ export async function readVitCheckpoint(path: string, options: LoadVitOptions = 
   const normalization = normalizationFromMetadata(metadata, path, notes);
   if (options.imgSize !== undefined && options.imgSize !== cfg.imgSize) {
     cfg = resizeInput(tensors, cfg, options.imgSize, path);
-    notes.push(`pos_embed resampled (bicubic) to ${cfg.imgSize / cfg.patchSize}x${cfg.imgSize / cfg.patchSize} patches for ${cfg.imgSize}x${cfg.imgSize} input`);
+    notes.push(
+      `pos_embed resampled (bicubic) to ${cfg.imgSize / cfg.patchSize}x${cfg.imgSize / cfg.patchSize} patches for ${cfg.imgSize}x${cfg.imgSize} input`,
+    );
   }
   return { source: path, cfg, tensors, normalization, metadata, notes };
 }

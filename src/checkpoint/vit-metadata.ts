@@ -17,7 +17,20 @@ export const RUN_STATE_FORMAT = "faceprior.run-state/1";
 
 export const DEFAULT_NORMALIZATION: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
-const ARCH_KEYS = ["arch", "img_size", "patch_size", "embed_dim", "depth", "num_heads", "mlp_ratio", "qkv_bias", "norm_eps", "act", "class_token", "global_pool"];
+const ARCH_KEYS = [
+  "arch",
+  "img_size",
+  "patch_size",
+  "embed_dim",
+  "depth",
+  "num_heads",
+  "mlp_ratio",
+  "qkv_bias",
+  "norm_eps",
+  "act",
+  "class_token",
+  "global_pool",
+];
 
 export function vitMetadata(cfg: VitConfig, normalization: Normalization): Record<string, string> {
   return {
@@ -43,10 +56,16 @@ export function vitMetadata(cfg: VitConfig, normalization: Normalization): Recor
 export function vitConfigFromMetadata(metadata: Record<string, string>, source: string): VitConfig | null {
   if (!("embed_dim" in metadata)) return null;
   const bad = (key: string, expected: string) =>
-    new FacepriorError("BAD_CHECKPOINT", `${source}: __metadata__.${key} is ${JSON.stringify(metadata[key])}, expected ${expected}. Re-export the checkpoint, or pass --arch.`);
+    new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${source}: __metadata__.${key} is ${JSON.stringify(metadata[key])}, expected ${expected}. Re-export the checkpoint, or pass --arch.`,
+    );
   const version = metadata.format_version ?? "1";
   if (Number(version) > VIT_FORMAT_VERSION) {
-    throw new FacepriorError("BAD_CHECKPOINT", `${source}: format_version ${version} is newer than this faceprior reads (${VIT_FORMAT_VERSION}). Upgrade faceprior.`);
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${source}: format_version ${version} is newer than this faceprior reads (${VIT_FORMAT_VERSION}). Upgrade faceprior.`,
+    );
   }
   const exact: Record<string, string> = { arch: "vit", act: "gelu_erf", class_token: "true" };
   for (const [key, value] of Object.entries(exact)) if ((metadata[key] ?? value) !== value) throw bad(key, `"${value}" (faceprior's ViT)`);
@@ -65,8 +84,15 @@ export function vitConfigFromMetadata(metadata: Record<string, string>, source: 
   const pool = metadata.global_pool ?? "token";
   if (pool !== "token" && pool !== "avg") throw bad("global_pool", '"token" or "avg"');
   const cfg = {
-    imgSize: int("img_size"), patchSize: int("patch_size"), embedDim: int("embed_dim"), depth: int("depth"),
-    numHeads: int("num_heads"), mlpRatio: num("mlp_ratio", 4), qkvBias: qkvBias === "true", lnEps: num("norm_eps", 1e-6), globalPool: pool,
+    imgSize: int("img_size"),
+    patchSize: int("patch_size"),
+    embedDim: int("embed_dim"),
+    depth: int("depth"),
+    numHeads: int("num_heads"),
+    mlpRatio: num("mlp_ratio", 4),
+    qkvBias: qkvBias === "true",
+    lnEps: num("norm_eps", 1e-6),
+    globalPool: pool,
   };
   if (cfg.imgSize % cfg.patchSize !== 0) throw bad("img_size", `a multiple of patch_size ${cfg.patchSize}`);
   if (cfg.embedDim % cfg.numHeads !== 0) throw bad("num_heads", `a divisor of embed_dim ${cfg.embedDim}`);
@@ -82,7 +108,10 @@ export function normalizationFromMetadata(metadata: Record<string, string>, sour
   const rgb = (key: "mean" | "std") => {
     const values = (metadata[key] ?? "").split(",").map(Number);
     if (values.length !== 3 || !values.every(Number.isFinite) || (key === "std" && !values.every((v) => v > 0))) {
-      throw new FacepriorError("BAD_CHECKPOINT", `${source}: __metadata__.${key} is ${JSON.stringify(metadata[key])}, expected three ${key === "std" ? "positive " : ""}numbers like "0.5,0.5,0.5". Re-export the checkpoint.`);
+      throw new FacepriorError(
+        "BAD_CHECKPOINT",
+        `${source}: __metadata__.${key} is ${JSON.stringify(metadata[key])}, expected three ${key === "std" ? "positive " : ""}numbers like "0.5,0.5,0.5". Re-export the checkpoint.`,
+      );
     }
     return values as Rgb;
   };

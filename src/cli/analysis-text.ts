@@ -29,7 +29,11 @@ function wrap(items: string[], indent: string): string {
 function describePrediction(name: string, p: HeadPrediction): string {
   const pad = "      ";
   if (p.kind === "value") return `    ${name}: ${p.value.toFixed(1)}`;
-  const shown = (entries: [string, number][]) => wrap(entries.map(([label, v]) => `${label} ${v.toFixed(2)}`), pad);
+  const shown = (entries: [string, number][]) =>
+    wrap(
+      entries.map(([label, v]) => `${label} ${v.toFixed(2)}`),
+      pad,
+    );
   if (p.kind === "class") return `    ${name}: ${p.label} (${p.probability.toFixed(2)})\n${shown(Object.entries(p.probabilities))}`;
   const all = Object.entries(p.probabilities);
   const present = all.filter(([, v]) => v >= POSITIVE_THRESHOLD).sort((a, b) => b[1] - a[1]);
@@ -40,7 +44,11 @@ function describePrediction(name: string, p: HeadPrediction): string {
 function describeFace(face: AnalyzedFace, index: number, landmarks: boolean): string {
   const { x, y, width, height } = face.box;
   const box = `box x ${x.toFixed(0)} y ${y.toFixed(0)} w ${width.toFixed(0)} h ${height.toFixed(0)}`;
-  const points = () => wrap(face.landmarks.map(([lx, ly]) => `${lx.toFixed(0)},${ly.toFixed(0)}`), "      ");
+  const points = () =>
+    wrap(
+      face.landmarks.map(([lx, ly]) => `${lx.toFixed(0)},${ly.toFixed(0)}`),
+      "      ",
+    );
   return [
     `  face ${index + 1}: ${box} (score ${face.score.toFixed(2)})`,
     ...Object.entries(face.predictions).map(([name, p]) => describePrediction(name, p)),
@@ -49,8 +57,14 @@ function describeFace(face: AnalyzedFace, index: number, landmarks: boolean): st
 }
 
 /** The image's line and its faces' blocks, as printed. */
-export function describeImage({ source, width, height, faces }: ImageAnalysis, { pad, landmarks }: { pad: number; landmarks: boolean }): string {
-  const found = faces.length === 0 ? `no face found${pad < 0.5 ? " (for a photo cropped tight around the face, try --pad 0.5)" : ""}` : plural(faces.length, "face");
+export function describeImage(
+  { source, width, height, faces }: ImageAnalysis,
+  { pad, landmarks }: { pad: number; landmarks: boolean },
+): string {
+  const found =
+    faces.length === 0
+      ? `no face found${pad < 0.5 ? " (for a photo cropped tight around the face, try --pad 0.5)" : ""}`
+      : plural(faces.length, "face");
   return `${printable(source)} (${width}x${height}): ${found}\n${faces.map((face, i) => describeFace(face, i, landmarks)).join("\n")}${faces.length ? "\n" : ""}`;
 }
 

@@ -48,8 +48,14 @@ test("--json - prints one JSON object per image and line on stdout, and nothing 
   assertNoStack(run);
   assert.equal(run.code, 1, "an unreadable image makes the exit status 1");
   assert.equal(existsSync(join(dir, "-")), false, "no file named -");
-  const records = run.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { source: string; faces?: { landmarks: unknown[] }[]; error?: string });
-  assert.deepEqual(records.map((r) => r.source), [PHOTOS[0], broken, PHOTOS[1]]);
+  const records = run.stdout
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { source: string; faces?: { landmarks: unknown[] }[]; error?: string });
+  assert.deepEqual(
+    records.map((r) => r.source),
+    [PHOTOS[0], broken, PHOTOS[1]],
+  );
   assert.equal(records[0]!.faces![0]!.landmarks.length, 68, "the JSON has everything");
   assert.match(records[1]!.error!, /broken\.jpg/);
   assert.match(run.stderr, /broken\.jpg: cannot be analysed: /, "what could not be read is said on stderr");
@@ -78,7 +84,9 @@ test("--landmarks prints each face's 68 landmarks", { skip }, async () => {
   assert.equal(points!.trim().split(/\s+/).length, 68);
 });
 
-test("on a terminal a folder run shows a progress bar with the count and an ETA on stderr", { skip: skip || (!existsSync("/usr/bin/script") && "util-linux script (a pseudo-terminal) is absent") }, async () => {
+test("on a terminal a folder run shows a progress bar with the count and an ETA on stderr", {
+  skip: skip || (!existsSync("/usr/bin/script") && "util-linux script (a pseudo-terminal) is absent"),
+}, async () => {
   const folder = join(dir, "tty");
   await scratchFolder(folder);
   // script(1) runs the command on a pseudo-terminal: stdout and stderr are both a TTY.
@@ -108,6 +116,8 @@ test("an argument list of 800 absolute paths is analysed, one result per path", 
 async function scratchFolder(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true });
   for (const photo of PHOTOS.slice(0, 2)) await copyFile(photo, join(folder, photo.split("/").pop()!));
-  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } }).png().toFile(join(folder, "wall.png"));
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } })
+    .png()
+    .toFile(join(folder, "wall.png"));
   await writeFile(join(folder, "notes.png"), "not an image");
 }

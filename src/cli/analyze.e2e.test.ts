@@ -17,7 +17,10 @@ import { openToAll, runNodeUnprivileged } from "../../test/support/unprivileged.
 import { REPO_ROOT } from "../../test/support/shared-data.js";
 
 const EXAMPLE = join(REPO_ROOT, "examples", "astronaut.jpg");
-const skip = await access(DEFAULT_MODEL_PATH).then(() => false, () => `the bundled model ${DEFAULT_MODEL_PATH} is missing (scripts/build-default-model.sh makes it)`);
+const skip = await access(DEFAULT_MODEL_PATH).then(
+  () => false,
+  () => `the bundled model ${DEFAULT_MODEL_PATH} is missing (scripts/build-default-model.sh makes it)`,
+);
 let dir = "";
 
 before(async () => {
@@ -41,7 +44,12 @@ test("analyze prints the example photo's one face with every head, and writes JS
   assert.deepEqual(Object.keys(face.predictions).sort(), model.heads.map((h) => h.name).sort());
   // Boxes and landmarks are in the photo's pixels: the face is in the upper middle of the 512x512 portrait.
   assert.ok(face.box.x > 100 && face.box.x + face.box.width < 350 && face.box.y < 150, JSON.stringify(face.box));
-  assert.ok(face.landmarks.every(([x, y]: number[]) => x >= face.box.x - 20 && x <= face.box.x + face.box.width + 20 && y >= face.box.y - 20 && y <= face.box.y + face.box.height + 40));
+  assert.ok(
+    face.landmarks.every(
+      ([x, y]: number[]) =>
+        x >= face.box.x - 20 && x <= face.box.x + face.box.width + 20 && y >= face.box.y - 20 && y <= face.box.y + face.box.height + 40,
+    ),
+  );
   const overlay = await sharp(join(dir, "overlays", "astronaut.jpg.overlay.png")).metadata();
   assert.equal(overlay.format, "png");
   assert.ok(overlay.width! > 512, "the photo plus a tile per face");
@@ -52,10 +60,15 @@ test("analyze finds both faces in a photo of two people, and the expected ones i
   await mkdir(folder, { recursive: true });
   const photo = await sharp(EXAMPLE).extract({ left: 100, top: 0, width: 256, height: 256 }).toBuffer();
   await sharp({ create: { width: 512, height: 256, channels: 3, background: "white" } })
-    .composite([{ input: photo, left: 0, top: 0 }, { input: await sharp(photo).flop().toBuffer(), left: 256, top: 0 }])
+    .composite([
+      { input: photo, left: 0, top: 0 },
+      { input: await sharp(photo).flop().toBuffer(), left: 256, top: 0 },
+    ])
     .jpeg()
     .toFile(join(folder, "a-two.jpg"));
-  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } }).png().toFile(join(folder, "b-wall.png"));
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } })
+    .png()
+    .toFile(join(folder, "b-wall.png"));
   const bytes = await readFile(EXAMPLE);
   await writeFile(join(folder, "c-truncated.jpg"), bytes.subarray(0, 2000));
   await writeFile(join(folder, "d-notes.png"), "not an image");
@@ -77,7 +90,10 @@ test("analyze with a file that is not a face model says so and what to pass", as
   assert.match(run.stderr, /x\.safetensors/);
 });
 
-test("analyze --overlay into the photos' own folder replaces no photo, keeps same-named photos apart, and goes on past what it cannot read", { skip, timeout: 120_000 }, async () => {
+test("analyze --overlay into the photos' own folder replaces no photo, keeps same-named photos apart, and goes on past what it cannot read", {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const photos = join(dir, "photos");
   for (const folder of ["a", "b"]) await mkdir(join(photos, folder), { recursive: true });
   const png = await sharp(EXAMPLE).png().toBuffer();
@@ -92,7 +108,8 @@ test("analyze --overlay into the photos' own folder replaces no photo, keeps sam
     assertNoStack(run);
     assert.equal(run.code, 1, `${round}: the FIFO and the text file cannot be read`);
     assert.deepEqual(await readFile(join(photos, "photo.png")), png, `${round}: the photo is untouched`);
-    for (const overlay of ["photo.png.overlay.png", "a/x.jpg.overlay.png", "b/x.jpg.overlay.png"]) assert.equal((await sharp(join(photos, overlay)).metadata()).format, "png", `${round}: ${overlay}`);
+    for (const overlay of ["photo.png.overlay.png", "a/x.jpg.overlay.png", "b/x.jpg.overlay.png"])
+      assert.equal((await sharp(join(photos, overlay)).metadata()).format, "png", `${round}: ${overlay}`);
     const json = JSON.parse(await readFile(join(dir, "photos.json"), "utf8"));
     assert.equal(json.images.length, 5, `${round}: each file once, none through the link, no overlay analysed`);
     assert.match(run.stdout, /pipe\.jpg: cannot be analysed: .*pipe\.jpg: is a FIFO \(named pipe\), not an image\./);
@@ -107,23 +124,35 @@ test("analyze --json naming a folder fails at once, before any work, and leaves 
   const run = await runCli(["analyze", EXAMPLE, "--json", folder], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /^faceprior \[BAD_ARGUMENT\]: --json .*results\.json: is a folder\. Pass a file name, e\.g\. .*results\.json\/results\.json\.\n$/);
+  assert.match(
+    run.stderr,
+    /^faceprior \[BAD_ARGUMENT\]: --json .*results\.json: is a folder\. Pass a file name, e\.g\. .*results\.json\/results\.json\.\n$/,
+  );
   assert.deepEqual(await readdir(folder), []);
 });
 
 test("--overlay or --json under a path that is a file fails at once, before any work, naming the file", async () => {
   const file = join(dir, "notes.txt");
   await writeFile(file, "a file, not a folder");
-  for (const [flag, target] of [["--overlay", join(file, "overlays")], ["--json", join(file, "out.json")]] as const) {
+  for (const [flag, target] of [
+    ["--overlay", join(file, "overlays")],
+    ["--json", join(file, "out.json")],
+  ] as const) {
     const run = await runCli(["analyze", EXAMPLE, flag, target], dir);
     assertNoStack(run);
     assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stdout, "", "nothing analysed");
-    assert.equal(run.stderr, `faceprior [BAD_ARGUMENT]: ${flag} ${target}: ${file} is a file, not a folder, so nothing can be written below it. Pass a path whose folders are folders.\n`);
+    assert.equal(
+      run.stderr,
+      `faceprior [BAD_ARGUMENT]: ${flag} ${target}: ${file} is a file, not a folder, so nothing can be written below it. Pass a path whose folders are folders.\n`,
+    );
   }
 });
 
-test("a subfolder analyze may not read is reported, and the photos in the others are still analysed", { skip, timeout: 120_000 }, async () => {
+test("a subfolder analyze may not read is reported, and the photos in the others are still analysed", {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const root = await scratchDir("faceprior-analyze-private-");
   for (const folder of ["open", "private"]) {
     await mkdir(join(root, "photos", folder), { recursive: true });
@@ -138,23 +167,42 @@ test("a subfolder analyze may not read is reported, and the photos in the others
   assert.match(run.stdout, /^photos\/private: cannot be read \(permission denied\)\. Check the folder's permissions, or leave it out\.$/m);
 });
 
-test("analyze --shard writes chunk files that merge joins into the JSON one analyze writes, byte for byte", { skip, timeout: 300_000 }, async () => {
+test("analyze --shard writes chunk files that merge joins into the JSON one analyze writes, byte for byte", {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const folder = join(dir, "sharded");
   await mkdir(folder, { recursive: true });
   await sharp(EXAMPLE).toFile(join(folder, "astronaut.png"));
   await sharp(EXAMPLE).flop().toFile(join(folder, "flopped.jpg"));
-  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } }).png().toFile(join(folder, "wall.png"));
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } })
+    .png()
+    .toFile(join(folder, "wall.png"));
   await writeFile(join(folder, "notes.png"), "not an image");
   const single = await runCli(["analyze", folder, "--json", join(dir, "single.json")], dir);
   assert.equal(single.code, 1, "notes.png cannot be read");
-  const shards = await Promise.all([0, 1].map((i) => runCli(["analyze", folder, "--shard", `${i}/2`, "--chunk-size", "1", "--out", join(dir, `analysis-${i}`)], dir)));
-  for (const run of shards) assert.match(run.stderr, /analyze: shard \d\/2 in .*analysis-\d: \d images in \d chunk files \(0 kept from an earlier run\)/);
+  const shards = await Promise.all(
+    [0, 1].map((i) => runCli(["analyze", folder, "--shard", `${i}/2`, "--chunk-size", "1", "--out", join(dir, `analysis-${i}`)], dir)),
+  );
+  for (const run of shards)
+    assert.match(run.stderr, /analyze: shard \d\/2 in .*analysis-\d: \d images in \d chunk files \(0 kept from an earlier run\)/);
   const merged = await runCli(["merge", join(dir, "analysis-1"), join(dir, "analysis-0"), "--out", join(dir, "merged.json")], dir);
   assert.equal(merged.code, 0, merged.stderr);
   const text = await readFile(join(dir, "merged.json"), "utf8");
   assert.equal(text, await readFile(join(dir, "single.json"), "utf8"));
-  assert.deepEqual(JSON.parse(text).images.map((i: { source: string; faces?: unknown[] }) => [i.source.split("/").pop(), i.faces?.length]), [["astronaut.png", 1], ["flopped.jpg", 1], ["notes.png", undefined], ["wall.png", 0]]);
+  assert.deepEqual(
+    JSON.parse(text).images.map((i: { source: string; faces?: unknown[] }) => [i.source.split("/").pop(), i.faces?.length]),
+    [
+      ["astronaut.png", 1],
+      ["flopped.jpg", 1],
+      ["notes.png", undefined],
+      ["wall.png", 0],
+    ],
+  );
   const noFolder = await runCli(["analyze", folder, "--shard", "0/2"], dir);
   assert.equal(noFolder.code, 2);
-  assert.match(noFolder.stderr, /--shard: needs --out <folder>, where the shard writes its results for faceprior merge\. Pass e\.g\. --out shards\/analysis-0\./);
+  assert.match(
+    noFolder.stderr,
+    /--shard: needs --out <folder>, where the shard writes its results for faceprior merge\. Pass e\.g\. --out shards\/analysis-0\./,
+  );
 });

@@ -51,8 +51,14 @@ test("--help lists the commands and global options; a command's --help its optio
 
 test("usage errors quote the bad value with the choices and exit 2", async () => {
   const cases: [string[], RegExp][] = [
-    [["embedd"], /^faceprior \[BAD_ARGUMENT\]: "embedd" is not a faceprior command\. Did you mean embed\? Use one of: analyze, add-head, info, embed, convert, export, demo, prepare, merge, pretrain, finetune, multitask, study, pack, doctor\.\n$/],
-    [["embed", "--model", "m.safetensors", "--crop", "center", "--out", "o.safetensors", "--tokens", "first", "a.png"], /--tokens: "first" is not one of the choices\. Use one of: cls, mean, all\./],
+    [
+      ["embedd"],
+      /^faceprior \[BAD_ARGUMENT\]: "embedd" is not a faceprior command\. Did you mean embed\? Use one of: analyze, add-head, info, embed, convert, export, demo, prepare, merge, pretrain, finetune, multitask, study, pack, doctor\.\n$/,
+    ],
+    [
+      ["embed", "--model", "m.safetensors", "--crop", "center", "--out", "o.safetensors", "--tokens", "first", "a.png"],
+      /--tokens: "first" is not one of the choices\. Use one of: cls, mean, all\./,
+    ],
     [["--device", "cuda", "info", "m.safetensors"], /--device: "cuda" is not one of the choices\. Use one of: wasm, webgpu\./],
     [["info", "--threads", "two", "m.safetensors"], /--threads: "two" is not a whole number from 1 to 64\./],
     [["info", "--jsno", "m.safetensors"], /--jsno: not an option of faceprior info\. Did you mean --json\?/],
@@ -83,7 +89,21 @@ test("info prints the parity model's architecture and parameter count", needsPar
 });
 
 test("embed --tokens all reproduces expected.safetensors tokens", needsParity, async () => {
-  const run = await faceprior("embed", "--tokens", "all", "--threads", "1", "--model", model(), "--crop", "center", "--out", "tokens.safetensors", input(0), input(1));
+  const run = await faceprior(
+    "embed",
+    "--tokens",
+    "all",
+    "--threads",
+    "1",
+    "--model",
+    model(),
+    "--crop",
+    "center",
+    "--out",
+    "tokens.safetensors",
+    input(0),
+    input(1),
+  );
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^Wrote tokens\.safetensors: "tokens" \[2, 50, 96\] float32 \(all tokens\) for 2 images/);
   const written = await readSafetensors(join(dir, "tokens.safetensors"));
@@ -94,16 +114,48 @@ test("embed --tokens all reproduces expected.safetensors tokens", needsParity, a
   assert.ok(error < 1e-4, `max abs error ${error}`);
   assert.deepEqual(JSON.parse(written.metadata.inputs!), [input(0), input(1)]);
   assert.equal(written.metadata.tokens, "all");
-  assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith(".tmp")), [], "no temporary file left behind");
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.endsWith(".tmp")),
+    [],
+    "no temporary file left behind",
+  );
 
-  const mean = await faceprior("embed", "--tokens", "mean", "--threads", "1", "--model", model(), "--crop", "center", "--out", "mean.safetensors", input(1));
+  const mean = await faceprior(
+    "embed",
+    "--tokens",
+    "mean",
+    "--threads",
+    "1",
+    "--model",
+    model(),
+    "--crop",
+    "center",
+    "--out",
+    "mean.safetensors",
+    input(1),
+  );
   assert.equal(mean.code, 0, mean.stderr);
   const want = new Float32Array(96);
   const second = expected.tensors.tokens!.data.subarray(50 * 96);
   for (let t = 1; t < 50; t++) for (let d = 0; d < 96; d++) want[d]! += second[t * 96 + d]! / 49;
   assert.ok(maxAbsDiff((await readSafetensors(join(dir, "mean.safetensors"))).tensors.embeddings!.data, want) < 1e-4);
 
-  const large = await faceprior("embed", "--tokens", "all", "--img-size", "224", "--threads", "1", "--model", model(), "--crop", "center", "--out", "large.safetensors", input(0));
+  const large = await faceprior(
+    "embed",
+    "--tokens",
+    "all",
+    "--img-size",
+    "224",
+    "--threads",
+    "1",
+    "--model",
+    model(),
+    "--crop",
+    "center",
+    "--out",
+    "large.safetensors",
+    input(0),
+  );
   assert.equal(large.code, 0, large.stderr);
   assert.match(large.stderr, /note: .*model\.safetensors: pos_embed resampled \(bicubic\) to 14x14 patches for 224x224 input/);
   assert.deepEqual((await readSafetensors(join(dir, "large.safetensors"))).tensors.tokens!.shape, [1, 197, 96]);
@@ -117,7 +169,24 @@ test("embed cls over a folder, with a padded last batch, keeps row order and log
   await copyFile(input(1), join(folder, "d.png"));
   // A thread count other than the default only works if main.ts sized the pool before loading jax-js.
   const threads = String(defaultThreads() + 1);
-  const run = await faceprior("embed", "--engine", "jax", "--threads", threads, "--batch", "2", "--log", "run.jsonl", "--model", model(), "--crop", "center", "--out", "cls.safetensors", folder);
+  const run = await faceprior(
+    "embed",
+    "--engine",
+    "jax",
+    "--threads",
+    threads,
+    "--batch",
+    "2",
+    "--log",
+    "run.jsonl",
+    "--model",
+    model(),
+    "--crop",
+    "center",
+    "--out",
+    "cls.safetensors",
+    folder,
+  );
   assert.equal(run.code, 0, run.stderr);
   const written = await readSafetensors(join(dir, "cls.safetensors"));
   const tokens = (await readSafetensors(sharedPath(PARITY, "expected.safetensors"))).tensors.tokens!.data;
@@ -125,10 +194,22 @@ test("embed cls over a folder, with a padded last batch, keeps row order and log
   assert.deepEqual(written.tensors.embeddings!.shape, [3, 96]);
   const want = Float32Array.from([...cls(1), ...cls(0), ...cls(1)]);
   assert.ok(maxAbsDiff(written.tensors.embeddings!.data, want) < 1e-4);
-  assert.deepEqual(JSON.parse(written.metadata.inputs!), ["a.png", "b/c.png", "d.png"].map((f) => join(folder, f)));
-  const log = (await readFile(join(dir, "run.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-  assert.deepEqual(log.map((r) => r.event), ["start", "batch", "batch", "done"]);
-  assert.deepEqual(log.filter((r) => r.event === "batch").map((r) => r.images), [2, 1]);
+  assert.deepEqual(
+    JSON.parse(written.metadata.inputs!),
+    ["a.png", "b/c.png", "d.png"].map((f) => join(folder, f)),
+  );
+  const log = (await readFile(join(dir, "run.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    log.map((r) => r.event),
+    ["start", "batch", "batch", "done"],
+  );
+  assert.deepEqual(
+    log.filter((r) => r.event === "batch").map((r) => r.images),
+    [2, 1],
+  );
 });
 
 /** A small generated checkpoint (32x32 input) and a 40x40 photo-like PNG, no shared data needed. */
@@ -136,7 +217,9 @@ async function smallModelAndImage(): Promise<{ ckpt: string; image: string }> {
   const ckpt = join(dir, "small.safetensors");
   await writeVitTensors(ckpt, fakeVitTensors(), SMALL_CFG);
   const pixels = new Uint8Array(40 * 40 * 3).map((_, i) => (i * 37) % 256);
-  await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(dir, "face.png"));
+  await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } })
+    .png()
+    .toFile(join(dir, "face.png"));
   return { ckpt, image: join(dir, "face.png") };
 }
 
@@ -148,11 +231,17 @@ test("a corrupt image stops embed before any compute, naming the file, without a
   const args = ["embed", "--threads", "1", "--model", ckpt, "--crop", "center", "--out", "bad.safetensors", image, "cut.png", "notes.jpg"];
   const run = await faceprior(...args);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /^faceprior \[BAD_IMAGE\]: 2 of 3 images cannot be decoded; nothing was computed\. Fix or remove them, or pass --skip-bad/m);
+  assert.match(
+    run.stderr,
+    /^faceprior \[BAD_IMAGE\]: 2 of 3 images cannot be decoded; nothing was computed\. Fix or remove them, or pass --skip-bad/m,
+  );
   assert.match(run.stderr, /^ {2}cut\.png: is truncated or corrupt \(.+\)\. Re-export or re-download it\.$/m);
   assert.match(run.stderr, /^ {2}notes\.jpg: is not an image sharp can read\./m);
   noStack(run);
-  assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith("bad.") || f.startsWith(".bad.")), []);
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith("bad.") || f.startsWith(".bad.")),
+    [],
+  );
   const debug = await faceprior(...args, "--debug");
   assert.match(debug.stderr, /^\s+at /m, "--debug adds the stack");
 
@@ -162,14 +251,20 @@ test("a corrupt image stops embed before any compute, naming the file, without a
   assert.match(skipping.stdout, /"embeddings" \[1, 64\] float32 \(class token\) for 1 images[\s\S]*Skipped 2 images that failed to decode/);
   const written = await readSafetensors(join(dir, "bad.safetensors"));
   assert.deepEqual(JSON.parse(written.metadata.inputs!), [image]);
-  assert.deepEqual(JSON.parse(written.metadata.skipped!).map((s: { path: string }) => s.path), ["cut.png", "notes.jpg"]);
+  assert.deepEqual(
+    JSON.parse(written.metadata.skipped!).map((s: { path: string }) => s.path),
+    ["cut.png", "notes.jpg"],
+  );
 });
 
 test("a truncated or mismatched checkpoint is BAD_CHECKPOINT naming the file", async () => {
   const { ckpt, image } = await smallModelAndImage();
   const bytes = await readFile(ckpt);
   await writeFile(join(dir, "cut.safetensors"), bytes.subarray(0, 5000));
-  for (const command of [["info", "cut.safetensors"], ["embed", "--model", "cut.safetensors", "--crop", "center", "--out", "x.safetensors", image]]) {
+  for (const command of [
+    ["info", "cut.safetensors"],
+    ["embed", "--model", "cut.safetensors", "--crop", "center", "--out", "x.safetensors", image],
+  ]) {
     const run = await faceprior(...command);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^faceprior \[BAD_CHECKPOINT\]: cut\.safetensors: tensor \S+ spans bytes .* the file is truncated/);
@@ -177,13 +272,20 @@ test("a truncated or mismatched checkpoint is BAD_CHECKPOINT naming the file", a
   }
   const wrong = await faceprior("info", "--arch", "vit-small", ckpt);
   assert.equal(wrong.code, 1);
-  assert.match(wrong.stderr, /\[BAD_CHECKPOINT\]: .*small\.safetensors: cls_token is \[1,1,64\], vit_small_patch16_112 expects \[1,1,384\]/);
+  assert.match(
+    wrong.stderr,
+    /\[BAD_CHECKPOINT\]: .*small\.safetensors: cls_token is \[1,1,64\], vit_small_patch16_112 expects \[1,1,384\]/,
+  );
   const missing = await faceprior("info", "nowhere.safetensors");
   assert.match(missing.stderr, /\[BAD_CHECKPOINT\]: nowhere\.safetensors: cannot be read/);
 });
 
 test("convert imports an MAE checkpoint, reports what it dropped, and info reads the result", async () => {
-  const mae = withPrefixAndExtras(fakeVitTensors(), "model.", { "model.mask_token": [1, 1, 32], "model.decoder_embed.weight": [32, 64], "model.decoder_pred.bias": [768] });
+  const mae = withPrefixAndExtras(fakeVitTensors(), "model.", {
+    "model.mask_token": [1, 1, 32],
+    "model.decoder_embed.weight": [32, 64],
+    "model.decoder_pred.bias": [768],
+  });
   await writeSafetensors(join(dir, "mae.safetensors"), mae);
   const run = await faceprior("convert", "mae.safetensors", "--out", "encoder.safetensors", "--num-heads", "4", "--dtype", "float16");
   assert.equal(run.code, 0, run.stderr);
@@ -199,7 +301,10 @@ test("convert imports an MAE checkpoint, reports what it dropped, and info reads
   assert.deepEqual(summary.normalization.mean, [0.485, 0.456, 0.406]);
   const unconverted = await faceprior("info", "mae.safetensors");
   assert.equal(unconverted.code, 1);
-  assert.match(unconverted.stderr, /mae\.safetensors: \d+ tensors are not part of faceprior's ViT encoder: .*Run `faceprior convert mae\.safetensors --out <new\.safetensors>`/);
+  assert.match(
+    unconverted.stderr,
+    /mae\.safetensors: \d+ tensors are not part of faceprior's ViT encoder: .*Run `faceprior convert mae\.safetensors --out <new\.safetensors>`/,
+  );
 });
 
 test("the built bin runs directly, as npx and an installed package run it (shebang, executable)", async () => {

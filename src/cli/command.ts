@@ -9,7 +9,13 @@ import type { OptionTable, OptionValues } from "./options.js";
 
 /** Options every command takes. Nothing here may load jax-js: the CLI sizes its thread pool first. */
 export const GLOBAL_OPTIONS = {
-  device: { type: "choice", choices: ENGINE_DEVICES, default: "wasm", placeholder: "name", description: "Compute backend: wasm (CPU) or webgpu." },
+  device: {
+    type: "choice",
+    choices: ENGINE_DEVICES,
+    default: "wasm",
+    placeholder: "name",
+    description: "Compute backend: wasm (CPU) or webgpu.",
+  },
   threads: { type: "int", min: 1, max: 64, default: defaultThreads(), description: "wasm worker threads; 1 runs on the main thread." },
   seed: { type: "int", min: 0, default: 0, description: "Random seed for commands that sample." },
   debug: { type: "flag", description: "Print stack traces with errors." },

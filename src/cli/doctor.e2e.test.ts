@@ -11,7 +11,10 @@ import { scratchDir } from "../../test/support/scratch-dir.js";
 import { skipUnlessWebGpu } from "../../test/support/webgpu.js";
 
 const NO_DRIVER = { VK_DRIVER_FILES: "/nonexistent/no_icd.json" };
-const dawnMissing = await import("webgpu").then(() => false, () => "the optional package 'webgpu' is not installed");
+const dawnMissing = await import("webgpu").then(
+  () => false,
+  () => "the optional package 'webgpu' is not installed",
+);
 
 test("doctor names the WebGPU adapter and the engine each command picks on either device", { skip: await skipUnlessWebGpu() }, async () => {
   const run = await runCli(["doctor", "--json"], await scratchDir("faceprior-doctor-"));
@@ -31,16 +34,24 @@ test("doctor names the WebGPU adapter and the engine each command picks on eithe
   assert.match(text.stdout, /^with --device webgpu:\n  analyze, embed, pretrain, finetune, study +jax-js on webgpu$/m);
 });
 
-test("without an adapter, doctor says how to get one and --device webgpu stops with NO_DEVICE naming the fix", { skip: dawnMissing }, async () => {
+test("without an adapter, doctor says how to get one and --device webgpu stops with NO_DEVICE naming the fix", {
+  skip: dawnMissing,
+}, async () => {
   const cwd = await scratchDir("faceprior-doctor-");
   const doctor = await runCli(["doctor"], cwd, { env: NO_DRIVER });
   assert.equal(doctor.code, 0, doctor.stderr);
   const unwrapped = doctor.stdout.replace(/\s+/g, " ");
-  assert.match(unwrapped, / webgpu unavailable: no WebGPU adapter was found\. On NVIDIA, install libvulkan1 and set VK_DRIVER_FILES to the NVIDIA ICD .* adapters none /);
+  assert.match(
+    unwrapped,
+    / webgpu unavailable: no WebGPU adapter was found\. On NVIDIA, install libvulkan1 and set VK_DRIVER_FILES to the NVIDIA ICD .* adapters none /,
+  );
   assert.match(doctor.stdout, /jax-js on webgpu \(no adapter here: NO_DEVICE\)/);
   const pretrain = await runCli(["--device", "webgpu", "pretrain", "--data", "cache", "--out", "run"], cwd, { env: NO_DRIVER });
   // Dawn's own warnings about the missing driver name a C++ line; no JavaScript stack may follow.
   assert.doesNotMatch(pretrain.stderr, /^\s+at .*(file:|node:)/m);
   assert.equal(pretrain.code, 1);
-  assert.match(pretrain.stderr, /\[NO_DEVICE\]: --device webgpu: no WebGPU adapter was found\. .*apt-get install -t bookworm-backports mesa-vulkan-drivers.*\. Or use --device wasm\./);
+  assert.match(
+    pretrain.stderr,
+    /\[NO_DEVICE\]: --device webgpu: no WebGPU adapter was found\. .*apt-get install -t bookworm-backports mesa-vulkan-drivers.*\. Or use --device wasm\./,
+  );
 });

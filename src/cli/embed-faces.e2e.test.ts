@@ -29,16 +29,23 @@ before(async () => {
   twoFaces = join(dir, "two.jpg");
   const photo = await sharp(PHOTO).toBuffer();
   await sharp({ create: { width: 512, height: 256, channels: 3, background: "white" } })
-    .composite([{ input: photo, left: 0, top: 0 }, { input: await sharp(photo).flop().toBuffer(), left: 256, top: 0 }])
+    .composite([
+      { input: photo, left: 0, top: 0 },
+      { input: await sharp(photo).flop().toBuffer(), left: 256, top: 0 },
+    ])
     .jpeg()
     .toFile(twoFaces);
   wall = join(dir, "wall.png");
-  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } }).png().toFile(wall);
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: "gray" } })
+    .png()
+    .toFile(wall);
 });
 
 type FaceRow = { source: string; box: ImageAnalysis["faces"][number]["box"]; score: number };
 
-test("embed with the bundled model writes one row per face, found and aligned as analyze finds it, with its source and box", { skip }, async () => {
+test("embed with the bundled model writes one row per face, found and aligned as analyze finds it, with its source and box", {
+  skip,
+}, async () => {
   const out = join(dir, "faces.safetensors");
   const run = await runCli(["embed", "--out", out, PHOTO, twoFaces, wall], dir);
   assertNoStack(run);
@@ -48,7 +55,10 @@ test("embed with the bundled model writes one row per face, found and aligned as
   const model = await readFaceModel(DEFAULT_MODEL_PATH);
   assert.deepEqual(tensors.embeddings!.shape, [3, model.cfg.embedDim]);
   const faces = JSON.parse(metadata.faces!) as FaceRow[];
-  assert.deepEqual(faces.map((f) => f.source), [PHOTO, twoFaces, twoFaces]);
+  assert.deepEqual(
+    faces.map((f) => f.source),
+    [PHOTO, twoFaces, twoFaces],
+  );
   assert.deepEqual(JSON.parse(metadata.no_face!), [wall]);
 
   // The same faces analyze finds, and rows that are the features its heads read: a head applied to a row gives what analyze prints.
@@ -56,7 +66,10 @@ test("embed with the bundled model writes one row per face, found and aligned as
   assert.equal(analyzed.code, 0, analyzed.stderr);
   const images = (JSON.parse(await readFile(join(dir, "analysis.json"), "utf8")) as { images: ImageAnalysis[] }).images;
   const analysedFaces = images.flatMap((image) => image.faces);
-  assert.deepEqual(faces.map((f) => f.box), analysedFaces.map((f) => f.box));
+  assert.deepEqual(
+    faces.map((f) => f.box),
+    analysedFaces.map((f) => f.box),
+  );
   const head = model.heads.find((h) => h.activation === "sigmoid" && !h.greyInput)!;
   const rows = tensors.embeddings!.data as Float32Array;
   const dim = model.cfg.embedDim;
@@ -70,10 +83,15 @@ test("embed with the bundled model writes one row per face, found and aligned as
   });
 });
 
-test("the old --checkpoint spelling still embeds whole images, as --model <file> --crop center does, and says it is deprecated", { skip }, async () => {
+test("the old --checkpoint spelling still embeds whole images, as --model <file> --crop center does, and says it is deprecated", {
+  skip,
+}, async () => {
   const old = await runCli(["embed", "--checkpoint", DEFAULT_MODEL_PATH, "--out", join(dir, "old.safetensors"), PHOTO], dir);
   assert.equal(old.code, 0, old.stderr);
-  assert.match(old.stderr, /^note: --checkpoint is deprecated: write --model .* --crop center for what it did \(whole images\), or --model .* alone to embed each face found\.$/m);
+  assert.match(
+    old.stderr,
+    /^note: --checkpoint is deprecated: write --model .* --crop center for what it did \(whole images\), or --model .* alone to embed each face found\.$/m,
+  );
   const now = await runCli(["embed", "--model", DEFAULT_MODEL_PATH, "--crop", "center", "--out", join(dir, "now.safetensors"), PHOTO], dir);
   assert.equal(now.code, 0, now.stderr);
   assert.doesNotMatch(now.stderr, /deprecated/);

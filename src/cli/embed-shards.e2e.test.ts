@@ -65,13 +65,28 @@ test("3 embed shards, one killed mid-way and rerun, merge into the file one embe
   const early = await merge([0, 1, 2].map(shardDir), join(dir, "early.safetensors"));
   assertNoStack(early);
   assert.equal(early.code, 1);
-  assert.match(early.stderr, new RegExp(`faces-${victim} \\(shard ${victim}/3\\): is incomplete, chunks/chunk-\\d+\\.safetensors is missing\\. Run its embed --shard ${victim}/3 again`));
+  assert.match(
+    early.stderr,
+    new RegExp(
+      `faces-${victim} \\(shard ${victim}/3\\): is incomplete, chunks/chunk-\\d+\\.safetensors is missing\\. Run its embed --shard ${victim}/3 again`,
+    ),
+  );
 
   const firstWritten = (await stat(join(shardDir(victim), "chunks", "chunk-00000.safetensors"))).mtimeMs;
   const rerun = await embedShard(victim);
   assert.equal(rerun.code, 0, rerun.stderr);
-  assert.match(rerun.stdout, new RegExp(`^Embedded shard ${victim}/3 into .*: ${sizes[victim]} images in ${sizes[victim]} chunk files \\(${left.length} kept from an earlier run\\)`, "m"));
-  assert.equal((await stat(join(shardDir(victim), "chunks", "chunk-00000.safetensors"))).mtimeMs, firstWritten, "the rerun redid a finished chunk");
+  assert.match(
+    rerun.stdout,
+    new RegExp(
+      `^Embedded shard ${victim}/3 into .*: ${sizes[victim]} images in ${sizes[victim]} chunk files \\(${left.length} kept from an earlier run\\)`,
+      "m",
+    ),
+  );
+  assert.equal(
+    (await stat(join(shardDir(victim), "chunks", "chunk-00000.safetensors"))).mtimeMs,
+    firstWritten,
+    "the rerun redid a finished chunk",
+  );
 
   const merged = join(dir, "merged.safetensors");
   const run = await merge([2, 1, 0].map(shardDir), merged);
@@ -90,11 +105,17 @@ test("merge refuses embed shards made with other settings or from another list o
   };
   const tokens = join(dir, "tokens-1");
   assert.equal((await embed(["--tokens", "mean", "--shard", "1/3", "--out", tokens])).code, 0);
-  await refused([shardDir(0), tokens, shardDir(2)], /tokens-1 \(shard 1\/3\) was made with other settings than .*faces-0 \(shard 0\/3\): output\.metadata\.tokens "mean" against "cls"\./);
+  await refused(
+    [shardDir(0), tokens, shardDir(2)],
+    /tokens-1 \(shard 1\/3\) was made with other settings than .*faces-0 \(shard 0\/3\): output\.metadata\.tokens "mean" against "cls"\./,
+  );
 
   await copyFile(sharedPath(CELEBA, "images/00100.jpg"), join(photos, "extra.jpg"));
   const more = join(dir, "more-1");
   assert.equal((await embed(["--shard", "1/3", "--out", more])).code, 0);
-  await refused([shardDir(0), more, shardDir(2)], /more-1 \(shard 1\/3\) is from another image list than .*faces-0 \(shard 0\/3\): 47 inputs with fingerprint \w+ against 46 inputs/);
+  await refused(
+    [shardDir(0), more, shardDir(2)],
+    /more-1 \(shard 1\/3\) is from another image list than .*faces-0 \(shard 0\/3\): 47 inputs with fingerprint \w+ against 46 inputs/,
+  );
   await refused([shardDir(0), join(dir, "single.safetensors")], /single\.safetensors: holds neither cache\.json .* nor shard\.json/);
 });

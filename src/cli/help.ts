@@ -6,8 +6,7 @@
 import { GLOBAL_OPTIONS, type Command } from "./command.js";
 import { flagName, placeholderOf, type OptionSpec, type OptionTable } from "./options.js";
 
-const PURPOSE =
-  "faceprior: general face representation learning with face-prior knowledge, a ViT encoder on jax-js.";
+const PURPOSE = "faceprior: general face representation learning with face-prior knowledge, a ViT encoder on jax-js.";
 
 const WIDTH = 100;
 

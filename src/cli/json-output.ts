@@ -12,7 +12,11 @@ export const JSON_SUFFIXES = [".json", ".jsonl", ".ndjson"] as const;
 
 /** The option's table entry; `what` names the results, e.g. "The summary". */
 export const jsonOption = (what: string) =>
-  ({ type: "output", suffixes: JSON_SUFFIXES, description: `${what} as JSON, into <file> or, with - or no value, on standard output.` }) as const;
+  ({
+    type: "output",
+    suffixes: JSON_SUFFIXES,
+    description: `${what} as JSON, into <file> or, with - or no value, on standard output.`,
+  }) as const;
 
 /** Writes `value` where `--json` said: pretty JSON on standard output for `-`, else atomically into the file. */
 export async function writeJsonOutput(target: string, value: unknown, stdout: NodeJS.WritableStream): Promise<void> {

@@ -30,11 +30,15 @@ function findCommand(commands: readonly Command[], name: string): Command {
 
 function checkInputs(command: Command, inputs: string[]): void {
   if (!command.inputs) {
-    if (inputs.length > 0) throw usageError(`"faceprior ${command.name}" takes no arguments, got ${inputs.map((i) => `"${i}"`).join(" ")}. Pass them as options; see --help.`);
+    if (inputs.length > 0)
+      throw usageError(
+        `"faceprior ${command.name}" takes no arguments, got ${inputs.map((i) => `"${i}"`).join(" ")}. Pass them as options; see --help.`,
+      );
     return;
   }
   const { name, min, variadic } = command.inputs;
-  if (inputs.length < min) throw usageError(`<${name}${variadic ? "..." : ""}>: missing. Run "faceprior ${command.name} --help" for usage.`);
+  if (inputs.length < min)
+    throw usageError(`<${name}${variadic ? "..." : ""}>: missing. Run "faceprior ${command.name} --help" for usage.`);
   if (!variadic && inputs.length > 1) {
     throw usageError(`<${name}>: "faceprior ${command.name}" takes one, got ${inputs.length} (${inputs.map((i) => `"${i}"`).join(" ")}).`);
   }

@@ -4,7 +4,15 @@
  * heads); embed and export also take a bare encoder checkpoint. The encoder a training command
  * starts from is `--init`, the one pack joins heads to `--encoder`.
  */
-export const MODEL_OPTION = { type: "string", placeholder: "file", description: "Face model (.safetensors): an encoder with heads.", defaultText: "the bundled model" } as const;
+export const MODEL_OPTION = {
+  type: "string",
+  placeholder: "file",
+  description: "Face model (.safetensors): an encoder with heads.",
+  defaultText: "the bundled model",
+} as const;
 
 /** `--model` where a bare encoder checkpoint serves too (embed, export). */
-export const MODEL_OR_ENCODER_OPTION = { ...MODEL_OPTION, description: "Face model, or a bare ViT encoder checkpoint (.safetensors)." } as const;
+export const MODEL_OR_ENCODER_OPTION = {
+  ...MODEL_OPTION,
+  description: "Face model, or a bare ViT encoder checkpoint (.safetensors).",
+} as const;

@@ -24,7 +24,11 @@ function usage(fn: () => unknown, pattern: RegExp): void {
 }
 
 test("values are converted to their types, with defaults, in any order", () => {
-  const { values, positionals } = parseOptions(["a.png", "--out=o.st", "--batch", "4", "--skip-bad", "--mean", "0.1, 0.2,0.3", "b.png"], TABLE, "faceprior t");
+  const { values, positionals } = parseOptions(
+    ["a.png", "--out=o.st", "--batch", "4", "--skip-bad", "--mean", "0.1, 0.2,0.3", "b.png"],
+    TABLE,
+    "faceprior t",
+  );
   assert.deepEqual(values, { out: "o.st", tokens: "cls", batch: 4, mean: [0.1, 0.2, 0.3], skipBad: true });
   assert.deepEqual(positionals, ["a.png", "b.png"]);
   assert.equal(parseOptions(["--out", "x", "--batch", "2", "--batch", "3"], TABLE, "t").values.batch, 3, "the last one wins");
@@ -32,14 +36,23 @@ test("values are converted to their types, with defaults, in any order", () => {
 });
 
 test("bad values, unknown flags and missing values are usage errors naming the flag", () => {
-  usage(() => parseOptions(["--out", "x", "--tokens", "avg"], TABLE, "faceprior t"), /^--tokens: "avg" is not one of the choices\. Use one of: cls, mean, all\.$/);
-  usage(() => parseOptions(["--out", "x", "--batch", "0"], TABLE, "t"), /^--batch: "0" is not a whole number from 1 to 64\. Pass one, e.g\. --batch 8\.$/);
+  usage(
+    () => parseOptions(["--out", "x", "--tokens", "avg"], TABLE, "faceprior t"),
+    /^--tokens: "avg" is not one of the choices\. Use one of: cls, mean, all\.$/,
+  );
+  usage(
+    () => parseOptions(["--out", "x", "--batch", "0"], TABLE, "t"),
+    /^--batch: "0" is not a whole number from 1 to 64\. Pass one, e.g\. --batch 8\.$/,
+  );
   usage(() => parseOptions(["--out", "x", "--batch", "2.5"], TABLE, "t"), /--batch: "2\.5" is not a whole number/);
   usage(() => parseOptions(["--out", "x", "--mean", "1,2"], TABLE, "t"), /^--mean: "1,2" is not 3 comma-separated numbers\./);
   usage(() => parseOptions(["--out", "x", "--skip-bad=yes"], TABLE, "t"), /^--skip-bad: takes no value, got "yes"\./);
   usage(() => parseOptions(["--out"], TABLE, "t"), /^--out: needs a value <file>\.$/);
   usage(() => parseOptions([], TABLE, "t"), /^--out: is required\. Pass --out <file>\.$/);
-  usage(() => parseOptions(["--out", "x", "--tokns", "all"], TABLE, "faceprior t"), /^--tokns: not an option of faceprior t\. Did you mean --tokens\? Run "faceprior t --help"/);
+  usage(
+    () => parseOptions(["--out", "x", "--tokns", "all"], TABLE, "faceprior t"),
+    /^--tokns: not an option of faceprior t\. Did you mean --tokens\? Run "faceprior t --help"/,
+  );
   usage(() => parseOptions(["--tokens", "bad"], TABLE, "t"), /--tokens: "bad"/); // a bad value is reported before a missing one
 });
 
@@ -60,7 +73,10 @@ test("help is generated from the tables: every command and every option appears"
     assert.ok(top.replace(/\s+/g, " ").includes(command.summary), `${command.name} summary`);
     const own = commandHelp(command);
     for (const key of Object.keys(command.options)) assert.match(own, new RegExp(`^  ${flagName(key)}\\b`, "m"), `${command.name} ${key}`);
-    assert.ok(own.split("\n").every((line) => line.length <= 100), `${command.name} help fits 100 columns`);
+    assert.ok(
+      own.split("\n").every((line) => line.length <= 100),
+      `${command.name} help fits 100 columns`,
+    );
   }
   for (const key of Object.keys(GLOBAL_OPTIONS)) assert.match(top, new RegExp(`${flagName(key)}\\b`));
 });
@@ -70,11 +86,18 @@ test("--json takes a following argument only when it is - or a JSON file name: a
   const parse = (argv: string[]) => parseOptions(argv, table, "faceprior t");
   assert.deepEqual(parse(["--json", "out.json", "a.png"]), { values: { json: "out.json" }, positionals: ["a.png"] });
   assert.deepEqual(parse(["--json", "-", "a.png"]), { values: { json: "-" }, positionals: ["a.png"] });
-  assert.deepEqual(parse(["--json", "model.safetensors"]), { values: { json: "-" }, positionals: ["model.safetensors"] }, "the old flag: an input stays an input");
+  assert.deepEqual(
+    parse(["--json", "model.safetensors"]),
+    { values: { json: "-" }, positionals: ["model.safetensors"] },
+    "the old flag: an input stays an input",
+  );
   assert.deepEqual(parse(["a.png", "--json"]), { values: { json: "-" }, positionals: ["a.png"] });
   assert.deepEqual(parse(["a.png"]).values, { json: undefined });
   assert.equal(parse(["--json=LINES.NDJSON"]).values.json, "LINES.NDJSON");
-  usage(() => parse(["--json=photo.jpg"]), /^--json: "photo\.jpg" is neither a file name ending in \.json, \.ndjson nor - \(standard output\)\. Pass e\.g\. --json results\.json\.$/);
+  usage(
+    () => parse(["--json=photo.jpg"]),
+    /^--json: "photo\.jpg" is neither a file name ending in \.json, \.ndjson nor - \(standard output\)\. Pass e\.g\. --json results\.json\.$/,
+  );
 });
 
 test("a flag name means one thing in every command: --json results as JSON, --model the model run, --checkpoint only a deprecated spelling", () => {
@@ -86,6 +109,9 @@ test("a flag name means one thing in every command: --json results as JSON, --mo
     assert.match(spec.description, /^Face model/, `${name} --model is the model it runs`);
   }
   const checkpoint = specs("checkpoint");
-  assert.deepEqual(checkpoint.map(([name]) => name), ["embed"]);
+  assert.deepEqual(
+    checkpoint.map(([name]) => name),
+    ["embed"],
+  );
   assert.match(checkpoint[0]![1].description, /^Deprecated: /);
 });

@@ -87,14 +87,16 @@ function collect(tokens: Token[], table: OptionTable): { raw: Record<string, str
       if (token.inlineValue) throw usageError(`${token.rawName}: takes no value, got "${token.value}". Write ${token.rawName} alone.`);
       raw[key] = true;
     } else {
-      if (token.value === undefined) throw usageError(`${token.rawName}: needs a value${spec.placeholder ? ` ${placeholderOf(key, spec)}` : ""}.`);
+      if (token.value === undefined)
+        throw usageError(`${token.rawName}: needs a value${spec.placeholder ? ` ${placeholderOf(key, spec)}` : ""}.`);
       raw[key] = token.value;
     }
   }
   return { raw, unknown, positionals };
 }
 
-const isOutputValue = (value: string, suffixes: readonly string[]) => value === STDOUT || suffixes.some((suffix) => value.toLowerCase().endsWith(suffix));
+const isOutputValue = (value: string, suffixes: readonly string[]) =>
+  value === STDOUT || suffixes.some((suffix) => value.toLowerCase().endsWith(suffix));
 
 export function placeholderOf(key: string, spec: OptionSpec): string {
   if (spec.type === "output") return `[<file>|${STDOUT}]`;
@@ -108,7 +110,9 @@ export function placeholderOf(key: string, spec: OptionSpec): string {
 /** Output files have their own endings, so that one can never replace an image a folder walk found. */
 function outputValue(flag: string, suffixes: readonly string[], value: string): string {
   if (isOutputValue(value, suffixes)) return value;
-  throw usageError(`${flag}: "${value}" is neither a file name ending in ${suffixes.join(", ")} nor ${STDOUT} (standard output). Pass e.g. ${flag} results${suffixes[0]}.`);
+  throw usageError(
+    `${flag}: "${value}" is neither a file name ending in ${suffixes.join(", ")} nor ${STDOUT} (standard output). Pass e.g. ${flag} results${suffixes[0]}.`,
+  );
 }
 
 function convert(key: string, spec: OptionSpec, value: string | true | undefined): unknown {
@@ -124,7 +128,8 @@ function convert(key: string, spec: OptionSpec, value: string | true | undefined
       if (value === "" && !spec.allowEmpty) throw usageError(`${flag}: is empty. Pass a value.`);
       return value;
     case "choice":
-      if (!spec.choices.includes(value)) throw usageError(`${flag}: "${value}" is not one of the choices. Use one of: ${spec.choices.join(", ")}.`);
+      if (!spec.choices.includes(value))
+        throw usageError(`${flag}: "${value}" is not one of the choices. Use one of: ${spec.choices.join(", ")}.`);
       return value;
     case "int": {
       const n = Number(value);
@@ -137,15 +142,24 @@ function convert(key: string, spec: OptionSpec, value: string | true | undefined
     case "number": {
       const n = Number(value);
       if (value.trim() === "" || !Number.isFinite(n) || n < spec.min || n > spec.max) {
-        throw usageError(`${flag}: "${value}" is not a number from ${spec.min} to ${spec.max}. Pass one, e.g. ${flag} ${spec.default ?? spec.min}.`);
+        throw usageError(
+          `${flag}: "${value}" is not a number from ${spec.min} to ${spec.max}. Pass one, e.g. ${flag} ${spec.default ?? spec.min}.`,
+        );
       }
       return n;
     }
     case "numbers": {
       const parts = value.split(",").map((p) => p.trim());
       const numbers = parts.map(Number);
-      if (parts.length !== spec.count || parts.some((p) => p === "") || !numbers.every(Number.isFinite) || (spec.positive && numbers.some((v) => v <= 0))) {
-        throw usageError(`${flag}: "${value}" is not ${spec.count} comma-separated ${spec.positive ? "positive " : ""}numbers. Write e.g. ${flag} ${Array(spec.count).fill("0.5").join(",")}.`);
+      if (
+        parts.length !== spec.count ||
+        parts.some((p) => p === "") ||
+        !numbers.every(Number.isFinite) ||
+        (spec.positive && numbers.some((v) => v <= 0))
+      ) {
+        throw usageError(
+          `${flag}: "${value}" is not ${spec.count} comma-separated ${spec.positive ? "positive " : ""}numbers. Write e.g. ${flag} ${Array(spec.count).fill("0.5").join(",")}.`,
+        );
       }
       return numbers;
     }
@@ -178,7 +192,9 @@ export type Parsed<T extends OptionTable> = { values: OptionValues<T>; positiona
 export function parseOptions<T extends OptionTable>(argv: string[], table: T, context: string): Parsed<T> {
   const { raw, unknown, positionals } = collect(tokenize(argv, table), table);
   if (unknown.length > 0) {
-    throw usageError(`${unknown[0]}: not an option of ${context}.${suggestFlag(unknown[0]!, table)} Run "${context} --help" for the options.`);
+    throw usageError(
+      `${unknown[0]}: not an option of ${context}.${suggestFlag(unknown[0]!, table)} Run "${context} --help" for the options.`,
+    );
   }
   // Values given are checked before required ones are missed: a typo is the likelier mistake.
   const entries = Object.entries(table);
@@ -199,7 +215,9 @@ export function parseLeading<T extends OptionTable>(argv: string[], table: T): P
   const before = firstToken ? tokens.filter((t) => t.index < first) : tokens;
   const stray = before.find((t) => t.kind === "option" && !table[keyOf(t.name)]);
   if (stray && stray.kind === "option") {
-    throw usageError(`${stray.rawName}: not a global option.${suggestFlag(stray.rawName, table)} Command options go after the command: faceprior <command> ${stray.rawName} ...`);
+    throw usageError(
+      `${stray.rawName}: not a global option.${suggestFlag(stray.rawName, table)} Command options go after the command: faceprior <command> ${stray.rawName} ...`,
+    );
   }
   const { raw, positionals } = collect(tokens, table);
   const values = Object.fromEntries(Object.entries(table).map(([key, spec]) => [key, convert(key, spec, raw[key])]));

@@ -17,11 +17,13 @@ export const OVERLAY_SUFFIX = ".overlay.png";
 
 /** The deepest folder holding every input (a folder input counts as itself, a file as its folder). */
 async function commonFolder(inputs: readonly string[]): Promise<string> {
-  const folders = await Promise.all(inputs.map(async (input) => {
-    const path = resolve(input);
-    const isFolder = (await stat(path).catch(() => undefined))?.isDirectory();
-    return isFolder ? path : dirname(path);
-  }));
+  const folders = await Promise.all(
+    inputs.map(async (input) => {
+      const path = resolve(input);
+      const isFolder = (await stat(path).catch(() => undefined))?.isDirectory();
+      return isFolder ? path : dirname(path);
+    }),
+  );
   return folders.reduce((common, folder) => {
     while (common !== dirname(common) && folder !== common && !folder.startsWith(common + sep)) common = dirname(common);
     return common;
@@ -40,7 +42,9 @@ async function nearestExisting(path: string): Promise<{ path: string; isFolder: 
 async function checkFoldersAbove(path: string, flag: string): Promise<{ path: string; isFolder: boolean }> {
   const existing = await nearestExisting(path);
   if (existing.path !== resolve(path) && !existing.isFolder) {
-    throw usageError(`${flag} ${path}: ${existing.path} is a file, not a folder, so nothing can be written below it. Pass a path whose folders are folders.`);
+    throw usageError(
+      `${flag} ${path}: ${existing.path} is a file, not a folder, so nothing can be written below it. Pass a path whose folders are folders.`,
+    );
   }
   return existing;
 }
@@ -74,7 +78,10 @@ export async function outputPaths(inputs: readonly string[]): Promise<OutputPath
   const given = new Set(inputs.map((input) => resolve(input)));
   const checked = (path: string, flag: string) => {
     const target = resolve(path);
-    if (given.has(target)) throw usageError(`${flag}: would write "${path}", which is one of the inputs. Choose another ${flag === "--overlay" ? "folder" : "file"}.`);
+    if (given.has(target))
+      throw usageError(
+        `${flag}: would write "${path}", which is one of the inputs. Choose another ${flag === "--overlay" ? "folder" : "file"}.`,
+      );
     return target;
   };
   return {

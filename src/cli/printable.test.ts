@@ -11,6 +11,9 @@ test("control characters in a name are shown escaped, on one line", () => {
 });
 
 test("an error quoting a file name with an escape code prints it escaped, keeping the message's own lines", () => {
-  const text = formatError(new FacepriorError("BAD_IMAGE", "x\x1b]0;owned\x07.jpg: is not an image sharp can read. Use JPEG.\nSecond line."), false);
+  const text = formatError(
+    new FacepriorError("BAD_IMAGE", "x\x1b]0;owned\x07.jpg: is not an image sharp can read. Use JPEG.\nSecond line."),
+    false,
+  );
   assert.equal(text, "faceprior [BAD_IMAGE]: x\\x1b]0;owned\\x07.jpg: is not an image sharp can read. Use JPEG.\nSecond line.\n");
 });

@@ -59,8 +59,21 @@ test("the JSON-lines log appends records in order, each with a time", async () =
       for (let i = 0; i < 3; i++) log.write({ run, i });
       await log.close();
     }
-    const records = (await readFile(path, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(records.map((r) => [r.run, r.i]), [[1, 0], [1, 1], [1, 2], [2, 0], [2, 1], [2, 2]]);
+    const records = (await readFile(path, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      records.map((r) => [r.run, r.i]),
+      [
+        [1, 0],
+        [1, 1],
+        [1, 2],
+        [2, 0],
+        [2, 1],
+        [2, 2],
+      ],
+    );
     assert.ok(records.every((r) => !Number.isNaN(Date.parse(r.time))));
   } finally {
     await rm(dir, { recursive: true, force: true });

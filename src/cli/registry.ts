@@ -19,4 +19,20 @@ import { pack } from "./commands/pack.js";
 import { pretrain } from "./commands/pretrain.js";
 import { study } from "./commands/study.js";
 
-export const COMMANDS: readonly Command[] = [analyze, addHeadCommand, info, embed, convert, exportOnnx, demo, prepare, merge, pretrain, finetune, multitask, study, pack, doctor];
+export const COMMANDS: readonly Command[] = [
+  analyze,
+  addHeadCommand,
+  info,
+  embed,
+  convert,
+  exportOnnx,
+  demo,
+  prepare,
+  merge,
+  pretrain,
+  finetune,
+  multitask,
+  study,
+  pack,
+  doctor,
+];

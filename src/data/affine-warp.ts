@@ -69,7 +69,14 @@ export function warpAffine(
 }
 
 /** Bilinear sample at (x, y) in pixel-index space; neighbours outside the image count as `fill`. */
-function sampleBilinear({ data, width, height, channels }: HwcImage, x: number, y: number, fill: number, out: Uint8Array, at: number): void {
+function sampleBilinear(
+  { data, width, height, channels }: HwcImage,
+  x: number,
+  y: number,
+  fill: number,
+  out: Uint8Array,
+  at: number,
+): void {
   if (x <= -1 || y <= -1 || x >= width || y >= height) return;
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);

@@ -49,7 +49,13 @@ export class DatasetBuilder {
    * Adds a row read at `at`. With `inline`, the row's image is the given pixels and `path` is
    * only a name (`<table>#<line>`); `file` is then the table.
    */
-  add(at: SourceLine, path: string, labels: number[], meta: Record<string, string>, inline?: { file: string; pixels: InlinePixels }): DatasetRow {
+  add(
+    at: SourceLine,
+    path: string,
+    labels: number[],
+    meta: Record<string, string>,
+    inline?: { file: string; pixels: InlinePixels },
+  ): DatasetRow {
     const checked = normaliseRowPath(path);
     if ("problem" in checked) throw datasetError(at, checked.problem, checked.fix);
     const first = this.seen.get(checked.path);
@@ -60,7 +66,11 @@ export class DatasetBuilder {
     if (!inline) {
       const escape = this.guard.escape(checked.path);
       if (escape !== undefined) {
-        throw datasetError(at, `path "${checked.path}" resolves to "${escape}", outside the dataset folder (a symlink)`, "Copy the file into the folder, or link to a place inside it.");
+        throw datasetError(
+          at,
+          `path "${checked.path}" resolves to "${escape}", outside the dataset folder (a symlink)`,
+          "Copy the file into the folder, or link to a place inside it.",
+        );
       }
     }
     this.seen.set(checked.path, at);

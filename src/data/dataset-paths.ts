@@ -13,11 +13,17 @@ const MAX_NAME_BYTES = 255;
 export function normaliseRowPath(path: string): { path: string } | { problem: string; fix: string } {
   if (path.trim() === "") return { problem: "path is empty", fix: "Give each row the image's path inside the dataset folder." };
   if (/[\u0000-\u001f\u007f]/.test(path)) {
-    return { problem: `path ${JSON.stringify(path)} holds a control character`, fix: "Write the file's name without control characters (NUL, newline, escape)." };
+    return {
+      problem: `path ${JSON.stringify(path)} holds a control character`,
+      fix: "Write the file's name without control characters (NUL, newline, escape).",
+    };
   }
   const longest = Math.max(...path.split(/[\\/]/).map((part) => Buffer.byteLength(part)));
   if (Buffer.byteLength(path) > MAX_PATH_BYTES || longest > MAX_NAME_BYTES) {
-    return { problem: `path "${path.slice(0, 40)}..." is ${Buffer.byteLength(path)} bytes long`, fix: `Use a path of at most ${MAX_PATH_BYTES} bytes, each name at most ${MAX_NAME_BYTES}.` };
+    return {
+      problem: `path "${path.slice(0, 40)}..." is ${Buffer.byteLength(path)} bytes long`,
+      fix: `Use a path of at most ${MAX_PATH_BYTES} bytes, each name at most ${MAX_NAME_BYTES}.`,
+    };
   }
   if (isAbsolute(path) || path.startsWith("/") || path.startsWith("\\") || /^[A-Za-z]:/.test(path)) {
     return { problem: `path "${path}" is absolute`, fix: "Use a path relative to the dataset folder." };
@@ -29,7 +35,8 @@ export function normaliseRowPath(path: string): { path: string } | { problem: st
   if (path.split(/[\\/]/).includes("..")) {
     return { problem: `path "${path}" goes through ".."`, fix: `Write it without "..": "${normalised}".` };
   }
-  if (normalised === "." || normalised === "./") return { problem: `path "${path}" names the dataset folder itself`, fix: "Give the image file's path inside the folder." };
+  if (normalised === "." || normalised === "./")
+    return { problem: `path "${path}" names the dataset folder itself`, fix: "Give the image file's path inside the folder." };
   return { path: posix.normalize(path) };
 }
 

@@ -85,7 +85,10 @@ export function datasetError(at: SourceLine | string, problem: string, fix: stri
 
 /** Up to `limit` quoted names and how many more, for messages about long lists. */
 export function someOf(names: readonly string[], limit = 5): string {
-  const shown = names.slice(0, limit).map((name) => `"${name}"`).join(", ");
+  const shown = names
+    .slice(0, limit)
+    .map((name) => `"${name}"`)
+    .join(", ");
   return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
 }
 

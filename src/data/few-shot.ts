@@ -87,7 +87,10 @@ export function fewShotIndices(dataset: Dataset, train: readonly number[], proto
   } else {
     const label = TASKS[dataset.task].label;
     if (label.kind !== "class") {
-      throw new FacepriorError("BAD_ARGUMENT", `protocol "${formatProtocol(protocol)}": k-shot needs a class task (expression), ${dataset.name} holds ${dataset.task} labels. Use ratio:<f>.`);
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `protocol "${formatProtocol(protocol)}": k-shot needs a class task (expression), ${dataset.name} holds ${dataset.task} labels. Use ratio:<f>.`,
+      );
     }
     picked = label.classes.flatMap((name, c) => {
       const rows = order.filter((index) => dataset.rows[index].labels[0] === c);
@@ -120,7 +123,13 @@ const subsetSchema = z.object({
 export type FewShotSubset = z.infer<typeof subsetSchema>;
 
 /** `split` says where `train` came from, e.g. `describeSplit(dataset, { seed })`. */
-export function makeFewShotSubset(dataset: Dataset, train: readonly number[], protocol: FewShotProtocol | string, seed: number, split: string): FewShotSubset {
+export function makeFewShotSubset(
+  dataset: Dataset,
+  train: readonly number[],
+  protocol: FewShotProtocol | string,
+  seed: number,
+  split: string,
+): FewShotSubset {
   const parsed = typeof protocol === "string" ? parseProtocol(protocol) : protocol;
   const indices = fewShotIndices(dataset, train, parsed, seed);
   return {
@@ -162,18 +171,28 @@ export async function loadFewShotSubset(file: string, dataset: Dataset): Promise
   const subset = parsed.data;
   parseProtocol(subset.protocol, `${file}: protocol`);
   const regenerate = `Regenerate the subset for this dataset (seed ${subset.seed}, ${subset.protocol}).`;
-  if (subset.task !== dataset.task) throw badSubset(file, `is a subset for the ${subset.task} task, ${dataset.name} holds ${dataset.task} labels`, "Pass the dataset the subset was made from.");
+  if (subset.task !== dataset.task)
+    throw badSubset(
+      file,
+      `is a subset for the ${subset.task} task, ${dataset.name} holds ${dataset.task} labels`,
+      "Pass the dataset the subset was made from.",
+    );
   if (subset.paths.length !== subset.indices.length) {
     throw badSubset(file, `has ${subset.indices.length} indices but ${subset.paths.length} paths`, regenerate);
   }
   subset.indices.forEach((index, k) => {
-    if (k > 0 && index <= subset.indices[k - 1]) throw badSubset(file, `indices are not sorted and distinct (${subset.indices[k - 1]} then ${index})`, regenerate);
+    if (k > 0 && index <= subset.indices[k - 1])
+      throw badSubset(file, `indices are not sorted and distinct (${subset.indices[k - 1]} then ${index})`, regenerate);
   });
   subset.indices.forEach((index, k) => {
     const row = dataset.rows[index];
     if (!row) throw badSubset(file, `index ${index} is past the last row of ${dataset.name} (${dataset.rows.length} rows)`, regenerate);
     if (row.path !== subset.paths[k]) {
-      throw badSubset(file, `row ${index} is "${subset.paths[k]}" in the subset but "${row.path}" in ${dataset.name} (the dataset changed)`, regenerate);
+      throw badSubset(
+        file,
+        `row ${index} is "${subset.paths[k]}" in the subset but "${row.path}" in ${dataset.name} (the dataset changed)`,
+        regenerate,
+      );
     }
   });
   return subset;

@@ -19,7 +19,9 @@ const HALF = { size: 8, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 const rejectsImage = (promise: Promise<unknown>, message: RegExp) =>
   assert.rejects(promise, (error: unknown) => error instanceof FacepriorError && error.code === "BAD_IMAGE" && message.test(error.message));
 
-test("links to folders are not followed: a link to the parent lists each photo once, and two such links end", { timeout: 20_000 }, async () => {
+test("links to folders are not followed: a link to the parent lists each photo once, and two such links end", {
+  timeout: 20_000,
+}, async () => {
   const root = await scratchDir("faceprior-walk-");
   await mkdir(join(root, "sub"));
   for (const name of ["a.png", "sub/b.png"]) await writeFile(join(root, name), "x");
@@ -45,16 +47,21 @@ test("a subfolder that cannot be read is reported and the others are still liste
   await chmod(join(root, "photos", "private"), 0o000);
   const script = join(root, "walk.mjs");
   const module = join(REPO_ROOT, "dist", "src", "data", "image-files.js");
-  await writeFile(script, `import { imageFiles } from ${JSON.stringify(module)};
+  await writeFile(
+    script,
+    `import { imageFiles } from ${JSON.stringify(module)};
 const skipped = [];
 const files = [];
 for await (const file of imageFiles(["photos"], (s) => skipped.push(s))) files.push(file);
-console.log(JSON.stringify({ files, skipped }));`);
+console.log(JSON.stringify({ files, skipped }));`,
+  );
   await chmod(script, 0o644);
   const run = await runNodeUnprivileged([script], root).finally(() => chmod(join(root, "photos", "private"), 0o755));
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(JSON.parse(run.stdout), {
     files: ["photos/open/a.png", "photos/z.png"],
-    skipped: [{ folder: "photos/private", problem: "cannot be read (permission denied)", fix: "Check the folder's permissions, or leave it out." }],
+    skipped: [
+      { folder: "photos/private", problem: "cannot be read (permission denied)", fix: "Check the folder's permissions, or leave it out." },
+    ],
   });
 });

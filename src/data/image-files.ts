@@ -89,7 +89,8 @@ export async function* imageFiles(paths: readonly string[], onSkipped: (skipped:
       found++;
       yield file;
     }
-    if (found === 0) onSkipped({ folder: path, problem: `is a folder with no images (${IMAGE_EXTENSIONS.join(" ")})`, fix: "Check the path." });
+    if (found === 0)
+      onSkipped({ folder: path, problem: `is a folder with no images (${IMAGE_EXTENSIONS.join(" ")})`, fix: "Check the path." });
   }
 }
 

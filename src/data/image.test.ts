@@ -20,13 +20,22 @@ const pattern = new Uint8Array(S * S * 3).map((_, i) => {
   const [y, x, c] = [Math.floor(i / (3 * S)), Math.floor(i / 3) % S, i % 3];
   return [4 * x + 60, 4 * y + 40, 2 * (x + y) + 30][c]!;
 });
-const raw = (data: Uint8Array | Uint16Array, width: number, height: number, channels: 1 | 3 | 4) => sharp(data, { raw: { width, height, channels } });
+const raw = (data: Uint8Array | Uint16Array, width: number, height: number, channels: 1 | 3 | 4) =>
+  sharp(data, { raw: { width, height, channels } });
 const at = (name: string) => join(dir, name);
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "faceprior-image-"));
   await raw(pattern, S, S, 3).png().toFile(at("rgb.png"));
-  await raw(Uint16Array.from(pattern, (v) => v * 257), S, S, 3).toColourspace("rgb16").png().toFile(at("rgb16.png"));
+  await raw(
+    Uint16Array.from(pattern, (v) => v * 257),
+    S,
+    S,
+    3,
+  )
+    .toColourspace("rgb16")
+    .png()
+    .toFile(at("rgb16.png"));
   await raw(pattern, S, S, 3).toColourspace("cmyk").jpeg({ quality: 98 }).toFile(at("cmyk.jpg"));
   await raw(pattern, S, S, 3).toColourspace("b-w").png().toFile(at("gray.png"));
   const rgba = new Uint8Array(S * S * 4).map((_, i) => (i % 4 === 3 ? (Math.floor(i / 4) % S < S / 2 ? 0 : 255) : 200));
@@ -50,7 +59,9 @@ async function rejectsImage(promise: Promise<unknown>, pattern: RegExp): Promise
   });
 }
 
-test("the parity fixture's input0.png decodes to expected input_nchw[0] within 1e-6", { skip: skipUnlessShared("fixtures/vit-parity") }, async () => {
+test("the parity fixture's input0.png decodes to expected input_nchw[0] within 1e-6", {
+  skip: skipUnlessShared("fixtures/vit-parity"),
+}, async () => {
   const decoded = await decodeImage(sharedPath("fixtures/vit-parity", "input0.png"), { size: 112, ...HALF });
   const expected = (await readSafetensors(sharedPath("fixtures/vit-parity", "expected.safetensors"))).tensors.input_nchw!;
   const first = expected.data.subarray(0, 3 * 112 * 112);
@@ -64,7 +75,11 @@ test("8-bit RGB at its own size is exactly (x/255 - mean)/std in NCHW order", as
   const std = [0.229, 0.224, 0.225];
   const decoded = await decodeImage(at("rgb.png"), { size: S, mean, std });
   const pixel = (c: number, y: number, x: number) => decoded[c * S * S + y * S + x]!;
-  for (const [y, x] of [[0, 0], [5, 17], [31, 31]] as const) {
+  for (const [y, x] of [
+    [0, 0],
+    [5, 17],
+    [31, 31],
+  ] as const) {
     for (let c = 0; c < 3; c++) {
       const byte = pattern[(y * S + x) * 3 + c]!;
       assert.ok(Math.abs(pixel(c, y, x) - (byte / 255 - mean[c]!) / std[c]!) < 1e-6);
@@ -106,7 +121,8 @@ test("EXIF orientation is applied before a centre-crop resize", async () => {
   await raw(thirds, 60, 20, 3).png().toFile(at("wide.png"));
   const centre = await decodeImageRgb(at("wide.png"), { size: 8 });
   for (let y = 0; y < 8; y++) {
-    for (let x = 2; x < 6; x++) assert.deepEqual([...centre.subarray(3 * (8 * y + x), 3 * (8 * y + x) + 3)], [0, 255, 0], `pixel ${x},${y}`);
+    for (let x = 2; x < 6; x++)
+      assert.deepEqual([...centre.subarray(3 * (8 * y + x), 3 * (8 * y + x) + 3)], [0, 255, 0], `pixel ${x},${y}`);
   }
 });
 
@@ -114,15 +130,26 @@ test("bad files are BAD_IMAGE errors naming the file and the problem", async () 
   await rejectsImage(decodeImage(at("missing.png"), { size: S, ...HALF }), /missing\.png: no such file\. Check the path\./);
   await rejectsImage(decodeImage(at("empty.png"), { size: S, ...HALF }), /empty\.png: is empty \(0 bytes\)\./);
   await rejectsImage(decodeImage(at("notes.png"), { size: S, ...HALF }), /notes\.png: is not an image sharp can read\. Use JPEG, PNG/);
-  await rejectsImage(decodeImage(at("truncated.jpg"), { size: S, ...HALF }), /truncated\.jpg: is truncated or corrupt \(.*premature end.*\)\. Re-export or re-download it\./i);
+  await rejectsImage(
+    decodeImage(at("truncated.jpg"), { size: S, ...HALF }),
+    /truncated\.jpg: is truncated or corrupt \(.*premature end.*\)\. Re-export or re-download it\./i,
+  );
   await rejectsImage(decodeImage(at("cut-header.jpg"), { size: S, ...HALF }), /cut-header\.jpg: is truncated or corrupt \(/);
   await rejectsImage(decodeImage(dir, { size: S, ...HALF }), /is a folder, not an image/);
-  await rejectsImage(decodeImage(at("rgb.png"), { size: S, ...HALF, maxPixels: 1000 }), /rgb\.png: is 32x32 \(0\.0 MP\), over the 0\.0 MP limit\. Downscale it first\./);
+  await rejectsImage(
+    decodeImage(at("rgb.png"), { size: S, ...HALF, maxPixels: 1000 }),
+    /rgb\.png: is 32x32 \(0\.0 MP\), over the 0\.0 MP limit\. Downscale it first\./,
+  );
 });
 
 test("huge images are refused from the header, before decoding", async () => {
-  await sharp({ create: { width: 12_000, height: 10_000, channels: 3, background: "#808080" } }).png({ compressionLevel: 1 }).toFile(at("huge.png"));
-  await rejectsImage(decodeImage(at("huge.png"), { size: S, ...HALF }), /huge\.png: is 12000x10000 \(120\.0 MP\), over the 100\.0 MP limit\. Downscale it first\./);
+  await sharp({ create: { width: 12_000, height: 10_000, channels: 3, background: "#808080" } })
+    .png({ compressionLevel: 1 })
+    .toFile(at("huge.png"));
+  await rejectsImage(
+    decodeImage(at("huge.png"), { size: S, ...HALF }),
+    /huge\.png: is 12000x10000 \(120\.0 MP\), over the 100\.0 MP limit\. Downscale it first\./,
+  );
 });
 
 /** A PNG whose header declares `width` x `height` RGB, with one tiny (wrong-sized) data chunk. */
@@ -145,7 +172,10 @@ function declaredPng(width: number, height: number): Buffer {
 
 test("a PNG declaring 100000x100000 is called too large, not truncated or corrupt", async () => {
   await writeFile(at("declared-huge.png"), declaredPng(100_000, 100_000));
-  await rejectsImage(decodeImage(at("declared-huge.png"), { size: S, ...HALF }), /declared-huge\.png: is 100000x100000 \(10000\.0 MP\), over the 100\.0 MP limit\. Downscale it first\./);
+  await rejectsImage(
+    decodeImage(at("declared-huge.png"), { size: S, ...HALF }),
+    /declared-huge\.png: is 100000x100000 \(10000\.0 MP\), over the 100\.0 MP limit\. Downscale it first\./,
+  );
 });
 
 test("a batch is the decoded images back to back; bytes can be decoded as well as paths", async () => {
@@ -163,19 +193,30 @@ test("folders expand recursively to sorted image files, skipping hidden and non-
   const root = at("album");
   await mkdir(join(root, "b", ".cache"), { recursive: true });
   await mkdir(join(root, "a"), { recursive: true });
-  for (const name of ["b/2.JPG", "a/1.png", "z.webp", "b/.cache/x.png", "readme.txt", ".hidden.png"]) await writeFile(join(root, name), "x");
-  assert.deepEqual(await listImageFiles([root, at("rgb.png")]), [join(root, "a/1.png"), join(root, "b/2.JPG"), join(root, "z.webp"), at("rgb.png")]);
+  for (const name of ["b/2.JPG", "a/1.png", "z.webp", "b/.cache/x.png", "readme.txt", ".hidden.png"])
+    await writeFile(join(root, name), "x");
+  assert.deepEqual(await listImageFiles([root, at("rgb.png")]), [
+    join(root, "a/1.png"),
+    join(root, "b/2.JPG"),
+    join(root, "z.webp"),
+    at("rgb.png"),
+  ]);
   await mkdir(at("nothing"));
   await rejectsImage(listImageFiles([at("nothing")]), /nothing: is a folder with no images/);
   await rejectsImage(listImageFiles([at("nope")]), /nope: no such file or folder/);
 });
 
 test("for detection, large photos are shrunk to fit 1024 px, small ones kept, and EXIF-rotated upright", async () => {
-  await sharp({ create: { width: 3000, height: 2000, channels: 3, background: "#336699" } }).jpeg().toFile(at("wide.jpg"));
+  await sharp({ create: { width: 3000, height: 2000, channels: 3, background: "#336699" } })
+    .jpeg()
+    .toFile(at("wide.jpg"));
   const wide = await decodeImageUpright(at("wide.jpg"));
   assert.deepEqual([wide.width, wide.height, wide.channels, wide.data.length], [1024, 683, 3, 1024 * 683 * 3]);
   // Stored 40x20 with EXIF orientation 6 (rotate 90° clockwise to view): upright it is 20x40.
-  await sharp({ create: { width: 40, height: 20, channels: 3, background: "#ff0000" } }).withMetadata({ orientation: 6 }).jpeg().toFile(at("turned.jpg"));
+  await sharp({ create: { width: 40, height: 20, channels: 3, background: "#ff0000" } })
+    .withMetadata({ orientation: 6 })
+    .jpeg()
+    .toFile(at("turned.jpg"));
   const turned = await decodeImageUpright(at("turned.jpg"));
   assert.deepEqual([turned.width, turned.height], [20, 40]);
 });

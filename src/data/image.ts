@@ -108,7 +108,12 @@ async function checkedBytes(input: ImageInput, maxPixels: number): Promise<{ nam
 const encodedInput = (maxPixels: number): SharpOptions => ({ autoOrient: true, limitInputPixels: maxPixels, failOn: "warning" });
 
 /** Upright 8-bit sRGB pixels, alpha over black, with `resize` applied: the steps of the module comment. */
-async function decodeRgb(name: string, bytes: Uint8Array, input: SharpOptions, resize: ResizeOptions): Promise<{ data: Buffer; info: OutputInfo }> {
+async function decodeRgb(
+  name: string,
+  bytes: Uint8Array,
+  input: SharpOptions,
+  resize: ResizeOptions,
+): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
     return await sharp(bytes, input)
       .flatten({ background: { r: 0, g: 0, b: 0 } })
@@ -137,7 +142,9 @@ export async function decodeImageRgb(input: ImageInput, options: Omit<DecodeImag
     kernel: options.kernel ?? "cubic",
   });
   if (info.channels !== 3 || info.width !== options.size || info.height !== options.size) {
-    throw new Error(`decodeImageRgb: ${name} decoded to ${info.width}x${info.height}x${info.channels}, expected ${options.size}x${options.size}x3`);
+    throw new Error(
+      `decodeImageRgb: ${name} decoded to ${info.width}x${info.height}x${info.channels}, expected ${options.size}x${options.size}x3`,
+    );
   }
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -158,7 +165,11 @@ export async function decodeImageUpright(input: ImageInput, { maxSide = 1024, ma
  * over black, shrunk to fit `maxSide` by the same resize. They are taken as upright sRGB, and
  * have no pixel limit: they are in memory already.
  */
-export function rawPixelsUpright(name: string, { bytes, width, height, channels }: CheckedPixels, { maxSide = 1024 } = {}): Promise<RgbImage> {
+export function rawPixelsUpright(
+  name: string,
+  { bytes, width, height, channels }: CheckedPixels,
+  { maxSide = 1024 } = {},
+): Promise<RgbImage> {
   return uprightRgb(name, bytes, { raw: { width, height, channels }, limitInputPixels: false }, maxSide);
 }
 

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { attributeList, attributeValues, ferPixels, images, rejectsWith, writeLayout, type Layout } from "../../test/support/dataset-layouts.js";
+import {
+  attributeList,
+  attributeValues,
+  ferPixels,
+  images,
+  rejectsWith,
+  writeLayout,
+  type Layout,
+} from "../../test/support/dataset-layouts.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import { FacepriorError } from "../errors.js";
 import { BP4D_AUS } from "./adapters/bp4d.js";
@@ -13,8 +21,20 @@ import { CELEBA_ATTRIBUTES, SHARED_DATA_TASKS } from "./tasks.js";
 /** The smallest folder of each layout, with the task it holds. */
 const LAYOUTS: Record<DatasetFormat, [Layout, string]> = {
   manifest: [{ "manifest.csv": "path,age\na.jpg,3\n" }, "age"],
-  celeba: [{ "list_attr_celeba.txt": attributeList(CELEBA_ATTRIBUTES, [{ name: "000001.jpg", values: attributeValues() }]), "list_eval_partition.txt": "000001.jpg 0\n" }, "attributes"],
-  lfwa: [{ "list_attr_lfwa.txt": attributeList(CELEBA_ATTRIBUTES, [{ name: "A/A_0001.jpg", values: attributeValues() }]), "list_eval_partition_lfwa.txt": "A/A_0001.jpg 2\n" }, "attributes"],
+  celeba: [
+    {
+      "list_attr_celeba.txt": attributeList(CELEBA_ATTRIBUTES, [{ name: "000001.jpg", values: attributeValues() }]),
+      "list_eval_partition.txt": "000001.jpg 0\n",
+    },
+    "attributes",
+  ],
+  lfwa: [
+    {
+      "list_attr_lfwa.txt": attributeList(CELEBA_ATTRIBUTES, [{ name: "A/A_0001.jpg", values: attributeValues() }]),
+      "list_eval_partition_lfwa.txt": "A/A_0001.jpg 2\n",
+    },
+    "attributes",
+  ],
   rafdb: [{ "EmoLabel/list_patition_label.txt": "test_0001.jpg 2\n" }, "expression"],
   affectnet: [{ "validation.csv": "subDirectory_filePath,expression\n1/a.jpg,1\n" }, "expression"],
   "fer2013-csv": [{ "fer2013.csv": `emotion,pixels,Usage\n1,${ferPixels(0)},Training\n` }, "expression"],
@@ -44,9 +64,19 @@ for (const [format, [layout, task]] of Object.entries(LAYOUTS)) {
 
 test("a folder of no known layout names every format and what it holds", async () => {
   const root = await writeLayout("stuff", { "notes.txt": "x" });
-  await rejectsWith(loadDataset(root), `${root}: matches no dataset layout. Known layouts: manifest (manifest.csv`, "celeba (list_attr_celeba.txt", "disfa (ActionUnit_Labels/SN001/SN001_au1.txt", "Pass the folder that holds one of them");
+  await rejectsWith(
+    loadDataset(root),
+    `${root}: matches no dataset layout. Known layouts: manifest (manifest.csv`,
+    "celeba (list_attr_celeba.txt",
+    "disfa (ActionUnit_Labels/SN001/SN001_au1.txt",
+    "Pass the folder that holds one of them",
+  );
   await rejectsWith(loadDataset(join(root, "absent")), "absent: is not a folder");
-  await assert.rejects(loadDataset(root, "imdb" as DatasetFormat), (error: FacepriorError) => error.code === "BAD_ARGUMENT" && error.message.startsWith('format: expected "auto" or one of manifest, celeba, lfwa'));
+  await assert.rejects(
+    loadDataset(root, "imdb" as DatasetFormat),
+    (error: FacepriorError) =>
+      error.code === "BAD_ARGUMENT" && error.message.startsWith('format: expected "auto" or one of manifest, celeba, lfwa'),
+  );
 });
 
 test("a folder that looks like two layouts is read as the first, and the warning names both", async () => {
@@ -58,7 +88,9 @@ test("a folder that looks like two layouts is read as the first, and the warning
 });
 
 for (const [folder, task] of Object.entries(SHARED_DATA_TASKS)) {
-  test(`../shared/data/${folder} auto-loads as a manifest of ${task} labels`, { skip: skipUnlessShared(`data/${folder}/manifest.csv`) }, async () => {
+  test(`../shared/data/${folder} auto-loads as a manifest of ${task} labels`, {
+    skip: skipUnlessShared(`data/${folder}/manifest.csv`),
+  }, async () => {
     const dataset = await loadDataset(sharedPath("data", folder));
     assert.deepEqual([dataset.format, dataset.task, dataset.warnings], ["manifest", task, []]);
   });

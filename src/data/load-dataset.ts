@@ -29,11 +29,21 @@ export type DatasetLayout = {
 };
 
 export const DATASET_LAYOUTS: readonly DatasetLayout[] = [
-  { format: "manifest", holds: "manifest.csv (path + label columns) and optional meta.csv", detect: (root) => isFile(join(root, "manifest.csv")), load: (dir) => loadManifestDataset(dir) },
+  {
+    format: "manifest",
+    holds: "manifest.csv (path + label columns) and optional meta.csv",
+    detect: (root) => isFile(join(root, "manifest.csv")),
+    load: (dir) => loadManifestDataset(dir),
+  },
   { format: "celeba", holds: "list_attr_celeba.txt, list_eval_partition.txt, img_align_celeba/", detect: detectCeleba, load: loadCeleba },
   { format: "lfwa", holds: "list_attr_lfwa.txt, list_eval_partition_lfwa.txt, lfw/", detect: detectLfwa, load: loadLfwa },
   { format: "rafdb", holds: "EmoLabel/list_patition_label.txt, Image/aligned/ (RAF-DB basic)", detect: detectRafdb, load: loadRafdb },
-  { format: "affectnet", holds: "training.csv and/or validation.csv, Manually_Annotated_Images/", detect: detectAffectnet, load: loadAffectnet },
+  {
+    format: "affectnet",
+    holds: "training.csv and/or validation.csv, Manually_Annotated_Images/",
+    detect: detectAffectnet,
+    load: loadAffectnet,
+  },
   { format: "fer2013-csv", holds: "fer2013.csv (emotion, pixels, Usage)", detect: detectFer2013Csv, load: loadFer2013Csv },
   { format: "bp4d", holds: "AUCoding/AU_OCC/F001_T1.csv, Sequences/", detect: detectBp4d, load: loadBp4d },
   { format: "disfa", holds: "ActionUnit_Labels/SN001/SN001_au1.txt, Images/", detect: detectDisfa, load: loadDisfa },
@@ -67,7 +77,11 @@ export async function loadDataset(dir: string, format: DatasetFormat | "auto" = 
   const found = await detectDatasetFormats(dir);
   if (found.length === 0) {
     const formats = DATASET_LAYOUTS.map((layout) => `${layout.format} (${layout.holds})`).join("; ");
-    throw datasetError(dir, `matches no dataset layout. Known layouts: ${formats}`, "Pass the folder that holds one of them, or write a manifest.csv.");
+    throw datasetError(
+      dir,
+      `matches no dataset layout. Known layouts: ${formats}`,
+      "Pass the folder that holds one of them, or write a manifest.csv.",
+    );
   }
   const dataset = await DATASET_LAYOUTS.find((layout) => layout.format === found[0])!.load(dir);
   if (found.length > 1 && found[0] !== "manifest") {

@@ -62,7 +62,11 @@ export async function loadManifestDataset(dir: string, options: LoadManifestOpti
   if ("problem" in detected) throw datasetError(headerLine, detected.problem, detected.fix);
   const { task, labelColumns } = detected;
   if (options.task !== undefined && options.task !== task) {
-    throw datasetError(headerLine, `holds ${task} labels (${someOf(labelColumns, 3)}), expected ${options.task}`, `Pass the ${options.task} dataset.`);
+    throw datasetError(
+      headerLine,
+      `holds ${task} labels (${someOf(labelColumns, 3)}), expected ${options.task}`,
+      `Pass the ${options.task} dataset.`,
+    );
   }
   const builder = new DatasetBuilder({ root, format: "manifest", task, labelColumns, split: { kind: "all-train" } });
   const labelAt = labelColumns.map((column) => header.indexOf(column));
@@ -91,18 +95,24 @@ async function joinMeta(root: string, name: string, dataset: Dataset): Promise<s
   const repeated = repeatedColumns(header);
   if (repeated.length > 0) throw datasetError(headerLine, `repeats columns ${someOf(repeated)}`, "Give each column one name.");
   const pathColumn = header.indexOf("path");
-  if (pathColumn < 0) throw datasetError(headerLine, `has no "path" column (columns: ${someOf(header)})`, "Add it: meta rows join manifest rows on path.");
+  if (pathColumn < 0)
+    throw datasetError(headerLine, `has no "path" column (columns: ${someOf(header)})`, "Add it: meta rows join manifest rows on path.");
   const byPath = new Map<string, DatasetRow>(dataset.rows.map((row) => [row.path, row]));
   const seen = new Map<string, number>();
   for await (const { line, values } of records) {
     const checked = normaliseRowPath(values[pathColumn]);
     if ("problem" in checked) throw datasetError({ file: shown, line }, checked.problem, checked.fix);
     const first = seen.get(checked.path);
-    if (first !== undefined) throw datasetError({ file: shown, line }, `path "${checked.path}" repeats line ${first}`, "Remove one of them.");
+    if (first !== undefined)
+      throw datasetError({ file: shown, line }, `path "${checked.path}" repeats line ${first}`, "Remove one of them.");
     seen.set(checked.path, line);
     const row = byPath.get(checked.path);
     if (!row) {
-      throw datasetError({ file: shown, line }, `path "${checked.path}" is not in manifest.csv`, "Remove the line, or add the image to manifest.csv.");
+      throw datasetError(
+        { file: shown, line },
+        `path "${checked.path}" is not in manifest.csv`,
+        "Remove the line, or add the image to manifest.csv.",
+      );
     }
     header.forEach((column, k) => {
       if (k !== pathColumn) row.meta[column] = values[k];
@@ -110,7 +120,9 @@ async function joinMeta(root: string, name: string, dataset: Dataset): Promise<s
   }
   const missing = dataset.rows.filter((row) => !seen.has(row.path)).map((row) => row.path);
   if (missing.length > 0) {
-    dataset.warnings.push(`${shown}: has no line for ${missing.length} manifest rows (${someOf(missing)}). Their meta is empty; splits that need a meta field will name them.`);
+    dataset.warnings.push(
+      `${shown}: has no line for ${missing.length} manifest rows (${someOf(missing)}). Their meta is empty; splits that need a meta field will name them.`,
+    );
   }
   return header.filter((column) => column !== "path");
 }

@@ -4,7 +4,13 @@
 import { invalidArgument } from "../errors.js";
 
 /** [S, S, 3] bytes -> [3, S, S] floats, (x / 255 - mean) / std, written into `out` at `offset`. */
-export function normalizeRgb(rgb: Uint8Array, mean: readonly number[], std: readonly number[], out?: Float32Array, offset = 0): Float32Array {
+export function normalizeRgb(
+  rgb: Uint8Array,
+  mean: readonly number[],
+  std: readonly number[],
+  out?: Float32Array,
+  offset = 0,
+): Float32Array {
   if (mean.length !== 3 || !mean.every(Number.isFinite)) throw invalidArgument("mean", "3 finite numbers", mean);
   if (std.length !== 3 || !std.every((v) => v > 0)) throw invalidArgument("std", "3 positive numbers", std);
   const plane = rgb.length / 3;

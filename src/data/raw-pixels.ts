@@ -35,7 +35,12 @@ function channelCount(name: string, length: number, width: number, height: numbe
     if (length === pixels * 3 || length === pixels * 4) return length === pixels * 3 ? 3 : 4;
     throw badPixels(name, `data has ${length} bytes, which fits neither layout (${sizes})`, "Check width and height, or pass channels");
   }
-  if (given !== 3 && given !== 4) throw badPixels(name, `channels ${JSON.stringify(given)} is not supported`, "Pass RGB (3) or RGBA (4) pixels; convert grey or other layouts to RGB first");
+  if (given !== 3 && given !== 4)
+    throw badPixels(
+      name,
+      `channels ${JSON.stringify(given)} is not supported`,
+      "Pass RGB (3) or RGBA (4) pixels; convert grey or other layouts to RGB first",
+    );
   if (length !== pixels * given) throw badPixels(name, `data has ${length} bytes, but ${sizes}`, "Check width, height and channels");
   return given;
 }

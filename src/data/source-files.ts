@@ -30,7 +30,11 @@ function openSource(file: string, shown: string, kind: FileKind, missingFix: str
  * The records of a CSV file after its header: `header` (trimmed names), then each record with
  * the line it ends on. Wrong field counts and broken quoting are errors naming the line.
  */
-export async function readCsv(file: string, shown: string, missingFix = "Check the dataset folder."): Promise<{ header: string[]; records: AsyncGenerator<CsvRecord> }> {
+export async function readCsv(
+  file: string,
+  shown: string,
+  missingFix = "Check the dataset folder.",
+): Promise<{ header: string[]; records: AsyncGenerator<CsvRecord> }> {
   const handle = await openSource(file, shown, TABLE, missingFix);
   const parser = handle.createReadStream().pipe(parse({ bom: true, skip_empty_lines: true, info: true, trim: true }));
   const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; info: { lines: number } }>;
@@ -73,10 +77,13 @@ export async function readLines(file: string, shown: string, missingFix = "Check
   const handle = await openSource(file, shown, LIST, missingFix);
   const text = await handle.readFile("utf8").finally(() => handle.close());
   const lines: TextLine[] = [];
-  text.replace(/^\uFEFF/, "").split(/\r?\n/).forEach((raw, index) => {
-    const trimmed = raw.trim();
-    if (trimmed !== "") lines.push({ line: index + 1, text: trimmed });
-  });
+  text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const trimmed = raw.trim();
+      if (trimmed !== "") lines.push({ line: index + 1, text: trimmed });
+    });
   return lines;
 }
 
@@ -87,7 +94,11 @@ export async function firstLine(file: string): Promise<string | undefined> {
   try {
     const buffer = Buffer.alloc(65536);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).toString("utf8").replace(/^\uFEFF/, "").split(/\r?\n/)[0];
+    return buffer
+      .subarray(0, bytesRead)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "")
+      .split(/\r?\n/)[0];
   } finally {
     await handle.close();
   }

@@ -41,7 +41,11 @@ export function roundRobinFolds(subjects: Iterable<string>, k: number): string[]
 function metaValue(dataset: Dataset, row: DatasetRow, column: string): string {
   const value = row.meta[column];
   if (value === undefined || value === "") {
-    throw datasetError(`${dataset.name} row ${row.index} "${row.path}"`, `has no ${column} in its meta`, `Add ${column} for it (meta.csv), the ${describeRule(dataset.split)} split needs it.`);
+    throw datasetError(
+      `${dataset.name} row ${row.index} "${row.path}"`,
+      `has no ${column} in its meta`,
+      `Add ${column} for it (meta.csv), the ${describeRule(dataset.split)} split needs it.`,
+    );
   }
   return value;
 }
@@ -49,9 +53,13 @@ function metaValue(dataset: Dataset, row: DatasetRow, column: string): string {
 /** The folds of a fold rule as subject lists. */
 export function subjectFolds(dataset: Dataset): string[][] {
   const rule = dataset.split;
-  if (rule.kind !== "folds") throw invalidArgument("dataset", `a dataset split into folds (${dataset.name} splits by ${rule.kind})`, dataset.name);
+  if (rule.kind !== "folds")
+    throw invalidArgument("dataset", `a dataset split into folds (${dataset.name} splits by ${rule.kind})`, dataset.name);
   if (typeof rule.folds !== "number") return rule.folds.map((fold) => [...fold]);
-  return roundRobinFolds(dataset.rows.map((row) => metaValue(dataset, row, "subject")), rule.folds);
+  return roundRobinFolds(
+    dataset.rows.map((row) => metaValue(dataset, row, "subject")),
+    rule.folds,
+  );
 }
 
 /** How many folds a dataset has (1 when its split is not fold-based). */
@@ -104,7 +112,11 @@ function metaSplit(dataset: Dataset, rule: Extract<SplitRule, { kind: "meta" }>)
     const part = rule.train.includes(value) ? "train" : rule.val.includes(value) ? "val" : rule.test.includes(value) ? "test" : undefined;
     if (!part) {
       const known = [...rule.train, ...rule.val, ...rule.test].join(", ");
-      throw datasetError(`${dataset.name} row ${row.index} "${row.path}"`, `has ${rule.column} "${value}", expected one of ${known}`, "Fix the value in its meta.");
+      throw datasetError(
+        `${dataset.name} row ${row.index} "${row.path}"`,
+        `has ${rule.column} "${value}", expected one of ${known}`,
+        "Fix the value in its meta.",
+      );
     }
     split[part].push(row.index);
   }
@@ -134,7 +146,11 @@ function foldSplit(dataset: Dataset, rule: Extract<SplitRule, { kind: "folds" }>
     const subject = metaValue(dataset, row, "subject");
     const f = foldOf.get(subject);
     if (f === undefined) {
-      throw datasetError(`${dataset.name} row ${row.index} "${row.path}"`, `has subject "${subject}", which is in none of the ${folds.length} folds`, "Check the subject name, or drop the row.");
+      throw datasetError(
+        `${dataset.name} row ${row.index} "${row.path}"`,
+        `has subject "${subject}", which is in none of the ${folds.length} folds`,
+        "Check the subject name, or drop the row.",
+      );
     }
     split[f === fold ? "test" : "train"].push(row.index);
   }
@@ -157,7 +173,11 @@ export function holdOutVal(dataset: Dataset, split: Split, fraction: number, see
   const val = [...split.val];
   for (const index of split.train) {
     const row = dataset.rows[index];
-    if (!row) throw new FacepriorError("BAD_ARGUMENT", `split.train: index ${index} is not a row of ${dataset.name} (${dataset.rows.length} rows). Split this dataset again.`);
+    if (!row)
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `split.train: index ${index} is not a row of ${dataset.name} (${dataset.rows.length} rows). Split this dataset again.`,
+      );
     const key = row.meta.subject ? `subject:${row.meta.subject}` : basename(row.path);
     (unitHash(seed, `val:${key}`) < fraction ? val : train).push(index);
   }

@@ -27,12 +27,46 @@ export const EXPRESSION_ALIASES: Readonly<Record<string, ExpressionClass>> = {
 
 /** CelebA's 40 attributes, in the order of `list_attr_celeba.txt`. */
 export const CELEBA_ATTRIBUTES = [
-  "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips",
-  "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby",
-  "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male",
-  "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose",
-  "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair",
-  "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
+  "5_o_Clock_Shadow",
+  "Arched_Eyebrows",
+  "Attractive",
+  "Bags_Under_Eyes",
+  "Bald",
+  "Bangs",
+  "Big_Lips",
+  "Big_Nose",
+  "Black_Hair",
+  "Blond_Hair",
+  "Blurry",
+  "Brown_Hair",
+  "Bushy_Eyebrows",
+  "Chubby",
+  "Double_Chin",
+  "Eyeglasses",
+  "Goatee",
+  "Gray_Hair",
+  "Heavy_Makeup",
+  "High_Cheekbones",
+  "Male",
+  "Mouth_Slightly_Open",
+  "Mustache",
+  "Narrow_Eyes",
+  "No_Beard",
+  "Oval_Face",
+  "Pale_Skin",
+  "Pointy_Nose",
+  "Receding_Hairline",
+  "Rosy_Cheeks",
+  "Sideburns",
+  "Smiling",
+  "Straight_Hair",
+  "Wavy_Hair",
+  "Wearing_Earrings",
+  "Wearing_Hat",
+  "Wearing_Lipstick",
+  "Wearing_Necklace",
+  "Wearing_Necktie",
+  "Young",
 ] as const;
 
 /**
@@ -188,7 +222,10 @@ export function detectTask(labelColumns: readonly string[]): DetectedTask | Task
   }
   const missing = schema.columns.filter((column) => !labelColumns.includes(column));
   if (missing.length > 0) {
-    return { problem: `misses ${schema.task} columns ${quoteList(missing)}`, fix: `Add them: the ${schema.task} task needs ${schema.columnsText}.` };
+    return {
+      problem: `misses ${schema.task} columns ${quoteList(missing)}`,
+      fix: `Add them: the ${schema.task} task needs ${schema.columnsText}.`,
+    };
   }
   return { task: schema.task, labelColumns: [...schema.columns] };
 }

@@ -51,7 +51,10 @@ const ESCAPES = [
 ];
 
 test("resolveStaticPath keeps every path inside its route's folder, longest prefix first", () => {
-  const routes = [{ prefix: "/", dir: "/srv/page" }, { prefix: "/site/", dir: "/srv/site" }];
+  const routes = [
+    { prefix: "/", dir: "/srv/page" },
+    { prefix: "/site/", dir: "/srv/site" },
+  ];
   assert.equal(resolveStaticPath(routes, "/"), "/srv/page/index.html");
   assert.equal(resolveStaticPath(routes, "/site/a%20b.js"), "/srv/site/a b.js");
   assert.equal(resolveStaticPath(routes, "/site/sub/"), "/srv/site/sub/index.html");
@@ -76,7 +79,10 @@ test("the server answers files with their type, and refuses escapes, folders and
       assert.doesNotMatch(answer.body, /SECRET/, path);
     }
     assert.equal((await rawRequest(server.url, "/site/index.html", "POST")).status, 405);
-    await assert.rejects(startStaticServer([], { host: "127.0.0.1", port: Number(new URL(server.url).port) }), /--port \d+: cannot listen on 127\.0\.0\.1: port \d+ is in use\. Pass another --port, or --port 0 for any free one\./);
+    await assert.rejects(
+      startStaticServer([], { host: "127.0.0.1", port: Number(new URL(server.url).port) }),
+      /--port \d+: cannot listen on 127\.0\.0\.1: port \d+ is in use\. Pass another --port, or --port 0 for any free one\./,
+    );
   } finally {
     await server.close();
   }
@@ -105,7 +111,13 @@ test("faceprior demo exports the model and serves the page, its modules, the ven
     const manifest = JSON.parse((await rawRequest(demo.url, "/model/face-model.json")).body);
     assert.deepEqual(manifest.outputs.heads, [{ name: "smile", activation: "sigmoid", labels: ["smile"] }]);
     assert.deepEqual(manifest.alignment.size, SMALL_CFG.imgSize);
-    for (const path of ["/package.json", "/web/../package.json", "/src/%2e%2e/%2e%2e/package.json", "/vendor/human/../package.json", "/model/..%2f..%2f..%2fetc%2fpasswd"]) {
+    for (const path of [
+      "/package.json",
+      "/web/../package.json",
+      "/src/%2e%2e/%2e%2e/package.json",
+      "/vendor/human/../package.json",
+      "/model/..%2f..%2f..%2fetc%2fpasswd",
+    ]) {
       assert.equal((await rawRequest(demo.url, path)).status, 404, path);
     }
   } finally {
@@ -139,10 +151,20 @@ test("a file the server cannot open is logged and answered 500, and the server k
   await mkdir(site, { recursive: true });
   await writeFile(join(site, "index.html"), "<p>still here</p>");
   const logged: string[] = [];
-  const server = await startStaticServer([{ prefix: "/locked/", dir: locked.dir }, { prefix: "/", dir: site }], { host: "127.0.0.1", port: 0, log: (line) => logged.push(line) });
+  const server = await startStaticServer(
+    [
+      { prefix: "/locked/", dir: locked.dir },
+      { prefix: "/", dir: site },
+    ],
+    { host: "127.0.0.1", port: 0, log: (line) => logged.push(line) },
+  );
   try {
     const failed = await rawRequest(server.url, `/locked/${locked.name}`);
-    assert.deepEqual([failed.status, failed.body], [500, `Cannot read /locked/${locked.name}.\n`], "the client is not told where the file is, or why");
+    assert.deepEqual(
+      [failed.status, failed.body],
+      [500, `Cannot read /locked/${locked.name}.\n`],
+      "the client is not told where the file is, or why",
+    );
     assert.match(logged.join("\n"), new RegExp(`/locked/${locked.name}: cannot open .*${locked.name} \\(EACCES`));
     assert.deepEqual(await rawRequest(server.url, "/"), { status: 200, type: "text/html; charset=utf-8", body: "<p>still here</p>" });
   } finally {
@@ -158,7 +180,11 @@ test("faceprior demo --host prints every address it listens on, and SIGTERM remo
   const demo = await startDemoCli(["--model", model, "--host"], dir, { ...process.env, TMPDIR: temp });
   const port = new URL(demo.url).port;
   assert.deepEqual((await readdir(temp)).filter((name) => name.startsWith("faceprior-demo-")).length, 1, "the exported model's folder");
-  assert.match(demo.stdout(), new RegExp(`^Also on: .*http://127\\.0\\.0\\.1:${port}/`, "m"), "each interface's address, not only localhost");
+  assert.match(
+    demo.stdout(),
+    new RegExp(`^Also on: .*http://127\\.0\\.0\\.1:${port}/`, "m"),
+    "each interface's address, not only localhost",
+  );
   assert.equal((await rawRequest(`http://127.0.0.1:${port}/`, "/model/face-model.json")).status, 200);
   assert.equal(await demo.stop("SIGTERM"), 143);
   assert.deepEqual(await readdir(temp), [], "SIGTERM leaves no temporary folder");

@@ -33,7 +33,11 @@ function packageDist(name: string): string {
     return dirname(require.resolve(name));
   } catch (error) {
     // onnxruntime-web is an optional peer dependency: a dependency install of faceprior leaves it out.
-    if (isNotInstalled(error, name)) throw new FacepriorError("MISSING_PACKAGE", `demo: the page needs ${name}, which is not installed. Install it with \`${installCommand([name])}\`.`);
+    if (isNotInstalled(error, name))
+      throw new FacepriorError(
+        "MISSING_PACKAGE",
+        `demo: the page needs ${name}, which is not installed. Install it with \`${installCommand([name])}\`.`,
+      );
     throw error;
   }
 }
@@ -42,7 +46,8 @@ function packageDist(name: string): string {
 function pageFolders(): { source: string; compiled: string; modules: string } {
   const folders = { source: join(REPO_ROOT, "web"), compiled: join(REPO_ROOT, "dist", "web"), modules: join(REPO_ROOT, "dist", "src") };
   for (const file of [join(folders.source, "index.html"), join(folders.compiled, "main.js")]) {
-    if (!existsSync(file)) throw new FacepriorError("BAD_CONFIG", `${file}: missing, so the demo page cannot be served. Run "npm run build" in ${REPO_ROOT}.`);
+    if (!existsSync(file))
+      throw new FacepriorError("BAD_CONFIG", `${file}: missing, so the demo page cannot be served. Run "npm run build" in ${REPO_ROOT}.`);
   }
   return folders;
 }

@@ -107,12 +107,17 @@ export type StaticServer = { url: string; urls: string[]; server: Server; close(
 function listeningUrls(host: string, port: number): string[] {
   const url = (address: string) => `http://${address.includes(":") ? `[${address}]` : address}:${port}/`;
   if (host !== "0.0.0.0" && host !== "::") return [url(host)];
-  const ipv4 = Object.values(networkInterfaces()).flatMap((entries) => entries ?? []).filter((entry) => entry.family === "IPv4");
+  const ipv4 = Object.values(networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .filter((entry) => entry.family === "IPv4");
   return [`http://localhost:${port}/`, ...ipv4.map((entry) => url(entry.address))];
 }
 
 /** Listens on `host`:`port` (0: any free port) and serves `routes`. */
-export async function startStaticServer(routes: readonly StaticRoute[], { host, port, log = (line) => process.stderr.write(`${line}\n`) }: { host: string; port: number; log?: ServeLog }): Promise<StaticServer> {
+export async function startStaticServer(
+  routes: readonly StaticRoute[],
+  { host, port, log = (line) => process.stderr.write(`${line}\n`) }: { host: string; port: number; log?: ServeLog },
+): Promise<StaticServer> {
   const server = createServer((request, response) => {
     serveFile(routes, request, response, log).catch((error: unknown) => {
       log(`faceprior demo: ${request.url}: ${(error as Error).message}; answered 500.`);
@@ -122,7 +127,8 @@ export async function startStaticServer(routes: readonly StaticRoute[], { host, 
   });
   await new Promise<void>((done, fail) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
-      const fix = error.code === "EADDRINUSE" ? `port ${port} is in use. Pass another --port, or --port 0 for any free one.` : `${error.message}.`;
+      const fix =
+        error.code === "EADDRINUSE" ? `port ${port} is in use. Pass another --port, or --port 0 for any free one.` : `${error.message}.`;
       fail(new FacepriorError("BAD_ARGUMENT", `--port ${port}: cannot listen on ${host}: ${fix}`));
     });
     server.listen(port, host, done);

@@ -67,6 +67,10 @@ async function importOnnxRuntime(): Promise<OnnxRuntime | null> {
 /** onnxruntime-node, or NO_DEVICE saying how to install it. */
 export async function requireOnnxRuntime(): Promise<OnnxRuntime> {
   const ort = await loadOnnxRuntime();
-  if (!ort) throw new FacepriorError("NO_DEVICE", `${ORT_PACKAGE} is not installed. Install it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`);
+  if (!ort)
+    throw new FacepriorError(
+      "NO_DEVICE",
+      `${ORT_PACKAGE} is not installed. Install it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`,
+    );
   return ort;
 }

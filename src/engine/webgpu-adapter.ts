@@ -15,9 +15,7 @@ export type { AdapterInfo } from "./devices.js";
 type Dawn = { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
 
 /** What WebGPU offers here: the adapter faceprior would use, or why there is none. */
-export type WebGpuStatus =
-  | { available: true; gpu: GPU; adapter: AdapterInfo }
-  | { available: false; reason: string };
+export type WebGpuStatus = { available: true; gpu: GPU; adapter: AdapterInfo } | { available: false; reason: string };
 
 const NO_ADAPTER_FIX =
   "On NVIDIA, install libvulkan1 and set VK_DRIVER_FILES to the NVIDIA ICD (/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json); without a GPU, `apt-get install -t bookworm-backports mesa-vulkan-drivers` gives a software adapter (llvmpipe) for tests";
@@ -45,7 +43,11 @@ export async function findWebGpu(): Promise<WebGpuStatus> {
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) return { available: false, reason: `no WebGPU adapter was found. ${NO_ADAPTER_FIX}` };
   const { vendor, architecture, description, isFallbackAdapter } = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  return { available: true, gpu, adapter: { vendor, architecture, description, software: Boolean(isFallbackAdapter) || architecture === "software" } };
+  return {
+    available: true,
+    gpu,
+    adapter: { vendor, architecture, description, software: Boolean(isFallbackAdapter) || architecture === "software" },
+  };
 }
 
 /** The adapter's `navigator.gpu` for jax-js, or NO_DEVICE saying how to get one. */

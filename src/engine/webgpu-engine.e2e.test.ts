@@ -17,16 +17,22 @@ import { gpuMemory } from "./webgpu-memory.js";
 
 const skip = await skipUnlessWebGpu();
 
-test("with FACEPRIOR_REQUIRE_WEBGPU=1 (as in CI) a WebGPU adapter exists", { skip: !webGpuRequired() && "FACEPRIOR_REQUIRE_WEBGPU is not 1" }, async () => {
+test("with FACEPRIOR_REQUIRE_WEBGPU=1 (as in CI) a WebGPU adapter exists", {
+  skip: !webGpuRequired() && "FACEPRIOR_REQUIRE_WEBGPU is not 1",
+}, async () => {
   const status = await findWebGpu();
   assert.ok(status.available, status.available ? "" : `FACEPRIOR_REQUIRE_WEBGPU=1 but ${status.reason}`);
 });
 
-test("jax-js starts on the WebGPU adapter and the ViT encoder reproduces PyTorch's tokens within 1e-4", { skip: skip || needsParity.skip }, async (t) => {
+test("jax-js starts on the WebGPU adapter and the ViT encoder reproduces PyTorch's tokens within 1e-4", {
+  skip: skip || needsParity.skip,
+}, async (t) => {
   const started = performance.now();
   const info = await startEngine({ device: "webgpu" });
   assert.equal(info.device, "webgpu");
-  t.diagnostic(`adapter: ${info.adapter!.description} (${info.adapter!.software ? "software" : "hardware"}), started in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(
+    `adapter: ${info.adapter!.description} (${info.adapter!.software ? "software" : "hardware"}), started in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   const { checkpoint, inputNchw, tokens } = await readParityFixture();
   const params = vitParamsFromTensors(checkpoint.tensors, checkpoint.cfg);
   const features = vitFeatures(params, np.array(inputNchw).reshape([2, 3, 112, 112]), checkpoint.cfg);

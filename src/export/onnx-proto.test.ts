@@ -30,7 +30,12 @@ const MODEL: OnnxModel = {
     ],
     nodes: [
       { opType: "Reshape", inputs: ["x", "shape"], outputs: ["rows"] },
-      { opType: "LayerNormalization", inputs: ["rows", "w", "b"], outputs: ["normed"], attributes: { axis: { int: -1 }, epsilon: { float: 0.25 } } },
+      {
+        opType: "LayerNormalization",
+        inputs: ["rows", "w", "b"],
+        outputs: ["normed"],
+        attributes: { axis: { int: -1 }, epsilon: { float: 0.25 } },
+      },
       { opType: "Transpose", inputs: ["normed"], outputs: ["y"], attributes: { perm: { ints: [0, 2, 1] } } },
     ],
   },
@@ -38,7 +43,10 @@ const MODEL: OnnxModel = {
 
 /** The same by hand, for x as rows of 4. */
 function expected(x: number[]): number[] {
-  const [w, b] = [[1, 2, 1, 2], [0, 0, 0, 1]];
+  const [w, b] = [
+    [1, 2, 1, 2],
+    [0, 0, 0, 1],
+  ];
   const out: number[] = [];
   for (let n = 0; n < x.length / 12; n++) {
     const rows = [0, 1, 2].map((c) => x.slice(n * 12 + c * 4, n * 12 + c * 4 + 4));
@@ -52,7 +60,9 @@ function expected(x: number[]): number[] {
   return out;
 }
 
-test("an encoded model loads in onnxruntime and computes what its nodes say, at any batch size", { skip: await skipUnlessOnnxRuntime() }, async () => {
+test("an encoded model loads in onnxruntime and computes what its nodes say, at any batch size", {
+  skip: await skipUnlessOnnxRuntime(),
+}, async () => {
   const session = await OnnxSession.create(encodeOnnxModel(MODEL), { threads: 1 });
   try {
     assert.deepEqual(session.outputNames, ["y"]);

@@ -117,7 +117,8 @@ export function encodeVarint(value: number): Uint8Array {
 
 function tensorProto(t: OnnxTensor): ProtoWriter {
   const count = t.dims.reduce((a, b) => a * b, 1);
-  if (count !== t.data.length) throw new Error(`onnx tensor ${t.name}: dims [${t.dims.join(",")}] hold ${count} values, data has ${t.data.length}`);
+  if (count !== t.data.length)
+    throw new Error(`onnx tensor ${t.name}: dims [${t.dims.join(",")}] hold ${count} values, data has ${t.data.length}`);
   const w = new ProtoWriter();
   for (const d of t.dims) w.varint(1, d);
   w.varint(2, ONNX_DATA_TYPE[elementTypeOf(t.data)]);

@@ -74,7 +74,9 @@ for (const pool of ["token", "avg"] as const) {
       errors.torch = Math.max(errors.torch, maxAbsDiff(out.features!, pick(torch, D, order)));
       errors.tokens = Math.max(errors.tokens, maxAbsDiff(out.tokens!, pick(tokens, TOKENS * D, order)));
     }
-    const shown = Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", ");
+    const shown = Object.entries(errors)
+      .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+      .join(", ");
     t.diagnostic(`max abs error of ONNX (${pool}) against jax-js features, PyTorch features and PyTorch tokens: ${shown}`);
     for (const [what, error] of Object.entries(errors)) assert.ok(error <= 1e-4, `${what}: max abs error ${error}`);
   });
@@ -82,7 +84,8 @@ for (const pool of ["token", "avg"] as const) {
 
 /** A head with fixed pseudo-random values; K outputs, fc_norm on some. */
 function sampleHead(task: TransferTaskName, k: number, seed: number, fcNorm: boolean): OnnxHead & { task: TransferTaskName } {
-  const values = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, (_, i) => offset + scale * Math.sin(seed * 1000 + 1.7 * i));
+  const values = (n: number, scale: number, offset = 0) =>
+    Float32Array.from({ length: n }, (_, i) => offset + scale * Math.sin(seed * 1000 + 1.7 * i));
   return {
     name: task,
     task,
@@ -96,7 +99,9 @@ function sampleHead(task: TransferTaskName, k: number, seed: number, fcNorm: boo
 function jaxHead(head: OnnxHead): TaskHead {
   const k = head.bias.length;
   const linear = { weight: np.array(head.weight, { shape: [k, D] }), bias: np.array(head.bias) };
-  return head.fcNorm ? { fc_norm: { weight: np.array(head.fcNorm.weight), bias: np.array(head.fcNorm.bias) }, head: linear } : { head: linear };
+  return head.fcNorm
+    ? { fc_norm: { weight: np.array(head.fcNorm.weight), bias: np.array(head.fcNorm.bias) }, head: linear }
+    : { head: linear };
 }
 
 test("ONNX heads match taskHeadLogits + each task's predict within 1e-4: sigmoid, softmax, expected age", { skip }, async (t) => {
@@ -134,7 +139,10 @@ test("a head that does not fit is refused, naming the head and the fix", { skip:
   const { checkpoint } = await readParityFixture();
   const build = (heads: OnnxHead[]) => () => buildFaceOnnx({ ...checkpoint, heads });
   const au = sampleHead("au", 12, 1, false);
-  assert.throws(build([{ ...au, weight: au.weight.subarray(1) }]), /heads\[0\] \(au\): weight has 1151 values and bias 12\. Pass weight \[K, D\] and bias \[K\] with K > 0 and D = 96/);
+  assert.throws(
+    build([{ ...au, weight: au.weight.subarray(1) }]),
+    /heads\[0\] \(au\): weight has 1151 values and bias 12\. Pass weight \[K, D\] and bias \[K\] with K > 0 and D = 96/,
+  );
   assert.throws(build([au, au]), /heads\[1\] \(au\): a second head with this name\. Give each head its own name\./);
   assert.throws(build([sampleHead("age", 100, 2, false)]), /heads\[0\] \(age\): expected-age needs 101 logits \(ages 0-100\), got 100/);
   assert.throws(build([{ ...au, name: "features" }]), /heads\[0\] \(features\): is not a usable head name\./);

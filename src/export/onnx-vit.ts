@@ -43,7 +43,10 @@ export type HeadActivation = (typeof HEAD_ACTIVATIONS)[number];
  * of (src/index.ts).
  */
 export const TASK_ACTIVATIONS: Readonly<Record<Exclude<TaskName, "none">, HeadActivation>> = Object.freeze(
-  Object.fromEntries(TRANSFER_TASK_NAMES.map((task) => [task, TRANSFER_TASKS[task].activation])) as Record<Exclude<TaskName, "none">, HeadActivation>,
+  Object.fromEntries(TRANSFER_TASK_NAMES.map((task) => [task, TRANSFER_TASKS[task].activation])) as Record<
+    Exclude<TaskName, "none">,
+    HeadActivation
+  >,
 );
 
 /** Graph names a head may not take. */
@@ -85,17 +88,31 @@ type Linear = { weight: Float32Array; bias?: Float32Array };
 type Norm = { weight: Float32Array; bias: Float32Array };
 
 /** The model as ONNX bytes, ready for onnxruntime or a file. */
-export function buildFaceOnnx({ tensors, cfg, normalization, heads = [], tokens = false, prefixBlocks, source = "tensors" }: FaceOnnxInput): Uint8Array {
+export function buildFaceOnnx({
+  tensors,
+  cfg,
+  normalization,
+  heads = [],
+  tokens = false,
+  prefixBlocks,
+  source = "tensors",
+}: FaceOnnxInput): Uint8Array {
   checkVitTensors(tensors, cfg, source, "its config");
   checkHeads(heads, cfg.embedDim);
   const g = new OnnxGraphBuilder();
   const param = (name: string) => tensors[name]!.data as Float32Array;
   if (prefixBlocks !== undefined && !(Number.isInteger(prefixBlocks) && prefixBlocks >= 1 && prefixBlocks < cfg.depth)) {
-    throw new FacepriorError("BAD_ARGUMENT", `prefixBlocks ${prefixBlocks}: the encoder has ${cfg.depth} blocks. Pass 1 to ${cfg.depth - 1}.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `prefixBlocks ${prefixBlocks}: the encoder has ${cfg.depth} blocks. Pass 1 to ${cfg.depth - 1}.`,
+    );
   }
   const grey = heads.some((h) => h.greyInput);
   if (grey && (tokens || prefixBlocks !== undefined)) {
-    throw new FacepriorError("BAD_ARGUMENT", "buildFaceOnnx: heads with grey input and token outputs together are not supported. Export tokens without heads.");
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      "buildFaceOnnx: heads with grey input and token outputs together are not supported. Export tokens without heads.",
+    );
   }
   const pixels = grey ? g.op("Concat", [IMAGE_INPUT, greyCopy(g, IMAGE_INPUT)], { axis: { int: 0 } }) : IMAGE_INPUT;
   const tokensName = encodeImage(g, param, cfg, normalize(g, pixels, normalization), tokens ? TOKENS_OUTPUT : undefined, prefixBlocks);
@@ -130,13 +147,18 @@ function checkHeads(heads: readonly OnnxHead[], d: number): void {
     seen.add(head.name);
     const k = head.bias.length;
     if (k === 0 || head.weight.length !== k * d) {
-      throw bad(`weight has ${head.weight.length} values and bias ${k}`, `Pass weight [K, D] and bias [K] with K > 0 and D = ${d}, the encoder's width`);
+      throw bad(
+        `weight has ${head.weight.length} values and bias ${k}`,
+        `Pass weight [K, D] and bias [K] with K > 0 and D = ${d}, the encoder's width`,
+      );
     }
     if (head.fcNorm && (head.fcNorm.weight.length !== d || head.fcNorm.bias.length !== d)) {
       throw bad(`fcNorm has ${head.fcNorm.weight.length} weights and ${head.fcNorm.bias.length} biases`, `Pass ${d} of each`);
     }
-    if (!HEAD_ACTIVATIONS.includes(head.activation)) throw bad(`activation "${head.activation}" is unknown`, `Use one of ${HEAD_ACTIVATIONS.join(", ")}`);
-    if (head.activation === "expected-age" && k !== NUM_AGE_BINS) throw bad(`expected-age needs ${NUM_AGE_BINS} logits (ages 0-100), got ${k}`, "Pass the age head");
+    if (!HEAD_ACTIVATIONS.includes(head.activation))
+      throw bad(`activation "${head.activation}" is unknown`, `Use one of ${HEAD_ACTIVATIONS.join(", ")}`);
+    if (head.activation === "expected-age" && k !== NUM_AGE_BINS)
+      throw bad(`expected-age needs ${NUM_AGE_BINS} logits (ages 0-100), got ${k}`, "Pass the age head");
   });
 }
 
@@ -184,7 +206,14 @@ function layerNorm(g: OnnxGraphBuilder, name: string, p: Norm, x: string, eps: n
 }
 
 /** pixels [N, 3, S, S] -> tokens [N, 1 + patches, D] after the final norm; block `prefixBlocks`' input is output PREFIX_OUTPUT. */
-function encodeImage(g: OnnxGraphBuilder, param: (name: string) => Float32Array, cfg: VitConfig, pixels: string, output?: string, prefixBlocks?: number): string {
+function encodeImage(
+  g: OnnxGraphBuilder,
+  param: (name: string) => Float32Array,
+  cfg: VitConfig,
+  pixels: string,
+  output?: string,
+  prefixBlocks?: number,
+): string {
   const x = embed(g, param, cfg, pixels);
   const norm = (name: string) => ({ weight: param(`${name}.weight`), bias: param(`${name}.bias`) });
   const hidden = Math.round(cfg.embedDim * cfg.mlpRatio);
@@ -249,7 +278,11 @@ function pool(g: OnnxGraphBuilder, tokens: string, globalPool: VitConfig["global
 
 /** image [N, 3, S, S] -> its grey copy, luma in each channel. */
 function greyCopy(g: OnnxGraphBuilder, image: string): string {
-  const luma = g.op("ReduceSum", [g.op("Mul", [image, g.weight("luma_weights", [1, 3, 1, 1], Float32Array.from(LUMA_WEIGHTS))]), g.int64s([1])], { keepdims: { int: 1 } });
+  const luma = g.op(
+    "ReduceSum",
+    [g.op("Mul", [image, g.weight("luma_weights", [1, 3, 1, 1], Float32Array.from(LUMA_WEIGHTS))]), g.int64s([1])],
+    { keepdims: { int: 1 } },
+  );
   return g.op("Concat", [luma, luma, luma], { axis: { int: 1 } });
 }
 
@@ -274,7 +307,11 @@ function headOutput(g: OnnxGraphBuilder, head: OnnxHead, features: string, d: nu
       return softmax(head.name);
     case "expected-age": {
       // [N, K] · ages [K] -> [N], years
-      const ages = g.weight(`${head.name}.bin_ages`, [k], Float32Array.from({ length: k }, (_, a) => a));
+      const ages = g.weight(
+        `${head.name}.bin_ages`,
+        [k],
+        Float32Array.from({ length: k }, (_, a) => a),
+      );
       return g.op("MatMul", [softmax(), ages], {}, head.name);
     }
   }

@@ -9,7 +9,13 @@ import { addHead, readFaceModel, writeFaceModel, type FaceModel, type ModelHead 
 const D = SMALL_CFG.embedDim;
 
 function head(name: string, labels: string[], fill: number): ModelHead {
-  return { name, activation: "softmax", labels, weight: new Float32Array(labels.length * D).fill(fill), bias: new Float32Array(labels.length).fill(fill) };
+  return {
+    name,
+    activation: "softmax",
+    labels,
+    weight: new Float32Array(labels.length * D).fill(fill),
+    bias: new Float32Array(labels.length).fill(fill),
+  };
 }
 
 const model: FaceModel = {
@@ -22,13 +28,24 @@ const model: FaceModel = {
 };
 
 test("a new head is added after the model's heads and survives a write and read, its provenance beside the others", async () => {
-  const smile = { ...head("smile", ["neutral", "smiling"], 0), weight: Float32Array.from({ length: 2 * D }, (_, i) => i / 7), about: "fitted on 20 photos" };
+  const smile = {
+    ...head("smile", ["neutral", "smiling"], 0),
+    weight: Float32Array.from({ length: 2 * D }, (_, i) => i / 7),
+    about: "fitted on 20 photos",
+  };
   const added = addHead(model, smile, { about: { photos: 20 } });
   const dir = await mkdtemp(join(tmpdir(), "faceprior-face-model-"));
   try {
     await writeFaceModel(join(dir, "smile.safetensors"), added);
     const read = await readFaceModel(join(dir, "smile.safetensors"));
-    assert.deepEqual(read.heads.map((h) => [h.name, h.labels, h.about]), [["au", ["AU1", "AU2"], undefined], ["age", ["young", "old"], undefined], ["smile", ["neutral", "smiling"], "fitted on 20 photos"]]);
+    assert.deepEqual(
+      read.heads.map((h) => [h.name, h.labels, h.about]),
+      [
+        ["au", ["AU1", "AU2"], undefined],
+        ["age", ["young", "old"], undefined],
+        ["smile", ["neutral", "smiling"], "fitted on 20 photos"],
+      ],
+    );
     assert.deepEqual(read.heads[2]!.weight, smile.weight, "head weights are stored in float32, exactly");
     assert.deepEqual(read.about, { description: "base", heads: { au: { data: "ckplus" }, smile: { photos: 20 } } });
   } finally {
@@ -38,14 +55,26 @@ test("a new head is added after the model's heads and survives a write and read,
 
 test("a head name the model has is refused unless replace, which keeps the head's place", () => {
   assert.throws(() => addHead(model, head("age", ["a", "b"], 3)), {
-    message: 'name: base.safetensors already has a head "age" (its heads: au, age). Choose another name, or set replace: true to overwrite it.',
+    message:
+      'name: base.safetensors already has a head "age" (its heads: au, age). Choose another name, or set replace: true to overwrite it.',
   });
   const replaced = addHead(model, head("age", ["a", "b"], 3), { replace: true });
-  assert.deepEqual(replaced.heads.map((h) => [h.name, h.bias[0]]), [["au", 1], ["age", 3]]);
+  assert.deepEqual(
+    replaced.heads.map((h) => [h.name, h.bias[0]]),
+    [
+      ["au", 1],
+      ["age", 3],
+    ],
+  );
 });
 
 test("a head name must be letters, digits and _, and the head must fit the encoder's width", () => {
-  assert.throws(() => addHead(model, head("smile-2", ["a", "b"], 0)), { message: 'name: expected a head name of letters, digits and _, starting with a letter, got "smile-2" (string).' });
+  assert.throws(() => addHead(model, head("smile-2", ["a", "b"], 0)), {
+    message: 'name: expected a head name of letters, digits and _, starting with a letter, got "smile-2" (string).',
+  });
   const narrow = { ...head("smile", ["a", "b"], 0), weight: new Float32Array(2 * 32) };
-  assert.throws(() => addHead(model, narrow), { message: /head "smile": weight has 64 and bias 2 values; on this 64-wide encoder with 2 outputs they need 128 and 2\. Fit the head on this model's features\./ });
+  assert.throws(() => addHead(model, narrow), {
+    message:
+      /head "smile": weight has 64 and bias 2 values; on this 64-wide encoder with 2 outputs they need 128 and 2\. Fit the head on this model's features\./,
+  });
 });

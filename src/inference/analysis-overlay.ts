@@ -23,7 +23,9 @@ export function captionLines(predictions: Record<string, HeadPrediction>): strin
     if (p.kind === "class") lines.push(`${name}: ${p.label} ${p.probability.toFixed(2)}`);
     else if (p.kind === "value") lines.push(`${name}: ${p.value.toFixed(1)}`);
     else {
-      const top = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 3);
+      const top = Object.entries(p.probabilities)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3);
       lines.push(`${name}: ${top.map(([label, v]) => `${label} ${v.toFixed(2)}`).join(", ")}`);
     }
   }
@@ -34,25 +36,39 @@ export function captionLines(predictions: Record<string, HeadPrediction>): strin
 async function faceTile(face: AnalyzedFace, index: number): Promise<Buffer> {
   const { size, image, parsing, landmarks } = face.aligned;
   const drawn = drawDots(blendParsing(Uint8Array.from(image), parsing, 0.4), size, landmarks, [255, 0, 0]);
-  const crop = await sharp(drawn, { raw: { width: size, height: size, channels: 3 } }).resize(TILE, TILE, { kernel: "nearest" }).png().toBuffer();
+  const crop = await sharp(drawn, { raw: { width: size, height: size, channels: 3 } })
+    .resize(TILE, TILE, { kernel: "nearest" })
+    .png()
+    .toBuffer();
   const lines = [`face ${index + 1}`, ...captionLines(face.predictions)];
   const height = TILE + LINE * lines.length + 8;
-  const text = lines.map((line, i) => `<text x="4" y="${TILE + LINE * (i + 1)}" font-size="11" font-family="sans-serif">${escapeXml(line)}</text>`).join("");
+  const text = lines
+    .map((line, i) => `<text x="4" y="${TILE + LINE * (i + 1)}" font-size="11" font-family="sans-serif">${escapeXml(line)}</text>`)
+    .join("");
   const caption = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${TILE}" height="${height}">${text}</svg>`);
   return sharp({ create: { width: TILE, height, channels: 3, background: "white" } })
-    .composite([{ input: crop, left: 0, top: 0 }, { input: caption, left: 0, top: 0 }])
+    .composite([
+      { input: crop, left: 0, top: 0 },
+      { input: caption, left: 0, top: 0 },
+    ])
     .png()
     .toBuffer();
 }
 
 /** Boxes, numbers and landmarks over the photo, scaled by `scale`, as SVG. */
 function photoMarks(faces: AnalyzedFace[], width: number, height: number, scale: number): Buffer {
-  const marks = faces.map((face, i) => {
-    const { x, y, width: w, height: h } = face.box;
-    const dots = face.landmarks.map(([px, py]) => `<circle cx="${(px * scale).toFixed(1)}" cy="${(py * scale).toFixed(1)}" r="1.6" fill="red"/>`).join("");
-    return `<rect x="${x * scale}" y="${y * scale}" width="${w * scale}" height="${h * scale}" fill="none" stroke="lime" stroke-width="2"/>` +
-      `<text x="${x * scale + 3}" y="${y * scale - 4}" font-size="14" font-family="sans-serif" fill="lime">${i + 1}</text>${dots}`;
-  }).join("");
+  const marks = faces
+    .map((face, i) => {
+      const { x, y, width: w, height: h } = face.box;
+      const dots = face.landmarks
+        .map(([px, py]) => `<circle cx="${(px * scale).toFixed(1)}" cy="${(py * scale).toFixed(1)}" r="1.6" fill="red"/>`)
+        .join("");
+      return (
+        `<rect x="${x * scale}" y="${y * scale}" width="${w * scale}" height="${h * scale}" fill="none" stroke="lime" stroke-width="2"/>` +
+        `<text x="${x * scale + 3}" y="${y * scale - 4}" font-size="14" font-family="sans-serif" fill="lime">${i + 1}</text>${dots}`
+      );
+    })
+    .join("");
   return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${marks}</svg>`);
 }
 
@@ -60,7 +76,10 @@ function photoMarks(faces: AnalyzedFace[], width: number, height: number, scale:
 export async function analysisOverlay(rgb: RgbImage, faces: AnalyzedFace[]): Promise<Buffer> {
   const scale = Math.min(1, MAX_SIDE / Math.max(rgb.width, rgb.height));
   const [w, h] = [Math.round(rgb.width * scale), Math.round(rgb.height * scale)];
-  const photo = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(w, h).png().toBuffer();
+  const photo = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .resize(w, h)
+    .png()
+    .toBuffer();
   const tiles = await Promise.all(faces.map(faceTile));
   const tileHeights = await Promise.all(tiles.map(async (t) => (await sharp(t).metadata()).height!));
   const columnHeight = tileHeights.reduce((a, b) => a + b, 0);

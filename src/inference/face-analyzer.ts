@@ -24,11 +24,25 @@ import { readPredictions, type HeadPrediction } from "./head-predictions.js";
 import { createModelRunner, type ModelRunner } from "./model-runner.js";
 import { resolveEngine, type InferenceEngine } from "./onnx-session.js";
 
-export { predictionOf, readPredictions, type ClassPrediction, type HeadPrediction, type LabelsPrediction, type ValuePrediction } from "./head-predictions.js";
+export {
+  predictionOf,
+  readPredictions,
+  type ClassPrediction,
+  type HeadPrediction,
+  type LabelsPrediction,
+  type ValuePrediction,
+} from "./head-predictions.js";
 export type { EncodedImage, FaceInput, RawPixels } from "./face-input.js";
 
 /** The model that ships in the package: ViT-Tiny pretrained with every face prior, four heads (MODEL_CARD.md). */
-export const DEFAULT_MODEL_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "models", "faceprior-default.safetensors");
+export const DEFAULT_MODEL_PATH = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "models",
+  "faceprior-default.safetensors",
+);
 
 export type AnalyzedFace = {
   /** Detection confidence, 0-1. */
@@ -97,7 +111,13 @@ export class FaceAnalyzer {
     const { engine, fallback } = await resolveEngine(options.engine ?? "auto", options.device ?? "wasm");
     const runner = await createModelRunner(model, engine, options.threads ?? 2);
     const teacher = await loadTeacher({ maxFaces: options.maxFaces ?? FACE_SEARCH_DEFAULTS.maxFaces });
-    return new FaceAnalyzer(model, runner, teacher, { pad: options.pad ?? FACE_SEARCH_DEFAULTS.pad, minScore: options.minScore ?? FACE_SEARCH_DEFAULTS.minScore }, fallback);
+    return new FaceAnalyzer(
+      model,
+      runner,
+      teacher,
+      { pad: options.pad ?? FACE_SEARCH_DEFAULTS.pad, minScore: options.minScore ?? FACE_SEARCH_DEFAULTS.minScore },
+      fallback,
+    );
   }
 
   /** Which engine runs the model: onnx or jax. */
@@ -137,7 +157,11 @@ export class FaceAnalyzer {
     return this.each(inputs, options, (found) => this.embeddingsOf(found));
   }
 
-  private async *each<T>(inputs: AsyncIterable<FaceInput> | Iterable<FaceInput>, { onUnreadable }: StreamOptions, read: (found: FoundFaces) => T): AsyncGenerator<T> {
+  private async *each<T>(
+    inputs: AsyncIterable<FaceInput> | Iterable<FaceInput>,
+    { onUnreadable }: StreamOptions,
+    read: (found: FoundFaces) => T,
+  ): AsyncGenerator<T> {
     for await (const input of inputs) {
       let found: FoundFaces;
       try {
@@ -157,7 +181,10 @@ export class FaceAnalyzer {
       faces: faces.map((face, f) => ({
         score: face.score,
         box: boxOf(face),
-        landmarks: Array.from({ length: face.landmarks68.length / 2 }, (_, i) => [face.landmarks68[2 * i]!, face.landmarks68[2 * i + 1]!] as [number, number]),
+        landmarks: Array.from(
+          { length: face.landmarks68.length / 2 },
+          (_, i) => [face.landmarks68[2 * i]!, face.landmarks68[2 * i + 1]!] as [number, number],
+        ),
         predictions: readPredictions(this.model.heads, outputs, f),
         aligned: { size: face.sample.size, image: face.sample.image, parsing: face.sample.parsing, landmarks: face.sample.landmarks68 },
       })),

@@ -44,7 +44,8 @@ export async function uprightImage(input: FaceInput, source: string): Promise<Rg
   const options = { maxSide: FACE_SEARCH_DEFAULTS.maxSide };
   if (typeof input === "string") return decodeImageUpright(input, options);
   if (input instanceof Uint8Array) return decodeImageUpright({ name: source, bytes: input }, options);
-  if (isObject(input) && "bytes" in input && input.bytes instanceof Uint8Array) return decodeImageUpright({ name: source, bytes: input.bytes }, options);
+  if (isObject(input) && "bytes" in input && input.bytes instanceof Uint8Array)
+    return decodeImageUpright({ name: source, bytes: input.bytes }, options);
   if (isObject(input) && "data" in input) return rawPixelsUpright(source, checkRawPixels(input as RawPixels, source), options);
   throw new FacepriorError(
     "BAD_ARGUMENT",

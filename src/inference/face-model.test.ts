@@ -20,9 +20,14 @@ after(async () => {
 
 /** Heads of each activation on the parity encoder (width 96), with fixed pseudo-random values. */
 function sampleHeads(dim: number): ModelHead[] {
-  const values = (n: number, seed: number, scale: number) => Float32Array.from({ length: n }, (_, i) => scale * Math.sin(seed * 997 + 1.3 * i));
+  const values = (n: number, seed: number, scale: number) =>
+    Float32Array.from({ length: n }, (_, i) => scale * Math.sin(seed * 997 + 1.3 * i));
   const head = (name: string, activation: ModelHead["activation"], labels: string[], k: number, seed: number): ModelHead => ({
-    name, activation, labels, weight: values(k * dim, seed, 0.2), bias: values(k, seed + 1, 0.3),
+    name,
+    activation,
+    labels,
+    weight: values(k * dim, seed, 0.2),
+    bias: values(k, seed + 1, 0.3),
   });
   return [
     head("smile", "softmax", ["no", "yes"], 2, 1),
@@ -33,7 +38,14 @@ function sampleHeads(dim: number): ModelHead[] {
 
 async function parityFaceModel(): Promise<FaceModel> {
   const { checkpoint } = await readParityFixture();
-  return { source: parityModelPath(), cfg: checkpoint.cfg, normalization: checkpoint.normalization, tensors: checkpoint.tensors, heads: sampleHeads(checkpoint.cfg.embedDim), about: { note: "test" } };
+  return {
+    source: parityModelPath(),
+    cfg: checkpoint.cfg,
+    normalization: checkpoint.normalization,
+    tensors: checkpoint.tensors,
+    heads: sampleHeads(checkpoint.cfg.embedDim),
+    about: { note: "test" },
+  };
 }
 
 test("a face model round-trips through its file: encoder in fp16, heads and their labels exact", needsParity, async () => {
@@ -42,10 +54,16 @@ test("a face model round-trips through its file: encoder in fp16, heads and thei
   await writeFaceModel(path, model);
   const back = await readFaceModel(path);
   assert.deepEqual(back.cfg, model.cfg);
-  assert.deepEqual(back.heads.map((h) => [h.name, h.activation, h.labels]), model.heads.map((h) => [h.name, h.activation, h.labels]));
+  assert.deepEqual(
+    back.heads.map((h) => [h.name, h.activation, h.labels]),
+    model.heads.map((h) => [h.name, h.activation, h.labels]),
+  );
   assert.deepEqual(back.heads[1]!.weight, model.heads[1]!.weight);
   assert.equal(back.tensors["blocks.0.attn.qkv.weight"]!.dtype, "F16");
-  assert.ok(maxAbsDiff(back.tensors["pos_embed"]!.data as Float32Array, model.tensors["pos_embed"]!.data as Float32Array) < 1e-3, "fp16 keeps about 3 digits");
+  assert.ok(
+    maxAbsDiff(back.tensors["pos_embed"]!.data as Float32Array, model.tensors["pos_embed"]!.data as Float32Array) < 1e-3,
+    "fp16 keeps about 3 digits",
+  );
   assert.deepEqual(back.about, { note: "test" });
 });
 
@@ -54,12 +72,17 @@ test("a file that is not a face model, or whose head does not fit its labels, is
   const model = await parityFaceModel();
   const path = join(dir, "bad.safetensors");
   await writeFaceModel(path, { ...model, heads: [{ ...model.heads[0]!, labels: ["no", "yes", "maybe"] }] });
-  await assert.rejects(readFaceModel(path), /head "smile" has weight \[2,96\] and bias \[2\]; it needs weight \[3, 96\] and bias \[3\] for its 3 labels/);
+  await assert.rejects(
+    readFaceModel(path),
+    /head "smile" has weight \[2,96\] and bias \[2\]; it needs weight \[3, 96\] and bias \[3\] for its 3 labels/,
+  );
   await writeSafetensors(join(dir, "junk.safetensors"), {}, { arch: "vit" });
   await assert.rejects(readFaceModel(join(dir, "junk.safetensors")), /junk\.safetensors/);
 });
 
-test("jax-js and onnxruntime give the same features and head outputs for a face model", { skip: needsParity.skip || (await skipUnlessOnnxRuntime()) }, async (t) => {
+test("jax-js and onnxruntime give the same features and head outputs for a face model", {
+  skip: needsParity.skip || (await skipUnlessOnnxRuntime()),
+}, async (t) => {
   const model = await parityFaceModel();
   const { inputNchw } = await readParityFixture();
   // The fixture's input is normalised with mean = std = 0.5; the runners take [0, 1] pixels.
@@ -78,7 +101,9 @@ test("jax-js and onnxruntime give the same features and head outputs for a face 
   assert.ok(Math.abs(a.smile![0]! + a.smile![1]! - 1) < 1e-5, "softmax rows sum to 1");
 });
 
-test("a grey-input head reads the grey copy of each face, on both engines, and the flag survives the file", { skip: needsParity.skip || (await skipUnlessOnnxRuntime()) }, async (t) => {
+test("a grey-input head reads the grey copy of each face, on both engines, and the flag survives the file", {
+  skip: needsParity.skip || (await skipUnlessOnnxRuntime()),
+}, async (t) => {
   const plain = await parityFaceModel();
   const model = { ...plain, heads: plain.heads.map((h) => (h.name === "smile" ? { ...h, greyInput: true } : h)) };
   const { inputNchw } = await readParityFixture();
@@ -93,14 +118,26 @@ test("a grey-input head reads the grey copy of each face, on both engines, and t
   const path = join(dir, "grey.safetensors");
   await writeFaceModel(path, model);
   const stored = await readFaceModel(path);
-  assert.deepEqual(stored.heads.map((h) => h.greyInput ?? false), [true, false, false]);
+  assert.deepEqual(
+    stored.heads.map((h) => h.greyInput ?? false),
+    [true, false, false],
+  );
   for (const engine of ["jax", "onnx"] as const) {
-    const [withGrey, reference] = [await createModelRunner(stored, engine, 1), await createModelRunner({ ...stored, heads: plain.heads }, engine, 1)];
+    const [withGrey, reference] = [
+      await createModelRunner(stored, engine, 1),
+      await createModelRunner({ ...stored, heads: plain.heads }, engine, 1),
+    ];
     const [out, onColour, onGrey] = [await withGrey.run(colour, 2), await reference.run(colour, 2), await reference.run(grey, 2)];
     await withGrey.dispose();
     await reference.dispose();
-    const errors = { smile: maxAbsDiff(out.smile!, onGrey.smile!), age: maxAbsDiff(out.age!, onColour.age!), features: maxAbsDiff(out.features!, onColour.features!) };
-    t.diagnostic(`${engine}: grey head vs the plain head on grey images ${errors.smile.toExponential(2)}; colour head and features vs the plain model ${errors.age.toExponential(2)}, ${errors.features.toExponential(2)}`);
+    const errors = {
+      smile: maxAbsDiff(out.smile!, onGrey.smile!),
+      age: maxAbsDiff(out.age!, onColour.age!),
+      features: maxAbsDiff(out.features!, onColour.features!),
+    };
+    t.diagnostic(
+      `${engine}: grey head vs the plain head on grey images ${errors.smile.toExponential(2)}; colour head and features vs the plain model ${errors.age.toExponential(2)}, ${errors.features.toExponential(2)}`,
+    );
     for (const [what, error] of Object.entries(errors)) assert.ok(error < 1e-5, `${engine} ${what}: ${error}`);
     assert.ok(maxAbsDiff(onColour.smile!, onGrey.smile!) > 1e-3, "the test images are colour: grey changes the head's answer");
   }

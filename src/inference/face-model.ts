@@ -57,7 +57,10 @@ function headTensors(tensors: TensorMap, spec: HeadSpec, dim: number, source: st
   const k = spec.activation === "expected-age" ? bias?.shape[0] : spec.labels.length;
   if (!weight || !bias || weight.shape.join() !== `${k},${dim}` || bias.shape.join() !== `${k}`) {
     const found = weight && bias ? `weight ${JSON.stringify(weight.shape)} and bias ${JSON.stringify(bias.shape)}` : "no tensors";
-    throw new FacepriorError("BAD_CHECKPOINT", `${source}: head "${spec.name}" has ${found}; it needs weight [${k}, ${dim}] and bias [${k}] for its ${spec.labels.length} labels. Re-export the model.`);
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${source}: head "${spec.name}" has ${found}; it needs weight [${k}, ${dim}] and bias [${k}] for its ${spec.labels.length} labels. Re-export the model.`,
+    );
   }
   checkFloatTensors({ [`${HEAD_PREFIX}${spec.name}.weight`]: weight, [`${HEAD_PREFIX}${spec.name}.bias`]: bias }, source);
   return { ...spec, weight: weight.data as Float32Array, bias: bias.data as Float32Array };
@@ -73,7 +76,12 @@ export function faceModelManifest(model: Pick<FaceModel, "cfg" | "heads">, onnxF
   return {
     format: "faceprior-onnx-manifest/1",
     onnx: onnxFile,
-    input: { name: "image", shape: ["N", 3, model.cfg.imgSize, model.cfg.imgSize], range: [0, 1], layout: "RGB, aligned: the five points (eye centres, nose tip, mouth corners) moved onto `alignment`" },
+    input: {
+      name: "image",
+      shape: ["N", 3, model.cfg.imgSize, model.cfg.imgSize],
+      range: [0, 1],
+      layout: "RGB, aligned: the five points (eye centres, nose tip, mouth corners) moved onto `alignment`",
+    },
     alignment: { size: model.cfg.imgSize, fivePoints: alignmentTemplate },
     outputs: { features: model.cfg.embedDim, heads: model.heads.map(({ name, activation, labels }) => ({ name, activation, labels })) },
   };
@@ -86,7 +94,10 @@ export async function readFaceModel(path: string): Promise<FaceModel> {
   const { tensors, metadata } = await readSafetensors(path);
   const cfg = vitConfigFromMetadata(metadata, path);
   if (!cfg || metadata[HEADS_KEY] === undefined) {
-    throw new FacepriorError("BAD_CHECKPOINT", `${path}: not a face model (no ${cfg ? HEADS_KEY : "architecture"} in its metadata). Pass a face model (the bundled one, or one written by faceprior pack or add-head), or use an encoder checkpoint with embed.`);
+    throw new FacepriorError(
+      "BAD_CHECKPOINT",
+      `${path}: not a face model (no ${cfg ? HEADS_KEY : "architecture"} in its metadata). Pass a face model (the bundled one, or one written by faceprior pack or add-head), or use an encoder checkpoint with embed.`,
+    );
   }
   const specs = parseConfig(z.array(HeadSpecSchema), metadataJson(metadata, HEADS_KEY, path), `${path}: ${HEADS_KEY}`);
   const encoder = Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.startsWith(HEAD_PREFIX)));
@@ -101,7 +112,10 @@ function readAbout(metadata: Record<string, string>, path: string): Record<strin
   if (metadata[MODEL_KEY] === undefined) return {};
   const about = metadataJson(metadata, MODEL_KEY, path);
   if (about !== null && typeof about === "object" && !Array.isArray(about)) return about as Record<string, unknown>;
-  throw new FacepriorError("BAD_CHECKPOINT", `${path}: __metadata__.${MODEL_KEY} is ${JSON.stringify(about)}, expected a JSON object. Re-export the model.`);
+  throw new FacepriorError(
+    "BAD_CHECKPOINT",
+    `${path}: __metadata__.${MODEL_KEY} is ${JSON.stringify(about)}, expected a JSON object. Re-export the model.`,
+  );
 }
 
 /** A metadata value that holds JSON, parsed; not JSON is an error naming the key. */
@@ -119,8 +133,18 @@ export async function writeFaceModel(path: string, model: Omit<FaceModel, "sourc
     tensors[`${HEAD_PREFIX}${head.name}.weight`] = { dtype: "F32", shape: [k, dim], data: head.weight };
     tensors[`${HEAD_PREFIX}${head.name}.bias`] = { dtype: "F32", shape: [k], data: head.bias };
   }
-  const specs = model.heads.map(({ name, activation, labels, about, greyInput }) => ({ name, activation, labels, ...(about ? { about } : {}), ...(greyInput ? { greyInput } : {}) }));
-  await writeSafetensors(path, tensors, { ...vitMetadata(model.cfg, model.normalization), [HEADS_KEY]: JSON.stringify(specs), [MODEL_KEY]: JSON.stringify(model.about) });
+  const specs = model.heads.map(({ name, activation, labels, about, greyInput }) => ({
+    name,
+    activation,
+    labels,
+    ...(about ? { about } : {}),
+    ...(greyInput ? { greyInput } : {}),
+  }));
+  await writeSafetensors(path, tensors, {
+    ...vitMetadata(model.cfg, model.normalization),
+    [HEADS_KEY]: JSON.stringify(specs),
+    [MODEL_KEY]: JSON.stringify(model.about),
+  });
 }
 
 /**
@@ -132,7 +156,10 @@ export function checkNewHeadName(model: Pick<FaceModel, "source" | "heads">, nam
   if (!replace && model.heads.some((head) => head.name === name)) {
     const how = argument.startsWith("--") ? "pass --replace" : "set replace: true";
     const heads = model.heads.map((head) => head.name).join(", ");
-    throw new FacepriorError("BAD_ARGUMENT", `${argument}: ${model.source} already has a head "${name}" (its heads: ${heads}). Choose another name, or ${how} to overwrite it.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `${argument}: ${model.source} already has a head "${name}" (its heads: ${heads}). Choose another name, or ${how} to overwrite it.`,
+    );
   }
 }
 
@@ -140,11 +167,18 @@ export function checkNewHeadName(model: Pick<FaceModel, "source" | "heads">, nam
  * `model` with `head` added after its heads, or in place of the head of that name when `replace`;
  * `about` is kept as that head's provenance (`faceprior.model` heads.<name>).
  */
-export function addHead(model: FaceModel, head: ModelHead, { replace = false, about = {} }: { replace?: boolean; about?: Record<string, unknown> } = {}): Omit<FaceModel, "source"> {
+export function addHead(
+  model: FaceModel,
+  head: ModelHead,
+  { replace = false, about = {} }: { replace?: boolean; about?: Record<string, unknown> } = {},
+): Omit<FaceModel, "source"> {
   checkNewHeadName(model, head.name, replace);
   const expected = head.activation === "expected-age" ? head.bias.length : head.labels.length;
   if (head.bias.length !== expected || head.weight.length !== expected * model.cfg.embedDim) {
-    throw new FacepriorError("BAD_ARGUMENT", `head "${head.name}": weight has ${head.weight.length} and bias ${head.bias.length} values; on this ${model.cfg.embedDim}-wide encoder with ${expected} outputs they need ${expected * model.cfg.embedDim} and ${expected}. Fit the head on this model's features.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `head "${head.name}": weight has ${head.weight.length} and bias ${head.bias.length} values; on this ${model.cfg.embedDim}-wide encoder with ${expected} outputs they need ${expected * model.cfg.embedDim} and ${expected}. Fit the head on this model's features.`,
+    );
   }
   const { source: _source, ...rest } = model;
   void _source;

@@ -76,7 +76,11 @@ type HeadKind = { loss: TaskLoss; targets: (rows: number[][]) => Array; predict:
 const HEAD_KINDS: Record<LabelledPhotos["activation"], HeadKind> = {
   softmax: {
     loss: (logits, classes) => smoothedCrossEntropy(logits, classes, DEFAULT_LABEL_SMOOTHING),
-    targets: (rows) => np.array(Int32Array.from(rows, (row) => row[0]!), { dtype: np.int32 }),
+    targets: (rows) =>
+      np.array(
+        Int32Array.from(rows, (row) => row[0]!),
+        { dtype: np.int32 },
+      ),
     predict: (logits) => nn.softmax(logits, -1),
   },
   sigmoid: {
@@ -116,17 +120,34 @@ async function embedPhotos(
   return { features: { features, rows: Int32Array.from(used.keys()), dim, count: used.length }, used, leftOut };
 }
 
-function fitReport(photos: LabelledPhotos, split: HoldoutSplit, score: HeldOutScore | null, leftOut: LeftOutPhoto[], seed: number): FitReport {
-  const has = (k: number, i: number) => (photos.activation === "softmax" ? photos.photos[i]!.targets[0] === k : photos.photos[i]!.targets[k] === 1);
+function fitReport(
+  photos: LabelledPhotos,
+  split: HoldoutSplit,
+  score: HeldOutScore | null,
+  leftOut: LeftOutPhoto[],
+  seed: number,
+): FitReport {
+  const has = (k: number, i: number) =>
+    photos.activation === "softmax" ? photos.photos[i]!.targets[0] === k : photos.photos[i]!.targets[k] === 1;
   const labels = photos.labels.map((label, k) => ({
     label,
     photos: photos.photos.filter((_, i) => has(k, i)).length,
     heldOut: split.heldOut.filter((i) => has(k, i)).length,
     heldOutRight: score ? score.right[k]! : null,
   }));
-  const heldOut = score ? { photos: score.photos, accuracy: score.accuracy, interval: score.interval, majorityBaseline: score.majorityBaseline } : null;
+  const heldOut = score
+    ? { photos: score.photos, accuracy: score.accuracy, interval: score.interval, majorityBaseline: score.majorityBaseline }
+    : null;
   const { source, activation } = photos;
-  return { source, activation, photos: photos.photos.length, labels, heldOut, leftOut: leftOut.map(({ file, reason }) => ({ file, reason })), seed };
+  return {
+    source,
+    activation,
+    photos: photos.photos.length,
+    labels,
+    heldOut,
+    leftOut: leftOut.map(({ file, reason }) => ({ file, reason })),
+    seed,
+  };
 }
 
 /** One line on the head, stored with it in the model (HeadSpec.about). */
@@ -145,7 +166,9 @@ export async function fitHead(analyzer: FaceAnalyzer, options: FitHeadOptions): 
   checkTargets(options.photos);
   checkEnoughPhotos(options.photos); // before the slow part
   const total = options.photos.photos.length;
-  const { features, used, leftOut } = await embedPhotos(analyzer, options.photos.photos, (done) => onProgress?.({ stage: "embed", done, total }));
+  const { features, used, leftOut } = await embedPhotos(analyzer, options.photos.photos, (done) =>
+    onProgress?.({ stage: "embed", done, total }),
+  );
   const photos = checkEnoughPhotos({ ...options.photos, photos: used }, leftOut);
   const split = holdOut(photos, holdout, seed);
   const kind = HEAD_KINDS[photos.activation];
@@ -165,7 +188,8 @@ export async function fitHead(analyzer: FaceAnalyzer, options: FitHeadOptions): 
         train: { seed, ...options.train },
         onProgress: ({ step, totalSteps }) => onProgress?.({ stage, done: step, total: totalSteps }),
       });
-    const score = split.heldOut.length > 0 ? scoreHeldOut(photos, split, (await fit("held-out fit", split.train, split.heldOut)).predictions) : null;
+    const score =
+      split.heldOut.length > 0 ? scoreHeldOut(photos, split, (await fit("held-out fit", split.train, split.heldOut)).predictions) : null;
     const { head } = await fit("final fit", [...photos.photos.keys()], []);
     const report = fitReport(photos, split, score, leftOut, seed);
     return { head: { name, activation: photos.activation, labels: photos.labels, about: describeFit(report), ...head }, report };

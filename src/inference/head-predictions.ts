@@ -25,27 +25,47 @@ export type HeadPrediction = ClassPrediction | LabelsPrediction | ValuePredictio
  * Throws BAD_ARGUMENT naming the heads the model has when `head` is not one of them, or its kind
  * when that is another.
  */
-export function predictionOf<K extends HeadPrediction["kind"]>(face: { predictions: Record<string, HeadPrediction> }, head: string, kind: K): Extract<HeadPrediction, { kind: K }> {
+export function predictionOf<K extends HeadPrediction["kind"]>(
+  face: { predictions: Record<string, HeadPrediction> },
+  head: string,
+  kind: K,
+): Extract<HeadPrediction, { kind: K }> {
   const prediction = face.predictions[head];
   if (!prediction) {
-    throw new FacepriorError("BAD_ARGUMENT", `predictionOf: the model has no head "${head}"; it has ${Object.keys(face.predictions).map((h) => `"${h}"`).join(", ") || "none"}. Pass one of them.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `predictionOf: the model has no head "${head}"; it has ${
+        Object.keys(face.predictions)
+          .map((h) => `"${h}"`)
+          .join(", ") || "none"
+      }. Pass one of them.`,
+    );
   }
   if (prediction.kind !== kind) {
-    throw new FacepriorError("BAD_ARGUMENT", `predictionOf: head "${head}" is a "${prediction.kind}" head, not "${kind}". Pass "${prediction.kind}".`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `predictionOf: head "${head}" is a "${prediction.kind}" head, not "${kind}". Pass "${prediction.kind}".`,
+    );
   }
   return prediction as Extract<HeadPrediction, { kind: K }>;
 }
 
 /** Head outputs (flat, per face) -> named predictions. */
-export function readPredictions(heads: readonly Pick<HeadSpec, "name" | "activation" | "labels">[], outputs: Record<string, Float32Array>, face: number): Record<string, HeadPrediction> {
-  return Object.fromEntries(heads.map((head) => {
-    const values = outputs[head.name]!;
-    if (head.activation === "expected-age") return [head.name, { kind: "value", value: values[face]! }];
-    const k = head.labels.length;
-    const row = values.subarray(face * k, (face + 1) * k);
-    const probabilities = Object.fromEntries(head.labels.map((label, i) => [label, row[i]!]));
-    if (head.activation === "sigmoid") return [head.name, { kind: "labels", probabilities }];
-    const best = row.reduce((b, v, i) => (v > row[b]! ? i : b), 0);
-    return [head.name, { kind: "class", label: head.labels[best]!, probability: row[best]!, probabilities }];
-  }));
+export function readPredictions(
+  heads: readonly Pick<HeadSpec, "name" | "activation" | "labels">[],
+  outputs: Record<string, Float32Array>,
+  face: number,
+): Record<string, HeadPrediction> {
+  return Object.fromEntries(
+    heads.map((head) => {
+      const values = outputs[head.name]!;
+      if (head.activation === "expected-age") return [head.name, { kind: "value", value: values[face]! }];
+      const k = head.labels.length;
+      const row = values.subarray(face * k, (face + 1) * k);
+      const probabilities = Object.fromEntries(head.labels.map((label, i) => [label, row[i]!]));
+      if (head.activation === "sigmoid") return [head.name, { kind: "labels", probabilities }];
+      const best = row.reduce((b, v, i) => (v > row[b]! ? i : b), 0);
+      return [head.name, { kind: "class", label: head.labels[best]!, probability: row[best]!, probabilities }];
+    }),
+  );
 }

@@ -43,7 +43,8 @@ function jaxEncoder(ckpt: HostVitCheckpoint, kind: TokenKind, batch: number): Im
   return {
     batch,
     rowShape: embeddingRowShape(ckpt, kind),
-    encode: async (pixels) => (await forward(tree.ref(params), np.array(pixels, { shape: [batch, 3, cfg.imgSize, cfg.imgSize] })).data()) as Float32Array,
+    encode: async (pixels) =>
+      (await forward(tree.ref(params), np.array(pixels, { shape: [batch, 3, cfg.imgSize, cfg.imgSize] })).data()) as Float32Array,
     dispose: async () => {
       tree.dispose(params);
       forward.dispose();
@@ -77,7 +78,11 @@ export function openImageEncoder(ckpt: HostVitCheckpoint, { kind, batch, engine,
 export type EmbedFilesOptions = { decode: DecodeImageOptions; log: JsonlLog | null; onBatch?: (images: number) => void };
 
 /** Runs `encoder` over `files` in its batches; returns their rows, [N, ...rowShape] flattened. */
-export async function embedFiles(encoder: ImageEncoder, files: string[], { decode, log, onBatch }: EmbedFilesOptions): Promise<Float32Array> {
+export async function embedFiles(
+  encoder: ImageEncoder,
+  files: string[],
+  { decode, log, onBatch }: EmbedFilesOptions,
+): Promise<Float32Array> {
   const { batch } = encoder;
   const rowSize = encoder.rowShape.reduce((a, b) => a * b, 1);
   const plane = 3 * decode.size * decode.size;

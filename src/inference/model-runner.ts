@@ -30,7 +30,10 @@ type HeadParams = Linear;
 function jaxRunner(model: FaceModel): ModelRunner {
   const { cfg, normalization } = model;
   const params = vitParamsFromTensors(model.tensors, cfg);
-  const heads: HeadParams[] = model.heads.map((h) => ({ weight: np.array(h.weight, { shape: [h.bias.length, cfg.embedDim] }), bias: np.array(h.bias) }));
+  const heads: HeadParams[] = model.heads.map((h) => ({
+    weight: np.array(h.weight, { shape: [h.bias.length, cfg.embedDim] }),
+    bias: np.array(h.bias),
+  }));
   const mean = np.array(Float32Array.from(normalization.mean)).reshape([1, 3, 1, 1]);
   const std = np.array(Float32Array.from(normalization.std)).reshape([1, 3, 1, 1]);
   const grey = model.heads.some((h) => h.greyInput);
@@ -46,7 +49,11 @@ function jaxRunner(model: FaceModel): ModelRunner {
     pooled.dispose();
     const outputs = model.heads.map((spec, i) => {
       const logits = linear(hs[i]!, (spec.greyInput ? greyFeatures : features).ref);
-      return spec.activation === "sigmoid" ? nn.sigmoid(logits) : spec.activation === "softmax" ? nn.softmax(logits, -1) : expectedAge(logits);
+      return spec.activation === "sigmoid"
+        ? nn.sigmoid(logits)
+        : spec.activation === "softmax"
+          ? nn.softmax(logits, -1)
+          : expectedAge(logits);
     });
     greyFeatures.dispose();
     return [features, ...outputs];
@@ -55,7 +62,14 @@ function jaxRunner(model: FaceModel): ModelRunner {
     engine: "jax",
     async run(pixels, n) {
       const size = cfg.imgSize;
-      const arrays = forward(tree.ref(params), tree.ref(heads), mean.ref, std.ref, luma.ref, np.array(pixels).reshape([n, 3, size, size])) as Array[];
+      const arrays = forward(
+        tree.ref(params),
+        tree.ref(heads),
+        mean.ref,
+        std.ref,
+        luma.ref,
+        np.array(pixels).reshape([n, 3, size, size]),
+      ) as Array[];
       const values = await Promise.all(arrays.map(async (a) => (await a.data()) as Float32Array));
       return Object.fromEntries([[FEATURES_OUTPUT, values[0]!], ...model.heads.map((h, i) => [h.name, values[i + 1]!])]);
     },

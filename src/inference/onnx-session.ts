@@ -33,7 +33,10 @@ export class OnnxSession {
     });
     if (session.inputNames.length !== 1) {
       await session.release();
-      throw new FacepriorError("BAD_ARGUMENT", `onnx model: it has inputs ${JSON.stringify(session.inputNames)}, expected one image input. Export it with \`faceprior export\`.`);
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `onnx model: it has inputs ${JSON.stringify(session.inputNames)}, expected one image input. Export it with \`faceprior export\`.`,
+      );
     }
     return new OnnxSession(ort, session);
   }
@@ -46,7 +49,10 @@ export class OnnxSession {
   async run(images: Float32Array, n: number): Promise<Record<string, Float32Array>> {
     const side = Math.round(Math.sqrt(images.length / (3 * n)));
     if (!(n > 0) || 3 * n * side * side !== images.length) {
-      throw new FacepriorError("BAD_ARGUMENT", `OnnxSession.run: ${images.length} values are not ${n} square RGB images [${n}, 3, S, S]. Pass n with the pixels of n images.`);
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `OnnxSession.run: ${images.length} values are not ${n} square RGB images [${n}, 3, S, S]. Pass n with the pixels of n images.`,
+      );
     }
     const feeds = { [this.session.inputNames[0]!]: new this.ort.Tensor("float32", images, [n, 3, side, side]) };
     const results = await this.session.run(feeds);

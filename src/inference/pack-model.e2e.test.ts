@@ -35,16 +35,31 @@ test("probe heads of grey and colour datasets pack into one face model; the grey
   const encoder = join(dir, "encoder.safetensors");
   const cfg = resolveVitPreset("vit-tiny");
   await saveVitCheckpoint(encoder, initVit(random.key(0), cfg), cfg);
-  for (const [task, cache] of [["expression", fer], ["attributes", celeba]] as const) {
-    const run = await runCli(["finetune", "--task", task, "--data", cache, "--init", encoder, "--seeds", "1", "--epochs", "2", "--out", join(dir, task)], dir);
+  for (const [task, cache] of [
+    ["expression", fer],
+    ["attributes", celeba],
+  ] as const) {
+    const run = await runCli(
+      ["finetune", "--task", task, "--data", cache, "--init", encoder, "--seeds", "1", "--epochs", "2", "--out", join(dir, task)],
+      dir,
+    );
     assert.equal(run.code, 0, run.stderr);
   }
   const out = join(dir, "model.safetensors");
-  const packed = await runCli(["pack", "--encoder", encoder, "--heads", `${join(dir, "expression")},${join(dir, "attributes")}`, "--out", out], dir);
+  const packed = await runCli(
+    ["pack", "--encoder", encoder, "--heads", `${join(dir, "expression")},${join(dir, "attributes")}`, "--out", out],
+    dir,
+  );
   assertNoStack(packed);
   assert.equal(packed.code, 0, packed.stderr);
   const model = await readFaceModel(out);
-  assert.deepEqual(model.heads.map((h) => [h.name, h.greyInput ?? false]), [["expression", true], ["attributes", false]]);
+  assert.deepEqual(
+    model.heads.map((h) => [h.name, h.greyInput ?? false]),
+    [
+      ["expression", true],
+      ["attributes", false],
+    ],
+  );
   const info = await runCli(["info", out], dir);
   assert.match(info.stdout, /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}/);
 });

@@ -25,7 +25,13 @@ type RunMetrics = {
   /** Absent in runs made before grey-input heads. */
   greyTrainingShare?: number;
   init: { checkpoint?: string };
-  runs: { seed: number; fold: string; trainFaces: number; testFaces: number; metrics: Record<string, unknown> & { headline: { name: string; value: number } } }[];
+  runs: {
+    seed: number;
+    fold: string;
+    trainFaces: number;
+    testFaces: number;
+    metrics: Record<string, unknown> & { headline: { name: string; value: number } };
+  }[];
 };
 
 /** One probe run folder -> its head and the provenance of that head. */
@@ -34,8 +40,16 @@ export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; a
   const finished = "Pass the folder of a finished `faceprior finetune --mode probe` run.";
   const metrics = (await readJsonFileIfExists(metricsFile, { code: "BAD_ARGUMENT", fix: finished })) as RunMetrics | undefined;
   if (metrics === undefined) throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: no metrics.json. ${finished}`);
-  if (metrics.mode !== "probe") throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: a ${metrics.mode} run. Only linear-probe heads can be packed on a shared encoder.`);
-  if (!Object.hasOwn(TRANSFER_TASKS, metrics.task)) throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: task "${metrics.task}" is not one of ${Object.keys(TRANSFER_TASKS).join(", ")}. Pass the folder of a faceprior run.`);
+  if (metrics.mode !== "probe")
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--heads ${runDir}: a ${metrics.mode} run. Only linear-probe heads can be packed on a shared encoder.`,
+    );
+  if (!Object.hasOwn(TRANSFER_TASKS, metrics.task))
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--heads ${runDir}: task "${metrics.task}" is not one of ${Object.keys(TRANSFER_TASKS).join(", ")}. Pass the folder of a faceprior run.`,
+    );
   const first = metrics.runs[0]!;
   const file = join(runDir, "probes", `${first.fold}-seed${first.seed}`, PROBE_HEAD_FILE);
   const { tensors } = await readSafetensors(file);
@@ -49,24 +63,50 @@ export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; a
     ...((metrics.greyTrainingShare ?? 0) >= GREY_HEAD_SHARE ? { greyInput: true } : {}),
   };
   const heldOut = Object.fromEntries(Object.entries(first.metrics).filter(([key]) => key !== "confusion"));
-  const about = { task: metrics.task, pooling: metrics.pooling, data: basename(metrics.cache), protocol: metrics.protocol, split: first.fold === "all" ? "test split" : `test split of ${first.fold}`, trainFaces: first.trainFaces, testFaces: first.testFaces, heldOut, encoder: metrics.init.checkpoint };
+  const about = {
+    task: metrics.task,
+    pooling: metrics.pooling,
+    data: basename(metrics.cache),
+    protocol: metrics.protocol,
+    split: first.fold === "all" ? "test split" : `test split of ${first.fold}`,
+    trainFaces: first.trainFaces,
+    testFaces: first.testFaces,
+    heldOut,
+    encoder: metrics.init.checkpoint,
+  };
   return { head, about };
 }
 
 /** Writes the face model: the encoder at `encoderPath` (fp16 on disk) with the heads of `runDirs`. */
-export async function packFaceModel(encoderPath: string, runDirs: string[], out: string, description: string): Promise<{ heads: string[]; bytes: number }> {
+export async function packFaceModel(
+  encoderPath: string,
+  runDirs: string[],
+  out: string,
+  description: string,
+): Promise<{ heads: string[]; bytes: number }> {
   const encoder = await readVitCheckpoint(encoderPath);
   const packed = await Promise.all(runDirs.map(probeRunHead));
   const wrongEncoder = packed.find(({ about }) => about.encoder && about.encoder !== encoderPath);
   if (wrongEncoder) {
-    throw new FacepriorError("BAD_ARGUMENT", `--heads: the ${wrongEncoder.about.task} was trained on ${wrongEncoder.about.encoder}, not on --encoder ${encoderPath}. Pack heads with the encoder they were trained on.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--heads: the ${wrongEncoder.about.task} was trained on ${wrongEncoder.about.encoder}, not on --encoder ${encoderPath}. Pack heads with the encoder they were trained on.`,
+    );
   }
   const poolings = [...new Set(packed.map((p) => p.about.pooling))];
-  if (poolings.length > 1) throw new FacepriorError("BAD_ARGUMENT", `--heads: the runs pool features differently (${poolings.join(", ")}). Pack heads trained with one --pool.`);
+  if (poolings.length > 1)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--heads: the runs pool features differently (${poolings.join(", ")}). Pack heads trained with one --pool.`,
+    );
   // The heads read features pooled as in their runs, whatever the checkpoint's own default.
   const cfg = { ...encoder.cfg, globalPool: poolings[0] as "avg" | "token" };
   const heads = packed.map((p) => p.head);
-  const about = { description, encoder: { file: encoderPath, metadata: encoder.metadata }, heads: Object.fromEntries(packed.map((p) => [p.head.name, p.about])) };
+  const about = {
+    description,
+    encoder: { file: encoderPath, metadata: encoder.metadata },
+    heads: Object.fromEntries(packed.map((p) => [p.head.name, p.about])),
+  };
   await writeFaceModel(out, { cfg, normalization: encoder.normalization, tensors: encoder.tensors, heads, about });
   const { size } = await stat(out);
   return { heads: heads.map((h) => h.name), bytes: size };

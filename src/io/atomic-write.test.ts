@@ -16,14 +16,25 @@ const temporaries = async (dir: string) => (await readdir(dir)).filter((name) =>
 test("writing over a folder, or below a file, is a CANNOT_WRITE error naming it, and leaves no temporary file", async () => {
   const dir = await scratchDir("faceprior-atomic-");
   await mkdir(join(dir, "results.json"));
-  await rejectsWithError(writeFileAtomic(join(dir, "results.json"), "{}"), "CANNOT_WRITE", /results\.json: cannot be written \(is a folder\)\. Pass a file name, not a folder\./);
+  await rejectsWithError(
+    writeFileAtomic(join(dir, "results.json"), "{}"),
+    "CANNOT_WRITE",
+    /results\.json: cannot be written \(is a folder\)\. Pass a file name, not a folder\./,
+  );
   assert.deepEqual(await temporaries(dir), []);
   await writeFile(join(dir, "cache"), "a file");
-  await rejectsWithError(writeFileAtomic(join(dir, "cache", "cache.json"), "{}"), "CANNOT_WRITE", /cache\.json: cannot be written \(a folder on its path is a file\)/);
+  await rejectsWithError(
+    writeFileAtomic(join(dir, "cache", "cache.json"), "{}"),
+    "CANNOT_WRITE",
+    /cache\.json: cannot be written \(a folder on its path is a file\)/,
+  );
 });
 
 test("a full disk is a CANNOT_WRITE error that says so, and the partial file is removed", async (t) => {
-  assert.match(String((writeError("out.json", Object.assign(new Error("no space"), { code: "ENOSPC" })) as Error).message), /^out\.json: cannot be written \(the disk is full\)\. Free some space, then run again\.$/);
+  assert.match(
+    String((writeError("out.json", Object.assign(new Error("no space"), { code: "ENOSPC" })) as Error).message),
+    /^out\.json: cannot be written \(the disk is full\)\. Free some space, then run again\.$/,
+  );
   const disk = await scratchDir("faceprior-full-disk-");
   try {
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk], { stdio: "ignore" });
@@ -31,7 +42,11 @@ test("a full disk is a CANNOT_WRITE error that says so, and the partial file is 
     return t.skip("a small tmpfs cannot be mounted here (needs root); the errno mapping above still ran");
   }
   try {
-    await rejectsWithError(writeFileAtomic(join(disk, "model.safetensors"), new Uint8Array(1 << 20)), "CANNOT_WRITE", /model\.safetensors: cannot be written \(the disk is full\)/);
+    await rejectsWithError(
+      writeFileAtomic(join(disk, "model.safetensors"), new Uint8Array(1 << 20)),
+      "CANNOT_WRITE",
+      /model\.safetensors: cannot be written \(the disk is full\)/,
+    );
     assert.deepEqual(await readdir(disk), [], "the partial temporary file is gone");
   } finally {
     execFileSync("umount", [disk]);

@@ -11,12 +11,15 @@ import { scratchDir } from "../../test/support/scratch-dir.js";
 async function holdingTempDir(dir: string): Promise<{ folder: string; stop(signal: NodeJS.Signals): Promise<number | null> }> {
   const module = (path: string) => JSON.stringify(join(REPO_ROOT, "dist", "src", path));
   const script = join(dir, "hold.mjs");
-  await writeFile(script, `import { makeTempDir } from ${module("io/exit-cleanup.js")};
+  await writeFile(
+    script,
+    `import { makeTempDir } from ${module("io/exit-cleanup.js")};
 import { exitOnInterrupt } from ${module("cli/errors.js")};
 exitOnInterrupt();
 const temp = await makeTempDir("faceprior-held-");
 console.log(temp.path);
-setInterval(() => {}, 1000);`);
+setInterval(() => {}, 1000);`,
+  );
   const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
   const folder = await new Promise<string>((resolve) => child.stdout.once("data", (chunk) => resolve(String(chunk).trim())));
   const stop = (signal: NodeJS.Signals) =>
@@ -27,7 +30,10 @@ setInterval(() => {}, 1000);`);
   return { folder, stop };
 }
 
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
   test(`${signal} ends the CLI with ${code} and removes its temporary folders`, async () => {
     const held = await holdingTempDir(await scratchDir("faceprior-exit-"));
     await access(held.folder);

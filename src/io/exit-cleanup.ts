@@ -32,7 +32,7 @@ export function removeOnExit(path: string): () => void {
   };
 }
 
-export type TempDir = { path: string; /** Removes the folder now (synchronous, so it can run in exit handlers). */ remove(): void };
+export type TempDir = { path: string /** Removes the folder now (synchronous, so it can run in exit handlers). */; remove(): void };
 
 /** A new folder under the system's temp folder, named `<prefix>XXXXXX`, removed at exit at the latest. */
 export async function makeTempDir(prefix: string): Promise<TempDir> {

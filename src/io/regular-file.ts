@@ -37,7 +37,10 @@ export function checkRegularFile(stats: Stats, shown: string, kind: FileKind): v
   if (stats.isDirectory()) throw new FacepriorError(kind.code, `${shown}: is a folder, not ${kind.what}. Pass a file.`);
   if (!stats.isFile()) throw new FacepriorError(kind.code, `${shown}: is ${describeType(stats)}, not ${kind.what}. Pass a regular file.`);
   if (stats.size > kind.maxBytes) {
-    throw new FacepriorError(kind.code, `${shown}: is ${sizeText(stats.size)}, over the ${sizeText(kind.maxBytes)} faceprior reads as ${kind.what}. Pass a smaller file.`);
+    throw new FacepriorError(
+      kind.code,
+      `${shown}: is ${sizeText(stats.size)}, over the ${sizeText(kind.maxBytes)} faceprior reads as ${kind.what}. Pass a smaller file.`,
+    );
   }
 }
 

@@ -6,9 +6,7 @@ import { maxAbsDiff } from "../../test/support/numerics.js";
 import { resamplePosEmbed, sincosPosEmbed } from "./pos-embed.js";
 
 type Reference = { dim: number; grid: number; table: number[]; resampled: Record<string, number[]> };
-const reference = JSON.parse(
-  readFileSync(`${REPO_ROOT}/test/fixtures/pos-embed-resample.json`, "utf8"),
-) as Reference;
+const reference = JSON.parse(readFileSync(`${REPO_ROOT}/test/fixtures/pos-embed-resample.json`, "utf8")) as Reference;
 
 for (const newGrid of ["5", "2"]) {
   test(`resamplePosEmbed matches PyTorch bicubic from grid 3 to ${newGrid}`, () => {

@@ -56,10 +56,7 @@ export function numPatches(cfg: VitConfig): number {
 export function resolveVitPreset(name: string): VitConfig {
   const preset = VIT_PRESETS[VIT_ALIASES[name] ?? name];
   if (!preset) {
-    throw new FacepriorError(
-      "BAD_ARGUMENT",
-      `--arch: unknown architecture "${name}". Use one of: ${vitPresetNames().join(", ")}.`,
-    );
+    throw new FacepriorError("BAD_ARGUMENT", `--arch: unknown architecture "${name}". Use one of: ${vitPresetNames().join(", ")}.`);
   }
   return preset;
 }

@@ -7,7 +7,17 @@ import { checkGradient } from "../../test/support/finite-differences.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import {
-  attention, block, embedPatches, initBlock, initLinear, initVit, layerNorm, linear, mlp, poolTokens, vitFeatures,
+  attention,
+  block,
+  embedPatches,
+  initBlock,
+  initLinear,
+  initVit,
+  layerNorm,
+  linear,
+  mlp,
+  poolTokens,
+  vitFeatures,
   type VitParams,
 } from "./vit.js";
 import { VitConfigSchema } from "./vit-presets.js";
@@ -110,7 +120,13 @@ test("jitted vitFeatures equals eager", () => {
 });
 
 test("mean pooling averages the patch tokens and skips the class token", () => {
-  const tokens = np.array([[[100, 100], [1, 2], [3, 6]]]);
+  const tokens = np.array([
+    [
+      [100, 100],
+      [1, 2],
+      [3, 6],
+    ],
+  ]);
   assert.deepEqual(poolTokens(tokens.ref, "avg").js(), [[2, 4]]);
   assert.deepEqual(poolTokens(tokens, "token").js(), [[100, 100]]);
 });
@@ -123,16 +139,24 @@ test("DropPath drops each residual branch per sample at its rate and scales the 
   const out = block(tree.ref(p), x.ref, cfg, { rate, keys: [random.key(22), random.key(23)] }).js() as number[][][];
   const branch = (s1: number, s2: number) => {
     const y = x.ref.add(attention(tree.ref(p.attn), layerNorm(tree.ref(p.norm1), x.ref, cfg.lnEps), cfg.numHeads).mul(s1));
-    return (y.ref.add(mlp(tree.ref(p.mlp), layerNorm(tree.ref(p.norm2), y, cfg.lnEps)).mul(s2)).js() as number[][][]);
+    return y.ref.add(mlp(tree.ref(p.mlp), layerNorm(tree.ref(p.norm2), y, cfg.lnEps)).mul(s2)).js() as number[][][];
   };
-  const candidates = [[0, 0], [0, 2], [2, 0], [2, 2]].map(([s1, s2]) => branch(s1!, s2!));
+  const candidates = [
+    [0, 0],
+    [0, 2],
+    [2, 0],
+    [2, 2],
+  ].map(([s1, s2]) => branch(s1!, s2!));
   const seen = [0, 0, 0, 0];
   out.forEach((sample, b) => {
     const match = candidates.findIndex((c) => maxAbsDiff(Float32Array.from(c[b]!.flat()), Float32Array.from(sample.flat())) < 1e-4);
     assert.ok(match >= 0, `sample ${b} is none of: both kept, either dropped, both dropped`);
     seen[match]!++;
   });
-  assert.ok(seen.every((n) => n >= 6), `each of the four outcomes happens at p = 0.25 over 64 samples: ${seen}`);
+  assert.ok(
+    seen.every((n) => n >= 6),
+    `each of the four outcomes happens at p = 0.25 over 64 samples: ${seen}`,
+  );
 });
 
 test("DropPath's rate grows linearly with depth from 0, and rate 0 is the plain encoder", () => {
@@ -142,7 +166,8 @@ test("DropPath's rate grows linearly with depth from 0, and rate 0 is the plain 
   const zero = vitFeatures(tree.ref(params), images.ref, TINY, { rate: 0, key: random.key(1) }).dataSync() as Float32Array;
   assert.ok(maxAbsDiff(plain, zero) < 1e-6);
   const firstOnly = { ...params, blocks: params.blocks.slice(0, 1) };
-  const oneBlock = (drop?: { rate: number; key: Array }) => vitFeatures(tree.ref(firstOnly), images.ref, TINY, drop).dataSync() as Float32Array;
+  const oneBlock = (drop?: { rate: number; key: Array }) =>
+    vitFeatures(tree.ref(firstOnly), images.ref, TINY, drop).dataSync() as Float32Array;
   assert.ok(maxAbsDiff(oneBlock(), oneBlock({ rate: 0.9, key: random.key(2) })) < 1e-6, "block 0 of the depth is never dropped");
   const dropped = vitFeatures(tree.ref(params), images, TINY, { rate: 0.9, key: random.key(2) }).dataSync() as Float32Array;
   assert.ok(maxAbsDiff(plain, dropped) > 1e-3, "deeper blocks are");

@@ -88,7 +88,10 @@ export function layerNorm(p: LayerNorm, x: Array, eps: number): Array {
   const mean = x.ref.mean(-1, { keepdims: true });
   const centred = x.sub(mean);
   const variance = np.square(centred.ref).mean(-1, { keepdims: true });
-  return centred.mul(np.reciprocal(np.sqrt(variance.add(eps)))).mul(p.weight).add(p.bias);
+  return centred
+    .mul(np.reciprocal(np.sqrt(variance.add(eps))))
+    .mul(p.weight)
+    .add(p.bias);
 }
 
 /**
@@ -167,7 +170,10 @@ export function encodeTokens(params: Pick<VitParams, "blocks" | "norm">, tokens:
   const n = params.blocks.length;
   const keys = dropPath ? np.unstack(random.split(dropPath.key, 2 * n)) : [];
   const rateOf = (i: number) => (dropPath!.rate * ((dropPath!.firstBlock ?? 0) + i)) / Math.max(1, cfg.depth - 1);
-  const x = params.blocks.reduce((h, p, i) => block(p, h, cfg, dropPath ? { rate: rateOf(i), keys: [keys[2 * i]!, keys[2 * i + 1]!] } : undefined), tokens);
+  const x = params.blocks.reduce(
+    (h, p, i) => block(p, h, cfg, dropPath ? { rate: rateOf(i), keys: [keys[2 * i]!, keys[2 * i + 1]!] } : undefined),
+    tokens,
+  );
   return layerNorm(params.norm, x, cfg.lnEps);
 }
 

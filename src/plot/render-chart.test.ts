@@ -21,7 +21,13 @@ test("loss curves draw one labelled line per part, skipping values a log scale c
   assert.equal(lines.length, 2);
   // mim has three finite points; pix's NaN at step 3 is left out, so its line has two.
   const segments = (line: string) => (/ d="([^"]*)"/.exec(line)![1]!.match(/[MLC]/g) ?? []).length; // one command per point
-  assert.deepEqual(lines.map((l) => [/loss part: (\w+)/.exec(l)![1], segments(l)]), [["mim", 3], ["pix", 2]]);
+  assert.deepEqual(
+    lines.map((l) => [/loss part: (\w+)/.exec(l)![1], segments(l)]),
+    [
+      ["mim", 3],
+      ["pix", 2],
+    ],
+  );
 });
 
 test("charts are written as PNG at twice their size", async () => {

@@ -20,7 +20,10 @@ let renderer: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite }> | undefi
 export function requireCharts(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite }> {
   renderer ??= Promise.all([importOptional<typeof Vega>("vega"), importOptional<typeof VegaLite>("vega-lite")]).then(([vega, vegaLite]) => {
     if (!vega || !vegaLite) {
-      throw new FacepriorError("MISSING_PACKAGE", `charts: the optional packages vega and vega-lite are not installed. Install them with \`${installCommand(["vega", "vega-lite"])}\`.`);
+      throw new FacepriorError(
+        "MISSING_PACKAGE",
+        `charts: the optional packages vega and vega-lite are not installed. Install them with \`${installCommand(["vega", "vega-lite"])}\`.`,
+      );
     }
     return { vega, vegaLite };
   });
@@ -40,13 +43,17 @@ export async function chartSvg(spec: ChartSpec): Promise<string> {
 /** Writes the chart as PNG at `scale` times its CSS pixel size, atomically. */
 export async function writeChartPng(file: string, spec: ChartSpec, scale = 2): Promise<void> {
   const svg = await chartSvg({ background: "white", ...spec } as ChartSpec);
-  const png = await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+  const png = await sharp(Buffer.from(svg), { density: 72 * scale })
+    .png()
+    .toBuffer();
   await writeFileAtomic(file, png);
 }
 
 /** Loss curves: one line per named part against the step, log-scaled losses. */
 export function lossCurveSpec(records: { step: number; [part: string]: number }[], parts: string[], title: string): ChartSpec {
-  const values = records.flatMap((r) => parts.filter((p) => Number.isFinite(r[p]) && r[p]! > 0).map((p) => ({ step: r.step, part: p, loss: r[p] })));
+  const values = records.flatMap((r) =>
+    parts.filter((p) => Number.isFinite(r[p]) && r[p]! > 0).map((p) => ({ step: r.step, part: p, loss: r[p] })),
+  );
   return {
     title,
     width: 520,

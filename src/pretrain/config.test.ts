@@ -12,8 +12,12 @@ test("the variants are rows of loss weights; scratch is recognised as no pretrai
   assert.deepEqual(variantWeights("mae+patch"), { pix: 0, patch: 1, comp: 0 });
   assert.deepEqual(variantWeights("full"), { pix: 1, patch: 1, comp: 1 });
   assert.deepEqual(headsFor({ pix: 0, patch: 0.5, comp: 1 }), { pixel: false, patch: true, component: true });
-  assert.throws(() => variantWeights("mae+parsing"), (e: FacepriorError) =>
-    e.code === "BAD_ARGUMENT" && e.message === '--variant: unknown pretraining variant "mae+parsing". Use one of: scratch, mae, mae+pix, mae+patch, mae+comp, full.');
+  assert.throws(
+    () => variantWeights("mae+parsing"),
+    (e: FacepriorError) =>
+      e.code === "BAD_ARGUMENT" &&
+      e.message === '--variant: unknown pretraining variant "mae+parsing". Use one of: scratch, mae, mae+pix, mae+patch, mae+comp, full.',
+  );
 });
 
 test("an empty config resolves to the full variant on vit-tiny with MAE's defaults", () => {
@@ -21,7 +25,12 @@ test("an empty config resolves to the full variant on vit-tiny with MAE's defaul
   assert.equal(r.config.variant, "full");
   assert.deepEqual(r.mae, {
     encoder: VIT_PRESETS.vit_tiny_patch16_112,
-    decoderWidth: 128, decoderDepth: 2, decoderHeads: 4, maskRatio: 0.75, normPixLoss: true, componentDim: 128,
+    decoderWidth: 128,
+    decoderDepth: 2,
+    decoderHeads: 4,
+    maskRatio: 0.75,
+    normPixLoss: true,
+    componentDim: 128,
   });
   assert.deepEqual(r.weights, { pix: 1, patch: 1, comp: 1 });
   assert.deepEqual(r.heads, { pixel: true, patch: true, component: true });
@@ -45,11 +54,20 @@ test("arch may be a ViT config of its own, for small test models", () => {
 });
 
 test("bad configs fail naming the field, the value and the fix", () => {
-  assert.throws(() => resolvePretrainConfig({ variant: "scratch" }), /variant "scratch" is the no-pretraining baseline, so there is nothing to pretrain\. Use it in a study, or pretrain one of: mae, mae\+pix/);
+  assert.throws(
+    () => resolvePretrainConfig({ variant: "scratch" }),
+    /variant "scratch" is the no-pretraining baseline, so there is nothing to pretrain\. Use it in a study, or pretrain one of: mae, mae\+pix/,
+  );
   assert.throws(() => resolvePretrainConfig({ maskRatio: 1 }), /pretrain config: maskRatio: .* \(got 1\)\. Fix these fields/);
   assert.throws(() => resolvePretrainConfig({ lambdas: { pix: -1 } }), /lambdas\.pix: .* \(got -1\)/);
-  assert.throws(() => resolvePretrainConfig({ decoderWidth: 130 }), /decoderWidth 130 must be divisible by 4 \(the sin-cos table\) and by decoderHeads 4/);
+  assert.throws(
+    () => resolvePretrainConfig({ decoderWidth: 130 }),
+    /decoderWidth 130 must be divisible by 4 \(the sin-cos table\) and by decoderHeads 4/,
+  );
   assert.throws(() => resolvePretrainConfig({ arch: "vit-huge" }), /--arch: unknown architecture "vit-huge"/);
-  assert.throws(() => resolvePretrainConfig({ arch: { imgSize: 112, patchSize: 16, embedDim: 30, depth: 1, numHeads: 2 } }), /arch \{"imgSize":112,.*\} needs imgSize divisible by patchSize, and embedDim divisible by 4/);
+  assert.throws(
+    () => resolvePretrainConfig({ arch: { imgSize: 112, patchSize: 16, embedDim: 30, depth: 1, numHeads: 2 } }),
+    /arch \{"imgSize":112,.*\} needs imgSize divisible by patchSize, and embedDim divisible by 4/,
+  );
   assert.throws(() => resolvePretrainConfig({ temperatur: 0.2 }), /temperatur/);
 });

@@ -57,12 +57,7 @@ export function initDecoder(key: Array, cfg: MaeConfig): DecoderParams {
  * gives it) and idsRestore [B, L] -> decoder tokens [B, L, Dd] in patch order, class token
  * dropped. Mask tokens fill the masked places before the blocks run.
  */
-export function forwardDecoder(
-  params: Omit<DecoderParams, "decoder_pred">,
-  latent: Array,
-  idsRestore: Array,
-  cfg: MaeConfig,
-): Array {
+export function forwardDecoder(params: Omit<DecoderParams, "decoder_pred">, latent: Array, idsRestore: Array, cfg: MaeConfig): Array {
   const x = linear(params.decoder_embed, latent);
   const cls = x.ref.slice([], [0, 1], []);
   const patches = unshuffleTokens(x.slice([], [1], []), params.mask_token, idsRestore);

@@ -12,7 +12,10 @@ function handNce(z1: number[][], z2: number[][], valid: number[]): number {
   const ids = valid.flatMap((v, i) => (v ? [i] : []));
   const logit = (a: number[], b: number[]) => (a[0]! * b[0]! + a[1]! * b[1]!) / TAU;
   const direction = (anchors: number[][], others: number[][]) =>
-    ids.reduce((s, i) => s + Math.log(ids.reduce((t, j) => t + Math.exp(logit(anchors[i]!, others[j]!)), 0)) - logit(anchors[i]!, others[i]!), 0) / ids.length;
+    ids.reduce(
+      (s, i) => s + Math.log(ids.reduce((t, j) => t + Math.exp(logit(anchors[i]!, others[j]!)), 0)) - logit(anchors[i]!, others[i]!),
+      0,
+    ) / ids.length;
   return (direction(z1, z2) + direction(z2, z1)) / 2;
 }
 
@@ -52,7 +55,13 @@ test("component coverage sums the component's classes; the mouth is both lips an
 });
 
 test("component embeddings are coverage-weighted means; an uncovered component is absent, zero, and has finite gradients", () => {
-  const tokens = np.array([[[1, 2], [10, 20], [3, -4]]]);
+  const tokens = np.array([
+    [
+      [1, 2],
+      [10, 20],
+      [3, -4],
+    ],
+  ]);
   const cov = Array.from({ length: 3 }, () => new Array(NUM_COMPONENTS).fill(0));
   [cov[0]![0], cov[2]![0]] = [0.5, 0.25]; // component 0 on patches 0 and 2
   cov[1]![1] = MIN_COVERAGE / 2; // component 1: a sliver, below the threshold
@@ -65,7 +74,15 @@ test("component embeddings are coverage-weighted means; an uncovered component i
     const out = componentEmbeddings(t, np.array([cov]));
     out.present.dispose();
     return out.embeddings.sum();
-  })(np.array([[[1, 2], [10, 20], [3, -4]]]));
+  })(
+    np.array([
+      [
+        [1, 2],
+        [10, 20],
+        [3, -4],
+      ],
+    ]),
+  );
   assert.ok((g.dataSync() as Float32Array).every(Number.isFinite));
 });
 

@@ -42,9 +42,15 @@ test("L_mim is zero when the decoder predicts the normalised target, and ignores
   // Wrong predictions at the visible patch (1) cost nothing; at a masked one they do.
   const noise = random.normal(random.key(1), [1, 4, 12]);
   const atVisible = np.array([[0, 1, 0, 0]]).reshape([1, 4, 1]);
-  const spoiled = mimLoss({ weight: np.eye(12), bias: np.zeros([12]) }, target.ref.add(noise.ref.mul(atVisible)), images(), mask.ref, { patchSize: 2, normPixLoss: true });
+  const spoiled = mimLoss({ weight: np.eye(12), bias: np.zeros([12]) }, target.ref.add(noise.ref.mul(atVisible)), images(), mask.ref, {
+    patchSize: 2,
+    normPixLoss: true,
+  });
   assert.ok(Math.abs(spoiled.js() as number) < 1e-10);
-  const wrong = mimLoss({ weight: np.eye(12), bias: np.zeros([12]) }, target.add(noise), images(), mask, { patchSize: 2, normPixLoss: true });
+  const wrong = mimLoss({ weight: np.eye(12), bias: np.zeros([12]) }, target.add(noise), images(), mask, {
+    patchSize: 2,
+    normPixLoss: true,
+  });
   assert.ok((wrong.js() as number) > 0.1);
 });
 

@@ -23,7 +23,10 @@ export function pixelTargets(images: Array, patchSize: number, normPix: boolean)
   const count = target.shape[2]!;
   const mean = target.ref.mean(-1, { keepdims: true });
   const centred = target.sub(mean);
-  const variance = np.square(centred.ref).sum(-1, { keepdims: true }).div(count - 1);
+  const variance = np
+    .square(centred.ref)
+    .sum(-1, { keepdims: true })
+    .div(count - 1);
   return centred.mul(np.reciprocal(np.sqrt(variance.add(NORM_PIX_EPS))));
 }
 

@@ -30,9 +30,18 @@ function head(): PatchHead {
 }
 
 /** Landmarks 3 (in patch 2) and 40 (in patch 0) inside the crop, all others at -1. */
-const PATCH_OF = new Map([[3, 2], [40, 0]]);
-const hist = [[0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], [0.25, 0.25, 0, 0, 0.5, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0.1, 0.9, 0, 0]];
-const offsets = (outsideValue: number) => Array.from({ length: M }, (_, m) => (PATCH_OF.has(m) ? [0.25 + m / 200, 0.75 - m / 300] : [outsideValue, outsideValue]));
+const PATCH_OF = new Map([
+  [3, 2],
+  [40, 0],
+]);
+const hist = [
+  [0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0],
+  [0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+  [0.25, 0.25, 0, 0, 0.5, 0, 0, 0, 0, 0],
+  [0, 0, 0, 0, 0, 0, 0.1, 0.9, 0, 0],
+];
+const offsets = (outsideValue: number) =>
+  Array.from({ length: M }, (_, m) => (PATCH_OF.has(m) ? [0.25 + m / 200, 0.75 - m / 300] : [outsideValue, outsideValue]));
 
 function targets(outsideOffset = 0): PatchTargets {
   return {

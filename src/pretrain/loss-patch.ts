@@ -86,7 +86,10 @@ export function patchLoss(head: PatchHead, tokens: Array, targets: PatchTargets,
   // (b) offset inside the true patch, from that patch's token, landmark m's own map.
   const atTrue = gatherTokens(tokens.ref, truePatch).reshape([b, m, 1, dd]);
   const weight = head.offset.weight.reshape([1, m, 2, dd]);
-  const offsetLogits = atTrue.mul(weight).sum(-1).add(head.offset.bias.reshape([1, m, 2]));
+  const offsetLogits = atTrue
+    .mul(weight)
+    .sum(-1)
+    .add(head.offset.bias.reshape([1, m, 2]));
   const l1 = np.abs(nn.sigmoid(offsetLogits).sub(targets.landmark_offset)).mean(-1);
   const patch_offset = weightedMean(l1, inside);
 

@@ -13,7 +13,15 @@ import { encoderParams, forwardDecoder, forwardEncoder, initMae, type MaeConfig,
 import { randomMasking } from "./masking.js";
 
 const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2 });
-const CFG: MaeConfig = { encoder: ENCODER, decoderWidth: 32, decoderDepth: 1, decoderHeads: 2, maskRatio: 0.75, normPixLoss: true, componentDim: 16 };
+const CFG: MaeConfig = {
+  encoder: ENCODER,
+  decoderWidth: 32,
+  decoderDepth: 1,
+  decoderHeads: 2,
+  maskRatio: 0.75,
+  normPixLoss: true,
+  componentDim: 16,
+};
 const ALL = { pixel: true, patch: true, component: true };
 const NONE = { pixel: false, patch: false, component: false };
 
@@ -26,9 +34,21 @@ test("the params tree has MAE's decoder names, the task heads, and an encoder th
   const params = initMae(random.key(0), CFG, ALL);
   const top = Object.keys(params);
   assert.deepEqual(top, [
-    "patch_embed", "cls_token", "pos_embed", "blocks", "norm",
-    "decoder_embed", "mask_token", "decoder_pos_embed", "decoder_blocks", "decoder_norm", "decoder_pred",
-    "pixel_head", "patch_head", "component_proj", "descriptor_head",
+    "patch_embed",
+    "cls_token",
+    "pos_embed",
+    "blocks",
+    "norm",
+    "decoder_embed",
+    "mask_token",
+    "decoder_pos_embed",
+    "decoder_blocks",
+    "decoder_norm",
+    "decoder_pred",
+    "pixel_head",
+    "patch_head",
+    "component_proj",
+    "descriptor_head",
   ]);
   const dir = await mkdtemp(join(tmpdir(), "faceprior-mae-"));
   try {
@@ -48,7 +68,10 @@ test("the params tree has MAE's decoder names, the task heads, and an encoder th
 test("one seed gives the same encoder and decoder whichever heads are on", () => {
   const full = initMae(random.key(5), CFG, ALL);
   const bare = initMae(random.key(5), CFG, NONE);
-  assert.deepEqual(Object.keys(bare).filter((k) => k.includes("head") || k.includes("proj")), []);
+  assert.deepEqual(
+    Object.keys(bare).filter((k) => k.includes("head") || k.includes("proj")),
+    [],
+  );
   const { pixel_head, patch_head, component_proj, descriptor_head, ...core } = full;
   assert.deepEqual(leafNames(core), leafNames(bare));
   const [a, b] = [tree.leaves(bare), tree.leaves(core)];
@@ -60,13 +83,18 @@ test("one seed gives the same encoder and decoder whichever heads are on", () =>
 test("with every patch kept, in any order, the encoder gives vitFeatures' tokens in that order", () => {
   const params = initMae(random.key(2), CFG, NONE);
   const images = random.normal(random.key(3), [2, 3, 32, 32]);
-  const order = [[5, 0, 15, 3, 9, 1, 2, 4, 6, 7, 8, 10, 11, 12, 13, 14], [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]];
+  const order = [
+    [5, 0, 15, 3, 9, 1, 2, 4, 6, 7, 8, 10, 11, 12, 13, 14],
+    [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+  ];
   const ids = np.array(order, { dtype: np.int32 });
   const tokens = forwardEncoder(tree.ref(encoderParams(params)), images.ref, ids, ENCODER).js() as number[][][];
   const reference = vitFeatures(tree.ref(encoderParams(params)), images, ENCODER).js() as number[][][];
   for (let b = 0; b < 2; b++) {
     assert.ok(maxAbsDiff(tokens[b]![0]!, reference[b]![0]!) < 1e-5, "class token");
-    order[b]!.forEach((patch, k) => assert.ok(maxAbsDiff(tokens[b]![1 + k]!, reference[b]![1 + patch]!) < 1e-5, `sample ${b}, patch ${patch}`));
+    order[b]!.forEach((patch, k) =>
+      assert.ok(maxAbsDiff(tokens[b]![1 + k]!, reference[b]![1 + patch]!) < 1e-5, `sample ${b}, patch ${patch}`),
+    );
   }
   tree.dispose(params);
 });
@@ -111,7 +139,11 @@ test("the decoder's sin-cos position table gets no gradient; the rest of the dec
   const g = grad(f)(tree.ref(decoderOf(params)));
   const norm = (a: Array) => Math.sqrt(np.square(a.ref).sum().js() as number);
   assert.equal(norm(g.decoder_pos_embed), 0);
-  for (const [name, leaf] of [["mask_token", g.mask_token], ["decoder_embed.weight", g.decoder_embed.weight], ["decoder_blocks.0.attn.qkv.weight", g.decoder_blocks[0]!.attn.qkv.weight]] as const) {
+  for (const [name, leaf] of [
+    ["mask_token", g.mask_token],
+    ["decoder_embed.weight", g.decoder_embed.weight],
+    ["decoder_blocks.0.attn.qkv.weight", g.decoder_blocks[0]!.attn.qkv.weight],
+  ] as const) {
     assert.ok(norm(leaf) > 0, `${name} has no gradient`);
   }
   tree.dispose([g, params, latent, weights, m.idsRestore]);

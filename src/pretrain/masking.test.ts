@@ -19,12 +19,22 @@ test("random masking keeps exactly Lk patches per sample, and idsRestore inverts
   const { keep, restore, mask } = host(randomMasking(random.key(3), b, l, 0.75));
   for (let i = 0; i < b; i++) {
     assert.equal(keep[i]!.length, 4);
-    assert.equal(mask[i]!.reduce((s, v) => s + v, 0), 12, `sample ${i}: 12 of 16 masked`);
+    assert.equal(
+      mask[i]!.reduce((s, v) => s + v, 0),
+      12,
+      `sample ${i}: 12 of 16 masked`,
+    );
     // The kept patches are exactly the visible ones.
     const visible = mask[i]!.flatMap((v, p) => (v === 0 ? [p] : []));
-    assert.deepEqual([...keep[i]!].sort((x, y) => x - y), visible);
+    assert.deepEqual(
+      [...keep[i]!].sort((x, y) => x - y),
+      visible,
+    );
     // idsRestore is a permutation, and the k-th kept patch sits at rank k of the shuffle.
-    assert.deepEqual([...restore[i]!].sort((x, y) => x - y), globalThis.Array.from({ length: l }, (_, p) => p));
+    assert.deepEqual(
+      [...restore[i]!].sort((x, y) => x - y),
+      globalThis.Array.from({ length: l }, (_, p) => p),
+    );
     keep[i]!.forEach((patch, k) => assert.equal(restore[i]![patch], k));
   }
   // Samples get different masks, and the key decides them.
@@ -65,19 +75,28 @@ test("gradients flow through gather and unshuffle, to the tokens and the mask to
   // f(x, t) = Σ w · unshuffle(gather(x)², t): df/dx = 2x·w at visible patches, 0 at masked ones;
   // df/dt = Σ of w over the masked places.
   const f = ({ x, t }: { x: Array; t: Array }, ids: Array, back: Array, wt: Array) =>
-    unshuffleTokens(np.square(gatherTokens(x, ids)), t, back).mul(wt).sum();
+    unshuffleTokens(np.square(gatherTokens(x, ids)), t, back)
+      .mul(wt)
+      .sum();
   const x = random.normal(random.key(23), [b, l, d]).astype(np.float64);
   const xs = x.ref.js() as number[][][];
   const inputs = () => ({ x: x.ref, t: np.zeros([1, 1, d], { dtype: np.float64 }) });
   const expectedX = xs.map((rows, i) => rows.map((row, p) => row.map((v, c) => (mask[i]![p] === 0 ? 2 * v * w[i]![p]![c]! : 0))));
-  const expectedT = [0, 1, 2].map((c) => w.reduce((s, rows, i) => s + rows.reduce((t, row, p) => t + (mask[i]![p] === 1 ? row[c]! : 0), 0), 0));
+  const expectedT = [0, 1, 2].map((c) =>
+    w.reduce((s, rows, i) => s + rows.reduce((t, row, p) => t + (mask[i]![p] === 1 ? row[c]! : 0), 0), 0),
+  );
   const gradient = grad(f);
   const jitted = jit(grad(f));
-  for (const [name, g] of [["eager", gradient], ["jit", jitted]] as const) {
+  for (const [name, g] of [
+    ["eager", gradient],
+    ["jit", jitted],
+  ] as const) {
     const out = g(inputs(), np.array(keep, { dtype: np.int32 }), restore.ref, weights.ref);
     const gx = out.x.js() as number[][][];
     const gt = (out.t.js() as number[][][])[0]![0]!;
-    gx.flat(2).forEach((v, i) => assert.ok(Math.abs(v - expectedX.flat(2)[i]!) < 1e-12, `${name} dx[${i}]: ${v} vs ${expectedX.flat(2)[i]}`));
+    gx.flat(2).forEach((v, i) =>
+      assert.ok(Math.abs(v - expectedX.flat(2)[i]!) < 1e-12, `${name} dx[${i}]: ${v} vs ${expectedX.flat(2)[i]}`),
+    );
     gt.forEach((v, c) => assert.ok(Math.abs(v - expectedT[c]!) < 1e-12, `${name} dt[${c}]: ${v} vs ${expectedT[c]}`));
   }
   jitted.dispose();
@@ -85,8 +104,14 @@ test("gradients flow through gather and unshuffle, to the tokens and the mask to
 });
 
 test("meanOverMasked averages over masked patches only", () => {
-  const values = np.array([[1, 2, 3, 4], [10, 20, 30, 40]]);
-  const mask = np.array([[1, 0, 1, 0], [0, 0, 0, 1]]);
+  const values = np.array([
+    [1, 2, 3, 4],
+    [10, 20, 30, 40],
+  ]);
+  const mask = np.array([
+    [1, 0, 1, 0],
+    [0, 0, 0, 1],
+  ]);
   assert.ok(Math.abs((meanOverMasked(values, mask).js() as number) - (1 + 3 + 40) / 3) < 1e-6);
   // No masked patch at all: 0, not NaN.
   assert.equal(meanOverMasked(np.array([[1, 2]]), np.zeros([1, 2])).js(), 0);

@@ -27,7 +27,21 @@ after(async () => {
 
 test("pretrain writes the log, curves, previews and a loadable ViT-Tiny encoder, and resumes as a no-op", needsData, async () => {
   const out = join(dir, "run");
-  const args = ["pretrain", "--data", cache, "--variant", "mae+patch", "--steps", "2", "--batch", "4", "--preview-faces", "2", "--out", out];
+  const args = [
+    "pretrain",
+    "--data",
+    cache,
+    "--variant",
+    "mae+patch",
+    "--steps",
+    "2",
+    "--batch",
+    "4",
+    "--preview-faces",
+    "2",
+    "--out",
+    out,
+  ];
   const run = await runCli(args, dir);
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
@@ -35,11 +49,23 @@ test("pretrain writes the log, curves, previews and a loadable ViT-Tiny encoder,
   const pool = JSON.parse(await readFile(join(out, "pool.json"), "utf8"));
   assert.equal(pool.sources[0].faces + pool.sources[0].testFaces, pool.sources[0].facesInCache);
   const trainFaces = pool.faces - 2;
-  assert.match(run.stdout, new RegExp(`^Pretrained mae\\+patch: 2 steps \\(${(2 / Math.floor(trainFaces / 4)).toFixed(2)} epochs over ${trainFaces} faces\\)`));
-  assert.match(run.stdout, /Final losses \(mean of the last 20 steps\): mim [\d.]+, patch_ce [\d.]+, patch_offset [\d.]+, patch_hist [\d.]+, total [\d.]+\./);
+  assert.match(
+    run.stdout,
+    new RegExp(`^Pretrained mae\\+patch: 2 steps \\(${(2 / Math.floor(trainFaces / 4)).toFixed(2)} epochs over ${trainFaces} faces\\)`),
+  );
+  assert.match(
+    run.stdout,
+    /Final losses \(mean of the last 20 steps\): mim [\d.]+, patch_ce [\d.]+, patch_offset [\d.]+, patch_hist [\d.]+, total [\d.]+\./,
+  );
 
-  const log = (await readFile(join(out, "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-  assert.deepEqual(log.map((l) => l.step), [1, 2]);
+  const log = (await readFile(join(out, "log.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    log.map((l) => l.step),
+    [1, 2],
+  );
   const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
   assert.equal(summary.images_seen, 8);
   const encoder = await loadVitCheckpoint(join(out, "encoder.safetensors"));
@@ -61,7 +87,10 @@ test("pretrain refuses a cache whose crops do not fit the architecture, before t
   const run = await runCli(["pretrain", "--data", cache, "--arch", "vit_tiny_patch16_224", "--steps", "1", "--out", join(dir, "bad")], dir);
   assertNoStack(run);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with --size 224 --patch-size 16/);
+  assert.match(
+    run.stderr,
+    /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with --size 224 --patch-size 16/,
+  );
 });
 
 test("a run warm-restarts in a new folder from the float16 milestone another run wrote, on the other engine", needsData, async () => {
@@ -70,11 +99,18 @@ test("a run warm-restarts in a new folder from the float16 milestone another run
   const first = await runCli([...common, "--steps", "2", "--engine", "onnx", "--milestone", milestone, "--out", join(dir, "first")], dir);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /training on onnxruntime-node/);
-  const restarted = await runCli([...common, "--steps", "2", "--engine", "jax", "--warm-start", milestone, "--out", join(dir, "second")], dir);
+  const restarted = await runCli(
+    [...common, "--steps", "2", "--engine", "jax", "--warm-start", milestone, "--out", join(dir, "second")],
+    dir,
+  );
   assertNoStack(restarted);
   assert.equal(restarted.code, 0, restarted.stderr);
   assert.match(restarted.stderr, /warm restart from .*milestone\.safetensors: its weights and position, fresh optimizer moments/);
-  assert.equal((await readFile(join(dir, "second", "log.jsonl"), "utf8").catch(() => "")).trim(), "", "a finished milestone trains no more steps");
+  assert.equal(
+    (await readFile(join(dir, "second", "log.jsonl"), "utf8").catch(() => "")).trim(),
+    "",
+    "a finished milestone trains no more steps",
+  );
   const pool = JSON.parse(await readFile(join(dir, "second", "pool.json"), "utf8"));
   assert.equal(pool.sources[0].rule, "train and val faces; test faces left out");
 });
@@ -86,7 +122,26 @@ test("previews are drawn each epoch even when checkpoints do not fall on epoch b
   const trainFaces = (await loadPretrainingPool([cache])).cache.count - 2;
   const stepsPerEpoch = Math.floor(trainFaces / 2);
   assert.ok(stepsPerEpoch % 2 === 1, `the test needs an odd number of steps per epoch, got ${stepsPerEpoch}`);
-  const run = await runCli(["pretrain", "--data", cache, "--variant", "mae", "--batch", "2", "--steps", String(2 * stepsPerEpoch), "--preview-faces", "2", "--config", config, "--out", out], dir);
+  const run = await runCli(
+    [
+      "pretrain",
+      "--data",
+      cache,
+      "--variant",
+      "mae",
+      "--batch",
+      "2",
+      "--steps",
+      String(2 * stepsPerEpoch),
+      "--preview-faces",
+      "2",
+      "--config",
+      config,
+      "--out",
+      out,
+    ],
+    dir,
+  );
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual((await readdir(join(out, "previews"))).sort(), ["epoch-001.png", "epoch-002.png"]);
 });

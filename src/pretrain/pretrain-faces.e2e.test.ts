@@ -21,7 +21,15 @@ import { landmarkPatchAccuracy, parsingAccuracy } from "./prior-accuracy.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
 const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 4, embedDim: 32, depth: 2, numHeads: 2 });
-const MAE: MaeConfig = { encoder: ENCODER, decoderWidth: 32, decoderDepth: 1, decoderHeads: 2, maskRatio: 0.75, normPixLoss: true, componentDim: 16 };
+const MAE: MaeConfig = {
+  encoder: ENCODER,
+  decoderWidth: 32,
+  decoderDepth: 1,
+  decoderHeads: 2,
+  maskRatio: 0.75,
+  normPixLoss: true,
+  componentDim: 16,
+};
 const FACES = [0, 1, 2, 3, 4, 5, 6, 7];
 
 let dir = "";
@@ -54,7 +62,10 @@ test("a batch from the cache holds the encoder's images, class ids and standardi
   }
   tree.dispose([batch.patch_hist, batch.landmark_patch, batch.landmark_offset]);
   const other = { mae: { ...MAE, encoder: { ...ENCODER, imgSize: 112, patchSize: 16 } } };
-  assert.throws(() => pretrainBatch(cache, FACES, other), /crops are 32px with 4px patch labels, the encoder takes 112px with 16px patches\. Prepare the cache with --size 112 --patch-size 16/);
+  assert.throws(
+    () => pretrainBatch(cache, FACES, other),
+    /crops are 32px with 4px patch labels, the encoder takes 112px with 16px patches\. Prepare the cache with --size 112 --patch-size 16/,
+  );
 });
 
 test("every variant's loss is finite on real faces", needsData, () => {
@@ -88,15 +99,27 @@ test("training the full variant on 8 faces lowers every loss part, and its heads
   }
   step.dispose();
   tree.dispose(state);
-  const preview = await previewPretraining(params, pretrainBatch(cache, FACES, cfg), MAE, random.key(7), cache.tensors.landmarks68!.data as Float32Array);
+  const preview = await previewPretraining(
+    params,
+    pretrainBatch(cache, FACES, cfg),
+    MAE,
+    random.key(7),
+    cache.tensors.landmarks68!.data as Float32Array,
+  );
   tree.dispose(params);
   const parsing = parsingAccuracy(preview, cache.tensors.parsing!.data as Uint8Array);
   const landmarks = landmarkPatchAccuracy(preview, cache.tensors.landmark_patch!.data as Int32Array);
   // The heads learn: on these (training) faces, under fresh masks, they beat always answering the
   // majority class and putting each landmark at its mean position (measured: parsing 0.88 against
   // 0.51, landmark patch 0.79 against 0.71).
-  assert.ok(parsing.accuracy > parsing.baseline + 0.1, `parsing accuracy ${parsing.accuracy.toFixed(3)}, majority class ${parsing.baseline.toFixed(3)}`);
-  assert.ok(landmarks.accuracy > landmarks.baseline, `landmark patch accuracy ${landmarks.accuracy.toFixed(3)}, mean position ${landmarks.baseline.toFixed(3)}`);
+  assert.ok(
+    parsing.accuracy > parsing.baseline + 0.1,
+    `parsing accuracy ${parsing.accuracy.toFixed(3)}, majority class ${parsing.baseline.toFixed(3)}`,
+  );
+  assert.ok(
+    landmarks.accuracy > landmarks.baseline,
+    `landmark patch accuracy ${landmarks.accuracy.toFixed(3)}, mean position ${landmarks.baseline.toFixed(3)}`,
+  );
   const mean = (rows: Record<string, number>[], k: string) => rows.reduce((a, r) => a + r[k]!, 0) / rows.length;
   const names = Object.keys(history[0]!);
   assert.deepEqual(names.sort(), ["comp_desc", "comp_nce", "mim", "patch_ce", "patch_hist", "patch_offset", "pix", "total"]);

@@ -9,7 +9,15 @@ import { makePretrainLoss } from "./pretrain-loss.js";
 import { PRETRAIN_VARIANTS, type LossWeights } from "./variants.js";
 
 const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2 });
-const MAE: MaeConfig = { encoder: ENCODER, decoderWidth: 32, decoderDepth: 1, decoderHeads: 2, maskRatio: 0.75, normPixLoss: true, componentDim: 16 };
+const MAE: MaeConfig = {
+  encoder: ENCODER,
+  decoderWidth: 32,
+  decoderDepth: 1,
+  decoderHeads: 2,
+  maskRatio: 0.75,
+  normPixLoss: true,
+  componentDim: 16,
+};
 const ALL_HEADS = { pixel: true, patch: true, component: true };
 const lossFor = (weights: LossWeights) => makePretrainLoss({ mae: MAE, weights, temperature: 0.1, jitter: 0.4 });
 const FULL = { ...PRETRAIN_VARIANTS.full };
@@ -44,7 +52,7 @@ test("the total is L_mim plus the λ-weighted terms, and only the enabled terms 
 
 test("the key decides the masks: same key, same loss; another key, another loss", () => {
   const params = initMae(random.key(2), MAE, ALL_HEADS);
-  const run = (key: number) => (lossFor(FULL)(tree.ref(params), syntheticBatch(), random.key(key))[1].total!.js() as number);
+  const run = (key: number) => lossFor(FULL)(tree.ref(params), syntheticBatch(), random.key(key))[1].total!.js() as number;
   assert.equal(run(5), run(5));
   assert.notEqual(run(5), run(6));
   tree.dispose(params);
@@ -86,7 +94,8 @@ test("the jitted loss and gradients equal the eager ones", () => {
   const [[jitted, jittedParts], jittedGrad] = compiled(params, syntheticBatch(), random.key(7));
   compiled.dispose();
   const [e, j] = [scalars(eagerParts), scalars(jittedParts)];
-  for (const name of ALL_PARTS) assert.ok(Math.abs(e[name]! - j[name]!) <= 1e-5 * Math.max(1, Math.abs(e[name]!)), `${name}: ${e[name]} vs ${j[name]}`);
+  for (const name of ALL_PARTS)
+    assert.ok(Math.abs(e[name]! - j[name]!) <= 1e-5 * Math.max(1, Math.abs(e[name]!)), `${name}: ${e[name]} vs ${j[name]}`);
   assert.ok(Math.abs((eager.js() as number) - (jitted.js() as number)) < 1e-5 * e.total!);
   const [ge, gj] = [namedLeaves(eagerGrad), namedLeaves(jittedGrad)];
   for (const name of ["blocks.0.attn.qkv.weight", "mask_token", "patch_head.landmark_queries", "component_proj.fc1.weight"]) {

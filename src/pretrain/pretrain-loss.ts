@@ -76,7 +76,10 @@ export function makePretrainLoss(cfg: PretrainLossConfig): LossFn<MaeParams, Pre
     const decoded = forwardDecoder(decoder, latent1.ref, view1.idsRestore, mae);
     const { patchSize } = enc;
     const parts: LossParts = {};
-    parts.mim = mimLoss(tree.ref(params.decoder_pred), decoded.ref, batch.images.ref, view1.mask.ref, { patchSize, normPixLoss: mae.normPixLoss });
+    parts.mim = mimLoss(tree.ref(params.decoder_pred), decoded.ref, batch.images.ref, view1.mask.ref, {
+      patchSize,
+      normPixLoss: mae.normPixLoss,
+    });
     if (weights.pix > 0) {
       const head = requireHead(params.pixel_head, "pixel_head", "λ_pix", weights.pix);
       parts.pix = pixelLoss(tree.ref(head), decoded.ref, batch.parsing.ref, view1.mask.ref, patchSize);

@@ -42,7 +42,10 @@ function denormalisedPixels(params: MaeParams, decoded: Array, images: Array, ma
   const raw = pixelTargets(images, mae.encoder.patchSize, false);
   const count = raw.shape[2]!;
   const mean = raw.ref.mean(-1, { keepdims: true });
-  const variance = np.square(raw.sub(mean.ref)).sum(-1, { keepdims: true }).div(count - 1);
+  const variance = np
+    .square(raw.sub(mean.ref))
+    .sum(-1, { keepdims: true })
+    .div(count - 1);
   return pred.mul(np.sqrt(variance.add(1e-6))).add(mean);
 }
 
@@ -53,7 +56,10 @@ function predictedLandmarks(head: NonNullable<MaeParams["patch_head"]>, decoded:
   const logits = np.matmul(keys, head.landmark_queries.transpose()); // [B, L, M]
   const patch = np.argmax(logits, 1).astype(np.int32); // [B, M]
   const atPatch = gatherTokens(decoded, patch.ref).reshape([b, NUM_LANDMARKS, 1, dd]);
-  const offsets = atPatch.mul(head.offset.weight.reshape([1, NUM_LANDMARKS, 2, dd])).sum(-1).add(head.offset.bias.reshape([1, NUM_LANDMARKS, 2]));
+  const offsets = atPatch
+    .mul(head.offset.weight.reshape([1, NUM_LANDMARKS, 2, dd]))
+    .sum(-1)
+    .add(head.offset.bias.reshape([1, NUM_LANDMARKS, 2]));
   const inPatch = np.reciprocal(np.exp(offsets.neg()).add(1)); // sigmoid, [B, M, 2]
   const index = patch.astype(np.float32);
   const row = np.floor(index.ref.div(grid));
@@ -62,7 +68,13 @@ function predictedLandmarks(head: NonNullable<MaeParams["patch_head"]>, decoded:
 }
 
 /** Runs the model on `batch` (consumed) with a fixed mask from `key`; `params` is borrowed. */
-export async function previewPretraining(params: MaeParams, batch: PretrainBatch, mae: MaeConfig, key: Array, priorLandmarks: Float32Array): Promise<PreviewData> {
+export async function previewPretraining(
+  params: MaeParams,
+  batch: PretrainBatch,
+  mae: MaeConfig,
+  key: Array,
+  priorLandmarks: Float32Array,
+): Promise<PreviewData> {
   const enc = mae.encoder;
   const { patchSize, imgSize: size } = enc;
   const grid = size / patchSize;
@@ -70,7 +82,12 @@ export async function previewPretraining(params: MaeParams, batch: PretrainBatch
   const view = randomMasking(key, n, grid * grid, mae.maskRatio);
   const latent = forwardEncoder(tree.ref(encoderParams(params)), batch.images.ref, view.idsKeep, enc);
   const { decoder_embed, mask_token, decoder_pos_embed, decoder_blocks, decoder_norm } = params;
-  const decoded = forwardDecoder(tree.ref({ decoder_embed, mask_token, decoder_pos_embed, decoder_blocks, decoder_norm }), latent, view.idsRestore, mae);
+  const decoded = forwardDecoder(
+    tree.ref({ decoder_embed, mask_token, decoder_pos_embed, decoder_blocks, decoder_norm }),
+    latent,
+    view.idsRestore,
+    mae,
+  );
   const pixels = denormalisedPixels(params, decoded.ref, batch.images.ref, mae);
   const parsing = params.pixel_head
     ? np.argmax(linear(tree.ref(params.pixel_head), decoded.ref).reshape([n, grid * grid, patchSize * patchSize, NUM_PARSING_CLASSES]), -1)

@@ -65,7 +65,10 @@ type LogLine = { step: number; loss: number; parts: Record<string, number>; imag
 
 async function readLog(path: string): Promise<LogLine[]> {
   const text = await readFile(path, "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as LogLine);
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as LogLine);
 }
 
 function median(values: number[]): number {
@@ -88,7 +91,13 @@ async function drawLossCurves(out: string, lines: LogLine[], variant: string): P
 }
 
 /** Draws the held-out faces with the parameters of checkpoint `path`. */
-async function drawPreview(path: string, file: string, cache: CacheDataset, faces: number[], resolved: ResolvedPretrainConfig): Promise<void> {
+async function drawPreview(
+  path: string,
+  file: string,
+  cache: CacheDataset,
+  faces: number[],
+  resolved: ResolvedPretrainConfig,
+): Promise<void> {
   const { params, optState } = await readRunState(path);
   tree.dispose(optState);
   try {
@@ -130,7 +139,9 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const result = await train<MaeParams, ReturnType<typeof pretrainBatch>>({
     runDir: out,
     ...options.engine,
-    ...(options.milestone ? { milestone: { path: options.milestone, every: resolveTrainConfig(trainConfig, trainFaces).checkpointEvery } } : {}),
+    ...(options.milestone
+      ? { milestone: { path: options.milestone, every: resolveTrainConfig(trainConfig, trainFaces).checkpointEvery } }
+      : {}),
     config: trainConfig,
     init: (key) => initMae(key, resolved.mae, resolved.heads),
     loss: makePretrainLoss(resolved),

@@ -11,7 +11,10 @@ function fakeCache(): CacheDataset {
     count: rows.length,
     rows,
     paths: [...rows].map((r) => `img${r}.jpg`),
-    tensors: { rows: { dtype: "I32", shape: [8], data: rows }, value: { dtype: "F32", shape: [8, 1], data: Float32Array.from(rows, (r) => r * 10) } },
+    tensors: {
+      rows: { dtype: "I32", shape: [8], data: rows },
+      value: { dtype: "F32", shape: [8, 1], data: Float32Array.from(rows, (r) => r * 10) },
+    },
   };
 }
 const split = (train: number[], val: number[], test: number[]) => ({ train, val, test });
@@ -20,7 +23,10 @@ test("the pool takes a labelled cache's train and val faces and never one of its
   const splits: SplitsFile = { description: "hash", splits: { default: split([0, 1, 2, 3, 4], [5], [6, 7, 8, 9]) } };
   const cache = fakeCache();
   const { faces, testFaces, rule } = poolFaces(cache, splits);
-  assert.deepEqual(faces.map((f) => cache.rows[f]), [0, 1, 3, 4, 5]);
+  assert.deepEqual(
+    faces.map((f) => cache.rows[f]),
+    [0, 1, 3, 4, 5],
+  );
   assert.equal(testFaces, 3);
   assert.match(rule, /test faces left out/);
   const pool = selectFaces(cache, faces);
@@ -39,5 +45,8 @@ test("unlabelled data gives every face; subject folds give none, since each face
 
 test("a row listed both as training and as test stays out", () => {
   const { faces } = poolFaces(fakeCache(), { description: "bad", splits: { default: split([0, 1, 3], [], [3]) } });
-  assert.deepEqual(faces.map((f) => fakeCache().rows[f]), [0, 1]);
+  assert.deepEqual(
+    faces.map((f) => fakeCache().rows[f]),
+    [0, 1],
+  );
 });

@@ -57,10 +57,18 @@ export async function readSplitsFile(cacheDir: string): Promise<SplitsFile> {
   try {
     raw = JSON.parse(await readFile(path, "utf8"));
   } catch (cause) {
-    throw new FacepriorError("BAD_CONFIG", `${path}: missing or not JSON (${(cause as Error).message}). Run faceprior prepare again on the dataset to rewrite it.`, { cause });
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${path}: missing or not JSON (${(cause as Error).message}). Run faceprior prepare again on the dataset to rewrite it.`,
+      { cause },
+    );
   }
   const parsed = SplitsFileSchema.safeParse(raw);
-  if (!parsed.success) throw new FacepriorError("BAD_CONFIG", `${path}: not a splits file (${parsed.error.issues[0]?.message}). Run faceprior prepare again on the dataset to rewrite it.`);
+  if (!parsed.success)
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${path}: not a splits file (${parsed.error.issues[0]?.message}). Run faceprior prepare again on the dataset to rewrite it.`,
+    );
   return parsed.data;
 }
 
@@ -72,11 +80,22 @@ export async function loadPretrainingPool(cacheDirs: readonly string[]): Promise
     const cache = await loadCacheDataset(dir);
     const splits = await readSplitsFile(dir);
     const { faces, testFaces, rule } = poolFaces(cache, splits);
-    sources.push({ dataset: cache.index.dataset.name, cache: dir, split: splits.description, facesInCache: cache.count, faces: faces.length, testFaces, rule });
+    sources.push({
+      dataset: cache.index.dataset.name,
+      cache: dir,
+      split: splits.description,
+      facesInCache: cache.count,
+      faces: faces.length,
+      testFaces,
+      rule,
+    });
     if (faces.length > 0) parts.push(faces.length === cache.count ? cache : selectFaces(cache, faces));
   }
   if (parts.length === 0) {
-    throw new FacepriorError("BAD_CONFIG", `${cacheDirs.join(", ")}: no face may be used for pretraining (${sources.map((s) => `${s.dataset}: ${s.rule}`).join("; ")}). Add an unlabelled cache, or a cache with a fixed test split.`);
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${cacheDirs.join(", ")}: no face may be used for pretraining (${sources.map((s) => `${s.dataset}: ${s.rule}`).join("; ")}). Add an unlabelled cache, or a cache with a fixed test split.`,
+    );
   }
   return { cache: concatCaches(parts), sources };
 }

@@ -50,7 +50,8 @@ export function landmarkPatchAccuracy(preview: PreviewData, landmarkPatch: Int32
   const { size, patchSize: p, landmarks, priorLandmarks } = preview;
   const grid = size / p;
   const n = landmarkPatch.length / 68;
-  const patchOf = (x: number, y: number) => Math.min(grid - 1, Math.max(0, Math.floor(y / p))) * grid + Math.min(grid - 1, Math.max(0, Math.floor(x / p)));
+  const patchOf = (x: number, y: number) =>
+    Math.min(grid - 1, Math.max(0, Math.floor(y / p))) * grid + Math.min(grid - 1, Math.max(0, Math.floor(x / p)));
   const meanPatch = Array.from({ length: 68 }, (_, m) => {
     let [x, y] = [0, 0];
     for (let i = 0; i < n; i++) [x, y] = [x + priorLandmarks[(i * 68 + m) * 2]! / n, y + priorLandmarks[(i * 68 + m) * 2 + 1]! / n];

@@ -24,5 +24,8 @@ test("alignment puts five points taken from a similarity of the template within 
 });
 
 test("the template scales with the crop size", () => {
-  assert.deepEqual([...templateForSize(224)].map((v) => +v.toFixed(4)), [...templateForSize(112)].map((v) => +(2 * v).toFixed(4)));
+  assert.deepEqual(
+    [...templateForSize(224)].map((v) => +v.toFixed(4)),
+    [...templateForSize(112)].map((v) => +(2 * v).toFixed(4)),
+  );
 });

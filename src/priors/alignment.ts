@@ -24,7 +24,8 @@ export function templateForSize(size: number): Float32Array {
  */
 export function similarityTransform(src: Float32Array, dst: Float32Array): Affine {
   const n = src.length / 2;
-  if (n < 2 || dst.length !== src.length) throw new Error(`similarityTransform: need matching point sets, got ${src.length / 2} and ${dst.length / 2}`);
+  if (n < 2 || dst.length !== src.length)
+    throw new Error(`similarityTransform: need matching point sets, got ${src.length / 2} and ${dst.length / 2}`);
   const mean = (pts: Float32Array, axis: number) => pts.filter((_, i) => i % 2 === axis).reduce((a, b) => a + b, 0) / n;
   const [sx, sy, dx, dy] = [mean(src, 0), mean(src, 1), mean(dst, 0), mean(dst, 1)];
   let dot = 0;

@@ -16,7 +16,9 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test("a prepared cache loads whole, maps manifest rows to faces and batches images for the encoder", { skip: skipUnlessShared(CELEBA) }, async () => {
+test("a prepared cache loads whole, maps manifest rows to faces and batches images for the encoder", {
+  skip: skipUnlessShared(CELEBA),
+}, async () => {
   const root = await makeCelebaSubset(join(dir, "data"), 5, { "broken.jpg": new Uint8Array([0xff, 0xd8, 0xff]) });
   const out = join(dir, "cache");
   const run = await runCli(["prepare", "--data", root, "--out", out, "--shard-size", "2", "--workers", "1"], dir);
@@ -43,5 +45,8 @@ test("a prepared cache loads whole, maps manifest rows to faces and batches imag
 });
 
 test("loading something that is not a cache says how to make one", async () => {
-  await assert.rejects(loadCacheDataset(dir), /no cache\.json, so not a prior cache\. If it is a dataset folder, run faceprior prepare --data .* --out <cache dir> and pass that cache folder instead\./);
+  await assert.rejects(
+    loadCacheDataset(dir),
+    /no cache\.json, so not a prior cache\. If it is a dataset folder, run faceprior prepare --data .* --out <cache dir> and pass that cache folder instead\./,
+  );
 });

@@ -36,10 +36,22 @@ function concat(parts: HostTensor[]): HostTensor {
 
 export async function loadCacheDataset(dir: string): Promise<CacheDataset> {
   const index = await readCacheIndex(dir);
-  if (!index) throw new FacepriorError("BAD_CONFIG", `${dir}: no cache.json, so not a prior cache. If it is a dataset folder, run faceprior prepare --data ${dir} --out <cache dir> and pass that cache folder instead.`);
-  const shards = await Promise.all(index.shards.map((s) => readShard(join(dir, s.file)).catch((cause) => {
-    throw new FacepriorError("BAD_CONFIG", `${join(dir, s.file)}: missing or unreadable (${(cause as Error).message}). Run faceprior prepare again with the same options to finish the cache.`, { cause });
-  })));
+  if (!index)
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${dir}: no cache.json, so not a prior cache. If it is a dataset folder, run faceprior prepare --data ${dir} --out <cache dir> and pass that cache folder instead.`,
+    );
+  const shards = await Promise.all(
+    index.shards.map((s) =>
+      readShard(join(dir, s.file)).catch((cause) => {
+        throw new FacepriorError(
+          "BAD_CONFIG",
+          `${join(dir, s.file)}: missing or unreadable (${(cause as Error).message}). Run faceprior prepare again with the same options to finish the cache.`,
+          { cause },
+        );
+      }),
+    ),
+  );
   const names = Object.keys(shards[0]!.tensors);
   const tensors = Object.fromEntries(names.map((name) => [name, concat(shards.map((s) => s.tensors[name]!))]));
   return {
@@ -133,7 +145,8 @@ export function greyShare(cache: CacheDataset, faces: readonly number[]): number
   const images = cache.tensors.images!.data as Uint8Array;
   const bytes = size * size * 3;
   const isGrey = (face: number) => {
-    for (let at = face * bytes; at < (face + 1) * bytes; at += 3) if (images[at] !== images[at + 1] || images[at] !== images[at + 2]) return false;
+    for (let at = face * bytes; at < (face + 1) * bytes; at += 3)
+      if (images[at] !== images[at + 1] || images[at] !== images[at + 2]) return false;
     return true;
   };
   return faces.length === 0 ? 0 : faces.filter(isGrey).length / faces.length;

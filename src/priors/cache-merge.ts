@@ -13,15 +13,30 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { FacepriorError } from "../errors.js";
-import { openSafetensors, writeSafetensors, type HostTensor, type SafetensorsReader, type StoredTensor, type TensorMap } from "../checkpoint/safetensors.js";
+import {
+  openSafetensors,
+  writeSafetensors,
+  type HostTensor,
+  type SafetensorsReader,
+  type StoredTensor,
+  type TensorMap,
+} from "../checkpoint/safetensors.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { parseJson } from "../io/json-file.js";
 import { checkShardSet, type ShardMember } from "../shard/shard-set.js";
 import { shardName } from "../shard/shard-spec.js";
 import { addToSummary, newSummary, writeCacheReport, type CacheSplits, type PrepareReport } from "./cache-report.js";
 import {
-  cacheIndexPath, cacheIndexText, checkCacheIndex, readCacheIndex, shardInfo, shardMetadata, wholeIndexPath,
-  type CacheIndex, type ShardFailure, type ShardInfo,
+  cacheIndexPath,
+  cacheIndexText,
+  checkCacheIndex,
+  readCacheIndex,
+  shardInfo,
+  shardMetadata,
+  wholeIndexPath,
+  type CacheIndex,
+  type ShardFailure,
+  type ShardInfo,
 } from "./prior-cache.js";
 
 type Part = { dir: string; index: CacheIndex & { jobShard: NonNullable<CacheIndex["jobShard"]> } };
@@ -30,8 +45,16 @@ const WORDS = { command: "prepare", inputs: "manifest" };
 
 async function readPart(dir: string): Promise<Part> {
   const index = await readCacheIndex(dir);
-  if (!index) throw new FacepriorError("BAD_SHARDS", `${dir}: has no cache.json, so it is not a shard of prepare --shard. Pass the folders prepare --shard wrote.`);
-  if (!index.jobShard) throw new FacepriorError("BAD_SHARDS", `${cacheIndexPath(dir)}: a whole prior cache, not a shard of prepare --shard. Merge joins the folders prepare --shard wrote.`);
+  if (!index)
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${dir}: has no cache.json, so it is not a shard of prepare --shard. Pass the folders prepare --shard wrote.`,
+    );
+  if (!index.jobShard)
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${cacheIndexPath(dir)}: a whole prior cache, not a shard of prepare --shard. Merge joins the folders prepare --shard wrote.`,
+    );
   return { dir, index: index as Part["index"] };
 }
 
@@ -57,10 +80,17 @@ function checkComplete({ dir, index }: Part): void {
 async function readWholeIndex({ dir, index }: Part): Promise<CacheIndex> {
   const path = wholeIndexPath(dir);
   const text = await readFile(path, "utf8").catch((cause) => {
-    throw new FacepriorError("BAD_SHARDS", `${path}: cannot be read (${(cause as Error).message}). Run its prepare --shard ${shardName(index.jobShard)} again.`, { cause });
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${path}: cannot be read (${(cause as Error).message}). Run its prepare --shard ${shardName(index.jobShard)} again.`,
+      { cause },
+    );
   });
   if (createHash("sha256").update(text).digest("hex") !== index.jobShard.whole) {
-    throw new FacepriorError("BAD_SHARDS", `${path}: does not match the fingerprint in its cache.json; the folder was changed after prepare wrote it. Run its prepare --shard ${shardName(index.jobShard)} again.`);
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${path}: does not match the fingerprint in its cache.json; the folder was changed after prepare wrote it. Run its prepare --shard ${shardName(index.jobShard)} again.`,
+    );
   }
   return checkCacheIndex(parseJson(text, path, { code: "BAD_SHARDS", fix: "Run that shard's prepare again." }), path);
 }
@@ -68,10 +98,17 @@ async function readWholeIndex({ dir, index }: Part): Promise<CacheIndex> {
 /** Refuses an --out that is one of the parts, or a cache other than the one this merge writes. */
 async function checkOut(out: string, parts: Part[], whole: CacheIndex): Promise<void> {
   const part = parts.find((p) => resolve(p.dir) === resolve(out));
-  if (part) throw new FacepriorError("BAD_ARGUMENT", `--out ${out}: is shard ${shardName(part.index.jobShard)}, one of the inputs. Merge into a new folder.`);
+  if (part)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--out ${out}: is shard ${shardName(part.index.jobShard)}, one of the inputs. Merge into a new folder.`,
+    );
   const existing = await readFile(cacheIndexPath(out), "utf8").catch(() => null);
   if (existing !== null && existing !== cacheIndexText(whole)) {
-    throw new FacepriorError("BAD_ARGUMENT", `--out ${out}: already holds another prior cache (its cache.json differs from this merge's). Merge into a new folder.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--out ${out}: already holds another prior cache (its cache.json differs from this merge's). Merge into a new folder.`,
+    );
   }
 }
 
@@ -86,7 +123,11 @@ type Layout = Record<string, StoredTensor>;
 /** An open that failed for the process's open-file limit, as an error that says how to raise it. */
 function openFileLimit(error: unknown): unknown {
   if ((error as NodeJS.ErrnoException).code !== "EMFILE") return error;
-  return new FacepriorError("BAD_SHARDS", "too many files open at once (EMFILE): merge holds one file of each shard open, more than this process may. Raise the limit (ulimit -n 65536) and merge again.", { cause: error });
+  return new FacepriorError(
+    "BAD_SHARDS",
+    "too many files open at once (EMFILE): merge holds one file of each shard open, more than this process may. Raise the limit (ulimit -n 65536) and merge again.",
+    { cause: error },
+  );
 }
 
 async function openShardFile(file: string, layout: Layout): Promise<OpenFile> {
@@ -94,18 +135,25 @@ async function openShardFile(file: string, layout: Layout): Promise<OpenFile> {
     throw openFileLimit(error);
   });
   for (const [name, t] of Object.entries(reader.tensors)) layout[name] ??= t;
-  const same = (a?: StoredTensor, b?: StoredTensor) => a && b && a.dtype === b.dtype && a.itemBytes === b.itemBytes && a.shape.length === b.shape.length;
+  const same = (a?: StoredTensor, b?: StoredTensor) =>
+    a && b && a.dtype === b.dtype && a.itemBytes === b.itemBytes && a.shape.length === b.shape.length;
   const names = new Set([...Object.keys(layout), ...Object.keys(reader.tensors)]);
   if (![...names].every((name) => same(layout[name], reader.tensors[name]))) {
     await reader.close();
-    throw new FacepriorError("BAD_SHARDS", `${file}: its tensors differ from the other shards' (${Object.keys(reader.tensors).join(", ")}). Run that shard's prepare again.`);
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${file}: its tensors differ from the other shards' (${Object.keys(reader.tensors).join(", ")}). Run that shard's prepare again.`,
+    );
   }
   const count = reader.tensors.rows!.shape[0]!;
   const rows = new Int32Array(reader.readItems("rows", 0, count).buffer, 0, count);
   const info = shardInfo(reader.metadata, file);
   if (info.failures.some((f) => !Number.isInteger(f.row))) {
     await reader.close();
-    throw new FacepriorError("BAD_SHARDS", `${file}: its failures have no row numbers (an older prepare wrote it). Run that shard's prepare again.`);
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${file}: its failures have no row numbers (an older prepare wrote it). Run that shard's prepare again.`,
+    );
   }
   return { reader, rows, info, face: 0, failure: 0 };
 }
@@ -185,7 +233,10 @@ export async function mergeCacheShards(dirs: string[], out: string, onProgress?:
   const whole = await readWholeIndex(parts[0]!);
   await checkOut(out, parts, whole);
   const splitsPath = join(parts[0]!.dir, "splits.json");
-  const splits = parseJson(await readFile(splitsPath, "utf8"), splitsPath, { code: "BAD_SHARDS", fix: "Run that shard's prepare again." }) as CacheSplits;
+  const splits = parseJson(await readFile(splitsPath, "utf8"), splitsPath, {
+    code: "BAD_SHARDS",
+    fix: "Run that shard's prepare again.",
+  }) as CacheSplits;
   const layout: Layout = {};
   const cursors = parts.map((p) => partCursor(p, layout));
   const summary = newSummary(whole);
@@ -194,16 +245,29 @@ export async function mergeCacheShards(dirs: string[], out: string, onProgress?:
     const shard = assemble(await Promise.all(cursors.map((c) => c.take(end))), layout);
     const held = shard.info.paths.length + shard.info.failures.length;
     if (held !== block.rowCount) {
-      throw new FacepriorError("BAD_SHARDS", `rows ${block.firstRow} to ${end - 1}: the shards hold ${held} of these ${block.rowCount} rows; a shard folder was changed after prepare wrote it. Run the shards' prepare --shard again.`);
+      throw new FacepriorError(
+        "BAD_SHARDS",
+        `rows ${block.firstRow} to ${end - 1}: the shards hold ${held} of these ${block.rowCount} rows; a shard folder was changed after prepare wrote it. Run the shards' prepare --shard again.`,
+      );
     }
     await writeSafetensors(join(out, block.file), shard.tensors, shardMetadata(shard.info));
     addToSummary(summary, shard);
     onProgress?.(end, whole.dataset.rows);
   }
   const left = parts.find((_, i) => !cursors[i]!.finished());
-  if (left) throw new FacepriorError("BAD_SHARDS", `${left.dir}: holds rows past the end of the dataset's plan; the folder was changed after prepare wrote it. Run its prepare --shard again.`);
+  if (left)
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${left.dir}: holds rows past the end of the dataset's plan; the folder was changed after prepare wrote it. Run its prepare --shard again.`,
+    );
   const seconds = (performance.now() - start) / 1000;
-  const report = await writeCacheReport(summary, out, splits, { seconds, images: 0, workers: 0, rebuilt: [], merged: { shards: parts.length, seconds } });
+  const report = await writeCacheReport(summary, out, splits, {
+    seconds,
+    images: 0,
+    workers: 0,
+    rebuilt: [],
+    merged: { shards: parts.length, seconds },
+  });
   await writeFileAtomic(cacheIndexPath(out), cacheIndexText(whole)); // last: a folder with cache.json is a finished cache
   return report;
 }

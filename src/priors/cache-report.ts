@@ -25,7 +25,13 @@ export type PrepareReport = {
   failure_reasons: Record<string, number>;
   /** Shards on disk that were redone this run, and why. */
   rebuilt_shards: StaleShard[];
-  timings: { this_run_seconds: number; this_run_images: number; this_run_images_per_second: number; total_worker_seconds: number; workers: number };
+  timings: {
+    this_run_seconds: number;
+    this_run_images: number;
+    this_run_images_per_second: number;
+    total_worker_seconds: number;
+    workers: number;
+  };
   options: CacheOptions;
   /** A cache that `faceprior merge` joined: how many job shards, and the merge's own seconds. */
   merged?: { shards: number; seconds: number };
@@ -46,7 +52,11 @@ function countReasons(failures: ShardFailure[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { reason } of failures) {
     // Group "x.jpg: is truncated (...). Re-export it." and "low-confidence face (score 0.31 ...)" by kind.
-    const kind = reason.replace(/^\S*: /, "").replace(/\s*\(.*$/, "").replace(/\. .*$/, "").replace(/\.$/, "");
+    const kind = reason
+      .replace(/^\S*: /, "")
+      .replace(/\s*\(.*$/, "")
+      .replace(/\. .*$/, "")
+      .replace(/\.$/, "");
     counts[kind] = (counts[kind] ?? 0) + 1;
   }
   return counts;
@@ -65,7 +75,13 @@ export function addToSummary(summary: CacheSummary, shard: Shard): void {
   summary.failures.push(...shard.info.failures);
   for (let i = 0; i < Math.min(perShard, n) && summary.overlay.length < OVERLAY_FACES; i++) {
     const s = shardSample(shard, Math.floor((i * n) / perShard), summary.index.options.size);
-    summary.overlay.push({ ...s, image: s.image.slice(), parsing: s.parsing.slice(), landmarks68: s.landmarks68.slice(), mesh: s.mesh.slice() });
+    summary.overlay.push({
+      ...s,
+      image: s.image.slice(),
+      parsing: s.parsing.slice(),
+      landmarks68: s.landmarks68.slice(),
+      mesh: s.mesh.slice(),
+    });
   }
 }
 

@@ -10,7 +10,9 @@ import { writeCacheSubset } from "./cache-subset.js";
 
 const fixture = loadedCelebaCache("cache-subset", 10, ["--size", "32", "--patch-size", "4", "--workers", "1"]);
 
-test("a subset holds the first pool faces of a cache, never a test face, and is itself a pool of them all", { skip: skipUnlessShared(CELEBA) }, async () => {
+test("a subset holds the first pool faces of a cache, never a test face, and is itself a pool of them all", {
+  skip: skipUnlessShared(CELEBA),
+}, async () => {
   const source = await loadPretrainingPool([fixture.cacheDir]);
   assert.ok(source.sources[0]!.testFaces > 0, "the CelebA hash split should leave test faces out, or the check proves little");
   const out = join(fixture.dir, "subset");
@@ -29,7 +31,10 @@ test("a subset larger than the pool is refused, saying how many faces there are"
   const { cache } = await loadPretrainingPool([fixture.cacheDir]);
   await assert.rejects(writeCacheSubset(fixture.cacheDir, join(fixture.dir, "too-many"), cache.count + 1), (error: FacepriorError) => {
     assert.equal(error.code, "BAD_ARGUMENT");
-    assert.match(error.message, new RegExp(`has ${cache.count} faces pretraining may use, asked for ${cache.count + 1}\\. Ask for at most ${cache.count}\\.`));
+    assert.match(
+      error.message,
+      new RegExp(`has ${cache.count} faces pretraining may use, asked for ${cache.count + 1}\\. Ask for at most ${cache.count}\\.`),
+    );
     return true;
   });
 });

@@ -16,9 +16,15 @@ const SHARD_FILE = "shards/shard-00000.safetensors";
 export async function writeCacheSubset(source: string, out: string, faces: number): Promise<number> {
   const { cache } = await loadPretrainingPool([source]);
   if (cache.count < faces) {
-    throw new FacepriorError("BAD_ARGUMENT", `${source}: has ${cache.count} faces pretraining may use, asked for ${faces}. Ask for at most ${cache.count}.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `${source}: has ${cache.count} faces pretraining may use, asked for ${faces}. Ask for at most ${cache.count}.`,
+    );
   }
-  const subset = selectFaces(cache, Array.from({ length: faces }, (_, i) => i));
+  const subset = selectFaces(
+    cache,
+    Array.from({ length: faces }, (_, i) => i),
+  );
   const rows = [...subset.rows];
   await writeSafetensors(join(out, SHARD_FILE), subset.tensors, { paths: JSON.stringify(subset.paths), failures: "[]", seconds: "0" });
   const index: CacheIndex = { ...cache.index, shards: [{ file: SHARD_FILE, firstRow: 0, rowCount: faces }] };

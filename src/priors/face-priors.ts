@@ -19,9 +19,7 @@ export type FacePriorOptions = {
   minScore: number;
 };
 
-export type FacePriorResult =
-  | { ok: true; sample: FaceSample; score: number; facesFound: number }
-  | { ok: false; reason: string };
+export type FacePriorResult = { ok: true; sample: FaceSample; score: number; facesFound: number } | { ok: false; reason: string };
 
 /** The image with a black border of `border` pixels on every side. */
 export function padImage(image: HwcImage, border: number): HwcImage {
@@ -53,13 +51,28 @@ export async function computeFacePriors(image: HwcImage, teacher: Teacher, optio
   if (face.score < options.minScore) {
     return { ok: false, reason: `low-confidence face (score ${face.score.toFixed(2)} < ${options.minScore})` };
   }
-  return { ok: true, sample: alignedSample(image, face.mesh.map((v) => v - border), options.size), score: face.score, facesFound: faces.length };
+  return {
+    ok: true,
+    sample: alignedSample(
+      image,
+      face.mesh.map((v) => v - border),
+      options.size,
+    ),
+    score: face.score,
+    facesFound: faces.length,
+  };
 }
 
 /** The face whose mesh (image coordinates) is `mesh`, aligned to the template, with its priors. */
 function alignedSample(image: HwcImage, mesh: Float32Array, size: number): FaceSample {
   const aligned = alignFace(image, mesh, fivePointsFromMesh(mesh), size);
-  return { size, image: aligned.image.data, parsing: parsingFromMesh(aligned.mesh, size), landmarks68: landmarks68FromMesh(aligned.mesh), mesh: aligned.mesh };
+  return {
+    size,
+    image: aligned.image.data,
+    parsing: parsingFromMesh(aligned.mesh, size),
+    landmarks68: landmarks68FromMesh(aligned.mesh),
+    mesh: aligned.mesh,
+  };
 }
 
 /**
@@ -72,7 +85,11 @@ export const FACE_SEARCH_DEFAULTS = { maxSide: 1024, pad: 0.2, minScore: 0.5, ma
 export type DetectedFace = { score: number; box: [number, number, number, number]; landmarks68: Float32Array; sample: FaceSample };
 
 /** Every face the teacher finds scoring at least `minScore`, largest first, box and mesh in image pixels. */
-export async function locateFaces(image: HwcImage, teacher: Teacher, options: Pick<FacePriorOptions, "pad" | "minScore">): Promise<TeacherFace[]> {
+export async function locateFaces(
+  image: HwcImage,
+  teacher: Teacher,
+  options: Pick<FacePriorOptions, "pad" | "minScore">,
+): Promise<TeacherFace[]> {
   const { padded, border } = padForSearch(image, options.pad);
   const faces = (await teacher.detect(padded.data, padded.width, padded.height)).filter((f) => f.score >= options.minScore);
   return faces
@@ -83,5 +100,10 @@ export async function locateFaces(image: HwcImage, teacher: Teacher, options: Pi
 /** Every face the teacher finds scoring at least `minScore`, largest first, with its aligned crop. */
 export async function detectFaces(image: HwcImage, teacher: Teacher, options: FacePriorOptions): Promise<DetectedFace[]> {
   const faces = await locateFaces(image, teacher, options);
-  return faces.map(({ score, box, mesh }) => ({ score, box, landmarks68: landmarks68FromMesh(mesh), sample: alignedSample(image, mesh, options.size) }));
+  return faces.map(({ score, box, mesh }) => ({
+    score,
+    box,
+    landmarks68: landmarks68FromMesh(mesh),
+    sample: alignedSample(image, mesh, options.size),
+  }));
 }

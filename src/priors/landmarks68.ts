@@ -26,11 +26,27 @@ export const MIRROR_68: readonly number[] = buildMirror68();
 function buildMirror68(): number[] {
   const pairs: [number, number][] = [
     ...Array.from({ length: 8 }, (_, i) => [i, 16 - i] as [number, number]),
-    [17, 26], [18, 25], [19, 24], [20, 23], [21, 22],
-    [31, 35], [32, 34],
-    [36, 45], [37, 44], [38, 43], [39, 42], [40, 47], [41, 46],
-    [48, 54], [49, 53], [50, 52], [55, 59], [56, 58],
-    [60, 64], [61, 63], [65, 67],
+    [17, 26],
+    [18, 25],
+    [19, 24],
+    [20, 23],
+    [21, 22],
+    [31, 35],
+    [32, 34],
+    [36, 45],
+    [37, 44],
+    [38, 43],
+    [39, 42],
+    [40, 47],
+    [41, 46],
+    [48, 54],
+    [49, 53],
+    [50, 52],
+    [55, 59],
+    [56, 58],
+    [60, 64],
+    [61, 63],
+    [65, 67],
   ];
   const mirror = Array.from({ length: 68 }, (_, i) => i);
   for (const [a, b] of pairs) {
@@ -62,5 +78,11 @@ export function fivePointsFromMesh(mesh: Float32Array): Float32Array {
   const centroid = (landmarks: number[]) =>
     [0, 1].map((axis) => landmarks.reduce((sum, i) => sum + mesh[2 * MESH_INDEX_OF_68[i]! + axis]!, 0) / landmarks.length);
   const point = (m: number) => [mesh[2 * m]!, mesh[2 * m + 1]!];
-  return Float32Array.from([...centroid([36, 37, 38, 39, 40, 41]), ...centroid([42, 43, 44, 45, 46, 47]), ...point(4), ...point(61), ...point(291)]);
+  return Float32Array.from([
+    ...centroid([36, 37, 38, 39, 40, 41]),
+    ...centroid([42, 43, 44, 45, 46, 47]),
+    ...point(4),
+    ...point(61),
+    ...point(291),
+  ]);
 }

@@ -25,7 +25,9 @@ export async function tileSheet(tiles: Uint8Array[], size: number, columns: numb
     const [x0, y0] = [(k % columns) * size, Math.floor(k / columns) * size];
     for (let y = 0; y < size; y++) sheet.set(tile.subarray(y * size * 3, (y + 1) * size * 3), ((y0 + y) * width + x0) * 3);
   });
-  return sharp(sheet, { raw: { width, height: rows * size, channels: 3 } }).png().toBuffer();
+  return sharp(sheet, { raw: { width, height: rows * size, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** A grid of drawn samples, `columns` wide, as PNG bytes. */

@@ -49,7 +49,9 @@ if (parentPort) {
   const port = parentPort;
   const teacher = await loadTeacher();
   port.on("message", (job: ShardJob) => {
-    runShard(job, teacher, port).catch((error: Error) => port.postMessage({ type: "error", message: error.message } satisfies WorkerMessage));
+    runShard(job, teacher, port).catch((error: Error) =>
+      port.postMessage({ type: "error", message: error.message } satisfies WorkerMessage),
+    );
   });
   port.postMessage({ type: "ready" } satisfies WorkerMessage);
 }

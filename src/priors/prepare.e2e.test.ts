@@ -29,7 +29,9 @@ after(async () => {
 
 test("prepare caches aligned faces with priors, and reports every bad file with its reason", needsData, async () => {
   const jpeg = await sharp(sharedPath(CELEBA, "images/00001.jpg")).jpeg().toBuffer();
-  const blank = await sharp({ create: { width: 200, height: 200, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
+  const blank = await sharp({ create: { width: 200, height: 200, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+    .png()
+    .toBuffer();
   const root = await makeDataset("mixed", 6, {
     "zero.jpg": new Uint8Array(0),
     "text.jpg": new TextEncoder().encode("not an image"),
@@ -92,7 +94,14 @@ test("a killed prepare resumes without redoing finished shards", needsData, asyn
   const first = join(out, "shards", "shard-00000.safetensors");
   // Kill the run as soon as its first shard is on disk.
   const controller = new AbortController();
-  const poll = setInterval(() => stat(first).then(() => controller.abort(), () => {}), 50);
+  const poll = setInterval(
+    () =>
+      stat(first).then(
+        () => controller.abort(),
+        () => {},
+      ),
+    50,
+  );
   const killed = await runCli(args, dir, { signal: controller.signal });
   clearInterval(poll);
   assert.equal(killed.signal, "SIGKILL");
@@ -112,7 +121,10 @@ test("prepare refuses to resume a cache made with other options", needsData, asy
   const run = await runCli(["prepare", "--data", root, "--out", out, "--size", "96"], dir);
   assert.equal(run.code, 1);
   assertNoStack(run);
-  assert.match(run.stderr, /cache\.json: this cache was prepared with other size .* Use another --out folder, or the same options to resume\./);
+  assert.match(
+    run.stderr,
+    /cache\.json: this cache was prepared with other size .* Use another --out folder, or the same options to resume\./,
+  );
 });
 
 /** Each shard file's modification time, by file name. */
@@ -121,27 +133,31 @@ async function shardTimes(out: string): Promise<number[]> {
   return Promise.all(index.shards.map(async (s) => (await stat(join(out, s.file))).mtimeMs));
 }
 
-test("after the manifest changes with the same row count, prepare rebuilds the shards whose rows changed and keeps the others", needsData, async () => {
-  const root = await makeDataset("changed", 2, {});
-  const out = join(dir, "changed-cache");
-  const args = ["prepare", "--data", root, "--out", out, "--shard-size", "1", "--workers", "1"];
-  assert.equal((await runCli(args, dir)).code, 0);
-  const [first, second] = await shardTimes(out);
-  // Flip the first attribute of the second photo: same rows, same count, other labels.
-  const lines = (await readFile(join(root, "manifest.csv"), "utf8")).split("\n");
-  const cells = lines[2]!.split(",");
-  cells[1] = cells[1] === "1" ? "0" : "1";
-  lines[2] = cells.join(",");
-  await writeFile(join(root, "manifest.csv"), lines.join("\n"));
-  const rerun = await runCli(args, dir);
-  assert.equal(rerun.code, 0, rerun.stderr);
-  assert.match(rerun.stdout, /^Rebuilt shards\/shard-00001\.safetensors: its rows in the manifest changed\.$/m);
-  const [firstAfter, secondAfter] = await shardTimes(out);
-  assert.equal(firstAfter, first, "the unchanged shard was kept");
-  assert.notEqual(secondAfter, second, "the changed shard was rebuilt");
-  const shard = await readShard(join(out, "shards", "shard-00001.safetensors"));
-  assert.equal(shard.tensors.labels!.data[0], Number(cells[1]), "the rebuilt shard holds the new label");
-});
+test(
+  "after the manifest changes with the same row count, prepare rebuilds the shards whose rows changed and keeps the others",
+  needsData,
+  async () => {
+    const root = await makeDataset("changed", 2, {});
+    const out = join(dir, "changed-cache");
+    const args = ["prepare", "--data", root, "--out", out, "--shard-size", "1", "--workers", "1"];
+    assert.equal((await runCli(args, dir)).code, 0);
+    const [first, second] = await shardTimes(out);
+    // Flip the first attribute of the second photo: same rows, same count, other labels.
+    const lines = (await readFile(join(root, "manifest.csv"), "utf8")).split("\n");
+    const cells = lines[2]!.split(",");
+    cells[1] = cells[1] === "1" ? "0" : "1";
+    lines[2] = cells.join(",");
+    await writeFile(join(root, "manifest.csv"), lines.join("\n"));
+    const rerun = await runCli(args, dir);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stdout, /^Rebuilt shards\/shard-00001\.safetensors: its rows in the manifest changed\.$/m);
+    const [firstAfter, secondAfter] = await shardTimes(out);
+    assert.equal(firstAfter, first, "the unchanged shard was kept");
+    assert.notEqual(secondAfter, second, "the changed shard was rebuilt");
+    const shard = await readShard(join(out, "shards", "shard-00001.safetensors"));
+    assert.equal(shard.tensors.labels!.data[0], Number(cells[1]), "the rebuilt shard holds the new label");
+  },
+);
 
 test("a damaged shard is rebuilt by the next run instead of failing every run", needsData, async () => {
   const root = await makeDataset("damaged", 2, {});
@@ -158,12 +174,19 @@ test("a damaged shard is rebuilt by the next run instead of failing every run", 
 });
 
 test("an invalid split value in meta.csv fails before any image is processed", async () => {
-  const root = await writeLayout("split", { "manifest.csv": "path,age\na.jpg,3\nb.jpg,4\n", "meta.csv": "path,split\na.jpg,train\nb.jpg,trian\n", ...images("a.jpg", "b.jpg") });
+  const root = await writeLayout("split", {
+    "manifest.csv": "path,age\na.jpg,3\nb.jpg,4\n",
+    "meta.csv": "path,split\na.jpg,train\nb.jpg,trian\n",
+    ...images("a.jpg", "b.jpg"),
+  });
   const out = join(dir, "split-cache");
   const run = await runCli(["prepare", "--data", root, "--out", out], dir);
   assertNoStack(run);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /split row 1 "b\.jpg": has split "trian", expected one of train, val, validation, test\. Fix the value in its meta\./);
+  assert.match(
+    run.stderr,
+    /split row 1 "b\.jpg": has split "trian", expected one of train, val, validation, test\. Fix the value in its meta\./,
+  );
   await assert.rejects(stat(join(out, "shards")), { code: "ENOENT" }, "no image was processed");
 });
 
@@ -173,6 +196,9 @@ test("prepare --out naming an existing file says so instead of an internal error
   const run = await runCli(["prepare", "--data", root, "--out", join(dir, "notes.txt")], dir);
   assertNoStack(run);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /^faceprior \[CANNOT_WRITE\]: .*notes\.txt\/cache\.json: cannot be written \(a folder on its path is a file\)\./);
+  assert.match(
+    run.stderr,
+    /^faceprior \[CANNOT_WRITE\]: .*notes\.txt\/cache\.json: cannot be written \(a folder on its path is a file\)\./,
+  );
   assert.equal(await readFile(join(dir, "notes.txt"), "utf8"), "mine");
 });

@@ -22,8 +22,16 @@ import { openJsonlLog } from "../io/jsonl-log.js";
 import { itemsOfShard, shardName, type ShardSpec } from "../shard/shard-spec.js";
 import { addToSummary, newSummary, splitsOf, writeCacheReport, type PrepareReport, type StaleShard } from "./cache-report.js";
 import {
-  CACHE_FORMAT, CACHE_VERSION, cacheIndexPath, cacheIndexText, readCacheIndex, readShard, shardFingerprint, wholeIndexPath,
-  type CacheIndex, type CacheOptions,
+  CACHE_FORMAT,
+  CACHE_VERSION,
+  cacheIndexPath,
+  cacheIndexText,
+  readCacheIndex,
+  readShard,
+  shardFingerprint,
+  wholeIndexPath,
+  type CacheIndex,
+  type CacheOptions,
 } from "./prior-cache.js";
 import type { ShardJob, WorkerMessage } from "./prepare-worker.js";
 
@@ -48,7 +56,12 @@ function planShards(dataset: Dataset, options: CacheOptions): CacheIndex["shards
 }
 
 /** Why a shard on disk cannot be kept (its rows changed, or it does not read back), or null. */
-async function staleReason(out: string, shard: CacheIndex["shards"][number], earlier: CacheIndex | null, i: number): Promise<string | null> {
+async function staleReason(
+  out: string,
+  shard: CacheIndex["shards"][number],
+  earlier: CacheIndex | null,
+  i: number,
+): Promise<string | null> {
   const recorded = earlier?.shards[i]?.fingerprint;
   // Caches written before fingerprints were recorded keep their shards, as they always did.
   if (recorded !== undefined && recorded !== shard.fingerprint) return "its rows in the manifest changed";
@@ -79,7 +92,14 @@ function planIndex(dataset: Dataset, options: CacheOptions): CacheIndex {
     format: CACHE_FORMAT,
     version: CACHE_VERSION,
     options,
-    dataset: { root: dataset.root, name: dataset.name, format: dataset.format, task: dataset.task, labelColumns: dataset.labelColumns, rows: dataset.rows.length },
+    dataset: {
+      root: dataset.root,
+      name: dataset.name,
+      format: dataset.format,
+      task: dataset.task,
+      labelColumns: dataset.labelColumns,
+      rows: dataset.rows.length,
+    },
     shards: planShards(dataset, options),
   };
 }
@@ -88,7 +108,11 @@ function planIndex(dataset: Dataset, options: CacheOptions): CacheIndex {
  * The rows of job shard `shard` as a dataset of their own (rows keep their numbers), its index,
  * and the index of the whole dataset, whose SHA-256 the part's index records.
  */
-export function planJobShard(dataset: Dataset, options: CacheOptions, shard: ShardSpec): { part: Dataset; index: CacheIndex; whole: CacheIndex } {
+export function planJobShard(
+  dataset: Dataset,
+  options: CacheOptions,
+  shard: ShardSpec,
+): { part: Dataset; index: CacheIndex; whole: CacheIndex } {
   const whole = planIndex(dataset, options);
   const part = { ...dataset, rows: itemsOfShard(dataset.rows, shard, (row) => row.path).map(({ item }) => item) };
   const jobShard = { ...shard, whole: createHash("sha256").update(cacheIndexText(whole)).digest("hex") };
@@ -97,12 +121,16 @@ export function planJobShard(dataset: Dataset, options: CacheOptions, shard: Sha
 
 /** What differs between the cache on disk and this run, so that resuming would mix two caches. */
 function resumeConflicts(earlier: CacheIndex, index: CacheIndex): string[] {
-  const differs: string[] = (["size", "pad", "patchSize", "minScore", "shardSize"] as const).filter((k) => earlier.options[k] !== index.options[k]);
+  const differs: string[] = (["size", "pad", "patchSize", "minScore", "shardSize"] as const).filter(
+    (k) => earlier.options[k] !== index.options[k],
+  );
   // With fingerprints, rows added to or removed from the manifest only redo the shards they touch.
   const fingerprinted = earlier.shards.every((s) => s.fingerprint !== undefined);
-  if (earlier.dataset.root !== index.dataset.root || (!fingerprinted && earlier.dataset.rows !== index.dataset.rows)) differs.push("dataset");
+  if (earlier.dataset.root !== index.dataset.root || (!fingerprinted && earlier.dataset.rows !== index.dataset.rows))
+    differs.push("dataset");
   const [was, now] = [earlier.jobShard, index.jobShard];
-  if (was?.index !== now?.index || was?.count !== now?.count) differs.push(`shard (it is ${was ? `shard ${shardName(was)}` : "not sharded"})`);
+  if (was?.index !== now?.index || was?.count !== now?.count)
+    differs.push(`shard (it is ${was ? `shard ${shardName(was)}` : "not sharded"})`);
   return differs;
 }
 
@@ -166,7 +194,9 @@ export async function prepareCache(dataset: Dataset, out: string, options: Prepa
   const start = performance.now();
   const { workers, onProgress, shard, ...cacheOptions } = options;
   const splits = splitsOf(dataset); // a bad split value fails here, before any image is read
-  const { part, index, whole } = shard ? planJobShard(dataset, cacheOptions, shard) : { part: dataset, index: planIndex(dataset, cacheOptions), whole: null };
+  const { part, index, whole } = shard
+    ? planJobShard(dataset, cacheOptions, shard)
+    : { part: dataset, index: planIndex(dataset, cacheOptions), whole: null };
   const stale = await openIndex(index, out);
   if (whole) await writeFileAtomic(wholeIndexPath(out), cacheIndexText(whole));
   const pending = index.shards.map((s, i) => ({ ...s, i })).filter((s) => !existsSync(join(out, s.file)));
@@ -183,10 +213,29 @@ export async function prepareCache(dataset: Dataset, out: string, options: Prepa
   const thisRunImages = total - done;
   const log = await openJsonlLog(join(out, "log.jsonl"));
   try {
-    log.write({ event: "start", images: total, pending_shards: jobs.length, pending_images: thisRunImages, workers, options: cacheOptions, ...(shard ? { job_shard: shard } : {}) });
+    log.write({
+      event: "start",
+      images: total,
+      pending_shards: jobs.length,
+      pending_images: thisRunImages,
+      workers,
+      options: cacheOptions,
+      ...(shard ? { job_shard: shard } : {}),
+    });
     for (const s of stale) log.write({ event: "rebuild", ...s });
-    await runPool(jobs, workers, () => onProgress?.(++done, total), ({ shard: i, faces, failures, seconds }) =>
-      log.write({ event: "shard", shard: i, faces, failures: failures.length, seconds, images_per_s: (faces + failures.length) / seconds }),
+    await runPool(
+      jobs,
+      workers,
+      () => onProgress?.(++done, total),
+      ({ shard: i, faces, failures, seconds }) =>
+        log.write({
+          event: "shard",
+          shard: i,
+          faces,
+          failures: failures.length,
+          seconds,
+          images_per_s: (faces + failures.length) / seconds,
+        }),
     );
     log.write({ event: "done", seconds: (performance.now() - start) / 1000 });
   } finally {

@@ -49,9 +49,18 @@ const CacheIndexSchema = z.object({
   format: z.literal(CACHE_FORMAT),
   version: z.literal(CACHE_VERSION),
   options: CacheOptionsSchema,
-  dataset: z.object({ root: z.string(), name: z.string(), format: z.string(), task: z.string(), labelColumns: z.array(z.string()), rows: z.number().int() }),
+  dataset: z.object({
+    root: z.string(),
+    name: z.string(),
+    format: z.string(),
+    task: z.string(),
+    labelColumns: z.array(z.string()),
+    rows: z.number().int(),
+  }),
   // fingerprint: absent in caches written before it was recorded.
-  shards: z.array(z.object({ file: z.string(), firstRow: z.number().int(), rowCount: z.number().int(), fingerprint: z.string().optional() })),
+  shards: z.array(
+    z.object({ file: z.string(), firstRow: z.number().int(), rowCount: z.number().int(), fingerprint: z.string().optional() }),
+  ),
   /** Which part of a sharded prepare this cache is; `whole`: the SHA-256 of its whole-cache.json. */
   jobShard: z.object({ index: z.number().int(), count: z.number().int(), whole: z.string() }).optional(),
 });
@@ -64,7 +73,10 @@ export const wholeIndexPath = (dir: string) => join(dir, "whole-cache.json");
 export const cacheIndexText = (index: CacheIndex) => JSON.stringify(index, null, 2) + "\n";
 
 export async function readCacheIndex(dir: string): Promise<CacheIndex | null> {
-  const json = await readJsonFileIfExists(cacheIndexPath(dir), { code: "BAD_CONFIG", fix: "Delete it to prepare the cache anew, or use another --out folder." });
+  const json = await readJsonFileIfExists(cacheIndexPath(dir), {
+    code: "BAD_CONFIG",
+    fix: "Delete it to prepare the cache anew, or use another --out folder.",
+  });
   return json === undefined ? null : checkCacheIndex(json, cacheIndexPath(dir));
 }
 
@@ -72,7 +84,10 @@ export async function readCacheIndex(dir: string): Promise<CacheIndex | null> {
 export function checkCacheIndex(json: unknown, shown: string): CacheIndex {
   const parsed = CacheIndexSchema.safeParse(json);
   if (!parsed.success) {
-    throw new FacepriorError("BAD_CONFIG", `${shown}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty --out folder.`);
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${shown}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty --out folder.`,
+    );
   }
   return parsed.data;
 }
@@ -96,7 +111,12 @@ export type CachedFace = { sample: FaceSample; labels: number[]; row: number; pa
 const f32 = (shape: number[], data: Float32Array): HostTensor => ({ dtype: "F32", shape, data });
 
 /** Concatenates per-face arrays into one tensor of shape [n, ...itemShape]. */
-function stack<T extends Float32Array | Uint8Array | Int32Array>(items: T[], itemShape: number[], dtype: HostTensor["dtype"], make: (n: number) => T): HostTensor {
+function stack<T extends Float32Array | Uint8Array | Int32Array>(
+  items: T[],
+  itemShape: number[],
+  dtype: HostTensor["dtype"],
+  make: (n: number) => T,
+): HostTensor {
   const itemSize = itemShape.reduce((a, b) => a * b, 1);
   const data = make(items.length * itemSize);
   items.forEach((item, i) => data.set(item, i * itemSize));
@@ -111,15 +131,60 @@ export function shardTensors(faces: CachedFace[], options: CacheOptions, labelCo
   const perPatch = faces.map((f) => landmarkPatches(f.sample.landmarks68, size, patchSize));
   const toF32 = (n: number) => new Float32Array(n);
   return {
-    images: stack(faces.map((f) => f.sample.image), [size, size, 3], "U8", (n) => new Uint8Array(n)),
-    parsing: stack(faces.map((f) => f.sample.parsing), [size, size], "U8", (n) => new Uint8Array(n)),
-    landmarks68: stack(faces.map((f) => f.sample.landmarks68), [68, 2], "F32", toF32),
-    mesh: stack(faces.map((f) => f.sample.mesh), [MESH_POINTS, 2], "F32", toF32),
-    component_boxes: stack(faces.map((f) => componentBoxes(f.sample.mesh)), [TASK_COMPONENTS.length, 4], "F32", toF32),
-    descriptors: stack(faces.map((f) => componentDescriptors(f.sample.landmarks68)), [COMPONENT_DESCRIPTORS.length], "F32", toF32),
-    patch_hist: stack(faces.map((f) => patchClassHistograms(f.sample.parsing, size, patchSize, K)), [patches, K], "F32", toF32),
-    landmark_patch: stack(perPatch.map((p) => p.patchIndex), [68], "I32", (n) => new Int32Array(n)),
-    landmark_offset: stack(perPatch.map((p) => p.offset), [68, 2], "F32", toF32),
+    images: stack(
+      faces.map((f) => f.sample.image),
+      [size, size, 3],
+      "U8",
+      (n) => new Uint8Array(n),
+    ),
+    parsing: stack(
+      faces.map((f) => f.sample.parsing),
+      [size, size],
+      "U8",
+      (n) => new Uint8Array(n),
+    ),
+    landmarks68: stack(
+      faces.map((f) => f.sample.landmarks68),
+      [68, 2],
+      "F32",
+      toF32,
+    ),
+    mesh: stack(
+      faces.map((f) => f.sample.mesh),
+      [MESH_POINTS, 2],
+      "F32",
+      toF32,
+    ),
+    component_boxes: stack(
+      faces.map((f) => componentBoxes(f.sample.mesh)),
+      [TASK_COMPONENTS.length, 4],
+      "F32",
+      toF32,
+    ),
+    descriptors: stack(
+      faces.map((f) => componentDescriptors(f.sample.landmarks68)),
+      [COMPONENT_DESCRIPTORS.length],
+      "F32",
+      toF32,
+    ),
+    patch_hist: stack(
+      faces.map((f) => patchClassHistograms(f.sample.parsing, size, patchSize, K)),
+      [patches, K],
+      "F32",
+      toF32,
+    ),
+    landmark_patch: stack(
+      perPatch.map((p) => p.patchIndex),
+      [68],
+      "I32",
+      (n) => new Int32Array(n),
+    ),
+    landmark_offset: stack(
+      perPatch.map((p) => p.offset),
+      [68, 2],
+      "F32",
+      toF32,
+    ),
     labels: f32([faces.length, labelCount], Float32Array.from(faces.flatMap((f) => f.labels))),
     rows: { dtype: "I32", shape: [faces.length], data: Int32Array.from(faces.map((f) => f.row)) },
     score: f32([faces.length], Float32Array.from(faces.map((f) => f.score))),
@@ -135,7 +200,14 @@ export function shardMetadata({ paths, failures, seconds }: ShardInfo): Record<s
   return { paths: JSON.stringify(paths), failures: JSON.stringify(failures), seconds: String(seconds) };
 }
 
-export async function writeShard(file: string, faces: CachedFace[], failures: ShardFailure[], seconds: number, options: CacheOptions, labelCount: number): Promise<void> {
+export async function writeShard(
+  file: string,
+  faces: CachedFace[],
+  failures: ShardFailure[],
+  seconds: number,
+  options: CacheOptions,
+  labelCount: number,
+): Promise<void> {
   const metadata = shardMetadata({ paths: faces.map((f) => f.path), failures, seconds });
   await writeSafetensors(file, shardTensors(faces, options, labelCount), metadata);
 }
@@ -161,7 +233,8 @@ export function shardInfo(metadata: Record<string, string>, file: string): Shard
 /** The FaceSample of face `i` of a shard, as views into the shard's tensors. */
 export function shardSample(shard: Shard, i: number, size: number): FaceSample {
   const t = shard.tensors;
-  const slice = <T extends Float32Array | Uint8Array | Int32Array>(data: T, itemSize: number) => data.subarray(i * itemSize, (i + 1) * itemSize) as T;
+  const slice = <T extends Float32Array | Uint8Array | Int32Array>(data: T, itemSize: number) =>
+    data.subarray(i * itemSize, (i + 1) * itemSize) as T;
   return {
     size,
     image: slice(t.images!.data as Uint8Array, size * size * 3),

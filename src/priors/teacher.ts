@@ -68,7 +68,12 @@ export async function withOfflineFetch<T>(allowedDir: string, load: () => Promis
 export async function loadOfflineHuman<Face>(config: object): Promise<HumanInstance<Face>> {
   const { Human, modelDir } = humanModule();
   const wasmDir = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/");
-  const human = new Human({ ...config, backend: "wasm", wasmPath: wasmDir, modelBasePath: pathToFileURL(modelDir + "/").href }) as HumanInstance<Face>;
+  const human = new Human({
+    ...config,
+    backend: "wasm",
+    wasmPath: wasmDir,
+    modelBasePath: pathToFileURL(modelDir + "/").href,
+  }) as HumanInstance<Face>;
   await withOfflineFetch(modelDir, () => human.load());
   return human;
 }

@@ -80,7 +80,11 @@ export async function readItemShardPlan(dir: string): Promise<ItemShardPlan | nu
   const json = await readJsonFileIfExists(path, { code: "BAD_SHARDS", fix: "Delete the folder and run the shard again." });
   if (json === undefined) return null;
   const parsed = ItemShardPlanSchema.safeParse(json);
-  if (!parsed.success) throw new FacepriorError("BAD_SHARDS", `${path}: not a faceprior shard plan (${parsed.error.issues[0]?.message}). Delete the folder and run the shard again.`);
+  if (!parsed.success)
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${path}: not a faceprior shard plan (${parsed.error.issues[0]?.message}). Delete the folder and run the shard again.`,
+    );
   return parsed.data;
 }
 
@@ -92,12 +96,23 @@ export type ChunkFingerprint = (file: string) => Promise<string | null>;
  * kind, shard or settings is refused: resuming would mix two runs); returns the chunks still to
  * compute, those whose file is missing or records another fingerprint.
  */
-export async function openItemShard(dir: string, plan: ItemShardPlan, chunks: PlannedChunk[], fingerprintOf: ChunkFingerprint): Promise<PlannedChunk[]> {
+export async function openItemShard(
+  dir: string,
+  plan: ItemShardPlan,
+  chunks: PlannedChunk[],
+  fingerprintOf: ChunkFingerprint,
+): Promise<PlannedChunk[]> {
   const earlier = await readItemShardPlan(dir);
   if (earlier) {
-    const same = earlier.kind === plan.kind && shardName(earlier.shard) === shardName(plan.shard) && JSON.stringify(earlier.settings) === JSON.stringify(plan.settings);
+    const same =
+      earlier.kind === plan.kind &&
+      shardName(earlier.shard) === shardName(plan.shard) &&
+      JSON.stringify(earlier.settings) === JSON.stringify(plan.settings);
     if (!same) {
-      throw new FacepriorError("BAD_CONFIG", `${shardPlanPath(dir)}: this folder holds ${earlier.kind} shard ${shardName(earlier.shard)} made with other settings or another shard. Use another --out folder, or the same options to resume.`);
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `${shardPlanPath(dir)}: this folder holds ${earlier.kind} shard ${shardName(earlier.shard)} made with other settings or another shard. Use another --out folder, or the same options to resume.`,
+      );
     }
   }
   await writeJsonAtomic(shardPlanPath(dir), plan);
@@ -114,7 +129,11 @@ export type ItemShardFolder = { dir: string; plan: ItemShardPlan; member: ShardM
 
 export async function readItemShardFolder(dir: string): Promise<ItemShardFolder> {
   const plan = await readItemShardPlan(dir);
-  if (!plan) throw new FacepriorError("BAD_SHARDS", `${dir}: has no shard.json, so it is not a shard folder. Pass the folders that --shard runs wrote.`);
+  if (!plan)
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `${dir}: has no shard.json, so it is not a shard folder. Pass the folders that --shard runs wrote.`,
+    );
   const member: ShardMember = {
     dir,
     shard: plan.shard,
@@ -126,7 +145,11 @@ export async function readItemShardFolder(dir: string): Promise<ItemShardFolder>
 }
 
 /** Throws unless every planned chunk of the folder is on disk with its fingerprint. */
-export async function checkItemShardComplete({ dir, plan }: ItemShardFolder, fingerprintOf: ChunkFingerprint, command: string): Promise<void> {
+export async function checkItemShardComplete(
+  { dir, plan }: ItemShardFolder,
+  fingerprintOf: ChunkFingerprint,
+  command: string,
+): Promise<void> {
   for (const chunk of plan.chunks) {
     const file = join(dir, chunk.file);
     if ((await fingerprintOf(file)) === chunk.fingerprint) continue;
@@ -141,7 +164,10 @@ export async function checkItemShardComplete({ dir, plan }: ItemShardFolder, fin
  * The entries of every chunk of `folders` (one or more per input: a result, or why it was
  * skipped), in input order, checked to cover each of the inputs exactly once.
  */
-export async function entriesInOrder<E extends { position: number }>(folders: ItemShardFolder[], readChunk: (file: string) => Promise<E[]>): Promise<E[]> {
+export async function entriesInOrder<E extends { position: number }>(
+  folders: ItemShardFolder[],
+  readChunk: (file: string) => Promise<E[]>,
+): Promise<E[]> {
   const entries: E[] = [];
   for (const { dir, plan } of folders) {
     for (const chunk of plan.chunks) entries.push(...(await readChunk(join(dir, chunk.file))));
@@ -150,7 +176,10 @@ export async function entriesInOrder<E extends { position: number }>(folders: It
   const total = folders[0]!.plan.inputs.count;
   const wrong = entries.findIndex((e, i) => e.position !== i);
   if (wrong >= 0 || entries.length !== total) {
-    throw new FacepriorError("BAD_SHARDS", `the shards hold results for ${entries.length} of ${total} inputs${wrong >= 0 ? `, not input ${wrong} once` : ""}; a shard folder was changed after its run. Run the shards again.`);
+    throw new FacepriorError(
+      "BAD_SHARDS",
+      `the shards hold results for ${entries.length} of ${total} inputs${wrong >= 0 ? `, not input ${wrong} once` : ""}; a shard folder was changed after its run. Run the shards again.`,
+    );
   }
   return entries;
 }

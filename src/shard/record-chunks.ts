@@ -33,7 +33,10 @@ async function readRecordEntries(file: string): Promise<RecordEntry[]> {
 }
 
 export async function joinRecordShards(folders: ItemShardFolder[], output: RecordOutput): Promise<unknown> {
-  return recordDocument(output, (await entriesInOrder(folders, readRecordEntries)).map((e) => e.record));
+  return recordDocument(
+    output,
+    (await entriesInOrder(folders, readRecordEntries)).map((e) => e.record),
+  );
 }
 
 /** A record document being written into its file. */

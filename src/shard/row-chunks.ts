@@ -10,7 +10,12 @@ import { parseJson } from "../io/json-file.js";
 import { entriesInOrder, type ItemShardFolder, type ShardItem } from "./item-shard.js";
 
 /** The file an unsharded run writes: one tensor of rows, fixed metadata, and maybe its inputs' paths. */
-export const RowOutputSchema = z.object({ tensor: z.string(), rowShape: z.array(z.number().int()), metadata: z.record(z.string(), z.string()), listsInputs: z.boolean() });
+export const RowOutputSchema = z.object({
+  tensor: z.string(),
+  rowShape: z.array(z.number().int()),
+  metadata: z.record(z.string(), z.string()),
+  listsInputs: z.boolean(),
+});
 export type RowOutput = z.infer<typeof RowOutputSchema>;
 
 export type SkippedItem = { path: string; reason: string };
@@ -52,7 +57,10 @@ async function readRowEntries(file: string): Promise<RowEntry[]> {
 }
 
 /** The joined output of row shards: rows and skipped items in input order. */
-export async function joinRowShards(folders: ItemShardFolder[], output: RowOutput): Promise<{ tensors: TensorMap; metadata: Record<string, string> }> {
+export async function joinRowShards(
+  folders: ItemShardFolder[],
+  output: RowOutput,
+): Promise<{ tensors: TensorMap; metadata: Record<string, string> }> {
   const entries = await entriesInOrder(folders, readRowEntries);
   const kept = entries.filter((e) => e.row);
   const size = output.rowShape.reduce((a, b) => a * b, 1);
@@ -60,5 +68,12 @@ export async function joinRowShards(folders: ItemShardFolder[], output: RowOutpu
   kept.forEach((e, i) => data.set(e.row!, i * size));
   const skipped = entries.filter((e) => !e.row).map(({ key, reason }) => ({ path: key, reason: reason! }));
   const tensors: TensorMap = { [output.tensor]: { dtype: "F32", shape: [kept.length, ...output.rowShape], data } };
-  return { tensors, metadata: rowOutputMetadata(output, kept.map((e) => e.key), skipped) };
+  return {
+    tensors,
+    metadata: rowOutputMetadata(
+      output,
+      kept.map((e) => e.key),
+      skipped,
+    ),
+  };
 }

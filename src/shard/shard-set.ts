@@ -31,7 +31,9 @@ function checkCounts(members: ShardMember[]): void {
   const [first] = members;
   const other = members.find((m) => m.shard.count !== first!.shard.count);
   if (!other) return;
-  throw refuse(`${named(other)} and ${named(first!)} come from runs split ${other.shard.count} and ${first!.shard.count} ways. Pass the shards of one run.`);
+  throw refuse(
+    `${named(other)} and ${named(first!)} come from runs split ${other.shard.count} and ${first!.shard.count} ways. Pass the shards of one run.`,
+  );
 }
 
 function checkDuplicates(members: ShardMember[]): void {
@@ -51,7 +53,9 @@ function settingDifferences(a: Record<string, unknown>, b: Record<string, unknow
   return keys.flatMap((k) => {
     const [x, y] = [a[k], b[k]];
     if (isRecord(x) && isRecord(y)) return settingDifferences(x, y, `${prefix}${k}.`);
-    return JSON.stringify(x) === JSON.stringify(y) ? [] : [`${prefix}${k} ${JSON.stringify(x) ?? "unset"} against ${JSON.stringify(y) ?? "unset"}`];
+    return JSON.stringify(x) === JSON.stringify(y)
+      ? []
+      : [`${prefix}${k} ${JSON.stringify(x) ?? "unset"} against ${JSON.stringify(y) ?? "unset"}`];
   });
 }
 
@@ -60,7 +64,9 @@ function checkAgreement(members: ShardMember[], words: ShardKindWords): void {
   for (const m of members) {
     const differences = settingDifferences(m.settings, first!.settings);
     if (differences.length > 0) {
-      throw refuse(`${named(m)} was made with other settings than ${named(first!)}: ${differences.join("; ")}. Run that shard again, into an empty folder, with the same options as the others.`);
+      throw refuse(
+        `${named(m)} was made with other settings than ${named(first!)}: ${differences.join("; ")}. Run that shard again, into an empty folder, with the same options as the others.`,
+      );
     }
     if (m.inputs !== first!.inputs) {
       throw refuse(
@@ -76,7 +82,11 @@ function checkNoneMissing(members: ShardMember[], words: ShardKindWords): void {
   const present = new Set(members.map((m) => m.shard.index));
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !present.has(i));
   if (missing.length === 0) return;
-  const shown = missing.slice(0, 10).map((i) => `${i}/${count}`).join(", ") + (missing.length > 10 ? `, ... (${missing.length} in all)` : "");
+  const shown =
+    missing
+      .slice(0, 10)
+      .map((i) => `${i}/${count}`)
+      .join(", ") + (missing.length > 10 ? `, ... (${missing.length} in all)` : "");
   throw refuse(
     `shard ${shown} ${missing.length === 1 ? "is" : "are"} missing: got ${present.size} of ${count} shard folders. ` +
       `Pass every shard's folder; a shard that has not run needs faceprior ${words.command} --shard ${missing[0]}/${count} first.`,

@@ -29,13 +29,19 @@ function badShard(value: string, problem: string, fix: string): FacepriorError {
 export function parseShard(value: string, env: Environment): ShardSpec {
   if (value === "auto") return shardFromEnvironment(env);
   const match = /^(\d+)\/(\d+)$/.exec(value);
-  if (!match) throw badShard(value, "is not <index>/<count> or auto", "Pass e.g. --shard 0/10, or --shard auto inside a Slurm array or Kubernetes Indexed Job");
+  if (!match)
+    throw badShard(
+      value,
+      "is not <index>/<count> or auto",
+      "Pass e.g. --shard 0/10, or --shard auto inside a Slurm array or Kubernetes Indexed Job",
+    );
   return checkedShard(Number(match[1]), Number(match[2]), value);
 }
 
 function checkedShard(index: number, count: number, shown: string): ShardSpec {
   if (!(count >= 1 && count <= MAX_SHARDS)) throw badShard(shown, `has ${count} shards`, `Use 1 to ${MAX_SHARDS}`);
-  if (!(index >= 0 && index < count)) throw badShard(shown, `index ${index} is not below the count ${count}`, `Shards count from 0: use 0/${count} to ${count - 1}/${count}`);
+  if (!(index >= 0 && index < count))
+    throw badShard(shown, `index ${index} is not below the count ${count}`, `Shards count from 0: use 0/${count} to ${count - 1}/${count}`);
   return { index, count };
 }
 
@@ -63,7 +69,11 @@ function shardFromEnvironment(env: Environment): ShardSpec {
     const index = envNumber(env, "JOB_COMPLETION_INDEX", fix);
     return checkedShard(index, envNumber(env, SHARD_COUNT_ENV, fix), `auto: JOB_COMPLETION_INDEX ${index} of ${env[SHARD_COUNT_ENV]}`);
   }
-  throw badShard("auto", "neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set", "Run it inside a Slurm job array or a Kubernetes Indexed Job, or pass --shard i/n");
+  throw badShard(
+    "auto",
+    "neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set",
+    "Run it inside a Slurm job array or a Kubernetes Indexed Job, or pass --shard i/n",
+  );
 }
 
 /** The shard of `count` that the item with path `key` belongs to. */

@@ -13,7 +13,14 @@ import { runTransfer } from "../transfer/run-transfer.js";
 import type { EncoderSource, ExtractOptions } from "../transfer/features.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
 
-export type StudyProgress = { index: number; total: number; cell: StudyCell; state: "skipped" | "started" | "done"; seconds?: number; headline?: string };
+export type StudyProgress = {
+  index: number;
+  total: number;
+  cell: StudyCell;
+  state: "skipped" | "started" | "done";
+  seconds?: number;
+  headline?: string;
+};
 
 export type StudyOptions = {
   config: StudyConfig;
@@ -26,14 +33,24 @@ export type StudyOptions = {
   onStage?: (stage: string) => void;
 };
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Refuses to resume into a folder that holds another study's cells. */
 async function claimOutput(out: string, config: StudyConfig): Promise<void> {
   const file = join(out, "study.json");
-  const previous = (await readJsonFileIfExists(file, { code: "BAD_CONFIG", fix: "Delete it, then run the same study again to resume, or use a new --out folder." })) as StudyConfig | undefined;
+  const previous = (await readJsonFileIfExists(file, {
+    code: "BAD_CONFIG",
+    fix: "Delete it, then run the same study again to resume, or use a new --out folder.",
+  })) as StudyConfig | undefined;
   if (previous && JSON.stringify(previous.grid) !== JSON.stringify(config.grid)) {
-    throw new FacepriorError("BAD_ARGUMENT", `--out ${out} holds a study with another grid (${file}). Use a new --out folder, or the same config to resume.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--out ${out} holds a study with another grid (${file}). Use a new --out folder, or the same config to resume.`,
+    );
   }
   await writeJsonAtomic(file, config);
 }
@@ -47,12 +64,18 @@ function encoderSource(config: StudyConfig, name: string, scratchSeed: number): 
 async function checkInputs(config: StudyConfig): Promise<void> {
   for (const [name, file] of Object.entries(config.encoders)) {
     if (file !== "scratch" && !(await exists(file))) {
-      throw new FacepriorError("BAD_CONFIG", `encoder "${name}": ${file} does not exist. Pretrain it first (scripts/pretrain-study.sh) or fix the path in the study config.`);
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `encoder "${name}": ${file} does not exist. Pretrain it first (scripts/pretrain-study.sh) or fix the path in the study config.`,
+      );
     }
   }
   for (const [task, dir] of Object.entries(config.data)) {
     if (!(await exists(join(dir!, "cache.json")))) {
-      throw new FacepriorError("BAD_CONFIG", `data.${task}: ${dir} is not a prior cache (no cache.json). Make it with faceprior prepare (scripts/prepare-shared-data.sh).`);
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `data.${task}: ${dir} is not a prior cache (no cache.json). Make it with faceprior prepare (scripts/prepare-shared-data.sh).`,
+      );
     }
   }
 }
@@ -88,7 +111,14 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
     });
     ran++;
     const { name, mean, std } = summary.headline;
-    options.onProgress?.({ index, total: cells.length, cell, state: "done", seconds: summary.seconds, headline: `${name} ${mean.toFixed(4)} ± ${std.toFixed(4)}` });
+    options.onProgress?.({
+      index,
+      total: cells.length,
+      cell,
+      state: "done",
+      seconds: summary.seconds,
+      headline: `${name} ${mean.toFixed(4)} ± ${std.toFixed(4)}`,
+    });
   }
   return { cells, ran, skipped: cells.length - ran };
 }

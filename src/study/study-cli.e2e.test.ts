@@ -28,13 +28,16 @@ before(async () => {
   await saveVitCheckpoint(join(dir, "other.safetensors"), params, cfg);
   tree.dispose(params);
   configPath = join(dir, "study.json");
-  await writeFile(configPath, JSON.stringify({
-    name: "tiny",
-    seeds: 2,
-    encoders: { scratch: "scratch", mae: "other.safetensors" },
-    data: { attributes: "cache" },
-    grid: [{ mode: "probe", protocols: ["ratio:0.5", "full"], train: { steps: 20 } }],
-  }));
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      name: "tiny",
+      seeds: 2,
+      encoders: { scratch: "scratch", mae: "other.safetensors" },
+      data: { attributes: "cache" },
+      grid: [{ mode: "probe", protocols: ["ratio:0.5", "full"], train: { steps: 20 } }],
+    }),
+  );
   void cacheDir;
 });
 after(async () => {
@@ -47,7 +50,10 @@ test("a study runs its grid, writes the report with tables, effects and plots, a
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stderr, /study \[4\/4\] probe attributes full mae: mean accuracy \d\.\d{4} ± \d\.\d{4}/);
-  assert.match(run.stdout, /^Report on 4 runs\. Prior variants against mae: better by over 2 SE in 0 cells, worse in 0, no clear difference in 0\./);
+  assert.match(
+    run.stdout,
+    /^Report on 4 runs\. Prior variants against mae: better by over 2 SE in 0 cells, worse in 0, no clear difference in 0\./,
+  );
   assert.deepEqual((await readdir(join(out, "probe", "attributes"))).sort(), ["full", "ratio-0.5"]);
 
   const report = await readFile(join(out, "report.md"), "utf8");
@@ -55,8 +61,14 @@ test("a study runs its grid, writes the report with tables, effects and plots, a
   assert.match(report, /\| encoder \| Attributes mean accuracy ↑ \|/);
   assert.match(report, /\| scratch \| (\*\*)?0\.\d{3} ± 0\.\d{3}/);
   assert.match(report, /\| trivial baseline \| 0\.\d{3} \|/);
-  assert.match(report, /## What each prior adds[\s\S]*### Against `mae`[\s\S]*\| linear probe \| full \| Attributes \| scratch \| [+-]0\.\d{3} \| 0\.\d{3} \| (helps|hurts|no clear effect) \|/);
-  assert.match(report, /### Against `scratch`[\s\S]*\| linear probe \| full \| Attributes \| mae \| [+-]0\.\d{3} \| 0\.\d{3} \| (helps|hurts|no clear effect) \|/);
+  assert.match(
+    report,
+    /## What each prior adds[\s\S]*### Against `mae`[\s\S]*\| linear probe \| full \| Attributes \| scratch \| [+-]0\.\d{3} \| 0\.\d{3} \| (helps|hurts|no clear effect) \|/,
+  );
+  assert.match(
+    report,
+    /### Against `scratch`[\s\S]*\| linear probe \| full \| Attributes \| mae \| [+-]0\.\d{3} \| 0\.\d{3} \| (helps|hurts|no clear effect) \|/,
+  );
   const json = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
   assert.equal(json.results.length, 4);
   assert.equal(json.results[0].perSeed.length, 2);

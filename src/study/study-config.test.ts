@@ -45,12 +45,21 @@ test("a study config resolves paths against its own folder and expands its grid 
 
 test("a study config with an unknown encoder, a bad protocol or a bad training field names the field", async () => {
   const unknown = { ...BASE, grid: [{ mode: "probe", encoders: ["full"], protocols: ["full"] }] };
-  await assert.rejects(loadStudyConfig(await writeConfig("unknown.json", unknown)), /grid\.0\.encoders names "full", which is not in "encoders" \(scratch, mae\)/);
+  await assert.rejects(
+    loadStudyConfig(await writeConfig("unknown.json", unknown)),
+    /grid\.0\.encoders names "full", which is not in "encoders" \(scratch, mae\)/,
+  );
   const protocol = { ...BASE, grid: [{ mode: "probe", protocols: ["half"] }] };
-  await assert.rejects(loadStudyConfig(await writeConfig("protocol.json", protocol)), /grid\.0\.protocols\.0: a protocol: full, ratio:<f> or kshot:<k> \(got "half"\)/);
+  await assert.rejects(
+    loadStudyConfig(await writeConfig("protocol.json", protocol)),
+    /grid\.0\.protocols\.0: a protocol: full, ratio:<f> or kshot:<k> \(got "half"\)/,
+  );
   const train = { ...BASE, grid: [{ mode: "probe", protocols: ["full"], train: { stepz: 3 } }] };
   await assert.rejects(loadStudyConfig(await writeConfig("train.json", train)), /grid\.0\.train: .*stepz/);
   const noData = { ...BASE, grid: [{ mode: "probe", tasks: ["age"], protocols: ["full"] }] };
-  await assert.rejects(loadStudyConfig(await writeConfig("nodata.json", noData)), /grid\.0\.tasks names "age", which has no cache in "data"/);
+  await assert.rejects(
+    loadStudyConfig(await writeConfig("nodata.json", noData)),
+    /grid\.0\.tasks names "age", which has no cache in "data"/,
+  );
   await assert.rejects(loadStudyConfig(join(dir, "missing.json")), /--config .*missing\.json: no such file/);
 });

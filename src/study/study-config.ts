@@ -80,7 +80,10 @@ export type StudyCell = {
 /** Reads, validates and resolves a study config; paths become absolute. */
 export async function loadStudyConfig(path: string): Promise<StudyConfig> {
   const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new FacepriorError("BAD_ARGUMENT", `--config ${path}: ${error.code === "ENOENT" ? "no such file" : error.message}. Pass a study JSON file (see studies/).`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--config ${path}: ${error.code === "ENOENT" ? "no such file" : error.message}. Pass a study JSON file (see studies/).`,
+    );
   });
   let json: unknown;
   try {
@@ -105,7 +108,10 @@ function checkGridNames(config: StudyConfig, path: string): void {
   config.grid.forEach((block, i) => {
     const unknownEncoder = block.encoders?.find((e) => !(e in config.encoders));
     if (unknownEncoder) {
-      throw new FacepriorError("BAD_CONFIG", `${path}: grid.${i}.encoders names "${unknownEncoder}", which is not in "encoders" (${Object.keys(config.encoders).join(", ")}).`);
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `${path}: grid.${i}.encoders names "${unknownEncoder}", which is not in "encoders" (${Object.keys(config.encoders).join(", ")}).`,
+      );
     }
     const noData = (block.tasks ?? TRANSFER_TASK_NAMES).find((t) => block.tasks && !config.data[t]);
     if (noData) throw new FacepriorError("BAD_CONFIG", `${path}: grid.${i}.tasks names "${noData}", which has no cache in "data".`);
@@ -119,7 +125,15 @@ export function studyCells(config: StudyConfig): StudyCell[] {
     const encoders = block.encoders ?? Object.keys(config.encoders);
     return tasks.flatMap((task) =>
       block.protocols.flatMap((protocol) =>
-        encoders.map((encoder) => ({ mode: block.mode, encoder, task, protocol, tuneBlocks: block.tuneBlocks, train: block.train, recipe: block.recipe })),
+        encoders.map((encoder) => ({
+          mode: block.mode,
+          encoder,
+          task,
+          protocol,
+          tuneBlocks: block.tuneBlocks,
+          train: block.train,
+          recipe: block.recipe,
+        })),
       ),
     );
   });

@@ -34,15 +34,26 @@ export function fewShotSpec(cells: CellResult[], encoders: string[]): ChartSpec 
       color: { field: "encoder", type: "nominal", sort: encoders, title: "encoder" },
     },
     layer: [
-      { mark: { type: "line", point: true }, encoding: { y: { field: "mean", type: "quantitative", scale: { zero: false }, title: name } } },
-      { mark: { type: "errorbar", ticks: true }, encoding: { y: { field: "valueLow", type: "quantitative", title: name }, y2: { field: "valueHigh" } } },
+      {
+        mark: { type: "line", point: true },
+        encoding: { y: { field: "mean", type: "quantitative", scale: { zero: false }, title: name } },
+      },
+      {
+        mark: { type: "errorbar", ticks: true },
+        encoding: { y: { field: "valueLow", type: "quantitative", title: name }, y2: { field: "valueHigh" } },
+      },
     ],
   } as ChartSpec;
 }
 
 /** One panel per task, one bar per encoder with ± std over seeds, for one protocol and mode. */
 export function ablationSpec(cells: CellResult[], encoders: string[], title: string): ChartSpec {
-  const values = cells.map((c) => ({ task: `${TRANSFER_TASKS[c.task].title} (${c.headline.name}${c.headline.higherIsBetter ? " ↑" : " ↓"})`, encoder: c.encoder, mean: c.headline.mean, std: c.headline.std }));
+  const values = cells.map((c) => ({
+    task: `${TRANSFER_TASKS[c.task].title} (${c.headline.name}${c.headline.higherIsBetter ? " ↑" : " ↓"})`,
+    encoder: c.encoder,
+    mean: c.headline.mean,
+    std: c.headline.std,
+  }));
   return {
     title,
     data: { values },
@@ -51,10 +62,16 @@ export function ablationSpec(cells: CellResult[], encoders: string[], title: str
     spec: {
       width: 18 * encoders.length + 40,
       height: 200,
-      encoding: { x: { field: "encoder", type: "nominal", sort: encoders, title: null }, color: { field: "encoder", type: "nominal", sort: encoders, legend: null } },
+      encoding: {
+        x: { field: "encoder", type: "nominal", sort: encoders, title: null },
+        color: { field: "encoder", type: "nominal", sort: encoders, legend: null },
+      },
       layer: [
         { mark: "bar", encoding: { y: { field: "mean", type: "quantitative", scale: { zero: false }, title: null } } },
-        { mark: { type: "errorbar", ticks: true, color: "black" }, encoding: { y: { field: "valueLow", type: "quantitative" }, y2: { field: "valueHigh" } } },
+        {
+          mark: { type: "errorbar", ticks: true, color: "black" },
+          encoding: { y: { field: "valueLow", type: "quantitative" }, y2: { field: "valueHigh" } },
+        },
       ],
     },
     resolve: { scale: { y: "independent" } },

@@ -6,17 +6,24 @@ import { priorEffects, resultTables, type CellResult } from "./study-results.js"
 
 function cell(encoder: string, task: CellResult["task"], protocol: string, perSeed: number[], higherIsBetter = true): CellResult {
   return {
-    mode: "probe", encoder, task, protocol, perSeed,
+    mode: "probe",
+    encoder,
+    task,
+    protocol,
+    perSeed,
     headline: { name: "m", higherIsBetter, ...meanStd(perSeed) },
-    baseline: { name: "trivial", value: 0.1 }, trainFaces: 10, testFaces: 5, seconds: 1,
+    baseline: { name: "trivial", value: 0.1 },
+    trainFaces: 10,
+    testFaces: 5,
+    seconds: 1,
   };
 }
 
 test("a prior helps when it beats mae by more than two standard errors, and lower is better for age", () => {
   const results = [
-    cell("mae", "au", "full", [0.30, 0.31, 0.32]),
-    cell("full", "au", "full", [0.40, 0.41, 0.42]), // Δ = 0.10, SE = sqrt(2 · 0.0001 / 3) ≈ 0.0082
-    cell("mae+pix", "au", "full", [0.30, 0.32, 0.34]), // Δ = 0.01, SE ≈ 0.0129: no clear effect
+    cell("mae", "au", "full", [0.3, 0.31, 0.32]),
+    cell("full", "au", "full", [0.4, 0.41, 0.42]), // Δ = 0.10, SE = sqrt(2 · 0.0001 / 3) ≈ 0.0082
+    cell("mae+pix", "au", "full", [0.3, 0.32, 0.34]), // Δ = 0.01, SE ≈ 0.0129: no clear effect
     cell("mae", "age", "full", [8, 8.2, 8.4], false),
     cell("full", "age", "full", [9, 9.2, 9.4], false), // one year worse
   ];
@@ -39,10 +46,17 @@ test("tables are one per mode and protocol, rows in the config's encoder order, 
     cell("scratch", "au", "full", [0.2]),
     cell("mae", "au", "ratio:0.1", [0.25]),
   ]);
-  assert.deepEqual(tables.map((t) => t.protocol), ["ratio:0.1", "full"], "few-shot protocols first, by fraction");
+  assert.deepEqual(
+    tables.map((t) => t.protocol),
+    ["ratio:0.1", "full"],
+    "few-shot protocols first, by fraction",
+  );
   const full = tables[1]!;
   assert.deepEqual(full.tasks, ["au", "expression"]);
-  assert.deepEqual(full.rows.map((r) => r.encoder), ["scratch", "mae", "full"]);
+  assert.deepEqual(
+    full.rows.map((r) => r.encoder),
+    ["scratch", "mae", "full"],
+  );
   assert.equal(full.rows[2]!.values.au, undefined);
   assert.equal(full.rows[2]!.values.expression!.mean, 0.5);
   assert.deepEqual(full.baseline, { au: 0.1, expression: 0.1 });

@@ -30,13 +30,31 @@ export type ResultTable = {
   baseline: Partial<Record<TransferTaskName, number>>;
   trainFaces: Partial<Record<TransferTaskName, number>>;
 };
-export type PriorEffect = { mode: string; protocol: string; task: TransferTaskName; encoder: string; reference: string; delta: number; se: number; verdict: "helps" | "hurts" | "no clear effect" };
+export type PriorEffect = {
+  mode: string;
+  protocol: string;
+  task: TransferTaskName;
+  encoder: string;
+  reference: string;
+  delta: number;
+  se: number;
+  verdict: "helps" | "hurts" | "no clear effect";
+};
 
 /** The fields of a cell's metrics.json the tables read; checked, since the file may be damaged or edited. */
 const CellMetricsSchema = z.object({
   headline: z.object({ name: z.string(), higherIsBetter: z.boolean() }),
   baseline: z.object({ name: z.string(), value: z.number() }).nullable(),
-  runs: z.array(z.object({ seed: z.number(), trainFaces: z.number(), testFaces: z.number(), metrics: z.object({ headline: z.object({ value: z.number() }) }) })).min(1),
+  runs: z
+    .array(
+      z.object({
+        seed: z.number(),
+        trainFaces: z.number(),
+        testFaces: z.number(),
+        metrics: z.object({ headline: z.object({ value: z.number() }) }),
+      }),
+    )
+    .min(1),
   seconds: z.number(),
 });
 type RunRecord = z.output<typeof CellMetricsSchema>["runs"][number];
@@ -50,7 +68,10 @@ export function modeLabel(cell: Pick<StudyCell, "mode" | "tuneBlocks">): string 
 
 async function readCell(out: string, cell: StudyCell): Promise<CellResult | null> {
   const file = join(out, cellDir(cell), "metrics.json");
-  const json = await readJsonFileIfExists(file, { code: "BAD_CONFIG", fix: "Delete the cell's folder, and run the study again to redo that cell." });
+  const json = await readJsonFileIfExists(file, {
+    code: "BAD_CONFIG",
+    fix: "Delete the cell's folder, and run the study again to redo that cell.",
+  });
   if (json === undefined) return null;
   const metrics = parseConfig(CellMetricsSchema, json, file);
   const { perSeed, ...overSeeds } = headlineOverSeeds(metrics.runs);
@@ -95,7 +116,10 @@ export function resultTables(config: StudyConfig, results: CellResult[]): Result
       const tasks = TRANSFER_TASK_NAMES.filter((t) => cells.some((c) => c.task === t));
       const rows = encoders
         .filter((encoder) => cells.some((c) => c.encoder === encoder))
-        .map((encoder) => ({ encoder, values: Object.fromEntries(cells.filter((c) => c.encoder === encoder).map((c) => [c.task, statOf(c)])) }));
+        .map((encoder) => ({
+          encoder,
+          values: Object.fromEntries(cells.filter((c) => c.encoder === encoder).map((c) => [c.task, statOf(c)])),
+        }));
       const first = (task: TransferTaskName) => cells.find((c) => c.task === task);
       return {
         mode,
@@ -122,7 +146,9 @@ export function priorEffects(results: CellResult[], reference = "mae"): PriorEff
   return results
     .filter((r) => r.encoder !== reference)
     .flatMap((r) => {
-      const base = results.find((b) => b.encoder === reference && b.task === r.task && b.protocol === r.protocol && modeLabel(b) === modeLabel(r));
+      const base = results.find(
+        (b) => b.encoder === reference && b.task === r.task && b.protocol === r.protocol && modeLabel(b) === modeLabel(r),
+      );
       if (!base) return [];
       const sign = r.headline.higherIsBetter ? 1 : -1;
       const delta = sign * (r.headline.mean - base.headline.mean);

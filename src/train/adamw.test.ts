@@ -41,7 +41,10 @@ const [B1, B2, EPS] = [0.9, 0.999, 1e-8];
 
 function hostTree(value: (leaf: number, k: number) => number): Record<string, number[]> {
   return Object.fromEntries(
-    Object.entries(SHAPES).map(([name, shape], j) => [name, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => value(j, k))]),
+    Object.entries(SHAPES).map(([name, shape], j) => [
+      name,
+      Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => value(j, k)),
+    ]),
   );
 }
 const initial = hostTree((j, k) => Math.sin(7 * j + 1.3 * k));
@@ -94,12 +97,18 @@ async function runEager(options: Parameters<typeof adamw>[0]): Promise<Record<st
 }
 
 test("plain Adam (no weight decay, no layer decay) matches a float64 reference over 3 steps", async () => {
-  assertTreesClose(await runEager({ b1: B1, b2: B2, eps: EPS }), referenceAdamW(0, () => 1));
+  assertTreesClose(
+    await runEager({ b1: B1, b2: B2, eps: EPS }),
+    referenceAdamW(0, () => 1),
+  );
 });
 
 test("weight decay reaches exactly the leaves timm decays", async () => {
   const actual = await runEager({ b1: B1, b2: B2, eps: EPS, weightDecay: 0.1 });
-  assertTreesClose(actual, referenceAdamW(0.1, () => 1));
+  assertTreesClose(
+    actual,
+    referenceAdamW(0.1, () => 1),
+  );
   // The decayed run must differ from the undecayed one where decay applies, or the check above proves nothing.
   const undecayed = referenceAdamW(0, () => 1);
   assert.ok(Math.abs(actual["head.weight"]![0]! - undecayed["head.weight"]![0]!) > 1e-3);
@@ -107,7 +116,10 @@ test("weight decay reaches exactly the leaves timm decays", async () => {
 
 test("layer decay scales each leaf's step by decay^(depth - layer)", async () => {
   const actual = await runEager({ b1: B1, b2: B2, eps: EPS, weightDecay: 0.1, layerDecay: 0.5 });
-  assertTreesClose(actual, referenceAdamW(0.1, (name) => HALF_DECAY_SCALE[name]!));
+  assertTreesClose(
+    actual,
+    referenceAdamW(0.1, (name) => HALF_DECAY_SCALE[name]!),
+  );
 });
 
 test("a jitted update equals the eager one, with lr fed in as an array each step", async () => {

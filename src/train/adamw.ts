@@ -84,7 +84,11 @@ export function adamw(options: AdamWOptions = {}): Optimizer<AdamWState> {
       const names = leafNames(grads);
       const depth = depthFromNames(names);
       const [g, def] = tree.flatten(grads);
-      for (const [what, t] of [["mu", state.mu], ["nu", state.nu], ["params", params]] as const) {
+      for (const [what, t] of [
+        ["mu", state.mu],
+        ["nu", state.nu],
+        ["params", params],
+      ] as const) {
         const other = leafNames(t);
         if (other.join() !== names.join()) throw new Error(`adamw.update: ${what} has leaves [${other}], the gradients [${names}]`);
       }

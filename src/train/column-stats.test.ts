@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { columnMoments } from "./column-stats.js";
 
-const close = (got: Float64Array, want: number[]) => want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) < 1e-9, `column ${i}: ${got[i]} vs ${w}`));
+const close = (got: Float64Array, want: number[]) =>
+  want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) < 1e-9, `column ${i}: ${got[i]} vs ${w}`));
 
 test("column moments are each column's mean and population variance, over all rows or the rows given", () => {
   // 3 rows x 2 columns: [1, 10], [3, 20], [5, 60].

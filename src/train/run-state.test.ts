@@ -62,7 +62,10 @@ test("latest.json follows the newest checkpoint and only the newest `keep` files
   const saved = state();
   for (const step of [2, 4, 6]) await saveRunState(runDir, { ...saved, meta: meta(step) }, 2);
   assert.deepEqual((await readdir(join(runDir, "checkpoints"))).sort(), ["step-00000004.safetensors", "step-00000006.safetensors"]);
-  assert.deepEqual(JSON.parse(await readFile(join(runDir, "latest.json"), "utf8")), { checkpoint: "checkpoints/step-00000006.safetensors", step: 6 });
+  assert.deepEqual(JSON.parse(await readFile(join(runDir, "latest.json"), "utf8")), {
+    checkpoint: "checkpoints/step-00000006.safetensors",
+    step: 6,
+  });
   const loaded = await readRunState(checkpointPath(runDir, 4));
   assert.equal(loaded.meta.step, 4);
   tree.dispose([saved, loaded.params, loaded.optState]);

@@ -69,7 +69,11 @@ export async function saveMilestone(path: string, params: Tree, meta: RunMeta): 
   const tensors = Object.fromEntries(
     Object.entries(await toHostTensors(params, "")).map(([name, t]) => [name, t.dtype === "F32" ? { ...t, dtype: "F16" as const } : t]),
   );
-  const metadata = { format: RUN_STATE_FORMAT, run: JSON.stringify(meta), order: JSON.stringify({ params: Object.keys(tensors), opt: [] }) };
+  const metadata = {
+    format: RUN_STATE_FORMAT,
+    run: JSON.stringify(meta),
+    order: JSON.stringify({ params: Object.keys(tensors), opt: [] }),
+  };
   await writeSafetensors(path, tensors, metadata);
 }
 
@@ -78,11 +82,18 @@ export async function saveMilestone(path: string, params: Tree, meta: RunMeta): 
  * checkpoint already (which is newer or the same run's). Returns whether it did.
  */
 export async function restoreMilestone(runDir: string, milestonePath: string): Promise<boolean> {
-  const hasCheckpoint = await access(join(runDir, LATEST_FILE)).then(() => true, () => false);
+  const hasCheckpoint = await access(join(runDir, LATEST_FILE)).then(
+    () => true,
+    () => false,
+  );
   if (hasCheckpoint) return false;
   const state = await readRunState(milestonePath);
   tree.dispose([state.params, state.optState]);
-  if (!isMilestone(state)) throw new FacepriorError("RUN_STATE", `${milestonePath}: holds optimizer state, so it is a checkpoint, not a milestone. Put it in the run folder's checkpoints/ and point latest.json at it instead.`);
+  if (!isMilestone(state))
+    throw new FacepriorError(
+      "RUN_STATE",
+      `${milestonePath}: holds optimizer state, so it is a checkpoint, not a milestone. Put it in the run folder's checkpoints/ and point latest.json at it instead.`,
+    );
   const path = checkpointPath(runDir, state.meta.step);
   await mkdir(dirname(path), { recursive: true });
   await copyFile(milestonePath, path);
@@ -103,7 +114,9 @@ export async function loadRunState(runDir: string): Promise<{ state: RunState; p
     pointer = JSON.parse(await readFile(pointerPath, "utf8"));
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new FacepriorError("RUN_STATE", `${pointerPath}: does not parse (${(cause as Error).message}). Delete it to start over.`, { cause });
+    throw new FacepriorError("RUN_STATE", `${pointerPath}: does not parse (${(cause as Error).message}). Delete it to start over.`, {
+      cause,
+    });
   }
   if (typeof pointer?.checkpoint !== "string") {
     throw new FacepriorError("RUN_STATE", `${pointerPath}: has no "checkpoint" path. Delete it to start over.`);
@@ -137,7 +150,10 @@ export async function readRunState(path: string): Promise<RunState> {
         names.map((name) => {
           const tensor = tensors[name];
           if (!tensor) {
-            throw new FacepriorError("RUN_STATE", `${path}: tensor ${name} is listed but missing. The file is damaged; resume from an earlier checkpoint.`);
+            throw new FacepriorError(
+              "RUN_STATE",
+              `${path}: tensor ${name} is listed but missing. The file is damaged; resume from an earlier checkpoint.`,
+            );
           }
           return [name.slice(strip.length), toDevice(tensor)];
         }),
@@ -151,7 +167,11 @@ function parseMetadata(path: string, key: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new FacepriorError("RUN_STATE", `${path}: metadata "${key}" is not JSON. The file is damaged; resume from an earlier checkpoint.`, { cause });
+    throw new FacepriorError(
+      "RUN_STATE",
+      `${path}: metadata "${key}" is not JSON. The file is damaged; resume from an earlier checkpoint.`,
+      { cause },
+    );
   }
 }
 

@@ -25,5 +25,8 @@ test("warmup rises linearly from 0, then the cosine falls to the minimum at the 
 
 test("without warmup the first step runs at the peak", () => {
   const lr = cosineSchedule({ peakLr: 0.5, minLr: 0, warmupSteps: 0, totalSteps: 4 });
-  assert.deepEqual([0, 1, 2, 3, 4].map((s) => Number(lr(s).toFixed(12))), [0.5, 0.426776695297, 0.25, 0.073223304703, 0]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((s) => Number(lr(s).toFixed(12))),
+    [0.5, 0.426776695297, 0.25, 0.073223304703, 0],
+  );
 });

@@ -8,11 +8,17 @@ await startEngine();
 
 test("each epoch's order is a permutation, the same for the same seed and epoch, different otherwise", () => {
   const order = [...epochOrder(3, 0, 100)];
-  assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   assert.deepEqual([...epochOrder(3, 0, 100)], order);
   assert.notDeepEqual([...epochOrder(3, 1, 100)], order);
   assert.notDeepEqual([...epochOrder(4, 0, 100)], order);
-  assert.notDeepEqual(order, Array.from({ length: 100 }, (_, i) => i));
+  assert.notDeepEqual(
+    order,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
 });
 
 test("the order and the step keys are pinned: checkpoints of earlier runs must resume the same way", () => {
@@ -33,7 +39,12 @@ test("example seeds are fixed by (seed, step, micro-batch, position) and differ 
   const at = { step: 5, microBatch: 1 };
   const base = exampleSeed(0, at, 3);
   assert.equal(exampleSeed(0, { step: 5, microBatch: 1 }, 3), base);
-  const others = [exampleSeed(1, at, 3), exampleSeed(0, { step: 6, microBatch: 1 }, 3), exampleSeed(0, { step: 5, microBatch: 0 }, 3), exampleSeed(0, at, 4)];
+  const others = [
+    exampleSeed(1, at, 3),
+    exampleSeed(0, { step: 6, microBatch: 1 }, 3),
+    exampleSeed(0, { step: 5, microBatch: 0 }, 3),
+    exampleSeed(0, at, 4),
+  ];
   assert.equal(new Set([base, ...others]).size, 5);
   assert.ok(Number.isSafeInteger(base) && base >= 0 && base < 2 ** 32);
 });

@@ -97,7 +97,12 @@ async function readMetrics(metrics: StepMetrics): Promise<MetricValues> {
   const scalar = async (a: Array) => (await a.data())[0]!;
   const parts: Record<string, number> = {};
   for (const [name, value] of Object.entries(metrics.parts)) parts[name] = await scalar(value);
-  return { loss: await scalar(metrics.loss), parts, gradNorm: await scalar(metrics.gradNorm), finite: (await scalar(metrics.finite)) !== 0 };
+  return {
+    loss: await scalar(metrics.loss),
+    parts,
+    gradNorm: await scalar(metrics.gradNorm),
+    finite: (await scalar(metrics.finite)) !== 0,
+  };
 }
 
 type Leaf = { shape: number[]; dtype: Array["dtype"] };
@@ -113,7 +118,10 @@ async function toHost(t: Tree): Promise<HostTree> {
 }
 
 function toArrays(data: readonly HostData[], leaves: readonly Leaf[], def: ReturnType<typeof tree.flatten>[1]): Tree {
-  return tree.unflatten(def, data.map((d, i) => np.array(d, { dtype: leaves[i]!.dtype }).reshape(leaves[i]!.shape))) as Tree;
+  return tree.unflatten(
+    def,
+    data.map((d, i) => np.array(d, { dtype: leaves[i]!.dtype }).reshape(leaves[i]!.shape)),
+  ) as Tree;
 }
 
 const metricValues = (m: { loss: HostData; parts: Record<string, HostData>; gradNorm: HostData; finite: HostData }): MetricValues => ({
@@ -141,19 +149,33 @@ function onnxEngine<P extends Tree, B extends Tree>(state: TrainState<P>, option
     const lrArray = np.array(lr);
     if (accumSteps === 1) {
       const fn = trainStepFunction<P, AdamWState, B>(loss, optimizer, options.step);
-      graphs.single = await compileForOnnxRuntime(fn, [params, optState, batches[0]!, key, lrArray], { hostArguments: [3], threads, providers, name: "train_step" });
+      graphs.single = await compileForOnnxRuntime(fn, [params, optState, batches[0]!, key, lrArray], {
+        hostArguments: [3],
+        threads,
+        providers,
+        name: "train_step",
+      });
     } else {
       const gradients = microBatchGradients<P, B>(loss);
-      graphs.gradients = await compileForOnnxRuntime(gradients, [params, batches[0]!, key], { hostArguments: [2], threads, providers, name: "gradients" });
+      graphs.gradients = await compileForOnnxRuntime(gradients, [params, batches[0]!, key], {
+        hostArguments: [2],
+        threads,
+        providers,
+        name: "gradients",
+      });
       // The update's example sums have the gradients' output structure and shapes.
       const zeros = graphs.gradients.lowered.outputs.map((o) => np.zeros(o.shape));
       const sums = tree.unflatten(graphs.gradients.outTree, zeros) as never;
-      graphs.apply = await compileForOnnxRuntime(meanUpdate<P, AdamWState>(optimizer, options.step, accumSteps), [params, optState, sums, lrArray], {
-        hostArguments: [],
-        threads,
-        providers,
-        name: "apply",
-      });
+      graphs.apply = await compileForOnnxRuntime(
+        meanUpdate<P, AdamWState>(optimizer, options.step, accumSteps),
+        [params, optState, sums, lrArray],
+        {
+          hostArguments: [],
+          threads,
+          providers,
+          name: "apply",
+        },
+      );
       tree.dispose(sums);
     }
     lrArray.dispose();
@@ -216,6 +238,10 @@ function onnxEngine<P extends Tree, B extends Tree>(state: TrainState<P>, option
 
 /** The metrics of a step's outputs `[params, optState, metrics]`, by the traced output structure. */
 function stepMetrics(fn: OnnxFunction, out: HostData[]) {
-  const [, , metrics] = tree.unflatten(fn.outTree, out) as unknown as [unknown, unknown, { loss: HostData; parts: Record<string, HostData>; gradNorm: HostData; finite: HostData }];
+  const [, , metrics] = tree.unflatten(fn.outTree, out) as unknown as [
+    unknown,
+    unknown,
+    { loss: HostData; parts: Record<string, HostData>; gradNorm: HostData; finite: HostData },
+  ];
   return metrics;
 }

@@ -23,7 +23,14 @@ test("every field has a default", () => {
 
 test("derived values: effective batch, lr scaled by batch / 256, steps from epochs, 5% warmup", () => {
   const resolved = resolveTrainConfig({ batchSize: 32, accumSteps: 4, epochs: 10, baseLr: 1.5e-4 }, 1000);
-  assert.deepEqual(resolved.derived, { datasetSize: 1000, effectiveBatch: 128, lr: 7.5e-5, stepsPerEpoch: 7, totalSteps: 70, warmupSteps: 4 });
+  assert.deepEqual(resolved.derived, {
+    datasetSize: 1000,
+    effectiveBatch: 128,
+    lr: 7.5e-5,
+    stepsPerEpoch: 7,
+    totalSteps: 70,
+    warmupSteps: 4,
+  });
   assert.ok(Object.isFrozen(resolved) && Object.isFrozen(resolved.derived));
 });
 

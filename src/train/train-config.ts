@@ -76,7 +76,10 @@ export function resolveTrainConfig(input: unknown, datasetSize: number, source =
   const warmupSteps = config.warmupSteps ?? Math.round(0.05 * totalSteps);
   const lr = config.lr ?? (config.baseLr * effectiveBatch) / 256;
   if (warmupSteps > totalSteps) {
-    throw new FacepriorError("BAD_CONFIG", `${source}: warmupSteps ${warmupSteps} exceeds the ${totalSteps} total steps. Lower warmupSteps.`);
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${source}: warmupSteps ${warmupSteps} exceeds the ${totalSteps} total steps. Lower warmupSteps.`,
+    );
   }
   if (config.minLr > lr) {
     throw new FacepriorError("BAD_CONFIG", `${source}: minLr ${config.minLr} is above the peak lr ${lr}. Lower minLr.`);

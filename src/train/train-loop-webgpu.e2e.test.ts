@@ -14,7 +14,9 @@ import { skipUnlessWebGpu } from "../../test/support/webgpu.js";
 // Measured on llvmpipe: within 4.2e-6 of wasm (relative); float sums run in another order there.
 const ACROSS_DEVICES = 1e-4;
 
-test("on WebGPU, a NaN loss stops the run at its step; resumed from the step-4 checkpoint it ends where wasm does", { skip: await skipUnlessWebGpu() }, async (t) => {
+test("on WebGPU, a NaN loss stops the run at its step; resumed from the step-4 checkpoint it ends where wasm does", {
+  skip: await skipUnlessWebGpu(),
+}, async (t) => {
   const [wasm, webgpu] = [await scratchDir("faceprior-wasm-"), await scratchDir("faceprior-webgpu-")];
   let started = performance.now();
   await runTiny(wasm, "--device", "wasm");

@@ -132,7 +132,12 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
       if (milestone && (cursor.step % milestone.every === 0 || cursor.step === totalSteps)) {
         const state = await engine.snapshot();
         try {
-          await saveMilestone(milestone.path, state.params, { ...cursor, seed: config.seed, rngKey: stepKeyData(config.seed, cursor.step), config });
+          await saveMilestone(milestone.path, state.params, {
+            ...cursor,
+            seed: config.seed,
+            rngKey: stepKeyData(config.seed, cursor.step),
+            config,
+          });
         } finally {
           tree.dispose(state);
         }

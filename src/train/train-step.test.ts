@@ -46,7 +46,10 @@ test("2 accumulated half batches give the same 2 updates as full batches", async
   const accumulated = makeAccumulatedStep<Linear, AdamWState, Regression>(meanSquaredError, optimizer, { clipNorm: 0.5 });
   let [p1, p2] = [linearParams(), linearParams()];
   let [s1, s2] = [optimizer.init(tree.ref(p1)), optimizer.init(tree.ref(p2))];
-  for (const [start, lr] of [[0, 0.1], [8, 0.05]] as const) {
+  for (const [start, lr] of [
+    [0, 0.1],
+    [8, 0.05],
+  ] as const) {
     const rows = Array.from({ length: 8 }, (_, i) => start + i);
     const [a, b, m1] = full(p1, s1, regressionBatch(rows), random.key(0), np.array(lr));
     const halves = [regressionBatch(rows.slice(0, 4)), regressionBatch(rows.slice(4))];
@@ -93,7 +96,11 @@ test("the finite flag is computed on device: false for NaN or Inf inputs, true o
   const optimizer = adamw();
   const step = makeTrainStep<Linear, AdamWState, Regression>(meanSquaredError, optimizer, { clipNorm: 1 });
   const rows = [0, 1, 2, 3];
-  for (const [poison, finite] of [[undefined, 1], [NaN, 0], [Infinity, 0]] as const) {
+  for (const [poison, finite] of [
+    [undefined, 1],
+    [NaN, 0],
+    [Infinity, 0],
+  ] as const) {
     const params = linearParams();
     const [p, s, m] = step(params, optimizer.init(tree.ref(params)), regressionBatch(rows, poison), random.key(0), np.array(0.1));
     const values = await scalars(m);

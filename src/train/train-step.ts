@@ -54,8 +54,7 @@ function finishStep<P extends Tree, S extends Tree>(
   parts: LossParts,
   lr: Array,
 ): [P, S, StepMetrics] {
-  const [clipped, gradNorm]: [P, Array] =
-    clipNorm === null ? [grads, globalNorm(tree.ref(grads))] : clipByGlobalNorm(grads, clipNorm);
+  const [clipped, gradNorm]: [P, Array] = clipNorm === null ? [grads, globalNorm(tree.ref(grads))] : clipByGlobalNorm(grads, clipNorm);
   const [updates, newState] = optimizer.update<P>(clipped, optState, tree.ref(params), lr);
   const finite = np.logicalAnd(np.isfinite(loss.ref), np.isfinite(gradNorm.ref));
   return [applyUpdates(params, updates), newState, { loss, parts, gradNorm, finite }];

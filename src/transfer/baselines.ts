@@ -17,7 +17,13 @@
  */
 import { FacepriorError } from "../errors.js";
 import {
-  accuracy, attributeAccuracy, cumulativeScore, meanAbsoluteError, meanClassAccuracy, multiLabelF1, type PerLabel,
+  accuracy,
+  attributeAccuracy,
+  cumulativeScore,
+  meanAbsoluteError,
+  meanClassAccuracy,
+  multiLabelF1,
+  type PerLabel,
 } from "./metrics.js";
 
 /** F1 per label and its mean when every prediction is `value` (1: all present, 0: all absent); targets [N, K]. */
@@ -44,11 +50,7 @@ export function majorityClass(targets: ArrayLike<number>, numClasses: number): n
 export type ClassBaseline = { predictedClass: number; accuracy: number; meanClassAccuracy: PerLabel };
 
 /** Expression: always the majority training class; scored on test targets [M]. */
-export function majorityClassBaseline(
-  trainTargets: ArrayLike<number>,
-  testTargets: ArrayLike<number>,
-  numClasses: number,
-): ClassBaseline {
+export function majorityClassBaseline(trainTargets: ArrayLike<number>, testTargets: ArrayLike<number>, numClasses: number): ClassBaseline {
   const predictedClass = majorityClass(trainTargets, numClasses);
   const predicted = new Int32Array(testTargets.length).fill(predictedClass);
   return {

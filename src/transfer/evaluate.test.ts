@@ -36,7 +36,10 @@ test("the headline over seeds averages each seed's folds first, then takes mean 
   const run = (seed: number, value: number) => ({ seed, metrics: { headline: { value } } });
   // Seed 1 listed first; seed 0 has folds 0.2 and 0.4 (mean 0.3), seed 1 has 0.5 and 0.7 (mean 0.6).
   const result = headlineOverSeeds([run(1, 0.5), run(0, 0.2), run(1, 0.7), run(0, 0.4)]);
-  assert.deepEqual(result.perSeed.map((v) => +v.toFixed(12)), [0.3, 0.6]);
+  assert.deepEqual(
+    result.perSeed.map((v) => +v.toFixed(12)),
+    [0.3, 0.6],
+  );
   assert.ok(Math.abs(result.mean - 0.45) < 1e-12);
   assert.ok(Math.abs(result.std - Math.sqrt(0.045)) < 1e-12, "sample std of 0.3 and 0.6");
   assert.equal(result.n, 2, "n counts seeds, not folds");

@@ -31,7 +31,9 @@ export function meanStd(values: number[]): SeedStat {
 }
 
 /** A transfer run's headline over seeds: each seed's value averaged over its folds first, seeds in order. */
-export function headlineOverSeeds(runs: readonly { seed: number; metrics: { headline: { value: number } } }[]): { perSeed: number[] } & SeedStat {
+export function headlineOverSeeds(
+  runs: readonly { seed: number; metrics: { headline: { value: number } } }[],
+): { perSeed: number[] } & SeedStat {
   const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
   const perSeed = seeds.map((seed) => meanStd(runs.filter((r) => r.seed === seed).map((r) => r.metrics.headline.value)).mean);
   return { perSeed, ...meanStd(perSeed) };

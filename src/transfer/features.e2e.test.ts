@@ -47,12 +47,23 @@ test("the frozen blocks' cached tokens, run through the remaining blocks, give t
   const { params, cfg, normalization } = encoder;
   const pixels = np.array(imageBatch(cache, [0, 1, 2], normalization.mean, normalization.std)).reshape([3, 3, 112, 112]);
   const whole = vitFeatures(tree.ref(params), pixels, cfg).dataSync();
-  const rest = encodeTokens({ blocks: params.blocks.slice(10), norm: params.norm }, np.array(prefix.tokens).reshape([3, 50, 192]), cfg).dataSync();
-  tree.dispose({ patch_embed: params.patch_embed, cls_token: params.cls_token, pos_embed: params.pos_embed, blocks: params.blocks.slice(0, 10) });
+  const rest = encodeTokens(
+    { blocks: params.blocks.slice(10), norm: params.norm },
+    np.array(prefix.tokens).reshape([3, 50, 192]),
+    cfg,
+  ).dataSync();
+  tree.dispose({
+    patch_embed: params.patch_embed,
+    cls_token: params.cls_token,
+    pos_embed: params.pos_embed,
+    blocks: params.blocks.slice(0, 10),
+  });
   assert.ok(maxAbsDiff(rest, whole) < 1e-4, `max abs diff ${maxAbsDiff(rest, whole)}`);
 });
 
-test("onnxruntime extracts the same features and frozen tokens as jax-js", { skip: needsData.skip || (await skipUnlessOnnxRuntime()) }, async (t) => {
+test("onnxruntime extracts the same features and frozen tokens as jax-js", {
+  skip: needsData.skip || (await skipUnlessOnnxRuntime()),
+}, async (t) => {
   const { dir, cacheDir, cache } = celeba;
   const source = { scratch: { arch: "vit-tiny", seed: 5 } };
   const jaxDir = join(dir, "jax");
@@ -69,14 +80,39 @@ test("onnxruntime extracts the same features and frozen tokens as jax-js", { ski
   assert.ok(pooledError < 1e-4 && prefixError < 1e-4);
 });
 
-test("finetune --shard extracts probe features in shards that merge joins into the file one extraction writes", { skip: needsData.skip || (await skipUnlessOnnxRuntime()), timeout: 300_000 }, async () => {
+test("finetune --shard extracts probe features in shards that merge joins into the file one extraction writes", {
+  skip: needsData.skip || (await skipUnlessOnnxRuntime()),
+  timeout: 300_000,
+}, async () => {
   const { dir, cacheDir, cache } = celeba;
   const featureDir = join(dir, "sharded-features");
-  const shardArgs = (i: number) => ["finetune", "--task", "attributes", "--data", cacheDir, "--init", "scratch", "--seed", "7", "--engine", "onnx", "--threads", "1", "--features-dir", featureDir, "--out", join(dir, "run"), "--shard", `${i}/3`];
+  const shardArgs = (i: number) => [
+    "finetune",
+    "--task",
+    "attributes",
+    "--data",
+    cacheDir,
+    "--init",
+    "scratch",
+    "--seed",
+    "7",
+    "--engine",
+    "onnx",
+    "--threads",
+    "1",
+    "--features-dir",
+    featureDir,
+    "--out",
+    join(dir, "run"),
+    "--shard",
+    `${i}/3`,
+  ];
   const runs = await Promise.all([0, 1, 2].map((i) => runCli(shardArgs(i), dir)));
   for (const run of runs) assert.equal(run.code, 0, run.stderr);
   const [, pattern, out] = /faceprior merge (\S+) --out (\S+)/.exec(runs[0]!.stdout)!;
-  const dirs = (await readdir(featureDir)).filter((name) => name.startsWith(basename(pattern!).split("*")[0]!)).map((name) => join(featureDir, name));
+  const dirs = (await readdir(featureDir))
+    .filter((name) => name.startsWith(basename(pattern!).split("*")[0]!))
+    .map((name) => join(featureDir, name));
   assert.equal(dirs.length, 3, `shard folders: ${dirs}`);
   const merged = await runCli(["merge", ...dirs, "--out", out!], dir);
   assert.equal(merged.code, 0, merged.stderr);

@@ -12,7 +12,13 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jit, numpy as np, random, tree, type Array } from "../engine/jax.js";
 import { readSafetensors, writeSafetensors } from "../checkpoint/safetensors.js";
-import { hostTensorsOf, loadVitCheckpoint, readVitCheckpoint, type HostVitCheckpoint, type VitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import {
+  hostTensorsOf,
+  loadVitCheckpoint,
+  readVitCheckpoint,
+  type HostVitCheckpoint,
+  type VitCheckpoint,
+} from "../checkpoint/vit-checkpoint.js";
 import { buildFaceOnnx, FEATURES_OUTPUT, PREFIX_OUTPUT } from "../export/onnx-vit.js";
 import { OnnxSession, type InferenceEngine } from "../inference/onnx-session.js";
 import { FacepriorError } from "../errors.js";
@@ -58,10 +64,14 @@ export async function checkEncoderFitsCache(source: EncoderSource, cache: CacheD
   const size = cache.index.options.size;
   if (cfg.imgSize === size) return cfg;
   const what = "scratch" in source ? `--arch ${source.scratch.arch}` : source.checkpoint;
-  const fix = "scratch" in source
-    ? `Pick an architecture for ${size}x${size} input, or prepare the cache at ${cfg.imgSize}`
-    : `Pass --img-size ${size} to resample its position embeddings, or prepare the cache at ${cfg.imgSize}`;
-  throw new FacepriorError("scratch" in source ? "BAD_ARGUMENT" : "BAD_CHECKPOINT", `${what} is a ${cfg.imgSize}x${cfg.imgSize} encoder, but the cache ${cacheDir} holds ${size}x${size} faces. ${fix}.`);
+  const fix =
+    "scratch" in source
+      ? `Pick an architecture for ${size}x${size} input, or prepare the cache at ${cfg.imgSize}`
+      : `Pass --img-size ${size} to resample its position embeddings, or prepare the cache at ${cfg.imgSize}`;
+  throw new FacepriorError(
+    "scratch" in source ? "BAD_ARGUMENT" : "BAD_CHECKPOINT",
+    `${what} is a ${cfg.imgSize}x${cfg.imgSize} encoder, but the cache ${cacheDir} holds ${size}x${size} faces. ${fix}.`,
+  );
 }
 
 /** sha1 of the encoder file (or scratch seed and architecture), the cache index and `what`. */
@@ -124,10 +134,16 @@ async function jaxFaceOutputs(source: EncoderSource, cache: CacheDataset, output
       : p.blocks.slice(0, output.blocks).reduce((h, b) => block(b, h, cfg), embedImages(p, x, cfg)),
   );
   return {
-    run: (faces, onProgress) => mapFaceBatches(faces, EXTRACT_BATCH, async (batch) => {
-      const pixels = imageBatch(cache, batch, normalization.mean, normalization.std);
-      return (await forward(tree.ref(params), np.array(pixels).reshape([batch.length, 3, size, size])).data()) as Float32Array;
-    }, onProgress),
+    run: (faces, onProgress) =>
+      mapFaceBatches(
+        faces,
+        EXTRACT_BATCH,
+        async (batch) => {
+          const pixels = imageBatch(cache, batch, normalization.mean, normalization.std);
+          return (await forward(tree.ref(params), np.array(pixels).reshape([batch.length, 3, size, size])).data()) as Float32Array;
+        },
+        onProgress,
+      ),
     dispose: async () => {
       forward.dispose();
       tree.dispose(params);
@@ -143,12 +159,23 @@ async function onnxFaceOutputs(source: EncoderSource, cache: CacheDataset, outpu
   const session = await OnnxSession.create(graph, { threads });
   const name = output.kind === "pooled" ? FEATURES_OUTPUT : PREFIX_OUTPUT;
   return {
-    run: (faces, onProgress) => mapFaceBatches(faces, EXTRACT_BATCH, async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[name]!, onProgress),
+    run: (faces, onProgress) =>
+      mapFaceBatches(
+        faces,
+        EXTRACT_BATCH,
+        async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[name]!,
+        onProgress,
+      ),
     dispose: () => session.dispose(),
   };
 }
 
-function openFaceOutputs(source: EncoderSource, cache: CacheDataset, output: FrozenOutput, { engine = "jax", threads = 1 }: ExtractOptions): Promise<FaceOutputs> {
+function openFaceOutputs(
+  source: EncoderSource,
+  cache: CacheDataset,
+  output: FrozenOutput,
+  { engine = "jax", threads = 1 }: ExtractOptions,
+): Promise<FaceOutputs> {
   return engine === "onnx" ? onnxFaceOutputs(source, cache, output, threads) : jaxFaceOutputs(source, cache, output);
 }
 
@@ -157,13 +184,23 @@ function openFaceOutputs(source: EncoderSource, cache: CacheDataset, output: Fro
  * (a graph built from the parameters as they are now, for scoring checkpoints during training)
  * or jax-js.
  */
-export async function pooledFeaturesOf(encoder: Encoder, cache: CacheDataset, faces: readonly number[], pooling: Pooling, { engine = "jax", threads = 1 }: ExtractOptions = {}): Promise<Float32Array> {
+export async function pooledFeaturesOf(
+  encoder: Encoder,
+  cache: CacheDataset,
+  faces: readonly number[],
+  pooling: Pooling,
+  { engine = "jax", threads = 1 }: ExtractOptions = {},
+): Promise<Float32Array> {
   const { cfg, normalization, params } = encoder;
   if (engine === "onnx") {
     const graph = buildFaceOnnx({ tensors: await hostTensorsOf(params), cfg: { ...cfg, globalPool: pooling }, normalization });
     const session = await OnnxSession.create(graph, { threads });
     try {
-      return await mapFaceBatches(faces, EXTRACT_BATCH, async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[FEATURES_OUTPUT]!);
+      return await mapFaceBatches(
+        faces,
+        EXTRACT_BATCH,
+        async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[FEATURES_OUTPUT]!,
+      );
     } finally {
       await session.dispose();
     }
@@ -171,8 +208,15 @@ export async function pooledFeaturesOf(encoder: Encoder, cache: CacheDataset, fa
   const size = cache.index.options.size;
   const forward = jit((p: VitParams, x: Array) => poolTokens(vitFeatures(p, x, cfg), pooling));
   try {
-    return await mapFaceBatches(faces, EXTRACT_BATCH, async (batch) =>
-      (await forward(tree.ref(params), np.array(imageBatch(cache, batch, normalization.mean, normalization.std)).reshape([batch.length, 3, size, size])).data()) as Float32Array);
+    return await mapFaceBatches(
+      faces,
+      EXTRACT_BATCH,
+      async (batch) =>
+        (await forward(
+          tree.ref(params),
+          np.array(imageBatch(cache, batch, normalization.mean, normalization.std)).reshape([batch.length, 3, size, size]),
+        ).data()) as Float32Array,
+    );
   } finally {
     forward.dispose();
   }
@@ -190,7 +234,12 @@ async function hostEncoder(source: EncoderSource): Promise<Pick<HostVitCheckpoin
 }
 
 /** The file of `output` for a cache: its path, and what it holds (the one tensor "output" and fixed metadata). */
-async function featureFile(source: EncoderSource, cacheDir: string, output: FrozenOutput, featureDir: string): Promise<{ file: string; key: string; rows: RowOutput }> {
+async function featureFile(
+  source: EncoderSource,
+  cacheDir: string,
+  output: FrozenOutput,
+  featureDir: string,
+): Promise<{ file: string; key: string; rows: RowOutput }> {
   const what = outputKey(output);
   const key = await featureKey(source, cacheDir, what);
   const rows: RowOutput = {
@@ -250,13 +299,23 @@ export async function extractFeatureShard(
   const { file, key, rows } = await featureFile(source, cacheDir, output, featureDir);
   const dir = join(featureDir, `${key}.shard-${shard.index}-of-${shard.count}`);
   const settings = { output: rows, key, engine: options.engine ?? "jax" };
-  const { plan, chunks } = planItemShard({ kind: "features", shard, settings, keys: cache.paths, chunkSize: FEATURE_CHUNK, extension: ".safetensors" });
+  const { plan, chunks } = planItemShard({
+    kind: "features",
+    shard,
+    settings,
+    keys: cache.paths,
+    chunkSize: FEATURE_CHUNK,
+    extension: ".safetensors",
+  });
   const pending = await openItemShard(dir, plan, chunks, rowChunkFingerprint);
   if (pending.length > 0) {
     const outputs = await openFaceOutputs(source, cache, output, options);
     try {
       for (const chunk of pending) {
-        const data = await outputs.run(chunk.items.map((i) => i.position), options.onProgress);
+        const data = await outputs.run(
+          chunk.items.map((i) => i.position),
+          options.onProgress,
+        );
         await writeRowChunk(join(dir, chunk.file), chunk.fingerprint, rows.rowShape, { rows: data, items: chunk.items, skipped: [] });
       }
     } finally {
@@ -267,7 +326,14 @@ export async function extractFeatureShard(
 }
 
 /** Pooled features of every face in the cache, extracted once per encoder, cache and pooling. */
-export async function cachedFeatures(source: EncoderSource, cacheDir: string, cache: CacheDataset, pooling: Pooling, featureDir: string, options: ExtractOptions = {}): Promise<FeatureSet> {
+export async function cachedFeatures(
+  source: EncoderSource,
+  cacheDir: string,
+  cache: CacheDataset,
+  pooling: Pooling,
+  featureDir: string,
+  options: ExtractOptions = {},
+): Promise<FeatureSet> {
   const { data, shape } = await cachedEncoderOutput(source, cacheDir, cache, { kind: "pooled", pooling }, featureDir, options);
   return { features: data, rows: Int32Array.from(cache.rows), dim: shape[1]!, count: shape[0]! };
 }
@@ -276,7 +342,14 @@ export async function cachedFeatures(source: EncoderSource, cacheDir: string, ca
  * The tokens [faces, L, D] that block `frozenBlocks` of the encoder sees, for every face in the
  * cache: the output of the frozen part when only the last blocks are fine-tuned.
  */
-export async function cachedPrefixTokens(source: EncoderSource, cacheDir: string, cache: CacheDataset, frozenBlocks: number, featureDir: string, options: ExtractOptions = {}): Promise<TokenSet> {
+export async function cachedPrefixTokens(
+  source: EncoderSource,
+  cacheDir: string,
+  cache: CacheDataset,
+  frozenBlocks: number,
+  featureDir: string,
+  options: ExtractOptions = {},
+): Promise<TokenSet> {
   const { data, shape } = await cachedEncoderOutput(source, cacheDir, cache, { kind: "prefix", blocks: frozenBlocks }, featureDir, options);
   const [count, length, dim] = shape as [number, number, number];
   return { tokens: data, count, length, dim };

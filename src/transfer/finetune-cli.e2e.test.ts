@@ -29,13 +29,22 @@ after(async () => {
 
 test("a probe run writes metrics over seeds with the trivial baseline, predictions, subsets and a plot", needsData, async () => {
   const out = join(dir, "attr");
-  const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--protocol", "ratio:0.5", "--seeds", "2", "--out", out], dir);
+  const run = await runCli(
+    ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--protocol", "ratio:0.5", "--seeds", "2", "--out", out],
+    dir,
+  );
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^attributes \(ratio:0\.5, probe\): mean accuracy \d\.\d{4} ± \d\.\d{4} over 2 seeds; trivial baseline \(per-attribute majority, mean accuracy\) \d\.\d{4}\./);
+  assert.match(
+    run.stdout,
+    /^attributes \(ratio:0\.5, probe\): mean accuracy \d\.\d{4} ± \d\.\d{4} over 2 seeds; trivial baseline \(per-attribute majority, mean accuracy\) \d\.\d{4}\./,
+  );
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.equal(metrics.runs.length, 2);
-  assert.deepEqual(metrics.runs.map((r: { seed: number }) => r.seed), [0, 1]);
+  assert.deepEqual(
+    metrics.runs.map((r: { seed: number }) => r.seed),
+    [0, 1],
+  );
   const [a, b] = metrics.runs;
   assert.equal(a.testFaces, b.testFaces);
   assert.ok(a.trainFaces < 30 && a.trainFaces > 0);
@@ -57,14 +66,38 @@ test("a task that does not match the cache's labels is refused before any traini
 
 test("fine-tuning trains the encoder with the head and writes the same run folder", needsData, async () => {
   const out = join(dir, "attr-ft");
-  const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune", "--epochs", "1", "--batch", "4", "--seeds", "1", "--out", out], dir);
+  const run = await runCli(
+    [
+      "finetune",
+      "--task",
+      "attributes",
+      "--data",
+      cache,
+      "--init",
+      "scratch",
+      "--mode",
+      "finetune",
+      "--epochs",
+      "1",
+      "--batch",
+      "4",
+      "--seeds",
+      "1",
+      "--out",
+      out,
+    ],
+    dir,
+  );
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^attributes \(full, finetune\): mean accuracy \d\.\d{4} ± \d\.\d{4} over 1 seeds/);
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.equal(metrics.mode, "finetune");
   const trainFaces = metrics.runs[0].trainFaces;
-  const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(log.length, Math.floor(trainFaces / 4), "one epoch of batches of 4");
   assert.ok(log.every((l) => Number.isFinite(l.loss) && l.gradNorm > 0));
   const csv = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n");
@@ -72,7 +105,11 @@ test("fine-tuning trains the encoder with the head and writes the same run folde
   assert.equal(metrics.recipe.augment.grayscaleProbability, 0.2, "the default recipe augments");
   assert.equal(metrics.runs[0].augmented, true);
   assert.ok(metrics.runs[0].valFaces > 0, "full protocol: validation faces held out of training");
-  assert.deepEqual(metrics.runs[0].selection.history.map((h: { step: number }) => h.step), [log.length], "scored once per epoch");
+  assert.deepEqual(
+    metrics.runs[0].selection.history.map((h: { step: number }) => h.step),
+    [log.length],
+    "scored once per epoch",
+  );
   assert.equal(JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "selection.json"), "utf8")).best.step, log.length);
 });
 
@@ -80,7 +117,21 @@ test("more caches add their training and validation faces to a full fine-tune; a
   const out = join(dir, "attr-extra");
   const recipe = join(dir, "recipe.json");
   await writeFile(recipe, JSON.stringify({ augment: { flipProbability: 1 }, dropPath: 0, selection: null }));
-  const args = ["finetune", "--task", "attributes", "--init", "scratch", "--mode", "finetune", "--epochs", "1", "--batch", "4", "--seeds", "1"];
+  const args = [
+    "finetune",
+    "--task",
+    "attributes",
+    "--init",
+    "scratch",
+    "--mode",
+    "finetune",
+    "--epochs",
+    "1",
+    "--batch",
+    "4",
+    "--seeds",
+    "1",
+  ];
   const single = JSON.parse(await readFile(join(dir, "attr-ft", "metrics.json"), "utf8"));
   const run = await runCli([...args, "--data", `${cache},${cache}`, "--recipe", recipe, "--out", out], dir);
   assertNoStack(run);
@@ -91,10 +142,16 @@ test("more caches add their training and validation faces to a full fine-tune; a
   assert.equal(metrics.runs[0].testFaces, single.runs[0].testFaces, "test faces are the first cache's only");
   const own = single.runs[0].trainFaces + single.runs[0].valFaces;
   assert.ok(metrics.runs[0].trainFaces > own, `${metrics.runs[0].trainFaces} training faces, more than the ${own} of one cache`);
-  const probe = await runCli(["finetune", "--task", "attributes", "--init", "scratch", "--data", `${cache},${cache}`, "--out", join(dir, "p")], dir);
+  const probe = await runCli(
+    ["finetune", "--task", "attributes", "--init", "scratch", "--data", `${cache},${cache}`, "--out", join(dir, "p")],
+    dir,
+  );
   assertNoStack(probe);
   assert.equal(probe.code, 2);
-  assert.match(probe.stderr, /--data with more than one cache adds training faces to a full fine-tune of every block .*this run is --mode probe --protocol full/);
+  assert.match(
+    probe.stderr,
+    /--data with more than one cache adds training faces to a full fine-tune of every block .*this run is --mode probe --protocol full/,
+  );
   await writeFile(recipe, JSON.stringify({ dropPath: 1.5, augment: { flip: 1 } }));
   const bad = await runCli([...args, "--data", cache, "--recipe", recipe, "--out", join(dir, "q")], dir);
   assertNoStack(bad);
@@ -104,7 +161,32 @@ test("more caches add their training and validation faces to a full fine-tune; a
 
 test("fine-tuning only the last block trains it over cached tokens of the frozen blocks", needsData, async () => {
   const out = join(dir, "attr-last");
-  const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune", "--tune-blocks", "1", "--epochs", "2", "--batch", "4", "--seeds", "1", "--features-dir", join(dir, "tokens"), "--out", out], dir);
+  const run = await runCli(
+    [
+      "finetune",
+      "--task",
+      "attributes",
+      "--data",
+      cache,
+      "--init",
+      "scratch",
+      "--mode",
+      "finetune",
+      "--tune-blocks",
+      "1",
+      "--epochs",
+      "2",
+      "--batch",
+      "4",
+      "--seeds",
+      "1",
+      "--features-dir",
+      join(dir, "tokens"),
+      "--out",
+      out,
+    ],
+    dir,
+  );
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
@@ -112,17 +194,40 @@ test("fine-tuning only the last block trains it over cached tokens of the frozen
   assert.equal(metrics.runs[0].augmented, false, "cached tokens: nothing to augment, and the run says so");
   const state = JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "run.json"), "utf8"));
   assert.equal(state.config.epochs, 2);
-  const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  const log = (await readFile(join(out, "finetunes", "all-seed0", "log.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.ok(log.at(-1).loss < log[0].loss, `loss ${log[0].loss} -> ${log.at(-1).loss}`);
   assert.equal((await readdir(join(dir, "tokens"))).length, 1, "one token cache for the frozen 11 blocks");
 });
 
 test("an encoder for another input size, or too many tuned blocks, is refused before any work", needsData, async () => {
-  const wrongSize = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--arch", "vit_tiny_patch16_224", "--out", join(dir, "y")], dir);
+  const wrongSize = await runCli(
+    ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--arch", "vit_tiny_patch16_224", "--out", join(dir, "y")],
+    dir,
+  );
   assertNoStack(wrongSize);
   assert.equal(wrongSize.code, 2);
   assert.match(wrongSize.stderr, /--arch vit_tiny_patch16_224 is a 224x224 encoder, but the cache .* holds 112x112 faces\./);
-  const tooMany = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune", "--tune-blocks", "13", "--out", join(dir, "z")], dir);
+  const tooMany = await runCli(
+    [
+      "finetune",
+      "--task",
+      "attributes",
+      "--data",
+      cache,
+      "--init",
+      "scratch",
+      "--mode",
+      "finetune",
+      "--tune-blocks",
+      "13",
+      "--out",
+      join(dir, "z"),
+    ],
+    dir,
+  );
   assertNoStack(tooMany);
   assert.equal(tooMany.code, 2);
   assert.match(tooMany.stderr, /--tune-blocks 13: the encoder has 12 blocks\. Use 1 to 12\./);
@@ -137,7 +242,10 @@ test("a checkpoint for another input size is refused before any work, naming the
   const run = await runCli(["finetune", "--task", "attributes", "--data", cache, "--init", checkpoint, "--out", join(dir, "w")], dir);
   assertNoStack(run);
   assert.notEqual(run.code, 0);
-  assert.match(run.stderr, /tiny224\.safetensors is a 224x224 encoder, but the cache .* holds 112x112 faces\. Pass --img-size 112 to resample its position embeddings/);
+  assert.match(
+    run.stderr,
+    /tiny224\.safetensors is a 224x224 encoder, but the cache .* holds 112x112 faces\. Pass --img-size 112 to resample its position embeddings/,
+  );
   assert.deepEqual(await readdir(join(dir, "w")).catch(() => []), [], "nothing was written");
 });
 
@@ -145,7 +253,10 @@ test("a dataset whose test split has no faces is refused before any work", needs
   // Two photos: the 80/10/10 split by file-name hash leaves no test face.
   const { dir: small, cacheDir } = await preparedCelebaCache("finetune-empty", 2);
   try {
-    const run = await runCli(["finetune", "--task", "attributes", "--data", cacheDir, "--init", "scratch", "--out", join(small, "x")], small);
+    const run = await runCli(
+      ["finetune", "--task", "attributes", "--data", cacheDir, "--init", "scratch", "--out", join(small, "x")],
+      small,
+    );
     assertNoStack(run);
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /the (test|training) split has no faces\. Check the split rule/);

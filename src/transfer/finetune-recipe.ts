@@ -45,7 +45,10 @@ export function parseFinetuneRecipe(input: unknown, source = "fine-tuning recipe
 }
 
 export async function readFinetuneRecipe(path: string): Promise<FinetuneRecipe> {
-  const input = await readJsonFileIfExists(path, { code: "BAD_CONFIG", fix: "Fix the file, or leave --recipe out for the default recipe." });
+  const input = await readJsonFileIfExists(path, {
+    code: "BAD_CONFIG",
+    fix: "Fix the file, or leave --recipe out for the default recipe.",
+  });
   if (input === undefined) throw new FacepriorError("BAD_ARGUMENT", `--recipe ${path}: no such file.`);
   return parseFinetuneRecipe(input, path);
 }

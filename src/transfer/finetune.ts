@@ -76,7 +76,14 @@ type TunedEncoder = {
   augmentable: boolean;
 };
 
-export const FINETUNE_DEFAULTS = { epochs: 10, batchSize: 32, lr: 1e-3, layerDecay: 0.75, weightDecay: 0.05, checkpointEvery: 100_000 } as const satisfies TrainConfigInput;
+export const FINETUNE_DEFAULTS = {
+  epochs: 10,
+  batchSize: 32,
+  lr: 1e-3,
+  layerDecay: 0.75,
+  weightDecay: 0.05,
+  checkpointEvery: 100_000,
+} as const satisfies TrainConfigInput;
 const EVAL_BATCH = 32;
 
 function wholeEncoder(encoder: Encoder, cache: CacheDataset): TunedEncoder {
@@ -84,7 +91,8 @@ function wholeEncoder(encoder: Encoder, cache: CacheDataset): TunedEncoder {
   const size = cache.index.options.size;
   return {
     init: () => tree.ref(params),
-    inputs: (faces, augment) => np.array(imageBatch(cache, faces, normalization.mean, normalization.std, augment)).reshape([faces.length, 3, size, size]),
+    inputs: (faces, augment) =>
+      np.array(imageBatch(cache, faces, normalization.mean, normalization.std, augment)).reshape([faces.length, 3, size, size]),
     forward: (p, images, dropPath) => vitFeatures(p as VitParams, images, cfg, dropPath),
     firstBlock: 0,
     augmentable: true,
@@ -96,14 +104,23 @@ function lastBlocks(encoder: Encoder, { tuneBlocks, tokens }: { tuneBlocks: numb
   const { count, length, dim } = tokens;
   return {
     init: () => tree.ref({ blocks: params.blocks.slice(cfg.depth - tuneBlocks), norm: params.norm }),
-    inputs: (faces) => np.array(gather({ dtype: "F32", shape: [count, length * dim], data: tokens.tokens }, faces).data as Float32Array).reshape([faces.length, length, dim]),
+    inputs: (faces) =>
+      np
+        .array(gather({ dtype: "F32", shape: [count, length * dim], data: tokens.tokens }, faces).data as Float32Array)
+        .reshape([faces.length, length, dim]),
     forward: (p, x, dropPath) => encodeTokens(p, x, cfg, dropPath),
     firstBlock: cfg.depth - tuneBlocks,
     augmentable: false,
   };
 }
 
-function classifierLoss(task: TransferTaskName, loss: TaskLoss, tuned: TunedEncoder, pooling: Pooling, dropPath: number): LossFn<Params, Batch> {
+function classifierLoss(
+  task: TransferTaskName,
+  loss: TaskLoss,
+  tuned: TunedEncoder,
+  pooling: Pooling,
+  dropPath: number,
+): LossFn<Params, Batch> {
   return (params, batch, key) => {
     const drop = dropPath > 0 ? { rate: dropPath, key, firstBlock: tuned.firstBlock } : (key.dispose(), undefined);
     const { fc_norm, head, ...encoder } = params;
@@ -138,7 +155,13 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
         higherIsBetter: def.headline.higherIsBetter,
         valFaces: selection.valFaces.length,
         patience: selection.patience,
-        score: async (params) => taskMetrics(task, await predictFaces(params, selection.valFaces), labelsOf(labels, width, selection.valFaces), selection.valFaces.length).headline.value,
+        score: async (params) =>
+          taskMetrics(
+            task,
+            await predictFaces(params, selection.valFaces),
+            labelsOf(labels, width, selection.valFaces),
+            selection.valFaces.length,
+          ).headline.value,
       })
     : null;
   try {
@@ -149,14 +172,18 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
         runDir: options.runDir,
         ...options.engine,
         config,
-        init: (key) => ({ ...tuned.init(), ...initTaskHead(key, encoder.cfg.embedDim, def.numOutputs(labelColumns), { fcNorm: true, initStd: FINETUNE_INIT_STD }) }),
+        init: (key) => ({
+          ...tuned.init(),
+          ...initTaskHead(key, encoder.cfg.embedDim, def.numOutputs(labelColumns), { fcNorm: true, initStd: FINETUNE_INIT_STD }),
+        }),
         loss: classifierLoss(task, loss, tuned, pooling, options.dropPath ?? 0),
         data: {
           size: trainFaces.length,
           batch: (indices, at) => {
             const faces = indices.map((i) => trainFaces[i]!);
             const size = options.cache.index.options.size;
-            const draw = augment && ((image: Uint8Array, position: number) => augmentImage(image, size, exampleSeed(seed, at, position), augment));
+            const draw =
+              augment && ((image: Uint8Array, position: number) => augmentImage(image, size, exampleSeed(seed, at, position), augment));
             return { inputs: tuned.inputs(faces, draw || undefined), targets: def.targets(rows(faces)) };
           },
         },
@@ -166,7 +193,13 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
       if (selector) tree.dispose(result.params);
       else return { predictions: await predictWith(result.params), lossOptions, steps, selection: null, augmented: Boolean(augment) };
     }
-    return { predictions: await predictWith(await selector!.bestParams()), lossOptions, steps, selection: selector!.record, augmented: Boolean(augment) };
+    return {
+      predictions: await predictWith(await selector!.bestParams()),
+      lossOptions,
+      steps,
+      selection: selector!.record,
+      augmented: Boolean(augment),
+    };
   } finally {
     predict.dispose();
   }

@@ -10,7 +10,13 @@ import { TRANSFER_TASKS } from "./tasks/index.js";
 test("the head is timm's fc_norm then head: logits by hand", () => {
   const head = {
     fc_norm: { weight: np.array([1, 2, 1]), bias: np.array([0, 0, 1]) },
-    head: { weight: np.array([[1, 0, 0], [0, 1, -1]]), bias: np.array([0.5, 0]) },
+    head: {
+      weight: np.array([
+        [1, 0, 0],
+        [0, 1, -1],
+      ]),
+      bias: np.array([0.5, 0]),
+    },
   };
   // [1, 2, 3] normalised: (x − 2) / sqrt(2/3 + 1e-6), then ·[1, 2, 1] + [0, 0, 1].
   const s = 1 / Math.sqrt(2 / 3 + 1e-6);
@@ -33,11 +39,27 @@ test("head init: weight N(0, initStd²) with bias 0, fc_norm only when asked", (
 });
 
 test("the probe loss is the task loss of the head's logits, logged under the task's name", () => {
-  const head = { head: { weight: np.array([[1, 0], [0, 1], [1, 1]]), bias: np.zeros([3]) } };
-  const features = [[0.5, -1], [2, 0]];
+  const head = {
+    head: {
+      weight: np.array([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]),
+      bias: np.zeros([3]),
+    },
+  };
+  const features = [
+    [0.5, -1],
+    [2, 0],
+  ];
   const classes = [2, 0];
   const loss = TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0, classBalance: 0, classWeights: null });
-  const [total, parts] = probeLoss("expression", loss)(head, { features: np.array(features), targets: np.array(classes, { dtype: np.int32 }) }, random.key(0));
+  const [total, parts] = probeLoss("expression", loss)(
+    head,
+    { features: np.array(features), targets: np.array(classes, { dtype: np.int32 }) },
+    random.key(0),
+  );
   const want =
     features
       .map(([a, b], i) => {

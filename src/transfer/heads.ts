@@ -69,4 +69,3 @@ export function probeLoss(name: string, loss: TaskLoss, lnEps = HEAD_LN_EPS): Lo
     return [value.ref, { [name]: value }];
   };
 }
-

@@ -3,8 +3,16 @@ import { test } from "node:test";
 import {
   classShares,
   maeByDecade,
-  accuracy, argmaxRows, attributeAccuracy, binaryCounts, confusionMatrix, cumulativeScore, meanAbsoluteError,
-  meanClassAccuracy, multiLabelF1, wilsonInterval,
+  accuracy,
+  argmaxRows,
+  attributeAccuracy,
+  binaryCounts,
+  confusionMatrix,
+  cumulativeScore,
+  meanAbsoluteError,
+  meanClassAccuracy,
+  multiLabelF1,
+  wilsonInterval,
 } from "./metrics.js";
 
 const close = (actual: number, expected: number, what: string) =>
@@ -90,7 +98,10 @@ test("attribute accuracy per attribute and its mean", () => {
 });
 
 test("bad inputs are refused with the function, the problem and the fix", () => {
-  assert.throws(() => multiLabelF1([0.1, 0.2, 0.3], [0, 1], 1), /^FacepriorError: multiLabelF1: predictions hold 3 values and targets 2\. Pass both as the same \[N, K\] shape\.$/);
+  assert.throws(
+    () => multiLabelF1([0.1, 0.2, 0.3], [0, 1], 1),
+    /^FacepriorError: multiLabelF1: predictions hold 3 values and targets 2\. Pass both as the same \[N, K\] shape\.$/,
+  );
   assert.throws(() => multiLabelF1([0.1, 0.2, 0.3], [0, 1, 1], 2), /do not split into rows of 2 labels/);
   assert.throws(() => multiLabelF1([0.1], [2], 1), /target 0 is 2\. Binary targets must be 0 or 1/);
   assert.throws(() => confusionMatrix([0, 4], [0, 1], 4), /prediction 1 is 4\. Class indices must be integers 0-3/);

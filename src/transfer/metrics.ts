@@ -208,7 +208,9 @@ export function maeByDecade(predicted: ArrayLike<number>, targets: ArrayLike<num
     g.error += Math.abs(predicted[i]! - targets[i]!);
     g.predicted += predicted[i]!;
   }
-  return groups.flatMap((g, d) => (g.faces === 0 ? [] : [{ decade: AGE_DECADES[d]!, faces: g.faces, mae: g.error / g.faces, meanPredicted: g.predicted / g.faces }]));
+  return groups.flatMap((g, d) =>
+    g.faces === 0 ? [] : [{ decade: AGE_DECADES[d]!, faces: g.faces, mae: g.error / g.faces, meanPredicted: g.predicted / g.faces }],
+  );
 }
 
 function checkAges(name: string, predicted: ArrayLike<number>, targets: ArrayLike<number>): void {

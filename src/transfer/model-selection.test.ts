@@ -23,7 +23,14 @@ const CONFIG = { batchSize: 12, epochs: 6, lr: 1e-3, checkpointEvery: 4, keepChe
 
 async function trainSelecting(runDir: string, values: number[], patience: number | null) {
   const scores = scripted(values);
-  const selection = await openModelSelection<tiny.Params>({ runDir, metric: "validation accuracy", higherIsBetter: true, valFaces: 12, patience, score: scores.score });
+  const selection = await openModelSelection<tiny.Params>({
+    runDir,
+    metric: "validation accuracy",
+    higherIsBetter: true,
+    valFaces: 12,
+    patience,
+    score: scores.score,
+  });
   const result = await train<tiny.Params, tiny.Batch>({
     runDir,
     config: CONFIG,
@@ -47,15 +54,32 @@ test("the best-scoring epoch is kept, and patience stops the run after that many
   const params = await selection.bestParams();
   assert.deepEqual(await hostValues(params), await hostValues(best.params));
   const saved = JSON.parse(await readFile(join(runDir, "selection.json"), "utf8"));
-  assert.deepEqual(saved.history.map((h: { step: number }) => h.step), [4, 8, 12, 16]);
+  assert.deepEqual(
+    saved.history.map((h: { step: number }) => h.step),
+    [4, 8, 12, 16],
+  );
   tree.dispose([result.params, best.params, best.optState]);
 });
 
 test("without patience the run trains to the end; lower-is-better metrics keep the lowest", async () => {
   const runDir = await scratchDir("faceprior-select-");
   const scores = scripted([9, 7, 8, 6.5, 6.6, 7]);
-  const selection = await openModelSelection<tiny.Params>({ runDir, metric: "validation MAE (years)", higherIsBetter: false, valFaces: 12, patience: null, score: scores.score });
-  const result = await train<tiny.Params, tiny.Batch>({ runDir, config: CONFIG, init: tiny.init, loss: tiny.loss, data: { size: tiny.EXAMPLES, batch: tiny.batch }, onCheckpoint: (s) => selection.onCheckpoint(s) });
+  const selection = await openModelSelection<tiny.Params>({
+    runDir,
+    metric: "validation MAE (years)",
+    higherIsBetter: false,
+    valFaces: 12,
+    patience: null,
+    score: scores.score,
+  });
+  const result = await train<tiny.Params, tiny.Batch>({
+    runDir,
+    config: CONFIG,
+    init: tiny.init,
+    loss: tiny.loss,
+    data: { size: tiny.EXAMPLES, batch: tiny.batch },
+    onCheckpoint: (s) => selection.onCheckpoint(s),
+  });
   assert.equal(result.step, 24);
   assert.deepEqual(selection.record.best, { step: 16, value: 6.5 });
   assert.equal(selection.record.stoppedAt, null);
@@ -66,23 +90,57 @@ test("a reopened selection continues the record, and a selection file of another
   const runDir = await scratchDir("faceprior-select-");
   await trainSelecting(runDir, [0.5, 0.7, 0.6, 0.65], 2);
   const before = (await stat(join(runDir, BEST_FILE))).mtimeMs;
-  const reopened = await openModelSelection<tiny.Params>({ runDir, metric: "validation accuracy", higherIsBetter: true, valFaces: 12, patience: 2, score: async () => 0 });
+  const reopened = await openModelSelection<tiny.Params>({
+    runDir,
+    metric: "validation accuracy",
+    higherIsBetter: true,
+    valFaces: 12,
+    patience: 2,
+    score: async () => 0,
+  });
   assert.equal(reopened.record.stoppedAt, 16);
   assert.deepEqual(reopened.record.best, { step: 8, value: 0.7 });
   assert.equal((await stat(join(runDir, BEST_FILE))).mtimeMs, before);
   await assert.rejects(
-    openModelSelection<tiny.Params>({ runDir, metric: "validation MAE (years)", higherIsBetter: false, valFaces: 12, patience: null, score: async () => 0 }),
+    openModelSelection<tiny.Params>({
+      runDir,
+      metric: "validation MAE (years)",
+      higherIsBetter: false,
+      valFaces: 12,
+      patience: null,
+      score: async () => 0,
+    }),
     /selection\.json: selects by validation accuracy, this run by validation MAE \(years\)\. Use a new run directory\./,
   );
 });
 
 test("a run stopped between a checkpoint and its score gets that checkpoint scored before it resumes", async () => {
   const runDir = await scratchDir("faceprior-select-");
-  const first = await openModelSelection<tiny.Params>({ runDir, metric: "validation accuracy", higherIsBetter: true, valFaces: 12, patience: null, score: async () => 0.5 });
-  const result = await train<tiny.Params, tiny.Batch>({ runDir, config: { ...CONFIG, epochs: 1 }, init: tiny.init, loss: tiny.loss, data: { size: tiny.EXAMPLES, batch: tiny.batch } });
+  const first = await openModelSelection<tiny.Params>({
+    runDir,
+    metric: "validation accuracy",
+    higherIsBetter: true,
+    valFaces: 12,
+    patience: null,
+    score: async () => 0.5,
+  });
+  const result = await train<tiny.Params, tiny.Batch>({
+    runDir,
+    config: { ...CONFIG, epochs: 1 },
+    init: tiny.init,
+    loss: tiny.loss,
+    data: { size: tiny.EXAMPLES, batch: tiny.batch },
+  });
   tree.dispose(result.params);
   assert.deepEqual(first.record.history, [], "trained without scoring, as if killed before each score");
-  const reopened = await openModelSelection<tiny.Params>({ runDir, metric: "validation accuracy", higherIsBetter: true, valFaces: 12, patience: null, score: async () => 0.6 });
+  const reopened = await openModelSelection<tiny.Params>({
+    runDir,
+    metric: "validation accuracy",
+    higherIsBetter: true,
+    valFaces: 12,
+    patience: null,
+    score: async () => 0.6,
+  });
   await reopened.catchUp();
   assert.deepEqual(reopened.record.history, [{ step: 4, value: 0.6 }], "the latest checkpoint (step 4) is scored");
   await reopened.catchUp();

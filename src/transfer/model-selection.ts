@@ -63,7 +63,8 @@ export async function openModelSelection<P extends Tree>(options: SelectionOptio
   };
   const onCheckpoint = async ({ step, path, params }: { step: number; path: string; params: P }): Promise<void | "stop"> => {
     const value = await options.score(params);
-    if (!Number.isFinite(value)) throw new FacepriorError("NON_FINITE_LOSS", `${runDir}: the validation ${record.metric} at step ${step} is ${value}.`);
+    if (!Number.isFinite(value))
+      throw new FacepriorError("NON_FINITE_LOSS", `${runDir}: the validation ${record.metric} at step ${step} is ${value}.`);
     record.history = [...record.history.filter((h) => h.step < step), { step, value }];
     if (!record.best || isBetter(value, record.best.value, record.higherIsBetter)) {
       await copyFile(path, join(runDir, `${BEST_FILE}.tmp`));
@@ -83,13 +84,15 @@ export async function openModelSelection<P extends Tree>(options: SelectionOptio
       if (!latest) return;
       try {
         const { step } = latest.state.meta;
-        if (step > 0 && !record.history.some((h) => h.step === step)) await onCheckpoint({ step, path: latest.path, params: latest.state.params as P });
+        if (step > 0 && !record.history.some((h) => h.step === step))
+          await onCheckpoint({ step, path: latest.path, params: latest.state.params as P });
       } finally {
         tree.dispose([latest.state.params, latest.state.optState]);
       }
     },
     async bestParams() {
-      if (!record.best) throw new FacepriorError("RUN_STATE", `${runDir}: no checkpoint was scored on the validation faces, so there is no best one.`);
+      if (!record.best)
+        throw new FacepriorError("RUN_STATE", `${runDir}: no checkpoint was scored on the validation faces, so there is no best one.`);
       const state = await readRunState(join(runDir, BEST_FILE));
       tree.dispose(state.optState);
       return state.params as P;
@@ -99,8 +102,12 @@ export async function openModelSelection<P extends Tree>(options: SelectionOptio
 
 async function readRecord(runDir: string, metric: string): Promise<SelectionRecord | null> {
   const path = join(runDir, RECORD_FILE);
-  const record = (await readJsonFileIfExists(path, { code: "RUN_STATE", fix: `Delete it and ${BEST_FILE} to select again from the next checkpoint.` })) as SelectionRecord | undefined;
+  const record = (await readJsonFileIfExists(path, {
+    code: "RUN_STATE",
+    fix: `Delete it and ${BEST_FILE} to select again from the next checkpoint.`,
+  })) as SelectionRecord | undefined;
   if (!record) return null;
-  if (record.metric !== metric) throw new FacepriorError("RUN_STATE", `${path}: selects by ${record.metric}, this run by ${metric}. Use a new run directory.`);
+  if (record.metric !== metric)
+    throw new FacepriorError("RUN_STATE", `${path}: selects by ${record.metric}, this run by ${metric}. Use a new run directory.`);
   return record;
 }

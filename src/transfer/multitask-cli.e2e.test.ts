@@ -40,22 +40,52 @@ after(async () => {
 
 test("one encoder fine-tuned for expression and attributes at once becomes a face model that analyze runs", needsData, async () => {
   const config = join(dir, "multitask.json");
-  await writeFile(config, JSON.stringify({ tasks: { expression: { batch: 3 }, attributes: { batch: 2, weight: 0.5 } }, train: { steps: 4, lr: 1e-4, checkpointEvery: 2 }, recipe: { selection: { valFraction: 0.2 } } }));
+  await writeFile(
+    config,
+    JSON.stringify({
+      tasks: { expression: { batch: 3 }, attributes: { batch: 2, weight: 0.5 } },
+      train: { steps: 4, lr: 1e-4, checkpointEvery: 2 },
+      recipe: { selection: { valFraction: 0.2 } },
+    }),
+  );
   const out = join(dir, "run");
-  const run = await runCli(["multitask", "--config", config, "--init", encoder, "--expression", fer, "--attributes", celeba, "--out", out], dir);
+  const run = await runCli(
+    ["multitask", "--config", config, "--init", encoder, "--expression", fer, "--attributes", celeba, "--out", out],
+    dir,
+  );
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^expression: test accuracy \d\.\d{4}; trivial baseline \(majority class, accuracy\) \d\.\d{4}\nattributes: test mean accuracy \d\.\d{4};/);
+  assert.match(
+    run.stdout,
+    /^expression: test accuracy \d\.\d{4}; trivial baseline \(majority class, accuracy\) \d\.\d{4}\nattributes: test mean accuracy \d\.\d{4};/,
+  );
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.deepEqual(Object.keys(metrics.tasks), ["expression", "attributes"]);
   assert.ok(metrics.tasks.expression.faces.test > 0 && metrics.tasks.expression.faces.val > 0);
   assert.equal(metrics.tasks.expression.metrics.predictedShare.length, 7);
-  assert.deepEqual(metrics.selection.history.map((h: { step: number }) => h.step), [2, 4], "scored at each checkpoint");
-  const log = (await readFile(join(out, "run", "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(
+    metrics.selection.history.map((h: { step: number }) => h.step),
+    [2, 4],
+    "scored at each checkpoint",
+  );
+  const log = (await readFile(join(out, "run", "log.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(log.length, 4);
-  assert.ok(log.every((l) => Number.isFinite(l.parts.expression) && Number.isFinite(l.parts.attributes)), "each step logs both task losses");
+  assert.ok(
+    log.every((l) => Number.isFinite(l.parts.expression) && Number.isFinite(l.parts.attributes)),
+    "each step logs both task losses",
+  );
   const model = await readFaceModel(join(out, "model.safetensors"));
-  assert.deepEqual(model.heads.map((h) => [h.name, h.labels.length, h.greyInput ?? false]), [["expression", 7, true], ["attributes", 40, false]], "FER2013's grey faces: its head reads grey input");
+  assert.deepEqual(
+    model.heads.map((h) => [h.name, h.labels.length, h.greyInput ?? false]),
+    [
+      ["expression", 7, true],
+      ["attributes", 40, false],
+    ],
+    "FER2013's grey faces: its head reads grey input",
+  );
   const photo = sharedPath("data/celebahq_attr", "images/00001.jpg");
   const analyzed = await runCli(["analyze", "--model", join(out, "model.safetensors"), "--json", join(dir, "a.json"), photo], dir);
   assertNoStack(analyzed);

@@ -62,8 +62,12 @@ type Batch = { images: Array; targets: Record<string, Array> };
 type TaskResult = { task: TransferTaskName; predictions: Float32Array; metrics: TaskMetrics; baseline: { name: string; value: number } };
 export type MultitaskResult = { params: MultitaskParams; results: TaskResult[]; steps: number; selection: SelectionRecord | null };
 
-
-function multitaskLoss(tasks: { task: string; loss: TaskLoss; batch: number; weight: number }[], encoder: Encoder, pooling: Pooling, dropPath: number): LossFn<MultitaskParams, Batch> {
+function multitaskLoss(
+  tasks: { task: string; loss: TaskLoss; batch: number; weight: number }[],
+  encoder: Encoder,
+  pooling: Pooling,
+  dropPath: number,
+): LossFn<MultitaskParams, Batch> {
   return (params, batch, key) => {
     const { heads, ...vit } = params;
     const drop = dropPath > 0 ? { rate: dropPath, key } : (key.dispose(), undefined);
@@ -101,9 +105,16 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   const total = tasks.reduce((n, t) => n + t.batch, 0);
   const config = { ...options.train, batchSize: total };
   const { seed, accumSteps } = resolveTrainConfig(config, total);
-  const losses = tasks.map((t) => ({ task: t.task, batch: t.batch, weight: t.weight, loss: taskLoss(t.task, labelRowsOf(t.data.labels, t.data.columns.length, t.trainFaces), t.lossOverrides as never).loss }));
+  const losses = tasks.map((t) => ({
+    task: t.task,
+    batch: t.batch,
+    weight: t.weight,
+    loss: taskLoss(t.task, labelRowsOf(t.data.labels, t.data.columns.length, t.trainFaces), t.lossOverrides as never).loss,
+  }));
   const draws = tasks.map((t, i) => taskDraws(seed, i, t.trainFaces, t.batch));
-  const heads = Object.fromEntries(tasks.map((t) => [t.task, jit((head: Linear, pooled: Array) => TRANSFER_TASKS[t.task].predict(linear(head, pooled)))]));
+  const heads = Object.fromEntries(
+    tasks.map((t) => [t.task, jit((head: Linear, pooled: Array) => TRANSFER_TASKS[t.task].predict(linear(head, pooled)))]),
+  );
   const size = (t: MultitaskTask) => t.data.cache.index.options.size;
   const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
     const { heads: own, ...vit } = params;
@@ -117,7 +128,12 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       const labels = t.data.labelsOf(faces);
       const predictions = await predict(params, t, faces);
       const width = t.data.columns.length;
-      results.push({ task: t.task, predictions, metrics: taskMetrics(t.task, predictions, labels, faces.length), baseline: TRANSFER_TASKS[t.task].trivialBaseline(t.data.labelsOf(t.trainFaces), labels, width) });
+      results.push({
+        task: t.task,
+        predictions,
+        metrics: taskMetrics(t.task, predictions, labels, faces.length),
+        baseline: TRANSFER_TASKS[t.task].trivialBaseline(t.data.labelsOf(t.trainFaces), labels, width),
+      });
     }
     return results;
   };
@@ -142,7 +158,12 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
         config,
         init: (key) => {
           const keys = np.unstack(random.split(key, tasks.length));
-          const own = Object.fromEntries(tasks.map((t, i) => [t.task, initTaskHead(keys[i]!, cfg.embedDim, TRANSFER_TASKS[t.task].numOutputs(t.data.columns), { initStd: FINETUNE_INIT_STD }).head]));
+          const own = Object.fromEntries(
+            tasks.map((t, i) => [
+              t.task,
+              initTaskHead(keys[i]!, cfg.embedDim, TRANSFER_TASKS[t.task].numOutputs(t.data.columns), { initStd: FINETUNE_INIT_STD }).head,
+            ]),
+          );
           return { ...tree.ref(encoder.params), heads: own };
         },
         loss: multitaskLoss(losses, encoder, pooling, options.dropPath ?? 0),
@@ -157,7 +178,10 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
             tasks.forEach((t, i) => {
               const faces = draws[i]!(draw);
               const start = offset;
-              const augment = options.augment && ((image: Uint8Array, position: number) => augmentImage(image, size(t), exampleSeed(seed, at, start + position), options.augment!));
+              const augment =
+                options.augment &&
+                ((image: Uint8Array, position: number) =>
+                  augmentImage(image, size(t), exampleSeed(seed, at, start + position), options.augment!));
               images.push(imageBatch(t.data.cache, faces, normalization.mean, normalization.std, augment || undefined));
               targets[t.task] = TRANSFER_TASKS[t.task].targets(labelRowsOf(t.data.labels, t.data.columns.length, faces));
               offset += faces.length;
@@ -182,7 +206,9 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
 
 /** Mean over tasks of value / baseline (baseline / value where lower is better). */
 export function meanImprovement(results: readonly Pick<TaskResult, "task" | "metrics" | "baseline">[]): number {
-  const ratios = results.map(({ task, metrics, baseline }) => (TRANSFER_TASKS[task].headline.higherIsBetter ? metrics.headline.value / baseline.value : baseline.value / metrics.headline.value));
+  const ratios = results.map(({ task, metrics, baseline }) =>
+    TRANSFER_TASKS[task].headline.higherIsBetter ? metrics.headline.value / baseline.value : baseline.value / metrics.headline.value,
+  );
   return ratios.reduce((a, b) => a + b, 0) / ratios.length;
 }
 

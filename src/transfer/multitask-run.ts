@@ -83,8 +83,13 @@ export async function runMultitask(options: MultitaskRunOptions) {
   const { config, out } = options;
   const names = Object.keys(config.tasks) as TransferTaskName[];
   const missing = names.filter((t) => !options.data[t]?.length);
-  if (names.length === 0) throw new FacepriorError("BAD_CONFIG", "multitask config: no tasks. List each task with its batch under \"tasks\".");
-  if (missing.length > 0) throw new FacepriorError("BAD_ARGUMENT", `The config trains ${missing.join(", ")} but no caches were given for ${missing.length > 1 ? "them" : "it"}. Pass ${missing.map((t) => `--${t} <dir>`).join(" ")}.`);
+  if (names.length === 0)
+    throw new FacepriorError("BAD_CONFIG", 'multitask config: no tasks. List each task with its batch under "tasks".');
+  if (missing.length > 0)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `The config trains ${missing.join(", ")} but no caches were given for ${missing.length > 1 ? "them" : "it"}. Pass ${missing.map((t) => `--${t} <dir>`).join(" ")}.`,
+    );
   const tasks = await Promise.all(names.map((t) => taskOf(t, options.data[t]!, config)));
   const encoder = await loadEncoder(options.init);
   const { recipe } = config;
@@ -101,28 +106,62 @@ export async function runMultitask(options: MultitaskRunOptions) {
       selection: recipe.selection ? { patience: recipe.selection.patience } : undefined,
       onProgress: options.onProgress,
     });
-    const perTask = Object.fromEntries(result.results.map((r, i) => {
-      const t = tasks[i]!;
-      const faces = { train: t.trainFaces.length, val: t.valFaces.length, test: t.testFaces.length };
-      return [r.task, { data: options.data[r.task], faces, metrics: r.metrics, baseline: r.baseline }];
-    }));
+    const perTask = Object.fromEntries(
+      result.results.map((r, i) => {
+        const t = tasks[i]!;
+        const faces = { train: t.trainFaces.length, val: t.valFaces.length, test: t.testFaces.length };
+        return [r.task, { data: options.data[r.task], faces, metrics: r.metrics, baseline: r.baseline }];
+      }),
+    );
     const { heads: headParams, ...vit } = result.params;
     const heads: ModelHead[] = [];
     for (const t of tasks) {
       const head = headParams[t.task]!;
       const greyInput = greyShare(t.data.cache, t.trainFaces) >= GREY_HEAD_SHARE;
       const { activation, outputLabels } = TRANSFER_TASKS[t.task];
-      heads.push({ name: t.task, activation, labels: outputLabels(t.data.columns), weight: (await head.weight.ref.data()) as Float32Array, bias: (await head.bias.ref.data()) as Float32Array, ...(greyInput ? { greyInput } : {}) });
+      heads.push({
+        name: t.task,
+        activation,
+        labels: outputLabels(t.data.columns),
+        weight: (await head.weight.ref.data()) as Float32Array,
+        bias: (await head.bias.ref.data()) as Float32Array,
+        ...(greyInput ? { greyInput } : {}),
+      });
     }
     // Each head's provenance in the form `faceprior info` and `pack` use: data, split, held-out metrics.
-    const headAbout = Object.fromEntries(result.results.map((r, i) => {
-      const t = tasks[i]!;
-      const split = t.data.dataset.split.kind === "folds" ? "test split of fold0" : "test split";
-      const heldOut = Object.fromEntries(Object.entries(r.metrics).filter(([key]) => key !== "confusion"));
-      return [r.task, { task: r.task, data: options.data[r.task]!.map((dir) => basename(dir)).join(" + "), split, trainFaces: t.trainFaces.length, testFaces: t.testFaces.length, heldOut }];
-    }));
-    const about = { description: options.description ?? "multi-task fine-tune", init: options.init, config, heads: headAbout, tasks: perTask, steps: result.steps };
-    await writeFaceModel(join(out, "model.safetensors"), { cfg: { ...encoder.cfg, globalPool: config.pooling }, normalization: encoder.normalization, tensors: await hostTensorsOf(vit), heads, about });
+    const headAbout = Object.fromEntries(
+      result.results.map((r, i) => {
+        const t = tasks[i]!;
+        const split = t.data.dataset.split.kind === "folds" ? "test split of fold0" : "test split";
+        const heldOut = Object.fromEntries(Object.entries(r.metrics).filter(([key]) => key !== "confusion"));
+        return [
+          r.task,
+          {
+            task: r.task,
+            data: options.data[r.task]!.map((dir) => basename(dir)).join(" + "),
+            split,
+            trainFaces: t.trainFaces.length,
+            testFaces: t.testFaces.length,
+            heldOut,
+          },
+        ];
+      }),
+    );
+    const about = {
+      description: options.description ?? "multi-task fine-tune",
+      init: options.init,
+      config,
+      heads: headAbout,
+      tasks: perTask,
+      steps: result.steps,
+    };
+    await writeFaceModel(join(out, "model.safetensors"), {
+      cfg: { ...encoder.cfg, globalPool: config.pooling },
+      normalization: encoder.normalization,
+      tensors: await hostTensorsOf(vit),
+      heads,
+      about,
+    });
     tree.dispose([headParams, vit]);
     const summary = { ...about, selection: result.selection, modelBytes: (await stat(join(out, "model.safetensors"))).size };
     await writeJsonAtomic(join(out, "metrics.json"), summary);

@@ -39,7 +39,10 @@ test("features are standardised per dimension with the training faces' statistic
   // 3 faces x 2 dims; faces 0 and 1 train: dim 0 mean 2 std 1, dim 1 mean 10 std 0 (floored by eps).
   const set = { features: Float32Array.from([1, 10, 3, 10, 5, 12]), rows: Int32Array.from([0, 1, 2]), dim: 2, count: 3 };
   const out = standardizeFeatures(set, featureStandardization(set, [0, 1]));
-  assert.deepEqual(Array.from(out.features.subarray(0, 4), (v) => +v.toFixed(4)), [-1, 0, 1, 0]);
+  assert.deepEqual(
+    Array.from(out.features.subarray(0, 4), (v) => +v.toFixed(4)),
+    [-1, 0, 1, 0],
+  );
   assert.ok(Math.abs(out.features[4]! - 3) < 1e-5, "face 2 is scaled with the training statistics");
   assert.ok(Math.abs(out.features[5]! - 2 / Math.sqrt(1e-6)) < 1, "a constant training dimension is divided by sqrt(eps), not 0");
 });
@@ -52,10 +55,14 @@ test("the folded head on raw features gives the logits of the head on standardis
   const weight = Float32Array.from([1, -2, 0.5, 3]);
   const bias = Float32Array.from([0.1, -0.2]);
   const folded = foldStandardization(weight, bias, stats);
-  const logit = (w: Float32Array, b: Float32Array, x: Float32Array, face: number, k: number) => b[k]! + w[k * 2]! * x[face * 2]! + w[k * 2 + 1]! * x[face * 2 + 1]!;
+  const logit = (w: Float32Array, b: Float32Array, x: Float32Array, face: number, k: number) =>
+    b[k]! + w[k * 2]! * x[face * 2]! + w[k * 2 + 1]! * x[face * 2 + 1]!;
   for (let face = 0; face < 3; face++) {
     for (let k = 0; k < 2; k++) {
-      assert.ok(Math.abs(logit(folded.weight, folded.bias, set.features, face, k) - logit(weight, bias, standardized, face, k)) < 1e-4, `face ${face} output ${k}`);
+      assert.ok(
+        Math.abs(logit(folded.weight, folded.bias, set.features, face, k) - logit(weight, bias, standardized, face, k)) < 1e-4,
+        `face ${face} output ${k}`,
+      );
     }
   }
 });

@@ -37,7 +37,14 @@ export type ProbeOptions = {
 
 export type ProbeResult = { predictions: Float32Array; lossOptions: unknown; steps: number };
 
-export const PROBE_DEFAULTS = { epochs: 100, batchSize: 128, lr: 1e-2, weightDecay: 0, clipNorm: null, checkpointEvery: 100_000 } as const satisfies TrainConfigInput;
+export const PROBE_DEFAULTS = {
+  epochs: 100,
+  batchSize: 128,
+  lr: 1e-2,
+  weightDecay: 0,
+  clipNorm: null,
+  checkpointEvery: 100_000,
+} as const satisfies TrainConfigInput;
 
 function featureBatch(set: FeatureSet, faces: readonly number[]) {
   const rows = gather({ dtype: "F32", shape: [set.count, set.dim], data: set.features }, faces);
@@ -62,10 +69,17 @@ export function standardizeFeatures(set: FeatureSet, { mean, scale }: Standardiz
  * The probe head as one linear layer on raw features: the standardisation folded in,
  * W' = W·diag(scale), b' = b − W'·mean. This is the head the bundled model and ONNX export use.
  */
-export function foldStandardization(weight: Float32Array, bias: Float32Array, { mean, scale }: Standardization): { weight: Float32Array; bias: Float32Array } {
+export function foldStandardization(
+  weight: Float32Array,
+  bias: Float32Array,
+  { mean, scale }: Standardization,
+): { weight: Float32Array; bias: Float32Array } {
   const dim = mean.length;
   const folded = Float32Array.from(weight, (w, i) => w * scale[i % dim]!);
-  const shifted = Float32Array.from(bias, (b, k) => b - folded.subarray(k * dim, (k + 1) * dim).reduce((sum, w, d) => sum + w * mean[d]!, 0));
+  const shifted = Float32Array.from(
+    bias,
+    (b, k) => b - folded.subarray(k * dim, (k + 1) * dim).reduce((sum, w, d) => sum + w * mean[d]!, 0),
+  );
   return { weight: folded, bias: shifted };
 }
 
@@ -144,7 +158,10 @@ export async function trainProbe(options: ProbeOptions): Promise<ProbeResult> {
     predict: def.predict,
   });
   const [k, d] = [head.bias.length, options.features.dim];
-  const tensors = { "head.weight": { dtype: "F32" as const, shape: [k, d], data: head.weight }, "head.bias": { dtype: "F32" as const, shape: [k], data: head.bias } };
+  const tensors = {
+    "head.weight": { dtype: "F32" as const, shape: [k, d], data: head.weight },
+    "head.bias": { dtype: "F32" as const, shape: [k], data: head.bias },
+  };
   await writeSafetensors(join(runDir, PROBE_HEAD_FILE), tensors, { task, columns: JSON.stringify(labelColumns) });
   return { predictions, lossOptions, steps };
 }

@@ -23,8 +23,15 @@ import type { TrainConfigInput } from "../train/train-config.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import type { ShardSpec } from "../shard/shard-spec.js";
 import {
-  cachedFeatures, cachedPrefixTokens, checkEncoderFitsCache, extractFeatureShard, loadEncoder,
-  type EncoderSource, type ExtractOptions, type FrozenOutput, type Pooling,
+  cachedFeatures,
+  cachedPrefixTokens,
+  checkEncoderFitsCache,
+  extractFeatureShard,
+  loadEncoder,
+  type EncoderSource,
+  type ExtractOptions,
+  type FrozenOutput,
+  type Pooling,
 } from "./features.js";
 import { trainFinetune, type FinetuneOptions } from "./finetune.js";
 import { checkTask, loadTaskCaches, withVal } from "./task-data.js";
@@ -90,7 +97,14 @@ function splitsOf(dataset: Dataset): [string, Split][] {
   return Array.from({ length: foldCount(dataset) }, (_, fold) => [`fold${fold}`, splitDataset(dataset, { fold })] as [string, Split]);
 }
 
-function csvRows(seed: number, fold: string, cache: CacheDataset, faces: number[], predictions: Float32Array, labels: Float32Array): string[] {
+function csvRows(
+  seed: number,
+  fold: string,
+  cache: CacheDataset,
+  faces: number[],
+  predictions: Float32Array,
+  labels: Float32Array,
+): string[] {
   const k = predictions.length / faces.length;
   const width = labels.length / faces.length;
   return faces.map((face, i) => {
@@ -107,7 +121,14 @@ type PlannedRun = { fold: string; seed: number; subsetFile: string; trainFaces: 
  * empty split or a k-shot class with too few faces stops the run at once. With `valFraction`
  * (model selection), each run also gets validation faces, never from its test faces.
  */
-async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string, seeds: number, out: string, valFraction: number | null): Promise<PlannedRun[]> {
+async function planRuns(
+  dataset: Dataset,
+  cache: CacheDataset,
+  protocol: string,
+  seeds: number,
+  out: string,
+  valFraction: number | null,
+): Promise<PlannedRun[]> {
   const withFace = new Set(Array.from(cache.rows));
   const plan: PlannedRun[] = [];
   for (const [fold, base] of splitsOf(dataset)) {
@@ -116,7 +137,10 @@ async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string,
       const trainRows = split.train.filter((r) => withFace.has(r));
       const testFaces = facesOfRows(cache, split.test);
       if (trainRows.length === 0 || testFaces.length === 0) {
-        throw new FacepriorError("BAD_DATASET", `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`);
+        throw new FacepriorError(
+          "BAD_DATASET",
+          `${dataset.name} ${fold}: the ${trainRows.length === 0 ? "training" : "test"} split has no faces. Check the split rule (${describeSplit(dataset, { fold: 0 })}) and the cache's report.json.`,
+        );
       }
       const subset = makeFewShotSubset(dataset, trainRows, protocol, seed, fold);
       const subsetFile = join(out, "subsets", `${fold}-seed${seed}.json`);
@@ -131,7 +155,11 @@ async function planRuns(dataset: Dataset, cache: CacheDataset, protocol: string,
 function checkExtras(options: TransferOptions, depth: number): void {
   if (!options.extraCacheDirs?.length) return;
   const ok = options.mode === "finetune" && options.protocol === "full" && (options.tuneBlocks ?? depth) === depth;
-  if (!ok) throw new FacepriorError("BAD_ARGUMENT", `--data with more than one cache adds training faces to a full fine-tune of every block (--mode finetune --protocol full, no --tune-blocks); this run is --mode ${options.mode} --protocol ${options.protocol}.`);
+  if (!ok)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--data with more than one cache adds training faces to a full fine-tune of every block (--mode finetune --protocol full, no --tune-blocks); this run is --mode ${options.mode} --protocol ${options.protocol}.`,
+    );
 }
 
 /** The frozen encoder's output a run reads: pooled features (probe), or the frozen blocks' tokens (--tune-blocks). */
@@ -139,7 +167,10 @@ function frozenOutputOf(options: TransferOptions, depth: number): FrozenOutput {
   if (options.mode === "probe") return { kind: "pooled", pooling: options.pooling };
   const tuneBlocks = checkTuneBlocks(options.tuneBlocks, depth);
   if (tuneBlocks < depth) return { kind: "prefix", blocks: depth - tuneBlocks };
-  throw new FacepriorError("BAD_ARGUMENT", "--shard: fine-tuning the whole encoder reads no frozen features, so there is nothing to extract in shards. Shard a --mode probe run, or one with --tune-blocks k.");
+  throw new FacepriorError(
+    "BAD_ARGUMENT",
+    "--shard: fine-tuning the whole encoder reads no frozen features, so there is nothing to extract in shards. Shard a --mode probe run, or one with --tune-blocks k.",
+  );
 }
 
 /**
@@ -150,26 +181,38 @@ export async function extractTransferShard(options: TransferOptions, shard: Shar
   const cache = await loadCacheDataset(options.cacheDir);
   checkTask(cache, options.task);
   const cfg = await checkEncoderFitsCache(options.init, cache, options.cacheDir);
-  return extractFeatureShard(options.init, options.cacheDir, cache, frozenOutputOf(options, cfg.depth), options.featureDir, shard, options.extract);
+  return extractFeatureShard(
+    options.init,
+    options.cacheDir,
+    cache,
+    frozenOutputOf(options, cfg.depth),
+    options.featureDir,
+    shard,
+    options.extract,
+  );
 }
 
 export async function runTransfer(options: TransferOptions) {
   const start = performance.now();
   const { task, out, protocol, mode } = options;
   const definition = TRANSFER_TASKS[task];
-  const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = await loadTaskCaches(task, [options.cacheDir, ...(options.extraCacheDirs ?? [])]);
+  const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = await loadTaskCaches(task, [
+    options.cacheDir,
+    ...(options.extraCacheDirs ?? []),
+  ]);
   const { pooling, init, cacheDir, featureDir } = options;
   const cfg = await checkEncoderFitsCache(init, primary, cacheDir);
   checkExtras(options, cfg.depth);
   const tuneBlocks = mode === "finetune" ? checkTuneBlocks(options.tuneBlocks, cfg.depth) : undefined;
-  const recipe = mode === "finetune" ? options.recipe ?? DEFAULT_FINETUNE_RECIPE : null;
+  const recipe = mode === "finetune" ? (options.recipe ?? DEFAULT_FINETUNE_RECIPE) : null;
   const valFraction = recipe?.selection && protocol === "full" ? recipe.selection.valFraction : null;
   const plan = await planRuns(dataset, primary, protocol, options.seeds, out, valFraction);
   options.onStage?.(mode === "probe" ? "features" : "encoder");
   const features = mode === "probe" ? await cachedFeatures(init, cacheDir, primary, pooling, featureDir, options.extract) : null;
-  const lastBlocks = tuneBlocks !== undefined && tuneBlocks < cfg.depth
-    ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, primary, cfg.depth - tuneBlocks, featureDir, options.extract) }
-    : undefined;
+  const lastBlocks =
+    tuneBlocks !== undefined && tuneBlocks < cfg.depth
+      ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, primary, cfg.depth - tuneBlocks, featureDir, options.extract) }
+      : undefined;
   const encoder = mode === "finetune" ? await loadEncoder(init) : null;
   const finetuneRecipe = (valFaces: number[]): Partial<FinetuneOptions> => ({
     augment: recipe!.augment,
@@ -180,7 +223,16 @@ export async function runTransfer(options: TransferOptions) {
   const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null; augmented?: boolean }> => {
     const engine = { engine: options.extract?.engine ?? "jax", threads: options.extract?.threads };
     const trainFaces = [...run.trainFaces, ...extraFaces];
-    const common = { task, labels, labelColumns: columns, trainFaces, evalFaces: run.testFaces, runDir, train: { seed: run.seed, ...options.train }, engine };
+    const common = {
+      task,
+      labels,
+      labelColumns: columns,
+      trainFaces,
+      evalFaces: run.testFaces,
+      runDir,
+      train: { seed: run.seed, ...options.train },
+      engine,
+    };
     if (features) return trainProbe({ ...common, features });
     return trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks, ...finetuneRecipe(run.valFaces) });
   };
@@ -196,7 +248,18 @@ export async function runTransfer(options: TransferOptions) {
       const testLabels = labelsOf(testFaces);
       const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
       const trained = trainFaces.length + extraFaces.length;
-      runs.push({ seed, fold, subset: subsetFile, trainFaces: trained, valFaces: valFaces.length, testFaces: testFaces.length, seconds: (performance.now() - started) / 1000, metrics, selection: result.selection ?? null, augmented: result.augmented ?? false });
+      runs.push({
+        seed,
+        fold,
+        subset: subsetFile,
+        trainFaces: trained,
+        valFaces: valFaces.length,
+        testFaces: testFaces.length,
+        seconds: (performance.now() - started) / 1000,
+        metrics,
+        selection: result.selection ?? null,
+        augmented: result.augmented ?? false,
+      });
       csv.push(...csvRows(seed, fold, cache, testFaces, result.predictions, testLabels));
       if (runs.length === 1) {
         firstBaseline = definition.trivialBaseline(labelsOf([...trainFaces, ...extraFaces]), testLabels, columns.length);

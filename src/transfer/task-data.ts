@@ -19,7 +19,6 @@ export function checkTask(cache: CacheDataset, task: TransferTaskName): void {
   );
 }
 
-
 /** The label columns a task scores (its `scoredColumns`, e.g. the AUs with enough positives), else all. */
 export function scoredColumns(task: TransferTaskName, labels: Float32Array, columns: readonly string[], minPositives?: number): number[] {
   return TRANSFER_TASKS[task].scoredColumns?.(labels, columns, minPositives) ?? columns.map((_, c) => c);
@@ -33,18 +32,19 @@ function selectColumns(labels: Float32Array, width: number, keep: number[]): Flo
   return out;
 }
 
-
 /** The split with a validation part: the dataset's own, else `fraction` of train held out (by file or subject). */
 export function withVal(dataset: Dataset, split: Split, fraction: number, seed: number): Split {
   return split.val.length > 0 ? split : holdOutVal(dataset, split, fraction, seed);
 }
 
-
 /** Labels of `cache` in `keep` columns, checking they are the columns of the first dataset. */
 function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: number[]): Float32Array {
   const own = cache.index.dataset.labelColumns;
   if (own.join() !== columns.join()) {
-    throw new FacepriorError("BAD_ARGUMENT", `--data: ${cache.index.dataset.root} has label columns ${JSON.stringify(own)}, the first dataset ${JSON.stringify(columns)}. Combine datasets with the same labels.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--data: ${cache.index.dataset.root} has label columns ${JSON.stringify(own)}, the first dataset ${JSON.stringify(columns)}. Combine datasets with the same labels.`,
+    );
   }
   return selectColumns(cache.tensors.labels!.data as Float32Array, own.length, keep);
 }
@@ -53,12 +53,14 @@ function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: num
 async function extraTrainingFaces(cache: CacheDataset, offset: number): Promise<number[]> {
   const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
   if (dataset.split.kind === "folds") {
-    throw new FacepriorError("BAD_ARGUMENT", `--data: ${dataset.name} is split by subject folds, so it has no one training part to add. Use it as the first dataset.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `--data: ${dataset.name} is split by subject folds, so it has no one training part to add. Use it as the first dataset.`,
+    );
   }
   const split = splitDataset(dataset);
   return facesOfRows(cache, [...split.train, ...split.val]).map((face) => face + offset);
 }
-
 
 /** One task's caches loaded and joined: faces 0..primary.count-1 are the first dataset's. */
 export type TaskCaches = {
@@ -90,6 +92,7 @@ export async function loadTaskCaches(task: TransferTaskName, cacheDirs: readonly
     extraFaces.push(...(await extraTrainingFaces(extra, offset)));
     offset += extra.count;
   }
-  const labelsOf = (faces: readonly number[]) => gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
+  const labelsOf = (faces: readonly number[]) =>
+    gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
   return { primary, dataset, cache, columns, labels, extraFaces, labelsOf };
 }

@@ -43,7 +43,11 @@ export function perLabelSpec(labels: readonly string[], values: number[], measur
 
 /** Mean absolute error per 10-year bin of the true age. */
 export function ageErrorSpec(predicted: Float32Array, ages: Float32Array, title: string): ChartSpec {
-  const values = Array.from(ages, (age, i) => ({ bin: `${10 * Math.floor(age / 10)}-${10 * Math.floor(age / 10) + 9}`, start: 10 * Math.floor(age / 10), error: Math.abs(predicted[i]! - age) }));
+  const values = Array.from(ages, (age, i) => ({
+    bin: `${10 * Math.floor(age / 10)}-${10 * Math.floor(age / 10) + 9}`,
+    start: 10 * Math.floor(age / 10),
+    error: Math.abs(predicted[i]! - age),
+  }));
   return {
     title,
     data: { values },

@@ -23,7 +23,11 @@ export async function makeCelebaSubset(root: string, faces: number, extra: Recor
     const path = row.split(",")[0]!;
     await copyFile(sharedPath(CELEBA, path), join(root, path));
   }
-  const zeros = header.split(",").slice(1).map(() => "0").join(",");
+  const zeros = header
+    .split(",")
+    .slice(1)
+    .map(() => "0")
+    .join(",");
   for (const [file, bytes] of Object.entries(extra)) {
     await writeFile(join(root, "images", file), bytes);
     rows.push(`images/${file},${zeros}`);
@@ -37,7 +41,11 @@ export async function makeCelebaSubset(root: string, faces: number, extra: Recor
  * `faceprior prepare` (with `prepareArgs`), for tests of what comes after prepare. The caller
  * removes `dir` when done.
  */
-export async function preparedCelebaCache(name: string, faces: number, prepareArgs: string[] = []): Promise<{ dir: string; cacheDir: string }> {
+export async function preparedCelebaCache(
+  name: string,
+  faces: number,
+  prepareArgs: string[] = [],
+): Promise<{ dir: string; cacheDir: string }> {
   const dir = await mkdtemp(join(tmpdir(), `faceprior-${name}-`));
   const cacheDir = join(dir, "cache");
   const run = await runCli(["prepare", "--data", await makeCelebaSubset(join(dir, "data"), faces), "--out", cacheDir, ...prepareArgs], dir);

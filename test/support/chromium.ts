@@ -9,7 +9,15 @@ import { DEFAULT_MODEL_PATH } from "../../src/inference/face-analyzer.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 /** The flags that keep Chromium off this machine's closed network; root needs --no-sandbox. */
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 /** Loading the teacher and the model, or one analysis, on a busy 2-core machine. */
 export const PAGE_TIMEOUT_MS = 120_000;
 
@@ -22,7 +30,9 @@ export const browserSkip = !existsSync(CHROMIUM)
 
 /** Headless Chromium; with `fakeCamera` (a .y4m or .mjpeg file) its camera is that video, allowed without asking. */
 export function launchChromium({ fakeCamera }: { fakeCamera?: string } = {}): Promise<Browser> {
-  const camera = fakeCamera ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${fakeCamera}`] : [];
+  const camera = fakeCamera
+    ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${fakeCamera}`]
+    : [];
   return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...camera] });
 }
 

@@ -15,7 +15,8 @@ const crOf = (r: number, g: number, b: number) => 128 + 112 * r - 93.786 * g - 1
 export async function writeY4mOfPhoto(photo: string, path: string): Promise<{ width: number; height: number }> {
   const { data, info } = await sharp(photo).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width, height } = info;
-  const rgb = (x: number, y: number) => Array.from(data.subarray(3 * (y * width + x), 3 * (y * width + x) + 3), (v) => v / 255) as [number, number, number];
+  const rgb = (x: number, y: number) =>
+    Array.from(data.subarray(3 * (y * width + x), 3 * (y * width + x) + 3), (v) => v / 255) as [number, number, number];
   const luma = new Uint8Array(width * height);
   const cb = new Uint8Array((width / 2) * (height / 2));
   const cr = new Uint8Array(cb.length);

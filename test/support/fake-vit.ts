@@ -31,6 +31,12 @@ export function withPrefixAndExtras(tensors: TensorMap, prefix: string, extra: R
 
 /** A face model on the fake encoder with one sigmoid head, "smile", ready for writeFaceModel. */
 export function fakeFaceModel(cfg: VitConfig = SMALL_CFG): Omit<FaceModel, "source"> {
-  const smile = { name: "smile", activation: "sigmoid" as const, labels: ["smile"], weight: new Float32Array(cfg.embedDim).fill(0.01), bias: new Float32Array(1) };
+  const smile = {
+    name: "smile",
+    activation: "sigmoid" as const,
+    labels: ["smile"],
+    weight: new Float32Array(cfg.embedDim).fill(0.01),
+    bias: new Float32Array(1),
+  };
   return { cfg, normalization: DEFAULT_NORMALIZATION, tensors: fakeVitTensors(cfg), heads: [smile], about: {} };
 }

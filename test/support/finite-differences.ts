@@ -35,12 +35,20 @@ export function checkGradient<T extends Leaves>(name: string, f: (x: T) => JaxAr
   };
   for (const [which, v] of Object.entries(directions)) {
     const analytic = gradients.reduce((s, g, i) => s + np.vdot(g.ref.ravel(), v[i]!.ref.ravel()).item(), 0);
-    const at = (h: number) => f(tree.unflatten(structure, leaves.map((leaf, i) => leaf.ref.add(v[i]!.ref.mul(h)))) as T).item();
+    const at = (h: number) =>
+      f(
+        tree.unflatten(
+          structure,
+          leaves.map((leaf, i) => leaf.ref.add(v[i]!.ref.mul(h))),
+        ) as T,
+      ).item();
     const quotient = (h: number) => (at(h) - at(-h)) / (2 * h);
     const numeric = (4 * quotient(step / 2) - quotient(step)) / 3;
     const error = Math.abs(analytic - numeric) / gradNorm;
-    assert.ok(error < tolerance, `${name}, ${which} direction: grad ${analytic}, differences ${numeric}, error ${error} of |grad| ${gradNorm}`);
+    assert.ok(
+      error < tolerance,
+      `${name}, ${which} direction: grad ${analytic}, differences ${numeric}, error ${error} of |grad| ${gradNorm}`,
+    );
   }
   tree.dispose([leaves, gradients, directions]);
 }
-

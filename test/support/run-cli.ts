@@ -13,7 +13,11 @@ export type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: 
  * Runs `faceprior ...args` in `cwd`, with `env` added to this process's environment; aborting
  * `signal` kills it with SIGKILL, as a crash would.
  */
-export function runCli(args: string[], cwd: string, { signal, env }: { signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<Run> {
+export function runCli(
+  args: string[],
+  cwd: string,
+  { signal, env }: { signal?: AbortSignal; env?: Record<string, string> } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd, signal, killSignal: "SIGKILL", env: { ...process.env, ...env } });
     let stdout = "";

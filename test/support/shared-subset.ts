@@ -29,7 +29,10 @@ export async function makeSharedSubset(name: string, root: string, faces: number
 /** A subset of `data/<name>` in `dir`/<name> and its cache in `dir`/<name>-cache, made by the real `faceprior prepare`. */
 export async function preparedSharedSubset(name: string, dir: string, faces: number, prepareArgs: string[] = []): Promise<string> {
   const cacheDir = join(dir, `${name}-cache`);
-  const run = await runCli(["prepare", "--data", await makeSharedSubset(name, join(dir, name), faces), "--out", cacheDir, ...prepareArgs], dir);
+  const run = await runCli(
+    ["prepare", "--data", await makeSharedSubset(name, join(dir, name), faces), "--out", cacheDir, ...prepareArgs],
+    dir,
+  );
   assert.equal(run.code, 0, run.stderr);
   return cacheDir;
 }

@@ -7,8 +7,13 @@ import type { PretrainBatch } from "../../src/pretrain/pretrain-loss.js";
 export function syntheticPretrainBatch(count = 2): PretrainBatch {
   const s = 32;
   const faces = Array.from({ length: count }, (_, i) => i);
-  const images = Float32Array.from({ length: count * 3 * s * s }, (_, k) => Math.sin(0.3 * (k % s) + 0.2 * Math.floor(k / s) + 0.5 * Math.floor(k / (s * s))));
-  const parsing = Int32Array.from({ length: count * s * s }, (_, k) => ((k % s >> 2) + 3 * (Math.floor(k / s) % s >> 2) + Math.floor(k / (s * s))) % 10);
+  const images = Float32Array.from({ length: count * 3 * s * s }, (_, k) =>
+    Math.sin(0.3 * (k % s) + 0.2 * Math.floor(k / s) + 0.5 * Math.floor(k / (s * s))),
+  );
+  const parsing = Int32Array.from(
+    { length: count * s * s },
+    (_, k) => (((k % s) >> 2) + 3 * ((Math.floor(k / s) % s) >> 2) + Math.floor(k / (s * s))) % 10,
+  );
   const hist = faces.flatMap((i) => [...patchClassHistograms(Uint8Array.from(parsing.subarray(i * s * s, (i + 1) * s * s)), s, 8, 10)]);
   const landmarks = faces.map((i) => Float32Array.from({ length: 136 }, (_, k) => (k < 4 ? -3 : 16 + 14 * Math.sin(1.1 * k + i))));
   const labels = landmarks.map((lm) => landmarkPatches(lm, s, 8));

@@ -40,20 +40,28 @@ function labelTable({ activation, labels }: FitReport): string {
   const header = activation === "softmax" ? ["class", "photos", "held out", "right"] : ["label", "with it", "held out", "found"];
   const rows = labels.map((l) => [l.label, String(l.photos), String(l.heldOut), l.heldOutRight === null ? "-" : String(l.heldOutRight)]);
   const width = Math.max(...[header, ...rows].map((row) => row[0]!.length));
-  return [header, ...rows].map(([first, ...rest]) => `  ${first!.padEnd(width)}${rest.map((cell, i) => cell.padStart(header[i + 1]!.length + 2)).join("")}`).join("\n");
+  return [header, ...rows]
+    .map(([first, ...rest]) => `  ${first!.padEnd(width)}${rest.map((cell, i) => cell.padStart(header[i + 1]!.length + 2)).join("")}`)
+    .join("\n");
 }
 
 function fitSummary(name: string, report: FitReport): string {
   const lines: string[] = [];
-  if (report.leftOut.length > 0) lines.push(`Left out ${report.leftOut.length} photo${report.leftOut.length === 1 ? "" : "s"}:`, ...report.leftOut.map((p) => `  ${printable(p.reason)}`));
+  if (report.leftOut.length > 0)
+    lines.push(
+      `Left out ${report.leftOut.length} photo${report.leftOut.length === 1 ? "" : "s"}:`,
+      ...report.leftOut.map((p) => `  ${printable(p.reason)}`),
+    );
   lines.push(`Fitted head "${name}" (${report.activation}) on ${report.photos} photos.`);
   const { heldOut } = report;
   const measure = report.activation === "softmax" ? "accuracy" : "mean accuracy over labels";
   const baseline = report.activation === "softmax" ? "majority-class baseline" : "per-label majority baseline";
   const interval = heldOut && `${heldOut.interval[0].toFixed(2)}-${heldOut.interval[1].toFixed(2)}`;
-  lines.push(heldOut
-    ? `Held-out ${measure} ${heldOut.accuracy.toFixed(2)} on ${heldOut.photos} photos (95% interval ${interval}, Wilson); ${baseline} ${heldOut.majorityBaseline.toFixed(2)}.`
-    : "Not measured: no photo was held out (--holdout 0, or every class has under 3 photos).");
+  lines.push(
+    heldOut
+      ? `Held-out ${measure} ${heldOut.accuracy.toFixed(2)} on ${heldOut.photos} photos (95% interval ${interval}, Wilson); ${baseline} ${heldOut.majorityBaseline.toFixed(2)}.`
+      : "Not measured: no photo was held out (--holdout 0, or every class has under 3 photos).",
+  );
   lines.push(labelTable(report));
   return lines.join("\n");
 }
@@ -83,12 +91,23 @@ export const addHeadCommand = defineCommand({
     "A seeded share of each class (--holdout, --seed) is held out to measure a first head against the majority baseline; the head written is then fitted on all the photos. Walkthrough: docs/FINETUNE.md.",
   ],
   options: {
-    name: { type: "string", required: true, placeholder: "name", description: "The new head's name: letters, digits and _; starts with a letter." },
+    name: {
+      type: "string",
+      required: true,
+      placeholder: "name",
+      description: "The new head's name: letters, digits and _; starts with a letter.",
+    },
     photos: { type: "string", required: true, placeholder: "dir|csv", description: "A folder of class folders, or a labels CSV." },
     model: { type: "string", placeholder: "file", description: "Face model to add the head to.", defaultText: "the bundled model" },
     out: { type: "string", required: true, placeholder: "file", description: "Face model to write (.safetensors), with the new head." },
     replace: { type: "flag", description: "Overwrite the model's head of the same name." },
-    holdout: { type: "number", min: 0, max: MAX_HOLDOUT, default: DEFAULT_HOLDOUT, description: "Share of each class held out to measure the head (0: none)." },
+    holdout: {
+      type: "number",
+      min: 0,
+      max: MAX_HOLDOUT,
+      default: DEFAULT_HOLDOUT,
+      description: "Share of each class held out to measure the head (0: none).",
+    },
     epochs: { type: "int", min: 1, description: "Training epochs of the linear head.", defaultText: "100" },
     pad: analyze.options.pad, // faces found as analyze finds them
   },
@@ -101,7 +120,12 @@ export const addHeadCommand = defineCommand({
     const photos = await readLabelledPhotos(options.photos);
     ctx.stderr.write(`add-head: ${describeSource(photos)}\n`);
     await ctx.startEngine(); // the head trains on jax-js
-    const analyzer = await FaceAnalyzer.load({ model: options.model, device: ctx.globals.device, threads: ctx.globals.threads, pad: options.pad });
+    const analyzer = await FaceAnalyzer.load({
+      model: options.model,
+      device: ctx.globals.device,
+      threads: ctx.globals.threads,
+      pad: options.pad,
+    });
     try {
       checkNewHeadName(analyzer.model, options.name, options.replace, "--name");
       const { head, report } = await fitHead(analyzer, {

@@ -19,7 +19,13 @@ import { analysisOverlay } from "../../inference/analysis-overlay.js";
 import { FaceAnalyzer, type AnalyzedFace, type ImageAnalysis } from "../../inference/face-analyzer.js";
 import type { InferenceEngine } from "../../inference/onnx-session.js";
 import { openItemShard, planItemShard } from "../../shard/item-shard.js";
-import { openRecordDocument, recordChunkFingerprint, writeRecordChunk, type RecordDocumentFile, type RecordOutput } from "../../shard/record-chunks.js";
+import {
+  openRecordDocument,
+  recordChunkFingerprint,
+  writeRecordChunk,
+  type RecordDocumentFile,
+  type RecordOutput,
+} from "../../shard/record-chunks.js";
 import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { describeImage, summaryLine, type Tally } from "../analysis-text.js";
 import { defineCommand, type CommandContext } from "../command.js";
@@ -129,7 +135,10 @@ async function countImages(outputs: OutputPaths, inputs: string[]): Promise<numb
   return n;
 }
 
-const analysisOutput = (analyzer: FaceAnalyzer): RecordOutput => ({ header: { model: analyzer.model.source, engine: analyzer.engine }, list: "images" });
+const analysisOutput = (analyzer: FaceAnalyzer): RecordOutput => ({
+  header: { model: analyzer.model.source, engine: analyzer.engine },
+  list: "images",
+});
 
 /** `--json -`: one JSON record per line (NDJSON) on stdout, as each image is done. */
 const jsonLines = (stdout: NodeJS.WritableStream): RecordDocumentFile => ({
@@ -139,7 +148,12 @@ const jsonLines = (stdout: NodeJS.WritableStream): RecordDocumentFile => ({
 });
 
 /** Where --json sends the records: JSON lines on stdout, a JSON file written as they come, or nowhere. */
-async function openRecords(json: string | undefined, outputs: OutputPaths, analyzer: FaceAnalyzer, stdout: NodeJS.WritableStream): Promise<RecordDocumentFile | null> {
+async function openRecords(
+  json: string | undefined,
+  outputs: OutputPaths,
+  analyzer: FaceAnalyzer,
+  stdout: NodeJS.WritableStream,
+): Promise<RecordDocumentFile | null> {
   if (json === undefined) return null;
   if (json === STDOUT) return jsonLines(stdout);
   return openRecordDocument(outputs.checked(json, "--json"), analysisOutput(analyzer));
@@ -148,7 +162,9 @@ async function openRecords(json: string | undefined, outputs: OutputPaths, analy
 /** Every image, each record sent where --json says as soon as it is done. */
 async function analyzeAll(run: AnalyzeRun, inputs: string[]): Promise<void> {
   try {
-    for await (const file of inputImages(run.outputs, inputs, ({ folder, problem, fix }) => reportFailure(run, `${folder}: ${problem}. ${fix}`))) {
+    for await (const file of inputImages(run.outputs, inputs, ({ folder, problem, fix }) =>
+      reportFailure(run, `${folder}: ${problem}. ${fix}`),
+    )) {
       const record = await analyzeFile(run, file);
       await run.records?.add(record);
     }
@@ -160,11 +176,23 @@ async function analyzeAll(run: AnalyzeRun, inputs: string[]): Promise<void> {
 }
 
 /** One shard's images, into chunk files in the folder `dir`, keeping the chunks an earlier run finished. */
-async function analyzeShard(run: AnalyzeRun, inputs: string[], shard: ShardSpec, dir: string, chunkSize: number, minScore: number): Promise<void> {
+async function analyzeShard(
+  run: AnalyzeRun,
+  inputs: string[],
+  shard: ShardSpec,
+  dir: string,
+  chunkSize: number,
+  minScore: number,
+): Promise<void> {
   const files: string[] = []; // the plan needs every key: a shard holds its paths, not its results
-  for await (const file of inputImages(run.outputs, inputs, ({ folder, problem, fix }) => reportFailure(run, `${folder}: ${problem}. ${fix}`))) files.push(file);
+  for await (const file of inputImages(run.outputs, inputs, ({ folder, problem, fix }) =>
+    reportFailure(run, `${folder}: ${problem}. ${fix}`),
+  ))
+    files.push(file);
   const { analyzer } = run;
-  const modelSha256 = createHash("sha256").update(await readFile(analyzer.model.source)).digest("hex");
+  const modelSha256 = createHash("sha256")
+    .update(await readFile(analyzer.model.source))
+    .digest("hex");
   const settings = { output: analysisOutput(analyzer), model_sha256: modelSha256, pad: run.options.pad, min_score: minScore };
   const { plan, chunks } = planItemShard({ kind: "analysis", shard, settings, keys: files, chunkSize, extension: ".json" });
   const pending = await openItemShard(dir, plan, chunks, recordChunkFingerprint);
@@ -184,9 +212,14 @@ async function analyzeShard(run: AnalyzeRun, inputs: string[], shard: ShardSpec,
 /** Checks the outputs before any work: a wrong path fails at once, not after the analysis. */
 async function checkOutputs(options: { json?: string; out?: string; overlay?: string; shard?: string }): Promise<ShardSpec | null> {
   const shard = shardFrom(options.shard);
-  if (shard && !options.out) throw usageError(`--shard: needs --out <folder>, where the shard writes its results for faceprior merge. Pass e.g. --out shards/analysis-${shard.index}.`);
-  if (shard && options.json) throw usageError(`--json: with --shard the results go into the --out folder, and faceprior merge writes the JSON. Leave out --json.`);
-  if (!shard && options.out) throw usageError(`--out: names a shard's folder, for --shard only. For one file of results pass --json <file>.json.`);
+  if (shard && !options.out)
+    throw usageError(
+      `--shard: needs --out <folder>, where the shard writes its results for faceprior merge. Pass e.g. --out shards/analysis-${shard.index}.`,
+    );
+  if (shard && options.json)
+    throw usageError(`--json: with --shard the results go into the --out folder, and faceprior merge writes the JSON. Leave out --json.`);
+  if (!shard && options.out)
+    throw usageError(`--out: names a shard's folder, for --shard only. For one file of results pass --json <file>.json.`);
   if (options.json && options.json !== STDOUT) await checkOutputFile(options.json, "--json");
   if (options.overlay) await checkOutputFolder(options.overlay, "--overlay");
   return shard;
@@ -208,9 +241,24 @@ export const analyze = defineCommand({
     model: MODEL_OPTION,
     json: jsonOption("Every result (boxes, landmarks, all probabilities)"),
     landmarks: { type: "flag", description: "Also print each face's 68 landmarks (the JSON always has them)." },
-    overlay: { type: "string", placeholder: "dir", description: `Write one PNG per image, <path below the inputs' common folder>${OVERLAY_SUFFIX}: boxes, landmarks, parsing map and every head's labels.` },
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "onnxruntime-node or jax-js; auto: onnx when installed." },
-    pad: { type: "number", min: 0, max: 2, default: 0.2, description: "Border added before detection, as a fraction of the longer side (tight crops: 0.5)." },
+    overlay: {
+      type: "string",
+      placeholder: "dir",
+      description: `Write one PNG per image, <path below the inputs' common folder>${OVERLAY_SUFFIX}: boxes, landmarks, parsing map and every head's labels.`,
+    },
+    engine: {
+      type: "choice",
+      choices: ["auto", "jax", "onnx"],
+      default: "auto",
+      description: "onnxruntime-node or jax-js; auto: onnx when installed.",
+    },
+    pad: {
+      type: "number",
+      min: 0,
+      max: 2,
+      default: 0.2,
+      description: "Border added before detection, as a fraction of the longer side (tight crops: 0.5).",
+    },
     minScore: { type: "number", min: 0, max: 1, default: 0.5, description: "Faces scoring below this are left out." },
     shard: shardOption("Analyse, into the --out folder, only"),
     out: { type: "string", placeholder: "dir", description: "With --shard: the shard's folder of chunk files, for faceprior merge." },

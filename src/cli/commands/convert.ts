@@ -15,11 +15,39 @@ export const convert = defineCommand({
   ],
   inputs: { name: "checkpoint", description: "The source checkpoint (.safetensors).", min: 1, variadic: false },
   options: {
-    out: { type: "string", required: true, placeholder: "file.safetensors", description: "The faceprior checkpoint to write (atomically)." },
-    numHeads: { type: "int", min: 1, description: "Attention heads.", defaultText: "timm's for the width: 192->3, 384->6, 768->12, 1024/1280->16" },
-    prefix: { type: "string", allowEmpty: true, placeholder: "prefix", description: 'The encoder\'s prefix to strip, when it is not a known wrapper ("" for none).' },
-    mean: { type: "numbers", count: 3, placeholder: "r,g,b", description: "Input normalisation mean.", defaultText: "ImageNet's for an MAE checkpoint, else 0.5,0.5,0.5" },
-    std: { type: "numbers", count: 3, positive: true, placeholder: "r,g,b", description: "Input normalisation std.", defaultText: "as --mean" },
+    out: {
+      type: "string",
+      required: true,
+      placeholder: "file.safetensors",
+      description: "The faceprior checkpoint to write (atomically).",
+    },
+    numHeads: {
+      type: "int",
+      min: 1,
+      description: "Attention heads.",
+      defaultText: "timm's for the width: 192->3, 384->6, 768->12, 1024/1280->16",
+    },
+    prefix: {
+      type: "string",
+      allowEmpty: true,
+      placeholder: "prefix",
+      description: 'The encoder\'s prefix to strip, when it is not a known wrapper ("" for none).',
+    },
+    mean: {
+      type: "numbers",
+      count: 3,
+      placeholder: "r,g,b",
+      description: "Input normalisation mean.",
+      defaultText: "ImageNet's for an MAE checkpoint, else 0.5,0.5,0.5",
+    },
+    std: {
+      type: "numbers",
+      count: 3,
+      positive: true,
+      placeholder: "r,g,b",
+      description: "Input normalisation std.",
+      defaultText: "as --mean",
+    },
     dtype: { type: "choice", choices: ["float32", "float16"], default: "float32", description: "On-disk precision." },
   },
   examples: ["faceprior convert mae_pretrain_vit_base.safetensors --out vit-base-mae.safetensors"],
@@ -29,11 +57,17 @@ export const convert = defineCommand({
     const normalization = options.mean && options.std ? { mean: options.mean as Rgb, std: options.std as Rgb } : undefined;
     const imported = await importTimmCheckpoint(source!, { numHeads: options.numHeads, prefix: options.prefix, normalization });
     const { cfg, tensors, dropped, notes, prefix } = imported;
-    await writeVitTensors(options.out, tensors, cfg, { dtype: options.dtype, normalization: imported.normalization, metadata: { converted_from: source! } });
+    await writeVitTensors(options.out, tensors, cfg, {
+      dtype: options.dtype,
+      normalization: imported.normalization,
+      metadata: { converted_from: source! },
+    });
     const lines = [
       `Wrote ${options.out}: ViT width ${cfg.embedDim}, depth ${cfg.depth}, ${cfg.numHeads} heads, patch ${cfg.patchSize}, ${cfg.imgSize}x${cfg.imgSize} input; ${groupDigits(countParameters(tensors))} parameters, ${options.dtype}.`,
       ...(prefix ? [`Stripped the prefix "${prefix}".`] : []),
-      ...dropped.map((d) => `Dropped ${d.names.length} tensors (${d.reason}): ${d.names.slice(0, 3).join(", ")}${d.names.length > 3 ? ", ..." : ""}`),
+      ...dropped.map(
+        (d) => `Dropped ${d.names.length} tensors (${d.reason}): ${d.names.slice(0, 3).join(", ")}${d.names.length > 3 ? ", ..." : ""}`,
+      ),
       ...notes.map((n) => `Assumed: ${n}.`),
       `Next: faceprior info ${options.out}`,
     ];

@@ -29,7 +29,9 @@ export const demo = defineCommand({
     const { urls, server } = await startStaticServer(site.routes, { host: options.host ? "0.0.0.0" : "127.0.0.1", port: options.port });
     const heads = site.model.heads.map((h) => h.name).join(", ");
     const also = urls.length > 1 ? `Also on: ${urls.slice(1).join(" ")}\n` : "";
-    ctx.stdout.write(`faceprior demo: ${urls[0]}\n${also}Model ${site.model.source} (heads: ${heads}). Open an address in a browser and drop a photo; Ctrl-C stops the server.\n`);
+    ctx.stdout.write(
+      `faceprior demo: ${urls[0]}\n${also}Model ${site.model.source} (heads: ${heads}). Open an address in a browser and drop a photo; Ctrl-C stops the server.\n`,
+    );
     await once(server, "close");
   },
 });

@@ -13,7 +13,9 @@ import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { columns } from "../help.js";
 
 type OrtReport = { version: string; providers: string[]; notInstalled: string[] } | null;
-type WebGpuReport = { available: true; adapter: AdapterInfo; adapters: string[] } | { available: false; reason: string; adapters: string[] };
+type WebGpuReport =
+  | { available: true; adapter: AdapterInfo; adapters: string[] }
+  | { available: false; reason: string; adapters: string[] };
 type DoctorReport = {
   node: string;
   platform: string;
@@ -73,13 +75,21 @@ function reportText(r: DoctorReport): string {
   const machine: [string, string][] = [
     ["node", `${r.node}, ${r.platform}, ${r.cores} cores`],
     ["wasm", `jax-js, ${r.wasmThreads} threads (--threads)`],
-    ["onnxruntime", ort ? `onnxruntime-node ${ort.version}; execution providers ${ort.providers.join(", ")}${ort.notInstalled.length ? ` (not installed: ${ort.notInstalled.join(", ")})` : ""}` : `not installed (an optional peer dependency; jax-js does its work). Install it with \`${ORT_INSTALL_HINT}\``],
+    [
+      "onnxruntime",
+      ort
+        ? `onnxruntime-node ${ort.version}; execution providers ${ort.providers.join(", ")}${ort.notInstalled.length ? ` (not installed: ${ort.notInstalled.join(", ")})` : ""}`
+        : `not installed (an optional peer dependency; jax-js does its work). Install it with \`${ORT_INSTALL_HINT}\``,
+    ],
     ["webgpu", r.webgpu.available ? describeAdapter(r.webgpu.adapter) : `unavailable: ${r.webgpu.reason}`],
     ["adapters", r.webgpu.adapters.join("; ") || "none"],
     ["VK_DRIVER_FILES", r.vulkanDriverFiles ?? "unset (the Vulkan loader searches its default folders)"],
   ];
   const groups = Object.keys(r.engines.wasm);
-  const engines = ENGINE_DEVICES.flatMap((device) => [`with --device ${device}:`, ...columns(groups.map((g) => [g, r.engines[device][g]!]))]);
+  const engines = ENGINE_DEVICES.flatMap((device) => [
+    `with --device ${device}:`,
+    ...columns(groups.map((g) => [g, r.engines[device][g]!])),
+  ]);
   return ["faceprior doctor", ...columns(machine), "", "engine per command (--engine auto)", ...engines].join("\n") + "\n";
 }
 

@@ -68,7 +68,15 @@ function badImagesError(bad: BadImage[], total: number): FacepriorError {
 }
 
 /** What a run embeds with, and the file it writes (a sharded run's chunks are joined into the same). */
-type EmbedSetup = { ckpt: HostVitCheckpoint; kind: TokenKind; decode: DecodeImageOptions; engine: InferenceEngine; output: RowOutput; batch: number; log: JsonlLog | null };
+type EmbedSetup = {
+  ckpt: HostVitCheckpoint;
+  kind: TokenKind;
+  decode: DecodeImageOptions;
+  engine: InferenceEngine;
+  output: RowOutput;
+  batch: number;
+  log: JsonlLog | null;
+};
 
 function embeddingOutput(checkpoint: string, ckpt: HostVitCheckpoint, kind: TokenKind, engine: InferenceEngine): RowOutput {
   const { cfg, normalization } = ckpt;
@@ -93,7 +101,12 @@ type Embed = (files: string[]) => Promise<Float32Array>;
  */
 async function withEncoder<T>(setup: EmbedSetup, ctx: CommandContext, total: number, work: (embed: Embed) => Promise<T>): Promise<T> {
   if (setup.engine === "jax") await ctx.startEngine();
-  const encoder = await openImageEncoder(setup.ckpt, { kind: setup.kind, batch: setup.batch, engine: setup.engine, threads: ctx.globals.threads });
+  const encoder = await openImageEncoder(setup.ckpt, {
+    kind: setup.kind,
+    batch: setup.batch,
+    engine: setup.engine,
+    threads: ctx.globals.threads,
+  });
   const progress = createProgress({ total, label: "embed", unit: "images", stream: ctx.stderr });
   try {
     return await work((files) => embedFiles(encoder, files, { decode: setup.decode, log: setup.log, onBatch: (n) => progress.advance(n) }));
@@ -110,21 +123,48 @@ async function embedAll(files: string[], setup: EmbedSetup, out: string, skipBad
   for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
   const badPaths = new Set(bad.map((b) => b.path));
   const good = files.filter((f) => !badPaths.has(f));
-  if (good.length === 0) throw new FacepriorError("BAD_IMAGE", `none of the ${files.length} images could be decoded; nothing to embed. Check the inputs.`);
+  if (good.length === 0)
+    throw new FacepriorError("BAD_IMAGE", `none of the ${files.length} images could be decoded; nothing to embed. Check the inputs.`);
   const rows = await withEncoder(setup, ctx, good.length, (embed) => embed(good));
   const { tensor, rowShape } = setup.output;
-  await writeSafetensors(out, { [tensor]: { dtype: "F32", shape: [good.length, ...rowShape], data: rows } }, rowOutputMetadata(setup.output, good, bad));
+  await writeSafetensors(
+    out,
+    { [tensor]: { dtype: "F32", shape: [good.length, ...rowShape], data: rows } },
+    rowOutputMetadata(setup.output, good, bad),
+  );
   return { images: good.length, skipped: bad };
 }
 
 type Summary = { images: number; skipped: BadImage[] };
 
 /** One shard: its images into chunk files in the folder `out`, keeping the chunks an earlier run finished. */
-async function embedShard(files: string[], setup: EmbedSetup, shard: ShardSpec, out: string, options: { skipBad: boolean; chunkSize: number; model: string; kernel: string }, ctx: CommandContext): Promise<Summary & { chunks: number; kept: number }> {
-  const checkpointSha256 = createHash("sha256").update(await readFile(options.model)).digest("hex");
+async function embedShard(
+  files: string[],
+  setup: EmbedSetup,
+  shard: ShardSpec,
+  out: string,
+  options: { skipBad: boolean; chunkSize: number; model: string; kernel: string },
+  ctx: CommandContext,
+): Promise<Summary & { chunks: number; kept: number }> {
+  const checkpointSha256 = createHash("sha256")
+    .update(await readFile(options.model))
+    .digest("hex");
   // The batch size is a setting: rows computed in batches of another size differ in their last bits.
-  const settings = { output: setup.output, checkpoint_sha256: checkpointSha256, kernel: options.kernel, batch: setup.batch, skip_bad: options.skipBad };
-  const { plan, chunks } = planItemShard({ kind: "embeddings", shard, settings, keys: files, chunkSize: options.chunkSize, extension: ".safetensors" });
+  const settings = {
+    output: setup.output,
+    checkpoint_sha256: checkpointSha256,
+    kernel: options.kernel,
+    batch: setup.batch,
+    skip_bad: options.skipBad,
+  };
+  const { plan, chunks } = planItemShard({
+    kind: "embeddings",
+    shard,
+    settings,
+    keys: files,
+    chunkSize: options.chunkSize,
+    extension: ".safetensors",
+  });
   const pending = await openItemShard(out, plan, chunks, rowChunkFingerprint);
   const pendingFiles = pending.flatMap((c) => c.items.map((i) => i.key));
   const bad = await findBadImages(pendingFiles, setup.decode, ctx);
@@ -152,7 +192,12 @@ type FacesSetup = { model: string; ckpt: HostVitCheckpoint; engine: InferenceEng
 type FacesSummary = { faces: number; images: number; noFace: string[]; skipped: BadImage[] };
 
 /** --crop faces: each face found and aligned as analyze does, one row each, into `--out`. */
-async function embedFaces(files: string[], { model, ckpt, engine, decode }: FacesSetup, options: { out: string; skipBad: boolean; pad: number; minScore: number }, ctx: CommandContext): Promise<FacesSummary> {
+async function embedFaces(
+  files: string[],
+  { model, ckpt, engine, decode }: FacesSetup,
+  options: { out: string; skipBad: boolean; pad: number; minScore: number },
+  ctx: CommandContext,
+): Promise<FacesSummary> {
   const bad = await findBadImages(files, decode, ctx);
   if (bad.length > 0 && !options.skipBad) throw badImagesError(bad, files.length);
   for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
@@ -161,11 +206,22 @@ async function embedFaces(files: string[], { model, ckpt, engine, decode }: Face
   if (engine === "jax") await ctx.startEngine();
   // Only the features are read, so a face model's heads are left out of the run.
   const encoder = { source: model, cfg: ckpt.cfg, normalization: ckpt.normalization, tensors: ckpt.tensors, heads: [], about: {} };
-  const analyzer = await FaceAnalyzer.load({ model: encoder, engine, device: ctx.globals.device, threads: ctx.globals.threads, pad: options.pad, minScore: options.minScore });
+  const analyzer = await FaceAnalyzer.load({
+    model: encoder,
+    engine,
+    device: ctx.globals.device,
+    threads: ctx.globals.threads,
+    pad: options.pad,
+    minScore: options.minScore,
+  });
   const progress = createProgress({ total: good.length, label: "embed", unit: "images", stream: ctx.stderr });
   const found = await embedFacesOf(analyzer, good, () => progress.advance(1)).finally(() => analyzer.dispose());
   progress.finish();
-  if (found.faces.length === 0) throw new FacepriorError("BAD_IMAGE", `no face found in any of the ${good.length} images; nothing to embed. For photos cropped tight around the face, try --pad 0.5.`);
+  if (found.faces.length === 0)
+    throw new FacepriorError(
+      "BAD_IMAGE",
+      `no face found in any of the ${good.length} images; nothing to embed. For photos cropped tight around the face, try --pad 0.5.`,
+    );
   const { cfg, normalization } = ckpt;
   const metadata = {
     format: "faceprior-face-embeddings",
@@ -180,14 +236,23 @@ async function embedFaces(files: string[], { model, ckpt, engine, decode }: Face
     ...(found.noFace.length > 0 ? { no_face: JSON.stringify(found.noFace) } : {}),
     ...(bad.length > 0 ? { skipped: JSON.stringify(bad) } : {}),
   };
-  await writeSafetensors(options.out, { embeddings: { dtype: "F32", shape: [found.faces.length, cfg.embedDim], data: found.rows } }, metadata);
+  await writeSafetensors(
+    options.out,
+    { embeddings: { dtype: "F32", shape: [found.faces.length, cfg.embedDim], data: found.rows } },
+    metadata,
+  );
   return { faces: found.faces.length, images: good.length, noFace: found.noFace, skipped: bad };
 }
 
 async function reportFaces(ctx: CommandContext, out: string, done: FacesSummary, json: string | undefined): Promise<void> {
   if (json) return writeJsonOutput(json, { out, tensor: "embeddings", crop: "faces", ...done }, ctx.stdout);
-  ctx.stdout.write(`Wrote ${out}: "embeddings", one row per face, for ${done.faces} faces in ${done.images} images; each row's source image and box are in its metadata "faces".\n`);
-  if (done.noFace.length > 0) ctx.stdout.write(`No face found in ${done.noFace.length} images (metadata "no_face"); for photos cropped tight around the face, try --pad 0.5.\n`);
+  ctx.stdout.write(
+    `Wrote ${out}: "embeddings", one row per face, for ${done.faces} faces in ${done.images} images; each row's source image and box are in its metadata "faces".\n`,
+  );
+  if (done.noFace.length > 0)
+    ctx.stdout.write(
+      `No face found in ${done.noFace.length} images (metadata "no_face"); for photos cropped tight around the face, try --pad 0.5.\n`,
+    );
   if (done.skipped.length > 0) ctx.stdout.write(`Skipped ${done.skipped.length} images that failed to decode (metadata "skipped").\n`);
 }
 
@@ -205,18 +270,49 @@ export const embed = defineCommand({
   inputs: { name: "images", description: "Image files, or folders searched recursively for image files.", min: 1, variadic: true },
   options: {
     model: MODEL_OR_ENCODER_OPTION,
-    crop: { type: "choice", choices: ["faces", "center"], defaultText: "faces", description: "faces: each face found and aligned, a row per face; center: the whole image, a row per image." },
+    crop: {
+      type: "choice",
+      choices: ["faces", "center"],
+      defaultText: "faces",
+      description: "faces: each face found and aligned, a row per face; center: the whole image, a row per image.",
+    },
     checkpoint: { type: "string", placeholder: "file", description: "Deprecated: the old spelling of --model <file> --crop center." },
-    out: { type: "string", required: true, placeholder: "file.safetensors", description: "Output file, written atomically (with --shard: the shard's folder)." },
-    tokens: { type: "choice", choices: ["cls", "mean", "all"], defaultText: "cls, or mean for a checkpoint with global_pool avg", description: "--crop center: the class token, the mean of the patch tokens, or all tokens." },
+    out: {
+      type: "string",
+      required: true,
+      placeholder: "file.safetensors",
+      description: "Output file, written atomically (with --shard: the shard's folder).",
+    },
+    tokens: {
+      type: "choice",
+      choices: ["cls", "mean", "all"],
+      defaultText: "cls, or mean for a checkpoint with global_pool avg",
+      description: "--crop center: the class token, the mean of the patch tokens, or all tokens.",
+    },
     batch: { type: "int", min: 1, max: 4096, default: 32, description: "--crop center: images per forward pass." },
     skipBad: { type: "flag", description: "Skip images that fail to decode (listed on stderr and in the metadata) instead of stopping." },
-    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Architecture, for a checkpoint without metadata or to override it." },
-    imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Run at this input size; the position embeddings are resampled.", defaultText: "the checkpoint's" },
+    arch: {
+      type: "choice",
+      choices: vitPresetNames(),
+      placeholder: "name",
+      description: "Architecture, for a checkpoint without metadata or to override it.",
+    },
+    imgSize: {
+      type: "int",
+      min: 8,
+      placeholder: "pixels",
+      description: "Run at this input size; the position embeddings are resampled.",
+      defaultText: "the checkpoint's",
+    },
     kernel: { type: "choice", choices: ["cubic", "lanczos3"], default: "cubic", description: "--crop center: resize kernel." },
     pad: analyze.options.pad, // --crop faces: faces found as analyze finds them
     minScore: analyze.options.minScore,
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "jax-js, or onnxruntime-node (faster on CPU); auto: onnx when it is installed." },
+    engine: {
+      type: "choice",
+      choices: ["auto", "jax", "onnx"],
+      default: "auto",
+      description: "jax-js, or onnxruntime-node (faster on CPU); auto: onnx when it is installed.",
+    },
     shard: shardOption("Embed, into the --out folder, only"),
     chunkSize: { type: "int", min: 1, default: 1024, description: "With --shard: images per chunk file (the unit of resuming)." },
     log: { type: "string", placeholder: "file.jsonl", description: "Append per-batch timings as JSON lines." },
@@ -231,12 +327,21 @@ export const embed = defineCommand({
   async run(options, inputs, ctx) {
     const { model, crop } = modelAndCrop(options, ctx);
     const shard = shardFrom(options.shard);
-    if (crop === "faces" && options.tokens !== undefined) throw usageError(`--tokens: applies to --crop center. A face's row is the pooled features its model's heads read.`);
-    if (crop === "faces" && shard) throw usageError(`--shard: applies to --crop center for now; --crop faces writes one file. Pass --crop center, or leave out --shard.`);
-    if (!shard && !options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
-    if (shard && options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" with --shard names the shard's folder. Pass a folder, e.g. --out shards/faces-${shard.index}, then faceprior merge joins the folders into a .safetensors file.`);
+    if (crop === "faces" && options.tokens !== undefined)
+      throw usageError(`--tokens: applies to --crop center. A face's row is the pooled features its model's heads read.`);
+    if (crop === "faces" && shard)
+      throw usageError(
+        `--shard: applies to --crop center for now; --crop faces writes one file. Pass --crop center, or leave out --shard.`,
+      );
+    if (!shard && !options.out.endsWith(".safetensors"))
+      throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
+    if (shard && options.out.endsWith(".safetensors"))
+      throw usageError(
+        `--out: "${options.out}" with --shard names the shard's folder. Pass a folder, e.g. --out shards/faces-${shard.index}, then faceprior merge joins the folders into a .safetensors file.`,
+      );
     const device = ctx.globals.device;
-    if (options.engine === "onnx" && device !== "wasm") throw usageError(`--engine onnx runs on the CPU; --device ${device} is for jax-js. Pass one of them.`);
+    if (options.engine === "onnx" && device !== "wasm")
+      throw usageError(`--engine onnx runs on the CPU; --device ${device} is for jax-js. Pass one of them.`);
     const files = await listImageFiles(inputs);
     const ckpt = await readEncoder(model, options);
     for (const note of ckpt.notes) ctx.stderr.write(`note: ${model}: ${note}\n`);
@@ -250,7 +355,17 @@ export const embed = defineCommand({
     const log = options.log ? await openJsonlLog(options.log) : null;
     const setup: EmbedSetup = { ckpt, kind, engine, batch: options.batch, log, decode, output: embeddingOutput(model, ckpt, kind, engine) };
     try {
-      log?.write({ event: "start", checkpoint: model, images: files.length, tokens: kind, batch: options.batch, engine, device, threads: ctx.globals.threads, ...(shard ? { shard } : {}) });
+      log?.write({
+        event: "start",
+        checkpoint: model,
+        images: files.length,
+        tokens: kind,
+        batch: options.batch,
+        engine,
+        device,
+        threads: ctx.globals.threads,
+        ...(shard ? { shard } : {}),
+      });
       if (shard) {
         const done = await embedShard(files, setup, shard, options.out, { ...options, model }, ctx);
         await reportShard(ctx, options.out, shard, done, options.json);
@@ -269,7 +384,9 @@ export const embed = defineCommand({
 function modelAndCrop(options: { model?: string; checkpoint?: string; crop?: Crop }, ctx: CommandContext): { model: string; crop: Crop } {
   if (options.checkpoint === undefined) return { model: options.model ?? DEFAULT_MODEL_PATH, crop: options.crop ?? "faces" };
   if (options.model !== undefined) throw usageError(`--checkpoint: is the old name of --model. Pass only --model.`);
-  ctx.stderr.write(`note: --checkpoint is deprecated: write --model ${options.checkpoint} --crop center for what it did (whole images), or --model ${options.checkpoint} alone to embed each face found.\n`);
+  ctx.stderr.write(
+    `note: --checkpoint is deprecated: write --model ${options.checkpoint} --crop center for what it did (whole images), or --model ${options.checkpoint} alone to embed each face found.\n`,
+  );
   return { model: options.checkpoint, crop: options.crop ?? "center" };
 }
 
@@ -280,17 +397,39 @@ async function readEncoder(path: string, options: { arch?: string; imgSize?: num
   return readVitCheckpoint(path, { arch: options.arch, imgSize: options.imgSize, encoderOnly: isFaceModelMetadata(header.metadata) });
 }
 
-async function report(ctx: CommandContext, out: string, { tensor, rowShape }: RowOutput, { images, skipped }: Summary, kind: TokenKind, json: string | undefined): Promise<void> {
+async function report(
+  ctx: CommandContext,
+  out: string,
+  { tensor, rowShape }: RowOutput,
+  { images, skipped }: Summary,
+  kind: TokenKind,
+  json: string | undefined,
+): Promise<void> {
   const shape = [images, ...rowShape];
   if (json) return writeJsonOutput(json, { out, tensor, shape, tokens: kind, images, skipped }, ctx.stdout);
   const what = { cls: "class token", mean: "mean of patch tokens", all: "all tokens" }[kind];
-  ctx.stdout.write(`Wrote ${out}: "${tensor}" [${shape.join(", ")}] float32 (${what}) for ${images} images; their paths, in row order, are in its metadata "inputs".\n`);
+  ctx.stdout.write(
+    `Wrote ${out}: "${tensor}" [${shape.join(", ")}] float32 (${what}) for ${images} images; their paths, in row order, are in its metadata "inputs".\n`,
+  );
   if (skipped.length > 0) ctx.stdout.write(`Skipped ${skipped.length} images that failed to decode (metadata "skipped").\n`);
-  ctx.stdout.write(`Read it with any safetensors reader, e.g. python -c "from safetensors.numpy import load_file; print(load_file('${out}')['${tensor}'].shape)"\n`);
+  ctx.stdout.write(
+    `Read it with any safetensors reader, e.g. python -c "from safetensors.numpy import load_file; print(load_file('${out}')['${tensor}'].shape)"\n`,
+  );
 }
 
-async function reportShard(ctx: CommandContext, out: string, shard: ShardSpec, done: Summary & { chunks: number; kept: number }, json: string | undefined): Promise<void> {
-  if (json) return writeJsonOutput(json, { out, shard, images: done.images, chunks: done.chunks, kept_chunks: done.kept, skipped: done.skipped }, ctx.stdout);
+async function reportShard(
+  ctx: CommandContext,
+  out: string,
+  shard: ShardSpec,
+  done: Summary & { chunks: number; kept: number },
+  json: string | undefined,
+): Promise<void> {
+  if (json)
+    return writeJsonOutput(
+      json,
+      { out, shard, images: done.images, chunks: done.chunks, kept_chunks: done.kept, skipped: done.skipped },
+      ctx.stdout,
+    );
   ctx.stdout.write(
     `Embedded shard ${shardName(shard)} into ${out}: ${done.images} images in ${done.chunks} chunk files (${done.kept} kept from an earlier run)${done.skipped.length > 0 ? `, ${done.skipped.length} skipped` : ""}.\n` +
       `When all ${shard.count} shards are done, join them: faceprior merge <the ${shard.count} shard folders> --out <file>.safetensors\n`,

@@ -17,7 +17,11 @@ import { MODEL_OR_ENCODER_OPTION } from "../model-option.js";
 import { usageError } from "../errors.js";
 
 /** A bare encoder (no heads, no manifest) as ONNX. */
-async function exportEncoder(ckpt: Pick<HostVitCheckpoint, "tensors" | "cfg" | "normalization">, onnxPath: string, source: string): Promise<{ onnxBytes: number }> {
+async function exportEncoder(
+  ckpt: Pick<HostVitCheckpoint, "tensors" | "cfg" | "normalization">,
+  onnxPath: string,
+  source: string,
+): Promise<{ onnxBytes: number }> {
   const bytes = buildFaceOnnx({ ...ckpt, source });
   await writeFileAtomic(onnxPath, bytes);
   return { onnxBytes: bytes.byteLength };
@@ -33,8 +37,19 @@ export const exportOnnx = defineCommand({
   options: {
     model: MODEL_OR_ENCODER_OPTION,
     onnx: { type: "string", required: true, placeholder: "out.onnx", description: "ONNX file to write (atomically)." },
-    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Architecture, for a checkpoint without metadata or to override it." },
-    imgSize: { type: "int", min: 8, placeholder: "pixels", description: "Input size S; the position embeddings are resampled.", defaultText: "the checkpoint's" },
+    arch: {
+      type: "choice",
+      choices: vitPresetNames(),
+      placeholder: "name",
+      description: "Architecture, for a checkpoint without metadata or to override it.",
+    },
+    imgSize: {
+      type: "int",
+      min: 8,
+      placeholder: "pixels",
+      description: "Input size S; the position embeddings are resampled.",
+      defaultText: "the checkpoint's",
+    },
   },
   examples: ["faceprior export --onnx faceprior.onnx", "faceprior export --model encoder.safetensors --onnx encoder.onnx"],
   async run(options, _inputs, ctx) {
@@ -42,7 +57,8 @@ export const exportOnnx = defineCommand({
     const modelPath = options.model ?? DEFAULT_MODEL_PATH;
     const { metadata } = await readSafetensors(modelPath);
     const faceModel = isFaceModelMetadata(metadata) ? await readFaceModel(modelPath) : null;
-    if (faceModel && (options.arch || options.imgSize)) throw usageError(`--arch and --img-size apply to bare checkpoints; ${modelPath} is a face model with heads.`);
+    if (faceModel && (options.arch || options.imgSize))
+      throw usageError(`--arch and --img-size apply to bare checkpoints; ${modelPath} is a face model with heads.`);
     const ckpt = faceModel ?? (await readVitCheckpoint(modelPath, { arch: options.arch, imgSize: options.imgSize }));
     for (const note of "notes" in ckpt ? ckpt.notes : []) ctx.stderr.write(`note: ${modelPath}: ${note}\n`);
     const written = faceModel ? await exportFaceModel(faceModel, options.onnx) : await exportEncoder(ckpt, options.onnx, modelPath);
@@ -52,7 +68,9 @@ export const exportOnnx = defineCommand({
       [
         `Wrote ${options.onnx}: ViT width ${cfg.embedDim}, depth ${cfg.depth}, ONNX opset ${ONNX_OPSET}, ${(written.onnxBytes / 1e6).toFixed(1)} MB.`,
         `Input "${IMAGE_INPUT}" float32 [N, 3, ${cfg.imgSize}, ${cfg.imgSize}], RGB in [0, 1]; output "${FEATURES_OUTPUT}" [N, ${cfg.embedDim}] (${pooled}).`,
-        ...(faceModel ? [`Heads: ${faceModel.heads.map((h) => h.name).join(", ")}; labels and alignment template in ${manifestPathFor(options.onnx)}.`] : []),
+        ...(faceModel
+          ? [`Heads: ${faceModel.heads.map((h) => h.name).join(", ")}; labels and alignment template in ${manifestPathFor(options.onnx)}.`]
+          : []),
         `Next: python -c "import onnxruntime as ort; print(ort.InferenceSession('${options.onnx}').get_outputs()[0].shape)"`,
       ].join("\n") + "\n",
     );

@@ -28,40 +28,92 @@ export const finetune = defineCommand({
     "With --shard i/n it only extracts the frozen features of shard i's faces (by a hash of each face's path) into --features-dir and stops; faceprior merge joins the n shards, and the same command without --shard then trains on them (docs/SCALE.md).",
   ],
   options: {
-    task: { type: "choice", choices: TRANSFER_TASK_NAMES, required: true, placeholder: "name", description: "Downstream task; must match the cache's labels." },
-    data: { type: "string", required: true, placeholder: "dir[,dir...]", description: "Prior cache of a labelled dataset (faceprior prepare). More caches with the same labels, comma-separated, add their training and validation faces to a full fine-tune; splits and test faces are the first one's." },
-    recipe: { type: "string", placeholder: "file.json", description: "Fine-tuning recipe (augment, dropPath, labelSmoothing, classBalance, selection); fields left out take the defaults.", defaultText: "flip, affine, jitter, 20% grey, DropPath 0.1, best epoch on validation" },
-    init: { type: "string", required: true, placeholder: "file|scratch", description: "Encoder checkpoint, or scratch for a randomly initialised one." },
-    mode: { type: "choice", choices: ["probe", "finetune"], default: "probe", description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay." },
-    tuneBlocks: { type: "int", min: 1, placeholder: "k", description: "finetune: train only the last k blocks, over cached tokens of the frozen ones.", defaultText: "all" },
+    task: {
+      type: "choice",
+      choices: TRANSFER_TASK_NAMES,
+      required: true,
+      placeholder: "name",
+      description: "Downstream task; must match the cache's labels.",
+    },
+    data: {
+      type: "string",
+      required: true,
+      placeholder: "dir[,dir...]",
+      description:
+        "Prior cache of a labelled dataset (faceprior prepare). More caches with the same labels, comma-separated, add their training and validation faces to a full fine-tune; splits and test faces are the first one's.",
+    },
+    recipe: {
+      type: "string",
+      placeholder: "file.json",
+      description: "Fine-tuning recipe (augment, dropPath, labelSmoothing, classBalance, selection); fields left out take the defaults.",
+      defaultText: "flip, affine, jitter, 20% grey, DropPath 0.1, best epoch on validation",
+    },
+    init: {
+      type: "string",
+      required: true,
+      placeholder: "file|scratch",
+      description: "Encoder checkpoint, or scratch for a randomly initialised one.",
+    },
+    mode: {
+      type: "choice",
+      choices: ["probe", "finetune"],
+      default: "probe",
+      description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay.",
+    },
+    tuneBlocks: {
+      type: "int",
+      min: 1,
+      placeholder: "k",
+      description: "finetune: train only the last k blocks, over cached tokens of the frozen ones.",
+      defaultText: "all",
+    },
     imgSize: { type: "int", min: 16, placeholder: "px", description: "Resample a checkpoint's position embeddings to this input size." },
     epochs: { type: "int", min: 1, description: "Training epochs.", defaultText: byMode("epochs") },
     batch: { type: "int", min: 1, description: "Images per batch.", defaultText: byMode("batchSize") },
     lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: byMode("lr") },
     protocol: { type: "string", default: "full", placeholder: "full|ratio:f|kshot:k", description: "Which training labels to use." },
     seeds: { type: "int", min: 1, max: 100, default: 3, description: "Seeds (subsets and head initialisations)." },
-    pool: { type: "choice", choices: ["token", "avg"], default: "avg", description: "Features: the class token or the mean of patch tokens." },
-    arch: { type: "choice", choices: vitPresetNames(), default: "vit-tiny", placeholder: "name", description: "Architecture of a scratch encoder." },
+    pool: {
+      type: "choice",
+      choices: ["token", "avg"],
+      default: "avg",
+      description: "Features: the class token or the mean of patch tokens.",
+    },
+    arch: {
+      type: "choice",
+      choices: vitPresetNames(),
+      default: "vit-tiny",
+      placeholder: "name",
+      description: "Architecture of a scratch encoder.",
+    },
     featuresDir: { type: "string", placeholder: "dir", description: "Where probe features are cached.", defaultText: "<out>/../features" },
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
+    engine: {
+      type: "choice",
+      choices: ["auto", "jax", "onnx"],
+      default: "auto",
+      description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed.",
+    },
     shard: shardOption("Extract the frozen features of only"),
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
     json: jsonOption("metrics.json's summary"),
   },
-  examples: [
-    "faceprior finetune --task expression --data fer2013 --init scratch --protocol kshot:10 --out k10",
-  ],
+  examples: ["faceprior finetune --task expression --data fer2013 --init scratch --protocol kshot:10 --out k10"],
   async run(options, _inputs, ctx) {
     const shard = shardFrom(options.shard);
     await ctx.startEngine();
     const out = resolve(options.out);
-    const init = options.init === "scratch" ? { scratch: { arch: options.arch, seed: ctx.globals.seed } } : { checkpoint: resolve(options.init), imgSize: options.imgSize };
+    const init =
+      options.init === "scratch"
+        ? { scratch: { arch: options.arch, seed: ctx.globals.seed } }
+        : { checkpoint: resolve(options.init), imgSize: options.imgSize };
     const [data, ...extraData] = options.data.split(",").map((dir) => resolve(dir));
     const recipe = options.recipe === undefined ? undefined : await readFinetuneRecipe(resolve(options.recipe));
     const transfer: TransferOptions = {
       task: options.task as (typeof TRANSFER_TASK_NAMES)[number],
       mode: options.mode as TransferMode,
-      train: Object.fromEntries(Object.entries({ epochs: options.epochs, batchSize: options.batch, lr: options.lr }).filter(([, v]) => v !== undefined)),
+      train: Object.fromEntries(
+        Object.entries({ epochs: options.epochs, batchSize: options.batch, lr: options.lr }).filter(([, v]) => v !== undefined),
+      ),
       cacheDir: data!,
       extraCacheDirs: extraData,
       recipe,

@@ -22,12 +22,18 @@ function matchingPreset(cfg: VitConfig): string | undefined {
 
 /** One row per head: what it outputs and, when recorded, its held-out headline. */
 function headRows(model: FaceModel): [string, string][] {
-  const about = (model.about.heads ?? {}) as Record<string, { heldOut?: { headline?: { name: string; value: number } }; data?: string; split?: string }>;
+  const about = (model.about.heads ?? {}) as Record<
+    string,
+    { heldOut?: { headline?: { name: string; value: number } }; data?: string; split?: string }
+  >;
   return model.heads.map((head) => {
     const record = about[head.name];
     const headline = record?.heldOut?.headline;
     const measured = headline ? `; held out (${record.split} of ${record.data}): ${headline.name} ${headline.value.toFixed(3)}` : "";
-    return [`head ${head.name}`, `${head.activation}, ${head.labels.length} output${head.labels.length > 1 ? "s" : ""} (${head.labels.slice(0, 6).join(", ")}${head.labels.length > 6 ? ", ..." : ""})${measured}`];
+    return [
+      `head ${head.name}`,
+      `${head.activation}, ${head.labels.length} output${head.labels.length > 1 ? "s" : ""} (${head.labels.slice(0, 6).join(", ")}${head.labels.length > 6 ? ", ..." : ""})${measured}`,
+    ];
   });
 }
 
@@ -38,7 +44,12 @@ export const info = defineCommand({
   inputs: { name: "checkpoint", description: "A ViT checkpoint (.safetensors).", min: 1, variadic: false },
   options: {
     json: jsonOption("The summary"),
-    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", description: "Check against this architecture instead of the file's metadata." },
+    arch: {
+      type: "choice",
+      choices: vitPresetNames(),
+      placeholder: "name",
+      description: "Check against this architecture instead of the file's metadata.",
+    },
     numHeads: { type: "int", min: 1, description: "Heads, for a file without metadata whose width is not in timm's table." },
   },
   examples: ["faceprior info model.safetensors", "faceprior info --json model.safetensors"],
@@ -46,14 +57,28 @@ export const info = defineCommand({
     const faceModel = isFaceModelMetadata((await readSafetensors(path!)).metadata) ? await readFaceModel(path!) : null;
     const ckpt = await readVitCheckpoint(path!, { arch: options.arch, numHeads: options.numHeads, encoderOnly: faceModel !== null });
     const { cfg, tensors, normalization, notes } = ckpt;
-    const metadata = faceModel ? Object.fromEntries(Object.entries(ckpt.metadata).filter(([k]) => !k.startsWith("faceprior."))) : ckpt.metadata;
+    const metadata = faceModel
+      ? Object.fromEntries(Object.entries(ckpt.metadata).filter(([k]) => !k.startsWith("faceprior.")))
+      : ckpt.metadata;
     const parameters = countParameters(tensors);
     const dtypes = [...new Set(Object.values(tensors).map((t) => t.dtype))].join("+");
     const bytes = (await stat(path!)).size;
     const preset = matchingPreset(cfg);
     if (options.json) {
       const heads = faceModel?.heads.map(({ name, activation, labels }) => ({ name, activation, labels }));
-      const summary = { path, config: cfg, preset: preset ?? null, parameters, tensors: Object.keys(tensors).length, dtype: dtypes, bytes, normalization, metadata, notes, ...(faceModel ? { heads, about: faceModel.about } : {}) };
+      const summary = {
+        path,
+        config: cfg,
+        preset: preset ?? null,
+        parameters,
+        tensors: Object.keys(tensors).length,
+        dtype: dtypes,
+        bytes,
+        normalization,
+        metadata,
+        notes,
+        ...(faceModel ? { heads, about: faceModel.about } : {}),
+      };
       await writeJsonOutput(options.json, summary, ctx.stdout);
       return;
     }
@@ -63,7 +88,10 @@ export const info = defineCommand({
       ["input", `${cfg.imgSize}x${cfg.imgSize}, patch ${cfg.patchSize} (${grid}x${grid} = ${numPatches(cfg)} patches + class token)`],
       ["details", `qkv bias ${cfg.qkvBias}, LayerNorm eps ${cfg.lnEps}, pooling ${cfg.globalPool}`],
       ["preset", preset ?? "none (a custom size)"],
-      ["parameters", `${groupDigits(parameters)} in ${Object.keys(tensors).length} tensors, ${dtypes} (${groupDigits(bytes)} bytes on disk)`],
+      [
+        "parameters",
+        `${groupDigits(parameters)} in ${Object.keys(tensors).length} tensors, ${dtypes} (${groupDigits(bytes)} bytes on disk)`,
+      ],
       ["normalisation", `mean ${normalization.mean.join(",")}, std ${normalization.std.join(",")}`],
       ...Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]),
       ...notes.map((n): [string, string] => ["note", n]),

@@ -10,7 +10,14 @@ type CachesOption = { type: "string"; placeholder: string; description: string }
 
 /** `--<task> dir[,dir...]` for each task of the table. */
 const TASK_CACHES = Object.fromEntries(
-  TRANSFER_TASK_NAMES.map((task) => [task, { type: "string", placeholder: "dir[,dir...]", description: `${TRANSFER_TASKS[task].title}: prior caches; the first one's splits and test faces, the others add training faces.` }]),
+  TRANSFER_TASK_NAMES.map((task) => [
+    task,
+    {
+      type: "string",
+      placeholder: "dir[,dir...]",
+      description: `${TRANSFER_TASKS[task].title}: prior caches; the first one's splits and test faces, the others add training faces.`,
+    },
+  ]),
 ) as Record<TransferTaskName, CachesOption>;
 
 export const multitask = defineCommand({
@@ -22,10 +29,20 @@ export const multitask = defineCommand({
     "Writes <out>/metrics.json (per task: test metrics, the trivial baseline, face counts), <out>/model.safetensors (the face model) and <out>/run (checkpoints, log; an interrupted run resumes).",
   ],
   options: {
-    config: { type: "string", required: true, placeholder: "file.json", description: "Tasks with their batch and weight, train config, recipe (e.g. recipes/finetune-multitask.json)." },
+    config: {
+      type: "string",
+      required: true,
+      placeholder: "file.json",
+      description: "Tasks with their batch and weight, train config, recipe (e.g. recipes/finetune-multitask.json).",
+    },
     init: { type: "string", required: true, placeholder: "file", description: "Encoder checkpoint to start from." },
     ...TASK_CACHES,
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
+    engine: {
+      type: "choice",
+      choices: ["auto", "jax", "onnx"],
+      default: "auto",
+      description: "Training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed.",
+    },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
   },
   examples: ["faceprior multitask --config mt.json --init encoder.safetensors --age ../cache/utkface --out mt"],
@@ -33,14 +50,30 @@ export const multitask = defineCommand({
     await ctx.startEngine();
     const config = await readMultitaskConfig(resolve(options.config));
     const list = (value: string | undefined) => value?.split(",").map((dir) => resolve(dir.trim()));
-    const data: Partial<Record<TransferTaskName, string[]>> = Object.fromEntries(TRANSFER_TASK_NAMES.map((task) => [task, list(options[task])]));
-    const engine = { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads };
-    ctx.stderr.write(`multitask: training on ${engine.engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
+    const data: Partial<Record<TransferTaskName, string[]>> = Object.fromEntries(
+      TRANSFER_TASK_NAMES.map((task) => [task, list(options[task])]),
+    );
+    const engine = {
+      engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device),
+      threads: ctx.globals.threads,
+    };
+    ctx.stderr.write(
+      `multitask: training on ${engine.engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`,
+    );
     const progress = createCountProgress({ label: "multitask", unit: "steps", stream: ctx.stderr });
-    const summary = await runMultitask({ config, data, init: { checkpoint: resolve(options.init) }, out: resolve(options.out), engine, onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps) });
+    const summary = await runMultitask({
+      config,
+      data,
+      init: { checkpoint: resolve(options.init) },
+      out: resolve(options.out),
+      engine,
+      onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps),
+    });
     progress.finish();
     for (const [task, { metrics, baseline }] of Object.entries(summary.tasks)) {
-      ctx.stdout.write(`${task}: test ${metrics.headline.name} ${metrics.headline.value.toFixed(4)}; trivial baseline (${baseline.name}) ${baseline.value.toFixed(4)}\n`);
+      ctx.stdout.write(
+        `${task}: test ${metrics.headline.name} ${metrics.headline.value.toFixed(4)}; trivial baseline (${baseline.name}) ${baseline.value.toFixed(4)}\n`,
+      );
     }
     ctx.stdout.write(`Wrote ${options.out}/metrics.json and model.safetensors (${(summary.modelBytes / 1e6).toFixed(1)} MB).\n`);
   },

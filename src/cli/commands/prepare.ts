@@ -26,11 +26,28 @@ export const prepare = defineCommand({
     "With --shard i/n only the rows of shard i (by a hash of each manifest path) are prepared into --out; faceprior merge joins the n folders into the cache one prepare over the whole dataset writes (docs/SCALE.md).",
   ],
   options: {
-    data: { type: "string", required: true, placeholder: "dir", description: "Dataset folder: manifest.csv (+ meta.csv), or a benchmark layout (see --format)." },
+    data: {
+      type: "string",
+      required: true,
+      placeholder: "dir",
+      description: "Dataset folder: manifest.csv (+ meta.csv), or a benchmark layout (see --format).",
+    },
     out: { type: "string", required: true, placeholder: "dir", description: "Cache folder to write (or resume)." },
-    format: { type: "choice", choices: ["auto", ...DATASET_FORMATS], default: "auto", placeholder: "name", description: "Layout of --data." },
+    format: {
+      type: "choice",
+      choices: ["auto", ...DATASET_FORMATS],
+      default: "auto",
+      placeholder: "name",
+      description: "Layout of --data.",
+    },
     size: { type: "int", min: 32, max: 512, default: DEFAULTS.size, description: "Side of the aligned crops in pixels." },
-    pad: { type: "number", min: 0, max: 2, default: DEFAULTS.pad, description: "Border added before detection, as a fraction of the image's longer side (tight crops such as FER2013 need about 0.5)." },
+    pad: {
+      type: "number",
+      min: 0,
+      max: 2,
+      default: DEFAULTS.pad,
+      description: "Border added before detection, as a fraction of the image's longer side (tight crops such as FER2013 need about 0.5).",
+    },
     patchSize: { type: "int", min: 1, default: DEFAULTS.patchSize, description: "ViT patch size for the per-patch labels." },
     minScore: { type: "number", min: 0, max: 1, default: DEFAULTS.minScore, description: "Faces scoring below this are left out." },
     workers: { type: "int", min: 1, max: 64, default: availableParallelism(), description: "Worker threads, each with its own teacher." },
@@ -61,15 +78,23 @@ export const prepare = defineCommand({
     progress.finish();
     const { images, faces_found: found, failure_reasons: reasons } = report;
     if (options.json) {
-      await writeJsonOutput(options.json, { out: options.out, images, faces_found: found, failure_reasons: reasons, timings: report.timings }, ctx.stdout);
+      await writeJsonOutput(
+        options.json,
+        { out: options.out, images, faces_found: found, failure_reasons: reasons, timings: report.timings },
+        ctx.stdout,
+      );
       return;
     }
-    const why = Object.entries(reasons).map(([reason, n]) => `${n} ${reason}`).join(", ");
+    const why = Object.entries(reasons)
+      .map(([reason, n]) => `${n} ${reason}`)
+      .join(", ");
     for (const { file, reason } of report.rebuilt_shards) ctx.stdout.write(`Rebuilt ${file}: ${reason}.\n`);
     ctx.stdout.write(
       `Prepared ${options.out}: faces in ${found} of ${images} images (${((100 * found) / Math.max(1, images)).toFixed(1)}%)${why ? `; left out: ${why}` : ""}.\n` +
         `See ${options.out}/report.json (every failure with its reason) and ${options.out}/overlays.png (priors drawn on a sample).\n` +
-        (shard ? `This is shard ${shardName(shard)}; when all ${shard.count} are done, join them: faceprior merge <the ${shard.count} shard folders> --out <cache dir>\n` : ""),
+        (shard
+          ? `This is shard ${shardName(shard)}; when all ${shard.count} are done, join them: faceprior merge <the ${shard.count} shard folders> --out <cache dir>\n`
+          : ""),
     );
   },
 });

@@ -25,7 +25,11 @@ async function readJsonConfig(path: string | undefined): Promise<{ pretrain?: ob
   try {
     return JSON.parse(await readFile(path, "utf8"));
   } catch (cause) {
-    throw new FacepriorError("BAD_CONFIG", `${path}: cannot be read as JSON (${(cause as Error).message}). Pass a file like {"pretrain": {...}, "train": {...}}.`, { cause });
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${path}: cannot be read as JSON (${(cause as Error).message}). Pass a file like {"pretrain": {...}, "train": {...}}.`,
+      { cause },
+    );
   }
 }
 
@@ -40,21 +44,57 @@ export const pretrain = defineCommand({
     "The run folder gets log.jsonl (every loss part each step), loss.png, previews/epoch-NNN.png (held-out faces: input, mask, reconstruction, predicted parsing and landmarks), a checkpoint each epoch, and at the end encoder.safetensors and summary.json. Run the same command again to resume.",
   ],
   options: {
-    data: { type: "string", required: true, placeholder: "dir[,dir...]", description: "Prior caches from faceprior prepare, comma-separated." },
+    data: {
+      type: "string",
+      required: true,
+      placeholder: "dir[,dir...]",
+      description: "Prior caches from faceprior prepare, comma-separated.",
+    },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write (or resume)." },
-    variant: { type: "choice", choices: TRAINABLE_VARIANTS, placeholder: "name", defaultText: PRETRAIN.variant, description: "Which losses to train." },
-    arch: { type: "choice", choices: vitPresetNames(), placeholder: "name", defaultText: String(PRETRAIN.arch), description: "Encoder architecture." },
+    variant: {
+      type: "choice",
+      choices: TRAINABLE_VARIANTS,
+      placeholder: "name",
+      defaultText: PRETRAIN.variant,
+      description: "Which losses to train.",
+    },
+    arch: {
+      type: "choice",
+      choices: vitPresetNames(),
+      placeholder: "name",
+      defaultText: String(PRETRAIN.arch),
+      description: "Encoder architecture.",
+    },
     epochs: { type: "int", min: 1, description: "Passes over the training faces.", defaultText: String(TRAIN.epochs) },
     steps: { type: "int", min: 1, description: "Optimizer steps; overrides --epochs." },
     batch: { type: "int", min: 1, description: "Images per micro-batch.", defaultText: String(TRAIN.batchSize) },
     accum: { type: "int", min: 1, description: "Micro-batches per optimizer step.", defaultText: String(TRAIN.accumSteps) },
     lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: `${TRAIN.baseLr} x effective batch / 256` },
     maskRatio: { type: "number", min: 0, max: 0.99, description: "Fraction of patches masked.", defaultText: String(PRETRAIN.maskRatio) },
-    config: { type: "string", placeholder: "file.json", description: 'Full config {"pretrain": {...}, "train": {...}}; flags override it.' },
+    config: {
+      type: "string",
+      placeholder: "file.json",
+      description: 'Full config {"pretrain": {...}, "train": {...}}; flags override it.',
+    },
     previewFaces: { type: "int", min: 1, max: 64, default: 8, description: "Held-out faces drawn each epoch." },
-    milestone: { type: "string", placeholder: "file", description: "Also write the weights as float16 here at every checkpoint, with the run's position: small enough to commit, to warm-restart a run on another machine." },
-    warmStart: { type: "string", placeholder: "file", description: "When the run folder has no checkpoint, start from this milestone (its weights and position, fresh optimizer moments)." },
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Training engine: jax-js, or the step lowered to onnxruntime-node (whole batches, ~5x faster on CPU); auto: onnx when installed. A run may resume on the other engine." },
+    milestone: {
+      type: "string",
+      placeholder: "file",
+      description:
+        "Also write the weights as float16 here at every checkpoint, with the run's position: small enough to commit, to warm-restart a run on another machine.",
+    },
+    warmStart: {
+      type: "string",
+      placeholder: "file",
+      description: "When the run folder has no checkpoint, start from this milestone (its weights and position, fresh optimizer moments).",
+    },
+    engine: {
+      type: "choice",
+      choices: ["auto", "jax", "onnx"],
+      default: "auto",
+      description:
+        "Training engine: jax-js, or the step lowered to onnxruntime-node (whole batches, ~5x faster on CPU); auto: onnx when installed. A run may resume on the other engine.",
+    },
     json: jsonOption("summary.json"),
   },
   examples: [
@@ -90,7 +130,9 @@ export const pretrain = defineCommand({
       await writeJsonOutput(options.json, summary, ctx.stdout);
       return;
     }
-    const losses = Object.entries(summary.final_losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
+    const losses = Object.entries(summary.final_losses)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(", ");
     ctx.stdout.write(
       `Pretrained ${summary.variant}: ${summary.steps} steps (${summary.epochs.toFixed(2)} epochs over ${summary.train_faces} faces) in ${(summary.train_seconds / 60).toFixed(1)} min of training, ${summary.images_per_second.toFixed(1)} images/s.\n` +
         `Final losses (mean of the last 20 steps): ${losses}.\n` +

@@ -21,7 +21,12 @@ export const study = defineCommand({
   options: {
     config: { type: "string", required: true, placeholder: "file", description: "Study config (JSON)." },
     out: { type: "string", required: true, placeholder: "dir", description: "Study folder: runs, shared features, report." },
-    engine: { type: "choice", choices: ["auto", "jax", "onnx"], default: "auto", description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed." },
+    engine: {
+      type: "choice",
+      choices: ["auto", "jax", "onnx"],
+      default: "auto",
+      description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed.",
+    },
     reportOnly: { type: "flag", description: "Only rewrite the report from the runs finished so far." },
   },
   examples: ["faceprior study --config studies/default-cpu.json --out ../runs/study"],
@@ -37,7 +42,10 @@ export const study = defineCommand({
         config,
         out,
         scratchSeed: ctx.globals.seed,
-        extract: { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads },
+        extract: {
+          engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device),
+          threads: ctx.globals.threads,
+        },
         onProgress: ({ index, total, cell, state, seconds, headline }) => {
           const where = `study [${index + 1}/${total}] ${cell.mode} ${cell.task} ${cell.protocol} ${cell.encoder}`;
           if (state === "skipped") return void ctx.stderr.write(`${where}: done before, skipped\n`);

@@ -10,13 +10,29 @@ const line = (path: string, expression: number | string) => `${path},10,12,200,2
 
 test("AffectNet: ids 0-6 map to our classes, 7-10 are left out and counted, validation.csv is the test split", async () => {
   const root = await writeLayout("affectnet", {
-    "training.csv": [HEADER, line("1/a.jpg", 0), line("1/b.jpg", 6), line("2/c.jpg", 7), line("2/d.jpg", 10), line("2/e.jpg", 1)].join("\n") + "\n",
+    "training.csv":
+      [HEADER, line("1/a.jpg", 0), line("1/b.jpg", 6), line("2/c.jpg", 7), line("2/d.jpg", 10), line("2/e.jpg", 1)].join("\n") + "\n",
     "validation.csv": [HEADER, line("3/f.jpg", 3), line("3/g.jpg", 8)].join("\n") + "\n",
   });
   const dataset = await loadAffectnet(root);
-  assert.deepEqual(dataset.rows.map((row) => row.path), ["1/a.jpg", "1/b.jpg", "2/e.jpg", "3/f.jpg"].map((p) => `Manually_Annotated_Images/${p}`));
-  assert.deepEqual(dataset.rows.map((row) => EXPRESSION_CLASSES[row.labels[0]]), ["neutral", "angry", "happy", "surprise"]);
-  assert.deepEqual(dataset.rows[0].meta, { split: "training", affectnet_expression: "0", face_x: "10", face_y: "12", face_width: "200", face_height: "201", valence: "0.5", arousal: "-0.25" });
+  assert.deepEqual(
+    dataset.rows.map((row) => row.path),
+    ["1/a.jpg", "1/b.jpg", "2/e.jpg", "3/f.jpg"].map((p) => `Manually_Annotated_Images/${p}`),
+  );
+  assert.deepEqual(
+    dataset.rows.map((row) => EXPRESSION_CLASSES[row.labels[0]]),
+    ["neutral", "angry", "happy", "surprise"],
+  );
+  assert.deepEqual(dataset.rows[0].meta, {
+    split: "training",
+    affectnet_expression: "0",
+    face_x: "10",
+    face_y: "12",
+    face_width: "200",
+    face_height: "201",
+    valence: "0.5",
+    arousal: "-0.25",
+  });
   assert.deepEqual(splitDataset(dataset), { train: [0, 1, 2], val: [], test: [3] });
   assert.deepEqual(dataset.warnings, [
     "affectnet/training.csv: left out ids 7-10 (1 contempt, 0 none, 0 uncertain, 1 no face). The expression task has the 7 basic classes.",
@@ -25,7 +41,13 @@ test("AffectNet: ids 0-6 map to our classes, 7-10 are left out and counted, vali
 });
 
 test("AffectNet: a bad id, a missing column or no csv is an error naming the file and line", async () => {
-  await rejectsWith(loadAffectnet(await writeLayout("affectnet", { "training.csv": [HEADER, line("1/a.jpg", 0), line("1/b.jpg", "happy")].join("\n") })), 'affectnet/training.csv line 3: expression is "happy", expected an AffectNet id 0-10');
-  await rejectsWith(loadAffectnet(await writeLayout("affectnet", { "validation.csv": "subDirectory_filePath,emotion\n1/a.jpg,0\n" })), 'affectnet/validation.csv line 1: lacks "expression"');
+  await rejectsWith(
+    loadAffectnet(await writeLayout("affectnet", { "training.csv": [HEADER, line("1/a.jpg", 0), line("1/b.jpg", "happy")].join("\n") })),
+    'affectnet/training.csv line 3: expression is "happy", expected an AffectNet id 0-10',
+  );
+  await rejectsWith(
+    loadAffectnet(await writeLayout("affectnet", { "validation.csv": "subDirectory_filePath,emotion\n1/a.jpg,0\n" })),
+    'affectnet/validation.csv line 1: lacks "expression"',
+  );
   await rejectsWith(loadAffectnet(await writeLayout("affectnet", {})), "affectnet/training.csv: not found (nor validation.csv)");
 });

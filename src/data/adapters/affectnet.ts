@@ -49,7 +49,11 @@ export async function loadAffectnet(dir: string): Promise<Dataset> {
     const pathAt = header.indexOf("subDirectory_filePath");
     const expressionAt = header.indexOf("expression");
     if (pathAt < 0 || expressionAt < 0) {
-      throw datasetError({ file: shown, line: 1 }, `lacks ${pathAt < 0 ? '"subDirectory_filePath"' : '"expression"'} (columns: ${header.join(", ")})`, "Use AffectNet's own csv.");
+      throw datasetError(
+        { file: shown, line: 1 },
+        `lacks ${pathAt < 0 ? '"subDirectory_filePath"' : '"expression"'} (columns: ${header.join(", ")})`,
+        "Use AffectNet's own csv.",
+      );
     }
     const metaAt = KEPT_META.map((column) => [column, header.indexOf(column)] as const).filter(([, at]) => at >= 0);
     const leftOut = new Array<number>(LEFT_OUT.length).fill(0);
@@ -68,8 +72,10 @@ export async function loadAffectnet(dir: string): Promise<Dataset> {
       builder.add({ file: shown, line }, `${IMAGES}/${values[pathAt]}`, [EXPRESSION_CLASSES.indexOf(AFFECTNET_CLASSES[id])], meta);
     }
     const counts = LEFT_OUT.map((label, k) => `${leftOut[k]} ${label}`).join(", ");
-    if (leftOut.some((count) => count > 0)) builder.warn(shown, `left out ids 7-10 (${counts})`, "The expression task has the 7 basic classes.");
+    if (leftOut.some((count) => count > 0))
+      builder.warn(shown, `left out ids 7-10 (${counts})`, "The expression task has the 7 basic classes.");
   }
-  if (found === 0) throw datasetError(builder.shown("training.csv"), "not found (nor validation.csv)", "Pass the AffectNet folder holding its csv files.");
+  if (found === 0)
+    throw datasetError(builder.shown("training.csv"), "not found (nor validation.csv)", "Pass the AffectNet folder holding its csv files.");
   return builder.finish(builder.shown("training.csv"), "Check the csv files.");
 }

@@ -60,7 +60,11 @@ async function loadNames(dir: string, layout: NameLayout): Promise<Dataset> {
     const { age, meta } = layout.read(match);
     const years = Number(age);
     if (years < AGE_RANGE.min || years > AGE_RANGE.max) {
-      throw datasetError(builder.shown(path), `age ${years} in the file name is outside ${AGE_RANGE.min}-${AGE_RANGE.max}`, "Rename or remove the file.");
+      throw datasetError(
+        builder.shown(path),
+        `age ${years} in the file name is outside ${AGE_RANGE.min}-${AGE_RANGE.max}`,
+        "Rename or remove the file.",
+      );
     }
     builder.add({ file: builder.shown(path) }, path, [years], meta);
   }

@@ -18,12 +18,18 @@ test("BP4D: the 12 AUs of each coded frame, frames named as in each sequence fol
     ...images("Sequences/F001/T1/0012.jpg", "Sequences/F001/T1/0013.jpg"),
   });
   const dataset = await loadBp4d(root);
-  assert.deepEqual(dataset.labelColumns, BP4D_AUS.map((au) => `AU${au}`));
-  assert.deepEqual(dataset.rows.map((row) => [row.path, row.meta.subject, row.meta.sequence, row.meta.frame]), [
-    ["Sequences/F001/T1/0012.jpg", "F001", "F001_T1", "12"],
-    ["Sequences/F001/T1/0013.jpg", "F001", "F001_T1", "13"],
-    ["Sequences/M011/T8/7.jpg", "M011", "M011_T8", "7"],
-  ]);
+  assert.deepEqual(
+    dataset.labelColumns,
+    BP4D_AUS.map((au) => `AU${au}`),
+  );
+  assert.deepEqual(
+    dataset.rows.map((row) => [row.path, row.meta.subject, row.meta.sequence, row.meta.frame]),
+    [
+      ["Sequences/F001/T1/0012.jpg", "F001", "F001_T1", "12"],
+      ["Sequences/F001/T1/0013.jpg", "F001", "F001_T1", "13"],
+      ["Sequences/M011/T8/7.jpg", "M011", "M011_T8", "7"],
+    ],
+  );
   const on = (row: number) => dataset.labelColumns.filter((_, k) => dataset.rows[row].labels[k] === 1);
   assert.deepEqual([on(0), on(1), on(2)], [["AU1", "AU12"], ["AU24"], ["AU4", "AU23"]]);
   assert.deepEqual(dataset.warnings, ["BP4D/AUCoding/AU_OCC: 1 frames have an AU coded 9 (not coded). They were skipped."]);
@@ -32,14 +38,25 @@ test("BP4D: the 12 AUs of each coded frame, frames named as in each sequence fol
 });
 
 test("BP4D: AU01-style column names and an AU_OCC folder at the root read the same", async () => {
-  const root = await writeLayout("BP4D", { "AU_OCC/F002_T2.csv": `0,${BP4D_AUS.map((au) => `AU${String(au).padStart(2, "0")}`).join(",")}\n5,${BP4D_AUS.map((au) => (au === 17 ? 1 : 0)).join(",")}\n` });
+  const root = await writeLayout("BP4D", {
+    "AU_OCC/F002_T2.csv": `0,${BP4D_AUS.map((au) => `AU${String(au).padStart(2, "0")}`).join(",")}\n5,${BP4D_AUS.map((au) => (au === 17 ? 1 : 0)).join(",")}\n`,
+  });
   const dataset = await loadBp4d(root);
   assert.deepEqual([dataset.rows[0].path, dataset.rows[0].labels[BP4D_AUS.indexOf(17)]], ["Sequences/F002/T2/5.jpg", 1]);
 });
 
 test("BP4D: a missing AU column or a bad value is an error naming the file and line", async () => {
   const without = (au: number) => ["Frame", ...AUS.filter((a) => a !== au)].join(",");
-  await rejectsWith(loadBp4d(await writeLayout("BP4D", { "AU_OCC/F001_T1.csv": `${without(15)}\n` })), "BP4D/AU_OCC/F001_T1.csv line 1: has no column for AU15");
-  await rejectsWith(loadBp4d(await writeLayout("BP4D", { "AU_OCC/F001_T1.csv": [header, frame(1, []), frame(2, []).replace(/^2,0/, "2,x")].join("\n") })), 'BP4D/AU_OCC/F001_T1.csv line 3: AU1 is "x", expected 0, 1 or 9 (not coded)');
-  await rejectsWith(loadBp4d(await writeLayout("BP4D", { "AU_OCC/F001_T1.csv": [header, frame(1, []).replace(/^1,/, "one,")].join("\n") })), 'line 2: frame is "one", expected a frame number');
+  await rejectsWith(
+    loadBp4d(await writeLayout("BP4D", { "AU_OCC/F001_T1.csv": `${without(15)}\n` })),
+    "BP4D/AU_OCC/F001_T1.csv line 1: has no column for AU15",
+  );
+  await rejectsWith(
+    loadBp4d(await writeLayout("BP4D", { "AU_OCC/F001_T1.csv": [header, frame(1, []), frame(2, []).replace(/^2,0/, "2,x")].join("\n") })),
+    'BP4D/AU_OCC/F001_T1.csv line 3: AU1 is "x", expected 0, 1 or 9 (not coded)',
+  );
+  await rejectsWith(
+    loadBp4d(await writeLayout("BP4D", { "AU_OCC/F001_T1.csv": [header, frame(1, []).replace(/^1,/, "one,")].join("\n") })),
+    'line 2: frame is "one", expected a frame number',
+  );
 });

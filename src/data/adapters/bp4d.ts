@@ -36,7 +36,12 @@ function auColumns(header: readonly string[], shown: string, aus: readonly numbe
   const numbers = header.map((name, k) => (k === 0 ? NaN : Number(/^(?:AU)?0*(\d+)$/i.exec(name)?.[1])));
   return aus.map((au) => {
     const at = numbers.indexOf(au);
-    if (at < 0) throw datasetError({ file: shown, line: 1 }, `has no column for AU${au}`, `Use BP4D's AU_OCC files (the frame, then AU columns including ${aus.join(", ")}).`);
+    if (at < 0)
+      throw datasetError(
+        { file: shown, line: 1 },
+        `has no column for AU${au}`,
+        `Use BP4D's AU_OCC files (the frame, then AU columns including ${aus.join(", ")}).`,
+      );
     return at;
   });
 }
@@ -64,10 +69,16 @@ export async function loadBp4d(dir: string): Promise<Dataset> {
     const frameName = await frameNamer(join(root, frames, subject, task));
     for await (const { line, values } of records) {
       const frame = Number(values[0]);
-      if (values[0] === "" || !Number.isInteger(frame) || frame < 0) throw datasetError({ file: shown, line }, `frame is "${values[0]}", expected a frame number`, "Fix the line.");
+      if (values[0] === "" || !Number.isInteger(frame) || frame < 0)
+        throw datasetError({ file: shown, line }, `frame is "${values[0]}", expected a frame number`, "Fix the line.");
       const coded = columns.map((at) => values[at]);
       const bad = coded.findIndex((value) => value !== "0" && value !== "1" && value !== "9");
-      if (bad >= 0) throw datasetError({ file: shown, line }, `AU${BP4D_AUS[bad]} is "${coded[bad]}", expected 0, 1 or 9 (not coded)`, "Fix the label.");
+      if (bad >= 0)
+        throw datasetError(
+          { file: shown, line },
+          `AU${BP4D_AUS[bad]} is "${coded[bad]}", expected 0, 1 or 9 (not coded)`,
+          "Fix the label.",
+        );
       if (coded.includes("9")) {
         uncoded++;
         continue;

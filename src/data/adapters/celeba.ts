@@ -36,7 +36,8 @@ const CELEBA: AttributeLayout = {
   format: "celeba",
   attributes: ["list_attr_celeba.txt", "Anno/list_attr_celeba.txt"],
   partition: ["list_eval_partition.txt", "Eval/list_eval_partition.txt", "Anno/list_eval_partition.txt"],
-  images: async (root) => ((await isFolder(join(root, "img_align_celeba/img_align_celeba"))) ? "img_align_celeba/img_align_celeba" : "img_align_celeba"),
+  images: async (root) =>
+    (await isFolder(join(root, "img_align_celeba/img_align_celeba"))) ? "img_align_celeba/img_align_celeba" : "img_align_celeba",
 };
 
 const LFWA: AttributeLayout = {
@@ -72,7 +73,12 @@ async function loadAttributeLists(dir: string, layout: AttributeLayout): Promise
   const attributes = await firstFile(root, layout.attributes);
   const partition = await firstFile(root, layout.partition);
   const missing = !attributes ? layout.attributes[0] : !partition ? layout.partition[0] : undefined;
-  if (missing) throw datasetError(builder.shown(missing), "not found", `Put the ${layout.format} label lists in ${root} (see the ${layout.format} layout).`);
+  if (missing)
+    throw datasetError(
+      builder.shown(missing),
+      "not found",
+      `Put the ${layout.format} label lists in ${root} (see the ${layout.format} layout).`,
+    );
   const shown = builder.shown(attributes!);
   const splitOf = await readPartition(join(root, partition!), builder.shown(partition!));
   const lines = await readLines(join(root, attributes!), shown);
@@ -82,25 +88,36 @@ async function loadAttributeLists(dir: string, layout: AttributeLayout): Promise
   const unknown = names.filter((name) => !(CELEBA_ATTRIBUTES as readonly string[]).includes(name));
   const absent = CELEBA_ATTRIBUTES.filter((name) => !names.includes(name));
   if (unknown.length > 0 || absent.length > 0 || names.length !== CELEBA_ATTRIBUTES.length) {
-    throw datasetError(at(lines[1].line), `names ${names.length} attributes (unknown: ${unknown.join(", ") || "none"}; missing: ${absent.join(", ") || "none"})`, "The second line must hold CelebA's 40 attribute names.");
+    throw datasetError(
+      at(lines[1].line),
+      `names ${names.length} attributes (unknown: ${unknown.join(", ") || "none"}; missing: ${absent.join(", ") || "none"})`,
+      "The second line must hold CelebA's 40 attribute names.",
+    );
   }
   const column = CELEBA_ATTRIBUTES.map((name) => names.indexOf(name));
   const images = await layout.images(root);
   for (const { line, text } of lines.slice(2)) {
     const [name, ...values] = text.split(/\s+/);
-    if (values.length !== names.length) throw datasetError(at(line), `has ${values.length} values, expected ${names.length}`, "Fix or remove the line.");
+    if (values.length !== names.length)
+      throw datasetError(at(line), `has ${values.length} values, expected ${names.length}`, "Fix or remove the line.");
     const labels = column.map((k) => {
       const value = parseLabel("attributes", values[k]);
-      if (value === undefined) throw datasetError(at(line), `${names[k]} is "${values[k]}", expected ${labelDomain("attributes")}`, "Fix the label.");
+      if (value === undefined)
+        throw datasetError(at(line), `${names[k]} is "${values[k]}", expected ${labelDomain("attributes")}`, "Fix the label.");
       return value;
     });
     const split = splitOf.get(name);
-    if (!split) throw datasetError(at(line), `image "${name}" has no line in ${partition}`, "Use the partition list that came with these labels.");
+    if (!split)
+      throw datasetError(at(line), `image "${name}" has no line in ${partition}`, "Use the partition list that came with these labels.");
     builder.add(at(line), `${images}/${name}`, labels, { split });
   }
   const count = Number(lines[0].text);
   if (String(count) !== lines[0].text || count !== builder.rows.length) {
-    throw datasetError(at(lines[0].line), `says "${lines[0].text}" images, the file lists ${builder.rows.length}`, "The file is cut short or edited; re-download it.");
+    throw datasetError(
+      at(lines[0].line),
+      `says "${lines[0].text}" images, the file lists ${builder.rows.length}`,
+      "The file is cut short or edited; re-download it.",
+    );
   }
   return builder.finish(shown, "Re-download the file.");
 }

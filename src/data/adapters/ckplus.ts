@@ -66,13 +66,18 @@ export async function loadCkplus(dir: string): Promise<Dataset> {
       continue;
     }
     const present = new Set(codes.map((code) => code.au));
-    builder.add({ file: shown }, `cohn-kanade-images/${subject}/${sequence}/${subject}_${sequence}_${frame}.png`, CKPLUS_AUS.map((au) => (present.has(au) ? 1 : 0)), {
-      subject,
-      sequence: `${subject}_${sequence}`,
-      frame_type: "peak",
-      facs_raw: codes.map((code) => `${code.au}(${code.intensity})`).join("+"),
-      all_aus_present: [...present].sort((a, b) => a - b).join(" "),
-    });
+    builder.add(
+      { file: shown },
+      `cohn-kanade-images/${subject}/${sequence}/${subject}_${sequence}_${frame}.png`,
+      CKPLUS_AUS.map((au) => (present.has(au) ? 1 : 0)),
+      {
+        subject,
+        sequence: `${subject}_${sequence}`,
+        frame_type: "peak",
+        facs_raw: codes.map((code) => `${code.au}(${code.intensity})`).join("+"),
+        all_aus_present: [...present].sort((a, b) => a - b).join(" "),
+      },
+    );
   }
   return builder.finish(builder.shown("FACS"), "Pass the CK+ folder holding FACS/ and cohn-kanade-images/.");
 }

@@ -68,7 +68,8 @@ export async function loadDisfa(dir: string): Promise<Dataset> {
     split: { kind: "folds", source: "DISFA folds of JAA-Net", folds: DISFA_FOLDS },
   });
   const labels = await labelFolder(root);
-  if (labels === undefined) throw datasetError(builder.shown("ActionUnit_Labels"), "not found (no SN001/SN001_au1.txt-style files)", "Pass the DISFA folder.");
+  if (labels === undefined)
+    throw datasetError(builder.shown("ActionUnit_Labels"), "not found (no SN001/SN001_au1.txt-style files)", "Pass the DISFA folder.");
   const frames = (await firstFolder(root, FRAME_FOLDERS)) ?? FRAME_FOLDERS[0];
   for (const { name: subject } of (await entries(join(root, labels))).filter((entry) => entry.folder && SUBJECT.test(entry.name))) {
     const relative = (au: number) => join(labels, subject, `${subject}_au${au}.txt`);
@@ -78,14 +79,18 @@ export async function loadDisfa(dir: string): Promise<Dataset> {
     perAu.forEach((intensities, k) => {
       const shown = builder.shown(relative(DISFA_AUS[k]));
       const lacking = [...first.keys()].find((frame) => !intensities.has(frame));
-      if (lacking !== undefined) throw datasetError(shown, `has no line for frame ${lacking}, which ${subject}_au1.txt has`, "Use complete label files.");
+      if (lacking !== undefined)
+        throw datasetError(shown, `has no line for frame ${lacking}, which ${subject}_au1.txt has`, "Use complete label files.");
       const extra = [...intensities.keys()].find((frame) => !first.has(frame));
       if (extra !== undefined) throw datasetError(shown, `has frame ${extra}, which ${subject}_au1.txt lacks`, "Use complete label files.");
     });
     const frameName = await frameNamer(join(root, frames, subject));
     for (const frame of first.keys()) {
       const present = perAu.map((intensities) => (intensities.get(frame)! >= DISFA_PRESENT_FROM ? 1 : 0));
-      builder.add({ file: builder.shown(relative(DISFA_AUS[0])) }, `${frames}/${subject}/${frameName(frame)}`, present, { subject, frame: String(frame) });
+      builder.add({ file: builder.shown(relative(DISFA_AUS[0])) }, `${frames}/${subject}/${frameName(frame)}`, present, {
+        subject,
+        frame: String(frame),
+      });
     }
   }
   return builder.finish(builder.shown(labels || "."), "Put SN001/SN001_au1.txt-style label files there.");

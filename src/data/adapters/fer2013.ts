@@ -49,7 +49,11 @@ export async function loadFer2013Csv(dir: string): Promise<Dataset> {
   const { header, records } = await readCsv(join(root, table), shown);
   const [emotionAt, pixelsAt, usageAt] = ["emotion", "pixels", "Usage"].map((name) => header.indexOf(name));
   if (emotionAt < 0 || pixelsAt < 0 || usageAt < 0) {
-    throw datasetError({ file: shown, line: 1 }, `has columns ${header.join(", ")}, expected emotion, pixels, Usage`, "Use FER2013's own csv.");
+    throw datasetError(
+      { file: shown, line: 1 },
+      `has columns ${header.join(", ")}, expected emotion, pixels, Usage`,
+      "Use FER2013's own csv.",
+    );
   }
   for await (const { line, values } of records) {
     const at = { file: shown, line };
@@ -57,7 +61,8 @@ export async function loadFer2013Csv(dir: string): Promise<Dataset> {
     if (values[emotionAt] === "" || !Number.isInteger(emotion) || emotion < 0 || emotion >= EXPRESSION_CLASSES.length) {
       throw datasetError(at, `emotion is "${values[emotionAt]}", expected 0-6 (${EXPRESSION_CLASSES.join(", ")})`, "Fix the label.");
     }
-    if (!USAGES.includes(values[usageAt])) throw datasetError(at, `Usage is "${values[usageAt]}", expected ${USAGES.join(", ")}`, "Fix the value.");
+    if (!USAGES.includes(values[usageAt]))
+      throw datasetError(at, `Usage is "${values[usageAt]}", expected ${USAGES.join(", ")}`, "Fix the value.");
     const data = parsePixels(values[pixelsAt]);
     if (!data) throw datasetError(at, `pixels are not ${SIDE * SIDE} values 0-255 separated by single spaces`, "Fix or remove the line.");
     const pixels = { width: SIDE, height: SIDE, channels: 1 as const, data };
@@ -79,7 +84,13 @@ export async function detectFer2013Folders(root: string): Promise<boolean> {
 
 export async function loadFer2013Folders(dir: string): Promise<Dataset> {
   const root = resolve(dir);
-  const builder = new DatasetBuilder({ root, format: "fer2013-folders", task: "expression", labelColumns: ["expression"], split: FER_SPLIT });
+  const builder = new DatasetBuilder({
+    root,
+    format: "fer2013-folders",
+    task: "expression",
+    labelColumns: ["expression"],
+    split: FER_SPLIT,
+  });
   for (const { names, usage } of SPLIT_FOLDERS) {
     const folder = await firstFolder(root, names);
     if (!folder) continue;
@@ -87,7 +98,11 @@ export async function loadFer2013Folders(dir: string): Promise<Dataset> {
       if (!entry.folder) continue;
       const label = expressionIndex(entry.name);
       if (label === undefined) {
-        throw datasetError(builder.shown(`${folder}/${entry.name}`), `folder "${entry.name}" is not an expression class (${EXPRESSION_CLASSES.join(", ")})`, "Rename or remove the folder.");
+        throw datasetError(
+          builder.shown(`${folder}/${entry.name}`),
+          `folder "${entry.name}" is not an expression class (${EXPRESSION_CLASSES.join(", ")})`,
+          "Rename or remove the folder.",
+        );
       }
       for (const image of await listImages(join(root, folder, entry.name), 0)) {
         const path = `${folder}/${entry.name}/${image}`;
@@ -96,5 +111,8 @@ export async function loadFer2013Folders(dir: string): Promise<Dataset> {
       }
     }
   }
-  return builder.finish(builder.shown("train"), `Put images in train/<class>/ and test/<class>/, class one of ${EXPRESSION_CLASSES.join(", ")}.`);
+  return builder.finish(
+    builder.shown("train"),
+    `Put images in train/<class>/ and test/<class>/, class one of ${EXPRESSION_CLASSES.join(", ")}.`,
+  );
 }

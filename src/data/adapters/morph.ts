@@ -39,7 +39,11 @@ export async function loadMorph(dir: string): Promise<Dataset> {
   const root = resolve(dir);
   const table = await findTable(root);
   if (!table) {
-    throw datasetError(dir, "has no CSV with an image path column and an age column", `Put MORPH's csv there, with columns ${PATH_COLUMNS.join("/")} and age.`);
+    throw datasetError(
+      dir,
+      "has no CSV with an image path column and an age column",
+      `Put MORPH's csv there, with columns ${PATH_COLUMNS.join("/")} and age.`,
+    );
   }
   const shown = `${basename(root)}/${table}`;
   const { header, records } = await readCsv(join(root, table), shown);
@@ -55,7 +59,8 @@ export async function loadMorph(dir: string): Promise<Dataset> {
   });
   for await (const { line, values } of records) {
     const age = parseLabel("age", values[ageAt]);
-    if (age === undefined) throw datasetError({ file: shown, line }, `${header[ageAt]} is "${values[ageAt]}", expected ${labelDomain("age")}`, "Fix the label.");
+    if (age === undefined)
+      throw datasetError({ file: shown, line }, `${header[ageAt]} is "${values[ageAt]}", expected ${labelDomain("age")}`, "Fix the label.");
     const meta: Record<string, string> = {};
     header.forEach((column, k) => {
       if (k !== pathAt && k !== ageAt) meta[column] = values[k];

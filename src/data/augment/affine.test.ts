@@ -52,7 +52,10 @@ test("landmarks and mesh take the same transform", () => {
 
 test("zero ranges draw the identity, which leaves a sample unchanged exactly", () => {
   const t = drawAffine(seededRng(3, "affine-test"), S, { rotationDeg: 0, scale: [1, 1], translate: 0 });
-  assert.ok(t.every((v, i) => v === [1, 0, 0, 0, 1, 0][i]), `not the identity: [${t}]`); // -0 counts as 0
+  assert.ok(
+    t.every((v, i) => v === [1, 0, 0, 0, 1, 0][i]),
+    `not the identity: [${t}]`,
+  ); // -0 counts as 0
   const sample = syntheticSample(S, 9);
   assert.deepEqual(affineSample(sample, t), sample);
 });

@@ -39,7 +39,10 @@ export function similarityAboutCentre(size: number, angle: number, scale: number
 export function affineSample(sample: FaceSample, srcToDst: Affine): FaceSample {
   checkFaceSample(sample, "affineSample");
   const s = sample.size;
-  const parsing = warpAffine({ data: sample.parsing, width: s, height: s, channels: 1 }, srcToDst, s, s, { interpolation: "nearest", fill: 0 });
+  const parsing = warpAffine({ data: sample.parsing, width: s, height: s, channels: 1 }, srcToDst, s, s, {
+    interpolation: "nearest",
+    fill: 0,
+  });
   return {
     size: s,
     image: affineImage(sample.image, s, srcToDst),
@@ -51,5 +54,6 @@ export function affineSample(sample: FaceSample, srcToDst: Affine): FaceSample {
 
 /** An [S, S, 3] RGB image moved by `srcToDst` (bilinear, outside black), keeping its size. */
 export function affineImage(image: Uint8Array, size: number, srcToDst: Affine): Uint8Array {
-  return warpAffine({ data: image, width: size, height: size, channels: 3 }, srcToDst, size, size, { interpolation: "bilinear", fill: 0 }).data;
+  return warpAffine({ data: image, width: size, height: size, channels: 3 }, srcToDst, size, size, { interpolation: "bilinear", fill: 0 })
+    .data;
 }

@@ -32,7 +32,9 @@ test("an empty config takes the documented defaults; bad fields are named with t
   assert.throws(
     () => parseAugmentConfig({ flipProbability: 1.5, affine: { scale: [1.2, 0.8] } }, "study.json augment"),
     (e: unknown) =>
-      e instanceof FacepriorError && e.code === "BAD_CONFIG" && /^study\.json augment: flipProbability: .*\(got 1\.5\); affine\.scale: .*min <= max/.test(e.message),
+      e instanceof FacepriorError &&
+      e.code === "BAD_CONFIG" &&
+      /^study\.json augment: flipProbability: .*\(got 1\.5\); affine\.scale: .*min <= max/.test(e.message),
   );
   assert.throws(() => parseAugmentConfig({ flip: 0.5 }), /Unrecognized key.*flip/);
 });
@@ -87,7 +89,11 @@ test("augmentLabels swaps lateral columns exactly when augmentSample flips", () 
 });
 
 test("a full augmentation keeps the image and the landmarks together, through flips", () => {
-  const geometric = { ...DEFAULTS, colorJitter: NO_AUGMENT.colorJitter, affine: { rotationDeg: 15, scale: [0.9, 1.1] as [number, number], translate: 0.08 } };
+  const geometric = {
+    ...DEFAULTS,
+    colorJitter: NO_AUGMENT.colorJitter,
+    affine: { rotationDeg: 15, scale: [0.9, 1.1] as [number, number], translate: 0.08 },
+  };
   const seen = new Set<boolean>();
   for (let seed = 0; seed < 10; seed++) {
     const rng = seededRng(seed, "augment-test");
@@ -108,7 +114,10 @@ test("a full augmentation keeps the image and the landmarks together, through fl
 
 test("a sample whose arrays do not match its size is refused, naming the field", () => {
   const sample = { ...syntheticSample(S, 1), parsing: new Uint8Array(10) };
-  assert.throws(() => augmentSample(sample, 0, DEFAULTS, meshMirror), /augmentSample: sample\.parsing has 10 values, a \[S, S\] array of size 32 has 1024/);
+  assert.throws(
+    () => augmentSample(sample, 0, DEFAULTS, meshMirror),
+    /augmentSample: sample\.parsing has 10 values, a \[S, S\] array of size 32 has 1024/,
+  );
 });
 
 test("an image alone gets the same augmentation as the sample it belongs to", () => {
@@ -118,13 +127,22 @@ test("an image alone gets the same augmentation as the sample it belongs to", ()
     assert.deepEqual(augmentImage(sample.image, S, seed, config), augmentSample(sample, seed, config, meshMirror).image, `seed ${seed}`);
   }
   assert.deepEqual(augmentImage(sample.image, S, 7, NO_AUGMENT), sample.image);
-  assert.throws(() => augmentImage(sample.image.subarray(3), S, 0, config), /augmentImage: the image has 3069 bytes; an 32x32 RGB crop has 3072/);
+  assert.throws(
+    () => augmentImage(sample.image.subarray(3), S, 0, config),
+    /augmentImage: the image has 3069 bytes; an 32x32 RGB crop has 3072/,
+  );
 });
 
 test("grayscale turns a colour face grey (R = G = B = Rec. 601 luma) at about its probability", () => {
   const image = Uint8Array.from({ length: S * S * 3 }, (_, i) => [200, 40, 90][i % 3]!);
   const grey = augmentImage(image, S, 0, only({ grayscaleProbability: 1 }));
-  assert.deepEqual([...grey.subarray(0, 3)], [Math.round(0.299 * 200 + 0.587 * 40 + 0.114 * 90)].flatMap((v) => [v, v, v]));
-  const greyCount = Array.from({ length: 400 }, (_, seed) => drawAugmentParams(seed, S, only({ grayscaleProbability: 0.25 })).grayscale).filter(Boolean).length;
+  assert.deepEqual(
+    [...grey.subarray(0, 3)],
+    [Math.round(0.299 * 200 + 0.587 * 40 + 0.114 * 90)].flatMap((v) => [v, v, v]),
+  );
+  const greyCount = Array.from(
+    { length: 400 },
+    (_, seed) => drawAugmentParams(seed, S, only({ grayscaleProbability: 0.25 })).grayscale,
+  ).filter(Boolean).length;
   assert.ok(greyCount > 70 && greyCount < 130, `${greyCount} of 400 grey at p = 0.25`);
 });

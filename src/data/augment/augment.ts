@@ -103,7 +103,10 @@ function photometric(image: Uint8Array, params: AugmentParams): Uint8Array {
  */
 export function augmentImage(image: Uint8Array, size: number, seed: number, config: AugmentConfig): Uint8Array {
   if (image.length !== size * size * 3) {
-    throw new FacepriorError("BAD_ARGUMENT", `augmentImage: the image has ${image.length} bytes; an ${size}x${size} RGB crop has ${size * size * 3}.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `augmentImage: the image has ${image.length} bytes; an ${size}x${size} RGB crop has ${size * size * 3}.`,
+    );
   }
   const params = drawAugmentParams(seed, size, config);
   const photo = photometric(image, params);
@@ -120,6 +123,11 @@ export function augmentSample(sample: FaceSample, seed: number, config: AugmentC
 }
 
 /** One sample's labels as `augmentSample(…, seed, config, …)` leaves them: swapped when it flips. */
-export function augmentLabels<T extends Float32Array | Uint8Array | number[]>(labels: T, seed: number, config: AugmentConfig, swapPairs: LabelSwapPairs): T {
-  return drawFlip(seed, config) ? flipLabels(labels, swapPairs) : labels.slice() as T;
+export function augmentLabels<T extends Float32Array | Uint8Array | number[]>(
+  labels: T,
+  seed: number,
+  config: AugmentConfig,
+  swapPairs: LabelSwapPairs,
+): T {
+  return drawFlip(seed, config) ? flipLabels(labels, swapPairs) : (labels.slice() as T);
 }

@@ -25,7 +25,10 @@ test("contrast 0 gives the image's mean grey everywhere; saturation 0 gives each
   const flat = jitter({ contrast: 0 });
   let mean = 0;
   for (let p = 0; p < image.length / 3; p++) mean += luma(image[3 * p]!, image[3 * p + 1]!, image[3 * p + 2]!) / (image.length / 3);
-  assert.ok(flat.every((v) => v === Math.round(mean)), `expected all ${Math.round(mean)}`);
+  assert.ok(
+    flat.every((v) => v === Math.round(mean)),
+    `expected all ${Math.round(mean)}`,
+  );
   const grey = jitter({ saturation: 0 });
   for (let p = 0; p < image.length / 3; p++) {
     const want = Math.round(luma(image[3 * p]!, image[3 * p + 1]!, image[3 * p + 2]!));
@@ -46,7 +49,10 @@ test("drawn factors stay inside [1 - s, 1 + s] and spread over it", () => {
   for (const key of ["brightness", "contrast", "saturation"] as const) {
     const values = drawn.map((p) => p[key]);
     const [lo, hi] = [Math.max(0, 1 - options[key]), 1 + options[key]];
-    assert.ok(values.every((v) => v >= lo && v < hi), `${key} outside [${lo}, ${hi})`);
+    assert.ok(
+      values.every((v) => v >= lo && v < hi),
+      `${key} outside [${lo}, ${hi})`,
+    );
     assert.ok(Math.min(...values) < lo + 0.1 * (hi - lo) && Math.max(...values) > hi - 0.1 * (hi - lo), `${key} does not cover its range`);
   }
   assert.ok(drawn.every((p) => Math.abs(p.hue) <= 0.1));

@@ -17,7 +17,15 @@ test("the mesh mirror table is an involution that pairs the teacher's known left
   assert.equal(meshMirror.length, 478);
   meshMirror.forEach((j, i) => assert.equal(meshMirror[j], i, `mirror(mirror(${i})) = ${meshMirror[j]}`));
   // Eye outer corners, mouth corners, irises; the nose tip (1) and chin (152) lie on the midline.
-  for (const [a, b] of [[33, 263], [61, 291], [468, 473], [470, 475], [1, 1], [152, 152]] as const) assert.equal(meshMirror[a], b, `mirror(${a})`);
+  for (const [a, b] of [
+    [33, 263],
+    [61, 291],
+    [468, 473],
+    [470, 475],
+    [1, 1],
+    [152, 152],
+  ] as const)
+    assert.equal(meshMirror[a], b, `mirror(${a})`);
   assert.equal(meshMirror.filter((j, i) => j === i && i < 468).length, 28, "midline points");
 });
 
@@ -31,7 +39,10 @@ test("the mesh mirror table maps each iBUG landmark's mesh point to its MIRROR_6
 
 test("meshMirrorTable rejects a UV map that is not left-right symmetric, naming the point", () => {
   const broken = uvMap.map(([u, v], i) => (i === 33 ? ([u + 0.05, v] as const) : ([u, v] as const)));
-  assert.throws(() => meshMirrorTable(broken), (e: unknown) => e instanceof FacepriorError && /point 33 /.test(e.message));
+  assert.throws(
+    () => meshMirrorTable(broken),
+    (e: unknown) => e instanceof FacepriorError && /point 33 /.test(e.message),
+  );
   assert.throws(() => meshMirrorTable(uvMap.slice(1)), /468 finite \[u, v\] pairs, got 467/);
 });
 
@@ -49,17 +60,30 @@ test("flipping twice moves arbitrary float32 points by at most one float32 step 
   for (const key of ["landmarks68", "mesh"] as const) {
     twice[key].forEach((v, i) => assert.ok(Math.abs(v - sample[key][i]!) <= step, `${key}[${i}]: ${v} vs ${sample[key][i]}`));
   }
-  assert.ok(twice.mesh.some((v, i) => v !== sample.mesh[i]), "expected some float32 rounding; the bound above would be vacuous");
+  assert.ok(
+    twice.mesh.some((v, i) => v !== sample.mesh[i]),
+    "expected some float32 rounding; the bound above would be vacuous",
+  );
 });
 
 test("one flip mirrors pixels and swaps eye corners: landmark 36 lands where 45 was, reflected", () => {
   const sample = syntheticSample(S, 3);
   const flipped = flipSample(sample, meshMirror);
-  for (const [a, b] of [[36, 45], [45, 36], [0, 16], [48, 54], [30, 30]] as const) {
+  for (const [a, b] of [
+    [36, 45],
+    [45, 36],
+    [0, 16],
+    [48, 54],
+    [30, 30],
+  ] as const) {
     const [x, y] = point(sample.landmarks68, b);
     assert.deepEqual(point(flipped.landmarks68, a), [Math.fround(S - x!), y], `landmark ${a}`);
   }
-  for (const [row, col] of [[0, 0], [5, 9], [31, 30]] as const) {
+  for (const [row, col] of [
+    [0, 0],
+    [5, 9],
+    [31, 30],
+  ] as const) {
     const at = 3 * (row * S + col);
     const mirroredAt = 3 * (row * S + S - 1 - col);
     assert.deepEqual(flipped.image.subarray(mirroredAt, mirroredAt + 3), sample.image.subarray(at, at + 3), `pixel (${row}, ${col})`);
@@ -96,10 +120,23 @@ test("flipSample refuses a mirror table that is not an involution, and an unknow
 
 test("flipLabels swaps only the declared column pairs and leaves its input alone", () => {
   const labels = Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]);
-  assert.deepEqual(flipLabels(labels, [[0, 3], [1, 4]]), Float32Array.from([0.4, 0.5, 0.3, 0.1, 0.2]));
+  assert.deepEqual(
+    flipLabels(labels, [
+      [0, 3],
+      [1, 4],
+    ]),
+    Float32Array.from([0.4, 0.5, 0.3, 0.1, 0.2]),
+  );
   assert.deepEqual(labels, Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]));
   const none = flipLabels([1, 0, 1], NO_SWAP_PAIRS);
   assert.deepEqual(none, [1, 0, 1]);
   assert.throws(() => flipLabels(labels, [[0, 5]]), /column 5, which is outside 0\.\.4/);
-  assert.throws(() => flipLabels(labels, [[0, 1], [1, 2]]), /column 1, which is already in another pair/);
+  assert.throws(
+    () =>
+      flipLabels(labels, [
+        [0, 1],
+        [1, 2],
+      ]),
+    /column 1, which is already in another pair/,
+  );
 });

@@ -65,7 +65,10 @@ export function meshMirrorTable(uvMap: readonly (readonly [number, number])[]): 
 /** Throws unless `table` is an involution on 0..n-1 (mirror of mirror is the point itself). */
 export function checkMirrorTable(table: readonly number[], n: number, where: string): void {
   if (table.length !== n) {
-    throw new FacepriorError("BAD_ARGUMENT", `${where}: the mirror table has ${table.length} entries, expected ${n}. Build it with meshMirrorTable.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `${where}: the mirror table has ${table.length} entries, expected ${n}. Build it with meshMirrorTable.`,
+    );
   }
   const broken = table.flatMap((j, i) => (Number.isInteger(j) && j >= 0 && j < n && table[j] === i ? [] : [`${i}→${j}→${table[j]}`]));
   if (broken.length > 0) {

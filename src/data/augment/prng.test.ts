@@ -17,11 +17,15 @@ test("draws are uniform on [0, 1)", () => {
   const counts = new Array(10).fill(0);
   for (const v of values) counts[Math.floor(v * 10)]++;
   // 2000 expected per bin, standard deviation about 42; 200 is a wide margin.
-  assert.ok(counts.every((c) => Math.abs(c - 2000) < 200), `bin counts ${counts}`);
+  assert.ok(
+    counts.every((c) => Math.abs(c - 2000) < 200),
+    `bin counts ${counts}`,
+  );
   const lag1 = values.slice(1).reduce((s, v, i) => s + (v - 0.5) * (values[i]! - 0.5), 0) / (values.length - 1) / (1 / 12);
   assert.ok(Math.abs(lag1) < 0.05, `lag-1 correlation ${lag1}`);
 });
 
 test("a seed that is not a non-negative safe integer is refused", () => {
-  for (const seed of [-1, 1.5, Number.NaN, 2 ** 53]) assert.throws(() => seededRng(seed, "flip"), /seed: expected a non-negative safe integer/);
+  for (const seed of [-1, 1.5, Number.NaN, 2 ** 53])
+    assert.throws(() => seededRng(seed, "flip"), /seed: expected a non-negative safe integer/);
 });

@@ -8,7 +8,10 @@ export const MESH_POINTS = 478;
 export function checkFaceSample(sample: FaceSample, where: string): void {
   const s = sample.size;
   if (!Number.isInteger(s) || s <= 0) {
-    throw new FacepriorError("BAD_ARGUMENT", `${where}: sample.size is ${JSON.stringify(s)}. Pass the crop side in pixels, a positive integer.`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `${where}: sample.size is ${JSON.stringify(s)}. Pass the crop side in pixels, a positive integer.`,
+    );
   }
   const expected: [keyof FaceSample, number, string][] = [
     ["image", s * s * 3, "[S, S, 3]"],

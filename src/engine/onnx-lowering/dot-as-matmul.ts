@@ -54,7 +54,11 @@ function asMatrix(ctx: LoweredGraph, v: Operand, batch: number[], rows: number[]
   const moved = ctx.transpose(squeezed, squeezedDims, wanted);
   const rowsSize = product(rows.map((i) => v.shape[i]!));
   const dims = [...batch.map((i) => v.shape[i]!), ...(kFirst ? [v.shape[k]!, rowsSize] : [rowsSize, v.shape[k]!])];
-  return ctx.reshape(moved, wanted.map((w) => squeezedDims[w]!), dims);
+  return ctx.reshape(
+    moved,
+    wanted.map((w) => squeezedDims[w]!),
+    dims,
+  );
 }
 
 export function lowerDot(ctx: LoweredGraph, x0: LoweredValue, y0: LoweredValue, outFull: number[]): LoweredValue {
@@ -64,7 +68,10 @@ export function lowerDot(ctx: LoweredGraph, x0: LoweredValue, y0: LoweredValue, 
   const [xv, yv] = mismatch ? [ctx.full(ctx.write(x0)), ctx.full(ctx.write(y0))] : [x0, y0];
   const [x, y] = [operand(ctx, xv, rank), operand(ctx, yv, rank)];
   if (x.type !== y.type || x.type === "bool") {
-    throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: dot of ${x.type} and ${y.type} is not supported (float32 or int32 on both sides).`);
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `onnx lowering: dot of ${x.type} and ${y.type} is not supported (float32 or int32 on both sides).`,
+    );
   }
   const axes = classify(x.shape, y.shape);
   const a = asMatrix(ctx, x, axes.batch, axes.m, false);
@@ -80,6 +87,10 @@ export function lowerDot(ctx: LoweredGraph, x0: LoweredValue, y0: LoweredValue, 
   const perm = sorted.map((axis) => order.indexOf(axis));
   const ordered = ctx.transpose(split, grouped, perm);
   const shape = outFull.map((_, i) => (order.includes(i) ? Math.max(x.shape[i]!, y.shape[i]!) : 1));
-  const name = ctx.reshape(ordered, sorted.map((axis) => shape[axis]!), shape);
+  const name = ctx.reshape(
+    ordered,
+    sorted.map((axis) => shape[axis]!),
+    shape,
+  );
   return { name, shape, full: outFull, type: x.type };
 }

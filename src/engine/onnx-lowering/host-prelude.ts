@@ -20,12 +20,18 @@ export type HostPrelude = {
   dispose(): void;
 };
 
-const one = (f: (...xs: Array[]) => Array): Replay => (xs) => [f(...xs)];
+const one =
+  (f: (...xs: Array[]) => Array): Replay =>
+  (xs) => [f(...xs)];
 
 /** random_bits through the public PRNG: bits() is mode "xor", split()'s two halves modes 0 and 1. */
 const randomBits: Replay = ([k0, k1], params) => {
   const { shape, mode } = params as { shape: number[]; mode: "xor" | 0 | 1 };
-  if (k0!.ndim !== 0) throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: random_bits over a batch of keys (shape [${k0!.shape}]) is not supported on the host.`);
+  if (k0!.ndim !== 0)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `onnx lowering: random_bits over a batch of keys (shape [${k0!.shape}]) is not supported on the host.`,
+    );
   const key = np.stack([k0!, k1!]);
   if (mode === "xor") return [random.bits(key, shape)];
   const halves = random.split(key, shape);
@@ -54,7 +60,11 @@ const REPLAYS: Readonly<Record<string, Replay>> = {
   min: one(np.minimum),
   max: one(np.maximum),
   idiv: ([x, y]) => {
-    if (x!.dtype !== "uint32") throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: integer division of ${x!.dtype} on the host is not supported (uint32 only).`);
+    if (x!.dtype !== "uint32")
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `onnx lowering: integer division of ${x!.dtype} on the host is not supported (uint32 only).`,
+      );
     return [np.floorDivide(x!, y!)];
   },
   neg: one(np.negative),
@@ -75,7 +85,9 @@ const REPLAYS: Readonly<Record<string, Replay>> = {
   reduce: ([x], { op, axis }) => [(axis as number[]).length === 0 ? x! : REDUCERS[op as string]!(x!, axis as number[])],
   transpose: ([x], { perm }) => [np.transpose(x!, perm as number[])],
   reshape: ([x], { shape }) => [x!.reshape(shape as number[])],
-  broadcast: ([x], { shape, axis }) => [np.broadcastTo((axis as number[]).length ? np.expandDims(x!, axis as number[]) : x!, shape as number[])],
+  broadcast: ([x], { shape, axis }) => [
+    np.broadcastTo((axis as number[]).length ? np.expandDims(x!, axis as number[]) : x!, shape as number[]),
+  ],
   shrink: ([x], { slice }) => [x!.slice(...(slice as [number, number][]))],
   pad: ([x], { width }) => [np.pad(x!, width as [number, number][])],
   concatenate: (xs, { axis }) => [np.concatenate(xs, axis as number)],
@@ -88,7 +100,10 @@ const REPLAYS: Readonly<Record<string, Replay>> = {
   gather: ([x, ...indices], { axis, outDim }) => {
     const axes = axis as number[];
     if (axes.length !== 1 || outDim !== axes[0]) {
-      throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: gather over axes [${axes}] into position ${String(outDim)} is not supported on the host.`);
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `onnx lowering: gather over axes [${axes}] into position ${String(outDim)} is not supported on the host.`,
+      );
     }
     return [np.take(x!, indices[0]!, axes[0])];
   },
@@ -99,10 +114,19 @@ const REPLAYS: Readonly<Record<string, Replay>> = {
  * The prelude of `eqns` (in order): arguments `args` (the host arguments' variables), the
  * jaxpr's constants (kept by reference until `dispose`), results `outs`.
  */
-export function makeHostPrelude(eqns: JaxprEqn[], args: JaxprVar[], constVars: JaxprVar[], consts: readonly Array[], outs: JaxprVar[]): HostPrelude {
+export function makeHostPrelude(
+  eqns: JaxprEqn[],
+  args: JaxprVar[],
+  constVars: JaxprVar[],
+  consts: readonly Array[],
+  outs: JaxprVar[],
+): HostPrelude {
   for (const eqn of eqns) {
     if (!REPLAYS[eqn.primitive]) {
-      throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: primitive "${eqn.primitive}" is computed from the PRNG key alone, and the host cannot replay it. Train with --engine jax.`);
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `onnx lowering: primitive "${eqn.primitive}" is computed from the PRNG key alone, and the host cannot replay it. Train with --engine jax.`,
+      );
     }
   }
   const used = new Set(eqns.flatMap((eqn) => eqn.inputs));

@@ -18,17 +18,33 @@ test("a primitive without an ONNX rule is refused by name, with the way out", ()
   const { jaxpr } = makeJaxpr(conv)(ramp([1, 2, 5, 5], 0), ramp([3, 2, 3, 3], 1));
   assert.throws(
     () => lowerJaxpr(jaxpr, []),
-    (error: FacepriorError) => error.code === "BAD_ARGUMENT" && /primitive "conv" \(float32\[1,3,3,3\]\) has no ONNX rule\. Train with --engine jax/.test(error.message),
+    (error: FacepriorError) =>
+      error.code === "BAD_ARGUMENT" &&
+      /primitive "conv" \(float32\[1,3,3,3\]\) has no ONNX rule\. Train with --engine jax/.test(error.message),
   );
   jaxpr.dispose();
 });
 
-test("layout moves around dots lower to the values jax-js computes: broadcasts, transposes through reshapes, batched matmuls", { skip }, async () => {
+test("layout moves around dots lower to the values jax-js computes: broadcasts, transposes through reshapes, batched matmuls", {
+  skip,
+}, async () => {
   // Each case is one pattern of the backward pass: a broadcast operand, a transposed and merged
   // operand (weight gradients), batch axes on both sides, and a negated operand folded into a Sub.
   const cases: [string, (...xs: JaxArray[]) => JaxArray, JaxArray[]][] = [
-    ["broadcast then dot", (a, b) => np.broadcastTo(a.reshape([4, 1, 6]), [4, 5, 6]).mul(b).sum(-1), [ramp([4, 6], 1), ramp([5, 6], 2)]],
-    ["weight gradient", (dy, x) => np.matmul(np.transpose(dy, [2, 0, 1]).reshape([7, 12]), x.reshape([12, 5])), [ramp([3, 4, 7], 3), ramp([3, 4, 5], 4)]],
+    [
+      "broadcast then dot",
+      (a, b) =>
+        np
+          .broadcastTo(a.reshape([4, 1, 6]), [4, 5, 6])
+          .mul(b)
+          .sum(-1),
+      [ramp([4, 6], 1), ramp([5, 6], 2)],
+    ],
+    [
+      "weight gradient",
+      (dy, x) => np.matmul(np.transpose(dy, [2, 0, 1]).reshape([7, 12]), x.reshape([12, 5])),
+      [ramp([3, 4, 7], 3), ramp([3, 4, 5], 4)],
+    ],
     ["batched attention", (q, k) => np.matmul(q, np.transpose(k, [0, 1, 3, 2])), [ramp([2, 3, 5, 4], 5), ramp([2, 3, 6, 4], 6)]],
     ["a - b and -(a b)", (a, b) => a.ref.sub(b.ref).add(a.mul(b.neg())), [ramp([3, 4], 7), ramp([3, 4], 8)]],
   ];

@@ -45,7 +45,10 @@ function partition(eqns: readonly JaxprEqn[], outs: ClosedJaxpr["jaxpr"]["outs"]
   const host = new Set<JaxprEqn>();
   for (const eqn of eqns) {
     const vars = eqn.inputs.filter((atom): atom is JaxprVar => !isLiteral(atom));
-    const onHost = vars.length > 0 && vars.every((v) => hostVars.has(v) || consts.has(v)) && (vars.some((v) => hostVars.has(v)) || HOST_ONLY.has(eqn.primitive));
+    const onHost =
+      vars.length > 0 &&
+      vars.every((v) => hostVars.has(v) || consts.has(v)) &&
+      (vars.some((v) => hostVars.has(v)) || HOST_ONLY.has(eqn.primitive));
     if (onHost) {
       host.add(eqn);
       for (const v of eqn.outBinders) hostVars.add(v);
@@ -111,6 +114,15 @@ export function lowerJaxpr(closed: ClosedJaxpr, hostArgIndices: readonly number[
   const info = (t: GraphTensor): OnnxValueInfo => ({ name: t.name, shape: t.shape, type: t.type });
   const graph = ctx.g.build(graphName, [...argInputs, ...hostInputs].map(info), outputs.map(info));
   const model = encodeOnnxModel({ graph, producerName: "faceprior onnx-lowering" });
-  const prelude = cut.length > 0 ? makeHostPrelude(jaxpr.eqns.filter((eqn) => host.has(eqn)), hostArgs, constVars, consts, cut) : null;
+  const prelude =
+    cut.length > 0
+      ? makeHostPrelude(
+          jaxpr.eqns.filter((eqn) => host.has(eqn)),
+          hostArgs,
+          constVars,
+          consts,
+          cut,
+        )
+      : null;
   return { model, argInputs, hostInputs, outputs, prelude, stats: { hostEqns: host.size, graphEqns: graphEqns.length, primitives } };
 }

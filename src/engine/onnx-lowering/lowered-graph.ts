@@ -40,7 +40,11 @@ const JAX_TO_ONNX: Readonly<Record<string, OnnxElementType>> = { float32: "float
 /** The ONNX element type of a jax-js dtype, or an error naming where it appeared. */
 export function onnxTypeOf(dtype: string, where: string): OnnxElementType {
   const type = JAX_TO_ONNX[dtype];
-  if (!type) throw new FacepriorError("BAD_ARGUMENT", `onnx lowering: ${where} has dtype ${dtype}, which the lowering does not support (float32, int32, uint32, bool).`);
+  if (!type)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `onnx lowering: ${where} has dtype ${dtype}, which the lowering does not support (float32, int32, uint32, bool).`,
+    );
   return type;
 }
 

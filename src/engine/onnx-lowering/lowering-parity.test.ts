@@ -34,11 +34,17 @@ const BATCH = 6;
 
 /** Each flat output of `fn` on both engines; the worst error relative to each output's scale. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function compare(fn: (...args: any[]) => unknown, args: unknown[], hostArguments: number[]): Promise<{ worst: number; outputs: number }> {
+async function compare(
+  fn: (...args: any[]) => unknown,
+  args: unknown[],
+  hostArguments: number[],
+): Promise<{ worst: number; outputs: number }> {
   const compiled = await compileForOnnxRuntime(fn as never, args as never, { hostArguments, threads: 2 });
   try {
     const flatArgs = args.map((arg, i) => (hostArguments.includes(i) ? null : (tree.leaves(tree.ref(arg as Tree)) as JaxArray[])));
-    const hostData = await Promise.all(flatArgs.flatMap((leaves, i) => leaves ?? tree.leaves(args[i] as Tree).map(() => null)).map((a) => a && a.data()));
+    const hostData = await Promise.all(
+      flatArgs.flatMap((leaves, i) => leaves ?? tree.leaves(args[i] as Tree).map(() => null)).map((a) => a && a.data()),
+    );
     const keys = hostArguments.flatMap((i) => tree.leaves(tree.ref(args[i] as Tree)) as JaxArray[]);
     const lowered = await compiled.run(hostData as never, keys);
     const reference = tree.leaves((jit(fn as never) as unknown as (...a: unknown[]) => Tree)(...args)) as JaxArray[];
@@ -66,7 +72,9 @@ async function checkLoss<P extends Tree, B extends Tree>(name: string, loss: Los
   const [[value, parts], g] = (gradients as (...a: unknown[]) => unknown)(tree.ref(p), batch(), random.key(5)) as [[JaxArray, Tree], P];
   const update = meanUpdate<P, ReturnType<typeof optimizer.init>>(optimizer, { clipNorm: 1 }, 1);
   const stepped = await compare(update, [p, optimizer.init(tree.ref(p)), { grads: g, loss: value, parts }, np.array(1e-3)], []);
-  console.log(`# ${name}: gradients ${grads.outputs} outputs, worst error ${grads.worst.toExponential(2)} of scale; optimizer step ${stepped.outputs} outputs, ${stepped.worst.toExponential(2)}`);
+  console.log(
+    `# ${name}: gradients ${grads.outputs} outputs, worst error ${grads.worst.toExponential(2)} of scale; optimizer step ${stepped.outputs} outputs, ${stepped.worst.toExponential(2)}`,
+  );
   assert.ok(grads.worst < 1e-4, `${name}: gradients differ by ${grads.worst} of their scale`);
   assert.ok(stepped.worst < 1e-4, `${name}: the step differs by ${stepped.worst} of its outputs' scale`);
 }
@@ -79,9 +87,15 @@ const LABELS: Record<TransferTaskName, () => number[][]> = {
   expression: () => globalThis.Array.from({ length: BATCH }, (_, i) => [i % 7]),
   age: () => globalThis.Array.from({ length: BATCH }, (_, i) => [3 + 17 * i]),
   au: () => globalThis.Array.from({ length: BATCH }, (_, i) => [i % 2, (i >> 1) % 2, 1, i === 3 ? 1 : 0]),
-  attributes: () => globalThis.Array.from({ length: BATCH }, (_, i) => globalThis.Array.from({ length: 40 }, (_, k) => (i + k) % 3 === 0 ? 1 : 0)),
+  attributes: () =>
+    globalThis.Array.from({ length: BATCH }, (_, i) => globalThis.Array.from({ length: 40 }, (_, k) => ((i + k) % 3 === 0 ? 1 : 0))),
 };
-const COLUMNS: Record<TransferTaskName, readonly string[]> = { expression: ["expression"], age: ["age"], au: ["AU1", "AU2", "AU4", "AU6"], attributes: CELEBA_ATTRIBUTES };
+const COLUMNS: Record<TransferTaskName, readonly string[]> = {
+  expression: ["expression"],
+  age: ["age"],
+  au: ["AU1", "AU2", "AU4", "AU6"],
+  attributes: CELEBA_ATTRIBUTES,
+};
 
 for (const task of ["expression", "age", "au", "attributes"] as TransferTaskName[]) {
   test(`lowered ${task} fine-tuning step matches jax-js`, { skip }, async () => {
@@ -94,26 +108,50 @@ for (const task of ["expression", "age", "au", "attributes"] as TransferTaskName
     const loss: LossFn<FineTuned, { images: JaxArray; targets: JaxArray }> = (params, batch, key) => {
       const dropPath = recipe ? { rate: 0.3, key } : (key.dispose(), undefined);
       const { fc_norm, head, ...vit } = params;
-      const logits = taskHeadLogits(fc_norm ? { fc_norm, head } : { head }, poolTokens(vitFeatures(vit, batch.images, ENCODER, dropPath), "avg"));
+      const logits = taskHeadLogits(
+        fc_norm ? { fc_norm, head } : { head },
+        poolTokens(vitFeatures(vit, batch.images, ENCODER, dropPath), "avg"),
+      );
       const value = taskLossFn(logits, batch.targets);
       return [value.ref, { [task]: value }];
     };
-    const params = () => ({ ...initVit(random.key(1), ENCODER), ...initTaskHead(random.key(2), ENCODER.embedDim, def.numOutputs(columns), { fcNorm: true, initStd: 0.02 }) });
+    const params = () => ({
+      ...initVit(random.key(1), ENCODER),
+      ...initTaskHead(random.key(2), ENCODER.embedDim, def.numOutputs(columns), { fcNorm: true, initStd: 0.02 }),
+    });
     const batch = () => ({ images: np.array(wave(BATCH * 3 * 32 * 32, 1)).reshape([BATCH, 3, 32, 32]), targets: def.targets(rows) });
     await checkLoss(task, loss, params, batch);
   });
 }
 
 test("lowered tiny classifier step (noise drawn from the key on the host) matches jax-js", { skip }, async () => {
-  await checkLoss("classifier with key noise", tinyClassifier.loss, () => tinyClassifier.init(random.key(0)), () => tinyClassifier.batch([0, 1, 2, 3, 4, 5]));
+  await checkLoss(
+    "classifier with key noise",
+    tinyClassifier.loss,
+    () => tinyClassifier.init(random.key(0)),
+    () => tinyClassifier.batch([0, 1, 2, 3, 4, 5]),
+  );
 });
 
-const MAE: MaeConfig = { encoder: ENCODER, decoderWidth: 32, decoderDepth: 1, decoderHeads: 2, maskRatio: 0.75, normPixLoss: true, componentDim: 16 };
+const MAE: MaeConfig = {
+  encoder: ENCODER,
+  decoderWidth: 32,
+  decoderDepth: 1,
+  decoderHeads: 2,
+  maskRatio: 0.75,
+  normPixLoss: true,
+  componentDim: 16,
+};
 
 for (const variant of ["mae", "full"] as const) {
   test(`lowered ${variant} pretraining step matches jax-js`, { skip }, async () => {
     const loss = makePretrainLoss({ mae: MAE, weights: PRETRAIN_VARIANTS[variant], temperature: 0.1, jitter: 0.4 });
     const heads = { pixel: true, patch: true, component: true };
-    await checkLoss(`${variant} pretraining`, loss, () => initMae(random.key(0), MAE, heads), () => syntheticPretrainBatch(BATCH));
+    await checkLoss(
+      `${variant} pretraining`,
+      loss,
+      () => initMae(random.key(0), MAE, heads),
+      () => syntheticPretrainBatch(BATCH),
+    );
   });
 }

@@ -79,11 +79,21 @@ export async function compileForOnnxRuntime<F extends (...args: never[]) => JsTr
   };
 }
 
-async function runLowered(ort: OnnxRuntime, session: OrtSession, lowered: LoweredFunction, args: readonly (HostData | null)[], hostArgs: Array[]): Promise<HostData[]> {
+async function runLowered(
+  ort: OnnxRuntime,
+  session: OrtSession,
+  lowered: LoweredFunction,
+  args: readonly (HostData | null)[],
+  hostArgs: Array[],
+): Promise<HostData[]> {
   const feeds: Record<string, InstanceType<OnnxRuntime["Tensor"]>> = {};
   for (const input of lowered.argInputs) {
     const data = args[input.arg];
-    if (!data) throw new FacepriorError("BAD_ARGUMENT", `onnx function: argument ${input.arg} (${input.name}, [${input.shape}] ${input.type}) was not given.`);
+    if (!data)
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        `onnx function: argument ${input.arg} (${input.name}, [${input.shape}] ${input.type}) was not given.`,
+      );
     feeds[input.name] = new ort.Tensor(input.type as "float32", data, input.shape);
   }
   const hostValues = lowered.prelude ? await lowered.prelude.run(hostArgs) : (hostArgs.forEach((a) => a.dispose()), []);

@@ -8,15 +8,7 @@
 import { ONNX_DATA_TYPE } from "../../export/onnx-proto.js";
 import { lowerDot } from "./dot-as-matmul.js";
 import { broadcast, reshape, transpose } from "./view-rules.js";
-import {
-  broadcastDims,
-  isLiteral,
-  onnxTypeOf,
-  product,
-  type JaxprEqn,
-  type LoweredGraph,
-  type LoweredValue,
-} from "./lowered-graph.js";
+import { broadcastDims, isLiteral, onnxTypeOf, product, type JaxprEqn, type LoweredGraph, type LoweredValue } from "./lowered-graph.js";
 
 import { outAval, outType, result, type PrimitiveRule } from "./rule-helpers.js";
 
@@ -31,7 +23,16 @@ function elementwise(op: string): PrimitiveRule {
     const shape = inputs.map((v) => v.shape).reduce(broadcastDims);
     const onnxOp = type === "bool" ? BOOL_OPS[op] : op;
     if (!onnxOp) throw new Error(`onnx lowering: ${eqn.primitive} on bool is not supported`);
-    return [result(ctx.g.op(onnxOp, inputs.map((v) => v.name)), pad(shape, outAval(eqn).shape.length), eqn)];
+    return [
+      result(
+        ctx.g.op(
+          onnxOp,
+          inputs.map((v) => v.name),
+        ),
+        pad(shape, outAval(eqn).shape.length),
+        eqn,
+      ),
+    ];
   };
 }
 
@@ -113,7 +114,11 @@ const neg: PrimitiveRule = (ctx, eqn) => {
  * A binary op with exactly one pending-negation operand, as `build(other, negated's source)`;
  * null otherwise (no negation, two of them, or bools).
  */
-function withOneNegated(ctx: LoweredGraph, eqn: JaxprEqn, build: (other: LoweredValue, source: string, shape: number[]) => LoweredValue): LoweredValue | null {
+function withOneNegated(
+  ctx: LoweredGraph,
+  eqn: JaxprEqn,
+  build: (other: LoweredValue, source: string, shape: number[]) => LoweredValue,
+): LoweredValue | null {
   const type = outType(eqn);
   const [x, y] = eqn.inputs.map((atom) => ctx.readLazy(atom, type)) as [LoweredValue, LoweredValue];
   const isNeg = (v: LoweredValue) => v.pending?.kind === "neg";
@@ -170,7 +175,14 @@ const split: PrimitiveRule = (ctx, eqn) => {
   let x = ctx.read(eqn.inputs[0]!);
   if (x.shape[axis] === 1 && x.full[axis]! > 1) x = ctx.full(x);
   const names = ctx.g.multiOp("Split", [x.name, ctx.g.int64s(sizes)], sizes.length, { axis: { int: axis } });
-  return names.map((name, i) => result(name, x.shape.map((d, k) => (k === axis ? sizes[i]! : d)), eqn, i));
+  return names.map((name, i) =>
+    result(
+      name,
+      x.shape.map((d, k) => (k === axis ? sizes[i]! : d)),
+      eqn,
+      i,
+    ),
+  );
 };
 
 const cast: PrimitiveRule = (ctx, eqn) => {

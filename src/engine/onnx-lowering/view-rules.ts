@@ -110,7 +110,12 @@ function reshapeThroughTranspose(ctx: LoweredGraph, value: LoweredValue, pending
   const newPerm = new Array<number>(target.length);
   let offset = 0;
   for (const { to } of placed) to.forEach((t) => (newPerm[t] = offset++));
-  const moved: TransposePending = { kind: "transpose", source: ctx.reshape(source, sourceShape, newShape), sourceShape: newShape, perm: newPerm };
+  const moved: TransposePending = {
+    kind: "transpose",
+    source: ctx.reshape(source, sourceShape, newShape),
+    sourceShape: newShape,
+    perm: newPerm,
+  };
   return { moved, shape: newPerm.map((a) => newShape[a]!) };
 }
 

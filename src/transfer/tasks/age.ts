@@ -52,7 +52,11 @@ export function ageTarget(ages: Array, sigma: number, dtype: Array["dtype"] = np
 /** mean_b KL(t_b ‖ softmax(logits_b)): logits [B, 101], ages [B]. */
 export function ageKl(logits: Array, ages: Array, sigma: number): Array {
   const logT = logAgeTarget(ages, sigma, logits.dtype);
-  return np.exp(logT.ref).mul(logT.sub(nn.logSoftmax(logits, -1))).sum(-1).mean();
+  return np
+    .exp(logT.ref)
+    .mul(logT.sub(nn.logSoftmax(logits, -1)))
+    .sum(-1)
+    .mean();
 }
 
 /** logits [B, 101] -> expected age [B] in years. */

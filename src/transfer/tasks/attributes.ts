@@ -50,7 +50,10 @@ export const ATTRIBUTES_TASK = defineTask<AttributeLossOptions>({
   },
   /** Each attribute a coin flip. */
   chance: 0.5,
-  trivialBaseline: (train, test, width) => ({ name: "per-attribute majority, mean accuracy", value: attributeMajorityBaseline(train, test, width).accuracy.mean }),
+  trivialBaseline: (train, test, width) => ({
+    name: "per-attribute majority, mean accuracy",
+    value: attributeMajorityBaseline(train, test, width).accuracy.mean,
+  }),
   plot: ({ columns, metrics }) => ({
     file: "attribute-accuracy.png",
     spec: perLabelSpec(columns, (metrics.accuracy as PerLabel).perLabel, "accuracy", "per-attribute accuracy"),

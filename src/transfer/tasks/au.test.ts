@@ -22,7 +22,10 @@ test("positive weights are negatives/positives, clamped to [1/10, 10]", () => {
 test("loss options: weights from the training labels unless given, and checked against K", () => {
   assert.deepEqual(AU_TASK.lossOptions(TRAIN), { maxPosWeight: 10, posWeight: [3, 10, 10, 0.1] });
   assert.deepEqual(AU_TASK.lossOptions(TRAIN, { posWeight: [1, 1, 1, 1] }).posWeight, [1, 1, 1, 1]);
-  assert.throws(() => AU_TASK.lossOptions(TRAIN, { posWeight: [1, 1] }), /au loss: posWeight has 2 entries for 4 labels\. Pass one weight per label column/);
+  assert.throws(
+    () => AU_TASK.lossOptions(TRAIN, { posWeight: [1, 1] }),
+    /au loss: posWeight has 2 entries for 4 labels\. Pass one weight per label column/,
+  );
   assert.throws(() => positiveWeights(TRAIN, 0.5), /au loss: maxPosWeight is 0\.5\. Pass a finite cap of at least 1/);
 });
 
@@ -40,8 +43,24 @@ test("the AU loss is BCE with the resolved weights", () => {
 });
 
 test("AU targets are 0/1 rows; anything else names the row", () => {
-  assert.deepEqual(AU_TASK.targets([[1, 0], [0, 1]]).js(), [[1, 0], [0, 1]]);
-  assert.throws(() => AU_TASK.targets([[1, 0], [0, 2]]), /au targets, row 1: labels are \[0,2\]\. Each row must hold 2 labels, each 0 or 1/);
+  assert.deepEqual(
+    AU_TASK.targets([
+      [1, 0],
+      [0, 1],
+    ]).js(),
+    [
+      [1, 0],
+      [0, 1],
+    ],
+  );
+  assert.throws(
+    () =>
+      AU_TASK.targets([
+        [1, 0],
+        [0, 2],
+      ]),
+    /au targets, row 1: labels are \[0,2\]\. Each row must hold 2 labels, each 0 or 1/,
+  );
   assert.throws(() => AU_TASK.numOutputs([]), /au head: the dataset has no label columns/);
   assert.equal(AU_TASK.numOutputs(["AU1", "AU2", "AU12"]), 3);
 });

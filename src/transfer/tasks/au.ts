@@ -56,7 +56,10 @@ function auColumnsWithPositives(labels: Float32Array, columns: readonly string[]
   const positives = all.map((c) => labels.filter((v, i) => i % columns.length === c && v === 1).length);
   const kept = all.filter((c) => positives[c]! >= minPositives);
   if (kept.length === 0) {
-    throw new FacepriorError("BAD_DATASET", `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`);
+    throw new FacepriorError(
+      "BAD_DATASET",
+      `AU labels: no AU has ${minPositives} positives (most: ${Math.max(...positives)}). Use a larger AU dataset.`,
+    );
   }
   return kept;
 }
@@ -86,5 +89,8 @@ export const AU_TASK = defineTask<AuLossOptions>({
     return { value: f1.mean, secondary: { f1 } };
   },
   trivialBaseline: (_train, test, width) => ({ name: "every AU predicted present, mean F1", value: constantF1(test, width, 1).mean }),
-  plot: ({ columns, metrics }) => ({ file: "per-au-f1.png", spec: perLabelSpec(columns, (metrics.f1 as PerLabel).perLabel, "F1", "per-AU F1") }),
+  plot: ({ columns, metrics }) => ({
+    file: "per-au-f1.png",
+    spec: perLabelSpec(columns, (metrics.f1 as PerLabel).perLabel, "F1", "per-AU F1"),
+  }),
 });

@@ -46,10 +46,22 @@ test("the expression task: 7 outputs, default ε 0.1, softmax predictions, check
   const probs = EXPRESSION_TASK.predict(np.array([[0, Math.log(3), 0, 0, 0, 0, 0]])).js() as number[][];
   assert.ok(Math.abs(probs[0]![1]! - 3 / 9) < 1e-6, `p(disgust) ${probs[0]![1]}`);
   assert.deepEqual(EXPRESSION_TASK.targets([[3], [6]]).js(), [3, 6]);
-  assert.throws(() => EXPRESSION_TASK.targets([[3], [7]]), /expression targets, row 1: labels are \[7\]\. Each row must hold one label, an expression class index 0-6/);
-  assert.throws(() => EXPRESSION_TASK.makeLoss({ labelSmoothing: 1, classBalance: 0, classWeights: null }), /expression loss: labelSmoothing is 1\. Pass ε with 0 <= ε < 1/);
-  assert.throws(() => EXPRESSION_TASK.lossOptions([[0]], { classBalance: 2 }), /expression loss: classBalance is 2\. Pass β with 0 <= β <= 1/);
-  assert.throws(() => EXPRESSION_TASK.makeLoss({ labelSmoothing: 0, classBalance: 1, classWeights: [1, 2] }), /expression loss: classWeights are \[1,2\]\. Pass 7 finite weights/);
+  assert.throws(
+    () => EXPRESSION_TASK.targets([[3], [7]]),
+    /expression targets, row 1: labels are \[7\]\. Each row must hold one label, an expression class index 0-6/,
+  );
+  assert.throws(
+    () => EXPRESSION_TASK.makeLoss({ labelSmoothing: 1, classBalance: 0, classWeights: null }),
+    /expression loss: labelSmoothing is 1\. Pass ε with 0 <= ε < 1/,
+  );
+  assert.throws(
+    () => EXPRESSION_TASK.lossOptions([[0]], { classBalance: 2 }),
+    /expression loss: classBalance is 2\. Pass β with 0 <= β <= 1/,
+  );
+  assert.throws(
+    () => EXPRESSION_TASK.makeLoss({ labelSmoothing: 0, classBalance: 1, classWeights: [1, 2] }),
+    /expression loss: classWeights are \[1,2\]\. Pass 7 finite weights/,
+  );
   assert.throws(() => EXPRESSION_TASK.numOutputs(["age"]), /expression head: the dataset's label columns are \["age"\]/);
 });
 
@@ -61,15 +73,21 @@ test("class weights: inverse frequency at β = 1 (mean 1 over the training set),
   const root = balancedClassWeights(classes, 3, 0.5)!;
   assert.ok(Math.abs((3 * root[0]! + root[1]!) / 4 - 1) < 1e-12 && Math.abs(root[1]! / root[0]! - Math.sqrt(3)) < 1e-12);
   assert.equal(balancedClassWeights(classes, 3, 0), null);
-  assert.deepEqual(EXPRESSION_TASK.lossOptions([[0], [0], [0], [1]], { classBalance: 1 }).classWeights!.slice(0, 2).map((w) => +w.toFixed(6)), [0.666667, 2]);
+  assert.deepEqual(
+    EXPRESSION_TASK.lossOptions([[0], [0], [0], [1]], { classBalance: 1 })
+      .classWeights!.slice(0, 2)
+      .map((w) => +w.toFixed(6)),
+    [0.666667, 2],
+  );
 });
 
 test("weighted cross-entropy is the mean of each face's loss times its class weight, by hand", () => {
   const weights = [2, 1, 0.5];
-  const perRow = (eps: number) => LOGITS.map((z, b) => {
-    const logSum = Math.log(z.reduce((s, v) => s + Math.exp(v), 0));
-    return -z.reduce((s, v, c) => s + ((c === CLASSES[b] ? 1 - eps : 0) + eps / z.length) * (v - logSum), 0);
-  });
+  const perRow = (eps: number) =>
+    LOGITS.map((z, b) => {
+      const logSum = Math.log(z.reduce((s, v) => s + Math.exp(v), 0));
+      return -z.reduce((s, v, c) => s + ((c === CLASSES[b] ? 1 - eps : 0) + eps / z.length) * (v - logSum), 0);
+    });
   const [l0, l1] = perRow(0.1);
   const want = (weights[CLASSES[0]!]! * l0! + weights[CLASSES[1]!]! * l1!) / 2;
   const got = smoothedCrossEntropy(np.array(LOGITS, { dtype: np.float64 }), np.array(CLASSES, { dtype: np.int32 }), 0.1, weights).item();

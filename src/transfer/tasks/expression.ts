@@ -35,7 +35,12 @@ export type ExpressionLossOptions = {
 };
 
 /** Mean label-smoothed cross-entropy: logits [B, K], classes [B] int32; each face weighted by its class's weight when given. */
-export function smoothedCrossEntropy(logits: Array, classes: Array, labelSmoothing: number, classWeights: readonly number[] | null = null): Array {
+export function smoothedCrossEntropy(
+  logits: Array,
+  classes: Array,
+  labelSmoothing: number,
+  classWeights: readonly number[] | null = null,
+): Array {
   const k = logits.shape[1]!;
   const logProbs = nn.logSoftmax(logits, -1);
   const oneHot = nn.oneHot(classes, k).astype(logProbs.dtype);
@@ -64,7 +69,11 @@ function expressionLoss({ labelSmoothing, classWeights }: ExpressionLossOptions)
     throw taskError("expression loss", `labelSmoothing is ${labelSmoothing}`, "Pass ε with 0 <= ε < 1 (0.1 is the default)");
   }
   if (classWeights && (classWeights.length !== NUM_EXPRESSIONS || classWeights.some((w) => !(w >= 0 && Number.isFinite(w))))) {
-    throw taskError("expression loss", `classWeights are ${JSON.stringify(classWeights)}`, `Pass ${NUM_EXPRESSIONS} finite weights >= 0, or null`);
+    throw taskError(
+      "expression loss",
+      `classWeights are ${JSON.stringify(classWeights)}`,
+      `Pass ${NUM_EXPRESSIONS} finite weights >= 0, or null`,
+    );
   }
   return (logits, classes) => smoothedCrossEntropy(logits, classes, labelSmoothing, classWeights);
 }
@@ -78,7 +87,11 @@ export const EXPRESSION_TASK = defineTask<ExpressionLossOptions>({
   lossOptions(trainLabels: LabelRows, overrides: Partial<ExpressionLossOptions> = {}): ExpressionLossOptions {
     const classBalance = overrides.classBalance ?? 0;
     if (!(classBalance >= 0 && classBalance <= 1)) {
-      throw taskError("expression loss", `classBalance is ${classBalance}`, "Pass β with 0 <= β <= 1 (0: plain mean, 1: inverse class frequency)");
+      throw taskError(
+        "expression loss",
+        `classBalance is ${classBalance}`,
+        "Pass β with 0 <= β <= 1 (0: plain mean, 1: inverse class frequency)",
+      );
     }
     const classes = trainLabels.map((row) => row[0]!);
     return {
@@ -96,7 +109,10 @@ export const EXPRESSION_TASK = defineTask<ExpressionLossOptions>({
   predict: (logits: Array) => nn.softmax(logits, -1),
   activation: "softmax",
   outputLabels: () => [...EXPRESSION_CLASSES],
-  recipeLossOverrides: (recipe) => ({ classBalance: recipe.classBalance, ...(recipe.labelSmoothing === undefined ? {} : { labelSmoothing: recipe.labelSmoothing }) }),
+  recipeLossOverrides: (recipe) => ({
+    classBalance: recipe.classBalance,
+    ...(recipe.labelSmoothing === undefined ? {} : { labelSmoothing: recipe.labelSmoothing }),
+  }),
   headline: { name: "accuracy", higherIsBetter: true, digits: 3 },
   score(probabilities, classes, k) {
     const predicted = argmaxRows(probabilities, k);
@@ -111,7 +127,10 @@ export const EXPRESSION_TASK = defineTask<ExpressionLossOptions>({
   },
   /** A uniform guess over the classes. */
   chance: 1 / NUM_EXPRESSIONS,
-  trivialBaseline: (train, test) => ({ name: "majority class, accuracy", value: majorityClassBaseline(train, test, NUM_EXPRESSIONS).accuracy }),
+  trivialBaseline: (train, test) => ({
+    name: "majority class, accuracy",
+    value: majorityClassBaseline(train, test, NUM_EXPRESSIONS).accuracy,
+  }),
   plot({ metrics }) {
     const { classes, matrix } = metrics.confusion as { classes: readonly string[]; matrix: number[][] };
     return { file: "confusion.png", spec: confusionSpec(classes, matrix, "expression: confusion (rows true)") };

@@ -29,7 +29,12 @@ const CASES: Record<string, Case> = {
   "au (positive weights)": {
     loss: TRANSFER_TASKS.au.makeLoss({ maxPosWeight: 10, posWeight: [2, 0.5, 7] }),
     logits: table(B, 3, 1),
-    targets: () => TRANSFER_TASKS.au.targets([[1, 0, 1], [0, 1, 0], [1, 1, 0]]),
+    targets: () =>
+      TRANSFER_TASKS.au.targets([
+        [1, 0, 1],
+        [0, 1, 0],
+        [1, 1, 0],
+      ]),
   },
   "expression (ε 0.1)": {
     loss: TRANSFER_TASKS.expression.makeLoss({ labelSmoothing: 0.1, classBalance: 0, classWeights: null }),
@@ -75,7 +80,10 @@ test("softmax losses have the closed-form gradient (softmax − target) / B", ()
   const g = grad((x: JaxArray) => CASES["age (DLDL, σ 2)"]!.loss(x, np.array(ages, { dtype: np.float64 })))(
     np.array(logits, { dtype: np.float64 }),
   );
-  const want = nn.softmax(np.array(logits, { dtype: np.float64 }), -1).sub(ageTarget(np.array(ages), 2, np.float64)).div(B);
+  const want = nn
+    .softmax(np.array(logits, { dtype: np.float64 }), -1)
+    .sub(ageTarget(np.array(ages), 2, np.float64))
+    .div(B);
   const diff = np.abs(g.sub(want)).max().item();
   assert.ok(diff < 1e-7, `age: max |grad − (q − t)/B| = ${diff}`);
 
@@ -96,7 +104,10 @@ test("softmax losses have the closed-form gradient (softmax − target) / B", ()
 test("finite differences: linear probe with fc_norm, through the expression loss, in head and features", () => {
   const head = tree.map((x: JaxArray) => x.astype(np.float64), initTaskHead(random.key(9), 6, 7, { fcNorm: true, initStd: 0.5 }));
   // fc_norm starts as the identity affine; move it off so its gradient is exercised in general.
-  head.fc_norm = { weight: np.array(table(1, 6, 10)[0]!, { dtype: np.float64 }).add(1), bias: np.array(table(1, 6, 11)[0]!, { dtype: np.float64 }) };
+  head.fc_norm = {
+    weight: np.array(table(1, 6, 10)[0]!, { dtype: np.float64 }).add(1),
+    bias: np.array(table(1, 6, 11)[0]!, { dtype: np.float64 }),
+  };
   const lossFn = probeLoss("expression", CASES["expression (ε 0.1)"]!.loss);
   const targets = TRANSFER_TASKS.expression.targets([[2], [5], [0]]);
   const f = ({ head, features }: { head: TaskHead; features: JaxArray }) => {

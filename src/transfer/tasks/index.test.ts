@@ -29,11 +29,19 @@ test("each task's head gives K logits for its label columns, and predict decodes
 test("attributes need CelebA's 40 columns in order", () => {
   const swapped = [...CELEBA_ATTRIBUTES];
   [swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!];
-  assert.throws(() => TRANSFER_TASKS.attributes.numOutputs(swapped), /attributes head: the dataset's 40 label columns are not CelebA's 40 attributes in order/);
+  assert.throws(
+    () => TRANSFER_TASKS.attributes.numOutputs(swapped),
+    /attributes head: the dataset's 40 label columns are not CelebA's 40 attributes in order/,
+  );
 });
 
 test("taskLoss resolves the options to save and builds the loss from them", () => {
-  const train = [[1, 0], [0, 0], [0, 0], [0, 1]];
+  const train = [
+    [1, 0],
+    [0, 0],
+    [0, 0],
+    [0, 1],
+  ];
   const au = taskLoss("au", train);
   assert.deepEqual(au.options, { maxPosWeight: 10, posWeight: [3, 3] });
   const expression = taskLoss("expression", [[0]], { labelSmoothing: 0 });

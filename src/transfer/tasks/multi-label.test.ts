@@ -55,7 +55,10 @@ test("BCE stays finite for logits ±100 in float32: value and gradient", () => {
   assert.ok(Math.abs(value - (100 + 200) / 4) < 1e-4, `loss ${value}`);
   const g = grad((x: JaxArray) => bceWithLogits(x, np.array(targets), [1, 2, 1, 1]))(np.array(logits)).js() as number[][];
   // d/dx = ((w·y + 1 − y)·σ(x) − w·y) / (B·K)
-  assert.deepEqual(g[0]!.map((v) => Math.round(v * 1e6) / 1e6), [0.25, -0.5, 0, 0]);
+  assert.deepEqual(
+    g[0]!.map((v) => Math.round(v * 1e6) / 1e6),
+    [0.25, -0.5, 0, 0],
+  );
   assert.ok(Number.isFinite(softplus(np.array([1000])).item()));
 });
 
