@@ -3,8 +3,9 @@
 # where it stopped (restart this first thing in a session; a finished step passes quickly):
 #   1. `full` pretraining on the pool (scripts/pretrain-pool.sh)
 #   2. the multi-task fine-tune on it, the candidate shipped model (scripts/finetune-multitask.sh)
-#   3. `mae` pretraining on the pool
-#   4. the 2-epoch encoders and the pool-budget study (probes and fine-tuning cells)
+#   3. one fine-tuned encoder per task, its comparison (scripts/finetune-per-task.sh)
+#   4. `mae` pretraining on the pool
+#   5. the 2-epoch encoders and the pool-budget study (probes and fine-tuning cells)
 # RECORDS=<checkout> sends the records to the checkout to commit from, when this runs from another.
 #
 #   scripts/long-runs.sh [cache dir, default ../cache] [runs dir, default ../runs]
@@ -15,6 +16,7 @@ runs=${2:-../runs}
 base=${RECORDS:-.}
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" full
 RECORDS="$base/results/multitask" scripts/finetune-multitask.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/multitask-full" "$cache"
+RECORDS="$base/results/multitask" scripts/finetune-per-task.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/per-task-full" "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" mae
 scripts/pretrain-study.sh "$cache" "$runs/pretrain"
 node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx
