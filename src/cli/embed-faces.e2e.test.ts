@@ -1,11 +1,12 @@
 /**
  * `faceprior embed` from photos to face features, as a researcher runs it: the bundled model by
  * default, each face found and aligned as `analyze` finds it, one row per face with its source
- * and box; and the old `--checkpoint` spelling, which still embeds whole images.
+ * and box; sharded over real photos and merged; and the old `--checkpoint` spelling, which still
+ * embeds whole images.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { before, test } from "node:test";
 import sharp from "sharp";
 import { CELEBA } from "../../test/support/celeba-subset.js";
@@ -13,6 +14,7 @@ import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { scratchDir } from "../../test/support/scratch-dir.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
+import { listImageFiles } from "../data/image-files.js";
 import { DEFAULT_MODEL_PATH, type ImageAnalysis } from "../inference/face-analyzer.js";
 import { readFaceModel } from "../inference/face-model.js";
 
@@ -97,4 +99,53 @@ test("the old --checkpoint spelling still embeds whole images, as --model <file>
   assert.doesNotMatch(now.stderr, /deprecated/);
   assert.deepEqual(await readFile(join(dir, "old.safetensors")), await readFile(join(dir, "now.safetensors")));
   assert.deepEqual(JSON.parse((await readSafetensors(join(dir, "now.safetensors"))).metadata.inputs!), [PHOTO]);
+});
+
+test("embed --shard over real photos: each shard a disjoint set of files, and merge joins them into the file one embed writes, byte for byte", {
+  skip,
+  timeout: 600_000,
+}, async () => {
+  const photos = join(dir, "shard-photos");
+  await mkdir(photos);
+  for (const name of ["00002.jpg", "00003.jpg", "00004.jpg", "00005.jpg"])
+    await copyFile(sharedPath(CELEBA, "images", name), join(photos, name));
+  for (const file of [PHOTO, twoFaces, wall]) await copyFile(file, join(photos, basename(file)));
+  await writeFile(join(photos, "notes.jpg"), "not an image");
+  const embed = (args: string[]) => runCli(["embed", "--skip-bad", ...args, photos], dir);
+
+  const single = join(dir, "single-faces.safetensors");
+  const whole = await embed(["--out", single]);
+  assert.equal(whole.code, 0, whole.stderr);
+  const shardDirs = [0, 1, 2].map((i) => join(dir, `face-shard-${i}`));
+  for (const [i, out] of shardDirs.entries()) {
+    const run = await embed(["--shard", `${i}/3`, "--chunk-size", "2", "--out", out]);
+    assert.equal(run.code, 0, run.stderr);
+  }
+
+  const filesOf = async (out: string) =>
+    (
+      await Promise.all(
+        (
+          await readdir(join(out, "chunks"))
+        ).map(async (chunk) => {
+          const { metadata } = await readSafetensors(join(out, "chunks", chunk));
+          return [...JSON.parse(metadata.items!), ...JSON.parse(metadata.skipped!)].map((item: { key: string }) => item.key);
+        }),
+      )
+    ).flat();
+  const perShard = await Promise.all(shardDirs.map(filesOf));
+  assert.deepEqual(perShard.flat().sort(), (await listImageFiles([photos])).sort(), "every file in exactly one shard");
+
+  const merged = join(dir, "merged-faces.safetensors");
+  const run = await runCli(["merge", ...shardDirs, "--out", merged], dir);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok((await readFile(merged)).equals(await readFile(single)), "the merged file differs from the single run's");
+  const { metadata } = await readSafetensors(merged);
+  const faces = JSON.parse(metadata.faces!) as FaceRow[];
+  assert.ok(faces.length >= 6 && faces.every((f) => f.source.startsWith(photos) && f.box.width > 0), metadata.faces);
+  assert.deepEqual(JSON.parse(metadata.no_face!), [join(photos, "wall.png")]);
+  assert.deepEqual(
+    JSON.parse(metadata.skipped!).map((s: { path: string }) => s.path),
+    [join(photos, "notes.jpg")],
+  );
 });

@@ -1,12 +1,14 @@
 /**
  * Finding image files: paths given by a user, and folders searched recursively. The walk
- * streams (a folder's entries are read, sorted and handed out before the next folder is
- * opened), skips hidden entries, and never follows a symlink to a folder, so a link to a
- * parent cannot make it loop. Links to files are kept, and the reader judges what they point
- * to (regular-file.ts). A subfolder that cannot be read is reported, and the walk goes on.
+ * streams: a folder is read entry by entry (fs.opendir), keeping only the names of its images
+ * and subfolders, which are sorted and handed out before the next folder is opened, so memory
+ * grows with the largest folder's names, never with the files found (bench/folder-listing.ts).
+ * The name order makes every run, sharded or not, list the same files in the same order.
+ * It skips hidden entries, and never follows a symlink to a folder, so a link to a parent
+ * cannot make it loop. Links to files are kept, and the reader judges what they point to
+ * (regular-file.ts). A subfolder that cannot be read is reported, and the walk goes on.
  */
-import type { Dirent } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { opendir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { FacepriorError } from "../errors.js";
 
@@ -20,11 +22,33 @@ export function isImageName(name: string): boolean {
 /** A folder whose images were left out (it cannot be read, or holds none), in the error form's parts. */
 export type SkippedFolder = { folder: string; problem: string; fix: string };
 
-const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
 /** Whether a symlinked entry is worth handing out: anything but a folder (a dangling link is reported by its reader). */
 async function linksToNonFolder(path: string): Promise<boolean> {
   return !(await stat(path).catch(() => undefined))?.isDirectory();
+}
+
+type FolderNames = { names: string[]; subfolders: Set<string> };
+
+/**
+ * The names of a folder's images (links to folders left out) and subfolders, read entry by
+ * entry and sorted; hidden entries are left out.
+ */
+async function folderNames(folder: string): Promise<FolderNames> {
+  const names: string[] = [];
+  const subfolders = new Set<string>();
+  for await (const entry of await opendir(folder, { bufferSize: 1024 })) {
+    if (entry.name.startsWith(".")) continue;
+    if (entry.isDirectory()) subfolders.add(entry.name);
+    else if (!isImageName(entry.name) || (entry.isSymbolicLink() && !(await linksToNonFolder(join(folder, entry.name))))) continue;
+    names.push(entry.name);
+  }
+  return { names: names.sort(), subfolders };
+}
+
+function unreadable(folder: string, error: unknown): SkippedFolder {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = code === "EACCES" ? "permission denied" : (error as Error).message;
+  return { folder, problem: `cannot be read (${reason})`, fix: "Check the folder's permissions, or leave it out." };
 }
 
 /**
@@ -32,19 +56,17 @@ async function linksToNonFolder(path: string): Promise<boolean> {
  * entries and links to folders are skipped. A subfolder that cannot be read goes to `onSkipped`.
  */
 export async function* walkImageFiles(folder: string, onSkipped: (skipped: SkippedFolder) => void): AsyncGenerator<string> {
-  let entries: Dirent[];
+  let listed: FolderNames;
   try {
-    entries = await readdir(folder, { withFileTypes: true });
+    listed = await folderNames(folder);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "EACCES" ? "permission denied" : (error as Error).message;
-    onSkipped({ folder, problem: `cannot be read (${reason})`, fix: "Check the folder's permissions, or leave it out." });
+    onSkipped(unreadable(folder, error));
     return;
   }
-  for (const entry of entries.filter((e) => !e.name.startsWith(".")).sort(byName)) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) yield* walkImageFiles(path, onSkipped);
-    else if (isImageName(entry.name) && (!entry.isSymbolicLink() || (await linksToNonFolder(path)))) yield path;
+  for (const name of listed.names) {
+    const path = join(folder, name);
+    if (listed.subfolders.has(name)) yield* walkImageFiles(path, onSkipped);
+    else yield path;
   }
 }
 

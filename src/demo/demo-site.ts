@@ -1,9 +1,9 @@
 /**
  * What `faceprior demo` serves, folder by folder: the page (web/), its compiled code (dist/web,
  * and the browser-safe modules of dist/src it imports), the vendor files (Human's browser build
- * and models, tfjs's wasm binaries, onnxruntime-web) and the face model, exported to ONNX with
- * its manifest in a temporary folder that goes when the process exits. Nothing outside these
- * folders is reachable.
+ * and models, tfjs's wasm binaries from dist/vendor, onnxruntime-web) and the face model,
+ * exported to ONNX with its manifest in a temporary folder that goes when the process exits.
+ * Nothing outside these folders is reachable.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -14,6 +14,7 @@ import { exportFaceModel } from "../inference/export-face-model.js";
 import { readFaceModel, type FaceModel } from "../inference/face-model.js";
 import { makeTempDir } from "../io/exit-cleanup.js";
 import { installCommand, isNotInstalled } from "../optional-package.js";
+import { tfjsWasmDir } from "../priors/teacher.js";
 import type { StaticRoute } from "./static-server.js";
 
 const require = createRequire(import.meta.url);
@@ -62,7 +63,7 @@ function demoRoutes(modelDir: string): StaticRoute[] {
     { prefix: "/src/", dir: page.modules },
     { prefix: "/vendor/human/", dir: human },
     { prefix: "/vendor/human-models/", dir: join(human, "..", "models") },
-    { prefix: "/vendor/tfjs-backend-wasm/", dir: packageDist("@tensorflow/tfjs-backend-wasm") },
+    { prefix: "/vendor/tfjs-backend-wasm/", dir: tfjsWasmDir() },
     { prefix: "/vendor/onnxruntime-web/", dir: packageDist("onnxruntime-web") },
     { prefix: "/model/", dir: modelDir },
   ];

@@ -1,6 +1,7 @@
 /**
  * Globals that @jax-js/jax expects from a browser and Node 20 lacks (METHOD.md §5): the ES2025
- * iterator helpers, `navigator` (userAgent, and the thread count the wasm pool reads), a
+ * iterator helpers `map` and `filter` (its einsum parser calls them on a regex's matchAll; the
+ * only ones it calls), `navigator` (userAgent, and the thread count the wasm pool reads), a
  * `Worker`, without which the wasm backend runs single-threaded, and a `Float16Array` name, which
  * jax-js tests with `instanceof` whenever it builds an array from a typed array.
  *
@@ -8,7 +9,6 @@
  * these must be in place before that. `./jax.ts` guarantees it for every importer; the CLI calls
  * `installNodeShims` with `--threads` before it loads anything else.
  */
-import "core-js/actual/iterator/index.js";
 import { availableParallelism } from "node:os";
 import { NodeWebWorker } from "./worker-polyfill.js";
 
@@ -22,6 +22,7 @@ export function defaultThreads(): number {
 /** Installs the shims once; returns the thread count that the wasm pool will use. */
 export function installNodeShims(threads: number = defaultThreads()): number {
   if (installedThreads !== null) return installedThreads;
+  installIteratorHelpers();
   const nav = { userAgent: `Node.js/${process.versions.node}`, hardwareConcurrency: threads };
   Object.defineProperty(globalThis, "navigator", { value: nav, configurable: true, writable: true });
   // One thread means no pool: jax-js then runs kernels on the main thread, without messaging cost.
@@ -39,6 +40,29 @@ export function installNodeShims(threads: number = defaultThreads()): number {
 class Float16ArrayUnavailable {
   constructor() {
     throw new Error("Float16Array: float16 arrays on device need Node 22 or later; faceprior keeps float16 on disk only");
+  }
+}
+
+/** The iterators of arrays, maps, generators and matchAll inherit from it. */
+const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+
+/** Lazy, like the standard's; each hands its callback the value and its index. */
+const ITERATOR_HELPERS = {
+  *map<T, U>(this: Iterable<T>, mapper: (value: T, index: number) => U): Generator<U> {
+    let index = 0;
+    for (const value of this) yield mapper(value, index++);
+  },
+  *filter<T>(this: Iterable<T>, predicate: (value: T, index: number) => unknown): Generator<T> {
+    let index = 0;
+    for (const value of this) if (predicate(value, index++)) yield value;
+  },
+};
+
+/** Node 22 has them: only missing ones are added. */
+function installIteratorHelpers(): void {
+  for (const [name, helper] of Object.entries(ITERATOR_HELPERS)) {
+    if (!(name in ITERATOR_PROTOTYPE))
+      Object.defineProperty(ITERATOR_PROTOTYPE, name, { value: helper, writable: true, configurable: true });
   }
 }
 

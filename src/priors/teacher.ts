@@ -1,12 +1,13 @@
 /**
  * The face-prior teacher in Node: @vladmandic/human (configured in human-teacher.ts) on
- * tfjs-backend-wasm, fully offline. Weights come from the package's own `models/` folder; any
+ * tfjs-backend-wasm, fully offline. Weights come from Human's own `models/` folder; any
  * attempt to fetch something else fails with an error instead of reaching the network.
  *
- * The node-wasm build is loaded by file path: the package's `exports` list only the tfjs-node
- * build, which cannot be installed without internet (METHOD.md §1). `loadOfflineHuman` and
- * `withOfflineFetch` serve other Human configurations and model loaders the same way (the peer
- * benchmark, bench/peers.ts).
+ * Human's node-wasm build runs from dist/vendor, where the build bundles it with the tfjs
+ * packages it requires (scripts/vendor-teacher.mjs): Human's package `exports` only its tfjs-node
+ * build, which cannot be installed without internet (METHOD.md §1), and the tfjs packages would
+ * be most of an install. `loadOfflineHuman` and `withOfflineFetch` serve other Human
+ * configurations and model loaders the same way (the peer benchmark, bench/peers.ts).
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -19,10 +20,16 @@ export type { Teacher, TeacherFace, TeacherOptions } from "./human-teacher.js";
 
 const require = createRequire(import.meta.url);
 
-/** Human's node-wasm build, beside the tfjs-node build that the package's main entry names. */
+/** A file of dist/vendor, which scripts/vendor-teacher.mjs writes. */
+const vendorPath = (name: string) => fileURLToPath(new URL(`../../vendor/${name}`, import.meta.url));
+
+/** The folder of tfjs-backend-wasm's binaries, for the teacher here and Human's browser build (the demo). */
+export const tfjsWasmDir = () => vendorPath("tfjs-backend-wasm/");
+
+/** Human's node-wasm build (bundled with its tfjs), and the models folder of Human's package. */
 function humanModule(): { Human: new (config: object) => HumanInstance<unknown>; modelDir: string } {
+  const { Human } = require(vendorPath("human-node-wasm.cjs")) as { Human: new (config: object) => HumanInstance<unknown> };
   const nodeBuild = require.resolve("@vladmandic/human"); // .../dist/human.node.js
-  const { Human } = require(join(dirname(nodeBuild), "human.node-wasm.js")) as { Human: new (config: object) => HumanInstance<unknown> };
   return { Human, modelDir: join(dirname(nodeBuild), "..", "models") };
 }
 
@@ -67,11 +74,10 @@ export async function withOfflineFetch<T>(allowedDir: string, load: () => Promis
  */
 export async function loadOfflineHuman<Face>(config: object): Promise<HumanInstance<Face>> {
   const { Human, modelDir } = humanModule();
-  const wasmDir = join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/");
   const human = new Human({
     ...config,
     backend: "wasm",
-    wasmPath: wasmDir,
+    wasmPath: tfjsWasmDir(),
     modelBasePath: pathToFileURL(modelDir + "/").href,
   }) as HumanInstance<Face>;
   await withOfflineFetch(modelDir, () => human.load());

@@ -7,7 +7,7 @@
  *
  * Every image is decoded once before the model runs, so a bad file stops the command before
  * any compute, with all bad files listed; `--skip-bad` embeds the others instead and records
- * what it skipped. With `--crop center --shard i/n` only that shard's images are embedded, into a folder of
+ * what it skipped. With `--shard i/n` only that shard's images are embedded, into a folder of
  * chunk files that a rerun resumes and `faceprior merge` joins into the file one run writes.
  */
 import { createHash } from "node:crypto";
@@ -26,7 +26,7 @@ import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session
 import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { openItemShard, planItemShard, type PlannedChunk } from "../../shard/item-shard.js";
-import { rowChunkFingerprint, rowOutputMetadata, writeRowChunk, type RowOutput } from "../../shard/row-chunks.js";
+import { rowChunkFingerprint, rowOutputMetadata, writeRowChunk, type RowItem, type RowOutput } from "../../shard/row-chunks.js";
 import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { usageError } from "../errors.js";
@@ -67,6 +67,20 @@ function badImagesError(bad: BadImage[], total: number): FacepriorError {
   );
 }
 
+/** An unsharded run's images: those that decode, and the others, which stop the run unless `skipBad`. */
+async function goodImages(
+  files: string[],
+  decode: DecodeImageOptions,
+  skipBad: boolean,
+  ctx: CommandContext,
+): Promise<{ good: string[]; bad: BadImage[] }> {
+  const bad = await findBadImages(files, decode, ctx);
+  if (bad.length > 0 && !skipBad) throw badImagesError(bad, files.length);
+  for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
+  const badPaths = new Set(bad.map((b) => b.path));
+  return { good: files.filter((f) => !badPaths.has(f)), bad };
+}
+
 /** What a run embeds with, and the file it writes (a sharded run's chunks are joined into the same). */
 type EmbedSetup = {
   ckpt: HostVitCheckpoint;
@@ -95,6 +109,15 @@ function embeddingOutput(checkpoint: string, ckpt: HostVitCheckpoint, kind: Toke
 
 type Embed = (files: string[]) => Promise<Float32Array>;
 
+/** Files into rows: one per file (--crop center), or one per face found (--crop faces), with each file's faces. */
+type EmbedRows = (files: string[]) => Promise<{ rows: Float32Array; items: RowItem[] }>;
+
+/** Opens the model with a progress bar over `total` images, hands `work` the way to embed, and closes both after. */
+type WithRows = <T>(total: number, work: (embedRows: EmbedRows) => Promise<T>) => Promise<T>;
+
+/** What a sharded run writes, the settings beside its checkpoint that decide its rows, and how it makes them. */
+type ShardRows = { output: RowOutput; settings: Record<string, unknown>; decode: DecodeImageOptions; withRows: WithRows };
+
 /**
  * Opens the encoder (starting jax-js when it runs there) with a progress bar over `total`
  * images, hands `work` a function that embeds files, and closes both after.
@@ -118,11 +141,7 @@ async function withEncoder<T>(setup: EmbedSetup, ctx: CommandContext, total: num
 
 /** The unsharded run: every image into `out`. */
 async function embedAll(files: string[], setup: EmbedSetup, out: string, skipBad: boolean, ctx: CommandContext): Promise<Summary> {
-  const bad = await findBadImages(files, setup.decode, ctx);
-  if (bad.length > 0 && !skipBad) throw badImagesError(bad, files.length);
-  for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
-  const badPaths = new Set(bad.map((b) => b.path));
-  const good = files.filter((f) => !badPaths.has(f));
+  const { good, bad } = await goodImages(files, setup.decode, skipBad, ctx);
   if (good.length === 0)
     throw new FacepriorError("BAD_IMAGE", `none of the ${files.length} images could be decoded; nothing to embed. Check the inputs.`);
   const rows = await withEncoder(setup, ctx, good.length, (embed) => embed(good));
@@ -130,33 +149,38 @@ async function embedAll(files: string[], setup: EmbedSetup, out: string, skipBad
   await writeSafetensors(
     out,
     { [tensor]: { dtype: "F32", shape: [good.length, ...rowShape], data: rows } },
-    rowOutputMetadata(setup.output, good, bad),
+    rowOutputMetadata(
+      setup.output,
+      good.map((key) => ({ key })),
+      bad,
+    ),
   );
   return { images: good.length, skipped: bad };
 }
 
 type Summary = { images: number; skipped: BadImage[] };
 
+/** --crop center's rows for a shard: the encoder's, by kernel and batch size. */
+function centerRows(setup: EmbedSetup, kernel: string, ctx: CommandContext): ShardRows {
+  const withRows: WithRows = (total, work) =>
+    withEncoder(setup, ctx, total, (embed) => work(async (files) => ({ rows: await embed(files), items: files.map((key) => ({ key })) })));
+  // The batch size is a setting: rows computed in batches of another size differ in their last bits.
+  return { output: setup.output, settings: { kernel, batch: setup.batch }, decode: setup.decode, withRows };
+}
+
 /** One shard: its images into chunk files in the folder `out`, keeping the chunks an earlier run finished. */
 async function embedShard(
   files: string[],
-  setup: EmbedSetup,
+  { output, settings: rowSettings, decode, withRows }: ShardRows,
   shard: ShardSpec,
   out: string,
-  options: { skipBad: boolean; chunkSize: number; model: string; kernel: string },
+  options: { skipBad: boolean; chunkSize: number; model: string },
   ctx: CommandContext,
 ): Promise<Summary & { chunks: number; kept: number }> {
   const checkpointSha256 = createHash("sha256")
     .update(await readFile(options.model))
     .digest("hex");
-  // The batch size is a setting: rows computed in batches of another size differ in their last bits.
-  const settings = {
-    output: setup.output,
-    checkpoint_sha256: checkpointSha256,
-    kernel: options.kernel,
-    batch: setup.batch,
-    skip_bad: options.skipBad,
-  };
+  const settings = { output, checkpoint_sha256: checkpointSha256, ...rowSettings, skip_bad: options.skipBad };
   const { plan, chunks } = planItemShard({
     kind: "embeddings",
     shard,
@@ -167,18 +191,19 @@ async function embedShard(
   });
   const pending = await openItemShard(out, plan, chunks, rowChunkFingerprint);
   const pendingFiles = pending.flatMap((c) => c.items.map((i) => i.key));
-  const bad = await findBadImages(pendingFiles, setup.decode, ctx);
+  const bad = await findBadImages(pendingFiles, decode, ctx);
   if (bad.length > 0 && !options.skipBad) throw badImagesError(bad, pendingFiles.length);
   const reasons = new Map(bad.map((b) => [b.path, b.reason]));
-  const embedChunk = async (chunk: PlannedChunk, embed: Embed) => {
+  const embedChunk = async (chunk: PlannedChunk, embedRows: EmbedRows) => {
     const good = chunk.items.filter((i) => !reasons.has(i.key));
     const skipped = chunk.items.filter((i) => reasons.has(i.key)).map((i) => ({ ...i, reason: reasons.get(i.key)! }));
-    const rows = good.length > 0 ? await embed(good.map((i) => i.key)) : new Float32Array(0);
-    await writeRowChunk(join(out, chunk.file), chunk.fingerprint, setup.output.rowShape, { rows, items: good, skipped });
+    const embedded = good.length > 0 ? await embedRows(good.map((i) => i.key)) : { rows: new Float32Array(0), items: [] };
+    const items = good.map((item, i) => ({ ...item, ...embedded.items[i] }));
+    await writeRowChunk(join(out, chunk.file), chunk.fingerprint, output.rowShape, { rows: embedded.rows, items, skipped });
   };
   if (pending.length > 0) {
-    await withEncoder(setup, ctx, pendingFiles.length - bad.length, async (embed) => {
-      for (const chunk of pending) await embedChunk(chunk, embed);
+    await withRows(pendingFiles.length - bad.length, async (embedRows) => {
+      for (const chunk of pending) await embedChunk(chunk, embedRows);
     });
   }
   const images = chunks.reduce((n, c) => n + c.items.length, 0);
@@ -190,38 +215,10 @@ type Crop = "faces" | "center";
 /** What --crop faces runs: the encoder (of a face model or a checkpoint) behind the face finder. */
 type FacesSetup = { model: string; ckpt: HostVitCheckpoint; engine: InferenceEngine; decode: DecodeImageOptions };
 type FacesSummary = { faces: number; images: number; noFace: string[]; skipped: BadImage[] };
+type FaceSearch = { pad: number; minScore: number };
 
-/** --crop faces: each face found and aligned as analyze does, one row each, into `--out`. */
-async function embedFaces(
-  files: string[],
-  { model, ckpt, engine, decode }: FacesSetup,
-  options: { out: string; skipBad: boolean; pad: number; minScore: number },
-  ctx: CommandContext,
-): Promise<FacesSummary> {
-  const bad = await findBadImages(files, decode, ctx);
-  if (bad.length > 0 && !options.skipBad) throw badImagesError(bad, files.length);
-  for (const b of bad) ctx.stderr.write(`skipped ${b.reason}\n`);
-  const badPaths = new Set(bad.map((b) => b.path));
-  const good = files.filter((f) => !badPaths.has(f));
-  if (engine === "jax") await ctx.startEngine();
-  // Only the features are read, so a face model's heads are left out of the run.
-  const encoder = { source: model, cfg: ckpt.cfg, normalization: ckpt.normalization, tensors: ckpt.tensors, heads: [], about: {} };
-  const analyzer = await FaceAnalyzer.load({
-    model: encoder,
-    engine,
-    device: ctx.globals.device,
-    threads: ctx.globals.threads,
-    pad: options.pad,
-    minScore: options.minScore,
-  });
-  const progress = createProgress({ total: good.length, label: "embed", unit: "images", stream: ctx.stderr });
-  const found = await embedFacesOf(analyzer, good, () => progress.advance(1)).finally(() => analyzer.dispose());
-  progress.finish();
-  if (found.faces.length === 0)
-    throw new FacepriorError(
-      "BAD_IMAGE",
-      `no face found in any of the ${good.length} images; nothing to embed. For photos cropped tight around the face, try --pad 0.5.`,
-    );
+/** The file --crop faces writes: "embeddings" [F, D], a row per face, listed in its metadata "faces". */
+function faceEmbeddingOutput({ model, ckpt, engine }: FacesSetup): RowOutput {
   const { cfg, normalization } = ckpt;
   const metadata = {
     format: "faceprior-face-embeddings",
@@ -232,16 +229,65 @@ async function embedFaces(
     config: JSON.stringify(cfg),
     mean: normalization.mean.join(","),
     std: normalization.std.join(","),
-    faces: JSON.stringify(found.faces),
-    ...(found.noFace.length > 0 ? { no_face: JSON.stringify(found.noFace) } : {}),
-    ...(bad.length > 0 ? { skipped: JSON.stringify(bad) } : {}),
   };
-  await writeSafetensors(
-    options.out,
-    { embeddings: { dtype: "F32", shape: [found.faces.length, cfg.embedDim], data: found.rows } },
-    metadata,
-  );
-  return { faces: found.faces.length, images: good.length, noFace: found.noFace, skipped: bad };
+  return { tensor: "embeddings", rowShape: [cfg.embedDim], metadata, listsInputs: false, perFace: true };
+}
+
+/** --crop faces: each file's faces found and aligned as analyze does, a row each, with their boxes and scores. */
+function faceRows({ model, ckpt, engine }: FacesSetup, search: FaceSearch, ctx: CommandContext): WithRows {
+  return async (total, work) => {
+    if (engine === "jax") await ctx.startEngine();
+    // Only the features are read, so a face model's heads are left out of the run.
+    const encoder = { source: model, cfg: ckpt.cfg, normalization: ckpt.normalization, tensors: ckpt.tensors, heads: [], about: {} };
+    const analyzer = await FaceAnalyzer.load({
+      model: encoder,
+      engine,
+      device: ctx.globals.device,
+      threads: ctx.globals.threads,
+      pad: search.pad,
+      minScore: search.minScore,
+    });
+    const progress = createProgress({ total, label: "embed", unit: "images", stream: ctx.stderr });
+    const embedRows: EmbedRows = async (files) => {
+      const found = await embedFacesOf(analyzer, files, () => progress.advance(1));
+      return { rows: found.rows, items: found.images.map(({ source, faces }) => ({ key: source, faces })) };
+    };
+    try {
+      return await work(embedRows);
+    } finally {
+      await analyzer.dispose();
+      progress.finish();
+    }
+  };
+}
+
+/** --crop faces for a shard: the settings that decide which faces are found. */
+function shardFaceRows(faces: FacesSetup, search: FaceSearch, ctx: CommandContext): ShardRows {
+  const settings = { pad: search.pad, min_score: search.minScore };
+  return { output: faceEmbeddingOutput(faces), settings, decode: faces.decode, withRows: faceRows(faces, search, ctx) };
+}
+
+/** --crop faces: each face found and aligned as analyze does, one row each, into `--out`. */
+async function embedFaces(
+  files: string[],
+  faces: FacesSetup,
+  options: FaceSearch & { out: string; skipBad: boolean },
+  ctx: CommandContext,
+): Promise<FacesSummary> {
+  const { good, bad } = await goodImages(files, faces.decode, options.skipBad, ctx);
+  const withRows = faceRows(faces, options, ctx);
+  const { rows, items } = await withRows(good.length, (embedRows) => embedRows(good));
+  const count = rows.length / faces.ckpt.cfg.embedDim;
+  if (count === 0)
+    throw new FacepriorError(
+      "BAD_IMAGE",
+      `no face found in any of the ${good.length} images; nothing to embed. For photos cropped tight around the face, try --pad 0.5.`,
+    );
+  const output = faceEmbeddingOutput(faces);
+  const tensors = { [output.tensor]: { dtype: "F32" as const, shape: [count, ...output.rowShape], data: rows } };
+  await writeSafetensors(options.out, tensors, rowOutputMetadata(output, items, bad));
+  const noFace = items.filter((item) => item.faces!.length === 0).map((item) => item.key);
+  return { faces: count, images: good.length, noFace, skipped: bad };
 }
 
 async function reportFaces(ctx: CommandContext, out: string, done: FacesSummary, json: string | undefined): Promise<void> {
@@ -265,7 +311,7 @@ export const embed = defineCommand({
     'The --crop center output holds "embeddings" [N, D] (--tokens cls or mean) or "tokens" [N, 1+patches, D] (--tokens all), and in its metadata "inputs", the image paths in row order (JSON).',
     "Every image is decoded before the model runs: a bad image stops the command, listing all bad files, unless --skip-bad is given.",
     "--checkpoint <file> is the old spelling of --model <file> --crop center; it still works and says so.",
-    "With --crop center --shard i/n only the images of shard i (by a hash of each path) are embedded, into the --out folder, in chunk files that a rerun keeps; faceprior merge joins the n folders into the file one run writes (docs/SCALE.md).",
+    "With --shard i/n only the images of shard i (by a hash of each path) are embedded, into the --out folder, in chunk files that a rerun keeps; faceprior merge joins the n folders into the file one run writes (docs/SCALE.md).",
   ],
   inputs: { name: "images", description: "Image files, or folders searched recursively for image files.", min: 1, variadic: true },
   options: {
@@ -322,17 +368,13 @@ export const embed = defineCommand({
     "faceprior embed --out faces.safetensors photos/",
     "faceprior embed --model encoder.safetensors --out faces.safetensors photos/",
     "faceprior embed --model encoder.safetensors --crop center --tokens all --out t.safetensors a.png",
-    "faceprior embed --model encoder.safetensors --crop center --shard 0/4 --out shards/faces-0 photos/",
+    "faceprior embed --shard 0/4 --out shards/faces-0 photos/",
   ],
   async run(options, inputs, ctx) {
     const { model, crop } = modelAndCrop(options, ctx);
     const shard = shardFrom(options.shard);
     if (crop === "faces" && options.tokens !== undefined)
       throw usageError(`--tokens: applies to --crop center. A face's row is the pooled features its model's heads read.`);
-    if (crop === "faces" && shard)
-      throw usageError(
-        `--shard: applies to --crop center for now; --crop faces writes one file. Pass --crop center, or leave out --shard.`,
-      );
     if (!shard && !options.out.endsWith(".safetensors"))
       throw usageError(`--out: "${options.out}" must end in .safetensors, the only output format.`);
     if (shard && options.out.endsWith(".safetensors"))
@@ -349,8 +391,10 @@ export const embed = defineCommand({
     const engine = await chooseEngine(options.engine, device);
     const decode = { size: ckpt.cfg.imgSize, ...ckpt.normalization, kernel: options.kernel };
     if (crop === "faces") {
-      const done = await embedFaces(files, { model, ckpt, engine, decode }, options, ctx);
-      return reportFaces(ctx, options.out, done, options.json);
+      const faces = { model, ckpt, engine, decode };
+      if (!shard) return reportFaces(ctx, options.out, await embedFaces(files, faces, options, ctx), options.json);
+      const done = await embedShard(files, shardFaceRows(faces, options, ctx), shard, options.out, { ...options, model }, ctx);
+      return reportShard(ctx, options.out, shard, done, options.json);
     }
     const log = options.log ? await openJsonlLog(options.log) : null;
     const setup: EmbedSetup = { ckpt, kind, engine, batch: options.batch, log, decode, output: embeddingOutput(model, ckpt, kind, engine) };
@@ -367,7 +411,7 @@ export const embed = defineCommand({
         ...(shard ? { shard } : {}),
       });
       if (shard) {
-        const done = await embedShard(files, setup, shard, options.out, { ...options, model }, ctx);
+        const done = await embedShard(files, centerRows(setup, options.kernel, ctx), shard, options.out, { ...options, model }, ctx);
         await reportShard(ctx, options.out, shard, done, options.json);
       } else {
         const done = await embedAll(files, setup, options.out, options.skipBad, ctx);
