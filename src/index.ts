@@ -47,7 +47,9 @@ export {
 } from "./inference/onnx-session.js";
 
 // ONNX export, images and tensors on the host
-export { buildFaceOnnx, TASK_ACTIVATIONS, type FaceOnnxInput, type OnnxHead, type HeadActivation } from "./export/onnx-vit.js";
+export { buildFaceOnnx, type FaceOnnxInput, type OnnxHead } from "./export/onnx-vit.js";
+export type { HeadActivation } from "./model/head-activations.js";
+export { TASK_ACTIVATIONS } from "./transfer/tasks/activations.js";
 export { decodeImage, decodeImageBatch, decodeImageRgb, type DecodeImageOptions, type ImageInput } from "./data/image.js";
 export { walkImageFiles, type SkippedFolder } from "./data/image-files.js";
 export { readSafetensors, writeSafetensors, type TensorMap, type HostTensor } from "./checkpoint/safetensors.js";

@@ -6,14 +6,15 @@ import { test } from "node:test";
 import { readVitCheckpoint, vitParamsFromTensors, writeVitTensors, type HostVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { numpy as np } from "../engine/jax.js";
 import { OnnxSession } from "../inference/onnx-session.js";
-import { poolTokens, vitFeatures } from "../model/vit.js";
+import { headLogits as taskHeadLogits, poolTokens, vitFeatures } from "../model/vit.js";
 import type { VitConfig } from "../model/vit-presets.js";
-import { taskHeadLogits, type TaskHead } from "../transfer/heads.js";
+import type { TaskHead } from "../transfer/heads.js";
 import { TRANSFER_TASKS, TRANSFER_TASK_NAMES, type TransferTaskName } from "../transfer/tasks/index.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { needsParity, readParityFixture } from "../../test/support/vit-parity.js";
-import { buildFaceOnnx, TASK_ACTIVATIONS, type OnnxHead } from "./onnx-vit.js";
+import { TASK_ACTIVATIONS } from "../transfer/tasks/activations.js";
+import { buildFaceOnnx, type OnnxHead } from "./onnx-vit.js";
 
 const skip = needsParity.skip || (await skipUnlessOnnxRuntime());
 const D = 96;

@@ -21,7 +21,7 @@ import { loadTeacher, type Teacher } from "../priors/teacher.js";
 import { inputName, uprightImage, type FaceInput } from "./face-input.js";
 import { readFaceModel, type FaceModel } from "./face-model.js";
 import { readPredictions, type HeadPrediction } from "./head-predictions.js";
-import { createModelRunner, type ModelRunner } from "./model-runner.js";
+import { createModelRunner, type EncoderRunner } from "./encoder-runner.js";
 import { resolveEngine, type InferenceEngine } from "./onnx-session.js";
 
 export {
@@ -98,7 +98,7 @@ function cropPixels(faces: readonly DetectedFace[], size: number): Float32Array 
 export class FaceAnalyzer {
   private constructor(
     readonly model: FaceModel,
-    private readonly runner: ModelRunner,
+    private readonly runner: EncoderRunner,
     private readonly teacher: Teacher,
     private readonly options: Required<Pick<FaceAnalyzerOptions, "pad" | "minScore">>,
     /** Why `engine: "auto"` runs on jax-js instead of onnxruntime-node, and how to get it; null when it did not fall back. */

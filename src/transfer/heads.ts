@@ -13,11 +13,12 @@
  * identity affine (weight 1, bias 0).
  */
 import { numpy as np, random, type Array } from "../engine/jax.js";
-import { initLayerNorm, layerNorm, linear, type LayerNorm, type Linear } from "../model/vit.js";
+import { headLogits, HEAD_LN_EPS, initLayerNorm, type VitHead } from "../model/vit.js";
 import type { LossFn } from "../train/train-step.js";
 import type { TaskLoss } from "./tasks/definition.js";
 
-export type TaskHead = { fc_norm?: LayerNorm; head: Linear };
+/** A task's head is timm's (vit.ts `vitHead` runs it). */
+export type TaskHead = VitHead;
 
 export type HeadOptions = {
   /** A LayerNorm on the pooled features before the linear layer (timm's fc_norm). */
@@ -30,9 +31,6 @@ export type HeadOptions = {
 export const PROBE_INIT_STD = 0.01;
 /** MAE's head init for fine-tuning. */
 export const FINETUNE_INIT_STD = 2e-5;
-/** timm's LayerNorm eps for ViTs. */
-export const HEAD_LN_EPS = 1e-6;
-
 /** A head for pooled features [B, D] -> K logits. */
 export function initTaskHead(
   key: Array,
@@ -42,12 +40,6 @@ export function initTaskHead(
 ): TaskHead {
   const head = { weight: random.normal(key, [numOutputs, dim]).mul(initStd), bias: np.zeros([numOutputs]) };
   return fcNorm ? { fc_norm: initLayerNorm(dim), head } : { head };
-}
-
-/** pooled [B, D] -> logits [B, K]. */
-export function taskHeadLogits(p: TaskHead, pooled: Array, lnEps = HEAD_LN_EPS): Array {
-  const normed = p.fc_norm ? layerNorm(p.fc_norm, pooled, lnEps) : pooled;
-  return linear(p.head, normed);
 }
 
 /** A batch for the linear probe: features from the frozen encoder, and the task's targets. */
@@ -65,7 +57,7 @@ export type ProbeBatch = {
 export function probeLoss(name: string, loss: TaskLoss, lnEps = HEAD_LN_EPS): LossFn<TaskHead, ProbeBatch> {
   return (head, batch, key) => {
     key.dispose();
-    const value = loss(taskHeadLogits(head, batch.features, lnEps), batch.targets);
+    const value = loss(headLogits(head, batch.features, lnEps), batch.targets);
     return [value.ref, { [name]: value }];
   };
 }

@@ -11,12 +11,13 @@
  */
 import { join } from "node:path";
 import { numpy as np, tree, type Array } from "../engine/jax.js";
+import { headLogits } from "../model/vit.js";
 import { writeSafetensors } from "../checkpoint/safetensors.js";
 import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { columnMoments } from "../train/column-stats.js";
 import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { FeatureSet } from "./features.js";
-import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
+import { initTaskHead, probeLoss, type ProbeBatch, type TaskHead } from "./heads.js";
 import { gather } from "../priors/cache-dataset.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 
@@ -139,7 +140,7 @@ export async function trainLinearHead(options: LinearHeadOptions): Promise<{ hea
     tree.dispose(result.params);
     return { head, predictions: new Float32Array(0), steps: result.step };
   }
-  const logits = taskHeadLogits(result.params, featureBatch(features, evalFaces)); // consumes the trained head
+  const logits = headLogits(result.params, featureBatch(features, evalFaces)); // consumes the trained head
   const predictions = (await options.predict(logits).data()) as Float32Array;
   return { head, predictions, steps: result.step };
 }

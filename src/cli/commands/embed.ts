@@ -21,7 +21,8 @@ import { FacepriorError } from "../../errors.js";
 import { DEFAULT_MODEL_PATH, FaceAnalyzer } from "../../inference/face-analyzer.js";
 import { embedFacesOf } from "../../inference/face-embeddings.js";
 import { isFaceModelMetadata } from "../../inference/face-model.js";
-import { embeddingRowShape, embedFiles, openImageEncoder, type TokenKind } from "../../inference/image-embedder.js";
+import { createEncoderRunner } from "../../inference/encoder-runner.js";
+import { embeddingRowShape, embedFiles, tokenOutput, type TokenKind } from "../../inference/image-embedder.js";
 import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
 import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
@@ -101,17 +102,17 @@ type Embed = (files: string[]) => Promise<Float32Array>;
  */
 async function withEncoder<T>(setup: EmbedSetup, ctx: CommandContext, total: number, work: (embed: Embed) => Promise<T>): Promise<T> {
   if (setup.engine === "jax") await ctx.startEngine();
-  const encoder = await openImageEncoder(setup.ckpt, {
-    kind: setup.kind,
+  const runner = await createEncoderRunner(setup.ckpt, {
+    output: tokenOutput(setup.kind),
     batch: setup.batch,
     engine: setup.engine,
     threads: ctx.globals.threads,
   });
   const progress = createProgress({ total, label: "embed", unit: "images", stream: ctx.stderr });
   try {
-    return await work((files) => embedFiles(encoder, files, { decode: setup.decode, log: setup.log, onBatch: (n) => progress.advance(n) }));
+    return await work((files) => embedFiles(runner, files, { decode: setup.decode, log: setup.log, onBatch: (n) => progress.advance(n) }));
   } finally {
-    await encoder.dispose();
+    await runner.dispose();
     progress.finish();
   }
 }

@@ -17,7 +17,7 @@
 import { numpy as np, type Array } from "../../engine/jax.js";
 import type { TaskName } from "../../data/tasks.js";
 import { FacepriorError } from "../../errors.js";
-import type { HeadActivation } from "../../export/onnx-vit.js";
+import type { HeadActivation } from "../../model/head-activations.js";
 import type { ChartSpec } from "../../plot/render-chart.js";
 import type { FinetuneRecipe } from "../finetune-recipe.js";
 import type { HeadOptions, TaskHead } from "../heads.js";
