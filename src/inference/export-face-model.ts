@@ -4,10 +4,10 @@
  * `faceprior export` and `faceprior demo` write it.
  */
 import { basename } from "node:path";
-import { buildFaceOnnx } from "../export/onnx-vit.js";
+import { buildFaceOnnx } from "../face-model/onnx-vit.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { templateForSize } from "../priors/alignment.js";
-import { faceModelManifest, type FaceModel } from "./face-model.js";
+import { faceModelManifest, type FaceModel } from "../face-model/face-model.js";
 
 export type FaceModelExport = { onnxPath: string; manifestPath: string; onnxBytes: number };
 

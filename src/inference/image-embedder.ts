@@ -6,7 +6,7 @@
 import type { HostVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { decodeImageBatch, type DecodeImageOptions } from "../data/image.js";
 import type { JsonlLog } from "../io/jsonl-log.js";
-import { outputName, outputRowShape, UNIT_RGB, type EncoderOutput, type EncoderRunner } from "./encoder-runner.js";
+import { outputName, outputRowShape, UNIT_RGB, type EncoderOutput, type EncoderRunner } from "../face-model/encoder-runner.js";
 
 /** The class token, the mean of the patch tokens, or all tokens. */
 export type TokenKind = "cls" | "mean" | "all";

@@ -1,6 +1,6 @@
 /**
  * What a head on pooled features outputs, as data: the activation after its logits, and what the
- * activations need. vit.ts computes them (`activate`); the ONNX graph (export/onnx-vit.ts) builds
+ * activations need. vit.ts computes them (`activate`); the ONNX graph (face-model/onnx-vit.ts) builds
  * them; a face model file names one per head. No jax-js here: the package's main types use these.
  */
 

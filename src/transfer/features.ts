@@ -26,8 +26,8 @@ import {
   UNIT_RGB,
   type EncoderRunner,
   type EncoderWeights,
-} from "../inference/encoder-runner.js";
-import type { InferenceEngine } from "../inference/onnx-session.js";
+} from "../face-model/encoder-runner.js";
+import type { InferenceEngine } from "../engine/onnx-session.js";
 import { FacepriorError } from "../errors.js";
 import type { Normalization } from "../checkpoint/vit-metadata.js";
 import { resolveVitPreset, type VitConfig } from "../model/vit-presets.js";

@@ -18,13 +18,13 @@
 import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { encodeTokens, vitFeatures, vitHead, type Block, type DropPath, type LayerNorm, type VitParams } from "../model/vit.js";
 import { gather, imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
-import { augmentImage, type AugmentConfig } from "../data/augment/augment.js";
+import { augmentImage, type AugmentConfig } from "../augment/augment.js";
 import { train, type TrainEngineChoice } from "../train/train-loop.js";
 import { exampleSeed } from "../train/seeding.js";
 import { resolveTrainConfig, withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { LossFn } from "../train/train-step.js";
 import { FINETUNE_INIT_STD, initTaskHead, type TaskHead } from "./heads.js";
-import { mapFixedBatches } from "../inference/encoder-runner.js";
+import { mapFixedBatches } from "../face-model/encoder-runner.js";
 import type { Encoder, Pooling, TokenSet } from "./features.js";
 import type { ProbeResult } from "./probe.js";
 import { taskMetrics } from "./evaluate.js";

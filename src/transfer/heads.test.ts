@@ -4,7 +4,8 @@ import { numpy as np, random, tree } from "../engine/jax.js";
 import { adamw } from "../train/adamw.js";
 import { makeTrainStep } from "../train/train-step.js";
 import { headLogits } from "../model/vit.js";
-import { initTaskHead, probeLoss, type ProbeBatch, type TaskHead } from "./heads.js";
+import { initTaskHead, type TaskHead } from "./heads.js";
+import { probeLoss, type ProbeBatch } from "./probe.js";
 import { argmaxRows } from "./metrics.js";
 import { TRANSFER_TASKS } from "./tasks/index.js";
 

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DEFAULT_NORMALIZATION } from "../checkpoint/vit-metadata.js";
-import type { OnnxHead } from "../export/onnx-vit.js";
+import type { OnnxHead } from "./onnx-vit.js";
 import { fakeVitTensors, SMALL_CFG } from "../../test/support/fake-vit.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { createEncoderRunner, type EncoderOutput, type EncoderOutputs, type EncoderRunner } from "./encoder-runner.js";
-import type { InferenceEngine } from "./onnx-session.js";
+import type { InferenceEngine } from "../engine/onnx-session.js";
 
 const D = SMALL_CFG.embedDim;
 const PLANE = 3 * SMALL_CFG.imgSize * SMALL_CFG.imgSize;

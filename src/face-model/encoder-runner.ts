@@ -1,6 +1,6 @@
 /**
  * The encoder, and a face model's heads, run over many images: `faceprior embed`, transfer's
- * frozen features and FaceAnalyzer all run it. onnxruntime-node runs the graph export/onnx-vit.ts
+ * frozen features and FaceAnalyzer all run it. onnxruntime-node runs the graph onnx-vit.ts
  * builds; jax-js runs the same computation (model/vit.ts), jitted:
  *
  *   pixels [n, 3, S, S], RGB in [0, 1]  -> (x - mean) / std with the encoder's normalisation
@@ -17,12 +17,12 @@ import { hostTensorsOf, vitParamsFromTensors } from "../checkpoint/vit-checkpoin
 import type { Normalization } from "../checkpoint/vit-metadata.js";
 import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
-import { buildFaceOnnx, FEATURES_OUTPUT, PREFIX_OUTPUT, TOKENS_OUTPUT, type OnnxHead } from "../export/onnx-vit.js";
+import { buildFaceOnnx, FEATURES_OUTPUT, PREFIX_OUTPUT, TOKENS_OUTPUT, type OnnxHead } from "./onnx-vit.js";
 import { LUMA_WEIGHTS } from "../model/head-activations.js";
 import { numPatches, type VitConfig } from "../model/vit-presets.js";
 import { activate, block, embedImages, headLogits, vitFeatures, vitHead, type VitHead, type VitParams } from "../model/vit.js";
 import type { FaceModel } from "./face-model.js";
-import { OnnxSession, type InferenceEngine } from "./onnx-session.js";
+import { OnnxSession, type InferenceEngine } from "../engine/onnx-session.js";
 
 /** Each output's values by name, [n, ...its shape per image] flat. */
 export type EncoderOutputs = Record<string, Float32Array>;
@@ -137,7 +137,7 @@ type BatchForward = { run(pixels: Float32Array): Promise<EncoderOutputs>; compil
 /** What a runner computes: `names` are its outputs, `outputName(output)` then the heads'. */
 type RunSpec = { output: EncoderOutput; heads: readonly OnnxHead[]; batch: number; names: string[] };
 
-/** onnxruntime on the graph of export/onnx-vit.ts, with only the asked outputs kept. */
+/** onnxruntime on the graph of onnx-vit.ts, with only the asked outputs kept. */
 async function onnxForward(encoder: EncoderWeights, { output, heads, batch, names }: RunSpec, threads: number): Promise<BatchForward> {
   const tensors = "tensors" in encoder ? encoder.tensors : await hostTensorsOf(encoder.params);
   const cfg = output.kind === "pooled" ? { ...encoder.cfg, globalPool: output.pooling } : encoder.cfg;

@@ -23,8 +23,8 @@ import { FacepriorError } from "../errors.js";
 import { HEAD_ACTIVATIONS, LUMA_WEIGHTS, NUM_AGE_BINS, type HeadActivation } from "../model/head-activations.js";
 import { numPatches, type VitConfig } from "../model/vit-presets.js";
 import { HEAD_LN_EPS } from "../model/vit.js";
-import { OnnxGraphBuilder } from "./onnx-graph.js";
-import { encodeOnnxModel, type OnnxValueInfo } from "./onnx-proto.js";
+import { OnnxGraphBuilder } from "../engine/onnx-graph.js";
+import { encodeOnnxModel, type OnnxValueInfo } from "../engine/onnx-proto.js";
 
 export const IMAGE_INPUT = "image";
 export const FEATURES_OUTPUT = "features";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { readVitCheckpoint, vitParamsFromTensors, writeVitTensors, type HostVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { numpy as np } from "../engine/jax.js";
-import { OnnxSession } from "../inference/onnx-session.js";
+import { OnnxSession } from "../engine/onnx-session.js";
 import { headLogits as taskHeadLogits, poolTokens, vitFeatures } from "../model/vit.js";
 import type { VitConfig } from "../model/vit-presets.js";
 import type { TaskHead } from "../transfer/heads.js";

@@ -1,7 +1,7 @@
 /**
  * A face model file: one encoder and its heads in one safetensors file. The bundled default model
  * ships in this format; `analyze`, `export` and the browser demo read it, and `add-head` adds a
- * head trained on a user's photos (fit-head.ts).
+ * head trained on a user's photos (transfer/add-head/fit-head.ts).
  *
  *   tensors   the encoder's, with timm's names (F16 or F32);
  *             per head `heads.<name>.weight` [K, D] and `heads.<name>.bias` [K], on pooled features
