@@ -33,8 +33,8 @@ const { random } = await import("../src/engine/jax.js");
 const { initVit } = await import("../src/model/vit.js");
 const { resolveVitPreset } = await import("../src/model/vit-presets.js");
 const { readVitCheckpoint, saveVitCheckpoint } = await import("../src/checkpoint/vit-checkpoint.js");
-const { buildFaceOnnx } = await import("../src/export/onnx-vit.js");
-const { OnnxSession, loadOnnxRuntime } = await import("../src/inference/onnx-session.js");
+const { buildFaceOnnx } = await import("../src/face-model/onnx-vit.js");
+const { OnnxSession, loadOnnxRuntime } = await import("../src/engine/onnx-session.js");
 const { writeJsonAtomic } = await import("../src/io/atomic-write.js");
 
 const ort = await loadOnnxRuntime();

@@ -57,7 +57,7 @@ cp bench/torch_vit_reference.py bench/torch_mae_reference.py "$out/bench/"
 cp scripts/gpu-run.sh "$out/gpu-run.sh"
 cp docs/GPU.md "$out/README.md"
 node --input-type=module -e "
-  const { writeCacheSubset } = await import('./dist/src/priors/cache-subset.js');
+  const { writeCacheSubset } = await import('./dist/src/pretrain/cache-subset.js');
   await writeCacheSubset(process.argv[1], process.argv[2], Number(process.argv[3]));
 " "$cache" "$out/cache" "$faces"
 

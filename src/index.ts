@@ -28,10 +28,10 @@ export {
   type LabelsPrediction,
   type ValuePrediction,
 } from "./inference/face-analyzer.js";
-export { readFaceModel, writeFaceModel, addHead, type FaceModel, type ModelHead, type HeadSpec } from "./inference/face-model.js";
-export { packFaceModel } from "./inference/pack-model.js";
-export { readLabelledPhotos, type LabelledPhotos, type LabelledPhoto } from "./inference/labelled-photos.js";
-export { fitHead, type FitHeadOptions, type FitHeadResult, type FitReport } from "./inference/fit-head.js";
+export { readFaceModel, writeFaceModel, addHead, type FaceModel, type ModelHead, type HeadSpec } from "./face-model/face-model.js";
+export { packFaceModel } from "./transfer/pack-model.js";
+export { readLabelledPhotos, type LabelledPhotos, type LabelledPhoto } from "./transfer/add-head/labelled-photos.js";
+export { fitHead, type FitHeadOptions, type FitHeadResult, type FitReport } from "./transfer/add-head/fit-head.js";
 
 // engines: jax-js (started by startEngine) and the onnxruntime-node fast path (an optional peer dependency)
 export { startEngine, type EngineInfo, type EngineOptions } from "./engine/engine.js";
@@ -44,10 +44,12 @@ export {
   type EngineChoice,
   type OnnxSessionOptions,
   type InferenceEngine,
-} from "./inference/onnx-session.js";
+} from "./engine/onnx-session.js";
 
 // ONNX export, images and tensors on the host
-export { buildFaceOnnx, TASK_ACTIVATIONS, type FaceOnnxInput, type OnnxHead, type HeadActivation } from "./export/onnx-vit.js";
+export { buildFaceOnnx, type FaceOnnxInput, type OnnxHead } from "./face-model/onnx-vit.js";
+export type { HeadActivation } from "./model/head-activations.js";
+export { TASK_ACTIVATIONS } from "./transfer/tasks/activations.js";
 export { decodeImage, decodeImageBatch, decodeImageRgb, type DecodeImageOptions, type ImageInput } from "./data/image.js";
 export { walkImageFiles, type SkippedFolder } from "./data/image-files.js";
 export { readSafetensors, writeSafetensors, type TensorMap, type HostTensor } from "./checkpoint/safetensors.js";

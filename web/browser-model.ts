@@ -1,10 +1,10 @@
 /**
  * The exported face model in onnxruntime-web (wasm backend): its manifest (faceModelManifest in
- * src/inference/face-model.ts), checked for what the page uses, and a session that runs aligned crops.
+ * src/face-model/face-model.ts), checked for what the page uses, and a session that runs aligned crops.
  */
 import * as ort from "onnxruntime-web/wasm";
 import { FacepriorError } from "../src/errors.js";
-import type { FaceModelManifest } from "../src/inference/face-model.js";
+import type { FaceModelManifest } from "../src/face-model/face-model.js";
 
 export type BrowserFaceModel = {
   manifest: FaceModelManifest;

@@ -13,7 +13,7 @@ import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import type { AnalyzedFace, ImageAnalysis } from "../src/inference/face-analyzer.js";
-import type { FaceModelManifest } from "../src/inference/face-model.js";
+import type { FaceModelManifest } from "../src/face-model/face-model.js";
 import {
   BROWSER_NODE_TOLERANCE as TOLERANCE,
   browserSkip as skip,

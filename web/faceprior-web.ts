@@ -10,7 +10,7 @@
  *   faces[0]?.predictions.expression   // { kind: "class", label: "happy", probability: 0.41, ... }
  */
 import type { ImageAnalysis } from "../src/inference/face-analyzer.js";
-import type { FaceModelManifest } from "../src/inference/face-model.js";
+import type { FaceModelManifest } from "../src/face-model/face-model.js";
 import type { Teacher } from "../src/priors/human-teacher.js";
 import { analyzePhoto } from "./analyze-photo.js";
 import { browserInputName, readImage, type BrowserInput } from "./browser-input.js";

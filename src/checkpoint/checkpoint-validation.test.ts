@@ -12,7 +12,7 @@ import { before, test } from "node:test";
 import { DEFAULT_NORMALIZATION, vitMetadata } from "./vit-metadata.js";
 import { readVitCheckpoint } from "./vit-checkpoint.js";
 import { encodeSafetensors, parseSafetensors, type TensorMap } from "./safetensors.js";
-import { readFaceModel, writeFaceModel } from "../inference/face-model.js";
+import { readFaceModel, writeFaceModel } from "../face-model/face-model.js";
 import { fakeFaceModel, fakeVitTensors, SMALL_CFG } from "../../test/support/fake-vit.js";
 import { rejectsWithError } from "../../test/support/faceprior-error.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";

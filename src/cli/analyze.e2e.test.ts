@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { DEFAULT_MODEL_PATH } from "../inference/face-analyzer.js";
-import { readFaceModel } from "../inference/face-model.js";
+import { readFaceModel } from "../face-model/face-model.js";
 import { assertNoStack, CLI_MAIN, runCli } from "../../test/support/run-cli.js";
 import { scratchDir } from "../../test/support/scratch-dir.js";
 import { openToAll, runNodeUnprivileged } from "../../test/support/unprivileged.js";

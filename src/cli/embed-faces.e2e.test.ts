@@ -16,7 +16,7 @@ import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js"
 import { readSafetensors } from "../checkpoint/safetensors.js";
 import { listImageFiles } from "../data/image-files.js";
 import { DEFAULT_MODEL_PATH, type ImageAnalysis } from "../inference/face-analyzer.js";
-import { readFaceModel } from "../inference/face-model.js";
+import { readFaceModel } from "../face-model/face-model.js";
 
 const skip = skipUnlessShared(CELEBA);
 const PHOTO = sharedPath(CELEBA, "images", "00001.jpg");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { readSafetensors, writeSafetensors } from "../checkpoint/safetensors.js";
 import { decodeImageBatch } from "../data/image.js";
-import { OnnxSession } from "../inference/onnx-session.js";
+import { OnnxSession } from "../engine/onnx-session.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";

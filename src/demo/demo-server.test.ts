@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { writeFaceModel } from "../inference/face-model.js";
+import { writeFaceModel } from "../face-model/face-model.js";
 import { fakeFaceModel, SMALL_CFG } from "../../test/support/fake-vit.js";
 import { startDemoCli } from "../../test/support/demo-cli.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FacepriorError } from "../errors.js";
 import { exportFaceModel } from "../inference/export-face-model.js";
-import { readFaceModel, type FaceModel } from "../inference/face-model.js";
+import { readFaceModel, type FaceModel } from "../face-model/face-model.js";
 import { makeTempDir } from "../io/exit-cleanup.js";
 import { installCommand, isNotInstalled } from "../optional-package.js";
 import { tfjsWasmDir } from "../priors/teacher.js";

@@ -4,10 +4,10 @@
  * `faceprior export` and `faceprior demo` write it.
  */
 import { basename } from "node:path";
-import { buildFaceOnnx } from "../export/onnx-vit.js";
+import { buildFaceOnnx } from "../face-model/onnx-vit.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { templateForSize } from "../priors/alignment.js";
-import { faceModelManifest, onnxHeads, type FaceModel } from "./face-model.js";
+import { faceModelManifest, type FaceModel } from "../face-model/face-model.js";
 
 export type FaceModelExport = { onnxPath: string; manifestPath: string; onnxBytes: number };
 
@@ -18,7 +18,7 @@ export function manifestPathFor(onnxPath: string): string {
 
 /** Writes `onnxPath` (ending in .onnx) and its manifest, each atomically. */
 export async function exportFaceModel(model: FaceModel, onnxPath: string): Promise<FaceModelExport> {
-  const bytes = buildFaceOnnx({ ...model, heads: onnxHeads(model) });
+  const bytes = buildFaceOnnx(model);
   await writeFileAtomic(onnxPath, bytes);
   const manifestPath = manifestPathFor(onnxPath);
   await writeJsonAtomic(manifestPath, faceModelManifest(model, basename(onnxPath), Array.from(templateForSize(model.cfg.imgSize))));

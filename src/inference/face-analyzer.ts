@@ -15,14 +15,14 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EngineDevice } from "../engine/devices.js";
 import { FacepriorError } from "../errors.js";
-import { FEATURES_OUTPUT } from "../export/onnx-vit.js";
+import { FEATURES_OUTPUT } from "../face-model/onnx-vit.js";
 import { detectFaces, FACE_SEARCH_DEFAULTS, type DetectedFace } from "../priors/face-priors.js";
 import { loadTeacher, type Teacher } from "../priors/teacher.js";
 import { inputName, uprightImage, type FaceInput } from "./face-input.js";
-import { readFaceModel, type FaceModel } from "./face-model.js";
+import { readFaceModel, type FaceModel } from "../face-model/face-model.js";
 import { readPredictions, type HeadPrediction } from "./head-predictions.js";
-import { createModelRunner, type ModelRunner } from "./model-runner.js";
-import { resolveEngine, type InferenceEngine } from "./onnx-session.js";
+import { createModelRunner, type EncoderRunner } from "../face-model/encoder-runner.js";
+import { resolveEngine, type InferenceEngine } from "../engine/onnx-session.js";
 
 export {
   predictionOf,
@@ -98,7 +98,7 @@ function cropPixels(faces: readonly DetectedFace[], size: number): Float32Array 
 export class FaceAnalyzer {
   private constructor(
     readonly model: FaceModel,
-    private readonly runner: ModelRunner,
+    private readonly runner: EncoderRunner,
     private readonly teacher: Teacher,
     private readonly options: Required<Pick<FaceAnalyzerOptions, "pad" | "minScore">>,
     /** Why `engine: "auto"` runs on jax-js instead of onnxruntime-node, and how to get it; null when it did not fall back. */

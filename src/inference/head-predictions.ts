@@ -3,7 +3,7 @@
  * imports: FaceAnalyzer and the browser demo (on onnxruntime-web's outputs) share it.
  */
 import { FacepriorError } from "../errors.js";
-import type { HeadSpec } from "./face-model.js";
+import type { HeadSpec } from "../face-model/face-model.js";
 
 /** softmax: the most likely label and every label's probability. */
 export type ClassPrediction = { kind: "class"; label: string; probability: number; probabilities: Record<string, number> };

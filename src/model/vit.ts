@@ -6,6 +6,7 @@
  * `params` across calls pass `tree.ref(params)`.
  */
 import { nn, numpy as np, random, type Array } from "../engine/jax.js";
+import { NUM_AGE_BINS, type HeadActivation } from "./head-activations.js";
 import { numPatches, type VitConfig } from "./vit-presets.js";
 import { sincosPosEmbed } from "./pos-embed.js";
 
@@ -193,4 +194,45 @@ export function vitFeatures(params: VitParams, images: Array, cfg: VitConfig, dr
 export function poolTokens(tokens: Array, pool: VitConfig["globalPool"]): Array {
   if (pool === "token") return tokens.slice([], 0, []);
   return tokens.slice([], [1], []).mean(1);
+}
+
+// ---- head (timm's forward_head) ----
+
+/** timm's head keys: `fc_norm`, the optional LayerNorm on the pooled features, then `head`, a linear [K, D]. */
+export type VitHead = { fc_norm?: LayerNorm; head: Linear };
+
+/** timm's LayerNorm eps for ViTs, which fc_norm keeps whatever the encoder's. */
+export const HEAD_LN_EPS = 1e-6;
+
+/** pooled [B, D] -> logits [B, K] through `fc_norm` (when present) and `head`. */
+export function headLogits(p: VitHead, pooled: Array, lnEps = HEAD_LN_EPS): Array {
+  const normed = p.fc_norm ? layerNorm(p.fc_norm, pooled, lnEps) : pooled;
+  return linear(p.head, normed);
+}
+
+/**
+ * timm's forward_head: tokens [B, 1 + N, D] (from vitFeatures, timm's forward_features) ->
+ * pooled [B, D] -> logits [B, K] through `head`. Without a head, the pooled features: timm's
+ * pre_logits, what probes and embeddings read.
+ */
+export function vitHead(tokens: Array, pool: VitConfig["globalPool"], head?: VitHead, lnEps = HEAD_LN_EPS): Array {
+  const pooled = poolTokens(tokens, pool);
+  return head ? headLogits(head, pooled, lnEps) : pooled;
+}
+
+/** The ages 0..100 of an expected-age head's bins, [101] in `dtype`. */
+export function binAges(dtype: Array["dtype"]): Array {
+  return np.arange(0, NUM_AGE_BINS, 1, { dtype });
+}
+
+/** logits [B, 101] -> expected age [B] in years: softmax over the age bins, then the expectation. */
+export function expectedAge(logits: Array): Array {
+  const ages = binAges(logits.dtype);
+  return nn.softmax(logits, -1).mul(ages).sum(-1);
+}
+
+/** logits [B, K] -> a head's output (head-activations.ts): probabilities [B, K], or ages [B] in years. */
+export function activate(activation: HeadActivation, logits: Array): Array {
+  if (activation === "sigmoid") return nn.sigmoid(logits);
+  return activation === "softmax" ? nn.softmax(logits, -1) : expectedAge(logits);
 }

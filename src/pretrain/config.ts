@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { FacepriorError } from "../errors.js";
 import { resolveVitPreset, VitConfigSchema, type VitConfig } from "../model/vit-presets.js";
-import type { MaeConfig, MaeHeads } from "./mae.js";
+import type { MaeConfig, MaeHeads } from "./mae-config.js";
 import { headsFor, variantWeights, VARIANT_NAMES, type LossWeights, type PretrainVariant } from "./variants.js";
 import { parseConfig } from "../config-schema.js";
 

@@ -20,7 +20,7 @@ import { block, initBlock, initLayerNorm, initLinear, layerNorm, linear, type Bl
 import { sincosPosEmbed } from "../model/pos-embed.js";
 import type { VitConfig } from "../model/vit-presets.js";
 import { unshuffleTokens } from "./masking.js";
-import type { MaeConfig } from "./mae.js";
+import type { MaeConfig } from "./mae-config.js";
 
 export type DecoderParams = {
   decoder_embed: Linear;

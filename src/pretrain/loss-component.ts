@@ -25,7 +25,7 @@ import { nn, numpy as np, random, tree, type Array } from "../engine/jax.js";
 import { contiguous, initLinear, linear, type Linear } from "../model/vit.js";
 import { COMPONENT_DESCRIPTORS, TASK_COMPONENTS } from "../priors/components.js";
 import { PARSING_CLASSES, type ParsingClass } from "../priors/face-sample.js";
-import type { MaeConfig } from "./mae.js";
+import type { MaeConfig } from "./mae-config.js";
 
 export type ComponentHeads = {
   /** MLP D -> D -> E (timm's Mlp names), GELU between. */

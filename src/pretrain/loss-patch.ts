@@ -19,7 +19,7 @@
  */
 import { nn, numpy as np, random, type Array } from "../engine/jax.js";
 import { initLinear, linear, type Linear } from "../model/vit.js";
-import type { MaeConfig } from "./mae.js";
+import type { MaeConfig } from "./mae-config.js";
 import { gatherTokens, meanOverMasked } from "./masking.js";
 import { NUM_PARSING_CLASSES } from "./loss-pixel.js";
 

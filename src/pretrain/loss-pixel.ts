@@ -15,7 +15,7 @@
 import { nn, type Array } from "../engine/jax.js";
 import { contiguous, initLinear, linear, type Linear } from "../model/vit.js";
 import { PARSING_CLASSES } from "../priors/face-sample.js";
-import type { MaeConfig } from "./mae.js";
+import type { MaeConfig } from "./mae-config.js";
 import { meanOverMasked } from "./masking.js";
 
 export type PixelHead = Linear;

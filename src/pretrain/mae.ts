@@ -17,27 +17,11 @@ import { initDecoder, type DecoderParams } from "./decoder.js";
 import { initComponentHeads, type ComponentHeads } from "./loss-component.js";
 import { initPatchHead, type PatchHead } from "./loss-patch.js";
 import { initPixelHead, type PixelHead } from "./loss-pixel.js";
+import type { MaeConfig, MaeHeads } from "./mae-config.js";
 import { gatherTokens } from "./masking.js";
 
 export { forwardDecoder, predictPixels } from "./decoder.js";
-
-/** Static model config; `config.ts` holds the defaults and builds it from a run config. */
-export type MaeConfig = {
-  encoder: VitConfig;
-  /** MAE: 128-256 wide, 2-4 deep, for a light decoder. */
-  decoderWidth: number;
-  decoderDepth: number;
-  decoderHeads: number;
-  /** Fraction of patches hidden from the encoder. */
-  maskRatio: number;
-  /** MAE's norm_pix_loss: reconstruct each patch standardised by its own mean and variance. */
-  normPixLoss: boolean;
-  /** Output width of `component_proj`, the space where InfoNCE compares components. */
-  componentDim: number;
-};
-
-/** Which auxiliary heads the tree holds. */
-export type MaeHeads = { pixel: boolean; patch: boolean; component: boolean };
+export type { MaeConfig, MaeHeads } from "./mae-config.js";
 
 export type MaeParams = VitParams &
   DecoderParams & {

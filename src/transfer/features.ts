@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { jit, numpy as np, random, tree, type Array } from "../engine/jax.js";
+import { random, tree } from "../engine/jax.js";
 import { readSafetensors, writeSafetensors } from "../checkpoint/safetensors.js";
 import {
   hostTensorsOf,
@@ -19,12 +19,19 @@ import {
   type HostVitCheckpoint,
   type VitCheckpoint,
 } from "../checkpoint/vit-checkpoint.js";
-import { buildFaceOnnx, FEATURES_OUTPUT, PREFIX_OUTPUT } from "../export/onnx-vit.js";
-import { OnnxSession, type InferenceEngine } from "../inference/onnx-session.js";
+import {
+  createEncoderRunner,
+  outputName,
+  outputRowShape,
+  UNIT_RGB,
+  type EncoderRunner,
+  type EncoderWeights,
+} from "../face-model/encoder-runner.js";
+import type { InferenceEngine } from "../engine/onnx-session.js";
 import { FacepriorError } from "../errors.js";
 import type { Normalization } from "../checkpoint/vit-metadata.js";
-import { numPatches, resolveVitPreset, type VitConfig } from "../model/vit-presets.js";
-import { block, embedImages, initVit, poolTokens, vitFeatures, type VitParams } from "../model/vit.js";
+import { resolveVitPreset, type VitConfig } from "../model/vit-presets.js";
+import { initVit } from "../model/vit.js";
 import { cacheIndexPath } from "../priors/prior-cache.js";
 import { imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
 import { openItemShard, planItemShard } from "../shard/item-shard.js";
@@ -85,29 +92,6 @@ async function featureKey(source: EncoderSource, cacheDir: string, what: string)
   return hash.digest("hex").slice(0, 16);
 }
 
-/**
- * `run` over `faces` in batches of exactly `batch` faces, the last padded with its first face so
- * that a jitted `run` never sees a new shape; the per-face outputs of the real faces, in order.
- */
-export async function mapFaceBatches(
-  faces: readonly number[],
-  batch: number,
-  run: (faces: number[]) => Promise<Float32Array>,
-  onProgress?: (done: number, total: number) => void,
-): Promise<Float32Array> {
-  const parts: Float32Array[] = [];
-  for (let start = 0; start < faces.length; start += batch) {
-    const real = faces.slice(start, start + batch);
-    const padded = [...real, ...new globalThis.Array<number>(batch - real.length).fill(real[0]!)];
-    const out = await run(padded);
-    parts.push(out.subarray(0, (out.length / batch) * real.length));
-    onProgress?.(start + real.length, faces.length);
-  }
-  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
-  return all;
-}
-
 /** What of the frozen encoder is kept per face: pooled features, or the tokens block `blocks` sees. */
 export type FrozenOutput = { kind: "pooled"; pooling: Pooling } | { kind: "prefix"; blocks: number };
 
@@ -116,67 +100,35 @@ export type ExtractOptions = { engine?: InferenceEngine; threads?: number; onPro
 
 const outputKey = (output: FrozenOutput) => (output.kind === "pooled" ? `pool:${output.pooling}` : `prefix:${output.blocks}`);
 
-/** The output's row shape: [D], or [1 + patches, D]. */
-function rowShape(output: FrozenOutput, cfg: VitConfig): number[] {
-  return output.kind === "pooled" ? [cfg.embedDim] : [1 + numPatches(cfg), cfg.embedDim];
-}
-
-/** The frozen encoder as a function from face positions to their outputs, [faces, ...rowShape] flattened. */
-type FaceOutputs = { run(faces: number[], onProgress?: ExtractOptions["onProgress"]): Promise<Float32Array>; dispose(): Promise<void> };
-
-/** jax-js: one jitted function over padded batches. */
-async function jaxFaceOutputs(source: EncoderSource, cache: CacheDataset, output: FrozenOutput): Promise<FaceOutputs> {
-  const { cfg, normalization, params } = await loadEncoder(source);
-  const size = cache.index.options.size;
-  const forward = jit((p: VitParams, x: Array) =>
-    output.kind === "pooled"
-      ? poolTokens(vitFeatures(p, x, cfg), output.pooling)
-      : p.blocks.slice(0, output.blocks).reduce((h, b) => block(b, h, cfg), embedImages(p, x, cfg)),
-  );
-  return {
-    run: (faces, onProgress) =>
-      mapFaceBatches(
-        faces,
-        EXTRACT_BATCH,
-        async (batch) => {
-          const pixels = imageBatch(cache, batch, normalization.mean, normalization.std);
-          return (await forward(tree.ref(params), np.array(pixels).reshape([batch.length, 3, size, size])).data()) as Float32Array;
-        },
-        onProgress,
-      ),
-    dispose: async () => {
-      forward.dispose();
-      tree.dispose(params);
-    },
-  };
-}
-
-/** The same through onnxruntime, on the graph export builds (which normalises inside). */
-async function onnxFaceOutputs(source: EncoderSource, cache: CacheDataset, output: FrozenOutput, threads: number): Promise<FaceOutputs> {
-  const host = await hostEncoder(source);
-  const cfg = output.kind === "pooled" ? { ...host.cfg, globalPool: output.pooling } : host.cfg;
-  const graph = buildFaceOnnx({ ...host, cfg, prefixBlocks: output.kind === "prefix" ? output.blocks : undefined });
-  const session = await OnnxSession.create(graph, { threads });
-  const name = output.kind === "pooled" ? FEATURES_OUTPUT : PREFIX_OUTPUT;
-  return {
-    run: (faces, onProgress) =>
-      mapFaceBatches(
-        faces,
-        EXTRACT_BATCH,
-        async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[name]!,
-        onProgress,
-      ),
-    dispose: () => session.dispose(),
-  };
-}
-
-function openFaceOutputs(
-  source: EncoderSource,
+/** `runner`'s output for these faces of the cache, [faces, ...rowShape] flattened, a batch at a time. */
+async function runOnFaces(
+  runner: EncoderRunner,
   cache: CacheDataset,
+  faces: readonly number[],
+  onProgress?: ExtractOptions["onProgress"],
+): Promise<Float32Array> {
+  let done = 0;
+  const outputs = await runner.map(
+    faces.length,
+    (start, end) => imageBatch(cache, faces.slice(start, end), UNIT_RGB.mean, UNIT_RGB.std),
+    (images) => onProgress?.((done += images), faces.length),
+  );
+  return outputs[outputName(runner.output)]!;
+}
+
+/** `work` with a runner of `encoder` for `output`, closed after. */
+async function withRunner<T>(
+  encoder: EncoderWeights,
   output: FrozenOutput,
   { engine = "jax", threads = 1 }: ExtractOptions,
-): Promise<FaceOutputs> {
-  return engine === "onnx" ? onnxFaceOutputs(source, cache, output, threads) : jaxFaceOutputs(source, cache, output);
+  work: (runner: EncoderRunner) => Promise<T>,
+): Promise<T> {
+  const runner = await createEncoderRunner(encoder, { engine, threads, batch: EXTRACT_BATCH, output });
+  try {
+    return await work(runner);
+  } finally {
+    await runner.dispose();
+  }
 }
 
 /**
@@ -189,40 +141,12 @@ export async function pooledFeaturesOf(
   cache: CacheDataset,
   faces: readonly number[],
   pooling: Pooling,
-  { engine = "jax", threads = 1 }: ExtractOptions = {},
+  options: ExtractOptions = {},
 ): Promise<Float32Array> {
-  const { cfg, normalization, params } = encoder;
-  if (engine === "onnx") {
-    const graph = buildFaceOnnx({ tensors: await hostTensorsOf(params), cfg: { ...cfg, globalPool: pooling }, normalization });
-    const session = await OnnxSession.create(graph, { threads });
-    try {
-      return await mapFaceBatches(
-        faces,
-        EXTRACT_BATCH,
-        async (batch) => (await session.run(imageBatch(cache, batch, [0, 0, 0], [1, 1, 1]), batch.length))[FEATURES_OUTPUT]!,
-      );
-    } finally {
-      await session.dispose();
-    }
-  }
-  const size = cache.index.options.size;
-  const forward = jit((p: VitParams, x: Array) => poolTokens(vitFeatures(p, x, cfg), pooling));
-  try {
-    return await mapFaceBatches(
-      faces,
-      EXTRACT_BATCH,
-      async (batch) =>
-        (await forward(
-          tree.ref(params),
-          np.array(imageBatch(cache, batch, normalization.mean, normalization.std)).reshape([batch.length, 3, size, size]),
-        ).data()) as Float32Array,
-    );
-  } finally {
-    forward.dispose();
-  }
+  return withRunner(encoder, { kind: "pooled", pooling }, options, (runner) => runOnFaces(runner, cache, faces));
 }
 
-/** The encoder as host tensors, for building its ONNX graph. */
+/** The encoder as host tensors, which the runner makes its arrays or its ONNX graph from. */
 async function hostEncoder(source: EncoderSource): Promise<Pick<HostVitCheckpoint, "tensors" | "cfg" | "normalization">> {
   if ("checkpoint" in source) return readVitCheckpoint(source.checkpoint, { imgSize: source.imgSize });
   const { params, cfg, normalization } = await loadEncoder(source);
@@ -244,7 +168,7 @@ async function featureFile(
   const key = await featureKey(source, cacheDir, what);
   const rows: RowOutput = {
     tensor: "output",
-    rowShape: rowShape(output, await encoderConfig(source)),
+    rowShape: outputRowShape(output, await encoderConfig(source)),
     metadata: { source: JSON.stringify(source), cache: cacheDir, output: what },
     listsInputs: false,
   };
@@ -268,13 +192,10 @@ export async function cachedEncoderOutput(
   const stored = (await readSafetensors(file).catch(() => null))?.tensors.output;
   if (stored) return { data: stored.data as Float32Array, shape: stored.shape };
   const shape = [cache.count, ...rows.rowShape];
-  const outputs = await openFaceOutputs(source, cache, output, options);
-  let data: Float32Array;
-  try {
-    data = await outputs.run([...cache.rows.keys()], options.onProgress);
-  } finally {
-    await outputs.dispose();
-  }
+  const faces = [...cache.rows.keys()];
+  const data = await withRunner(await hostEncoder(source), output, options, (runner) =>
+    runOnFaces(runner, cache, faces, options.onProgress),
+  );
   await writeSafetensors(file, { output: { dtype: "F32", shape, data } }, rowOutputMetadata(rows, [], []));
   return { data, shape };
 }
@@ -309,18 +230,17 @@ export async function extractFeatureShard(
   });
   const pending = await openItemShard(dir, plan, chunks, rowChunkFingerprint);
   if (pending.length > 0) {
-    const outputs = await openFaceOutputs(source, cache, output, options);
-    try {
+    await withRunner(await hostEncoder(source), output, options, async (runner) => {
       for (const chunk of pending) {
-        const data = await outputs.run(
+        const data = await runOnFaces(
+          runner,
+          cache,
           chunk.items.map((i) => i.position),
           options.onProgress,
         );
         await writeRowChunk(join(dir, chunk.file), chunk.fingerprint, rows.rowShape, { rows: data, items: chunk.items, skipped: [] });
       }
-    } finally {
-      await outputs.dispose();
-    }
+    });
   }
   return { dir, merged: file, faces: chunks.reduce((n, c) => n + c.items.length, 0), keptChunks: chunks.length - pending.length };
 }

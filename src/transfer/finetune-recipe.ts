@@ -10,7 +10,7 @@
  * use more labels than the protocol allows.
  */
 import { z } from "zod";
-import { AugmentConfigSchema } from "../data/augment/augment.js";
+import { AugmentConfigSchema } from "../augment/augment.js";
 import { parseConfig } from "../config-schema.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { FacepriorError } from "../errors.js";

@@ -16,15 +16,16 @@
  * encoder.
  */
 import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
-import { encodeTokens, poolTokens, vitFeatures, type Block, type DropPath, type LayerNorm, type VitParams } from "../model/vit.js";
+import { encodeTokens, vitFeatures, vitHead, type Block, type DropPath, type LayerNorm, type VitParams } from "../model/vit.js";
 import { gather, imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
-import { augmentImage, type AugmentConfig } from "../data/augment/augment.js";
+import { augmentImage, type AugmentConfig } from "../augment/augment.js";
 import { train, type TrainEngineChoice } from "../train/train-loop.js";
 import { exampleSeed } from "../train/seeding.js";
 import { resolveTrainConfig, withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { LossFn } from "../train/train-step.js";
-import { FINETUNE_INIT_STD, initTaskHead, taskHeadLogits, type TaskHead } from "./heads.js";
-import { mapFaceBatches, type Encoder, type Pooling, type TokenSet } from "./features.js";
+import { FINETUNE_INIT_STD, initTaskHead, type TaskHead } from "./heads.js";
+import { mapFixedBatches } from "../face-model/encoder-runner.js";
+import type { Encoder, Pooling, TokenSet } from "./features.js";
 import type { ProbeResult } from "./probe.js";
 import { taskMetrics } from "./evaluate.js";
 import { openModelSelection, type SelectionRecord } from "./model-selection.js";
@@ -86,6 +87,11 @@ export const FINETUNE_DEFAULTS = {
 } as const satisfies TrainConfigInput;
 const EVAL_BATCH = 32;
 
+/** `faces` and copies of the first up to `batch`: the padding of the last batch (mapFixedBatches). */
+function paddedWithFirst(faces: readonly number[], batch: number): number[] {
+  return [...faces, ...new globalThis.Array<number>(batch - faces.length).fill(faces[0]!)];
+}
+
 function wholeEncoder(encoder: Encoder, cache: CacheDataset): TunedEncoder {
   const { cfg, normalization, params } = encoder;
   const size = cache.index.options.size;
@@ -124,8 +130,8 @@ function classifierLoss(
   return (params, batch, key) => {
     const drop = dropPath > 0 ? { rate: dropPath, key, firstBlock: tuned.firstBlock } : (key.dispose(), undefined);
     const { fc_norm, head, ...encoder } = params;
-    const pooled = poolTokens(tuned.forward(encoder, batch.inputs, drop), pooling);
-    const value = loss(taskHeadLogits(fc_norm ? { fc_norm, head } : { head }, pooled), batch.targets);
+    const logits = vitHead(tuned.forward(encoder, batch.inputs, drop), pooling, fc_norm ? { fc_norm, head } : { head });
+    const value = loss(logits, batch.targets);
     return [value.ref, { [task]: value }];
   };
 }
@@ -144,10 +150,13 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
   const seed = resolveTrainConfig(config, trainFaces.length).seed;
   const predict = jit((p: Params, x: Array) => {
     const { fc_norm, head, ...rest } = p;
-    return def.predict(taskHeadLogits(fc_norm ? { fc_norm, head } : { head }, poolTokens(tuned.forward(rest, x), pooling)));
+    return def.predict(vitHead(tuned.forward(rest, x), pooling, fc_norm ? { fc_norm, head } : { head }));
   });
-  const predictFaces = (params: Params, faces: readonly number[]) =>
-    mapFaceBatches(faces, EVAL_BATCH, async (batch) => (await predict(tree.ref(params), tuned.inputs(batch)).data()) as Float32Array);
+  const predictFaces = async (params: Params, faces: readonly number[]) => {
+    const batchOf = async (start: number, end: number) => paddedWithFirst(faces.slice(start, end), EVAL_BATCH);
+    const run = async (batch: number[]) => ({ predictions: (await predict(tree.ref(params), tuned.inputs(batch)).data()) as Float32Array });
+    return (await mapFixedBatches(faces.length, EVAL_BATCH, batchOf, run)).predictions ?? new Float32Array(0);
+  };
   const selector = selection
     ? await openModelSelection<Params>({
         runDir: options.runDir,

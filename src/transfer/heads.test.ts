@@ -3,7 +3,9 @@ import { test } from "node:test";
 import { numpy as np, random, tree } from "../engine/jax.js";
 import { adamw } from "../train/adamw.js";
 import { makeTrainStep } from "../train/train-step.js";
-import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
+import { headLogits } from "../model/vit.js";
+import { initTaskHead, type TaskHead } from "./heads.js";
+import { probeLoss, type ProbeBatch } from "./probe.js";
 import { argmaxRows } from "./metrics.js";
 import { TRANSFER_TASKS } from "./tasks/index.js";
 
@@ -22,7 +24,7 @@ test("the head is timm's fc_norm then head: logits by hand", () => {
   const s = 1 / Math.sqrt(2 / 3 + 1e-6);
   const normed = [-s, 0, s + 1];
   const want = [normed[0]! + 0.5, normed[1]! - normed[2]!];
-  const got = taskHeadLogits(head, np.array([[1, 2, 3]])).js() as number[][];
+  const got = headLogits(head, np.array([[1, 2, 3]])).js() as number[][];
   got[0]!.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, `logit ${i}: ${v} vs ${want[i]}`));
 });
 
@@ -93,7 +95,7 @@ test("the probe loss trains in the shared jitted step: a separable 3-class set i
     tree.dispose([metrics.parts, metrics.gradNorm, metrics.finite]);
   }
   step.dispose();
-  const probs = task.predict(taskHeadLogits(head, np.array(features))).dataSync() as Float32Array;
+  const probs = task.predict(headLogits(head, np.array(features))).dataSync() as Float32Array;
   tree.dispose(state);
   assert.ok(losses[0]! > 1 && losses.at(-1)! < 0.1, `loss ${losses[0]} -> ${losses.at(-1)}`);
   assert.deepEqual([...argmaxRows(probs, 3)], classes);

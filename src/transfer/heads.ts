@@ -1,6 +1,6 @@
 /**
- * The task head on pooled encoder features, shared by the four tasks, and the linear-probe loss
- * on features computed once by the frozen encoder.
+ * The task head on pooled encoder features, shared by the four tasks (the linear probe's loss on
+ * it is in probe.ts).
  *
  *   logits = head(fc_norm(pooled))        pooled [B, D] -> logits [B, K]
  *
@@ -13,11 +13,10 @@
  * identity affine (weight 1, bias 0).
  */
 import { numpy as np, random, type Array } from "../engine/jax.js";
-import { initLayerNorm, layerNorm, linear, type LayerNorm, type Linear } from "../model/vit.js";
-import type { LossFn } from "../train/train-step.js";
-import type { TaskLoss } from "./tasks/definition.js";
+import { initLayerNorm, type VitHead } from "../model/vit.js";
 
-export type TaskHead = { fc_norm?: LayerNorm; head: Linear };
+/** A task's head is timm's (vit.ts `vitHead` runs it). */
+export type TaskHead = VitHead;
 
 export type HeadOptions = {
   /** A LayerNorm on the pooled features before the linear layer (timm's fc_norm). */
@@ -30,8 +29,6 @@ export type HeadOptions = {
 export const PROBE_INIT_STD = 0.01;
 /** MAE's head init for fine-tuning. */
 export const FINETUNE_INIT_STD = 2e-5;
-/** timm's LayerNorm eps for ViTs. */
-export const HEAD_LN_EPS = 1e-6;
 
 /** A head for pooled features [B, D] -> K logits. */
 export function initTaskHead(
@@ -42,30 +39,4 @@ export function initTaskHead(
 ): TaskHead {
   const head = { weight: random.normal(key, [numOutputs, dim]).mul(initStd), bias: np.zeros([numOutputs]) };
   return fcNorm ? { fc_norm: initLayerNorm(dim), head } : { head };
-}
-
-/** pooled [B, D] -> logits [B, K]. */
-export function taskHeadLogits(p: TaskHead, pooled: Array, lnEps = HEAD_LN_EPS): Array {
-  const normed = p.fc_norm ? layerNorm(p.fc_norm, pooled, lnEps) : pooled;
-  return linear(p.head, normed);
-}
-
-/** A batch for the linear probe: features from the frozen encoder, and the task's targets. */
-export type ProbeBatch = {
-  /** [B, D] pooled features. */
-  features: Array;
-  /** As the task's `targets` builds them. */
-  targets: Array;
-};
-
-/**
- * The linear probe's loss in the shape the train step takes: `(head, batch, key) => [loss,
- * { [name]: loss }]`. Deterministic: the key is not used (and is released).
- */
-export function probeLoss(name: string, loss: TaskLoss, lnEps = HEAD_LN_EPS): LossFn<TaskHead, ProbeBatch> {
-  return (head, batch, key) => {
-    key.dispose();
-    const value = loss(taskHeadLogits(head, batch.features, lnEps), batch.targets);
-    return [value.ref, { [name]: value }];
-  };
 }

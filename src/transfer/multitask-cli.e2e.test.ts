@@ -13,7 +13,7 @@ import { assertNoStack, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared, sharedPath } from "../../test/support/shared-data.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { random } from "../engine/jax.js";
-import { readFaceModel } from "../inference/face-model.js";
+import { readFaceModel } from "../face-model/face-model.js";
 import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
 import { readMultitaskConfig } from "./multitask-run.js";

@@ -7,7 +7,7 @@
  *   loss = Σ_t weight_t · loss_t(head_t(pool(encoder(images_t))), targets_t)
  *
  * The heads are plain linear layers on the pooled features, the face model's head format
- * (face-model.ts), so the result packs into a face model as it is. The recipe is the per-task
+ * (face-model/face-model.ts), so the result packs into a face model as it is. The recipe is the per-task
  * fine-tune's (augmentation drawn from `exampleSeed`, DropPath, class balance); model selection
  * scores each checkpoint on every task's validation faces, as the mean over tasks of the
  * improvement over that task's trivial baseline (accuracy / baseline accuracy, baseline MAE /
@@ -16,7 +16,7 @@
 import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { linear, poolTokens, vitFeatures, type Linear, type VitParams } from "../model/vit.js";
 import { imageBatch } from "../priors/cache-dataset.js";
-import { augmentImage, type AugmentConfig } from "../data/augment/augment.js";
+import { augmentImage, type AugmentConfig } from "../augment/augment.js";
 import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { epochOrder, exampleSeed } from "../train/seeding.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../train/train-config.js";

@@ -5,7 +5,7 @@
  *
  *   metrics.json      per task: test metrics (class shares, per-decade age error, ...), the
  *                     trivial baseline, face counts and caches; the config; the selection record
- *   model.safetensors the face model (face-model.ts): the encoder in fp16 and one head per task,
+ *   model.safetensors the face model (face-model/face-model.ts): the encoder in fp16 and one head per task,
  *                     ready for `analyze`, `export` and the demo
  */
 import { basename, join } from "node:path";
@@ -14,7 +14,7 @@ import { z } from "zod";
 import { parseConfig } from "../config-schema.js";
 import { splitDataset } from "../data/splits.js";
 import { FacepriorError } from "../errors.js";
-import { writeFaceModel, type ModelHead } from "../inference/face-model.js";
+import { writeFaceModel, type ModelHead } from "../face-model/face-model.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { facesOfRows, GREY_HEAD_SHARE, greyShare } from "../priors/cache-dataset.js";

@@ -2,7 +2,7 @@
  * The linear probe: a task head trained on frozen-encoder features (features.ts) with the shared
  * train loop and step, then its predictions on other faces. Features and labels are host arrays
  * indexed by face; the caller picks which faces train and which are evaluated. `trainLinearHead`
- * is the same for any loss and targets: add-head (inference/fit-head.ts) trains heads on it.
+ * is the same for any loss and targets: add-head (add-head/fit-head.ts) trains heads on it.
  *
  * Features are standardised per dimension with the training faces' mean and std before the head,
  * as MAE's linear probe does with a BatchNorm without affine parameters: pooled features of one
@@ -11,14 +11,36 @@
  */
 import { join } from "node:path";
 import { numpy as np, tree, type Array } from "../engine/jax.js";
+import { headLogits, HEAD_LN_EPS } from "../model/vit.js";
 import { writeSafetensors } from "../checkpoint/safetensors.js";
 import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { columnMoments } from "../train/column-stats.js";
 import { withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
+import type { LossFn } from "../train/train-step.js";
 import type { FeatureSet } from "./features.js";
-import { initTaskHead, probeLoss, taskHeadLogits, type ProbeBatch, type TaskHead } from "./heads.js";
+import { initTaskHead, type TaskHead } from "./heads.js";
 import { gather } from "../priors/cache-dataset.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
+
+/** A batch for the linear probe: features from the frozen encoder, and the task's targets. */
+export type ProbeBatch = {
+  /** [B, D] pooled features. */
+  features: Array;
+  /** As the task's `targets` builds them. */
+  targets: Array;
+};
+
+/**
+ * The linear probe's loss in the shape the train step takes: `(head, batch, key) => [loss,
+ * { [name]: loss }]`. Deterministic: the key is not used (and is released).
+ */
+export function probeLoss(name: string, loss: TaskLoss, lnEps = HEAD_LN_EPS): LossFn<TaskHead, ProbeBatch> {
+  return (head, batch, key) => {
+    key.dispose();
+    const value = loss(headLogits(head, batch.features, lnEps), batch.targets);
+    return [value.ref, { [name]: value }];
+  };
+}
 
 export type ProbeOptions = {
   task: TransferTaskName;
@@ -139,7 +161,7 @@ export async function trainLinearHead(options: LinearHeadOptions): Promise<{ hea
     tree.dispose(result.params);
     return { head, predictions: new Float32Array(0), steps: result.step };
   }
-  const logits = taskHeadLogits(result.params, featureBatch(features, evalFaces)); // consumes the trained head
+  const logits = headLogits(result.params, featureBatch(features, evalFaces)); // consumes the trained head
   const predictions = (await options.predict(logits).data()) as Float32Array;
   return { head, predictions, steps: result.step };
 }

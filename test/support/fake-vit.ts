@@ -2,7 +2,7 @@
 import type { TensorMap } from "../../src/checkpoint/safetensors.js";
 import { vitTensorShapes } from "../../src/checkpoint/vit-checkpoint.js";
 import { DEFAULT_NORMALIZATION } from "../../src/checkpoint/vit-metadata.js";
-import type { FaceModel } from "../../src/inference/face-model.js";
+import type { FaceModel } from "../../src/face-model/face-model.js";
 import { VitConfigSchema, type VitConfig } from "../../src/model/vit-presets.js";
 
 /** A small custom architecture: 32x32 input, patch 16 (4 patches), width 64, depth 2. */

@@ -4,8 +4,8 @@
  */
 import { PARSING_CLASSES, type FaceSample } from "../../src/priors/face-sample.js";
 import { landmarks68FromMesh } from "../../src/priors/landmarks68.js";
-import { seededRng } from "../../src/data/augment/prng.js";
-import { MESH_POINTS } from "../../src/data/augment/sample-shape.js";
+import { seededRng } from "../../src/augment/prng.js";
+import { MESH_POINTS } from "../../src/augment/sample-shape.js";
 
 /** `grid`: point coordinates are multiples of 1/grid (0 for arbitrary float32 values). */
 export function syntheticSample(size: number, seed: number, { grid = 0 } = {}): FaceSample {

@@ -1,13 +1,20 @@
 /**
  * `faceprior add-head`: a new head fitted on the user's labelled photos (a folder per class, or
- * a labels CSV) and added to a face model, written as a new model file (inference/fit-head.ts).
+ * a labels CSV) and added to a face model, written as a new model file (transfer/add-head/fit-head.ts).
  * The walkthrough is docs/FINETUNE.md.
  */
 import { resolve } from "node:path";
 import { FaceAnalyzer } from "../../inference/face-analyzer.js";
-import { addHead, checkNewHeadName, writeFaceModel } from "../../inference/face-model.js";
-import { DEFAULT_HOLDOUT, fitHead, MAX_HOLDOUT, type FitProgress, type FitReport, type FitStage } from "../../inference/fit-head.js";
-import { readLabelledPhotos, type LabelledPhotos } from "../../inference/labelled-photos.js";
+import { addHead, checkNewHeadName, writeFaceModel } from "../../face-model/face-model.js";
+import {
+  DEFAULT_HOLDOUT,
+  fitHead,
+  MAX_HOLDOUT,
+  type FitProgress,
+  type FitReport,
+  type FitStage,
+} from "../../transfer/add-head/fit-head.js";
+import { readLabelledPhotos, type LabelledPhotos } from "../../transfer/add-head/labelled-photos.js";
 import { defineCommand } from "../command.js";
 import { analyze } from "./analyze.js";
 import { usageError } from "../errors.js";

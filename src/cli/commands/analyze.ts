@@ -17,7 +17,7 @@ import { FacepriorError } from "../../errors.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { analysisOverlay } from "../../inference/analysis-overlay.js";
 import { FaceAnalyzer, type AnalyzedFace, type ImageAnalysis } from "../../inference/face-analyzer.js";
-import type { InferenceEngine } from "../../inference/onnx-session.js";
+import type { InferenceEngine } from "../../engine/onnx-session.js";
 import { openItemShard, planItemShard } from "../../shard/item-shard.js";
 import {
   openRecordDocument,

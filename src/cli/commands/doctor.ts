@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { ENGINE_DEVICES, type EngineDevice } from "../../engine/devices.js";
 import { loadOnnxRuntime, ORT_INSTALL_HINT } from "../../engine/onnxruntime.js";
 import { findWebGpu, listWebGpuAdapters, type AdapterInfo } from "../../engine/webgpu-adapter.js";
-import { chooseEngine } from "../../inference/onnx-session.js";
+import { chooseEngine } from "../../engine/onnx-session.js";
 import { defineCommand } from "../command.js";
 import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { columns } from "../help.js";

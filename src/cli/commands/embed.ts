@@ -20,9 +20,10 @@ import { listImageFiles } from "../../data/image-files.js";
 import { FacepriorError } from "../../errors.js";
 import { DEFAULT_MODEL_PATH, FaceAnalyzer } from "../../inference/face-analyzer.js";
 import { embedFacesOf } from "../../inference/face-embeddings.js";
-import { isFaceModelMetadata } from "../../inference/face-model.js";
-import { embeddingRowShape, embedFiles, openImageEncoder, type TokenKind } from "../../inference/image-embedder.js";
-import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
+import { isFaceModelMetadata } from "../../face-model/face-model.js";
+import { createEncoderRunner } from "../../face-model/encoder-runner.js";
+import { embeddingRowShape, embedFiles, tokenOutput, type TokenKind } from "../../inference/image-embedder.js";
+import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { openItemShard, planItemShard, type PlannedChunk } from "../../shard/item-shard.js";
@@ -124,17 +125,17 @@ type ShardRows = { output: RowOutput; settings: Record<string, unknown>; decode:
  */
 async function withEncoder<T>(setup: EmbedSetup, ctx: CommandContext, total: number, work: (embed: Embed) => Promise<T>): Promise<T> {
   if (setup.engine === "jax") await ctx.startEngine();
-  const encoder = await openImageEncoder(setup.ckpt, {
-    kind: setup.kind,
+  const runner = await createEncoderRunner(setup.ckpt, {
+    output: tokenOutput(setup.kind),
     batch: setup.batch,
     engine: setup.engine,
     threads: ctx.globals.threads,
   });
   const progress = createProgress({ total, label: "embed", unit: "images", stream: ctx.stderr });
   try {
-    return await work((files) => embedFiles(encoder, files, { decode: setup.decode, log: setup.log, onBatch: (n) => progress.advance(n) }));
+    return await work((files) => embedFiles(runner, files, { decode: setup.decode, log: setup.log, onBatch: (n) => progress.advance(n) }));
   } finally {
-    await encoder.dispose();
+    await runner.dispose();
     progress.finish();
   }
 }

@@ -7,7 +7,7 @@ import { vitPresetNames } from "../../model/vit-presets.js";
 import { extractTransferShard, runTransfer, type TransferMode, type TransferOptions } from "../../transfer/run-transfer.js";
 import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
-import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
+import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { readFinetuneRecipe } from "../../transfer/finetune-recipe.js";

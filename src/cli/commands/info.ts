@@ -5,7 +5,7 @@
 import { stat } from "node:fs/promises";
 import { readSafetensors } from "../../checkpoint/safetensors.js";
 import { countParameters, readVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
-import { isFaceModelMetadata, readFaceModel, type FaceModel } from "../../inference/face-model.js";
+import { isFaceModelMetadata, readFaceModel, type FaceModel } from "../../face-model/face-model.js";
 import { VIT_ALIASES, VIT_PRESETS, numPatches, vitPresetNames, type VitConfig } from "../../model/vit-presets.js";
 import { defineCommand } from "../command.js";
 import { jsonOption, writeJsonOutput } from "../json-output.js";

@@ -1,6 +1,6 @@
 /** `faceprior multitask`: one encoder fine-tuned for several tasks at once, written as a face model. */
 import { resolve } from "node:path";
-import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
+import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { readMultitaskConfig, runMultitask } from "../../transfer/multitask-run.js";
 import { TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "../../transfer/tasks/index.js";
 import { defineCommand } from "../command.js";

@@ -1,6 +1,6 @@
 /** `faceprior pack`: an encoder and linear-probe heads -> one face model file for analyze and export. */
 import { resolve } from "node:path";
-import { packFaceModel } from "../../inference/pack-model.js";
+import { packFaceModel } from "../../transfer/pack-model.js";
 import { defineCommand } from "../command.js";
 
 export const pack = defineCommand({

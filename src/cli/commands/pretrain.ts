@@ -14,7 +14,7 @@ import { createCountProgress } from "../progress.js";
 import { schemaDefaults } from "../../config-schema.js";
 import { PretrainConfigSchema } from "../../pretrain/config.js";
 import { TrainConfigSchema } from "../../train/train-config.js";
-import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
+import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 
 const PRETRAIN = schemaDefaults(PretrainConfigSchema);
 const TRAIN = schemaDefaults(TrainConfigSchema);

@@ -6,7 +6,7 @@ import { relative, resolve } from "node:path";
 import { loadStudyConfig } from "../../study/study-config.js";
 import { runStudy } from "../../study/run-study.js";
 import { writeStudyReport } from "../../study/report.js";
-import { chooseEngine, type InferenceEngine } from "../../inference/onnx-session.js";
+import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { defineCommand } from "../command.js";
 import { formatDuration } from "../progress.js";
 

@@ -11,7 +11,7 @@
  * order. Shapes are fixed at trace time.
  */
 import type { Array, ClosedJaxpr } from "../jax.js";
-import { encodeOnnxModel, type OnnxElementType, type OnnxValueInfo } from "../../export/onnx-proto.js";
+import { encodeOnnxModel, type OnnxElementType, type OnnxValueInfo } from "../onnx-proto.js";
 import { FacepriorError } from "../../errors.js";
 import { makeHostPrelude, type HostPrelude } from "./host-prelude.js";
 import { isLiteral, LoweredGraph, onnxTypeOf, typedArrayOf, type JaxprEqn, type JaxprVar } from "./lowered-graph.js";

@@ -15,8 +15,8 @@
  * lets the rules that absorb them see them.
  */
 import type { Jaxpr } from "../jax.js";
-import { OnnxGraphBuilder } from "../../export/onnx-graph.js";
-import { ONNX_DATA_TYPE, type OnnxElementType, type OnnxTensorData } from "../../export/onnx-proto.js";
+import { OnnxGraphBuilder } from "../onnx-graph.js";
+import { ONNX_DATA_TYPE, type OnnxElementType, type OnnxTensorData } from "../onnx-proto.js";
 import { FacepriorError } from "../../errors.js";
 
 export type JaxprEqn = Jaxpr["eqns"][number];

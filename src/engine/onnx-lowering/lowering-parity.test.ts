@@ -14,7 +14,7 @@ import { skipUnlessOnnxRuntime } from "../../../test/support/onnx-runtime.js";
 import { maxAbsDiff } from "../../../test/support/numerics.js";
 import * as tinyClassifier from "../../../test/fixtures/train/tiny-classifier.js";
 import { jit, numpy as np, random, tree, valueAndGrad, type Array as JaxArray } from "../jax.js";
-import { initVit, poolTokens, vitFeatures, type VitParams } from "../../model/vit.js";
+import { headLogits as taskHeadLogits, initVit, poolTokens, vitFeatures, type VitParams } from "../../model/vit.js";
 import { VitConfigSchema } from "../../model/vit-presets.js";
 import { initMae, type MaeConfig } from "../../pretrain/mae.js";
 import { makePretrainLoss } from "../../pretrain/pretrain-loss.js";
@@ -23,7 +23,7 @@ import { syntheticPretrainBatch } from "../../../test/support/synthetic-pretrain
 import { adamw } from "../../train/adamw.js";
 import { meanUpdate, type LossFn } from "../../train/train-step.js";
 import type { Tree } from "../../train/tree-names.js";
-import { initTaskHead, taskHeadLogits, type TaskHead } from "../../transfer/heads.js";
+import { initTaskHead, type TaskHead } from "../../transfer/heads.js";
 import { taskLoss, TRANSFER_TASKS, type TransferTaskName } from "../../transfer/tasks/index.js";
 import { CELEBA_ATTRIBUTES } from "../../data/tasks.js";
 import { compileForOnnxRuntime } from "./onnx-function.js";

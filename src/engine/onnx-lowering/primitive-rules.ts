@@ -5,7 +5,7 @@
  * without a rule (random_bits, bitcast, bit ops, scatter, conv, linear algebra) are refused by
  * name; the random ones run on the host instead (host-prelude.ts).
  */
-import { ONNX_DATA_TYPE } from "../../export/onnx-proto.js";
+import { ONNX_DATA_TYPE } from "../onnx-proto.js";
 import { lowerDot } from "./dot-as-matmul.js";
 import { broadcast, reshape, transpose } from "./view-rules.js";
 import { broadcastDims, isLiteral, onnxTypeOf, product, type JaxprEqn, type LoweredGraph, type LoweredValue } from "./lowered-graph.js";

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { numpy as np } from "../../engine/jax.js";
-import { AGE_TASK, ageKl, ageTarget, expectedAge, logAgeTarget, NUM_AGE_BINS } from "./age.js";
+import { NUM_AGE_BINS } from "../../model/head-activations.js";
+import { expectedAge } from "../../model/vit.js";
+import { AGE_TASK, ageKl, ageTarget, logAgeTarget } from "./age.js";
 
 /**
  * jax-js computes log to about 1.3e-5 absolute error (measured over 0.007..150, in float32 and

@@ -19,23 +19,17 @@
  * training age.
  */
 import { nn, numpy as np, type Array } from "../../engine/jax.js";
+import { MAX_PREDICTED_AGE, NUM_AGE_BINS } from "../../model/head-activations.js";
+import { binAges, expectedAge } from "../../model/vit.js";
 import { meanAgeBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
 import { cumulativeScore, maeByDecade, meanAbsoluteError } from "../metrics.js";
 import { ageErrorSpec } from "../transfer-plots.js";
 import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
 
-/** The oldest age the head predicts; the bins are 0..MAX_PREDICTED_AGE. */
-export const MAX_PREDICTED_AGE = 100;
-export const NUM_AGE_BINS = MAX_PREDICTED_AGE + 1;
 export const DEFAULT_AGE_SIGMA = 2;
 
 export type AgeLossOptions = { sigma: number };
-
-/** The bin ages 0..100 as [101] in `dtype`. */
-function binAges(dtype: Array["dtype"]): Array {
-  return np.arange(0, NUM_AGE_BINS, 1, { dtype });
-}
 
 /** log t for ages [B] (years, clipped to 0..100): [B, 101] in `dtype`. */
 export function logAgeTarget(ages: Array, sigma: number, dtype: Array["dtype"] = np.float32): Array {
@@ -57,12 +51,6 @@ export function ageKl(logits: Array, ages: Array, sigma: number): Array {
     .mul(logT.sub(nn.logSoftmax(logits, -1)))
     .sum(-1)
     .mean();
-}
-
-/** logits [B, 101] -> expected age [B] in years. */
-export function expectedAge(logits: Array): Array {
-  const dtype = logits.dtype;
-  return nn.softmax(logits, -1).mul(binAges(dtype)).sum(-1);
 }
 
 function ageLoss({ sigma }: AgeLossOptions): TaskLoss {

@@ -17,7 +17,7 @@
 import { numpy as np, type Array } from "../../engine/jax.js";
 import type { TaskName } from "../../data/tasks.js";
 import { FacepriorError } from "../../errors.js";
-import type { HeadActivation } from "../../export/onnx-vit.js";
+import type { HeadActivation } from "../../model/head-activations.js";
 import type { ChartSpec } from "../../plot/render-chart.js";
 import type { FinetuneRecipe } from "../finetune-recipe.js";
 import type { HeadOptions, TaskHead } from "../heads.js";
@@ -74,7 +74,7 @@ export type TaskDefinition<O> = {
   targets(labels: LabelRows): Array;
   /** logits [B, K] -> predictions on device: probabilities [B, K], or ages [B] in years. */
   predict(logits: Array): Array;
-  /** What `predict` is in an exported or packed model (onnx-vit.ts builds it into the graph). */
+  /** What `predict` is in an exported or packed model (face-model/onnx-vit.ts builds it into the graph). */
   readonly activation: HeadActivation;
   /** The names of the head's outputs in a face model, from the scored label columns. */
   outputLabels(labelColumns: readonly string[]): string[];

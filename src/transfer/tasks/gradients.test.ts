@@ -11,7 +11,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { grad, jit, nn, numpy as np, random, tree, type Array as JaxArray } from "../../engine/jax.js";
-import { initTaskHead, probeLoss, type TaskHead } from "../heads.js";
+import { initTaskHead, type TaskHead } from "../heads.js";
+import { probeLoss } from "../probe.js";
 import { ageTarget } from "./age.js";
 import { TRANSFER_TASKS, type TaskLoss } from "./index.js";
 import { checkGradient } from "../../../test/support/finite-differences.js";

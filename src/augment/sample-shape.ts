@@ -1,6 +1,6 @@
 /** The shape check that every public augmentation function runs on the sample it is given. */
-import { FacepriorError } from "../../errors.js";
-import type { FaceSample } from "../../priors/face-sample.js";
+import { FacepriorError } from "../errors.js";
+import type { FaceSample } from "../priors/face-sample.js";
 
 export const MESH_POINTS = 478;
 

@@ -18,17 +18,16 @@
  *   await writeFaceModel("smile.safetensors", addHead(analyzer.model, head, { about: report }));
  */
 import { join } from "node:path";
-import { nn, numpy as np, type Array } from "../engine/jax.js";
-import { FacepriorError, invalidArgument } from "../errors.js";
-import { withTempDir } from "../io/exit-cleanup.js";
-import type { TrainConfigInput } from "../train/train-config.js";
-import type { FeatureSet } from "../transfer/features.js";
-import { trainLinearHead } from "../transfer/probe.js";
-import { DEFAULT_LABEL_SMOOTHING, smoothedCrossEntropy } from "../transfer/tasks/expression.js";
-import type { TaskLoss } from "../transfer/tasks/index.js";
-import { bceWithLogits, sigmoidPredict } from "../transfer/tasks/multi-label.js";
-import { checkNewHeadName, type ModelHead } from "./face-model.js";
-import type { FaceAnalyzer, FaceEmbedding } from "./face-analyzer.js";
+import { nn, numpy as np, type Array } from "../../engine/jax.js";
+import { FacepriorError, invalidArgument } from "../../errors.js";
+import { withTempDir } from "../../io/exit-cleanup.js";
+import type { TrainConfigInput } from "../../train/train-config.js";
+import type { FeatureSet } from "../features.js";
+import { trainLinearHead } from "../probe.js";
+import { DEFAULT_LABEL_SMOOTHING, smoothedCrossEntropy } from "../tasks/expression.js";
+import type { TaskLoss } from "../tasks/index.js";
+import { bceWithLogits, sigmoidPredict } from "../tasks/multi-label.js";
+import { checkNewHeadName, type FaceModel, type ModelHead } from "../../face-model/face-model.js";
 import { holdOut, scoreHeldOut, type HeldOutScore, type HoldoutSplit } from "./head-holdout.js";
 import { checkEnoughPhotos, checkTargets, type LabelledPhoto, type LabelledPhotos, type LeftOutPhoto } from "./labelled-photos.js";
 
@@ -90,11 +89,17 @@ const HEAD_KINDS: Record<LabelledPhotos["activation"], HeadKind> = {
   },
 };
 
-const largestFace = (faces: FaceEmbedding[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+/** One face's features and its box, as `FaceAnalyzer.embed` gives them. */
+type EmbeddedFace = { box: { width: number; height: number }; embedding: Float32Array };
+
+/** What finds and embeds the photos' faces: a FaceAnalyzer (inference/face-analyzer.ts), whose model gets the head. */
+export type FaceEmbedder = { model: Pick<FaceModel, "source" | "heads" | "cfg">; embed(file: string): Promise<EmbeddedFace[]> };
+
+const largestFace = (faces: EmbeddedFace[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
 
 /** Each photo's largest face's features [N, D], for the photos used; the others with the reason. */
 async function embedPhotos(
-  analyzer: FaceAnalyzer,
+  analyzer: FaceEmbedder,
   photos: readonly LabelledPhoto[],
   onPhoto?: (done: number) => void,
 ): Promise<{ features: FeatureSet; used: LabelledPhoto[]; leftOut: LeftOutPhoto[] }> {
@@ -159,7 +164,7 @@ function describeFit({ photos, source, heldOut }: FitReport): string {
 }
 
 /** Fits a head named `name` on the photos' faces, after measuring one on a held-out share (see the module comment). */
-export async function fitHead(analyzer: FaceAnalyzer, options: FitHeadOptions): Promise<FitHeadResult> {
+export async function fitHead(analyzer: FaceEmbedder, options: FitHeadOptions): Promise<FitHeadResult> {
   const { name, replace = false, holdout = DEFAULT_HOLDOUT, seed = 0, onProgress } = options;
   checkNewHeadName(analyzer.model, name, replace);
   if (!(holdout >= 0 && holdout <= MAX_HOLDOUT)) throw invalidArgument("holdout", `a fraction from 0 to ${MAX_HOLDOUT}`, holdout);

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { writeSafetensors } from "../checkpoint/safetensors.js";
-import { loadPretrainingPool, selectFaces } from "../pretrain/pretraining-pool.js";
-import { cacheIndexPath, type CacheIndex } from "./prior-cache.js";
+import { loadPretrainingPool, selectFaces } from "./pretraining-pool.js";
+import { cacheIndexPath, type CacheIndex } from "../priors/prior-cache.js";
 
 const SHARD_FILE = "shards/shard-00000.safetensors";
 

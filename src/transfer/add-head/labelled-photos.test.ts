@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { images, rejectsWith, writeLayout } from "../../test/support/dataset-layouts.js";
+import { images, rejectsWith, writeLayout } from "../../../test/support/dataset-layouts.js";
 import { checkEnoughPhotos, checkTargets, readLabelledPhotos, type LabelledPhotos } from "./labelled-photos.js";
 
 const summary = (photos: LabelledPhotos, root: string) => ({

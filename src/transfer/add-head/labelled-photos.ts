@@ -10,11 +10,11 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { dirname, extname, join, relative, sep } from "node:path";
-import { DatasetBuilder } from "../data/dataset-builder.js";
-import { datasetError, someOf, type SourceLine } from "../data/dataset.js";
-import { IMAGE_EXTENSIONS, imageFilesIn } from "../data/image-files.js";
-import { readCsv, repeatedColumns } from "../data/source-files.js";
-import { invalidArgument } from "../errors.js";
+import { DatasetBuilder } from "../../data/dataset-builder.js";
+import { datasetError, someOf, type SourceLine } from "../../data/dataset.js";
+import { IMAGE_EXTENSIONS, imageFilesIn } from "../../data/image-files.js";
+import { readCsv, repeatedColumns } from "../../data/source-files.js";
+import { invalidArgument } from "../../errors.js";
 
 export type LabelledPhoto = {
   /** The file to open. */

@@ -3,7 +3,7 @@
  * (s, name, k), so the same seed always gives the same draws, and each transform reads its own
  * stream (changing the flip probability does not move the affine's draws). Never Math.random.
  */
-import { invalidArgument } from "../../errors.js";
+import { invalidArgument } from "../errors.js";
 
 /** Uniform draws in [0, 1); each call advances the stream by one. */
 export type Rng = () => number;

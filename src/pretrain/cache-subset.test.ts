@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { FacepriorError } from "../errors.js";
-import { loadPretrainingPool } from "../pretrain/pretraining-pool.js";
+import { loadPretrainingPool } from "./pretraining-pool.js";
 import { CELEBA, loadedCelebaCache } from "../../test/support/celeba-subset.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { writeCacheSubset } from "./cache-subset.js";

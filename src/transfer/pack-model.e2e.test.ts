@@ -16,7 +16,7 @@ import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { random } from "../engine/jax.js";
 import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
-import { readFaceModel } from "./face-model.js";
+import { readFaceModel } from "../face-model/face-model.js";
 
 const needsData = { skip: skipUnlessShared("data/fer2013") || skipUnlessShared("data/celebahq_attr") };
 let dir = "";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OnnxSession } from "../inference/onnx-session.js";
+import { OnnxSession } from "./onnx-session.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { encodeOnnxModel, encodeVarint, type OnnxModel } from "./onnx-proto.js";

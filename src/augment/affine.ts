@@ -4,8 +4,8 @@
  * background, 0), and the same transform to landmarks68 and mesh. Points that leave the crop
  * keep their coordinates outside [0, S).
  */
-import { warpAffine, transformPoints, type Affine } from "../affine-warp.js";
-import type { FaceSample } from "../../priors/face-sample.js";
+import { warpAffine, transformPoints, type Affine } from "../data/affine-warp.js";
+import type { FaceSample } from "../priors/face-sample.js";
 import { uniform, type Rng } from "./prng.js";
 import { checkFaceSample } from "./sample-shape.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FacepriorError } from "../../errors.js";
+import { FacepriorError } from "../errors.js";
 import {
   NO_AUGMENT,
   applyAugmentParams,
@@ -13,8 +13,8 @@ import {
 } from "./augment.js";
 import { flipSample, meshMirrorTable } from "./flip.js";
 import { seededRng } from "./prng.js";
-import { blobImage, brightness, syntheticSample } from "../../../test/support/synthetic-sample.js";
-import { teacherUVMap } from "../../priors/teacher.js";
+import { blobImage, brightness, syntheticSample } from "../../test/support/synthetic-sample.js";
+import { teacherUVMap } from "../priors/teacher.js";
 
 const meshMirror = meshMirrorTable(teacherUVMap());
 const S = 32;

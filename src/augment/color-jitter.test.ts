@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { IDENTITY_COLOR_JITTER, applyColorJitter, drawColorJitter } from "./color-jitter.js";
 import { seededRng } from "./prng.js";
-import { syntheticSample } from "../../../test/support/synthetic-sample.js";
+import { syntheticSample } from "../../test/support/synthetic-sample.js";
 
 const image = syntheticSample(16, 1).image;
 const jitter = (params: Partial<typeof IDENTITY_COLOR_JITTER>, pixels: Uint8Array = image) =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { heldOutCount, holdOut, scoreHeldOut } from "./head-holdout.js";
 import type { LabelledPhotos } from "./labelled-photos.js";
-import { wilsonInterval } from "../transfer/metrics.js";
+import { wilsonInterval } from "../metrics.js";
 
 /** A softmax source with `counts[k]` photos of class k, named `<k>/<i>.jpg`. */
 function classes(...counts: number[]): LabelledPhotos {

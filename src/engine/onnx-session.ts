@@ -3,9 +3,9 @@
  * with a single image input, and the choice between it and jax-js.
  */
 import { FacepriorError } from "../errors.js";
-import { loadOnnxRuntime, ORT_INSTALL_HINT, requireOnnxRuntime, type OnnxRuntime, type OrtSession } from "../engine/onnxruntime.js";
+import { loadOnnxRuntime, ORT_INSTALL_HINT, requireOnnxRuntime, type OnnxRuntime, type OrtSession } from "./onnxruntime.js";
 
-export { loadOnnxRuntime, ORT_INSTALL_HINT } from "../engine/onnxruntime.js";
+export { loadOnnxRuntime, ORT_INSTALL_HINT } from "./onnxruntime.js";
 
 export type OnnxSessionOptions = {
   /** CPU threads for one run (onnxruntime's intra-op pool, the calling thread included). */

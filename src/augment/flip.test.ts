@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FacepriorError } from "../../errors.js";
-import { PARSING_CLASSES, type FaceSample } from "../../priors/face-sample.js";
-import { MESH_INDEX_OF_68, MIRROR_68, landmarks68FromMesh } from "../../priors/landmarks68.js";
+import { FacepriorError } from "../errors.js";
+import { PARSING_CLASSES, type FaceSample } from "../priors/face-sample.js";
+import { MESH_INDEX_OF_68, MIRROR_68, landmarks68FromMesh } from "../priors/landmarks68.js";
 import { NO_SWAP_PAIRS, flipLabels, flipSample, meshMirrorTable } from "./flip.js";
-import { syntheticSample } from "../../../test/support/synthetic-sample.js";
-import { teacherUVMap } from "../../priors/teacher.js";
+import { syntheticSample } from "../../test/support/synthetic-sample.js";
+import { teacherUVMap } from "../priors/teacher.js";
 
 const uvMap = teacherUVMap();
 const meshMirror = meshMirrorTable(uvMap);

@@ -1,6 +1,6 @@
 /**
  * Packs an encoder and the linear-probe heads of transfer runs into one face model file
- * (face-model.ts): each run folder (`faceprior finetune --mode probe`) gives its task, label
+ * (face-model/face-model.ts): each run folder (`faceprior finetune --mode probe`) gives its task, label
  * columns, the head of its first fold and seed (saved folded onto raw features, probe.ts) and
  * that head's held-out metrics, which go into the model's provenance.
  */
@@ -10,10 +10,10 @@ import { readSafetensors } from "../checkpoint/safetensors.js";
 import { readVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { FacepriorError } from "../errors.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
-import { PROBE_HEAD_FILE } from "../transfer/probe.js";
+import { PROBE_HEAD_FILE } from "./probe.js";
 import { GREY_HEAD_SHARE } from "../priors/cache-dataset.js";
-import { TRANSFER_TASKS, type TransferTaskName } from "../transfer/tasks/index.js";
-import { writeFaceModel, type ModelHead } from "./face-model.js";
+import { TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
+import { writeFaceModel, type ModelHead } from "../face-model/face-model.js";
 
 type RunMetrics = {
   task: TransferTaskName;

@@ -5,9 +5,9 @@
  * iBUG landmarks (MIRROR_68), mesh points (a mirror table from the teacher's UV map, see
  * `meshMirrorTable`) and, through `flipLabels`, any task label columns that name a side.
  */
-import { FacepriorError } from "../../errors.js";
-import { PARSING_CLASSES, PARSING_MIRROR, type FaceSample } from "../../priors/face-sample.js";
-import { MIRROR_68 } from "../../priors/landmarks68.js";
+import { FacepriorError } from "../errors.js";
+import { PARSING_CLASSES, PARSING_MIRROR, type FaceSample } from "../priors/face-sample.js";
+import { MIRROR_68 } from "../priors/landmarks68.js";
 import { MESH_POINTS, checkFaceSample } from "./sample-shape.js";
 
 /** FaceMesh points that have a UV coordinate; the 10 iris points after them have none. */

@@ -1,11 +1,11 @@
 /**
  * The face encoder, and optionally task heads, as one ONNX model (opset 17), built from host
- * tensors with timm's names. The graph computes what src/model/vit.ts and src/transfer compute:
+ * tensors with timm's names. The graph computes what src/model/vit.ts computes:
  *
  *   image [N, 3, S, S], RGB in [0, 1]
- *     -> (x - mean) / std -> patch conv + pos_embed, class token -> blocks -> norm   tokens [N, L, D]
- *     -> the class token or the mean of the patch tokens (cfg.globalPool)          features [N, D]
- *     -> per head: fc_norm? -> linear -> sigmoid | softmax | expected age          <task> [N, K] or [N]
+ *     -> (x - mean) / std -> patch conv + pos_embed, class token -> blocks -> norm   tokens [N, L, D]   vitFeatures
+ *     -> the class token or the mean of the patch tokens (cfg.globalPool)          features [N, D]    vitHead
+ *     -> per head: fc_norm? -> linear -> sigmoid | softmax | expected age          <task> [N, K] or [N]  headLogits, activate
  *
  * A head with `greyInput` (trained on grey faces only: FER2013, CK+) reads the features of the
  * grey copy of each image (Rec. 601 luma in all three channels): the encoder then runs once over
@@ -19,35 +19,17 @@
 import { checkVitTensors } from "../checkpoint/vit-checkpoint.js";
 import type { TensorMap } from "../checkpoint/safetensors.js";
 import type { Normalization } from "../checkpoint/vit-metadata.js";
-import type { TaskName } from "../data/tasks.js";
 import { FacepriorError } from "../errors.js";
+import { HEAD_ACTIVATIONS, LUMA_WEIGHTS, NUM_AGE_BINS, type HeadActivation } from "../model/head-activations.js";
 import { numPatches, type VitConfig } from "../model/vit-presets.js";
-import { HEAD_LN_EPS } from "../transfer/heads.js";
-import { NUM_AGE_BINS } from "../transfer/tasks/age.js";
-import { TRANSFER_TASK_NAMES, TRANSFER_TASKS } from "../transfer/tasks/index.js";
-import { OnnxGraphBuilder } from "./onnx-graph.js";
-import { encodeOnnxModel, type OnnxValueInfo } from "./onnx-proto.js";
+import { HEAD_LN_EPS } from "../model/vit.js";
+import { OnnxGraphBuilder } from "../engine/onnx-graph.js";
+import { encodeOnnxModel, type OnnxValueInfo } from "../engine/onnx-proto.js";
 
 export const IMAGE_INPUT = "image";
 export const FEATURES_OUTPUT = "features";
 export const TOKENS_OUTPUT = "tokens";
 export const PREFIX_OUTPUT = "prefix_tokens";
-
-/** The activations a head's output can have in the graph (`headOutput`). */
-export const HEAD_ACTIVATIONS = ["sigmoid", "softmax", "expected-age"] as const;
-export type HeadActivation = (typeof HEAD_ACTIVATIONS)[number];
-
-/**
- * Each task's activation, from the task table (transfer/tasks). Typed by the labelled tasks of
- * data/tasks.ts: the table's own types reach jax-js's, which the package's main types stay clear
- * of (src/index.ts).
- */
-export const TASK_ACTIVATIONS: Readonly<Record<Exclude<TaskName, "none">, HeadActivation>> = Object.freeze(
-  Object.fromEntries(TRANSFER_TASK_NAMES.map((task) => [task, TRANSFER_TASKS[task].activation])) as Record<
-    Exclude<TaskName, "none">,
-    HeadActivation
-  >,
-);
 
 /** Graph names a head may not take. */
 const RESERVED_NAMES = [IMAGE_INPUT, FEATURES_OUTPUT, TOKENS_OUTPUT, PREFIX_OUTPUT];
@@ -61,14 +43,11 @@ export type OnnxHead = {
   bias: Float32Array;
   /** `fc_norm`, a LayerNorm (eps 1e-6) before the linear layer. */
   fcNorm?: { weight: Float32Array; bias: Float32Array };
-  /** expected-age: softmax over the bins 0..100, then the expectation in years ([N]). */
+  /** What the logits become (model/head-activations.ts); expected-age gives years, [N]. */
   activation: HeadActivation;
   /** Read the features of the grey copy of the image (a head trained on grey faces only). */
   greyInput?: boolean;
 };
-
-/** Rec. 601 luma weights, the grey of `toGrayscale` (augment/color-jitter.ts). */
-export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
 
 export type FaceOnnxInput = {
   /** The encoder's tensors with timm's names, float32 (F16 files are converted when read). */

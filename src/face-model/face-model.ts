@@ -1,7 +1,7 @@
 /**
  * A face model file: one encoder and its heads in one safetensors file. The bundled default model
  * ships in this format; `analyze`, `export` and the browser demo read it, and `add-head` adds a
- * head trained on a user's photos (fit-head.ts).
+ * head trained on a user's photos (transfer/add-head/fit-head.ts).
  *
  *   tensors   the encoder's, with timm's names (F16 or F32);
  *             per head `heads.<name>.weight` [K, D] and `heads.<name>.bias` [K], on pooled features
@@ -16,7 +16,7 @@ import { checkFloatTensors, checkVitTensors } from "../checkpoint/vit-checkpoint
 import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata, type Normalization } from "../checkpoint/vit-metadata.js";
 import { parseConfig } from "../config-schema.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
-import { HEAD_ACTIVATIONS, type OnnxHead } from "../export/onnx-vit.js";
+import { HEAD_ACTIVATIONS } from "../model/head-activations.js";
 import { parseJson } from "../io/json-file.js";
 import type { VitConfig } from "../model/vit-presets.js";
 
@@ -186,9 +186,4 @@ export function addHead(
   const heads = at < 0 ? [...model.heads, head] : model.heads.map((h, i) => (i === at ? head : h));
   const headsAbout = (model.about.heads ?? {}) as Record<string, unknown>;
   return { ...rest, heads, about: { ...model.about, heads: { ...headsAbout, [head.name]: about } } };
-}
-
-/** The heads in the form the ONNX graph builder takes. */
-export function onnxHeads(model: Pick<FaceModel, "heads">): OnnxHead[] {
-  return model.heads.map(({ name, weight, bias, activation, greyInput }) => ({ name, weight, bias, activation, greyInput }));
 }

@@ -7,15 +7,15 @@
  * draws unchanged.
  */
 import { z } from "zod";
-import type { Affine } from "../affine-warp.js";
-import type { FaceSample } from "../../priors/face-sample.js";
+import type { Affine } from "../data/affine-warp.js";
+import type { FaceSample } from "../priors/face-sample.js";
 import { affineImage, affineSample, drawAffine } from "./affine.js";
 import { applyColorJitter, drawColorJitter, toGrayscale, type ColorJitterParams } from "./color-jitter.js";
 import { flipImage, flipLabels, flipSample, type LabelSwapPairs } from "./flip.js";
-import { FacepriorError } from "../../errors.js";
+import { FacepriorError } from "../errors.js";
 import { seededRng } from "./prng.js";
 import { checkFaceSample } from "./sample-shape.js";
-import { parseConfig } from "../../config-schema.js";
+import { parseConfig } from "../config-schema.js";
 
 const strength = z.number().min(0);
 

@@ -9,14 +9,14 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { CELEBA, celebaRows, type CelebaRow } from "../../test/support/celeba-subset.js";
-import { skipUnlessFaceModel, TEST_FACE_MODEL } from "../../test/support/face-models.js";
-import { assertNoStack, CLI_MAIN, runCli } from "../../test/support/run-cli.js";
-import { scratchDir } from "../../test/support/scratch-dir.js";
-import { maxAbsDiff } from "../../test/support/numerics.js";
-import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
-import type { HeadPrediction, ImageAnalysis } from "./face-analyzer.js";
-import { readFaceModel, type ModelHead } from "./face-model.js";
+import { CELEBA, celebaRows, type CelebaRow } from "../../../test/support/celeba-subset.js";
+import { skipUnlessFaceModel, TEST_FACE_MODEL } from "../../../test/support/face-models.js";
+import { assertNoStack, CLI_MAIN, runCli } from "../../../test/support/run-cli.js";
+import { scratchDir } from "../../../test/support/scratch-dir.js";
+import { maxAbsDiff } from "../../../test/support/numerics.js";
+import { sharedPath, skipUnlessShared } from "../../../test/support/shared-data.js";
+import type { HeadPrediction, ImageAnalysis } from "../../inference/face-analyzer.js";
+import { readFaceModel, type ModelHead } from "../../face-model/face-model.js";
 
 const skip = skipUnlessShared(CELEBA) || skipUnlessFaceModel();
 const PER_CLASS = 10;
@@ -151,7 +151,7 @@ test("the walkthrough: add-head on a folder per class, then analyze with the new
   // Sensible on unseen photos: what analyze prints is the stored head on the model's features
   // (the standardisation folded in; an unfolded head would be far off), and the other heads are
   // what the old model gives.
-  const { FaceAnalyzer } = await import("./face-analyzer.js");
+  const { FaceAnalyzer } = await import("../../inference/face-analyzer.js");
   const analyzer = await FaceAnalyzer.load({ model: TEST_FACE_MODEL });
   try {
     for (const source of [tryPhotos.smiling, tryPhotos.not_smiling]) {
@@ -223,7 +223,7 @@ test("the walkthrough's API snippet: a multi-label head from a CSV of 0/1 column
     ...labelled.map(({ photo, row }) => `${photo.replace(/^photos\//, "")},${row.attributes.Smiling},${row.attributes.Male}`),
   ];
   await writeFile(join(dir, "photos/labels.csv"), csv.join("\n") + "\n");
-  const { startEngine, FaceAnalyzer, readLabelledPhotos, fitHead, addHead, writeFaceModel } = await import("../index.js");
+  const { startEngine, FaceAnalyzer, readLabelledPhotos, fitHead, addHead, writeFaceModel } = await import("../../index.js");
   await startEngine();
   const analyzer = await FaceAnalyzer.load({ model: TEST_FACE_MODEL });
   const photos = await readLabelledPhotos(join(dir, "photos/labels.csv"));

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { transformPoints } from "../affine-warp.js";
-import { PARSING_CLASSES } from "../../priors/face-sample.js";
+import { transformPoints } from "../data/affine-warp.js";
+import { PARSING_CLASSES } from "../priors/face-sample.js";
 import { affineSample, drawAffine, similarityAboutCentre } from "./affine.js";
 import { seededRng } from "./prng.js";
-import { blobImage, brightness, syntheticSample } from "../../../test/support/synthetic-sample.js";
+import { blobImage, brightness, syntheticSample } from "../../test/support/synthetic-sample.js";
 
 const S = 48;
 const RANGES = { rotationDeg: 20, scale: [0.85, 1.15], translate: 0.08 } as const;

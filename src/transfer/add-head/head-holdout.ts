@@ -14,9 +14,9 @@
  * the held-out photos (softmax), or over their yes/no decisions, photos × labels, taken as
  * independent (sigmoid; photos share faces, so that interval is the narrower side of the truth).
  */
-import { unitHash } from "../data/splits.js";
-import { majorityClassBaseline, attributeMajorityBaseline } from "../transfer/baselines.js";
-import { accuracy, argmaxRows, attributeAccuracy, binaryCounts, confusionMatrix, wilsonInterval } from "../transfer/metrics.js";
+import { unitHash } from "../../data/splits.js";
+import { majorityClassBaseline, attributeMajorityBaseline } from "../baselines.js";
+import { accuracy, argmaxRows, attributeAccuracy, binaryCounts, confusionMatrix, wilsonInterval } from "../metrics.js";
 import { labelGroups, MIN_PHOTOS_PER_LABEL, type LabelledPhotos } from "./labelled-photos.js";
 
 /** Indices into `photos.photos`, ascending. */

@@ -8,7 +8,7 @@ import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { needsParity, parityModelPath, readParityFixture } from "../../test/support/vit-parity.js";
 import { readFaceModel, writeFaceModel, type FaceModel, type ModelHead } from "./face-model.js";
-import { createModelRunner } from "./model-runner.js";
+import { createModelRunner } from "./encoder-runner.js";
 
 let dir = "";
 before(async () => {
