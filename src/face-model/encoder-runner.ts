@@ -23,6 +23,7 @@ import { numPatches, type VitConfig } from "../model/vit-presets.js";
 import { activate, block, embedImages, headLogits, vitFeatures, vitHead, type VitHead, type VitParams } from "../model/vit.js";
 import type { FaceModel } from "./face-model.js";
 import { OnnxSession, type InferenceEngine } from "../engine/onnx-session.js";
+import { concatFloat32 } from "../engine/host-arrays.js";
 
 /** Each output's values by name, [n, ...its shape per image] flat. */
 export type EncoderOutputs = Record<string, Float32Array>;
@@ -110,17 +111,11 @@ export async function mapFixedBatches<I>(
     parts.push(mapValues(outputs, (rows) => rows.subarray(0, (rows.length / batch) * (end - start))));
     onBatch?.(end - start, (performance.now() - t0) / 1000);
   }
-  return mapValues(parts[0] ?? {}, (_, name) => concatenated(parts.map((part) => part[name]!))); // {} for no items
+  return mapValues(parts[0] ?? {}, (_, name) => concatFloat32(parts.map((part) => part[name]!))); // {} for no items
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) => U): Record<string, U> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value, key)]));
-}
-
-function concatenated(parts: Float32Array[]): Float32Array {
-  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
-  return all;
 }
 
 /** `images` padded with zeros to `length` values. */

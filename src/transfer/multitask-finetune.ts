@@ -28,6 +28,7 @@ import { taskMetrics, type TaskMetrics } from "./evaluate.js";
 import { openModelSelection, type SelectionRecord } from "./model-selection.js";
 import type { TaskCaches } from "./task-data.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
+import { concatFloat32 } from "../engine/host-arrays.js";
 
 export type MultitaskTask = {
   task: TransferTaskName;
@@ -187,7 +188,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
               offset += faces.length;
             });
             const s = size(tasks[0]!);
-            return { images: np.array(concatFloat(images)).reshape([total, 3, s, s]), targets };
+            return { images: np.array(concatFloat32(images)).reshape([total, 3, s, s]), targets };
           },
         },
         onCheckpoint: selector ? (saved) => selector.onCheckpoint(saved) : undefined,
@@ -210,14 +211,4 @@ export function meanImprovement(results: readonly Pick<TaskResult, "task" | "met
     TRANSFER_TASKS[task].headline.higherIsBetter ? metrics.headline.value / baseline.value : baseline.value / metrics.headline.value,
   );
   return ratios.reduce((a, b) => a + b, 0) / ratios.length;
-}
-
-function concatFloat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
