@@ -91,7 +91,7 @@ test("a study refuses a folder that holds another grid, and a missing encoder fi
   const run = await runCli(["study", "--config", other, "--out", join(dir, "out")], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--out .* holds a study with another grid/);
+  assert.match(run.stderr, /--out .*: holds a study with another grid/);
   await writeFile(other, JSON.stringify({ ...config, encoders: { mae: "nowhere.safetensors" } }));
   const missing = await runCli(["study", "--config", other, "--out", join(dir, "out2")], dir);
   assertNoStack(missing);

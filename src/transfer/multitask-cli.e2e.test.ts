@@ -101,7 +101,7 @@ test("a task in the config without caches is refused before any training", needs
   const run = await runCli(["multitask", "--config", config, "--init", encoder, "--expression", fer, "--out", join(dir, "x")], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /The config trains age but no caches were given for it\. Pass --age <dir>\./);
+  assert.match(run.stderr, /--age: no caches given, but the config trains age\./, "the library's data.age is the flag --age");
 });
 
 test("the shipped multi-task recipe parses, with every task, a validation split and patience", async () => {
