@@ -89,7 +89,7 @@ test("pretrain refuses a cache whose crops do not fit the architecture, before t
   assert.equal(run.code, 1);
   assert.match(
     run.stderr,
-    /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with --size 224 --patch-size 16/,
+    /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with size 224 and patchSize 16/,
   );
 });
 

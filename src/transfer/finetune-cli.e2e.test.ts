@@ -61,7 +61,7 @@ test("a task that does not match the cache's labels is refused before any traini
   const run = await runCli(["finetune", "--task", "expression", "--data", cache, "--init", "scratch", "--out", join(dir, "x")], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--task expression: the cache .* holds attributes labels\. Use --task attributes\./);
+  assert.match(run.stderr, /--task expression: the cache .* holds attributes labels\. Use the task attributes\./);
 });
 
 test("fine-tuning trains the encoder with the head and writes the same run folder", needsData, async () => {
@@ -150,7 +150,7 @@ test("more caches add their training and validation faces to a full fine-tune; a
   assert.equal(probe.code, 2);
   assert.match(
     probe.stderr,
-    /--data with more than one cache adds training faces to a full fine-tune of every block .*this run is --mode probe --protocol full/,
+    /more than one cache \(extraCacheDirs\) adds training faces only to a full fine-tune of every block .*this run is mode probe, protocol full/,
   );
   await writeFile(recipe, JSON.stringify({ dropPath: 1.5, augment: { flip: 1 } }));
   const bad = await runCli([...args, "--data", cache, "--recipe", recipe, "--out", join(dir, "q")], dir);
@@ -244,7 +244,7 @@ test("a checkpoint for another input size is refused before any work, naming the
   assert.notEqual(run.code, 0);
   assert.match(
     run.stderr,
-    /tiny224\.safetensors is a 224x224 encoder, but the cache .* holds 112x112 faces\. Pass --img-size 112 to resample its position embeddings/,
+    /tiny224\.safetensors is a 224x224 encoder, but the cache .* holds 112x112 faces\. Set imgSize to 112 to resample its position embeddings/,
   );
   assert.deepEqual(await readdir(join(dir, "w")).catch(() => []), [], "nothing was written");
 });
