@@ -8,12 +8,13 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
-import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { assertNoStack, printedConfig, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { random, tree } from "../engine/jax.js";
 import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
+import { PROBE_DEFAULTS } from "./probe.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
 let dir = "";
@@ -39,6 +40,12 @@ test("a probe run writes metrics over seeds with the trivial baseline, predictio
     run.stdout,
     /^attributes \(ratio:0\.5, probe\): mean accuracy \d\.\d{4} ± \d\.\d{4} over 2 seeds; trivial baseline \(per-attribute majority, mean accuracy\) \d\.\d{4}\./,
   );
+  const config = await printedConfig(run, "finetune");
+  assert.deepEqual(
+    [config.task, config.mode, config.protocol, config.seeds, config.pooling, config.recipe, config.data],
+    ["attributes", "probe", "ratio:0.5", 2, "avg", null, [cache]],
+  );
+  assert.deepEqual(config.train, { ...PROBE_DEFAULTS }, "the probe's training defaults, none overridden");
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.equal(metrics.runs.length, 2);
   assert.deepEqual(
