@@ -19,5 +19,5 @@ for lr in $lrs; do
     --engine onnx --steps "$steps" --lr "$lr"
   record="results/pretrain-pool/pilot/lr-$lr"
   mkdir -p "$record"
-  cp "$out/summary.json" "$out/run.json" "$out/loss.png" "$out/log.jsonl" "$record/"
+  cp "$out/summary.json" "$out/config.json" "$out/run.json" "$out/loss.png" "$out/log.jsonl" "$record/"
 done

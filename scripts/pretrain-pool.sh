@@ -20,7 +20,7 @@ data=$(for d in $datasets; do printf '%s/%s,' "$cache" "$d"; done); data=${data%
 
 copy_records() { # run folder, record folder
   mkdir -p "$2/previews"
-  for f in run.json pool.json summary.json log.jsonl loss.png; do [ -f "$1/$f" ] && cp "$1/$f" "$2/"; done
+  for f in config.json run.json pool.json summary.json log.jsonl loss.png; do [ -f "$1/$f" ] && cp "$1/$f" "$2/"; done
   [ -d "$1/previews" ] && cp "$1"/previews/*.png "$2/previews/" 2>/dev/null || true
 }
 

@@ -124,7 +124,7 @@ test("foreign layouts are refused by name", () => {
 
 test("an unknown prefix needs --prefix; two encoders need a choice", () => {
   const wrapped = withPrefixAndExtras(fakeVitTensors(), "image_tower.", {});
-  throwsCheckpoint(() => importTimmTensors(wrapped, { numHeads: 4 }), /"image_tower" is not a known wrapper .*pass --prefix image_tower\./);
+  throwsCheckpoint(() => importTimmTensors(wrapped, { numHeads: 4 }), /"image_tower" is not a known wrapper .*set prefix to image_tower\./);
   assert.equal(importTimmTensors(wrapped, { numHeads: 4, prefix: "image_tower" }).prefix, "image_tower.");
   const dino = { ...withPrefixAndExtras(fakeVitTensors(), "student.", {}), ...withPrefixAndExtras(fakeVitTensors(), "teacher.", {}) };
   throwsCheckpoint(
@@ -141,7 +141,7 @@ test("inferVitConfig reads every field off the shapes and uses timm's head table
   const narrow = VitConfigSchema.parse({ imgSize: 32, patchSize: 16, embedDim: 96, depth: 1, numHeads: 3 });
   throwsCheckpoint(
     () => inferVitConfig(fakeVitTensors(narrow), { source: "n.safetensors" }),
-    /^n\.safetensors: cannot tell the number of heads for width 96\. Pass --num-heads N\.$/,
+    /^n\.safetensors: cannot tell the number of heads for width 96\. Set numHeads\.$/,
   );
   throwsCheckpoint(() => inferVitConfig(fakeVitTensors(narrow), { numHeads: 5 }), /\(5 does not divide it\)/);
 });

@@ -99,10 +99,7 @@ function findPrefix(names: string[], source: string, forced: string | undefined)
       foreignLayout(names) ?? `no patch_embed.proj.weight among its ${names.length} tensors (${names.slice(0, 3).join(", ")}, ...)`,
     );
   if (anchors.length > 1) {
-    throw unknownLayout(
-      source,
-      `it holds ${anchors.length} encoders (${anchors.join(", ")}); pass the prefix of the one to import (--prefix)`,
-    );
+    throw unknownLayout(source, `it holds ${anchors.length} encoders (${anchors.join(", ")}); set prefix to the one to import`);
   }
   const prefix = anchors[0]!.slice(0, -"patch_embed.proj.weight".length);
   const parts = prefix.split(".").filter(Boolean);
@@ -110,7 +107,7 @@ function findPrefix(names: string[], source: string, forced: string | undefined)
   if (unknown !== undefined) {
     throw unknownLayout(
       source,
-      `the encoder sits under "${prefix}", and "${unknown}" is not a known wrapper (${WRAPPER_PREFIXES.join(", ")}); pass --prefix ${prefix} if it is the encoder`,
+      `the encoder sits under "${prefix}", and "${unknown}" is not a known wrapper (${WRAPPER_PREFIXES.join(", ")}); set prefix to ${prefix} if it is the encoder`,
     );
   }
   return prefix;
@@ -217,14 +214,14 @@ export function inferVitConfig(
   let numHeads = options.numHeads ?? DEFAULT_NUM_HEADS[d];
   if (numHeads === undefined && d % 64 === 0) {
     numHeads = d / 64;
-    notes.push(`${numHeads} heads assumed (head dim 64) for width ${d}; pass --num-heads if that is wrong`);
+    notes.push(`${numHeads} heads assumed (head dim 64) for width ${d}; set numHeads if that is wrong`);
   } else if (options.numHeads === undefined && numHeads !== undefined) {
-    notes.push(`${numHeads} heads assumed, timm's default for width ${d}; pass --num-heads if that is wrong`);
+    notes.push(`${numHeads} heads assumed, timm's default for width ${d}; set numHeads if that is wrong`);
   }
   if (numHeads === undefined || d % numHeads !== 0) {
     throw new FacepriorError(
       "BAD_CHECKPOINT",
-      `${source}: cannot tell the number of heads for width ${d}${numHeads ? ` (${numHeads} does not divide it)` : ""}. Pass --num-heads N.`,
+      `${source}: cannot tell the number of heads for width ${d}${numHeads ? ` (${numHeads} does not divide it)` : ""}. Set numHeads.`,
     );
   }
   const cfg = VitConfigSchema.parse({

@@ -117,7 +117,7 @@ test("a tensor of the wrong shape is named with both shapes and the preset that 
   await rejectsWith(
     readVitCheckpoint(path, { arch: "vit-small" }),
     "BAD_CHECKPOINT",
-    /tiny\.safetensors: cls_token is \[1,1,192\], vit_small_patch16_112 expects \[1,1,384\] \(\d+ more tensors differ\)\. Pass --arch vit-tiny\.$/,
+    /tiny\.safetensors: cls_token is \[1,1,192\], vit_small_patch16_112 expects \[1,1,384\] \(\d+ more tensors differ\)\. Set arch to vit-tiny\.$/,
   );
   const loaded = await readVitCheckpoint(path, { arch: "vit-tiny" });
   assert.equal(loaded.cfg.embedDim, 192);
@@ -181,7 +181,7 @@ test("without metadata the architecture is inferred, with what was assumed in no
   await rejectsWith(
     readVitCheckpoint(bare),
     "BAD_CHECKPOINT",
-    /bare\.safetensors: cannot tell the number of heads for width 96\. Pass --num-heads N\./,
+    /bare\.safetensors: cannot tell the number of heads for width 96\. Set numHeads\./,
   );
   const ckpt = await readVitCheckpoint(bare, { numHeads: 3 });
   const fromMetadata = await readVitCheckpoint(sharedPath(PARITY, "model.safetensors"));

@@ -177,7 +177,7 @@ function notEncoderError(source: string, names: string[]): FacepriorError {
   return new FacepriorError(
     "BAD_CHECKPOINT",
     `${source}: ${names.length} tensors are not part of faceprior's ViT encoder: ${listSome(names)}. ` +
-      `Run \`faceprior convert ${source} --out <new.safetensors>\`, which strips wrapper prefixes and drops decoder and head tensors.`,
+      "Convert it first (`faceprior convert`), which strips wrapper prefixes and drops decoder and head tensors.",
   );
 }
 
@@ -189,14 +189,14 @@ function suggestArch(tensors: TensorMap, archLabel: string): string {
   };
   const alias = Object.keys(VIT_ALIASES).find((a) => fits(VIT_PRESETS[VIT_ALIASES[a]!]!));
   const preset = alias ?? Object.keys(VIT_PRESETS).find((name) => fits(VIT_PRESETS[name]!));
-  if (preset) return `Pass --arch ${preset}.`;
+  if (preset) return `Set arch to ${preset}.`;
   try {
     const { cfg } = inferVitConfig(tensors, { numHeads: 1 });
     const described = `patch ${cfg.patchSize}, ${cfg.imgSize}x${cfg.imgSize} input, width ${cfg.embedDim}, depth ${cfg.depth}`;
     if (archLabel === "its __metadata__") return `The tensors describe ${described}; the metadata is wrong, re-export the checkpoint.`;
-    return `The tensors describe ${described}, which no preset matches; leave out --arch to read it from the file.`;
+    return `The tensors describe ${described}, which no preset matches; leave arch out to read it from the file.`;
   } catch {
-    return "It does not look like a timm-layout ViT; see `faceprior convert --help`.";
+    return "It does not look like a timm-layout ViT; `faceprior convert` imports other layouts.";
   }
 }
 
@@ -240,7 +240,7 @@ export async function readVitCheckpoint(path: string, options: LoadVitOptions = 
 
 function resizeInput(tensors: TensorMap, cfg: VitConfig, imgSize: number, source: string): VitConfig {
   if (!Number.isInteger(imgSize) || imgSize <= 0 || imgSize % cfg.patchSize !== 0) {
-    throw invalidArgument("--img-size", `a positive multiple of ${source}'s patch size ${cfg.patchSize}`, imgSize);
+    throw invalidArgument("imgSize", `a positive multiple of ${source}'s patch size ${cfg.patchSize}`, imgSize);
   }
   const grid = imgSize / cfg.patchSize;
   const resampled = resamplePosEmbed(tensors.pos_embed!.data as Float32Array, cfg.embedDim, grid);

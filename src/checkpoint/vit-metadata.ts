@@ -58,7 +58,7 @@ export function vitConfigFromMetadata(metadata: Record<string, string>, source: 
   const bad = (key: string, expected: string) =>
     new FacepriorError(
       "BAD_CHECKPOINT",
-      `${source}: __metadata__.${key} is ${JSON.stringify(metadata[key])}, expected ${expected}. Re-export the checkpoint, or pass --arch.`,
+      `${source}: __metadata__.${key} is ${JSON.stringify(metadata[key])}, expected ${expected}. Re-export the checkpoint, or give its arch.`,
     );
   const version = metadata.format_version ?? "1";
   if (Number(version) > VIT_FORMAT_VERSION) {

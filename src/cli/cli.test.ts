@@ -257,6 +257,17 @@ test("a corrupt image stops embed before any compute, naming the file, without a
   );
 });
 
+test("a library error about an option names the flag that set it (imgSize is --img-size), as a usage error", async () => {
+  const { ckpt, image } = await smallModelAndImage();
+  const run = await faceprior("embed", "--img-size", "40", "--model", ckpt, "--crop", "center", "--out", "sized.safetensors", image);
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /^faceprior \[BAD_ARGUMENT\]: --img-size: expected a positive multiple of .*small\.safetensors's patch size 16, got 40 \(number\)\.$/m,
+  );
+  noStack(run);
+});
+
 test("a truncated or mismatched checkpoint is BAD_CHECKPOINT naming the file", async () => {
   const { ckpt, image } = await smallModelAndImage();
   const bytes = await readFile(ckpt);
@@ -303,7 +314,7 @@ test("convert imports an MAE checkpoint, reports what it dropped, and info reads
   assert.equal(unconverted.code, 1);
   assert.match(
     unconverted.stderr,
-    /mae\.safetensors: \d+ tensors are not part of faceprior's ViT encoder: .*Run `faceprior convert mae\.safetensors --out <new\.safetensors>`/,
+    /mae\.safetensors: \d+ tensors are not part of faceprior's ViT encoder: .*Convert it first \(`faceprior convert`\), which strips wrapper prefixes/,
   );
 });
 

@@ -52,6 +52,6 @@ test("without an adapter, doctor says how to get one and --device webgpu stops w
   assert.equal(pretrain.code, 1);
   assert.match(
     pretrain.stderr,
-    /\[NO_DEVICE\]: --device webgpu: no WebGPU adapter was found\. .*apt-get install -t bookworm-backports mesa-vulkan-drivers.*\. Or use --device wasm\./,
+    /\[NO_DEVICE\]: --device webgpu: no WebGPU adapter was found\. .*apt-get install -t bookworm-backports mesa-vulkan-drivers.*\. Or use the CPU \(wasm\)\./,
   );
 });

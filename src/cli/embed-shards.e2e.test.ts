@@ -68,7 +68,7 @@ test("3 embed shards, one killed mid-way and rerun, merge into the file one embe
   assert.match(
     early.stderr,
     new RegExp(
-      `faces-${victim} \\(shard ${victim}/3\\): is incomplete, chunks/chunk-\\d+\\.safetensors is missing\\. Run its embed --shard ${victim}/3 again`,
+      `faces-${victim} \\(shard ${victim}/3\\): is incomplete, chunks/chunk-\\d+\\.safetensors is missing\\. Run embed shard ${victim}/3 again`,
     ),
   );
 

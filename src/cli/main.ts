@@ -9,7 +9,7 @@ import { installNodeShims } from "../engine/node-shims.js";
 import { GLOBAL_OPTIONS, type Command, type CommandContext, type GlobalValues } from "./command.js";
 import { EXIT_OK, exitOnClosedOutput, exitOnInterrupt, reportError, usageError } from "./errors.js";
 import { commandHelp, programHelp } from "./help.js";
-import { editDistance, parseLeading, parseOptions } from "./options.js";
+import { editDistance, inFlagTerms, parseLeading, parseOptions } from "./options.js";
 
 /** From the nearest package.json above this file: the package's (dist/src/cli) or the GPU bundle's. */
 async function version(): Promise<string> {
@@ -62,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   const rest = argv.filter((_, i) => i !== leading.first);
-  const { values, positionals } = parseOptions(rest, { ...GLOBAL_OPTIONS, ...command.options }, `faceprior ${command.name}`);
+  const table = { ...GLOBAL_OPTIONS, ...command.options };
+  const { values, positionals } = parseOptions(rest, table, `faceprior ${command.name}`);
   checkInputs(command, positionals);
   const globals = Object.fromEntries(Object.keys(GLOBAL_OPTIONS).map((k) => [k, (values as Record<string, unknown>)[k]])) as GlobalValues;
   const ctx: CommandContext = {
@@ -74,7 +75,11 @@ async function main(argv: string[]): Promise<number> {
       return startEngine({ device: globals.device, threads: globals.threads });
     },
   };
-  return (await command.run(values, positionals, ctx)) ?? EXIT_OK;
+  try {
+    return (await command.run(values, positionals, ctx)) ?? EXIT_OK;
+  } catch (error) {
+    throw inFlagTerms(error, table);
+  }
 }
 
 /** Ends with `code` once the event loop drains; if a GPU device or worker keeps it alive, soon after. */

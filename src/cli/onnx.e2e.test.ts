@@ -53,7 +53,7 @@ test("export refuses a missing, foreign or misnamed file, naming it, and writes 
     [
       ["--model", "head.safetensors", "--onnx", "b.onnx"],
       1,
-      /^faceprior \[BAD_CHECKPOINT\]: head\.safetensors: 1 tensors are not part of faceprior's ViT encoder: head\.weight\. Run `faceprior convert/,
+      /^faceprior \[BAD_CHECKPOINT\]: head\.safetensors: 1 tensors are not part of faceprior's ViT encoder: head\.weight\. Convert it first \(`faceprior convert`\)/,
     ],
     [["--model", "m.safetensors", "--onnx", "c.bin"], 2, /^faceprior \[BAD_ARGUMENT\]: --onnx: "c\.bin" must end in \.onnx\./],
   ];

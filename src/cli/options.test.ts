@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FacepriorError } from "../errors.js";
 import { GLOBAL_OPTIONS } from "./command.js";
-import { flagName, parseLeading, parseOptions, type OptionTable } from "./options.js";
+import { flagName, inFlagTerms, parseLeading, parseOptions, type OptionTable } from "./options.js";
 import { commandHelp, programHelp } from "./help.js";
 import { COMMANDS } from "./registry.js";
 
@@ -54,6 +54,30 @@ test("bad values, unknown flags and missing values are usage errors naming the f
     /^--tokns: not an option of faceprior t\. Did you mean --tokens\? Run "faceprior t --help"/,
   );
   usage(() => parseOptions(["--tokens", "bad"], TABLE, "t"), /--tokens: "bad"/); // a bad value is reported before a missing one
+});
+
+test("a library error about an option shows the flag that set it; others pass unchanged", () => {
+  const table = { ...TABLE, imgSize: { type: "int", min: 16, description: "Size." } } as const satisfies OptionTable;
+  const shown = (error: FacepriorError) => (inFlagTerms(error, table) as FacepriorError).message;
+  const cause = new Error("inner");
+  const imgSize = new FacepriorError("BAD_ARGUMENT", "imgSize: expected a multiple of 16, got 40 (number).", { option: "imgSize", cause });
+  assert.equal(shown(imgSize), "--img-size: expected a multiple of 16, got 40 (number).");
+  assert.equal((inFlagTerms(imgSize, table) as FacepriorError).code, "BAD_ARGUMENT");
+  assert.equal((inFlagTerms(imgSize, table) as FacepriorError).cause, cause);
+  const path = new FacepriorError("BAD_ARGUMENT", "data.tokens: no caches given.", { option: "data.tokens" });
+  assert.equal(shown(path), "--tokens: no caches given.", "an option path names the flag of its last part");
+  const out = new FacepriorError("BAD_ARGUMENT", "out x.st: exists.", { option: "out" });
+  assert.equal(shown(out), "--out x.st: exists.");
+  for (const [message, option] of [
+    ["arch: unknown architecture.", "arch"],
+    ["outline: not an option name.", "out"],
+    ["a.st: out of range.", "out"],
+  ] as const) {
+    const error = new FacepriorError("BAD_ARGUMENT", message, { option });
+    assert.equal(inFlagTerms(error, table), error, `${option} in "${message}"`);
+  }
+  const plain = new Error("bug");
+  assert.equal(inFlagTerms(plain, table), plain);
 });
 
 test("the first pass finds global options anywhere and the command's position", () => {

@@ -5,6 +5,7 @@
  * checked here so that a bad one is quoted back with the valid choices.
  */
 import { parseArgs } from "node:util";
+import { FacepriorError } from "../errors.js";
 import { usageError } from "./errors.js";
 
 type Described = {
@@ -48,7 +49,27 @@ type Always<S> = S extends { default: unknown } ? true : S extends { required: t
 export type OptionValue<S> = S extends { type: "flag" } ? boolean : Always<S> extends true ? Base<S> : Base<S> | undefined;
 export type OptionValues<T extends OptionTable> = { -readonly [K in keyof T]: OptionValue<T[K]> };
 
+/** The options given on the command line, for configs that flags override field by field. */
+export const givenValues = <T extends object>(values: T): Partial<T> =>
+  Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+
 export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/**
+ * `error` in the command line's terms: a library error about one option starts with its API name
+ * (`FacepriorError.option`), which becomes the flag that set it, `imgSize` `--img-size`; an option
+ * path names the flag of its last part, multitask's `data.age` `--age`. Other errors pass as they are.
+ */
+export function inFlagTerms(error: unknown, table: OptionTable): unknown {
+  if (!(error instanceof FacepriorError) || !error.option) return error;
+  const { option, message } = error;
+  const rest = message.slice(option.length);
+  const key = [option, option.split(".").at(-1)!].find((name) => Object.hasOwn(table, name));
+  if (!message.startsWith(option) || /^[\w.]/.test(rest) || key === undefined) return error;
+  const renamed = new FacepriorError(error.code, flagName(key) + rest, { cause: error.cause, option });
+  renamed.stack = error.stack;
+  return renamed;
+}
+
 const keyOf = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 type Token = ReturnType<typeof parseArgs>["tokens"] extends (infer T)[] | undefined ? T : never;

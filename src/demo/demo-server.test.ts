@@ -81,7 +81,7 @@ test("the server answers files with their type, and refuses escapes, folders and
     assert.equal((await rawRequest(server.url, "/site/index.html", "POST")).status, 405);
     await assert.rejects(
       startStaticServer([], { host: "127.0.0.1", port: Number(new URL(server.url).port) }),
-      /--port \d+: cannot listen on 127\.0\.0\.1: port \d+ is in use\. Pass another --port, or --port 0 for any free one\./,
+      /^FacepriorError: port \d+: cannot listen on 127\.0\.0\.1: it is in use\. Pass another port, or 0 for any free one\.$/,
     );
   } finally {
     await server.close();

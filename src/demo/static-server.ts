@@ -127,9 +127,8 @@ export async function startStaticServer(
   });
   await new Promise<void>((done, fail) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
-      const fix =
-        error.code === "EADDRINUSE" ? `port ${port} is in use. Pass another --port, or --port 0 for any free one.` : `${error.message}.`;
-      fail(new FacepriorError("BAD_ARGUMENT", `--port ${port}: cannot listen on ${host}: ${fix}`));
+      const fix = error.code === "EADDRINUSE" ? "it is in use. Pass another port, or 0 for any free one." : `${error.message}.`;
+      fail(new FacepriorError("BAD_ARGUMENT", `port ${port}: cannot listen on ${host}: ${fix}`, { option: "port" }));
     });
     server.listen(port, host, done);
   });

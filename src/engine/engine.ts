@@ -51,7 +51,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<EngineIn
   if (webgpu) (globalThis.navigator as { gpu?: GPU }).gpu = webgpu.gpu;
   const ready = await init(device);
   if (!ready.includes(device)) {
-    throw new FacepriorError("NO_DEVICE", `--device ${device}: the backend did not start. Use --device wasm.`);
+    throw new FacepriorError("NO_DEVICE", `device ${device}: the backend did not start. Use the CPU (wasm).`, { option: "device" });
   }
   defaultDevice(device);
   if (webgpu) trackGpuMemory(getWebGPUDevice());

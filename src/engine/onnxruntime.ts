@@ -58,7 +58,7 @@ async function importOnnxRuntime(): Promise<OnnxRuntime | null> {
   } catch (cause) {
     throw new FacepriorError(
       "NO_DEVICE",
-      `${ORT_PACKAGE}: installed but it does not load (${(cause as Error).message.split("\n")[0]}). Reinstall it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`,
+      `${ORT_PACKAGE}: installed but it does not load (${(cause as Error).message.split("\n")[0]}). Reinstall it with \`${ORT_INSTALL_HINT}\`, or use the jax engine (jax-js).`,
       { cause },
     );
   }
@@ -70,7 +70,7 @@ export async function requireOnnxRuntime(): Promise<OnnxRuntime> {
   if (!ort)
     throw new FacepriorError(
       "NO_DEVICE",
-      `${ORT_PACKAGE} is not installed. Install it with \`${ORT_INSTALL_HINT}\`, or use jax-js (--engine jax).`,
+      `${ORT_PACKAGE} is not installed. Install it with \`${ORT_INSTALL_HINT}\`, or use the jax engine (jax-js).`,
     );
   return ort;
 }

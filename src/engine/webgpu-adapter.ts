@@ -53,7 +53,9 @@ export async function findWebGpu(): Promise<WebGpuStatus> {
 /** The adapter's `navigator.gpu` for jax-js, or NO_DEVICE saying how to get one. */
 export async function requireWebGpu(): Promise<{ gpu: GPU; adapter: AdapterInfo }> {
   const status = await findWebGpu();
-  if (!status.available) throw new FacepriorError("NO_DEVICE", `--device webgpu: ${status.reason}. Or use --device wasm.`);
+  if (!status.available) {
+    throw new FacepriorError("NO_DEVICE", `device webgpu: ${status.reason}. Or use the CPU (wasm).`, { option: "device" });
+  }
   return status;
 }
 

@@ -55,8 +55,7 @@ test("a new head is added after the model's heads and survives a write and read,
 
 test("a head name the model has is refused unless replace, which keeps the head's place", () => {
   assert.throws(() => addHead(model, head("age", ["a", "b"], 3)), {
-    message:
-      'name: base.safetensors already has a head "age" (its heads: au, age). Choose another name, or set replace: true to overwrite it.',
+    message: 'name: base.safetensors already has a head "age" (its heads: au, age). Choose another name, or set replace to overwrite it.',
   });
   const replaced = addHead(model, head("age", ["a", "b"], 3), { replace: true });
   assert.deepEqual(

@@ -149,16 +149,16 @@ export async function writeFaceModel(path: string, model: Omit<FaceModel, "sourc
 
 /**
  * Checks the name of a head about to be added to `model`: the form heads are stored under, and
- * not a head the model has unless `replace`. `argument` names it in messages (`--name`, `name`).
+ * not a head the model has unless `replace`.
  */
-export function checkNewHeadName(model: Pick<FaceModel, "source" | "heads">, name: string, replace: boolean, argument = "name"): void {
-  if (!HEAD_NAME.test(name)) throw invalidArgument(argument, `a head name of ${HEAD_NAME_RULE}`, name);
+export function checkNewHeadName(model: Pick<FaceModel, "source" | "heads">, name: string, replace: boolean): void {
+  if (!HEAD_NAME.test(name)) throw invalidArgument("name", `a head name of ${HEAD_NAME_RULE}`, name);
   if (!replace && model.heads.some((head) => head.name === name)) {
-    const how = argument.startsWith("--") ? "pass --replace" : "set replace: true";
     const heads = model.heads.map((head) => head.name).join(", ");
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `${argument}: ${model.source} already has a head "${name}" (its heads: ${heads}). Choose another name, or ${how} to overwrite it.`,
+      `name: ${model.source} already has a head "${name}" (its heads: ${heads}). Choose another name, or set replace to overwrite it.`,
+      { option: "name" },
     );
   }
 }

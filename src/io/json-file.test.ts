@@ -34,7 +34,7 @@ test("a damaged cache.json is a BAD_CONFIG naming it, with the way out", async (
   await rejectsWithError(
     readCacheIndex(dir),
     "BAD_CONFIG",
-    /cache\.json: is not valid JSON \(.+\)\. Delete it to prepare the cache anew, or use another --out folder\./,
+    /cache\.json: is not valid JSON \(.+\)\. Delete it to prepare the cache anew, or use another output folder\./,
   );
 });
 
@@ -44,7 +44,7 @@ test("a damaged study.json stops the study with its name, before any cell runs",
   await rejectsWithError(
     runStudy({ config, out }),
     "BAD_CONFIG",
-    /out\/study\.json: is not valid JSON \(.+\)\. Delete it, then run the same study again to resume, or use a new --out folder\./,
+    /out\/study\.json: is not valid JSON \(.+\)\. Delete it, then run the same study again to resume, or use a new output folder\./,
   );
 });
 

@@ -44,6 +44,9 @@ export const VIT_ALIASES: Record<string, string> = {
   "vit-base": "vit_base_patch16_224",
 };
 
+/** The architecture of pretraining and of a scratch encoder unless one is chosen. */
+export const DEFAULT_ARCH = "vit-tiny";
+
 export function vitPresetNames(): string[] {
   return [...Object.keys(VIT_ALIASES), ...Object.keys(VIT_PRESETS)];
 }
@@ -56,7 +59,8 @@ export function numPatches(cfg: VitConfig): number {
 export function resolveVitPreset(name: string): VitConfig {
   const preset = VIT_PRESETS[VIT_ALIASES[name] ?? name];
   if (!preset) {
-    throw new FacepriorError("BAD_ARGUMENT", `--arch: unknown architecture "${name}". Use one of: ${vitPresetNames().join(", ")}.`);
+    const choices = vitPresetNames().join(", ");
+    throw new FacepriorError("BAD_ARGUMENT", `arch: unknown architecture "${name}". Use one of: ${choices}.`, { option: "arch" });
   }
   return preset;
 }

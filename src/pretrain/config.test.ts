@@ -16,7 +16,8 @@ test("the variants are rows of loss weights; scratch is recognised as no pretrai
     () => variantWeights("mae+parsing"),
     (e: FacepriorError) =>
       e.code === "BAD_ARGUMENT" &&
-      e.message === '--variant: unknown pretraining variant "mae+parsing". Use one of: scratch, mae, mae+pix, mae+patch, mae+comp, full.',
+      e.option === "variant" &&
+      e.message === 'variant: unknown pretraining variant "mae+parsing". Use one of: scratch, mae, mae+pix, mae+patch, mae+comp, full.',
   );
 });
 
@@ -64,7 +65,7 @@ test("bad configs fail naming the field, the value and the fix", () => {
     () => resolvePretrainConfig({ decoderWidth: 130 }),
     /decoderWidth 130 must be divisible by 4 \(the sin-cos table\) and by decoderHeads 4/,
   );
-  assert.throws(() => resolvePretrainConfig({ arch: "vit-huge" }), /--arch: unknown architecture "vit-huge"/);
+  assert.throws(() => resolvePretrainConfig({ arch: "vit-huge" }), /^FacepriorError: arch: unknown architecture "vit-huge"/);
   assert.throws(
     () => resolvePretrainConfig({ arch: { imgSize: 112, patchSize: 16, embedDim: 30, depth: 1, numHeads: 2 } }),
     /arch \{"imgSize":112,.*\} needs imgSize divisible by patchSize, and embedDim divisible by 4/,

@@ -6,13 +6,16 @@
  *
  * The λ in `lambdas` override the variant's row (variants.ts) one by one; the resolved weights
  * are what the run logs and saves.
+ *
+ * A pretraining recipe file (recipes/pretrain-*.json) holds both, as `PretrainRunConfigSchema`.
  */
 import { z } from "zod";
 import { FacepriorError } from "../errors.js";
-import { resolveVitPreset, VitConfigSchema, type VitConfig } from "../model/vit-presets.js";
+import { DEFAULT_ARCH, resolveVitPreset, VitConfigSchema, type VitConfig } from "../model/vit-presets.js";
 import type { MaeConfig, MaeHeads } from "./mae-config.js";
 import { headsFor, variantWeights, VARIANT_NAMES, type LossWeights, type PretrainVariant } from "./variants.js";
-import { parseConfig } from "../config-schema.js";
+import { overridesOf, parseConfig } from "../config-schema.js";
+import { TrainOverridesSchema } from "../train/train-config.js";
 
 const weight = z.number().nonnegative().optional();
 
@@ -23,7 +26,7 @@ export const PretrainConfigSchema = z.strictObject({
    * Encoder architecture: a timm-style preset name or CLI alias (vit-presets.ts), or a ViT config
    * of its own (`{ imgSize, patchSize, embedDim, depth, numHeads }`) for small test models.
    */
-  arch: z.union([z.string(), VitConfigSchema]).default("vit-tiny"),
+  arch: z.union([z.string(), VitConfigSchema]).default(DEFAULT_ARCH),
   /** MAE's light decoder: 128-256 wide, 2-4 deep (METHOD.md §2). Width divisible by 4 and by the heads. */
   decoderWidth: z.number().int().positive().default(128),
   decoderDepth: z.number().int().positive().default(2),
@@ -43,6 +46,19 @@ export const PretrainConfigSchema = z.strictObject({
 
 export type PretrainConfigInput = z.input<typeof PretrainConfigSchema>;
 export type PretrainConfig = z.output<typeof PretrainConfigSchema>;
+
+/**
+ * A pretraining run's config file, `{ "pretrain": {...}, "train": {...} }`: fields as given, which
+ * flags override one by one; the run fills the defaults (the train config's checkpoint cadence is
+ * one epoch, a number the file cannot know).
+ */
+export const PretrainRunConfigSchema = z.strictObject({
+  /** What the recipe is for and where its numbers come from. */
+  description: z.string().optional(),
+  pretrain: overridesOf(PretrainConfigSchema).default({}),
+  train: TrainOverridesSchema.default({}),
+});
+export type PretrainRunConfig = z.output<typeof PretrainRunConfigSchema>;
 
 export type ResolvedPretrainConfig = Readonly<{
   config: PretrainConfig;

@@ -10,7 +10,7 @@ import sharp from "sharp";
 import { loadVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { loadPretrainingPool } from "./pretraining-pool.js";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
-import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { assertNoStack, printedConfig, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
@@ -49,6 +49,9 @@ test("pretrain writes the log, curves, previews and a loadable ViT-Tiny encoder,
   const pool = JSON.parse(await readFile(join(out, "pool.json"), "utf8"));
   assert.equal(pool.sources[0].faces + pool.sources[0].testFaces, pool.sources[0].facesInCache);
   const trainFaces = pool.faces - 2;
+  const config = (await printedConfig(run, "pretrain")) as { pretrain: { variant: string }; train: { derived: { datasetSize: number } } };
+  assert.equal(config.pretrain.variant, "mae+patch");
+  assert.equal(config.train.derived.datasetSize, trainFaces);
   assert.match(
     run.stdout,
     new RegExp(`^Pretrained mae\\+patch: 2 steps \\(${(2 / Math.floor(trainFaces / 4)).toFixed(2)} epochs over ${trainFaces} faces\\)`),
@@ -89,7 +92,7 @@ test("pretrain refuses a cache whose crops do not fit the architecture, before t
   assert.equal(run.code, 1);
   assert.match(
     run.stderr,
-    /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with --size 224 --patch-size 16/,
+    /crops are 112px with 16px patch labels, the encoder takes 224px with 16px patches\. Prepare the cache with size 224 and patchSize 16/,
   );
 });
 

@@ -145,7 +145,7 @@ export function checkCacheFits(cache: CacheDataset, mae: MaeConfig): void {
   if (size === imgSize && cachePatch === patchSize) return;
   throw new FacepriorError(
     "BAD_CONFIG",
-    `prior cache of ${cache.index.dataset.root}: crops are ${size}px with ${cachePatch}px patch labels, the encoder takes ${imgSize}px with ${patchSize}px patches. Prepare the cache with --size ${imgSize} --patch-size ${patchSize}, or pick a matching --arch.`,
+    `prior cache of ${cache.index.dataset.root}: crops are ${size}px with ${cachePatch}px patch labels, the encoder takes ${imgSize}px with ${patchSize}px patches. Prepare the cache with size ${imgSize} and patchSize ${patchSize}, or pick a matching arch.`,
   );
 }
 

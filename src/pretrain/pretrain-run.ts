@@ -1,6 +1,7 @@
 /**
  * One pretraining run, like MAE's main_pretrain: caches in, encoder out.
  *
+ *   <out>/config.json                           the effective config: pretraining, loss weights, training
  *   <out>/run.json, log.jsonl, checkpoints/     the train loop's (resumable; see src/train/)
  *   <out>/pool.json                             the faces each cache gave (pretraining-pool.ts: never a test face)
  *   <out>/previews/epoch-NNN.png                held-out faces each epoch (pretrain-preview.ts)
@@ -23,6 +24,7 @@ import { loadPretrainingPool } from "./pretraining-pool.js";
 import { readRunState, restoreMilestone } from "../train/run-state.js";
 import { resolveTrainConfig, type TrainConfigInput } from "../train/train-config.js";
 import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
+import { saveRunConfig, type OnConfig } from "../config-schema.js";
 import { resolvePretrainConfig, type ResolvedPretrainConfig } from "./config.js";
 import { encoderParams, initMae, type MaeParams } from "./mae.js";
 import { checkCacheFits, makePretrainLoss, pretrainBatch, PRETRAIN_MEAN, PRETRAIN_STD } from "./pretrain-loss.js";
@@ -39,6 +41,8 @@ export type PretrainRunOptions = {
   onProgress?: (progress: TrainProgress) => void;
   /** Lines worth telling the user (a warm restart). */
   onNote?: (note: string) => void;
+  /** Told the effective config once it is known (after the pool is read), and its file. */
+  onConfig?: OnConfig;
   /** The training engine (jax-js by default); a run may resume on the other one. */
   engine?: TrainEngineChoice;
   /** Write a float16 milestone here at every checkpoint (src/train/run-state.ts), e.g. a path in the repository. */
@@ -125,6 +129,9 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const trainFaces = cache.count - heldOut.length;
   const stepsPerEpoch = resolveTrainConfig(options.train, trainFaces).derived.stepsPerEpoch;
   const trainConfig = { checkpointEvery: stepsPerEpoch, ...options.train };
+  const resolvedTrain = resolveTrainConfig(trainConfig, trainFaces);
+  const effective = { pretrain: resolved.config, weights: resolved.weights, train: resolvedTrain };
+  await saveRunConfig(join(out, "config.json"), effective, options.onConfig);
   const variant = resolved.config.variant;
   let drawnStep = -1;
   const newEpochSince = (last: number, step: number) => last < 0 || Math.floor(step / stepsPerEpoch) > Math.floor(last / stepsPerEpoch);
@@ -139,9 +146,7 @@ export async function runPretraining(options: PretrainRunOptions): Promise<Pretr
   const result = await train<MaeParams, ReturnType<typeof pretrainBatch>>({
     runDir: out,
     ...options.engine,
-    ...(options.milestone
-      ? { milestone: { path: options.milestone, every: resolveTrainConfig(trainConfig, trainFaces).checkpointEvery } }
-      : {}),
+    ...(options.milestone ? { milestone: { path: options.milestone, every: resolvedTrain.checkpointEvery } } : {}),
     config: trainConfig,
     init: (key) => initMae(key, resolved.mae, resolved.heads),
     loss: makePretrainLoss(resolved),

@@ -29,7 +29,8 @@ export const VARIANT_NAMES = Object.keys(PRETRAIN_VARIANTS) as PretrainVariant[]
 /** The loss weights of a variant, or null for `scratch`; an unknown name fails with the valid ones. */
 export function variantWeights(name: string): LossWeights | null {
   if (!Object.hasOwn(PRETRAIN_VARIANTS, name)) {
-    throw new FacepriorError("BAD_ARGUMENT", `--variant: unknown pretraining variant "${name}". Use one of: ${VARIANT_NAMES.join(", ")}.`);
+    const message = `variant: unknown pretraining variant "${name}". Use one of: ${VARIANT_NAMES.join(", ")}.`;
+    throw new FacepriorError("BAD_ARGUMENT", message, { option: "variant" });
   }
   const row = PRETRAIN_VARIANTS[name as PretrainVariant];
   return row === null ? null : { ...row };

@@ -47,6 +47,6 @@ test("a prepared cache loads whole, maps manifest rows to faces and batches imag
 test("loading something that is not a cache says how to make one", async () => {
   await assert.rejects(
     loadCacheDataset(dir),
-    /no cache\.json, so not a prior cache\. If it is a dataset folder, run faceprior prepare --data .* --out <cache dir> and pass that cache folder instead\./,
+    /no cache\.json, so not a prior cache\. If it is a dataset folder, prepare a cache of it \(`faceprior prepare`\) and pass that cache folder instead\./,
   );
 });

@@ -39,7 +39,7 @@ export async function loadCacheDataset(dir: string): Promise<CacheDataset> {
   if (!index)
     throw new FacepriorError(
       "BAD_CONFIG",
-      `${dir}: no cache.json, so not a prior cache. If it is a dataset folder, run faceprior prepare --data ${dir} --out <cache dir> and pass that cache folder instead.`,
+      `${dir}: no cache.json, so not a prior cache. If it is a dataset folder, prepare a cache of it (\`faceprior prepare\`) and pass that cache folder instead.`,
     );
   const shards = await Promise.all(
     index.shards.map((s) =>
@@ -124,7 +124,7 @@ export function concatCaches(caches: CacheDataset[]): CacheDataset {
     if (a.size !== b.size || a.patchSize !== b.patchSize) {
       throw new FacepriorError(
         "BAD_CONFIG",
-        `${c.index.dataset.root}: its cache has ${a.size}px crops with ${a.patchSize}px patches, ${first.index.dataset.root} has ${b.size}px with ${b.patchSize}px. Prepare them with the same --size and --patch-size.`,
+        `${c.index.dataset.root}: its cache has ${a.size}px crops with ${a.patchSize}px patches, ${first.index.dataset.root} has ${b.size}px with ${b.patchSize}px. Prepare them with the same size and patchSize.`,
       );
     }
   }

@@ -79,7 +79,7 @@ test("3 prepare shards, one killed mid-way and rerun, merge into the cache one p
   assert.equal(incomplete.code, 1);
   assert.match(
     incomplete.stderr,
-    /^faceprior \[BAD_SHARDS\]: .*shard-1 \(shard 1\/3\): is incomplete, \d+ of its \d+ shard files are missing .* Run its prepare --shard 1\/3 again to finish it, then merge\.$/m,
+    /^faceprior \[BAD_SHARDS\]: .*shard-1 \(shard 1\/3\): is incomplete, \d+ of its \d+ shard files are missing .* Run prepare shard 1\/3 again to finish it, then merge\.$/m,
   );
   assert.equal(existsSync(join(dir, "too-early", "cache.json")), false);
 
@@ -121,7 +121,7 @@ test("merge refuses a missing shard, a shard of another manifest and one made wi
   };
   await refused(
     [0, 2].map(shardDir),
-    /^faceprior \[BAD_SHARDS\]: shard 1\/3 is missing: got 2 of 3 shard folders\. Pass every shard's folder; a shard that has not run needs faceprior prepare --shard 1\/3 first\.\n$/,
+    /^faceprior \[BAD_SHARDS\]: shard 1\/3 is missing: got 2 of 3 shard folders\. Pass every shard's folder; a shard that has not run \(prepare shard 1\/3\) needs to run first\.\n$/,
   );
   await refused([0, 1, 1].map(shardDir), /shard-1: is shard 1\/3, and so is .*shard-1\. Pass each shard's folder once\./);
 
@@ -148,5 +148,5 @@ test("merge refuses a missing shard, a shard of another manifest and one made wi
     [shardDir(0), fourWays],
     /four-1 \(shard 1\/4\) and .*shard-0 \(shard 0\/3\) come from runs split 4 and 3 ways\. Pass the shards of one run\./,
   );
-  await refused([shardDir(0), join(dir, "single")], /single\/cache\.json: a whole prior cache, not a shard of prepare --shard\./);
+  await refused([shardDir(0), join(dir, "single")], /single\/cache\.json: a whole prior cache, not a shard of a prepare job\./);
 });

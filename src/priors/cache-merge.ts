@@ -48,12 +48,12 @@ async function readPart(dir: string): Promise<Part> {
   if (!index)
     throw new FacepriorError(
       "BAD_SHARDS",
-      `${dir}: has no cache.json, so it is not a shard of prepare --shard. Pass the folders prepare --shard wrote.`,
+      `${dir}: has no cache.json, so it is not a shard of a prepare job. Pass the folders that prepare's shards wrote.`,
     );
   if (!index.jobShard)
     throw new FacepriorError(
       "BAD_SHARDS",
-      `${cacheIndexPath(dir)}: a whole prior cache, not a shard of prepare --shard. Merge joins the folders prepare --shard wrote.`,
+      `${cacheIndexPath(dir)}: a whole prior cache, not a shard of a prepare job. Merge joins the folders that prepare's shards wrote.`,
     );
   return { dir, index: index as Part["index"] };
 }
@@ -72,7 +72,7 @@ function checkComplete({ dir, index }: Part): void {
   throw new FacepriorError(
     "BAD_SHARDS",
     `${dir} (shard ${shardName(index.jobShard)}): is incomplete, ${missing.length} of its ${index.shards.length} shard files are missing (${missing[0]!.file}${missing.length > 1 ? ", ..." : ""}). ` +
-      `Run its prepare --shard ${shardName(index.jobShard)} again to finish it, then merge.`,
+      `Run prepare shard ${shardName(index.jobShard)} again to finish it, then merge.`,
   );
 }
 
@@ -82,32 +82,34 @@ async function readWholeIndex({ dir, index }: Part): Promise<CacheIndex> {
   const text = await readFile(path, "utf8").catch((cause) => {
     throw new FacepriorError(
       "BAD_SHARDS",
-      `${path}: cannot be read (${(cause as Error).message}). Run its prepare --shard ${shardName(index.jobShard)} again.`,
+      `${path}: cannot be read (${(cause as Error).message}). Run prepare shard ${shardName(index.jobShard)} again.`,
       { cause },
     );
   });
   if (createHash("sha256").update(text).digest("hex") !== index.jobShard.whole) {
     throw new FacepriorError(
       "BAD_SHARDS",
-      `${path}: does not match the fingerprint in its cache.json; the folder was changed after prepare wrote it. Run its prepare --shard ${shardName(index.jobShard)} again.`,
+      `${path}: does not match the fingerprint in its cache.json; the folder was changed after prepare wrote it. Run prepare shard ${shardName(index.jobShard)} again.`,
     );
   }
   return checkCacheIndex(parseJson(text, path, { code: "BAD_SHARDS", fix: "Run that shard's prepare again." }), path);
 }
 
-/** Refuses an --out that is one of the parts, or a cache other than the one this merge writes. */
+/** Refuses an `out` that is one of the parts, or a cache other than the one this merge writes. */
 async function checkOut(out: string, parts: Part[], whole: CacheIndex): Promise<void> {
   const part = parts.find((p) => resolve(p.dir) === resolve(out));
   if (part)
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--out ${out}: is shard ${shardName(part.index.jobShard)}, one of the inputs. Merge into a new folder.`,
+      `out ${out}: is shard ${shardName(part.index.jobShard)}, one of the inputs. Merge into a new folder.`,
+      { option: "out" },
     );
   const existing = await readFile(cacheIndexPath(out), "utf8").catch(() => null);
   if (existing !== null && existing !== cacheIndexText(whole)) {
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--out ${out}: already holds another prior cache (its cache.json differs from this merge's). Merge into a new folder.`,
+      `out ${out}: already holds another prior cache (its cache.json differs from this merge's). Merge into a new folder.`,
+      { option: "out" },
     );
   }
 }
@@ -247,7 +249,7 @@ export async function mergeCacheShards(dirs: string[], out: string, onProgress?:
     if (held !== block.rowCount) {
       throw new FacepriorError(
         "BAD_SHARDS",
-        `rows ${block.firstRow} to ${end - 1}: the shards hold ${held} of these ${block.rowCount} rows; a shard folder was changed after prepare wrote it. Run the shards' prepare --shard again.`,
+        `rows ${block.firstRow} to ${end - 1}: the shards hold ${held} of these ${block.rowCount} rows; a shard folder was changed after prepare wrote it. Run the shards of prepare again.`,
       );
     }
     await writeSafetensors(join(out, block.file), shard.tensors, shardMetadata(shard.info));
@@ -258,7 +260,7 @@ export async function mergeCacheShards(dirs: string[], out: string, onProgress?:
   if (left)
     throw new FacepriorError(
       "BAD_SHARDS",
-      `${left.dir}: holds rows past the end of the dataset's plan; the folder was changed after prepare wrote it. Run its prepare --shard again.`,
+      `${left.dir}: holds rows past the end of the dataset's plan; the folder was changed after prepare wrote it. Run its shard of prepare again.`,
     );
   const seconds = (performance.now() - start) / 1000;
   const report = await writeCacheReport(summary, out, splits, {

@@ -123,7 +123,7 @@ test("prepare refuses to resume a cache made with other options", needsData, asy
   assertNoStack(run);
   assert.match(
     run.stderr,
-    /cache\.json: this cache was prepared with other size .* Use another --out folder, or the same options to resume\./,
+    /cache\.json: this cache was prepared with other size .* Use another output folder, or the same options to resume\./,
   );
 });
 

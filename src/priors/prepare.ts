@@ -144,7 +144,7 @@ async function openIndex(index: CacheIndex, out: string): Promise<StaleShard[]> 
   if (earlier && differs.length > 0) {
     throw new FacepriorError(
       "BAD_CONFIG",
-      `${cacheIndexPath(out)}: this cache was prepared with other ${differs.join(", ")} (${JSON.stringify(earlier.options)}, ${earlier.dataset.root}). Use another --out folder, or the same options to resume.`,
+      `${cacheIndexPath(out)}: this cache was prepared with other ${differs.join(", ")} (${JSON.stringify(earlier.options)}, ${earlier.dataset.root}). Use another output folder, or the same options to resume.`,
     );
   }
   const stale = await removeStaleShards(out, index, earlier);

@@ -75,7 +75,7 @@ export const cacheIndexText = (index: CacheIndex) => JSON.stringify(index, null,
 export async function readCacheIndex(dir: string): Promise<CacheIndex | null> {
   const json = await readJsonFileIfExists(cacheIndexPath(dir), {
     code: "BAD_CONFIG",
-    fix: "Delete it to prepare the cache anew, or use another --out folder.",
+    fix: "Delete it to prepare the cache anew, or use another output folder.",
   });
   return json === undefined ? null : checkCacheIndex(json, cacheIndexPath(dir));
 }
@@ -86,7 +86,7 @@ export function checkCacheIndex(json: unknown, shown: string): CacheIndex {
   if (!parsed.success) {
     throw new FacepriorError(
       "BAD_CONFIG",
-      `${shown}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty --out folder.`,
+      `${shown}: not a faceprior prior cache of version ${CACHE_VERSION} (${parsed.error.issues[0]?.message}). Use an empty output folder.`,
     );
   }
   return parsed.data;

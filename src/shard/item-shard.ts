@@ -111,7 +111,7 @@ export async function openItemShard(
     if (!same) {
       throw new FacepriorError(
         "BAD_CONFIG",
-        `${shardPlanPath(dir)}: this folder holds ${earlier.kind} shard ${shardName(earlier.shard)} made with other settings or another shard. Use another --out folder, or the same options to resume.`,
+        `${shardPlanPath(dir)}: this folder holds ${earlier.kind} shard ${shardName(earlier.shard)} made with other settings or another shard. Use another output folder, or the same options to resume.`,
       );
     }
   }
@@ -132,7 +132,7 @@ export async function readItemShardFolder(dir: string): Promise<ItemShardFolder>
   if (!plan)
     throw new FacepriorError(
       "BAD_SHARDS",
-      `${dir}: has no shard.json, so it is not a shard folder. Pass the folders that --shard runs wrote.`,
+      `${dir}: has no shard.json, so it is not a shard folder. Pass the folders that the shards' runs wrote.`,
     );
   const member: ShardMember = {
     dir,
@@ -155,7 +155,7 @@ export async function checkItemShardComplete(
     if ((await fingerprintOf(file)) === chunk.fingerprint) continue;
     throw new FacepriorError(
       "BAD_SHARDS",
-      `${dir} (shard ${shardName(plan.shard)}): is incomplete, ${chunk.file} is ${existsSync(file) ? "from another run" : "missing"}. Run its ${command} --shard ${shardName(plan.shard)} again to finish it, then merge.`,
+      `${dir} (shard ${shardName(plan.shard)}): is incomplete, ${chunk.file} is ${existsSync(file) ? "from another run" : "missing"}. Run ${command} shard ${shardName(plan.shard)} again to finish it, then merge.`,
     );
   }
 }

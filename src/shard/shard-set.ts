@@ -89,7 +89,7 @@ function checkNoneMissing(members: ShardMember[], words: ShardKindWords): void {
       .join(", ") + (missing.length > 10 ? `, ... (${missing.length} in all)` : "");
   throw refuse(
     `shard ${shown} ${missing.length === 1 ? "is" : "are"} missing: got ${present.size} of ${count} shard folders. ` +
-      `Pass every shard's folder; a shard that has not run needs faceprior ${words.command} --shard ${missing[0]}/${count} first.`,
+      `Pass every shard's folder; a shard that has not run (${words.command} shard ${missing[0]}/${count}) needs to run first.`,
   );
 }
 

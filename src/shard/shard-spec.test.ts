@@ -9,9 +9,9 @@ const refused = (run: () => unknown, message: RegExp) =>
 test("--shard i/n counts from 0, and a bad value is quoted back with what to pass", () => {
   assert.deepEqual(parseShard("2/5", {}), { index: 2, count: 5 });
   assert.deepEqual(parseShard("0/1", {}), { index: 0, count: 1 });
-  refused(() => parseShard("5/5", {}), /^--shard "5\/5": index 5 is not below the count 5\. Shards count from 0: use 0\/5 to 4\/5\.$/);
-  refused(() => parseShard("1/0", {}), /^--shard "1\/0": has 0 shards\. Use 1 to 1000000\.$/);
-  refused(() => parseShard("two/5", {}), /^--shard "two\/5": is not <index>\/<count> or auto\. Pass e\.g\. --shard 0\/10/);
+  refused(() => parseShard("5/5", {}), /^shard "5\/5": index 5 is not below the count 5\. Shards count from 0: use 0\/5 to 4\/5\.$/);
+  refused(() => parseShard("1/0", {}), /^shard "1\/0": has 0 shards\. Use 1 to 1000000\.$/);
+  refused(() => parseShard("two/5", {}), /^shard "two\/5": is not <index>\/<count> or auto\. Pass e\.g\. 0\/10, or auto/);
   refused(() => parseShard("-1/3", {}), /is not <index>\/<count> or auto/);
 });
 
@@ -30,14 +30,14 @@ test("--shard auto reads a Slurm array's id relative to its first id, or a Kuber
   assert.deepEqual(parseShard("auto", { JOB_COMPLETION_INDEX: "7", FACEPRIOR_SHARD_COUNT: "10" }), { index: 7, count: 10 });
   refused(
     () => parseShard("auto", { JOB_COMPLETION_INDEX: "7" }),
-    /^--shard "auto": FACEPRIOR_SHARD_COUNT is not set\. Set FACEPRIOR_SHARD_COUNT to the Job's completions/,
+    /^shard "auto": FACEPRIOR_SHARD_COUNT is not set\. Set FACEPRIOR_SHARD_COUNT to the Job's completions/,
   );
   refused(
     () => parseShard("auto", { JOB_COMPLETION_INDEX: "7", FACEPRIOR_SHARD_COUNT: "ten" }),
     /FACEPRIOR_SHARD_COUNT is "ten", not a whole number/,
   );
   refused(() => parseShard("auto", { JOB_COMPLETION_INDEX: "10", FACEPRIOR_SHARD_COUNT: "10" }), /index 10 is not below the count 10/);
-  refused(() => parseShard("auto", {}), /^--shard "auto": neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set\./);
+  refused(() => parseShard("auto", {}), /^shard "auto": neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set\./);
 });
 
 test("an item's shard is SHA-256 of its path mod n, as docs/SCALE.md tells users to reproduce it", () => {

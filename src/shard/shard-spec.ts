@@ -22,7 +22,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const MAX_SHARDS = 1_000_000;
 
 function badShard(value: string, problem: string, fix: string): FacepriorError {
-  return new FacepriorError("BAD_ARGUMENT", `--shard "${value}": ${problem}. ${fix}.`);
+  return new FacepriorError("BAD_ARGUMENT", `shard "${value}": ${problem}. ${fix}.`, { option: "shard" });
 }
 
 /** `i/n` (0 <= i < n), or `auto` for the scheduler's index and count in `env`. */
@@ -30,11 +30,7 @@ export function parseShard(value: string, env: Environment): ShardSpec {
   if (value === "auto") return shardFromEnvironment(env);
   const match = /^(\d+)\/(\d+)$/.exec(value);
   if (!match)
-    throw badShard(
-      value,
-      "is not <index>/<count> or auto",
-      "Pass e.g. --shard 0/10, or --shard auto inside a Slurm array or Kubernetes Indexed Job",
-    );
+    throw badShard(value, "is not <index>/<count> or auto", "Pass e.g. 0/10, or auto inside a Slurm array or Kubernetes Indexed Job");
   return checkedShard(Number(match[1]), Number(match[2]), value);
 }
 
@@ -56,7 +52,7 @@ function envNumber(env: Environment, name: string, fix: string): number {
 
 function shardFromEnvironment(env: Environment): ShardSpec {
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
-    const fix = "Submit with sbatch --array=0-<n-1> (consecutive ids), or pass --shard i/n";
+    const fix = "Submit with sbatch --array=0-<n-1> (consecutive ids), or pass i/n";
     const id = envNumber(env, "SLURM_ARRAY_TASK_ID", fix);
     const count = envNumber(env, "SLURM_ARRAY_TASK_COUNT", fix);
     const min = env.SLURM_ARRAY_TASK_MIN === undefined ? 0 : envNumber(env, "SLURM_ARRAY_TASK_MIN", fix);
@@ -65,14 +61,14 @@ function shardFromEnvironment(env: Environment): ShardSpec {
     return checkedShard(id - min, count, `auto: SLURM_ARRAY_TASK_ID ${id} - SLURM_ARRAY_TASK_MIN ${min} of ${count}`);
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
-    const fix = `Set ${SHARD_COUNT_ENV} to the Job's completions in its pod template (deploy/k8s/prepare-job.yaml does), or pass --shard i/n`;
+    const fix = `Set ${SHARD_COUNT_ENV} to the Job's completions in its pod template (deploy/k8s/prepare-job.yaml does), or pass i/n`;
     const index = envNumber(env, "JOB_COMPLETION_INDEX", fix);
     return checkedShard(index, envNumber(env, SHARD_COUNT_ENV, fix), `auto: JOB_COMPLETION_INDEX ${index} of ${env[SHARD_COUNT_ENV]}`);
   }
   throw badShard(
     "auto",
     "neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set",
-    "Run it inside a Slurm job array or a Kubernetes Indexed Job, or pass --shard i/n",
+    "Run it inside a Slurm job array or a Kubernetes Indexed Job, or pass i/n",
   );
 }
 

@@ -7,7 +7,7 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { FacepriorError } from "../errors.js";
-import { writeJsonAtomic } from "../io/atomic-write.js";
+import { saveRunConfig, type OnConfig } from "../config-schema.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { runTransfer } from "../transfer/run-transfer.js";
 import type { EncoderSource, ExtractOptions } from "../transfer/features.js";
@@ -31,6 +31,8 @@ export type StudyOptions = {
   scratchSeed?: number;
   onProgress?: (progress: StudyProgress) => void;
   onStage?: (stage: string) => void;
+  /** Told the study's config, defaults filled and paths absolute, and study.json, which keeps it. */
+  onConfig?: OnConfig;
 };
 
 const exists = (path: string) =>
@@ -39,20 +41,21 @@ const exists = (path: string) =>
     () => false,
   );
 
-/** Refuses to resume into a folder that holds another study's cells. */
-async function claimOutput(out: string, config: StudyConfig): Promise<void> {
+/** Refuses to resume into a folder that holds another study's cells; saves the config in study.json. */
+async function claimOutput(out: string, config: StudyConfig, onConfig?: OnConfig): Promise<void> {
   const file = join(out, "study.json");
   const previous = (await readJsonFileIfExists(file, {
     code: "BAD_CONFIG",
-    fix: "Delete it, then run the same study again to resume, or use a new --out folder.",
+    fix: "Delete it, then run the same study again to resume, or use a new output folder.",
   })) as StudyConfig | undefined;
   if (previous && JSON.stringify(previous.grid) !== JSON.stringify(config.grid)) {
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--out ${out} holds a study with another grid (${file}). Use a new --out folder, or the same config to resume.`,
+      `out ${out}: holds a study with another grid (${file}). Use a new output folder, or the same config to resume.`,
+      { option: "out" },
     );
   }
-  await writeJsonAtomic(file, config);
+  await saveRunConfig(file, config, onConfig);
 }
 
 function encoderSource(config: StudyConfig, name: string, scratchSeed: number): EncoderSource {
@@ -83,7 +86,7 @@ async function checkInputs(config: StudyConfig): Promise<void> {
 export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCell[]; ran: number; skipped: number }> {
   const { config, out, scratchSeed = 0 } = options;
   await checkInputs(config);
-  await claimOutput(out, config);
+  await claimOutput(out, config, options.onConfig);
   const cells = studyCells(config);
   let ran = 0;
   for (const [index, cell] of cells.entries()) {
@@ -93,20 +96,16 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
       continue;
     }
     options.onProgress?.({ index, total: cells.length, cell, state: "started" });
+    const { encoder, ...transferConfig } = cell;
     const summary = await runTransfer({
-      task: cell.task,
-      mode: cell.mode,
-      cacheDir: config.data[cell.task]!,
-      init: encoderSource(config, cell.encoder, scratchSeed),
-      protocol: cell.protocol,
+      ...transferConfig,
       seeds: config.seeds,
-      out: dir,
       pooling: config.pooling,
+      cacheDir: config.data[cell.task]!,
+      init: encoderSource(config, encoder, scratchSeed),
+      out: dir,
       featureDir: join(out, "features"),
-      tuneBlocks: cell.tuneBlocks,
       extract: options.extract,
-      train: cell.train,
-      recipe: cell.recipe,
       onStage: options.onStage,
     });
     ran++;

@@ -12,7 +12,7 @@ import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
 import { tree } from "../engine/jax.js";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
-import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { assertNoStack, printedConfig, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
@@ -50,6 +50,8 @@ test("a study runs its grid, writes the report with tables, effects and plots, a
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stderr, /study \[4\/4\] probe attributes full mae: mean accuracy \d\.\d{4} ± \d\.\d{4}/);
+  const config = await printedConfig(run, "study");
+  assert.deepEqual([config.name, config.seeds, config.pooling, config.arch], ["tiny", 2, "avg", "vit-tiny"], "with the defaults");
   assert.match(
     run.stdout,
     /^Report on 4 runs\. Prior variants against mae: better by over 2 SE in 0 cells, worse in 0, no clear difference in 0\./,
@@ -91,7 +93,7 @@ test("a study refuses a folder that holds another grid, and a missing encoder fi
   const run = await runCli(["study", "--config", other, "--out", join(dir, "out")], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--out .* holds a study with another grid/);
+  assert.match(run.stderr, /--out .*: holds a study with another grid/);
   await writeFile(other, JSON.stringify({ ...config, encoders: { mae: "nowhere.safetensors" } }));
   const missing = await runCli(["study", "--config", other, "--out", join(dir, "out2")], dir);
   assertNoStack(missing);

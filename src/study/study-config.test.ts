@@ -61,5 +61,5 @@ test("a study config with an unknown encoder, a bad protocol or a bad training f
     loadStudyConfig(await writeConfig("nodata.json", noData)),
     /grid\.0\.tasks names "age", which has no cache in "data"/,
   );
-  await assert.rejects(loadStudyConfig(join(dir, "missing.json")), /--config .*missing\.json: no such file/);
+  await assert.rejects(loadStudyConfig(join(dir, "missing.json")), /config .*missing\.json: no such file\.$/);
 });

@@ -11,91 +11,59 @@
  *     "grid": [{ "mode": "probe", "protocols": ["full", "ratio:0.01"] }]
  *   }
  *
- * A grid block's `encoders` and `tasks` default to all of them; `train` overrides the mode's
- * training defaults (probe.ts, finetune.ts), and a finetune block's `recipe` the fine-tuning
- * recipe (finetune-recipe.ts).
+ * Each cell of the grid is one transfer run: the study's `seeds` and `pooling` and a block's `mode`,
+ * `tuneBlocks`, `train` (over the mode's training defaults) and `recipe` (mode finetune) are fields
+ * of the transfer config (run-transfer.ts), the one `faceprior finetune` parses its flags into. A
+ * block's `encoders` and `tasks` default to all of them.
  */
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { parseConfig } from "../config-schema.js";
+import { readConfigFile } from "../config-schema.js";
 import { FacepriorError } from "../errors.js";
-import { parseProtocol } from "../data/few-shot.js";
-import { TrainConfigSchema } from "../train/train-config.js";
-import { FinetuneRecipeSchema, type FinetuneRecipe } from "../transfer/finetune-recipe.js";
-import { TRANSFER_TASK_NAMES, type TransferTaskName } from "../transfer/tasks/index.js";
+import { DEFAULT_ARCH } from "../model/vit-presets.js";
+import { ProtocolSchema, TransferConfigSchema, TransferTaskSchema, type TransferConfig } from "../transfer/run-transfer.js";
+import { TRANSFER_TASK_NAMES } from "../transfer/tasks/index.js";
 
-const TaskName = z.enum(TRANSFER_TASK_NAMES as [TransferTaskName, ...TransferTaskName[]]);
-const Protocol = z.string().refine((p) => {
-  try {
-    parseProtocol(p);
-    return true;
-  } catch {
-    return false;
-  }
-}, "a protocol: full, ratio:<f> or kshot:<k>");
-
+/** A block of the grid: one transfer config (run-transfer.ts) over lists of encoders, tasks and protocols. */
+const { mode, tuneBlocks, train, recipe, seeds, pooling } = TransferConfigSchema.shape;
 const GridBlockSchema = z.strictObject({
-  mode: z.enum(["probe", "finetune"]),
+  mode,
   encoders: z.array(z.string()).min(1).optional(),
-  tasks: z.array(TaskName).min(1).optional(),
-  protocols: z.array(Protocol).min(1),
-  /** finetune: train only the last k blocks over cached tokens of the others. */
-  tuneBlocks: z.number().int().positive().optional(),
-  train: z.record(z.string(), z.unknown()).optional(),
-  /** finetune: the recipe (finetune-recipe.ts); fields left out take its defaults. */
-  recipe: FinetuneRecipeSchema.optional(),
+  tasks: z.array(TransferTaskSchema).min(1).optional(),
+  protocols: z.array(ProtocolSchema).min(1),
+  tuneBlocks,
+  train,
+  recipe,
 });
 
 export const StudyConfigSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
-  seeds: z.number().int().min(1).max(100).default(3),
-  pooling: z.enum(["avg", "token"]).default("avg"),
+  seeds,
+  pooling,
   /** Architecture of the `scratch` encoder. */
-  arch: z.string().default("vit-tiny"),
+  arch: z.string().default(DEFAULT_ARCH),
   /** Encoder name -> checkpoint file, or "scratch". The report keeps this order. */
   encoders: z.record(z.string(), z.string()).refine((e) => Object.keys(e).length > 0, "at least one encoder"),
   /** Encoder name -> its pretraining log.jsonl, for the loss curves; optional. */
   pretrainLogs: z.record(z.string(), z.string()).default({}),
   /** Task -> prior cache of its labelled dataset (faceprior prepare). */
-  data: z.partialRecord(TaskName, z.string()),
+  data: z.partialRecord(TransferTaskSchema, z.string()),
   grid: z.array(GridBlockSchema).min(1),
 });
 
 export type StudyConfig = z.output<typeof StudyConfigSchema>;
 export type GridBlock = z.output<typeof GridBlockSchema>;
 
-/** One transfer run of the grid. */
-export type StudyCell = {
-  mode: GridBlock["mode"];
-  encoder: string;
-  task: TransferTaskName;
-  protocol: string;
-  tuneBlocks?: number;
-  train?: Record<string, unknown>;
-  recipe?: FinetuneRecipe;
-};
+/** One transfer run of the grid: its encoder, and the fields of its transfer config that the grid sets. */
+export type StudyCell = Pick<TransferConfig, "mode" | "task" | "protocol" | "tuneBlocks" | "train" | "recipe"> & { encoder: string };
 
 /** Reads, validates and resolves a study config; paths become absolute. */
 export async function loadStudyConfig(path: string): Promise<StudyConfig> {
-  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new FacepriorError(
-      "BAD_ARGUMENT",
-      `--config ${path}: ${error.code === "ENOENT" ? "no such file" : error.message}. Pass a study JSON file (see studies/).`,
-    );
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FacepriorError("BAD_CONFIG", `${path}: not valid JSON (${(error as Error).message}).`);
-  }
-  const config = parseConfig(StudyConfigSchema, json, path);
+  const config = await readConfigFile(StudyConfigSchema, path, "config");
   const base = dirname(resolve(path));
   const absolute = (p: string) => resolve(base, p);
   checkGridNames(config, path);
-  config.grid.forEach((block, i) => block.train && parseConfig(TrainConfigSchema, block.train, `${path}: grid.${i}.train`));
   return {
     ...config,
     encoders: Object.fromEntries(Object.entries(config.encoders).map(([name, file]) => [name, file === "scratch" ? file : absolute(file)])),

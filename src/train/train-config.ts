@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { FacepriorError } from "../errors.js";
-import { parseConfig } from "../config-schema.js";
+import { overridesOf, parseConfig } from "../config-schema.js";
 
 const unit = z.number().min(0).lt(1);
 
@@ -44,6 +44,12 @@ export const TrainConfigSchema = z.strictObject({
 });
 
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+/**
+ * Fields of the train config a run sets over the defaults of its kind (a probe's, a fine-tune's:
+ * probe.ts, finetune.ts), checked like the config and kept as given: a config file's `train`.
+ */
+export const TrainOverridesSchema = overridesOf(TrainConfigSchema);
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 
 export type DerivedTrainValues = {

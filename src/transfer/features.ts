@@ -70,14 +70,15 @@ export async function checkEncoderFitsCache(source: EncoderSource, cache: CacheD
   const cfg = await encoderConfig(source);
   const size = cache.index.options.size;
   if (cfg.imgSize === size) return cfg;
-  const what = "scratch" in source ? `--arch ${source.scratch.arch}` : source.checkpoint;
-  const fix =
-    "scratch" in source
-      ? `Pick an architecture for ${size}x${size} input, or prepare the cache at ${cfg.imgSize}`
-      : `Pass --img-size ${size} to resample its position embeddings, or prepare the cache at ${cfg.imgSize}`;
+  const scratch = "scratch" in source;
+  const what = scratch ? `arch ${source.scratch.arch}` : source.checkpoint;
+  const fix = scratch
+    ? `Pick an architecture for ${size}x${size} input, or prepare the cache at ${cfg.imgSize}`
+    : `Set imgSize to ${size} to resample its position embeddings, or prepare the cache at ${cfg.imgSize}`;
   throw new FacepriorError(
-    "scratch" in source ? "BAD_ARGUMENT" : "BAD_CHECKPOINT",
+    scratch ? "BAD_ARGUMENT" : "BAD_CHECKPOINT",
     `${what} is a ${cfg.imgSize}x${cfg.imgSize} encoder, but the cache ${cacheDir} holds ${size}x${size} faces. ${fix}.`,
+    scratch ? { option: "arch" } : undefined,
   );
 }
 

@@ -8,12 +8,13 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
-import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { assertNoStack, printedConfig, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { random, tree } from "../engine/jax.js";
 import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
+import { PROBE_DEFAULTS } from "./probe.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
 let dir = "";
@@ -39,6 +40,12 @@ test("a probe run writes metrics over seeds with the trivial baseline, predictio
     run.stdout,
     /^attributes \(ratio:0\.5, probe\): mean accuracy \d\.\d{4} ± \d\.\d{4} over 2 seeds; trivial baseline \(per-attribute majority, mean accuracy\) \d\.\d{4}\./,
   );
+  const config = await printedConfig(run, "finetune");
+  assert.deepEqual(
+    [config.task, config.mode, config.protocol, config.seeds, config.pooling, config.recipe, config.data],
+    ["attributes", "probe", "ratio:0.5", 2, "avg", null, [cache]],
+  );
+  assert.deepEqual(config.train, { ...PROBE_DEFAULTS }, "the probe's training defaults, none overridden");
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.equal(metrics.runs.length, 2);
   assert.deepEqual(
@@ -61,7 +68,7 @@ test("a task that does not match the cache's labels is refused before any traini
   const run = await runCli(["finetune", "--task", "expression", "--data", cache, "--init", "scratch", "--out", join(dir, "x")], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--task expression: the cache .* holds attributes labels\. Use --task attributes\./);
+  assert.match(run.stderr, /--task expression: the cache .* holds attributes labels\. Use the task attributes\./);
 });
 
 test("fine-tuning trains the encoder with the head and writes the same run folder", needsData, async () => {
@@ -150,7 +157,7 @@ test("more caches add their training and validation faces to a full fine-tune; a
   assert.equal(probe.code, 2);
   assert.match(
     probe.stderr,
-    /--data with more than one cache adds training faces to a full fine-tune of every block .*this run is --mode probe --protocol full/,
+    /more than one cache \(extraCacheDirs\) adds training faces only to a full fine-tune of every block .*this run is mode probe, protocol full/,
   );
   await writeFile(recipe, JSON.stringify({ dropPath: 1.5, augment: { flip: 1 } }));
   const bad = await runCli([...args, "--data", cache, "--recipe", recipe, "--out", join(dir, "q")], dir);
@@ -244,7 +251,7 @@ test("a checkpoint for another input size is refused before any work, naming the
   assert.notEqual(run.code, 0);
   assert.match(
     run.stderr,
-    /tiny224\.safetensors is a 224x224 encoder, but the cache .* holds 112x112 faces\. Pass --img-size 112 to resample its position embeddings/,
+    /tiny224\.safetensors is a 224x224 encoder, but the cache .* holds 112x112 faces\. Set imgSize to 112 to resample its position embeddings/,
   );
   assert.deepEqual(await readdir(join(dir, "w")).catch(() => []), [], "nothing was written");
 });

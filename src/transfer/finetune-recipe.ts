@@ -1,6 +1,7 @@
 /**
- * The fine-tuning recipe: everything `--mode finetune` does beyond the train config, as one
- * plain-data schema with its defaults, read from `--recipe <file.json>` and saved in metrics.json.
+ * The fine-tuning recipe: everything mode finetune does beyond the train config, as one
+ * plain-data schema with its defaults, read from a JSON file (`finetune --recipe`) and saved in
+ * config.json and metrics.json.
  *
  * Defaults follow the usual ViT fine-tuning recipe (BEiT, MAE) scaled to small face sets:
  * augmentation on (flip, ±10° / ±5% affine, colour jitter 0.3, grey 20% so a head meets both
@@ -11,9 +12,7 @@
  */
 import { z } from "zod";
 import { AugmentConfigSchema } from "../augment/augment.js";
-import { parseConfig } from "../config-schema.js";
-import { readJsonFileIfExists } from "../io/json-file.js";
-import { FacepriorError } from "../errors.js";
+import { readConfigFile } from "../config-schema.js";
 
 export const FinetuneRecipeSchema = z.strictObject({
   augment: AugmentConfigSchema.prefault({ grayscaleProbability: 0.2 }),
@@ -40,15 +39,6 @@ export type FinetuneRecipe = z.output<typeof FinetuneRecipeSchema>;
 
 export const DEFAULT_FINETUNE_RECIPE: FinetuneRecipe = Object.freeze(FinetuneRecipeSchema.parse({}));
 
-export function parseFinetuneRecipe(input: unknown, source = "fine-tuning recipe"): FinetuneRecipe {
-  return parseConfig(FinetuneRecipeSchema, input, source);
-}
-
-export async function readFinetuneRecipe(path: string): Promise<FinetuneRecipe> {
-  const input = await readJsonFileIfExists(path, {
-    code: "BAD_CONFIG",
-    fix: "Fix the file, or leave --recipe out for the default recipe.",
-  });
-  if (input === undefined) throw new FacepriorError("BAD_ARGUMENT", `--recipe ${path}: no such file.`);
-  return parseFinetuneRecipe(input, path);
+export function readFinetuneRecipe(path: string): Promise<FinetuneRecipe> {
+  return readConfigFile(FinetuneRecipeSchema, path, "recipe");
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { preparedSharedSubset } from "../../test/support/shared-subset.js";
-import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { assertNoStack, printedConfig, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared, sharedPath } from "../../test/support/shared-data.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { random } from "../engine/jax.js";
@@ -59,6 +59,9 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
     run.stdout,
     /^expression: test accuracy \d\.\d{4}; trivial baseline \(majority class, accuracy\) \d\.\d{4}\nattributes: test mean accuracy \d\.\d{4};/,
   );
+  const effective = await printedConfig(run, "multitask");
+  assert.deepEqual(effective.train, { steps: 4, lr: 1e-4, checkpointEvery: 2 }, "train as written");
+  assert.equal((effective.recipe as { dropPath: number }).dropPath, 0.1, "the recipe with its defaults");
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.deepEqual(Object.keys(metrics.tasks), ["expression", "attributes"]);
   assert.ok(metrics.tasks.expression.faces.test > 0 && metrics.tasks.expression.faces.val > 0);
@@ -101,7 +104,7 @@ test("a task in the config without caches is refused before any training", needs
   const run = await runCli(["multitask", "--config", config, "--init", encoder, "--expression", fer, "--out", join(dir, "x")], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /The config trains age but no caches were given for it\. Pass --age <dir>\./);
+  assert.match(run.stderr, /--age: no caches given, but the config trains age\./, "the library's data.age is the flag --age");
 });
 
 test("the shipped multi-task recipe parses, with every task, a validation split and patience", async () => {

@@ -3,6 +3,7 @@
  * data as a transfer run does (task-data.ts; CK+'s subject folds use fold 0), holds out each
  * task's validation faces, trains (multitask-finetune.ts), and writes
  *
+ *   config.json       the effective config (tasks, train, recipe, pooling), the encoder and caches
  *   metrics.json      per task: test metrics (class shares, per-decade age error, ...), the
  *                     trivial baseline, face counts and caches; the config; the selection record
  *   model.safetensors the face model (face-model/face-model.ts): the encoder in fp16 and one head per task,
@@ -11,21 +12,22 @@
 import { basename, join } from "node:path";
 import { stat } from "node:fs/promises";
 import { z } from "zod";
-import { parseConfig } from "../config-schema.js";
+import { readConfigFile, saveRunConfig, type OnConfig } from "../config-schema.js";
 import { splitDataset } from "../data/splits.js";
 import { FacepriorError } from "../errors.js";
 import { writeFaceModel, type ModelHead } from "../face-model/face-model.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
-import { readJsonFileIfExists } from "../io/json-file.js";
 import { facesOfRows, GREY_HEAD_SHARE, greyShare } from "../priors/cache-dataset.js";
 import { hostTensorsOf } from "../checkpoint/vit-checkpoint.js";
 import { tree } from "../engine/jax.js";
 import type { TrainEngineChoice, TrainProgress } from "../train/train-loop.js";
+import { parseTrainConfig, TrainOverridesSchema } from "../train/train-config.js";
 import { FinetuneRecipeSchema } from "./finetune-recipe.js";
 import { loadEncoder, type EncoderSource } from "./features.js";
 import { trainMultitask, type MultitaskTask } from "./multitask-finetune.js";
 import { loadTaskCaches, withVal } from "./task-data.js";
-import { recipeLossOverrides, TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
+import { recipeLossOverrides, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
+import { TransferConfigSchema, TransferTaskSchema } from "./run-transfer.js";
 
 const TaskMixSchema = z.strictObject({
   /** Faces of this task in every step's batch. */
@@ -35,18 +37,16 @@ const TaskMixSchema = z.strictObject({
 });
 
 export const MultitaskConfigSchema = z.strictObject({
-  tasks: z.partialRecord(z.enum(TRANSFER_TASK_NAMES as [TransferTaskName, ...TransferTaskName[]]), TaskMixSchema),
-  /** Train config (train-config.ts); `steps` sets the length, the batch is the tasks' batches together. */
-  train: z.record(z.string(), z.unknown()).default({}),
+  tasks: z.partialRecord(TransferTaskSchema, TaskMixSchema),
+  /** Fields of the train config (train-config.ts) over its defaults; `steps` sets the length, the batch is the tasks' batches together. */
+  train: TrainOverridesSchema.default({}),
   recipe: FinetuneRecipeSchema.prefault({}),
-  pooling: z.enum(["avg", "token"]).default("avg"),
+  pooling: TransferConfigSchema.shape.pooling,
 });
 export type MultitaskConfig = z.output<typeof MultitaskConfigSchema>;
 
-export async function readMultitaskConfig(path: string): Promise<MultitaskConfig> {
-  const input = await readJsonFileIfExists(path, { code: "BAD_CONFIG", fix: "Fix the file." });
-  if (input === undefined) throw new FacepriorError("BAD_ARGUMENT", `--config ${path}: no such file.`);
-  return parseConfig(MultitaskConfigSchema, input, path);
+export function readMultitaskConfig(path: string): Promise<MultitaskConfig> {
+  return readConfigFile(MultitaskConfigSchema, path, "config");
 }
 
 export type MultitaskRunOptions = {
@@ -58,11 +58,12 @@ export type MultitaskRunOptions = {
   engine?: TrainEngineChoice;
   description?: string;
   onProgress?: (progress: TrainProgress) => void;
+  onConfig?: OnConfig;
 };
 
 async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskConfig): Promise<MultitaskTask> {
   const data = await loadTaskCaches(task, dirs);
-  const seed = Number(config.train.seed ?? 0);
+  const { seed } = parseTrainConfig(config.train);
   const base = data.dataset.split.kind === "folds" ? splitDataset(data.dataset, { fold: 0 }) : splitDataset(data.dataset);
   const selection = config.recipe.selection;
   const split = selection ? withVal(data.dataset, base, selection.valFraction, seed) : base;
@@ -82,14 +83,16 @@ async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskC
 export async function runMultitask(options: MultitaskRunOptions) {
   const { config, out } = options;
   const names = Object.keys(config.tasks) as TransferTaskName[];
-  const missing = names.filter((t) => !options.data[t]?.length);
+  const missing = names.find((t) => !options.data[t]?.length);
   if (names.length === 0)
     throw new FacepriorError("BAD_CONFIG", 'multitask config: no tasks. List each task with its batch under "tasks".');
-  if (missing.length > 0)
+  if (missing)
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `The config trains ${missing.join(", ")} but no caches were given for ${missing.length > 1 ? "them" : "it"}. Pass ${missing.map((t) => `--${t} <dir>`).join(" ")}.`,
+      `data.${missing}: no caches given, but the config trains ${missing}. Give its caches, or take it out of the config's tasks.`,
+      { option: `data.${missing}` },
     );
+  await saveRunConfig(join(out, "config.json"), { ...config, init: options.init, data: options.data }, options.onConfig);
   const tasks = await Promise.all(names.map((t) => taskOf(t, options.data[t]!, config)));
   const encoder = await loadEncoder(options.init);
   const { recipe } = config;

@@ -37,18 +37,21 @@ type RunMetrics = {
 /** One probe run folder -> its head and the provenance of that head. */
 export async function probeRunHead(runDir: string): Promise<{ head: ModelHead; about: Record<string, unknown> }> {
   const metricsFile = join(runDir, "metrics.json");
-  const finished = "Pass the folder of a finished `faceprior finetune --mode probe` run.";
+  const finished = "Pass the folder of a finished linear-probe run (`faceprior finetune` in mode probe).";
   const metrics = (await readJsonFileIfExists(metricsFile, { code: "BAD_ARGUMENT", fix: finished })) as RunMetrics | undefined;
-  if (metrics === undefined) throw new FacepriorError("BAD_ARGUMENT", `--heads ${runDir}: no metrics.json. ${finished}`);
+  const option = { option: "heads" };
+  if (metrics === undefined) throw new FacepriorError("BAD_ARGUMENT", `heads ${runDir}: no metrics.json. ${finished}`, option);
   if (metrics.mode !== "probe")
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--heads ${runDir}: a ${metrics.mode} run. Only linear-probe heads can be packed on a shared encoder.`,
+      `heads ${runDir}: a ${metrics.mode} run. Only linear-probe heads can be packed on a shared encoder.`,
+      option,
     );
   if (!Object.hasOwn(TRANSFER_TASKS, metrics.task))
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--heads ${runDir}: task "${metrics.task}" is not one of ${Object.keys(TRANSFER_TASKS).join(", ")}. Pass the folder of a faceprior run.`,
+      `heads ${runDir}: task "${metrics.task}" is not one of ${Object.keys(TRANSFER_TASKS).join(", ")}. Pass the folder of a faceprior run.`,
+      option,
     );
   const first = metrics.runs[0]!;
   const file = join(runDir, "probes", `${first.fold}-seed${first.seed}`, PROBE_HEAD_FILE);
@@ -90,14 +93,16 @@ export async function packFaceModel(
   if (wrongEncoder) {
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--heads: the ${wrongEncoder.about.task} was trained on ${wrongEncoder.about.encoder}, not on --encoder ${encoderPath}. Pack heads with the encoder they were trained on.`,
+      `heads: the ${wrongEncoder.about.task} head was trained on ${wrongEncoder.about.encoder}, not on the encoder ${encoderPath}. Pack heads with the encoder they were trained on.`,
+      { option: "heads" },
     );
   }
   const poolings = [...new Set(packed.map((p) => p.about.pooling))];
   if (poolings.length > 1)
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--heads: the runs pool features differently (${poolings.join(", ")}). Pack heads trained with one --pool.`,
+      `heads: the runs pool features differently (${poolings.join(", ")}). Pack heads trained with one pooling.`,
+      { option: "heads" },
     );
   // The heads read features pooled as in their runs, whatever the checkpoint's own default.
   const cfg = { ...encoder.cfg, globalPool: poolings[0] as "avg" | "token" };

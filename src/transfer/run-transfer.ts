@@ -2,8 +2,11 @@
  * One transfer run: a task on a prepared cache, from a pretrained encoder (or scratch), under a
  * protocol (full, ratio:<f>, kshot:<k>), over several seeds and, for subject-fold datasets, every
  * fold. Mode `probe` trains a linear head on frozen features (probe.ts); mode `finetune` trains
- * the encoder with the head (finetune.ts). The run folder gets:
+ * the encoder with the head (finetune.ts). Its settings are `TransferConfigSchema`, which the CLI's
+ * flags and every study cell parse into. The run folder gets:
  *
+ *   config.json        the effective config: the settings, the recipe, the training config
+ *                      before each run's seed, the encoder and the caches
  *   metrics.json       per seed and fold: the task's metrics; mean ± std of the headline over
  *                      seeds; the trivial baseline; the subset files; the config; timings
  *   predictions.csv    every test face's prediction, per seed and fold
@@ -12,14 +15,16 @@
  *                      error by age or per-attribute accuracy
  */
 import { join } from "node:path";
+import { z } from "zod";
+import { parseArguments, saveRunConfig, type OnConfig } from "../config-schema.js";
 import { FacepriorError } from "../errors.js";
 import type { Dataset } from "../data/dataset.js";
-import { makeFewShotSubset, saveFewShotSubset } from "../data/few-shot.js";
+import { makeFewShotSubset, parseProtocol, saveFewShotSubset } from "../data/few-shot.js";
 import { describeSplit, foldCount, splitDataset, type Split } from "../data/splits.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
 import { facesOfRows, greyShare, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
-import type { TrainConfigInput } from "../train/train-config.js";
+import { TrainOverridesSchema, type TrainConfigInput } from "../train/train-config.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import type { ShardSpec } from "../shard/shard-spec.js";
 import {
@@ -31,44 +36,88 @@ import {
   type EncoderSource,
   type ExtractOptions,
   type FrozenOutput,
-  type Pooling,
 } from "./features.js";
-import { trainFinetune, type FinetuneOptions } from "./finetune.js";
+import { FINETUNE_DEFAULTS, trainFinetune, type FinetuneOptions } from "./finetune.js";
 import { checkTask, loadTaskCaches, withVal } from "./task-data.js";
-import { DEFAULT_FINETUNE_RECIPE, type FinetuneRecipe } from "./finetune-recipe.js";
+import { DEFAULT_FINETUNE_RECIPE, FinetuneRecipeSchema, type FinetuneRecipe } from "./finetune-recipe.js";
 import type { SelectionRecord } from "./model-selection.js";
-import { trainProbe, type ProbeResult } from "./probe.js";
+import { PROBE_DEFAULTS, trainProbe, type ProbeResult } from "./probe.js";
 import { tree } from "../engine/jax.js";
-import { recipeLossOverrides, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
+import { recipeLossOverrides, TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 
-export type TransferMode = "probe" | "finetune";
+export const TransferTaskSchema = z.enum(TRANSFER_TASK_NAMES as [TransferTaskName, ...TransferTaskName[]]);
 
-export type TransferOptions = {
-  task: TransferTaskName;
-  mode: TransferMode;
+const isProtocol = (text: string) => {
+  try {
+    parseProtocol(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+export const ProtocolSchema = z.string().refine(isProtocol, "a protocol: full, ratio:<f> or kshot:<k>");
+
+export const TRANSFER_MODES = ["probe", "finetune"] as const;
+export type TransferMode = (typeof TRANSFER_MODES)[number];
+
+/** The training defaults of each mode, which a run's `train` overrides field by field. */
+export const TRAIN_DEFAULTS_BY_MODE: Record<TransferMode, TrainConfigInput> = { probe: PROBE_DEFAULTS, finetune: FINETUNE_DEFAULTS };
+
+/** What a transfer run does, as data: the CLI's flags and each cell of a study parse into it. */
+export const TransferConfigSchema = z.strictObject({
+  task: TransferTaskSchema,
+  /** probe: a linear head on frozen features; finetune: the encoder with the head. */
+  mode: z.enum(TRANSFER_MODES).default("probe"),
+  /** Which training labels: full, ratio:<f> (a seeded fraction) or kshot:<k> (k per class). */
+  protocol: ProtocolSchema.default("full"),
+  /** Runs with seeds 0..seeds-1, each with its own subset and head initialisation. */
+  seeds: z.number().int().min(1).max(100).default(3),
+  /** Features: the mean of the patch tokens or the class token. */
+  pooling: z.enum(["avg", "token"]).default("avg"),
+  /** Mode finetune: train only the last this many blocks, over cached tokens of the frozen ones. */
+  tuneBlocks: z.number().int().positive().optional(),
+  /** Fields of the mode's training defaults (TRAIN_DEFAULTS_BY_MODE) to change. */
+  train: TrainOverridesSchema.optional(),
+  /** Mode finetune: augmentation, DropPath, loss options and model selection (finetune-recipe.ts). */
+  recipe: FinetuneRecipeSchema.optional(),
+});
+export type TransferConfig = z.output<typeof TransferConfigSchema>;
+
+/** What a transfer run reads and where it writes: everything but its config. */
+type TransferInputs = {
   cacheDir: string;
   init: EncoderSource;
-  protocol: string;
-  seeds: number;
   out: string;
-  pooling: Pooling;
   /** Where probe features are cached, shared between runs. */
   featureDir: string;
   /** The engine that extracts frozen features and tokens and trains (with its threads); jax-js by default. */
   extract?: ExtractOptions;
-  /** Mode finetune: train only the last this many blocks, over cached tokens of the frozen ones. */
-  tuneBlocks?: number;
-  /** Mode finetune: augmentation, DropPath, loss options and model selection (finetune-recipe.ts). */
-  recipe?: FinetuneRecipe;
   /**
    * Mode finetune, protocol full: caches of more datasets with the same labels, whose training and
    * validation faces join every run's training faces; their test faces stay unused, and the
    * splits, validation and test faces are the first dataset's.
    */
   extraCacheDirs?: string[];
-  train?: TrainConfigInput;
   onStage?: (stage: string) => void;
+  onConfig?: OnConfig;
 };
+export type TransferOptions = z.input<typeof TransferConfigSchema> & TransferInputs;
+type ParsedTransferOptions = TransferConfig & TransferInputs;
+
+const configFieldsOf = (options: TransferOptions) =>
+  Object.fromEntries(Object.keys(TransferConfigSchema.shape).map((key) => [key, options[key as keyof TransferConfig]]));
+
+/** `options` with its config fields parsed: checked, defaults filled (a field left out is undefined in both). */
+function parseTransferOptions(options: TransferOptions): ParsedTransferOptions {
+  return { ...options, ...parseArguments(TransferConfigSchema, configFieldsOf(options)) } as ParsedTransferOptions;
+}
+
+/** Saves, and tells `onConfig`, what the run does: its config with the recipe and training config it uses, and its inputs. */
+function saveTransferConfig(options: ParsedTransferOptions, recipe: FinetuneRecipe | null, train: TrainConfigInput): Promise<void> {
+  const { cacheDir, extraCacheDirs = [], init, out } = options;
+  const effective = { ...configFieldsOf(options), recipe, train, init, data: [cacheDir, ...extraCacheDirs] };
+  return saveRunConfig(join(out, "config.json"), effective, options.onConfig);
+}
 
 type RunResult = {
   seed: number;
@@ -87,8 +136,9 @@ type RunResult = {
 /** The number of last blocks to fine-tune: 1..depth, all of them when not given. */
 function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number {
   if (tuneBlocks === undefined) return depth;
-  if (Number.isInteger(tuneBlocks) && tuneBlocks >= 1 && tuneBlocks <= depth) return tuneBlocks;
-  throw new FacepriorError("BAD_ARGUMENT", `--tune-blocks ${tuneBlocks}: the encoder has ${depth} blocks. Use 1 to ${depth}.`);
+  if (tuneBlocks <= depth) return tuneBlocks;
+  const message = `tuneBlocks ${tuneBlocks}: the encoder has ${depth} blocks. Use 1 to ${depth}.`;
+  throw new FacepriorError("BAD_ARGUMENT", message, { option: "tuneBlocks" });
 }
 
 /** The train/test splits to run: one, or one per subject fold. */
@@ -152,24 +202,25 @@ async function planRuns(
   return plan;
 }
 
-function checkExtras(options: TransferOptions, depth: number): void {
+function checkExtras(options: ParsedTransferOptions, depth: number): void {
   if (!options.extraCacheDirs?.length) return;
   const ok = options.mode === "finetune" && options.protocol === "full" && (options.tuneBlocks ?? depth) === depth;
   if (!ok)
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--data with more than one cache adds training faces to a full fine-tune of every block (--mode finetune --protocol full, no --tune-blocks); this run is --mode ${options.mode} --protocol ${options.protocol}.`,
+      `more than one cache (extraCacheDirs) adds training faces only to a full fine-tune of every block (mode finetune, protocol full, no tuneBlocks); this run is mode ${options.mode}, protocol ${options.protocol}.`,
     );
 }
 
-/** The frozen encoder's output a run reads: pooled features (probe), or the frozen blocks' tokens (--tune-blocks). */
-function frozenOutputOf(options: TransferOptions, depth: number): FrozenOutput {
+/** The frozen encoder's output a run reads: pooled features (probe), or the frozen blocks' tokens (tuneBlocks). */
+function frozenOutputOf(options: ParsedTransferOptions, depth: number): FrozenOutput {
   if (options.mode === "probe") return { kind: "pooled", pooling: options.pooling };
   const tuneBlocks = checkTuneBlocks(options.tuneBlocks, depth);
   if (tuneBlocks < depth) return { kind: "prefix", blocks: depth - tuneBlocks };
   throw new FacepriorError(
     "BAD_ARGUMENT",
-    "--shard: fine-tuning the whole encoder reads no frozen features, so there is nothing to extract in shards. Shard a --mode probe run, or one with --tune-blocks k.",
+    "shard: fine-tuning the whole encoder reads no frozen features, so there is nothing to extract in shards. Shard a probe run, or a fine-tune of the last blocks (tuneBlocks).",
+    { option: "shard" },
   );
 }
 
@@ -177,7 +228,8 @@ function frozenOutputOf(options: TransferOptions, depth: number): FrozenOutput {
  * `finetune --shard i/n`: only the feature extraction, for the faces of one shard; `faceprior
  * merge` joins the shards into the file a later `finetune` without --shard reads.
  */
-export async function extractTransferShard(options: TransferOptions, shard: ShardSpec) {
+export async function extractTransferShard(input: TransferOptions, shard: ShardSpec) {
+  const options = parseTransferOptions(input);
   const cache = await loadCacheDataset(options.cacheDir);
   checkTask(cache, options.task);
   const cfg = await checkEncoderFitsCache(options.init, cache, options.cacheDir);
@@ -192,8 +244,9 @@ export async function extractTransferShard(options: TransferOptions, shard: Shar
   );
 }
 
-export async function runTransfer(options: TransferOptions) {
+export async function runTransfer(input: TransferOptions) {
   const start = performance.now();
+  const options = parseTransferOptions(input);
   const { task, out, protocol, mode } = options;
   const definition = TRANSFER_TASKS[task];
   const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = await loadTaskCaches(task, [
@@ -206,6 +259,8 @@ export async function runTransfer(options: TransferOptions) {
   const tuneBlocks = mode === "finetune" ? checkTuneBlocks(options.tuneBlocks, cfg.depth) : undefined;
   const recipe = mode === "finetune" ? (options.recipe ?? DEFAULT_FINETUNE_RECIPE) : null;
   const valFraction = recipe?.selection && protocol === "full" ? recipe.selection.valFraction : null;
+  const train = { ...TRAIN_DEFAULTS_BY_MODE[mode], ...options.train };
+  await saveTransferConfig(options, recipe, train);
   const plan = await planRuns(dataset, primary, protocol, options.seeds, out, valFraction);
   options.onStage?.(mode === "probe" ? "features" : "encoder");
   const features = mode === "probe" ? await cachedFeatures(init, cacheDir, primary, pooling, featureDir, options.extract) : null;
@@ -230,7 +285,7 @@ export async function runTransfer(options: TransferOptions) {
       trainFaces,
       evalFaces: run.testFaces,
       runDir,
-      train: { seed: run.seed, ...options.train },
+      train: { seed: run.seed, ...train },
       engine,
     };
     if (features) return trainProbe({ ...common, features });

@@ -13,9 +13,11 @@ import { TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 export function checkTask(cache: CacheDataset, task: TransferTaskName): void {
   const holds = cache.index.dataset.task;
   if (holds === task) return;
+  const fix = holds === "none" ? "Use the cache of a labelled dataset" : `Use the task ${holds}`;
   throw new FacepriorError(
     "BAD_ARGUMENT",
-    `--task ${task}: the cache ${cache.index.dataset.root} holds ${holds === "none" ? "no labels" : `${holds} labels`}. Use --task ${holds === "none" ? "with a labelled dataset" : holds}.`,
+    `task ${task}: the cache ${cache.index.dataset.root} holds ${holds === "none" ? "no labels" : `${holds} labels`}. ${fix}.`,
+    { option: "task" },
   );
 }
 
@@ -43,7 +45,7 @@ function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: num
   if (own.join() !== columns.join()) {
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--data: ${cache.index.dataset.root} has label columns ${JSON.stringify(own)}, the first dataset ${JSON.stringify(columns)}. Combine datasets with the same labels.`,
+      `${cache.index.dataset.root}: has label columns ${JSON.stringify(own)}, the first dataset ${JSON.stringify(columns)}. Combine datasets with the same labels.`,
     );
   }
   return selectColumns(cache.tensors.labels!.data as Float32Array, own.length, keep);
@@ -55,7 +57,7 @@ async function extraTrainingFaces(cache: CacheDataset, offset: number): Promise<
   if (dataset.split.kind === "folds") {
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `--data: ${dataset.name} is split by subject folds, so it has no one training part to add. Use it as the first dataset.`,
+      `${cache.index.dataset.root}: ${dataset.name} is split by subject folds, so it has no one training part to add. Use it as the first dataset.`,
     );
   }
   const split = splitDataset(dataset);
@@ -78,7 +80,7 @@ export type TaskCaches = {
 
 export async function loadTaskCaches(task: TransferTaskName, cacheDirs: readonly string[]): Promise<TaskCaches> {
   const [primary, ...extras] = await Promise.all(cacheDirs.map(loadCacheDataset));
-  if (!primary) throw new FacepriorError("BAD_ARGUMENT", `--data: no cache given for ${task}.`);
+  if (!primary) throw new FacepriorError("BAD_ARGUMENT", `${task}: no cache given. Pass at least one.`);
   [primary, ...extras].forEach((c) => checkTask(c, task));
   const dataset = await loadDataset(primary.index.dataset.root, primary.index.dataset.format as DatasetFormat);
   const allColumns = primary.index.dataset.labelColumns;

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { REPO_ROOT } from "./shared-data.js";
 
@@ -29,6 +30,18 @@ export function runCli(
     });
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * The effective config a run printed first, `<command>: config {...} (saved in <file>)`, checked
+ * to be what that file keeps.
+ */
+export async function printedConfig(run: Run, command: string): Promise<Record<string, unknown>> {
+  const line = new RegExp(`^${command}: config (\\{.*\\}) \\(saved in (.+)\\)$`, "m").exec(run.stderr);
+  assert.ok(line, `${command} printed no config:\n${run.stderr}`);
+  const printed = JSON.parse(line[1]!);
+  assert.deepEqual(JSON.parse(await readFile(line[2]!, "utf8")), printed, `${line[2]} keeps what was printed`);
+  return printed;
 }
 
 export function assertNoStack(run: Run): void {

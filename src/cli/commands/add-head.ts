@@ -134,7 +134,7 @@ export const addHeadCommand = defineCommand({
       pad: options.pad,
     });
     try {
-      checkNewHeadName(analyzer.model, options.name, options.replace, "--name");
+      checkNewHeadName(analyzer.model, options.name, options.replace);
       const { head, report } = await fitHead(analyzer, {
         name: options.name,
         photos,

@@ -3,28 +3,40 @@
  * few-shot protocol, over several seeds (see src/transfer/run-transfer.ts for the run folder).
  */
 import { resolve } from "node:path";
-import { vitPresetNames } from "../../model/vit-presets.js";
-import { extractTransferShard, runTransfer, type TransferMode, type TransferOptions } from "../../transfer/run-transfer.js";
+import { DEFAULT_ARCH, vitPresetNames } from "../../model/vit-presets.js";
+import {
+  extractTransferShard,
+  runTransfer,
+  TRAIN_DEFAULTS_BY_MODE,
+  TRANSFER_MODES,
+  TransferConfigSchema,
+  type TransferOptions,
+} from "../../transfer/run-transfer.js";
 import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { TRANSFER_TASK_NAMES } from "../../transfer/tasks/index.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { jsonOption, writeJsonOutput } from "../json-output.js";
-import { readFinetuneRecipe } from "../../transfer/finetune-recipe.js";
+import { DEFAULT_FINETUNE_RECIPE, readFinetuneRecipe } from "../../transfer/finetune-recipe.js";
+import { givenValues } from "../options.js";
+import { printConfig } from "../run-config.js";
 import { shardFrom, shardOption } from "../shard-option.js";
-import { PROBE_DEFAULTS } from "../../transfer/probe.js";
-import { FINETUNE_DEFAULTS } from "../../transfer/finetune.js";
+import { schemaDefaults } from "../../config-schema.js";
+
+const TRANSFER = schemaDefaults(TransferConfigSchema.omit({ task: true }));
+const { probe: PROBE_TRAIN, finetune: FINETUNE_TRAIN } = TRAIN_DEFAULTS_BY_MODE;
+const RECIPE = DEFAULT_FINETUNE_RECIPE;
 
 /** A training default per mode, read from the defaults the runs use so that help cannot drift. */
-const byMode = (key: "epochs" | "batchSize" | "lr") => `${PROBE_DEFAULTS[key]} (probe), ${FINETUNE_DEFAULTS[key]} (finetune)`;
+const byMode = (key: "epochs" | "batchSize" | "lr") => `${PROBE_TRAIN[key]} (probe), ${FINETUNE_TRAIN[key]} (finetune)`;
 
 export const finetune = defineCommand({
   name: "finetune",
   summary: "Train a task head on an encoder (linear probe) under a full or few-shot protocol, over seeds.",
   details: [
-    `Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay ${FINETUNE_DEFAULTS.layerDecay}, and the recipe: augmentation, DropPath, label smoothing, class balance, and for --protocol full the best epoch on a validation split; see --recipe). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step, without augmentation.`,
+    `Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay ${FINETUNE_TRAIN.layerDecay}, and the recipe: augmentation, DropPath, label smoothing, class balance, and for --protocol full the best epoch on a validation split; see --recipe). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step, without augmentation.`,
     "Protocols: full (all training labels), ratio:<f> (a seeded fraction of the training split), kshot:<k> (k per class, expression).",
-    "The run folder gets metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
+    "The run folder gets config.json (the effective config, also printed first), metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
     "With --shard i/n it only extracts the frozen features of shard i's faces (by a hash of each face's path) into --features-dir and stops; faceprior merge joins the n shards, and the same command without --shard then trains on them (docs/SCALE.md).",
   ],
   options: {
@@ -46,7 +58,7 @@ export const finetune = defineCommand({
       type: "string",
       placeholder: "file.json",
       description: "Fine-tuning recipe (augment, dropPath, labelSmoothing, classBalance, selection); fields left out take the defaults.",
-      defaultText: "flip, affine, jitter, 20% grey, DropPath 0.1, best epoch on validation",
+      defaultText: `flip, affine, jitter, ${RECIPE.augment.grayscaleProbability * 100}% grey, DropPath ${RECIPE.dropPath}, best epoch on validation`,
     },
     init: {
       type: "string",
@@ -56,8 +68,8 @@ export const finetune = defineCommand({
     },
     mode: {
       type: "choice",
-      choices: ["probe", "finetune"],
-      default: "probe",
+      choices: TRANSFER_MODES,
+      default: TRANSFER.mode,
       description: "probe: a linear head on frozen features; finetune: the encoder too, with layer-wise lr decay.",
     },
     tuneBlocks: {
@@ -71,18 +83,23 @@ export const finetune = defineCommand({
     epochs: { type: "int", min: 1, description: "Training epochs.", defaultText: byMode("epochs") },
     batch: { type: "int", min: 1, description: "Images per batch.", defaultText: byMode("batchSize") },
     lr: { type: "number", min: 1e-8, max: 1, description: "Peak learning rate.", defaultText: byMode("lr") },
-    protocol: { type: "string", default: "full", placeholder: "full|ratio:f|kshot:k", description: "Which training labels to use." },
-    seeds: { type: "int", min: 1, max: 100, default: 3, description: "Seeds (subsets and head initialisations)." },
+    protocol: {
+      type: "string",
+      default: TRANSFER.protocol,
+      placeholder: "full|ratio:f|kshot:k",
+      description: "Which training labels to use.",
+    },
+    seeds: { type: "int", min: 1, max: 100, default: TRANSFER.seeds, description: "Seeds (subsets and head initialisations)." },
     pool: {
       type: "choice",
-      choices: ["token", "avg"],
-      default: "avg",
+      choices: TransferConfigSchema.shape.pooling.unwrap().options,
+      default: TRANSFER.pooling,
       description: "Features: the class token or the mean of patch tokens.",
     },
     arch: {
       type: "choice",
       choices: vitPresetNames(),
-      default: "vit-tiny",
+      default: DEFAULT_ARCH,
       placeholder: "name",
       description: "Architecture of a scratch encoder.",
     },
@@ -110,10 +127,8 @@ export const finetune = defineCommand({
     const recipe = options.recipe === undefined ? undefined : await readFinetuneRecipe(resolve(options.recipe));
     const transfer: TransferOptions = {
       task: options.task as (typeof TRANSFER_TASK_NAMES)[number],
-      mode: options.mode as TransferMode,
-      train: Object.fromEntries(
-        Object.entries({ epochs: options.epochs, batchSize: options.batch, lr: options.lr }).filter(([, v]) => v !== undefined),
-      ),
+      mode: options.mode,
+      train: givenValues({ epochs: options.epochs, batchSize: options.batch, lr: options.lr }),
       cacheDir: data!,
       extraCacheDirs: extraData,
       recipe,
@@ -126,6 +141,7 @@ export const finetune = defineCommand({
       extract: { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads },
       featureDir: resolve(options.featuresDir ?? resolve(out, "..", "features")),
       onStage: (stage) => ctx.stderr.write(`finetune: ${stage}\n`),
+      onConfig: printConfig("finetune", ctx.stderr),
     };
     if (shard) return extractShard(transfer, shard, ctx);
     const summary = await runTransfer(transfer);

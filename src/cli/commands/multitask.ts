@@ -5,6 +5,7 @@ import { readMultitaskConfig, runMultitask } from "../../transfer/multitask-run.
 import { TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "../../transfer/tasks/index.js";
 import { defineCommand } from "../command.js";
 import { createCountProgress } from "../progress.js";
+import { printConfig } from "../run-config.js";
 
 type CachesOption = { type: "string"; placeholder: string; description: string };
 
@@ -26,7 +27,7 @@ export const multitask = defineCommand({
   details: [
     "Every step's batch holds the config's number of faces of each task; the encoder runs once, each task's linear head reads its rows, and the loss is the weighted sum of the task losses.",
     "The recipe (augmentation, DropPath, class balance, model selection on each task's validation faces) is the config's `recipe`, as in `finetune --recipe`. CK+ uses its subject fold 0.",
-    "Writes <out>/metrics.json (per task: test metrics, the trivial baseline, face counts), <out>/model.safetensors (the face model) and <out>/run (checkpoints, log; an interrupted run resumes).",
+    "Writes <out>/config.json (the effective config, also printed first), <out>/metrics.json (per task: test metrics, the trivial baseline, face counts), <out>/model.safetensors (the face model) and <out>/run (checkpoints, log; an interrupted run resumes).",
   ],
   options: {
     config: {
@@ -68,6 +69,7 @@ export const multitask = defineCommand({
       out: resolve(options.out),
       engine,
       onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps),
+      onConfig: printConfig("multitask", ctx.stderr),
     });
     progress.finish();
     for (const [task, { metrics, baseline }] of Object.entries(summary.tasks)) {

@@ -2,17 +2,17 @@
  * `faceprior pretrain`: masked image modelling plus the face-prior tasks on prior caches, ending
  * in a timm-layout encoder (see src/pretrain/pretrain-run.ts for what the run folder holds).
  */
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { FacepriorError } from "../../errors.js";
 import { vitPresetNames } from "../../model/vit-presets.js";
 import { runPretraining } from "../../pretrain/pretrain-run.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
 import { defineCommand } from "../command.js";
 import { jsonOption, writeJsonOutput } from "../json-output.js";
+import { givenValues } from "../options.js";
 import { createCountProgress } from "../progress.js";
-import { schemaDefaults } from "../../config-schema.js";
-import { PretrainConfigSchema } from "../../pretrain/config.js";
+import { printConfig } from "../run-config.js";
+import { readConfigFile, schemaDefaults } from "../../config-schema.js";
+import { PretrainConfigSchema, PretrainRunConfigSchema, type PretrainRunConfig } from "../../pretrain/config.js";
 import { TrainConfigSchema } from "../../train/train-config.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 
@@ -20,28 +20,17 @@ const PRETRAIN = schemaDefaults(PretrainConfigSchema);
 const TRAIN = schemaDefaults(TrainConfigSchema);
 const TRAINABLE_VARIANTS = Object.keys(PRETRAIN_VARIANTS).filter((v) => v !== "scratch");
 
-async function readJsonConfig(path: string | undefined): Promise<{ pretrain?: object; train?: object }> {
-  if (!path) return {};
-  try {
-    return JSON.parse(await readFile(path, "utf8"));
-  } catch (cause) {
-    throw new FacepriorError(
-      "BAD_CONFIG",
-      `${path}: cannot be read as JSON (${(cause as Error).message}). Pass a file like {"pretrain": {...}, "train": {...}}.`,
-      { cause },
-    );
-  }
+/** The config file's fields, or none. */
+async function readRunConfig(path: string | undefined): Promise<PretrainRunConfig> {
+  return path ? readConfigFile(PretrainRunConfigSchema, resolve(path), "config") : PretrainRunConfigSchema.parse({});
 }
-
-/** Flags given on the command line win over the config file; absent ones are left out. */
-const given = <T extends object>(values: T) => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 
 export const pretrain = defineCommand({
   name: "pretrain",
   summary: "Pretrain a ViT encoder by masked image modelling plus face-prior tasks on prior caches.",
   details: [
     "Variants: mae (reconstruction only), mae+pix (face parsing), mae+patch (landmark geometry), mae+comp (facial components), full (all four).",
-    "The run folder gets log.jsonl (every loss part each step), loss.png, previews/epoch-NNN.png (held-out faces: input, mask, reconstruction, predicted parsing and landmarks), a checkpoint each epoch, and at the end encoder.safetensors and summary.json. Run the same command again to resume.",
+    "The run folder gets config.json (the effective config, also printed first), log.jsonl (every loss part each step), loss.png, previews/epoch-NNN.png (held-out faces: input, mask, reconstruction, predicted parsing and landmarks), a checkpoint each epoch, and at the end encoder.safetensors and summary.json. Run the same command again to resume.",
   ],
   options: {
     data: {
@@ -74,7 +63,7 @@ export const pretrain = defineCommand({
     config: {
       type: "string",
       placeholder: "file.json",
-      description: 'Full config {"pretrain": {...}, "train": {...}}; flags override it.',
+      description: 'Recipe {"pretrain": {...}, "train": {...}} (e.g. recipes/pretrain-pool-full.json); flags override its fields.',
     },
     previewFaces: { type: "int", min: 1, max: 64, default: 8, description: "Held-out faces drawn each epoch." },
     milestone: {
@@ -102,13 +91,19 @@ export const pretrain = defineCommand({
     "faceprior pretrain --data ../cache/unlabeled_faces,../cache/utkface --steps 200 --out runs/b",
   ],
   async run(options, _inputs, ctx) {
-    const file = await readJsonConfig(options.config);
-    const pretrainConfig = { ...file.pretrain, ...given({ variant: options.variant, arch: options.arch, maskRatio: options.maskRatio }) };
-    const trainConfig = {
-      seed: ctx.globals.seed,
-      ...file.train,
-      ...given({ epochs: options.epochs, steps: options.steps, batchSize: options.batch, accumSteps: options.accum, lr: options.lr }),
+    const file = await readRunConfig(options.config);
+    const pretrainConfig = {
+      ...file.pretrain,
+      ...givenValues({ variant: options.variant, arch: options.arch, maskRatio: options.maskRatio }),
     };
+    const trainFlags = {
+      epochs: options.epochs,
+      steps: options.steps,
+      batchSize: options.batch,
+      accumSteps: options.accum,
+      lr: options.lr,
+    };
+    const trainConfig = { seed: ctx.globals.seed, ...file.train, ...givenValues(trainFlags) };
     await ctx.startEngine();
     const engine = await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device);
     ctx.stderr.write(`pretrain: training on ${engine === "onnx" ? "onnxruntime-node (lowered step)" : `jax-js (${ctx.globals.device})`}\n`);
@@ -123,6 +118,7 @@ export const pretrain = defineCommand({
       milestone: options.milestone && resolve(options.milestone),
       warmStart: options.warmStart && resolve(options.warmStart),
       onNote: (note) => ctx.stderr.write(`pretrain: ${note}\n`),
+      onConfig: printConfig("pretrain", ctx.stderr),
       onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps),
     });
     progress.finish();

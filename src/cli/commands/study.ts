@@ -9,6 +9,7 @@ import { writeStudyReport } from "../../study/report.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { defineCommand } from "../command.js";
 import { formatDuration } from "../progress.js";
+import { printConfig } from "../run-config.js";
 
 export const study = defineCommand({
   name: "study",
@@ -42,6 +43,7 @@ export const study = defineCommand({
         config,
         out,
         scratchSeed: ctx.globals.seed,
+        onConfig: printConfig("study", ctx.stderr),
         extract: {
           engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device),
           threads: ctx.globals.threads,

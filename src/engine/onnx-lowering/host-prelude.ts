@@ -125,7 +125,7 @@ export function makeHostPrelude(
     if (!REPLAYS[eqn.primitive]) {
       throw new FacepriorError(
         "BAD_ARGUMENT",
-        `onnx lowering: primitive "${eqn.primitive}" is computed from the PRNG key alone, and the host cannot replay it. Train with --engine jax.`,
+        `onnx lowering: primitive "${eqn.primitive}" is computed from the PRNG key alone, and the host cannot replay it. Train with the jax engine.`,
       );
     }
   }

@@ -20,7 +20,7 @@ test("a primitive without an ONNX rule is refused by name, with the way out", ()
     () => lowerJaxpr(jaxpr, []),
     (error: FacepriorError) =>
       error.code === "BAD_ARGUMENT" &&
-      /primitive "conv" \(float32\[1,3,3,3\]\) has no ONNX rule\. Train with --engine jax/.test(error.message),
+      /primitive "conv" \(float32\[1,3,3,3\]\) has no ONNX rule\. Train with the jax engine/.test(error.message),
   );
   jaxpr.dispose();
 });

@@ -97,7 +97,7 @@ export function lowerJaxpr(closed: ClosedJaxpr, hostArgIndices: readonly number[
     if (!rule) {
       throw new FacepriorError(
         "BAD_ARGUMENT",
-        `onnx lowering: primitive "${eqn.primitive}" (${eqn.outBinders.map((v) => v.aval.toString()).join(", ")}) has no ONNX rule. Train with --engine jax, or write the loss without it.`,
+        `onnx lowering: primitive "${eqn.primitive}" (${eqn.outBinders.map((v) => v.aval.toString()).join(", ")}) has no ONNX rule. Train with the jax engine, or write the loss without it.`,
       );
     }
     primitives[eqn.primitive] = (primitives[eqn.primitive] ?? 0) + 1;

@@ -112,7 +112,7 @@ async function embedPhotos(
       if (faces.length > 0) {
         used.push(photo);
         embeddings.push(largestFace(faces).embedding);
-      } else leftOut.push({ ...photo, reason: `${photo.file}: no face found. For tight crops of faces, raise pad (--pad 0.5)` });
+      } else leftOut.push({ ...photo, reason: `${photo.file}: no face found. For tight crops of faces, raise pad (e.g. to 0.5)` });
     } catch (error) {
       if (!(error instanceof FacepriorError) || error.code !== "BAD_IMAGE") throw error;
       leftOut.push({ ...photo, reason: error.message.replace(/\.$/, "") });
