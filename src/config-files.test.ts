@@ -13,6 +13,7 @@ import { readConfigFile } from "./config-schema.js";
 import { PretrainRunConfigSchema, resolvePretrainConfig } from "./pretrain/config.js";
 import { loadStudyConfig, studyCells } from "./study/study-config.js";
 import { resolveTrainConfig } from "./train/train-config.js";
+import { FinetuneRecipeSchema } from "./transfer/finetune-recipe.js";
 import { MultitaskConfigSchema, readMultitaskConfig } from "./transfer/multitask-run.js";
 
 const recipe = (name: string) => join(REPO_ROOT, "recipes", name);
@@ -23,12 +24,13 @@ const readPretrainRecipe = (name: string) => readConfigFile(PretrainRunConfigSch
 const RECIPE_KINDS: [string, z.ZodType][] = [
   ["pretrain-", PretrainRunConfigSchema],
   ["finetune-multitask", MultitaskConfigSchema],
+  ["finetune-per-task", FinetuneRecipeSchema],
 ];
 
 test("every recipe parses through the schema of its run kind", async () => {
   for (const name of await readdir(join(REPO_ROOT, "recipes"))) {
     const schema = RECIPE_KINDS.find(([prefix]) => name.startsWith(prefix))?.[1];
-    assert.ok(schema, `recipes/${name}: name it pretrain-*.json or finetune-multitask*.json, or add its kind here`);
+    assert.ok(schema, `recipes/${name}: name it after a kind listed in RECIPE_KINDS, or add its kind there`);
     const config = await readConfigFile(schema, recipe(name), "config");
     if (schema === PretrainRunConfigSchema) resolvePretrainConfig((config as z.output<typeof PretrainRunConfigSchema>).pretrain);
   }
