@@ -2,7 +2,9 @@
  * Frozen-encoder outputs, computed once per (encoder, cache, what) and cached on disk as
  * `<dir>/<key>.safetensors` (one tensor `output`), key = sha1 of the encoder file (or the scratch
  * seed and architecture), the cache index and what was computed (for millions of faces, in
- * shards on several machines that `faceprior merge` joins into that file: `extractFeatureShard`):
+ * shards on several machines that `faceprior merge` joins into that file: `extractFeatureShard`).
+ * A file holds every face of the cache, or only some (an extra dataset's training and validation
+ * faces: `cachedFeaturesOfFaces`), which its key then adds and its metadata lists by path:
  *
  *   pooled features [faces, D]    for the linear probe, which then trains on host arrays in seconds
  *   prefix tokens [faces, L, D]   the frozen blocks' output, when only the last blocks are fine-tuned
@@ -158,22 +160,52 @@ async function hostEncoder(source: EncoderSource): Promise<Pick<HostVitCheckpoin
   }
 }
 
-/** The file of `output` for a cache: its path, and what it holds (the one tensor "output" and fixed metadata). */
+/**
+ * The file of `output` for a cache, or for these faces of it: its path, and what it holds (the one
+ * tensor "output", fixed metadata, and the faces' paths when not all of them).
+ */
 async function featureFile(
   source: EncoderSource,
   cacheDir: string,
   output: FrozenOutput,
   featureDir: string,
+  faces: readonly number[] | null = null,
 ): Promise<{ file: string; key: string; rows: RowOutput }> {
   const what = outputKey(output);
-  const key = await featureKey(source, cacheDir, what);
+  const key = await featureKey(source, cacheDir, faces === null ? what : `${what}\nfaces:${faces.join(",")}`);
   const rows: RowOutput = {
     tensor: "output",
     rowShape: outputRowShape(output, await encoderConfig(source)),
     metadata: { source: JSON.stringify(source), cache: cacheDir, output: what },
-    listsInputs: false,
+    listsInputs: faces !== null,
   };
   return { file: join(featureDir, `${key}.safetensors`), key, rows };
+}
+
+/**
+ * `output` for `faces` of the cache (every face when null), from `<featureDir>/<key>.safetensors`
+ * if computed before, else computed and saved atomically: [faces, ...rowShape].
+ */
+async function cachedOutputOfFaces(
+  source: EncoderSource,
+  cacheDir: string,
+  cache: CacheDataset,
+  faces: readonly number[] | null,
+  output: FrozenOutput,
+  featureDir: string,
+  options: ExtractOptions,
+): Promise<{ data: Float32Array; shape: number[] }> {
+  const { file, rows } = await featureFile(source, cacheDir, output, featureDir, faces);
+  const stored = (await readSafetensors(file).catch(() => null))?.tensors.output;
+  if (stored) return { data: stored.data as Float32Array, shape: stored.shape };
+  const chosen = faces ?? [...cache.rows.keys()];
+  const shape = [chosen.length, ...rows.rowShape];
+  const data = await withRunner(await hostEncoder(source), output, options, (runner) =>
+    runOnFaces(runner, cache, chosen, options.onProgress),
+  );
+  const inputs = faces === null ? [] : faces.map((face) => ({ key: cache.paths[face]! }));
+  await writeSafetensors(file, { output: { dtype: "F32", shape, data } }, rowOutputMetadata(rows, inputs, []));
+  return { data, shape };
 }
 
 /**
@@ -189,16 +221,7 @@ export async function cachedEncoderOutput(
   featureDir: string,
   options: ExtractOptions = {},
 ): Promise<{ data: Float32Array; shape: number[] }> {
-  const { file, rows } = await featureFile(source, cacheDir, output, featureDir);
-  const stored = (await readSafetensors(file).catch(() => null))?.tensors.output;
-  if (stored) return { data: stored.data as Float32Array, shape: stored.shape };
-  const shape = [cache.count, ...rows.rowShape];
-  const faces = [...cache.rows.keys()];
-  const data = await withRunner(await hostEncoder(source), output, options, (runner) =>
-    runOnFaces(runner, cache, faces, options.onProgress),
-  );
-  await writeSafetensors(file, { output: { dtype: "F32", shape, data } }, rowOutputMetadata(rows, [], []));
-  return { data, shape };
+  return cachedOutputOfFaces(source, cacheDir, cache, null, output, featureDir, options);
 }
 
 const FEATURE_CHUNK = 4096;
@@ -257,6 +280,23 @@ export async function cachedFeatures(
 ): Promise<FeatureSet> {
   const { data, shape } = await cachedEncoderOutput(source, cacheDir, cache, { kind: "pooled", pooling }, featureDir, options);
   return { features: data, rows: Int32Array.from(cache.rows), dim: shape[1]!, count: shape[0]! };
+}
+
+/**
+ * Pooled features [faces.length, D] of only these faces of the cache, in their order (an extra
+ * dataset's training and validation faces, so that its test faces never meet the encoder), cached
+ * like `cachedFeatures` under a key that adds the faces; the file's metadata "inputs" lists their paths.
+ */
+export async function cachedFeaturesOfFaces(
+  source: EncoderSource,
+  cacheDir: string,
+  cache: CacheDataset,
+  faces: readonly number[],
+  pooling: Pooling,
+  featureDir: string,
+  options: ExtractOptions = {},
+): Promise<Float32Array> {
+  return (await cachedOutputOfFaces(source, cacheDir, cache, faces, { kind: "pooled", pooling }, featureDir, options)).data;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `faceprior finetune --mode probe` end to end on a prior cache of real CelebA-HQ faces: the run
- * folder's files, and the errors a user gets before any training for a wrong task or protocol.
+ * folder's files, more caches adding training faces, and the errors a user gets before any
+ * training for a wrong task or protocol.
  */
 import assert from "node:assert/strict";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -10,7 +11,12 @@ import sharp from "sharp";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { assertNoStack, printedConfig, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
+import { readSafetensors } from "../checkpoint/safetensors.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import type { DatasetFormat } from "../data/dataset.js";
+import { loadDataset } from "../data/load-dataset.js";
+import { splitDataset } from "../data/splits.js";
+import { facesOfRows, loadCacheDataset } from "../priors/cache-dataset.js";
 import { random, tree } from "../engine/jax.js";
 import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
@@ -27,6 +33,15 @@ before(async () => {
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** The paths of a cache's training, validation and test faces, from its dataset's split rule. */
+async function splitPaths(cacheDir: string): Promise<{ train: string[]; val: string[]; test: string[] }> {
+  const loaded = await loadCacheDataset(cacheDir);
+  const { root, format } = loaded.index.dataset;
+  const split = splitDataset(await loadDataset(root, format as DatasetFormat));
+  const paths = (rows: number[]) => facesOfRows(loaded, rows).map((face) => loaded.paths[face]!);
+  return { train: paths(split.train), val: paths(split.val), test: paths(split.test) };
+}
 
 test("a probe run writes metrics over seeds with the trivial baseline, predictions, subsets and a plot", needsData, async () => {
   const out = join(dir, "attr");
@@ -147,17 +162,19 @@ test("more caches add their training and validation faces to a full fine-tune; a
   assert.deepEqual([metrics.recipe.augment.flipProbability, metrics.recipe.dropPath, metrics.recipe.selection], [1, 0, null]);
   assert.equal(metrics.runs[0].valFaces, 0);
   assert.equal(metrics.runs[0].testFaces, single.runs[0].testFaces, "test faces are the first cache's only");
-  const own = single.runs[0].trainFaces + single.runs[0].valFaces;
-  assert.ok(metrics.runs[0].trainFaces > own, `${metrics.runs[0].trainFaces} training faces, more than the ${own} of one cache`);
-  const probe = await runCli(
-    ["finetune", "--task", "attributes", "--init", "scratch", "--data", `${cache},${cache}`, "--out", join(dir, "p")],
-    dir,
+  const { train, val } = await splitPaths(cache);
+  assert.deepEqual([metrics.extraData, metrics.extraFaces], [[cache], [train.length + val.length]]);
+  assert.equal(
+    metrics.runs[0].trainFaces,
+    train.length + train.length + val.length,
+    "the first cache's training faces, the other's training and validation faces",
   );
-  assertNoStack(probe);
-  assert.equal(probe.code, 2);
+  const lastBlock = await runCli([...args, "--tune-blocks", "1", "--data", `${cache},${cache}`, "--out", join(dir, "p")], dir);
+  assertNoStack(lastBlock);
+  assert.equal(lastBlock.code, 2);
   assert.match(
-    probe.stderr,
-    /more than one cache \(extraCacheDirs\) adds training faces only to a full fine-tune of every block .*this run is mode probe, protocol full/,
+    lastBlock.stderr,
+    /^faceprior \[BAD_ARGUMENT\]: --tune-blocks 1: more than one cache \(extraCacheDirs\) adds training faces to a probe or a fine-tune of every block, not to the last blocks/m,
   );
   await writeFile(recipe, JSON.stringify({ dropPath: 1.5, augment: { flip: 1 } }));
   const bad = await runCli([...args, "--data", cache, "--recipe", recipe, "--out", join(dir, "q")], dir);
@@ -165,6 +182,64 @@ test("more caches add their training and validation faces to a full fine-tune; a
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /recipe\.json: augment: Unrecognized key: "flip"; dropPath: .*\(got 1\.5\)/);
 });
+
+test(
+  "a probe with two caches trains on the other's training and validation faces, never its test faces; few-shot protocols refuse two caches",
+  needsData,
+  async () => {
+    const out = join(dir, "attr-probe-extra");
+    const features = join(dir, "probe-features");
+    const args = ["finetune", "--task", "attributes", "--init", "scratch", "--seeds", "1", "--features-dir", features];
+    const run = await runCli([...args, "--data", `${cache},${cache}`, "--out", out], dir);
+    assertNoStack(run);
+    assert.equal(run.code, 0, run.stderr);
+    const { train, val, test: testPaths } = await splitPaths(cache);
+    const usable = [...train, ...val];
+    const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
+    assert.deepEqual([metrics.mode, metrics.extraData, metrics.extraFaces], ["probe", [cache], [usable.length]]);
+    const [only] = metrics.runs;
+    assert.equal(
+      only.trainFaces,
+      train.length + usable.length,
+      "the first cache's training faces and the other's training and validation faces",
+    );
+    assert.equal(only.testFaces, testPaths.length, "test faces are the first cache's only");
+    const state = JSON.parse(await readFile(join(out, "probes", "all-seed0", "run.json"), "utf8"));
+    assert.equal(
+      state.config.batchSize,
+      only.trainFaces,
+      "the head trained on all of them: one batch of every face, under the 128 default",
+    );
+    // One features file per cache: every face of the first; of the other, only the faces it adds, listed.
+    const files = await Promise.all((await readdir(features)).map((file) => readSafetensors(join(features, file))));
+    const [whole, extra] = [files.find((f) => !f.metadata.inputs)!, files.find((f) => f.metadata.inputs)!];
+    assert.equal(files.length, 2);
+    assert.equal(whole.tensors.output!.shape[0], train.length + val.length + testPaths.length);
+    const inputs = JSON.parse(extra.metadata.inputs!) as string[];
+    assert.deepEqual([...inputs].sort(), [...usable].sort());
+    assert.equal(extra.tensors.output!.shape[0], usable.length);
+    assert.deepEqual(
+      inputs.filter((path) => testPaths.includes(path)),
+      [],
+      "no test face of the other cache went through the encoder",
+    );
+    const again = await runCli([...args, "--data", `${cache},${cache}`, "--out", join(dir, "attr-probe-extra-again")], dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await readdir(features)).length, 2, "a second run reuses both feature files");
+    for (const protocol of ["ratio:0.5", "kshot:1"]) {
+      const fewShot = await runCli([...args, "--protocol", protocol, "--data", `${cache},${cache}`, "--out", join(dir, "few")], dir);
+      assertNoStack(fewShot);
+      assert.equal(fewShot.code, 2);
+      assert.match(
+        fewShot.stderr,
+        new RegExp(
+          `^faceprior \\[BAD_ARGUMENT\\]: --protocol ${protocol}: more than one cache \\(extraCacheDirs\\) adds training faces only under protocol full; a few-shot protocol draws its training faces from the first cache's training split alone\\. Use protocol full, or pass one cache\\.`,
+          "m",
+        ),
+      );
+    }
+  },
+);
 
 test("fine-tuning only the last block trains it over cached tokens of the frozen blocks", needsData, async () => {
   const out = join(dir, "attr-last");

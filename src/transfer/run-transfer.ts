@@ -28,7 +28,6 @@ import { TrainOverridesSchema, type TrainConfigInput } from "../train/train-conf
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import type { ShardSpec } from "../shard/shard-spec.js";
 import {
-  cachedFeatures,
   cachedPrefixTokens,
   checkEncoderFitsCache,
   extractFeatureShard,
@@ -42,6 +41,7 @@ import { checkTask, loadTaskCaches, withVal } from "./task-data.js";
 import { DEFAULT_FINETUNE_RECIPE, FinetuneRecipeSchema, type FinetuneRecipe } from "./finetune-recipe.js";
 import type { SelectionRecord } from "./model-selection.js";
 import { PROBE_DEFAULTS, trainProbe, type ProbeResult } from "./probe.js";
+import { probeFeatures } from "./probe-features.js";
 import { tree } from "../engine/jax.js";
 import { recipeLossOverrides, TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 
@@ -93,9 +93,10 @@ type TransferInputs = {
   /** The engine that extracts frozen features and tokens and trains (with its threads); jax-js by default. */
   extract?: ExtractOptions;
   /**
-   * Mode finetune, protocol full: caches of more datasets with the same labels, whose training and
-   * validation faces join every run's training faces; their test faces stay unused, and the
-   * splits, validation and test faces are the first dataset's.
+   * Protocol full (a probe, or a fine-tune of every block): caches of more datasets with the same
+   * labels, whose training and validation faces join every run's training faces; their test faces
+   * stay unused (a probe never extracts their features), and the splits, validation and test faces
+   * are the first dataset's.
    */
   extraCacheDirs?: string[];
   onStage?: (stage: string) => void;
@@ -202,13 +203,20 @@ async function planRuns(
   return plan;
 }
 
-function checkExtras(options: ParsedTransferOptions, depth: number): void {
-  if (!options.extraCacheDirs?.length) return;
-  const ok = options.mode === "finetune" && options.protocol === "full" && (options.tuneBlocks ?? depth) === depth;
-  if (!ok)
+/** More caches add training faces under protocol full, to a probe or a fine-tune of every block. */
+function checkExtras({ extraCacheDirs, protocol, mode, tuneBlocks }: ParsedTransferOptions, depth: number): void {
+  if (!extraCacheDirs?.length) return;
+  if (protocol !== "full")
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `more than one cache (extraCacheDirs) adds training faces only to a full fine-tune of every block (mode finetune, protocol full, no tuneBlocks); this run is mode ${options.mode}, protocol ${options.protocol}.`,
+      `protocol ${protocol}: more than one cache (extraCacheDirs) adds training faces only under protocol full; a few-shot protocol draws its training faces from the first cache's training split alone. Use protocol full, or pass one cache.`,
+      { option: "protocol" },
+    );
+  if (mode === "finetune" && tuneBlocks !== undefined && tuneBlocks < depth)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `tuneBlocks ${tuneBlocks}: more than one cache (extraCacheDirs) adds training faces to a probe or a fine-tune of every block, not to the last blocks over cached tokens (the first cache's only). Leave tuneBlocks out, or pass one cache.`,
+      { option: "tuneBlocks" },
     );
 }
 
@@ -249,10 +257,8 @@ export async function runTransfer(input: TransferOptions) {
   const options = parseTransferOptions(input);
   const { task, out, protocol, mode } = options;
   const definition = TRANSFER_TASKS[task];
-  const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = await loadTaskCaches(task, [
-    options.cacheDir,
-    ...(options.extraCacheDirs ?? []),
-  ]);
+  const caches = await loadTaskCaches(task, [options.cacheDir, ...(options.extraCacheDirs ?? [])]);
+  const { primary, dataset, cache, columns, labels, extraFaces, labelsOf } = caches;
   const { pooling, init, cacheDir, featureDir } = options;
   const cfg = await checkEncoderFitsCache(init, primary, cacheDir);
   checkExtras(options, cfg.depth);
@@ -263,7 +269,7 @@ export async function runTransfer(input: TransferOptions) {
   await saveTransferConfig(options, recipe, train);
   const plan = await planRuns(dataset, primary, protocol, options.seeds, out, valFraction);
   options.onStage?.(mode === "probe" ? "features" : "encoder");
-  const features = mode === "probe" ? await cachedFeatures(init, cacheDir, primary, pooling, featureDir, options.extract) : null;
+  const features = mode === "probe" ? await probeFeatures(caches, { init, cacheDir, pooling, featureDir, extract: options.extract }) : null;
   const lastBlocks =
     tuneBlocks !== undefined && tuneBlocks < cfg.depth
       ? { tuneBlocks, tokens: await cachedPrefixTokens(init, cacheDir, primary, cfg.depth - tuneBlocks, featureDir, options.extract) }
@@ -339,6 +345,8 @@ export async function runTransfer(input: TransferOptions) {
     recipe,
     /** Caches whose training and validation faces joined every run's training faces. */
     extraData: options.extraCacheDirs ?? [],
+    /** How many faces each of them added (its test faces never take part). */
+    extraFaces: caches.extras.map((extra) => extra.faces.length),
     /** The share of grey faces among the first run's training faces; a packed head reads grey input from GREY_HEAD_SHARE up. */
     greyTrainingShare: greyShare(cache, [...plan[0]!.trainFaces, ...extraFaces]),
     /** Overrides of the mode's training defaults; each run's resolved config is in its run.json. */

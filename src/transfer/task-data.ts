@@ -51,8 +51,8 @@ function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: num
   return selectColumns(cache.tensors.labels!.data as Float32Array, own.length, keep);
 }
 
-/** The training and validation faces of an extra dataset's cache, numbered from `offset` (its place in the joint cache). */
-async function extraTrainingFaces(cache: CacheDataset, offset: number): Promise<number[]> {
+/** The training and validation faces of an extra dataset's cache, in its own numbering; never its test faces. */
+async function extraTrainingFaces(cache: CacheDataset): Promise<number[]> {
   const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
   if (dataset.split.kind === "folds") {
     throw new FacepriorError(
@@ -61,8 +61,11 @@ async function extraTrainingFaces(cache: CacheDataset, offset: number): Promise<
     );
   }
   const split = splitDataset(dataset);
-  return facesOfRows(cache, [...split.train, ...split.val]).map((face) => face + offset);
+  return facesOfRows(cache, [...split.train, ...split.val]);
 }
+
+/** An extra dataset's cache: its folder, where its faces start in the joint cache, and the faces it adds (its own numbering). */
+export type ExtraCache = { dir: string; cache: CacheDataset; offset: number; faces: number[] };
 
 /** One task's caches loaded and joined: faces 0..primary.count-1 are the first dataset's. */
 export type TaskCaches = {
@@ -75,6 +78,8 @@ export type TaskCaches = {
   labels: Float32Array;
   /** The extra datasets' training and validation faces, in the joint cache. */
   extraFaces: number[];
+  /** The same faces per extra dataset, in its own cache. */
+  extras: ExtraCache[];
   labelsOf(faces: readonly number[]): Float32Array;
 };
 
@@ -89,12 +94,13 @@ export async function loadTaskCaches(task: TransferTaskName, cacheDirs: readonly
   const cache = concatCaches([primary, ...extras]);
   const labels = Float32Array.from([primary, ...extras].flatMap((c) => [...scoredLabels(c, allColumns, keep)]));
   let offset = primary.count;
-  const extraFaces: number[] = [];
-  for (const extra of extras) {
-    extraFaces.push(...(await extraTrainingFaces(extra, offset)));
+  const extraCaches: ExtraCache[] = [];
+  for (const [i, extra] of extras.entries()) {
+    extraCaches.push({ dir: cacheDirs[i + 1]!, cache: extra, offset, faces: await extraTrainingFaces(extra) });
     offset += extra.count;
   }
+  const extraFaces = extraCaches.flatMap(({ offset, faces }) => faces.map((face) => face + offset));
   const labelsOf = (faces: readonly number[]) =>
     gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
-  return { primary, dataset, cache, columns, labels, extraFaces, labelsOf };
+  return { primary, dataset, cache, columns, labels, extraFaces, extras: extraCaches, labelsOf };
 }

@@ -36,6 +36,7 @@ export const finetune = defineCommand({
   details: [
     `Modes: probe (a linear head on frozen features, extracted once per encoder and cache and reused) and finetune (encoder and head together, AdamW with layer-wise lr decay ${FINETUNE_TRAIN.layerDecay}, and the recipe: augmentation, DropPath, label smoothing, class balance, and for --protocol full the best epoch on a validation split; see --recipe). --tune-blocks k fine-tunes only the last k blocks over cached tokens of the others, about depth/k times cheaper per step, without augmentation.`,
     "Protocols: full (all training labels), ratio:<f> (a seeded fraction of the training split), kshot:<k> (k per class, expression).",
+    "More labels: --data a,b,... with --protocol full adds the training and validation faces of caches b,... to every run's training faces, for a probe (their features are extracted for those faces only, and cached in --features-dir) or a fine-tune of every block; splits, validation and test faces are the first cache's, and the others' test faces are never used. metrics.json records them (extraData, extraFaces).",
     "The run folder gets config.json (the effective config, also printed first), metrics.json (per seed and fold, mean ± std, the trivial baseline, the subset files, timings), predictions.csv, subsets/ and a plot.",
     "With --shard i/n it only extracts the frozen features of shard i's faces (by a hash of each face's path) into --features-dir and stops; faceprior merge joins the n shards, and the same command without --shard then trains on them (docs/SCALE.md).",
   ],
@@ -52,7 +53,7 @@ export const finetune = defineCommand({
       required: true,
       placeholder: "dir[,dir...]",
       description:
-        "Prior cache of a labelled dataset (faceprior prepare). More caches with the same labels, comma-separated, add their training and validation faces to a full fine-tune; splits and test faces are the first one's.",
+        "Prior cache of a labelled dataset (faceprior prepare). More caches with the same labels, comma-separated, add their training and validation faces under --protocol full (probe, or finetune without --tune-blocks); splits and test faces are the first one's.",
     },
     recipe: {
       type: "string",
