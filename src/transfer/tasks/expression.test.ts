@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { numpy as np } from "../../engine/jax.js";
-import { balancedClassWeights, EXPRESSION_TASK, smoothedCrossEntropy } from "./expression.js";
+import { balancedClassWeights } from "./balanced-weights.js";
+import { EXPRESSION_TASK, smoothedCrossEntropy } from "./expression.js";
 
 /**
  * jax-js computes log to about 1.3e-5 absolute error (measured over 0.007..150, in float32 and

@@ -9,9 +9,10 @@
  * [B, K]; the predicted class is their argmax (metrics.ts `argmaxRows`).
  *
  * Class balance β (0 by default) weights each face's loss by w_y = (n / (K·n_y))^β, from the
- * training set's class counts n_y, scaled so that the mean weight over the training set is 1:
- * β = 1 is inverse frequency (every class counts alike), β = 0 the plain mean. FER2013 has 16x
- * more "happy" than "disgust" faces; without it, rare classes are almost never predicted.
+ * training set's class counts n_y, scaled so that the mean weight over the training set is 1
+ * (balanced-weights.ts): β = 1 is inverse frequency (every class counts alike), β = 0 the plain
+ * mean. FER2013 has 16x more "happy" than "disgust" faces; without it, rare classes are almost
+ * never predicted.
  *
  * Headline: accuracy, with the mean class accuracy, the predicted and true class shares and the
  * confusion matrix; the trivial baseline predicts the majority training class.
@@ -22,6 +23,7 @@ import { majorityClassBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
 import { accuracy, argmaxRows, classShares, confusionMatrix, meanClassAccuracy } from "../metrics.js";
 import { confusionSpec } from "../transfer-plots.js";
+import { balancedClassWeights } from "./balanced-weights.js";
 import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
 
 export const NUM_EXPRESSIONS = EXPRESSION_CLASSES.length;
@@ -52,16 +54,6 @@ export function smoothedCrossEntropy(
   }
   const weights = oneHot.mul(np.array(classWeights, { dtype: perFace.dtype })).sum(-1);
   return perFace.mul(weights).mean();
-}
-
-/** w_c = (n / (K·n_c))^β (1 for a class without faces), scaled to a training-set mean of 1. Null for β = 0. */
-export function balancedClassWeights(classes: readonly number[], k: number, classBalance: number): number[] | null {
-  if (classBalance === 0) return null;
-  const counts: number[] = [...new Float64Array(k)];
-  for (const y of classes) counts[y]!++;
-  const raw = counts.map((n) => (n === 0 ? 1 : (classes.length / (k * n)) ** classBalance));
-  const mean = counts.reduce((sum, n, c) => sum + n * raw[c]!, 0) / classes.length;
-  return raw.map((w) => w / mean);
 }
 
 function expressionLoss({ labelSmoothing, classWeights }: ExpressionLossOptions): TaskLoss {
