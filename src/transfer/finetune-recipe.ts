@@ -22,6 +22,8 @@ export const FinetuneRecipeSchema = z.strictObject({
   labelSmoothing: z.number().min(0).lt(1).optional(),
   /** Expression: class balance β of the loss weights (0 plain, 1 inverse frequency). */
   classBalance: z.number().min(0).max(1).default(0),
+  /** Age: decade balance β of the loss weights (0 plain, 1 inverse frequency of the face's decade). */
+  ageBalance: z.number().min(0).max(1).default(0),
   /** Model selection for the full protocol; null trains to the end and keeps the last epoch. */
   selection: z
     .strictObject({

@@ -53,7 +53,7 @@ export type FinetuneOptions = {
   augment?: AugmentConfig;
   /** DropPath rate of the deepest block (timm's drop_path_rate); 0 turns it off. */
   dropPath?: number;
-  /** Overrides of the task's loss options (label smoothing, class balance, ...). */
+  /** Overrides of the task's loss options (label smoothing, class or age balance, ...). */
   lossOverrides?: Partial<LossOptionsOf[TransferTaskName]>;
   /** Validation faces (never test faces) to select the best epoch on; `patience` epochs without a better score stop the run. */
   selection?: { valFaces: readonly number[]; patience: number | null };

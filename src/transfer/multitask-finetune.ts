@@ -8,7 +8,7 @@
  *
  * The heads are plain linear layers on the pooled features, the face model's head format
  * (face-model/face-model.ts), so the result packs into a face model as it is. The recipe is the per-task
- * fine-tune's (augmentation drawn from `exampleSeed`, DropPath, class balance); model selection
+ * fine-tune's (augmentation drawn from `exampleSeed`, DropPath, class and age balance); model selection
  * scores each checkpoint on every task's validation faces, as the mean over tasks of the
  * improvement over that task's trivial baseline (accuracy / baseline accuracy, baseline MAE /
  * MAE), since the tasks' metrics have different units.

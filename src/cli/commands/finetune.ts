@@ -58,7 +58,8 @@ export const finetune = defineCommand({
     recipe: {
       type: "string",
       placeholder: "file.json",
-      description: "Fine-tuning recipe (augment, dropPath, labelSmoothing, classBalance, selection); fields left out take the defaults.",
+      description:
+        "Fine-tuning recipe (augment, dropPath, labelSmoothing, classBalance, ageBalance, selection); fields left out take the defaults.",
       defaultText: `flip, affine, jitter, ${RECIPE.augment.grayscaleProbability * 100}% grey, DropPath ${RECIPE.dropPath}, best epoch on validation`,
     },
     init: {

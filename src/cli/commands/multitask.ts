@@ -26,7 +26,7 @@ export const multitask = defineCommand({
   summary: "Fine-tune one encoder for several tasks at once and write it as a face model with one head per task.",
   details: [
     "Every step's batch holds the config's number of faces of each task; the encoder runs once, each task's linear head reads its rows, and the loss is the weighted sum of the task losses.",
-    "The recipe (augmentation, DropPath, class balance, model selection on each task's validation faces) is the config's `recipe`, as in `finetune --recipe`. CK+ uses its subject fold 0.",
+    "The recipe (augmentation, DropPath, class and age balance, model selection on each task's validation faces) is the config's `recipe`, as in `finetune --recipe`. CK+ uses its subject fold 0.",
     "Writes <out>/config.json (the effective config, also printed first), <out>/metrics.json (per task: test metrics, the trivial baseline, face counts), <out>/model.safetensors (the face model) and <out>/run (checkpoints, log; an interrupted run resumes).",
   ],
   options: {

@@ -97,14 +97,17 @@ const COLUMNS: Record<TransferTaskName, readonly string[]> = {
   attributes: CELEBA_ATTRIBUTES,
 };
 
+/** Loss weights from the recipe: ages 3, 20, ..., 88 fall in decades 0, 2, 3, 5, 7, 7, so their weights differ. */
+const BALANCED: Partial<Record<TransferTaskName, object>> = { expression: { classBalance: 1 }, age: { ageBalance: 1 } };
+
 for (const task of ["expression", "age", "au", "attributes"] as TransferTaskName[]) {
   test(`lowered ${task} fine-tuning step matches jax-js`, { skip }, async () => {
     const def = TRANSFER_TASKS[task];
     const rows = LABELS[task]();
     const columns = COLUMNS[task];
-    // Expression also takes the recipe's key-drawn DropPath (host prelude) and class weights.
+    // Expression also takes the recipe's key-drawn DropPath (host prelude) and class weights; age its decade weights.
     const recipe = task === "expression";
-    const { loss: taskLossFn } = taskLoss(task, rows, recipe ? { classBalance: 1 } : {});
+    const { loss: taskLossFn } = taskLoss(task, rows, BALANCED[task] ?? {});
     const loss: LossFn<FineTuned, { images: JaxArray; targets: JaxArray }> = (params, batch, key) => {
       const dropPath = recipe ? { rate: 0.3, key } : (key.dispose(), undefined);
       const { fc_norm, head, ...vit } = params;

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { numpy as np } from "../../engine/jax.js";
+import { nn, numpy as np } from "../../engine/jax.js";
 import { NUM_AGE_BINS } from "../../model/head-activations.js";
 import { expectedAge } from "../../model/vit.js";
-import { AGE_TASK, ageKl, ageTarget, logAgeTarget } from "./age.js";
+import { decadeOf } from "../metrics.js";
+import { AGE_TASK, ageDecades, ageKl, ageTarget, decadeWeightsOf, logAgeTarget } from "./age.js";
 
 /**
  * jax-js computes log to about 1.3e-5 absolute error (measured over 0.007..150, in float32 and
@@ -13,6 +14,9 @@ import { AGE_TASK, ageKl, ageTarget, logAgeTarget } from "./age.js";
 const LOG_ERROR = 2e-5;
 
 const f64 = (values: number[] | number[][]) => np.array(values, { dtype: np.float64 });
+
+/** The age loss's options with σ and no decade weights (β = 0). */
+const plain = (sigma: number) => ({ sigma, ageBalance: 0, decadeWeights: null });
 
 /** The DLDL target for one age by hand: a Gaussian over 0..100 around min(age, 100), normalised. */
 function targetByHand(age: number, sigma: number): number[] {
@@ -59,7 +63,7 @@ test("the age loss is KL(target ‖ softmax) by hand, and 0 when the logits are 
         return t.reduce((s, ta, a) => s + (ta > 0 ? ta * (Math.log(ta) - (logits[b]![a]! - logSum)) : 0), 0);
       })
       .reduce((s, v) => s + v, 0) / 2;
-  const got = AGE_TASK.makeLoss({ sigma: 3 })(f64(logits), f64(ages)).item();
+  const got = AGE_TASK.makeLoss(plain(3))(f64(logits), f64(ages)).item();
   assert.ok(Math.abs(got - want) < LOG_ERROR, `${got} vs ${want}`);
   const perfect = ageKl(logAgeTarget(f64(ages), 3, np.float64), f64(ages), 3).item();
   assert.ok(Math.abs(perfect) < 1e-9, `KL at the target: ${perfect}`);
@@ -67,10 +71,106 @@ test("the age loss is KL(target ‖ softmax) by hand, and 0 when the logits are 
 
 test("the age task: 101 outputs, σ 2 by default, ages as float targets, bad values named", () => {
   assert.equal(AGE_TASK.numOutputs(["age"]), 101);
-  assert.deepEqual(AGE_TASK.lossOptions([[30]]), { sigma: 2 });
+  assert.deepEqual(AGE_TASK.lossOptions([[30]]), { sigma: 2, ageBalance: 0, decadeWeights: null });
   assert.deepEqual(AGE_TASK.targets([[30], [116]]).js(), [30, 116]);
   assert.throws(() => AGE_TASK.targets([[30], [-1]]), /age targets, row 1: labels are \[-1\]/);
-  assert.throws(() => AGE_TASK.makeLoss({ sigma: 0 }), /age loss: sigma is 0\. Pass a positive width in years/);
-  const loss = AGE_TASK.makeLoss({ sigma: 2 });
+  assert.throws(() => AGE_TASK.makeLoss(plain(0)), /age loss: sigma is 0\. Pass a positive width in years/);
+  assert.throws(() => AGE_TASK.lossOptions([[30]], { ageBalance: 1.5 }), /age loss: ageBalance is 1\.5\. Pass β with 0 <= β <= 1/);
+  assert.throws(
+    () => AGE_TASK.makeLoss({ sigma: 2, ageBalance: 1, decadeWeights: [1, 2] }),
+    /age loss: decadeWeights are \[1,2\]\. Pass 8 finite weights >= 0 \(0-9, 10-19, .*, 70\+\), or null/,
+  );
+  const loss = AGE_TASK.makeLoss(plain(2));
   assert.throws(() => loss(np.zeros([1, 100]), np.array([3])), /age loss: the logits have 100 outputs\. The age head has 101/);
+});
+
+/**
+ * Eight training ages on decade boundaries: decades 0-9 (0, 9.5), 10-19 (10, 19), 20-29 (25),
+ * 60-69 (69.5) and 70+ (70, 116), so counts 2, 2, 1, 1 and 2 of n = 8, K = 8 decades.
+ */
+const BALANCE_AGES = [0, 9.5, 10, 19, 25, 69.5, 70, 116];
+const BALANCE_DECADES = [0, 0, 1, 1, 2, 6, 7, 7];
+
+/** Per-face KL by hand: the Gaussian target against softmax of the logits row. */
+function klByHand(logits: number[], age: number, sigma: number): number {
+  const t = targetByHand(age, sigma);
+  const logSum = Math.log(logits.reduce((s, v) => s + Math.exp(v), 0));
+  return t.reduce((s, ta, a) => s + (ta > 0 ? ta * (Math.log(ta) - (logits[a]! - logSum)) : 0), 0);
+}
+
+/**
+ * Their decade weights by hand. β = 1: n/(K·n_d) = 1/n_d, so ½ for the decades of 2 faces and 1 for
+ * those of 1 (and for the empty ones); the mean over the 8 faces is (6·½ + 2·1)/8 = 5/8, so 4/5 and
+ * 8/5. β = ½: √½ and 1 over a mean of (6·√½ + 2)/8.
+ */
+const BALANCE_WEIGHTS: Record<number, number[]> = {
+  1: [4 / 5, 4 / 5, 8 / 5, 8 / 5, 8 / 5, 8 / 5, 8 / 5, 4 / 5],
+  0.5: [Math.SQRT1_2, Math.SQRT1_2, 1, 1, 1, 1, 1, Math.SQRT1_2].map((w) => w / ((6 * Math.SQRT1_2 + 2) / 8)),
+};
+
+const balanceLogits = () => BALANCE_AGES.map((_, b) => Array.from({ length: NUM_AGE_BINS }, (_, a) => Math.cos(0.2 * a + 0.7 * b)));
+
+test("decade weights: inverse decade frequency at β = 1 and its square root at β = ½, mean 1 over the training faces", () => {
+  const near = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) < 1e-12, `${what}: ${got} vs ${want}`);
+  const inverse = decadeWeightsOf(BALANCE_AGES, 1)!;
+  BALANCE_WEIGHTS[1]!.forEach((w, d) => near(inverse[d]!, w, `β 1, decade ${d}`));
+  const root = decadeWeightsOf(BALANCE_AGES, 0.5)!;
+  BALANCE_WEIGHTS[0.5]!.forEach((w, d) => near(root[d]!, w, `β ½, decade ${d}`));
+  for (const weights of [inverse, root]) {
+    near(BALANCE_DECADES.reduce((s, d) => s + weights[d]!, 0) / BALANCE_AGES.length, 1, "mean weight over the faces");
+  }
+  // β = 0: no weights at all, so the loss is the plain mean (every face's weight exactly 1).
+  assert.equal(decadeWeightsOf(BALANCE_AGES, 0), null);
+  const options = AGE_TASK.lossOptions(
+    BALANCE_AGES.map((age) => [age]),
+    { ageBalance: 1 },
+  );
+  assert.deepEqual(options, { sigma: 2, ageBalance: 1, decadeWeights: inverse });
+});
+
+test("on device, each age falls in decadeOf's decade, boundaries included", () => {
+  const ages = Array.from({ length: 2 * 120 + 1 }, (_, i) => i / 2);
+  for (const dtype of [np.float32, np.float64]) {
+    assert.deepEqual(ageDecades(np.array(ages, { dtype })).js(), ages.map(decadeOf), dtype);
+  }
+  assert.deepEqual(ageDecades(f64(BALANCE_AGES)).js(), BALANCE_DECADES);
+});
+
+test("the balanced age loss is the mean of each face's KL times its decade's weight, by hand", () => {
+  const logits = balanceLogits();
+  const perFace = BALANCE_AGES.map((age, b) => klByHand(logits[b]!, age, 2));
+  const rows = BALANCE_AGES.map((age) => [age]);
+  for (const ageBalance of [1, 0.5]) {
+    const weights = BALANCE_WEIGHTS[ageBalance]!;
+    const want = perFace.reduce((s, kl, b) => s + weights[BALANCE_DECADES[b]!]! * kl, 0) / BALANCE_AGES.length;
+    const got = AGE_TASK.makeLoss(AGE_TASK.lossOptions(rows, { ageBalance }))(f64(logits), f64(BALANCE_AGES)).item();
+    assert.ok(Math.abs(got - want) < LOG_ERROR, `β ${ageBalance}: ${got} vs ${want}`);
+  }
+  // Arbitrary weights per decade, not only the balanced ones.
+  const weights = [3, 0, 1, 1, 1, 1, 0.25, 2];
+  const want = perFace.reduce((s, kl, b) => s + weights[BALANCE_DECADES[b]!]! * kl, 0) / BALANCE_AGES.length;
+  const got = AGE_TASK.makeLoss({ sigma: 2, ageBalance: 1, decadeWeights: weights })(f64(logits), f64(BALANCE_AGES)).item();
+  assert.ok(Math.abs(got - want) < LOG_ERROR, `given weights: ${got} vs ${want}`);
+});
+
+test("β = 0 gives the loss of before, bit for bit, in float32 and float64; weights of 1 give it too", () => {
+  const rows = BALANCE_AGES.map((age) => [age]);
+  for (const dtype of [np.float32, np.float64]) {
+    const logits = () => np.array(balanceLogits(), { dtype });
+    const ages = () => np.array(BALANCE_AGES, { dtype });
+    // The age loss as it was before age balance, written out.
+    const logT = logAgeTarget(ages(), 2, dtype);
+    const before = np
+      .exp(logT.ref)
+      .mul(logT.sub(nn.logSoftmax(logits(), -1)))
+      .sum(-1)
+      .mean()
+      .item();
+    assert.equal(ageKl(logits(), ages(), 2).item(), before, `${dtype}, ageKl`);
+    const options = AGE_TASK.lossOptions(rows, { ageBalance: 0 });
+    assert.deepEqual(options, { sigma: 2, ageBalance: 0, decadeWeights: null });
+    assert.equal(AGE_TASK.makeLoss(options)(logits(), ages()).item(), before, dtype);
+    const ones = AGE_TASK.makeLoss({ sigma: 2, ageBalance: 1, decadeWeights: new Array(8).fill(1) })(logits(), ages()).item();
+    assert.equal(ones, before, `${dtype}, weights of 1`);
+  }
 });

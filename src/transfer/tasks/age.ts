@@ -14,6 +14,14 @@
  * the same gradients, and 0 at a perfect fit, which makes the logged value readable. log t is
  * taken in closed form (the exponent minus its logsumexp), so bins where t underflows to 0 add 0.
  *
+ * Age balance β (0 by default) weights each face's KL by its decade's weight (decades as the
+ * metrics report them, `AGE_DECADES`: 0-9, ..., 60-69, 70+), w_d = (n / (8·n_d))^β from the
+ * training set's decade counts n_d, scaled to a mean weight of 1 over the training set
+ * (balanced-weights.ts, as expression's class balance): loss = mean_b w_d(b) · KL_b. UTKFace's
+ * extra faces are 61% aged 20-39, while the test split is balanced by decade; unweighted, they
+ * pull every prediction younger. The decade of each age is found on device by comparing it with
+ * the decade starts 10, 20, ..., 70, which is `decadeOf` exactly.
+ *
  * Prediction: the expectation Σ_a q_a · a, in years. Headline: MAE in years (lower is better),
  * with CS@5 and the error per decade of true age; the trivial baseline predicts the mean
  * training age.
@@ -23,13 +31,20 @@ import { MAX_PREDICTED_AGE, NUM_AGE_BINS } from "../../model/head-activations.js
 import { binAges, expectedAge } from "../../model/vit.js";
 import { meanAgeBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
-import { cumulativeScore, maeByDecade, meanAbsoluteError } from "../metrics.js";
+import { AGE_DECADES, cumulativeScore, decadeOf, maeByDecade, meanAbsoluteError } from "../metrics.js";
 import { ageErrorSpec } from "../transfer-plots.js";
+import { balancedClassWeights } from "./balanced-weights.js";
 import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
 
 export const DEFAULT_AGE_SIGMA = 2;
 
-export type AgeLossOptions = { sigma: number };
+export type AgeLossOptions = {
+  sigma: number;
+  /** Decade balance β: 0 the plain mean, 1 inverse decade frequency. */
+  ageBalance: number;
+  /** Per-decade loss weights (`AGE_DECADES` order) from the training ages and `ageBalance`; null when β = 0. */
+  decadeWeights: number[] | null;
+};
 
 /** log t for ages [B] (years, clipped to 0..100): [B, 101] in `dtype`. */
 export function logAgeTarget(ages: Array, sigma: number, dtype: Array["dtype"] = np.float32): Array {
@@ -43,26 +58,63 @@ export function ageTarget(ages: Array, sigma: number, dtype: Array["dtype"] = np
   return np.exp(logAgeTarget(ages, sigma, dtype));
 }
 
-/** mean_b KL(t_b ‖ softmax(logits_b)): logits [B, 101], ages [B]. */
-export function ageKl(logits: Array, ages: Array, sigma: number): Array {
+/** KL(t_b ‖ softmax(logits_b)) per face: logits [B, 101], ages [B] -> [B]. */
+export function ageKlPerFace(logits: Array, ages: Array, sigma: number): Array {
   const logT = logAgeTarget(ages, sigma, logits.dtype);
   return np
     .exp(logT.ref)
     .mul(logT.sub(nn.logSoftmax(logits, -1)))
-    .sum(-1)
-    .mean();
+    .sum(-1);
 }
 
-function ageLoss({ sigma }: AgeLossOptions): TaskLoss {
+/** mean_b KL(t_b ‖ softmax(logits_b)): logits [B, 101], ages [B]. */
+export function ageKl(logits: Array, ages: Array, sigma: number): Array {
+  return ageKlPerFace(logits, ages, sigma).mean();
+}
+
+/** The decade starts 10, 20, ..., 70: an age's `AGE_DECADES` index is how many it has reached. */
+const DECADE_STARTS = AGE_DECADES.slice(1).map((_, d) => 10 * (d + 1));
+
+/** Each age's index in `AGE_DECADES`, on device: ages [B] -> int32 [B], `decadeOf` of each. */
+export function ageDecades(ages: Array): Array {
+  const starts = np.array(DECADE_STARTS, { dtype: ages.dtype });
+  const reached = np.greaterEqual(ages.reshape([-1, 1]), starts);
+  return reached.astype(np.int32).sum(-1);
+}
+
+/** Per-decade weights (balanced-weights.ts) from the training ages; null for β = 0. */
+export function decadeWeightsOf(ages: readonly number[], ageBalance: number): number[] | null {
+  return balancedClassWeights(ages.map(decadeOf), AGE_DECADES.length, ageBalance);
+}
+
+/** mean_b w[decade of age_b] · KL_b: logits [B, 101], ages [B], one weight per decade. */
+export function decadeWeightedAgeKl(logits: Array, ages: Array, sigma: number, decadeWeights: readonly number[]): Array {
+  const perFace = ageKlPerFace(logits, ages.ref, sigma);
+  const weights = nn
+    .oneHot(ageDecades(ages), AGE_DECADES.length)
+    .astype(perFace.dtype)
+    .mul(np.array(decadeWeights, { dtype: perFace.dtype }))
+    .sum(-1);
+  return perFace.mul(weights).mean();
+}
+
+function ageLoss({ sigma, decadeWeights }: AgeLossOptions): TaskLoss {
   if (!(sigma > 0 && Number.isFinite(sigma))) {
     throw taskError("age loss", `sigma is ${sigma}`, `Pass a positive width in years (${DEFAULT_AGE_SIGMA} is the default)`);
+  }
+  if (decadeWeights && (decadeWeights.length !== AGE_DECADES.length || decadeWeights.some((w) => !(w >= 0 && Number.isFinite(w))))) {
+    throw taskError(
+      "age loss",
+      `decadeWeights are ${JSON.stringify(decadeWeights)}`,
+      `Pass ${AGE_DECADES.length} finite weights >= 0 (${AGE_DECADES.join(", ")}), or null`,
+    );
   }
   return (logits, ages) => {
     const k = logits.shape[logits.shape.length - 1];
     if (k !== NUM_AGE_BINS) {
       throw taskError("age loss", `the logits have ${k} outputs`, `The age head has ${NUM_AGE_BINS}, one per age 0-${MAX_PREDICTED_AGE}`);
     }
-    return ageKl(logits, ages, sigma);
+    return decadeWeights ? decadeWeightedAgeKl(logits, ages, sigma, decadeWeights) : ageKl(logits, ages, sigma);
   };
 }
 
@@ -72,9 +124,15 @@ export const AGE_TASK = defineTask<AgeLossOptions>({
   outputs: `one logit per age 0-${MAX_PREDICTED_AGE}, softmax → age distribution, expectation → years`,
   numOutputs: (labelColumns: readonly string[]) => fixedOutputs("age", "age", NUM_AGE_BINS, labelColumns),
   initHead: initTaskHead,
-  lossOptions: (_trainLabels: LabelRows, overrides: Partial<AgeLossOptions> = {}): AgeLossOptions => ({
-    sigma: overrides.sigma ?? DEFAULT_AGE_SIGMA,
-  }),
+  lossOptions(trainLabels: LabelRows, overrides: Partial<AgeLossOptions> = {}): AgeLossOptions {
+    const ageBalance = overrides.ageBalance ?? 0;
+    if (!(ageBalance >= 0 && ageBalance <= 1)) {
+      throw taskError("age loss", `ageBalance is ${ageBalance}`, "Pass β with 0 <= β <= 1 (0: plain mean, 1: inverse decade frequency)");
+    }
+    const ages = trainLabels.map((row) => row[0]!);
+    const decadeWeights = overrides.decadeWeights ?? decadeWeightsOf(ages, ageBalance);
+    return { sigma: overrides.sigma ?? DEFAULT_AGE_SIGMA, ageBalance, decadeWeights };
+  },
   makeLoss: ageLoss,
   targets(labels: LabelRows): Array {
     const ages = singleLabels("age", labels, "an age in years, 0 or more", (v) => Number.isFinite(v) && v >= 0);
@@ -83,6 +141,7 @@ export const AGE_TASK = defineTask<AgeLossOptions>({
   predict: expectedAge,
   activation: "expected-age",
   outputLabels: () => ["age"],
+  recipeLossOverrides: (recipe) => ({ ageBalance: recipe.ageBalance }),
   headline: { name: "MAE (years)", higherIsBetter: false, digits: 2 },
   score: (predictions, ages) => ({
     value: meanAbsoluteError(predictions, ages),

@@ -48,7 +48,12 @@ const CASES: Record<string, Case> = {
     targets: () => TRANSFER_TASKS.expression.targets([[0], [3], [6]]),
   },
   "age (DLDL, σ 2)": {
-    loss: TRANSFER_TASKS.age.makeLoss({ sigma: 2 }),
+    loss: TRANSFER_TASKS.age.makeLoss({ sigma: 2, ageBalance: 0, decadeWeights: null }),
+    logits: table(B, 101, 3),
+    targets: () => TRANSFER_TASKS.age.targets([[3], [45], [116]]),
+  },
+  "age (DLDL, σ 2, decade weights)": {
+    loss: TRANSFER_TASKS.age.makeLoss({ sigma: 2, ageBalance: 1, decadeWeights: [0.5, 1, 1.5, 2, 1, 3, 0.7, 1.2] }),
     logits: table(B, 101, 3),
     targets: () => TRANSFER_TASKS.age.targets([[3], [45], [116]]),
   },

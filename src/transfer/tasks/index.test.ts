@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { numpy as np, random } from "../../engine/jax.js";
 import { CELEBA_ATTRIBUTES } from "../../data/tasks.js";
-import { TRANSFER_TASK_NAMES, TRANSFER_TASKS, taskLoss } from "./index.js";
+import { DEFAULT_FINETUNE_RECIPE, FinetuneRecipeSchema } from "../finetune-recipe.js";
+import { recipeLossOverrides, TRANSFER_TASK_NAMES, TRANSFER_TASKS, taskLoss } from "./index.js";
 
 test("the task table is frozen and covers the four labelled tasks", () => {
   assert.deepEqual([...TRANSFER_TASK_NAMES], ["au", "expression", "age", "attributes"]);
@@ -51,5 +52,21 @@ test("taskLoss resolves the options to save and builds the loss from them", () =
   // jax-js's log is accurate to about 1.3e-5 absolute (measured).
   assert.ok(Math.abs(value - Math.log(7)) < 2e-5, `${value}`);
   assert.deepEqual(taskLoss("attributes", [[0]]).options, { posWeight: null });
-  assert.deepEqual(taskLoss("age", [[30]], { sigma: 3 }).options, { sigma: 3 });
+  assert.deepEqual(taskLoss("age", [[30]], { sigma: 3 }).options, { sigma: 3, ageBalance: 0, decadeWeights: null });
+  // Ages 5, 8, 75: decades 0-9 (2 faces) and 70+ (1) of n = 3. At β = 1 the raw weights n/(8·n_d) are 3/16 and 3/8
+  // (1 for the empty decades), their mean over the faces (2·3/16 + 3/8)/3 = ¼, so the weights are ¾, 3/2 (and 4).
+  assert.deepEqual(taskLoss("age", [[5], [8], [75]], { ageBalance: 1 }).options.decadeWeights, [0.75, 4, 4, 4, 4, 4, 4, 1.5]);
+});
+
+test("a recipe's balance reaches only its task's loss options, and the default recipe changes nothing", () => {
+  const recipe = FinetuneRecipeSchema.parse({ classBalance: 0.5, ageBalance: 1 });
+  assert.deepEqual(recipeLossOverrides("age", recipe), { ageBalance: 1 });
+  assert.deepEqual(recipeLossOverrides("expression", recipe), { classBalance: 0.5 });
+  assert.deepEqual(recipeLossOverrides("au", recipe), {});
+  assert.equal(DEFAULT_FINETUNE_RECIPE.ageBalance, 0);
+  assert.deepEqual(taskLoss("age", [[5], [8], [75]], recipeLossOverrides("age", DEFAULT_FINETUNE_RECIPE)).options, {
+    sigma: 2,
+    ageBalance: 0,
+    decadeWeights: null,
+  });
 });

@@ -47,7 +47,7 @@ export function taskLoss<T extends TransferTaskName>(
   return { options, loss: definition.makeLoss(options) };
 }
 
-/** The loss options a fine-tuning recipe sets for `task` (label smoothing and class balance, for expression). */
+/** The loss options a fine-tuning recipe sets for `task` (label smoothing and class balance for expression, age balance for age). */
 export function recipeLossOverrides<T extends TransferTaskName>(task: T, recipe: FinetuneRecipe): Partial<LossOptionsOf[T]> {
   const definition: TaskDefinition<LossOptionsOf[T]> = TRANSFER_TASKS[task];
   return definition.recipeLossOverrides?.(recipe) ?? {};
