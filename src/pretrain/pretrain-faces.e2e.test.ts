@@ -64,7 +64,7 @@ test("a batch from the cache holds the encoder's images, class ids and standardi
   const other = { mae: { ...MAE, encoder: { ...ENCODER, imgSize: 112, patchSize: 16 } } };
   assert.throws(
     () => pretrainBatch(cache, FACES, other),
-    /crops are 32px with 4px patch labels, the encoder takes 112px with 16px patches\. Prepare the cache with --size 112 --patch-size 16/,
+    /crops are 32px with 4px patch labels, the encoder takes 112px with 16px patches\. Prepare the cache with size 112 and patchSize 16/,
   );
 });
 
