@@ -5,7 +5,7 @@
 # checkpoint in <run dir>. The records (metrics, log, selection, config) are copied to
 # results/multitask/<name>/ (RECORDS=<dir> puts them elsewhere).
 #
-#   scripts/finetune-multitask.sh <encoder> <run dir> [cache dir, default ../cache]
+#   scripts/finetune-multitask.sh <encoder> <run dir> [cache dir, default ../cache] [more multitask flags, e.g. --description text]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 encoder=$1
@@ -15,7 +15,7 @@ record="${RECORDS:-results/multitask}/$(basename "$out")"
 echo "== multitask $encoder -> $out"
 node dist/src/cli/main.js multitask --config recipes/finetune-multitask.json --init "$encoder" --engine onnx \
   --expression "$cache/fer2013,$cache/fer2013_extra" --age "$cache/utkface,$cache/utkface_extra" \
-  --attributes "$cache/celebahq_attr" --au "$cache/ckplus_au" --out "$out"
+  --attributes "$cache/celebahq_attr" --au "$cache/ckplus_au" --out "$out" "${@:4}"
 mkdir -p "$record"
 cp "$out/metrics.json" "$out/run/log.jsonl" "$out/run/run.json" "$record/"
 [ -f "$out/run/selection.json" ] && cp "$out/run/selection.json" "$record/"

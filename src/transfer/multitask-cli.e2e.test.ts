@@ -50,7 +50,10 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   );
   const out = join(dir, "run");
   const run = await runCli(
-    ["multitask", "--config", config, "--init", encoder, "--expression", fer, "--attributes", celeba, "--out", out],
+    [
+      ...["multitask", "--config", config, "--init", encoder, "--expression", fer, "--attributes", celeba],
+      ...["--description", "test model: expression and attributes", "--out", out],
+    ],
     dir,
   );
   assertNoStack(run);
@@ -95,6 +98,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   assert.equal(analyzed.code, 0, analyzed.stderr);
   assert.match(analyzed.stdout, /expression/);
   const info = await runCli(["info", join(out, "model.safetensors")], dir);
+  assert.match(info.stdout, /test model: expression and attributes/, "the description in the model's metadata");
   assert.match(info.stdout, /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}/);
 });
 

@@ -83,7 +83,9 @@ export const info = defineCommand({
       return;
     }
     const grid = cfg.imgSize / cfg.patchSize;
+    const description = faceModel?.about.description;
     const rows: [string, string][] = [
+      ...(typeof description === "string" && description ? [["model", description] as [string, string]] : []),
       ["architecture", `ViT, width ${cfg.embedDim}, depth ${cfg.depth}, ${cfg.numHeads} heads, MLP ratio ${cfg.mlpRatio}`],
       ["input", `${cfg.imgSize}x${cfg.imgSize}, patch ${cfg.patchSize} (${grid}x${grid} = ${numPatches(cfg)} patches + class token)`],
       ["details", `qkv bias ${cfg.qkvBias}, LayerNorm eps ${cfg.lnEps}, pooling ${cfg.globalPool}`],

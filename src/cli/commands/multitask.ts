@@ -44,6 +44,11 @@ export const multitask = defineCommand({
       default: "auto",
       description: "Training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed.",
     },
+    description: {
+      type: "string",
+      placeholder: "text",
+      description: "What the model is, stored in its metadata (`faceprior info` prints it).",
+    },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
   },
   examples: ["faceprior multitask --config mt.json --init encoder.safetensors --age ../cache/utkface --out mt"],
@@ -68,6 +73,7 @@ export const multitask = defineCommand({
       init: { checkpoint: resolve(options.init) },
       out: resolve(options.out),
       engine,
+      description: options.description,
       onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps),
       onConfig: printConfig("multitask", ctx.stderr),
     });
