@@ -47,6 +47,14 @@ test("every study parses, and expands to the grid of the committed report", asyn
   assert.equal(JSON.stringify(studyCells(config)), JSON.stringify(report.results.map(cellFields)), "the cells, as the report lists them");
 });
 
+test("the pool-budget study fine-tunes with the shipped model's recipe", async () => {
+  const config = await loadStudyConfig(join(REPO_ROOT, "studies", "pool-budget.json"));
+  const shipped = await readConfigFile(FinetuneRecipeSchema, recipe("finetune-per-task.json"), "recipe");
+  const finetuneCells = studyCells(config).filter((cell) => cell.mode === "finetune");
+  assert.ok(finetuneCells.length > 0);
+  for (const cell of finetuneCells) assert.deepEqual(FinetuneRecipeSchema.parse(cell.recipe), shipped, `${cell.task} ${cell.protocol}`);
+});
+
 const cellFields = ({ mode, encoder, task, protocol, tuneBlocks, train, recipe }: Record<string, unknown>) => ({
   mode,
   encoder,
