@@ -11,11 +11,14 @@ import { studyCells, type StudyConfig } from "./study-config.js";
 import { ablationSpec, fewShotSpec, pretrainLossSpec, type LossRecord } from "./study-plots.js";
 import {
   collectResults,
+  contrastRows,
   modeLabel,
   priorEffects,
   protocolOrder,
   resultTables,
   type CellResult,
+  type Contrast,
+  type ContrastRow,
   type PriorEffect,
   type ResultTable,
   type Stat,
@@ -68,6 +71,8 @@ function tableBlock(table: ResultTable): Block {
   return { kind: "table", header: ["encoder", ...table.tasks.map(columnTitle)], rows: [...rows, baseline, chance] };
 }
 
+const signed = (value: number, task: TransferTaskName) => `${value >= 0 ? "+" : ""}${value.toFixed(digitsOf(task))}`;
+
 /** What each encoder changes against `reference`: counts per encoder, then every shared cell. */
 function effectBlocks(effects: PriorEffect[], reference: string, about: string): Block[] {
   const heading: Block = { kind: "heading", level: 3, text: `Against \`${reference}\`` };
@@ -83,7 +88,7 @@ function effectBlocks(effects: PriorEffect[], reference: string, about: string):
     e.protocol,
     titleOf(e.task),
     e.encoder,
-    `${e.delta >= 0 ? "+" : ""}${e.delta.toFixed(digitsOf(e.task))}`,
+    signed(e.delta, e.task),
     e.se.toFixed(digitsOf(e.task)),
     e.verdict,
   ]);
@@ -92,6 +97,37 @@ function effectBlocks(effects: PriorEffect[], reference: string, about: string):
     { kind: "paragraph", text: `Each encoder against \`${reference}\` (${about}) in every cell they share.` },
     { kind: "table", header: ["encoder", "cells", "better", "no clear difference", "worse"], rows: summary },
     { kind: "table", header: ["mode", "protocol", "task", "encoder", `Δ vs ${reference}`, "SE", "verdict"], rows: detail },
+  ];
+}
+
+/** The config's contrasts side by side per cell, and how the first one's Δ differs from each later one's. */
+function contrastBlocks(rows: ContrastRow[], contrasts: Contrast[]): Block[] {
+  const [first, ...others] = contrasts;
+  if (!first) return [];
+  const named = (c: Contrast) => `${c.name}: ${c.encoder} − ${c.reference}`;
+  const header = [
+    "mode",
+    "protocol",
+    "task",
+    ...contrasts.map((c) => `Δ ${named(c)}`),
+    ...others.map((c) => `Δ(${first.name}) − Δ(${c.name})`),
+  ];
+  const body = rows.map((row) => [
+    row.mode,
+    row.protocol,
+    titleOf(row.task),
+    ...row.effects.map((e) => (e ? `${signed(e.delta, row.task)} ± ${e.se.toFixed(digitsOf(row.task))} (${e.verdict})` : "—")),
+    ...row.shifts.map((s) => (s ? `${signed(s.delta, row.task)} ± ${s.se.toFixed(digitsOf(row.task))} (${s.verdict})` : "—")),
+  ]);
+  return [
+    { kind: "heading", level: 2, text: "Contrasts" },
+    {
+      kind: "paragraph",
+      text:
+        `Each pair's Δ ± SE as above (positive: the first encoder is better), per cell where \`${first.encoder}\` and \`${first.reference}\` both finished. ` +
+        `The last column${others.length > 1 ? "s" : ""} compare${others.length > 1 ? "" : "s"} the first pair's Δ with the other pair's: SE = sqrt(SE1² + SE2²), *larger* or *smaller* beyond 2·SE.`,
+    },
+    { kind: "table", header, rows: body },
   ];
 }
 
@@ -183,7 +219,7 @@ function baselineNames(results: CellResult[]): string {
   return [...names].map(([task, name]) => `${titleOf(task)}: ${name}`).join("; ");
 }
 
-type Effects = { vsMae: PriorEffect[]; vsScratch: PriorEffect[] };
+type Effects = { vsMae: PriorEffect[]; vsScratch: PriorEffect[]; contrasts?: ContrastRow[] };
 
 function reportBlocks(
   options: ReportOptions,
@@ -224,6 +260,7 @@ function reportBlocks(
     { kind: "paragraph", text: EFFECTS_METHOD },
     ...effectBlocks(effects.vsMae, "mae", "masked image modelling alone, at the same budget: what the face priors add"),
     ...effectBlocks(effects.vsScratch, "scratch", "a randomly initialised encoder: what pretraining adds at all"),
+    ...contrastBlocks(effects.contrasts ?? [], config.contrasts ?? []),
     { kind: "heading", level: 2, text: "Plots" },
     ...plots,
     { kind: "heading", level: 2, text: "Every run" },
@@ -294,7 +331,11 @@ export async function writeStudyReport(
   const { config, out } = options;
   const results = await collectResults(config, out);
   const tables = resultTables(config, results);
-  const effects = { vsMae: priorEffects(results, "mae"), vsScratch: priorEffects(results, "scratch") };
+  const effects: Effects = {
+    vsMae: priorEffects(results, "mae"),
+    vsScratch: priorEffects(results, "scratch"),
+    ...(config.contrasts ? { contrasts: contrastRows(results, config.contrasts) } : {}),
+  };
   const plots = await plotBlocks(config, results, out);
   const pending = studyCells(config).length - results.length;
   const blocks = reportBlocks(options, results, tables, effects, plots, pending);

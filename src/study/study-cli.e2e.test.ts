@@ -36,6 +36,10 @@ before(async () => {
       encoders: { scratch: "scratch", mae: "other.safetensors" },
       data: { attributes: "cache" },
       grid: [{ mode: "probe", protocols: ["ratio:0.5", "full"], train: { steps: 20 } }],
+      contrasts: [
+        { name: "pretrained", encoder: "mae", reference: "scratch" },
+        { name: "reversed", encoder: "scratch", reference: "mae" },
+      ],
     }),
   );
   void cacheDir;
@@ -71,7 +75,14 @@ test("a study runs its grid, writes the report with tables, effects and plots, a
     report,
     /### Against `scratch`[\s\S]*\| linear probe \| full \| Attributes \| mae \| [+-]0\.\d{3} \| 0\.\d{3} \| (helps|hurts|no clear effect) \|/,
   );
+  assert.match(
+    report,
+    /## Contrasts[\s\S]*\| mode \| protocol \| task \| Δ pretrained: mae − scratch \| Δ reversed: scratch − mae \| Δ\(pretrained\) − Δ\(reversed\) \|/,
+  );
   const json = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+  const full = json.effects.contrasts.find((row: { protocol: string }) => row.protocol === "full");
+  assert.ok(Math.abs(full.effects[0].delta + full.effects[1].delta) < 1e-12, "the reversed pair's Δ is the negative");
+  assert.ok(Math.abs(full.shifts[0].delta - 2 * full.effects[0].delta) < 1e-12, "so the change of Δ is twice Δ");
   assert.equal(json.results.length, 4);
   assert.equal(json.results[0].perSeed.length, 2);
   const html = await readFile(join(out, "report.html"), "utf8");
@@ -94,7 +105,7 @@ test("a study refuses a folder that holds another grid, and a missing encoder fi
   assertNoStack(run);
   assert.equal(run.code, 2);
   assert.match(run.stderr, /--out .*: holds a study with another grid/);
-  await writeFile(other, JSON.stringify({ ...config, encoders: { mae: "nowhere.safetensors" } }));
+  await writeFile(other, JSON.stringify({ ...config, encoders: { scratch: "scratch", mae: "nowhere.safetensors" } }));
   const missing = await runCli(["study", "--config", other, "--out", join(dir, "out2")], dir);
   assertNoStack(missing);
   assert.notEqual(missing.code, 0);

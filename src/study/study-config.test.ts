@@ -61,5 +61,10 @@ test("a study config with an unknown encoder, a bad protocol or a bad training f
     loadStudyConfig(await writeConfig("nodata.json", noData)),
     /grid\.0\.tasks names "age", which has no cache in "data"/,
   );
+  const contrast = { ...BASE, contrasts: [{ name: "pool", encoder: "full", reference: "mae" }] };
+  await assert.rejects(
+    loadStudyConfig(await writeConfig("contrast.json", contrast)),
+    /contrasts\.0 names "full", which is not in "encoders" \(scratch, mae\)/,
+  );
   await assert.rejects(loadStudyConfig(join(dir, "missing.json")), /config .*missing\.json: no such file\.$/);
 });

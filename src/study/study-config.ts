@@ -50,6 +50,14 @@ export const StudyConfigSchema = z.strictObject({
   /** Task -> prior cache of its labelled dataset (faceprior prepare). */
   data: z.partialRecord(TransferTaskSchema, z.string()),
   grid: z.array(GridBlockSchema).min(1),
+  /**
+   * Pairs of encoders the report sets side by side, e.g. `full` against `mae` at two budgets: per
+   * cell, each pair's difference and the change of the first pair's difference against the others'.
+   */
+  contrasts: z
+    .array(z.strictObject({ name: z.string().min(1), encoder: z.string(), reference: z.string() }))
+    .min(1)
+    .optional(),
 });
 
 export type StudyConfig = z.output<typeof StudyConfigSchema>;
@@ -73,6 +81,15 @@ export async function loadStudyConfig(path: string): Promise<StudyConfig> {
 }
 
 function checkGridNames(config: StudyConfig, path: string): void {
+  config.contrasts?.forEach((contrast, i) => {
+    const unknown = [contrast.encoder, contrast.reference].find((e) => !(e in config.encoders));
+    if (unknown) {
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `${path}: contrasts.${i} names "${unknown}", which is not in "encoders" (${Object.keys(config.encoders).join(", ")}).`,
+      );
+    }
+  });
   config.grid.forEach((block, i) => {
     const unknownEncoder = block.encoders?.find((e) => !(e in config.encoders));
     if (unknownEncoder) {

@@ -137,6 +137,30 @@ function statOf(cell: CellResult): Stat {
   return { mean, std, n };
 }
 
+/** `r` against `base`: the difference of means signed so that positive is better, its standard error and the verdict at 2 SE. */
+function effectOf(r: CellResult, base: CellResult): PriorEffect {
+  const sign = r.headline.higherIsBetter ? 1 : -1;
+  const delta = sign * (r.headline.mean - base.headline.mean);
+  const se = Math.sqrt(r.headline.std ** 2 / r.headline.n + base.headline.std ** 2 / base.headline.n);
+  return {
+    mode: modeLabel(r),
+    protocol: r.protocol,
+    task: r.task,
+    encoder: r.encoder,
+    reference: base.encoder,
+    delta,
+    se,
+    verdict: verdictOf(delta, se),
+  };
+}
+
+const verdictOf = (delta: number, se: number): PriorEffect["verdict"] =>
+  delta > 2 * se ? "helps" : delta < -2 * se ? "hurts" : "no clear effect";
+
+/** The cell of `encoder` in the same mode, task and protocol as `cell`. */
+const partnerOf = (results: CellResult[], cell: CellResult, encoder: string) =>
+  results.find((b) => b.encoder === encoder && b.task === cell.task && b.protocol === cell.protocol && modeLabel(b) === modeLabel(cell));
+
 /**
  * Each encoder against `reference` (plain MAE) in every table cell they share: the difference of
  * means (signed so that positive is better), its standard error sqrt(s1²/n1 + s2²/n2), and a
@@ -146,14 +170,48 @@ export function priorEffects(results: CellResult[], reference = "mae"): PriorEff
   return results
     .filter((r) => r.encoder !== reference)
     .flatMap((r) => {
-      const base = results.find(
-        (b) => b.encoder === reference && b.task === r.task && b.protocol === r.protocol && modeLabel(b) === modeLabel(r),
-      );
-      if (!base) return [];
-      const sign = r.headline.higherIsBetter ? 1 : -1;
-      const delta = sign * (r.headline.mean - base.headline.mean);
-      const se = Math.sqrt(r.headline.std ** 2 / r.headline.n + base.headline.std ** 2 / base.headline.n);
-      const verdict = delta > 2 * se ? "helps" : delta < -2 * se ? "hurts" : "no clear effect";
-      return [{ mode: modeLabel(r), protocol: r.protocol, task: r.task, encoder: r.encoder, reference, delta, se, verdict }];
+      const base = partnerOf(results, r, reference);
+      return base ? [effectOf(r, base)] : [];
+    });
+}
+
+export type Contrast = NonNullable<StudyConfig["contrasts"]>[number];
+export type ContrastRow = {
+  mode: string;
+  protocol: string;
+  task: TransferTaskName;
+  /** Per contrast, in config order: its effect, or null where a cell is missing. */
+  effects: (PriorEffect | null)[];
+  /** Per later contrast: the first contrast's Δ minus its Δ, SE sqrt(se1² + se2²), verdict at 2 SE. */
+  shifts: ({ delta: number; se: number; verdict: "larger" | "smaller" | "no clear change" } | null)[];
+};
+
+/**
+ * The config's contrasts side by side in every (mode, protocol, task) where the first one's cells
+ * exist, e.g. full − mae at the pool budget next to full-2ep − mae-2ep, and how much the first
+ * difference exceeds each later one (the seeds of different encoders are independent runs).
+ */
+export function contrastRows(results: CellResult[], contrasts: Contrast[]): ContrastRow[] {
+  const [first, ...others] = contrasts;
+  if (!first) return [];
+  const effectIn = (cell: CellResult, contrast: Contrast) => {
+    const mine = partnerOf(results, cell, contrast.encoder);
+    const base = partnerOf(results, cell, contrast.reference);
+    return mine && base ? effectOf(mine, base) : null;
+  };
+  return results
+    .filter((r) => r.encoder === first.encoder)
+    .flatMap((r) => {
+      const lead = effectIn(r, first);
+      if (!lead) return [];
+      const later = others.map((c) => effectIn(r, c));
+      const shifts = later.map((e) => {
+        if (!e) return null;
+        const delta = lead.delta - e.delta;
+        const se = Math.sqrt(lead.se ** 2 + e.se ** 2);
+        const verdict = delta > 2 * se ? "larger" : delta < -2 * se ? "smaller" : "no clear change";
+        return { delta, se, verdict } as const;
+      });
+      return [{ mode: lead.mode, protocol: r.protocol, task: r.task, effects: [lead, ...later], shifts }];
     });
 }
