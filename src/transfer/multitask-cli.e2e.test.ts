@@ -99,6 +99,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   assert.match(analyzed.stdout, /expression/);
   const info = await runCli(["info", join(out, "model.safetensors")], dir);
   assert.match(info.stdout, /test model: expression and attributes/, "the description in the model's metadata");
+  assert.match(info.stdout, /preset +vit_tiny_patch16_112 \(--arch vit-tiny\)/, "the size's preset, whatever the pooling");
   assert.match(info.stdout, /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}/);
 });
 

@@ -141,7 +141,9 @@ export async function runMultitask(options: MultitaskRunOptions) {
           r.task,
           {
             task: r.task,
-            data: options.data[r.task]!.map((dir) => basename(dir)).join(" + "),
+            // The test faces are the first cache's; the others only add training faces.
+            data: basename(options.data[r.task]![0]!),
+            trainingData: options.data[r.task]!.map((dir) => basename(dir)).join(" + "),
             split,
             trainFaces: t.trainFaces.length,
             testFaces: t.testFaces.length,

@@ -13,8 +13,9 @@ import { jsonOption, writeJsonOutput } from "../json-output.js";
 /** 1234567 -> "1,234,567", independent of the locale. */
 export const groupDigits = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
+/** The preset of the same size; pooling is how features are read, not a size. */
 function matchingPreset(cfg: VitConfig): string | undefined {
-  const same = (a: VitConfig) => (Object.keys(cfg) as (keyof VitConfig)[]).every((k) => a[k] === cfg[k]);
+  const same = (a: VitConfig) => (Object.keys(cfg) as (keyof VitConfig)[]).every((k) => k === "globalPool" || a[k] === cfg[k]);
   const name = Object.keys(VIT_PRESETS).find((n) => same(VIT_PRESETS[n]!));
   const alias = Object.keys(VIT_ALIASES).find((a) => VIT_ALIASES[a] === name);
   return name && (alias ? `${name} (--arch ${alias})` : name);
