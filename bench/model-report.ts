@@ -71,7 +71,8 @@ async function columns(): Promise<{ columns: Column[]; baselines: Partial<Record
       metrics[task] = found.metrics;
       baselines[task] ??= found.baseline;
     }
-    out.push({ name, metrics });
+    // A comparison whose runs have not finished yet gets no column rather than an empty one.
+    if (Object.keys(metrics).length > 0) out.push({ name, metrics });
   }
   return { columns: out, baselines };
 }
@@ -133,5 +134,6 @@ const report = [
 ]
   .filter(Boolean)
   .join("\n\n");
-if (args.out) await writeFile(args.out, `${report}\n`);
+const command = `node dist/bench/model-report.js ${process.argv.slice(2).join(" ")}`;
+if (args.out) await writeFile(args.out, `# The shipped model against its alternatives\n\nMade by \`${command}\`.\n\n${report}\n`);
 console.log(report);
