@@ -158,6 +158,11 @@ test("more caches add their training and validation faces to a full fine-tune; a
   const run = await runCli([...args, "--data", `${cache},${cache}`, "--recipe", recipe, "--out", out], dir);
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stderr,
+    /^finetune: all seed 0\n(finetune: \d+\/\d+ steps.*\n)*finetune: \d+ steps in \d+\.\d s/m,
+    "the run's steps as they go",
+  );
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.deepEqual([metrics.recipe.augment.flipProbability, metrics.recipe.dropPath, metrics.recipe.selection], [1, 0, null]);
   assert.equal(metrics.runs[0].valFaces, 0);

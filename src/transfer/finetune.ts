@@ -19,7 +19,7 @@ import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { encodeTokens, vitFeatures, vitHead, type Block, type DropPath, type LayerNorm, type VitParams } from "../model/vit.js";
 import { gather, imageBatch, type CacheDataset } from "../priors/cache-dataset.js";
 import { augmentImage, type AugmentConfig } from "../augment/augment.js";
-import { train, type TrainEngineChoice } from "../train/train-loop.js";
+import { train, type TrainEngineChoice, type TrainProgress } from "../train/train-loop.js";
 import { exampleSeed } from "../train/seeding.js";
 import { resolveTrainConfig, withBatchAtMost, type TrainConfigInput } from "../train/train-config.js";
 import type { LossFn } from "../train/train-step.js";
@@ -57,6 +57,7 @@ export type FinetuneOptions = {
   lossOverrides?: Partial<LossOptionsOf[TransferTaskName]>;
   /** Validation faces (never test faces) to select the best epoch on; `patience` epochs without a better score stop the run. */
   selection?: { valFaces: readonly number[]; patience: number | null };
+  onProgress?: (progress: TrainProgress) => void;
 };
 
 export type FinetuneResult = ProbeResult & { selection: SelectionRecord | null; augmented: boolean };
@@ -197,6 +198,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
           },
         },
         onCheckpoint: selector ? (saved) => selector.onCheckpoint(saved) : undefined,
+        onProgress: options.onProgress,
       });
       steps = result.step;
       if (selector) tree.dispose(result.params);

@@ -55,6 +55,7 @@ export type ProbeOptions = {
   train?: TrainConfigInput;
   /** The training engine and its threads (jax-js by default). */
   engine?: TrainEngineChoice;
+  onProgress?: (progress: TrainProgress) => void;
 };
 
 export type ProbeResult = { predictions: Float32Array; lossOptions: unknown; steps: number };

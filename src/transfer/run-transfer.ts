@@ -25,6 +25,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { writeChartPng } from "../plot/render-chart.js";
 import { facesOfRows, greyShare, loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import { TrainOverridesSchema, type TrainConfigInput } from "../train/train-config.js";
+import type { TrainProgress } from "../train/train-loop.js";
 import { headlineOverSeeds, taskMetrics, type TaskMetrics } from "./evaluate.js";
 import type { ShardSpec } from "../shard/shard-spec.js";
 import {
@@ -100,6 +101,8 @@ type TransferInputs = {
    */
   extraCacheDirs?: string[];
   onStage?: (stage: string) => void;
+  /** Each training step of the current run (the stage names the run). */
+  onProgress?: (progress: TrainProgress) => void;
   onConfig?: OnConfig;
 };
 export type TransferOptions = z.input<typeof TransferConfigSchema> & TransferInputs;
@@ -293,6 +296,7 @@ export async function runTransfer(input: TransferOptions) {
       runDir,
       train: { seed: run.seed, ...train },
       engine,
+      onProgress: options.onProgress,
     };
     if (features) return trainProbe({ ...common, features });
     return trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks, ...finetuneRecipe(run.valFaces) });

@@ -19,6 +19,7 @@ import { defineCommand, type CommandContext } from "../command.js";
 import { jsonOption, writeJsonOutput } from "../json-output.js";
 import { DEFAULT_FINETUNE_RECIPE, readFinetuneRecipe } from "../../transfer/finetune-recipe.js";
 import { givenValues } from "../options.js";
+import { createCountProgress, type CountProgress } from "../progress.js";
 import { printConfig } from "../run-config.js";
 import { shardFrom, shardOption } from "../shard-option.js";
 import { schemaDefaults } from "../../config-schema.js";
@@ -127,6 +128,7 @@ export const finetune = defineCommand({
         : { checkpoint: resolve(options.init), imgSize: options.imgSize };
     const [data, ...extraData] = options.data.split(",").map((dir) => resolve(dir));
     const recipe = options.recipe === undefined ? undefined : await readFinetuneRecipe(resolve(options.recipe));
+    let steps: CountProgress | undefined;
     const transfer: TransferOptions = {
       task: options.task as (typeof TRANSFER_TASK_NAMES)[number],
       mode: options.mode,
@@ -142,11 +144,21 @@ export const finetune = defineCommand({
       tuneBlocks: options.tuneBlocks,
       extract: { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads },
       featureDir: resolve(options.featuresDir ?? resolve(out, "..", "features")),
-      onStage: (stage) => ctx.stderr.write(`finetune: ${stage}\n`),
+      onStage: (stage) => {
+        steps?.finish();
+        steps = undefined;
+        ctx.stderr.write(`finetune: ${stage}\n`);
+      },
+      // One bar per run (fold and seed), from its first step; a resumed run starts at its checkpoint.
+      onProgress: ({ step, totalSteps }) => {
+        steps ??= createCountProgress({ label: "finetune", unit: "steps", stream: ctx.stderr });
+        steps.update(step, totalSteps);
+      },
       onConfig: printConfig("finetune", ctx.stderr),
     };
     if (shard) return extractShard(transfer, shard, ctx);
     const summary = await runTransfer(transfer);
+    steps?.finish();
     if (options.json) {
       await writeJsonOutput(options.json, { headline: summary.headline, baseline: summary.baseline, seconds: summary.seconds }, ctx.stdout);
       return;

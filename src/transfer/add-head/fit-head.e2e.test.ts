@@ -270,7 +270,7 @@ test("add-head stops with the file and the fix: not a face model, a head it has,
     [
       ["--photos", "photos", "--name", "au"],
       2,
-      /^faceprior \[BAD_ARGUMENT\]: --name: \S+ already has a head "au" \(its heads: au[\w, ]*\)\. Choose another name, or set replace to overwrite it\.\n$/,
+      /^faceprior \[BAD_ARGUMENT\]: --name: \S+ already has a head "au" \(its heads: (\w+, )*au(, \w+)*\)\. Choose another name, or set replace to overwrite it\.\n$/,
     ],
     [
       ["--photos", "photos", "--name", "big smile"],
