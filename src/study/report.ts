@@ -116,8 +116,9 @@ function contrastBlocks(rows: ContrastRow[], contrasts: Contrast[]): Block[] {
     row.mode,
     row.protocol,
     titleOf(row.task),
-    ...row.effects.map((e) => (e ? `${signed(e.delta, row.task)} ± ${e.se.toFixed(digitsOf(row.task))} (${e.verdict})` : "—")),
-    ...row.shifts.map((s) => (s ? `${signed(s.delta, row.task)} ± ${s.se.toFixed(digitsOf(row.task))} (${s.verdict})` : "—")),
+    ...[...row.effects, ...row.shifts].map((d) =>
+      d ? `${signed(d.delta, row.task)} ± ${d.se.toFixed(digitsOf(row.task))} (${d.verdict})` : "—",
+    ),
   ]);
   return [
     { kind: "heading", level: 2, text: "Contrasts" },
