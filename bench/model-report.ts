@@ -1,6 +1,7 @@
 /**
  * The shipped model's numbers next to its alternatives (issue #12), as markdown: per task, the
- * multi-task fine-tune (the candidate shipped model), one fine-tuned encoder per task, the linear
+ * multi-task fine-tune (the candidate shipped model; with its heads as trained beside, when it
+ * balanced them by logit adjustment), one fine-tuned encoder per task, the linear
  * probe on the same encoder and the trivial baseline, against the targets; then expression's
  * predicted class shares and per-class recall, and age's error per decade. Every number is read
  * from the runs' metrics.json files; nothing is computed here but means.
@@ -57,7 +58,14 @@ async function columns(): Promise<{ columns: Column[]; baselines: Partial<Record
     const metrics = Object.fromEntries(Object.entries(multitask.tasks).map(([task, t]) => [task, (t as { metrics: TaskMetrics }).metrics]));
     for (const [task, t] of Object.entries(multitask.tasks))
       baselines[task as Task] = (t as { baseline: { value: number } }).baseline.value;
-    out.push({ name: `multi-task (${multitask.steps} steps)`, metrics });
+    // A balanced run (logitAdjustment) is the shipped column; its heads as trained come next to it.
+    const adjusted = (multitask.logitAdjustment ?? {}) as Partial<Record<Task, { tau: number; testUnadjusted: TaskMetrics }>>;
+    const taus = Object.entries(adjusted).map(([task, a]) => `${task} τ ${a!.tau}`);
+    out.push({ name: `multi-task (${multitask.steps} steps${taus.length ? `, balanced: ${taus.join(", ")}` : ""})`, metrics });
+    if (taus.length > 0) {
+      const asTrained = Object.fromEntries(Object.entries(adjusted).map(([task, a]) => [task, a!.testUnadjusted]));
+      out.push({ name: "multi-task as trained", metrics: { ...metrics, ...asTrained } });
+    }
   }
   for (const [name, dir] of [
     ["per-task fine-tune", args["per-task"]],

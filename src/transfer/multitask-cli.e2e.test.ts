@@ -16,6 +16,7 @@ import { random } from "../engine/jax.js";
 import { readFaceModel } from "../face-model/face-model.js";
 import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
+import { ADJUSTMENT_STRENGTHS } from "./logit-adjustment.js";
 import { readMultitaskConfig } from "./multitask-run.js";
 import { fileURLToPath } from "node:url";
 
@@ -46,6 +47,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
       tasks: { expression: { batch: 3 }, attributes: { batch: 2, weight: 0.5 } },
       train: { steps: 4, lr: 1e-4, checkpointEvery: 2 },
       recipe: { selection: { valFraction: 0.2 } },
+      logitAdjustment: true,
     }),
   );
   const out = join(dir, "run");
@@ -74,6 +76,15 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
     [2, 4],
     "scored at each checkpoint",
   );
+  const adjusted = metrics.logitAdjustment;
+  assert.deepEqual(Object.keys(adjusted), ["expression"], "only the softmax head is balanced");
+  assert.equal(adjusted.expression.valFaces, metrics.tasks.expression.faces.val, "τ is chosen on the validation faces");
+  assert.deepEqual(
+    adjusted.expression.byStrength.map((s: { tau: number }) => s.tau),
+    [...ADJUSTMENT_STRENGTHS],
+  );
+  assert.ok(ADJUSTMENT_STRENGTHS.includes(adjusted.expression.tau));
+  assert.equal(adjusted.expression.testUnadjusted.predictedShare.length, 7, "the test metrics as trained are kept beside");
   const log = (await readFile(join(out, "run", "log.jsonl"), "utf8"))
     .trim()
     .split("\n")
@@ -112,9 +123,19 @@ test("a task in the config without caches is refused before any training", needs
   assert.match(run.stderr, /--age: no caches given, but the config trains age\./, "the library's data.age is the flag --age");
 });
 
+test("a logit adjustment without validation faces is refused before any training", needsData, async () => {
+  const config = join(dir, "no-val.json");
+  await writeFile(config, JSON.stringify({ tasks: { expression: { batch: 2 } }, recipe: { selection: null }, logitAdjustment: true }));
+  const run = await runCli(["multitask", "--config", config, "--init", encoder, "--expression", fer, "--out", join(dir, "y")], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 1, "a config file problem, not a usage error");
+  assert.match(run.stderr, /\[BAD_CONFIG\]: multitask config: "logitAdjustment" chooses its strength on validation faces, but "recipe\.selection" is null/);
+});
+
 test("the shipped multi-task recipe parses, with every task, a validation split and patience", async () => {
   const config = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask.json", import.meta.url)));
   assert.deepEqual(Object.keys(config.tasks).sort(), ["age", "attributes", "au", "expression"]);
   assert.ok(config.recipe.selection && config.recipe.selection.patience !== null);
   assert.equal(config.recipe.augment.affine.rotationDeg, 10, "left-out fields take the defaults");
+  assert.equal(config.logitAdjustment, true, "the shipped heads are balanced on validation faces");
 });

@@ -11,7 +11,9 @@
  * fine-tune's (augmentation drawn from `exampleSeed`, DropPath, class and age balance); model selection
  * scores each checkpoint on every task's validation faces, as the mean over tasks of the
  * improvement over that task's trivial baseline (accuracy / baseline accuracy, baseline MAE /
- * MAE), since the tasks' metrics have different units.
+ * MAE), since the tasks' metrics have different units. With `logitAdjustment`, the softmax heads
+ * (expression, age) are then balanced on the validation faces (logit-adjustment.ts) before the
+ * test faces are scored; their test metrics as trained are kept beside.
  */
 import { jit, numpy as np, tree, type Array } from "../engine/jax.js";
 import { linear, poolTokens, vitFeatures, type Linear, type VitParams } from "../model/vit.js";
@@ -29,6 +31,7 @@ import { openModelSelection, type SelectionRecord } from "./model-selection.js";
 import type { TaskCaches } from "./task-data.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 import { concatFloat32 } from "../engine/host-arrays.js";
+import { adjustable, adjustedBias, chooseAdjustment, hostLogits, type LogitAdjustment } from "./logit-adjustment.js";
 
 export type MultitaskTask = {
   task: TransferTaskName;
@@ -55,13 +58,23 @@ export type MultitaskOptions = {
   dropPath?: number;
   /** Score on the validation faces at every checkpoint and keep the best; `patience` checkpoints without a better score stop the run. */
   selection?: { patience: number | null };
+  /** Balance the softmax heads on the validation faces after training (needs `selection`'s validation faces). */
+  logitAdjustment?: boolean;
   onProgress?: (progress: TrainProgress) => void;
 };
 
 export type MultitaskParams = VitParams & { heads: Record<string, Linear> };
 type Batch = { images: Array; targets: Record<string, Array> };
 type TaskResult = { task: TransferTaskName; predictions: Float32Array; metrics: TaskMetrics; baseline: { name: string; value: number } };
-export type MultitaskResult = { params: MultitaskParams; results: TaskResult[]; steps: number; selection: SelectionRecord | null };
+/** A balanced head's adjustment, with its test metrics as trained (before the adjustment). */
+export type HeadAdjustment = LogitAdjustment & { testUnadjusted: TaskMetrics };
+export type MultitaskResult = {
+  params: MultitaskParams;
+  results: TaskResult[];
+  steps: number;
+  selection: SelectionRecord | null;
+  logitAdjustment: Partial<Record<TransferTaskName, HeadAdjustment>> | null;
+};
 
 function multitaskLoss(
   tasks: { task: string; loss: TaskLoss; batch: number; weight: number }[],
@@ -117,14 +130,21 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     tasks.map((t) => [t.task, jit((head: Linear, pooled: Array) => TRANSFER_TASKS[t.task].predict(linear(head, pooled)))]),
   );
   const size = (t: MultitaskTask) => t.data.cache.index.options.size;
-  const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
-    const { heads: own, ...vit } = params;
-    const pooled = await pooledFeaturesOf({ params: vit, cfg, normalization }, t.data.cache, faces, pooling, options.engine);
-    return (await heads[t.task]!(tree.ref(own[t.task]!), np.array(pooled).reshape([faces.length, cfg.embedDim])).data()) as Float32Array;
+  const pooledOf = (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
+    const { heads: _, ...vit } = params;
+    return pooledFeaturesOf({ params: vit, cfg, normalization }, t.data.cache, faces, pooling, options.engine);
   };
-  const evaluate = async (params: MultitaskParams, facesOf: (t: MultitaskTask) => readonly number[]): Promise<TaskResult[]> => {
+  const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
+    const pooled = await pooledOf(params, t, faces);
+    return (await heads[t.task]!(tree.ref(params.heads[t.task]!), np.array(pooled).reshape([faces.length, cfg.embedDim])).data()) as Float32Array;
+  };
+  const evaluate = async (
+    params: MultitaskParams,
+    facesOf: (t: MultitaskTask) => readonly number[],
+    among: readonly MultitaskTask[] = tasks,
+  ): Promise<TaskResult[]> => {
     const results: TaskResult[] = [];
-    for (const t of tasks) {
+    for (const t of among) {
       const faces = [...facesOf(t)];
       const labels = t.data.labelsOf(faces);
       const predictions = await predict(params, t, faces);
@@ -137,6 +157,23 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       });
     }
     return results;
+  };
+  /** Chooses each softmax head's adjustment on its validation faces and moves it into the head's bias. */
+  const adjustHeads = async (params: MultitaskParams) => {
+    const balanced = tasks.filter((t) => adjustable(t.task));
+    const unadjusted = await evaluate(params, (t) => t.testFaces, balanced);
+    const chosen: Partial<Record<TransferTaskName, HeadAdjustment>> = {};
+    for (const [i, t] of balanced.entries()) {
+      const head = params.heads[t.task]!;
+      const weight = (await head.weight.ref.data()) as Float32Array;
+      const bias = (await head.bias.ref.data()) as Float32Array;
+      const logits = hostLogits(await pooledOf(params, t, t.valFaces), weight, bias);
+      const adjustment = await chooseAdjustment(t.task, logits, t.data.labelsOf(t.valFaces), t.data.labelsOf(t.trainFaces));
+      head.bias.dispose();
+      head.bias = np.array(adjustedBias(t.task, bias, adjustment));
+      chosen[t.task] = { ...adjustment, testUnadjusted: unadjusted[i]!.metrics };
+    }
+    return chosen;
   };
   const selector = options.selection
     ? await openModelSelection<MultitaskParams>({
@@ -199,7 +236,9 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     } else {
       params = await selector!.bestParams();
     }
-    return { params, results: await evaluate(params, (t) => t.testFaces), steps, selection: selector?.record ?? null };
+    const logitAdjustment = options.logitAdjustment ? await adjustHeads(params) : null;
+    const results = await evaluate(params, (t) => t.testFaces);
+    return { params, results, steps, selection: selector?.record ?? null, logitAdjustment };
   } finally {
     Object.values(heads).forEach((f) => f.dispose());
   }

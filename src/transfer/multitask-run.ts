@@ -5,7 +5,8 @@
  *
  *   config.json       the effective config (tasks, train, recipe, pooling), the encoder and caches
  *   metrics.json      per task: test metrics (class shares, per-decade age error, ...), the
- *                     trivial baseline, face counts and caches; the config; the selection record
+ *                     trivial baseline, face counts and caches; the config; the selection record;
+ *                     with `logitAdjustment`, each balanced head's τ and its test metrics as trained
  *   model.safetensors the face model (face-model/face-model.ts): the encoder in fp16 and one head per task,
  *                     ready for `analyze`, `export` and the demo
  */
@@ -42,6 +43,8 @@ export const MultitaskConfigSchema = z.strictObject({
   train: TrainOverridesSchema.default({}),
   recipe: FinetuneRecipeSchema.prefault({}),
   pooling: TransferConfigSchema.shape.pooling,
+  /** Balance the expression and age heads on the validation faces after training (logit-adjustment.ts). */
+  logitAdjustment: z.boolean().default(false),
 });
 export type MultitaskConfig = z.output<typeof MultitaskConfigSchema>;
 
@@ -92,6 +95,12 @@ export async function runMultitask(options: MultitaskRunOptions) {
       `data.${missing}: no caches given, but the config trains ${missing}. Give its caches, or take it out of the config's tasks.`,
       { option: `data.${missing}` },
     );
+  if (config.logitAdjustment && !config.recipe.selection) {
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      'multitask config: "logitAdjustment" chooses its strength on validation faces, but "recipe.selection" is null. Give the recipe a selection, or set "logitAdjustment": false.',
+    );
+  }
   await saveRunConfig(join(out, "config.json"), { ...config, init: options.init, data: options.data }, options.onConfig);
   const tasks = await Promise.all(names.map((t) => taskOf(t, options.data[t]!, config)));
   const encoder = await loadEncoder(options.init);
@@ -107,6 +116,7 @@ export async function runMultitask(options: MultitaskRunOptions) {
       augment: recipe.augment,
       dropPath: recipe.dropPath,
       selection: recipe.selection ? { patience: recipe.selection.patience } : undefined,
+      logitAdjustment: config.logitAdjustment,
       onProgress: options.onProgress,
     });
     const perTask = Object.fromEntries(
@@ -159,6 +169,7 @@ export async function runMultitask(options: MultitaskRunOptions) {
       heads: headAbout,
       tasks: perTask,
       steps: result.steps,
+      ...(result.logitAdjustment ? { logitAdjustment: result.logitAdjustment } : {}),
     };
     await writeFaceModel(join(out, "model.safetensors"), {
       cfg: { ...encoder.cfg, globalPool: config.pooling },

@@ -22,6 +22,8 @@
  * pull every prediction younger. The decade of each age is found on device by comparing it with
  * the decade starts 10, 20, ..., 70, which is `decadeOf` exactly.
  *
+ * After training, a multi-task run may balance the head by decade (`balance`, logit-adjustment.ts).
+ *
  * Prediction: the expectation Σ_a q_a · a, in years. Headline: MAE in years (lower is better),
  * with CS@5 and the error per decade of true age; the trivial baseline predicts the mean
  * training age.
@@ -31,7 +33,7 @@ import { MAX_PREDICTED_AGE, NUM_AGE_BINS } from "../../model/head-activations.js
 import { binAges, expectedAge } from "../../model/vit.js";
 import { meanAgeBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
-import { AGE_DECADES, cumulativeScore, decadeOf, maeByDecade, meanAbsoluteError } from "../metrics.js";
+import { AGE_DECADES, cumulativeScore, decadeOf, maeByDecade, meanAbsoluteError, type DecadeError } from "../metrics.js";
 import { ageErrorSpec } from "../transfer-plots.js";
 import { balancedClassWeights } from "./balanced-weights.js";
 import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
@@ -147,6 +149,19 @@ export const AGE_TASK = defineTask<AgeLossOptions>({
     value: meanAbsoluteError(predictions, ages),
     secondary: { cs5: cumulativeScore(predictions, ages), perDecade: maeByDecade(predictions, ages) },
   }),
+  balance: {
+    logitGroups: globalThis.Array.from({ length: NUM_AGE_BINS }, (_, age) => decadeOf(age)),
+    numGroups: AGE_DECADES.length,
+    groupOf: decadeOf,
+    metric: {
+      name: "mean over decades of the per-decade MAE (years)",
+      higherIsBetter: false,
+      of: (metrics) => {
+        const decades = metrics.perDecade as DecadeError[];
+        return decades.reduce((sum, d) => sum + d.mae, 0) / decades.length;
+      },
+    },
+  },
   trivialBaseline: (train, test) => ({ name: "training mean age, MAE (years)", value: meanAgeBaseline(train, test).mae }),
   plot: ({ predictions, labels }) => ({ file: "age-error.png", spec: ageErrorSpec(predictions, labels, "age: error by true age") }),
 });

@@ -52,6 +52,20 @@ export type ScoredFaces = {
   metrics: Readonly<Record<string, unknown>>;
 };
 
+/**
+ * How a softmax head's outputs fall into groups that training faces hold unevenly (expression's
+ * classes, age's decades), for post-hoc logit adjustment (logit-adjustment.ts).
+ */
+export type GroupBalance = {
+  /** The group of each logit. */
+  readonly logitGroups: readonly number[];
+  readonly numGroups: number;
+  /** A label value's group. */
+  groupOf(label: number): number;
+  /** The balanced metric to choose the adjustment by, read from the task's metrics. */
+  readonly metric: { readonly name: string; readonly higherIsBetter: boolean; of(metrics: Readonly<Record<string, unknown>>): number };
+};
+
 /** O: the loss options, plain data that a run logs and saves. */
 export type TaskDefinition<O> = {
   readonly task: TransferTaskName;
@@ -92,6 +106,8 @@ export type TaskDefinition<O> = {
   readonly chance?: number;
   /** The trivial baseline of METHOD §3 on `test` labels, knowing the `train` ones; both [N, width]. */
   trivialBaseline(train: Float32Array, test: Float32Array, width: number): { name: string; value: number };
+  /** Its groups, where its answers can be balanced after training. Absent: not adjustable. */
+  readonly balance?: GroupBalance;
   /** The run's picture: its file name in the run folder and its chart. */
   plot(faces: ScoredFaces): { file: string; spec: ChartSpec };
 };

@@ -12,7 +12,8 @@
  * training set's class counts n_y, scaled so that the mean weight over the training set is 1
  * (balanced-weights.ts): β = 1 is inverse frequency (every class counts alike), β = 0 the plain
  * mean. FER2013 has 16x more "happy" than "disgust" faces; without it, rare classes are almost
- * never predicted.
+ * never predicted. After training, a multi-task run may also balance the head by class
+ * (`balance`, logit-adjustment.ts).
  *
  * Headline: accuracy, with the mean class accuracy, the predicted and true class shares and the
  * confusion matrix; the trivial baseline predicts the majority training class.
@@ -21,7 +22,7 @@ import { nn, numpy as np, type Array } from "../../engine/jax.js";
 import { EXPRESSION_CLASSES } from "../../data/tasks.js";
 import { majorityClassBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
-import { accuracy, argmaxRows, classShares, confusionMatrix, meanClassAccuracy } from "../metrics.js";
+import { accuracy, argmaxRows, classShares, confusionMatrix, meanClassAccuracy, type PerLabel } from "../metrics.js";
 import { confusionSpec } from "../transfer-plots.js";
 import { balancedClassWeights } from "./balanced-weights.js";
 import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
@@ -119,6 +120,12 @@ export const EXPRESSION_TASK = defineTask<ExpressionLossOptions>({
   },
   /** A uniform guess over the classes. */
   chance: 1 / NUM_EXPRESSIONS,
+  balance: {
+    logitGroups: EXPRESSION_CLASSES.map((_, c) => c),
+    numGroups: NUM_EXPRESSIONS,
+    groupOf: (label) => label,
+    metric: { name: "balanced accuracy", higherIsBetter: true, of: (metrics) => (metrics.meanClassAccuracy as PerLabel).mean },
+  },
   trivialBaseline: (train, test) => ({
     name: "majority class, accuracy",
     value: majorityClassBaseline(train, test, NUM_EXPRESSIONS).accuracy,

@@ -1,0 +1,112 @@
+/**
+ * Post-hoc logit adjustment (Menon et al., "Long-tail learning via logit adjustment", ICLR 2021):
+ * a softmax head trained on faces whose classes (expression) or age decades are unevenly common
+ * learns their frequencies π_g as a prior and answers the common groups too often: FER2013's
+ * training faces are 25% happy and 1.5% disgust, UTKFace's 61% aged 20-39. Subtracting
+ *
+ *   τ · log π_g(j)          from logit j, g(j) its group (its class; the decade of its age bin)
+ *
+ * answers, at τ = 1, as if every group were equally common (the Bayes rule under a uniform
+ * prior). A head trained with class or decade weights has already moved part of the way, so τ is
+ * chosen on the validation faces from `ADJUSTMENT_STRENGTHS` by the task's balanced metric
+ * (balanced accuracy; the mean over decades of the per-decade MAE), ties to the smaller τ. The
+ * shift is the same for every face, so it goes into the head's bias: the face model, its ONNX
+ * export and the browser run it at no cost.
+ *
+ * π_g = (n_g + 1) / (n + G) from the training faces' groups (add-one, so an empty group stays finite).
+ */
+import { numpy as np } from "../engine/jax.js";
+import { taskMetrics } from "./evaluate.js";
+import { taskError } from "./tasks/definition.js";
+import { TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
+
+/** The τ tried on the validation faces; 0 (the head as trained) first. */
+export const ADJUSTMENT_STRENGTHS = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5] as const;
+
+/** What was chosen for one head, as metrics.json and the face model record it. */
+export type LogitAdjustment = {
+  /** The balanced metric τ was chosen by, and its direction. */
+  metric: string;
+  higherIsBetter: boolean;
+  /** The chosen strength. */
+  tau: number;
+  /** log π_g per group (classes, or decades), from the training faces. */
+  logPrior: number[];
+  /** The balanced metric on the validation faces at each strength tried. */
+  byStrength: { tau: number; value: number }[];
+  valFaces: number;
+};
+
+/** log π_g = log((n_g + 1) / (n + G)) for groups [n], each 0..G−1. */
+export function logGroupPrior(groups: readonly number[], numGroups: number): number[] {
+  const counts = new Array<number>(numGroups).fill(0);
+  for (const g of groups) counts[g]!++;
+  return counts.map((n) => Math.log((n + 1) / (groups.length + numGroups)));
+}
+
+/** The shift of each logit: −τ · log π of its group. */
+export function logitShift(logitGroups: readonly number[], logPrior: readonly number[], tau: number): Float32Array {
+  return Float32Array.from(logitGroups, (g) => -tau * logPrior[g]!);
+}
+
+/** Host logits [N, K] = features [N, D] · weightᵀ [D, K] + bias [K]; weight is [K, D] (timm's head). */
+export function hostLogits(features: Float32Array, weight: Float32Array, bias: Float32Array): Float32Array {
+  const k = bias.length;
+  const d = weight.length / k;
+  const n = features.length / d;
+  const out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      let sum = bias[j]!;
+      for (let c = 0; c < d; c++) sum += features[i * d + c]! * weight[j * d + c]!;
+      out[i * k + j] = sum;
+    }
+  }
+  return out;
+}
+
+/** Whether a task's head can be balanced this way (a softmax over groups). */
+export function adjustable(task: TransferTaskName): boolean {
+  return TRANSFER_TASKS[task].balance !== undefined;
+}
+
+/**
+ * Chooses τ for one head from its validation logits [N, K] and labels [N, C], knowing the training
+ * labels [n, C] (the prior): the strength with the best balanced metric.
+ */
+export async function chooseAdjustment(
+  task: TransferTaskName,
+  valLogits: Float32Array,
+  valLabels: Float32Array,
+  trainLabels: Float32Array,
+): Promise<LogitAdjustment> {
+  const def = TRANSFER_TASKS[task];
+  const balance = def.balance;
+  if (!balance) throw taskError("logit adjustment", `the ${task} head is not a softmax over groups`, "Adjust only expression and age heads");
+  const k = balance.logitGroups.length;
+  const count = valLogits.length / k;
+  const logPrior = logGroupPrior(Array.from(trainLabels, balance.groupOf), balance.numGroups);
+  const byStrength: { tau: number; value: number }[] = [];
+  for (const tau of ADJUSTMENT_STRENGTHS) {
+    const shift = logitShift(balance.logitGroups, logPrior, tau);
+    const shifted = valLogits.map((v, i) => v + shift[i % k]!);
+    const predictions = (await def.predict(np.array(shifted).reshape([count, k])).data()) as Float32Array;
+    byStrength.push({ tau, value: balance.metric.of(taskMetrics(task, predictions, valLabels, count)) });
+  }
+  const better = (a: number, b: number) => (balance.metric.higherIsBetter ? a > b : a < b);
+  const best = byStrength.reduce((top, s) => (better(s.value, top.value) ? s : top));
+  return {
+    metric: balance.metric.name,
+    higherIsBetter: balance.metric.higherIsBetter,
+    tau: best.tau,
+    logPrior,
+    byStrength,
+    valFaces: count,
+  };
+}
+
+/** The head's bias with the chosen shift added. */
+export function adjustedBias(task: TransferTaskName, bias: Float32Array, adjustment: LogitAdjustment): Float32Array {
+  const shift = logitShift(TRANSFER_TASKS[task].balance!.logitGroups, adjustment.logPrior, adjustment.tau);
+  return bias.map((b, j) => b + shift[j]!);
+}
