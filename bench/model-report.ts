@@ -4,7 +4,8 @@
  * balanced them by logit adjustment), one fine-tuned encoder per task, the linear
  * probe on the same encoder and the trivial baseline, against the targets; then expression's
  * predicted class shares and per-class recall, and age's error per decade. Every number is read
- * from the runs' metrics.json files; nothing is computed here but means.
+ * from the runs' metrics.json files; nothing is computed here but means and macro F1 from the
+ * confusion matrices.
  *
  *   node dist/bench/model-report.js --multitask results/multitask/multitask-full/metrics.json \
  *     [--per-task results/multitask/per-task] [--probe results/pretrain-pool/full/probe] [--out report.md]
@@ -13,6 +14,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
+import { macroF1OfConfusion } from "../src/transfer/metrics.js";
 
 type Headline = { name: string; higherIsBetter: boolean; value: number };
 type TaskMetrics = {
@@ -20,6 +22,7 @@ type TaskMetrics = {
   meanClassAccuracy?: { perLabel: number[]; mean: number };
   predictedShare?: number[];
   trueShare?: number[];
+  confusion?: { matrix: number[][] };
   perDecade?: { decade: string; faces: number; mae: number; meanPredicted: number }[];
 };
 type Column = { name: string; metrics: Partial<Record<Task, TaskMetrics>> };
@@ -111,7 +114,9 @@ function expressionTable(cols: Column[]): string {
     return `| ${label} | ${fixed(trueShare, 3)} | ${cells.join(" | ")} |`;
   });
   const balanced = `| balanced accuracy | | ${withShares.map((c) => fixed(c.metrics.expression!.meanClassAccuracy?.mean)).join(" | ")} |`;
-  return [head, `|${" --- |".repeat(withShares.length + 2)}`, ...rows, balanced].join("\n");
+  const f1 = withShares.map((c) => c.metrics.expression!.confusion && macroF1OfConfusion(c.metrics.expression!.confusion.matrix).mean);
+  const macro = `| macro F1 | | ${f1.map((v) => fixed(v)).join(" | ")} |`;
+  return [head, `|${" --- |".repeat(withShares.length + 2)}`, ...rows, balanced, macro].join("\n");
 }
 
 function ageTable(cols: Column[]): string {

@@ -9,7 +9,7 @@
  * answers, at τ = 1, as if every group were equally common (the Bayes rule under a uniform
  * prior). A head trained with class or decade weights has already moved part of the way, so τ is
  * chosen on the validation faces from `ADJUSTMENT_STRENGTHS` by the task's balanced metric
- * (balanced accuracy; the mean over decades of the per-decade MAE), ties to the smaller τ. The
+ * (macro F1; the mean over decades of the per-decade MAE), ties to the smaller τ. The
  * shift is the same for every face, so it goes into the head's bias: the face model, its ONNX
  * export and the browser run it at no cost.
  *

@@ -177,6 +177,27 @@ export function meanClassAccuracy(predicted: ArrayLike<number>, targets: ArrayLi
   return meanOfDefined(recall);
 }
 
+/**
+ * Macro F1 of a single-label classifier: per class, F1 = 2·TP / (2·TP + FP + FN) with the class
+ * as the positive, from predicted and targets [N]; the mean over classes that occur in the
+ * targets. Unlike the mean class accuracy it also falls when a class is predicted too often.
+ */
+export function macroF1(predicted: ArrayLike<number>, targets: ArrayLike<number>, numClasses: number): PerLabel {
+  return macroF1OfConfusion(confusionMatrix(predicted, targets, numClasses));
+}
+
+/** Macro F1 from a confusion matrix (rows true, columns predicted). */
+export function macroF1OfConfusion(matrix: readonly (readonly number[])[]): PerLabel {
+  return meanOfDefined(
+    matrix.map((row, c) => {
+      const tp = row[c]!;
+      const fn = row.reduce((s, v) => s + v, 0) - tp;
+      const fp = matrix.reduce((s, other) => s + other[c]!, 0) - tp;
+      return f1FromCounts({ tp, fp, fn, tn: 0 });
+    }),
+  );
+}
+
 /** The fraction of rows in each class, from classes [N]: how often a class is predicted, or occurs. */
 export function classShares(classes: ArrayLike<number>, numClasses: number): number[] {
   checkClasses("classShares", classes, numClasses, "class");
