@@ -54,7 +54,10 @@ test("an age bin moves with its decade's prior, and τ lowers the per-decade err
   // Training ages all 25: decade 2 holds the prior. Validation: ages 5 and 75, whose logits favour their
   // own bin by 3 nats but carry the prior too, so the expectation is drawn towards 25.
   const train = new Float32Array(200).fill(25);
-  const logPrior = logGroupPrior(Array.from(train, (a) => Math.floor(a / 10)), 8);
+  const logPrior = logGroupPrior(
+    Array.from(train, (a) => Math.floor(a / 10)),
+    8,
+  );
   const valAges = Float32Array.from([5, 75]);
   const logits = new Float32Array(2 * 101);
   valAges.forEach((age, face) => {

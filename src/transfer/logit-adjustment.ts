@@ -82,7 +82,8 @@ export async function chooseAdjustment(
 ): Promise<LogitAdjustment> {
   const def = TRANSFER_TASKS[task];
   const balance = def.balance;
-  if (!balance) throw taskError("logit adjustment", `the ${task} head is not a softmax over groups`, "Adjust only expression and age heads");
+  if (!balance)
+    throw taskError("logit adjustment", `the ${task} head is not a softmax over groups`, "Adjust only expression and age heads");
   const k = balance.logitGroups.length;
   const count = valLogits.length / k;
   const logPrior = logGroupPrior(Array.from(trainLabels, balance.groupOf), balance.numGroups);

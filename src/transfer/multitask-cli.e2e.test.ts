@@ -129,7 +129,10 @@ test("a logit adjustment without validation faces is refused before any training
   const run = await runCli(["multitask", "--config", config, "--init", encoder, "--expression", fer, "--out", join(dir, "y")], dir);
   assertNoStack(run);
   assert.equal(run.code, 1, "a config file problem, not a usage error");
-  assert.match(run.stderr, /\[BAD_CONFIG\]: multitask config: "logitAdjustment" chooses its strength on validation faces, but "recipe\.selection" is null/);
+  assert.match(
+    run.stderr,
+    /\[BAD_CONFIG\]: multitask config: "logitAdjustment" chooses its strength on validation faces, but "recipe\.selection" is null/,
+  );
 });
 
 test("the shipped multi-task recipe parses, with every task, a validation split and patience", async () => {

@@ -136,7 +136,10 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   };
   const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
     const pooled = await pooledOf(params, t, faces);
-    return (await heads[t.task]!(tree.ref(params.heads[t.task]!), np.array(pooled).reshape([faces.length, cfg.embedDim])).data()) as Float32Array;
+    return (await heads[t.task]!(
+      tree.ref(params.heads[t.task]!),
+      np.array(pooled).reshape([faces.length, cfg.embedDim]),
+    ).data()) as Float32Array;
   };
   const evaluate = async (
     params: MultitaskParams,
