@@ -95,6 +95,23 @@ test("3 embed shards, one killed mid-way and rerun, merge into the file one embe
   assert.ok((await readFile(merged)).equals(await readFile(single)), "the merged file differs from the single run's");
 });
 
+test("a shard the hash gives no image keeps the folder layout, and merge joins it", needsData, async () => {
+  // One photo over 4 shards: three of them are empty, whatever the temporary folder's name.
+  const one = sharedPath(CELEBA, (await celebaRows())[0]!.path);
+  const dirs = [0, 1, 2, 3].map((i) => join(dir, `one-${i}`));
+  for (const [i, out] of dirs.entries()) {
+    const run = await runCli(["embed", "--model", checkpoint, "--crop", "center", "--shard", `${i}/4`, "--out", out, one], dir);
+    assert.equal(run.code, 0, run.stderr);
+  }
+  const chunkCounts = await Promise.all(dirs.map(async (out) => (await readdir(join(out, "chunks"))).length));
+  assert.deepEqual([...chunkCounts].sort(), [0, 0, 0, 1], "every shard has its chunks folder; one holds the photo");
+  const single = join(dir, "one.safetensors");
+  assert.equal((await runCli(["embed", "--model", checkpoint, "--crop", "center", "--out", single, one], dir)).code, 0);
+  const merged = await merge(dirs, join(dir, "one-merged.safetensors"));
+  assert.equal(merged.code, 0, merged.stderr);
+  assert.ok((await readFile(join(dir, "one-merged.safetensors"))).equals(await readFile(single)));
+});
+
 test("merge refuses embed shards made with other settings or from another list of images", needsData, async () => {
   const refused = async (dirs: string[], pattern: RegExp) => {
     const run = await merge(dirs, join(dir, "refused.safetensors"));

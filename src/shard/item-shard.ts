@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { FacepriorError } from "../errors.js";
@@ -116,6 +117,8 @@ export async function openItemShard(
     }
   }
   await writeJsonAtomic(shardPlanPath(dir), plan);
+  // A shard that the hash gave no items still has the folder's layout, so listing it is never an error.
+  await mkdir(join(dir, "chunks"), { recursive: true });
   const pending: PlannedChunk[] = [];
   for (const chunk of chunks) {
     const file = join(dir, chunk.file);
