@@ -7,7 +7,10 @@ import { writeSafetensors } from "../checkpoint/safetensors.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { needsParity, parityModelPath, readParityFixture } from "../../test/support/vit-parity.js";
-import { readFaceModel, writeFaceModel, type FaceModel, type ModelHead } from "./face-model.js";
+import { tree } from "../engine/jax.js";
+import { DEFAULT_MODEL_PATH } from "../inference/face-analyzer.js";
+import { loadEncoder } from "../transfer/features.js";
+import { readEncoderOf, readFaceModel, writeFaceModel, type FaceModel, type ModelHead } from "./face-model.js";
 import { createModelRunner } from "./encoder-runner.js";
 
 let dir = "";
@@ -141,4 +144,15 @@ test("a grey-input head reads the grey copy of each face, on both engines, and t
     for (const [what, error] of Object.entries(errors)) assert.ok(error < 1e-5, `${engine} ${what}: ${error}`);
     assert.ok(maxAbsDiff(onColour.smile!, onGrey.smile!) > 1e-3, "the test images are colour: grey changes the head's answer");
   }
+});
+
+test("training can start from the bundled face model: its encoder is read without the heads", async () => {
+  const model = await readFaceModel(DEFAULT_MODEL_PATH);
+  const encoder = await readEncoderOf(DEFAULT_MODEL_PATH);
+  assert.deepEqual(encoder.cfg, model.cfg);
+  assert.deepEqual(Object.keys(encoder.tensors).sort(), Object.keys(model.tensors).sort(), "the encoder's tensors, no head's");
+  assert.ok(!Object.keys(encoder.tensors).some((name) => name.startsWith("heads.")));
+  const loaded = await loadEncoder({ checkpoint: DEFAULT_MODEL_PATH });
+  assert.equal(loaded.params.blocks.length, model.cfg.depth);
+  tree.dispose(loaded.params);
 });

@@ -11,8 +11,14 @@
  *             `faceprior.model`: JSON, free-form provenance (data, protocol, held-out metrics)
  */
 import { z } from "zod";
-import { readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
-import { checkFloatTensors, checkVitTensors } from "../checkpoint/vit-checkpoint.js";
+import { openSafetensors, readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
+import {
+  checkFloatTensors,
+  checkVitTensors,
+  readVitCheckpoint,
+  type HostVitCheckpoint,
+  type LoadVitOptions,
+} from "../checkpoint/vit-checkpoint.js";
 import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata, type Normalization } from "../checkpoint/vit-metadata.js";
 import { parseConfig } from "../config-schema.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
@@ -69,6 +75,16 @@ function headTensors(tensors: TensorMap, spec: HeadSpec, dim: number, source: st
 /** Whether a safetensors file's metadata describes heads (a face model) rather than a bare encoder. */
 export function isFaceModelMetadata(metadata: Record<string, string>): boolean {
   return metadata[HEADS_KEY] !== undefined;
+}
+
+/**
+ * The encoder of a face model (its heads left out) or of a bare checkpoint: what `embed --model`
+ * and every `--init` read, so that training can start from a shipped model.
+ */
+export async function readEncoderOf(path: string, options: LoadVitOptions = {}): Promise<HostVitCheckpoint> {
+  const header = await openSafetensors(path);
+  await header.close();
+  return readVitCheckpoint(path, { ...options, encoderOnly: isFaceModelMetadata(header.metadata) });
 }
 
 /** What a runtime outside Node (the browser demo) needs to use an exported face model. */

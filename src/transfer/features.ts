@@ -14,13 +14,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { random, tree } from "../engine/jax.js";
 import { readSafetensors, writeSafetensors } from "../checkpoint/safetensors.js";
-import {
-  hostTensorsOf,
-  loadVitCheckpoint,
-  readVitCheckpoint,
-  type HostVitCheckpoint,
-  type VitCheckpoint,
-} from "../checkpoint/vit-checkpoint.js";
+import { hostTensorsOf, vitParamsFromTensors, type HostVitCheckpoint, type VitCheckpoint } from "../checkpoint/vit-checkpoint.js";
+import { readEncoderOf } from "../face-model/face-model.js";
 import {
   createEncoderRunner,
   outputName,
@@ -56,7 +51,10 @@ const SCRATCH_NORMALIZATION: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5,
 const EXTRACT_BATCH = 64;
 
 export async function loadEncoder(source: EncoderSource): Promise<Encoder> {
-  if ("checkpoint" in source) return loadVitCheckpoint(source.checkpoint, { imgSize: source.imgSize });
+  if ("checkpoint" in source) {
+    const { tensors, cfg, normalization } = await readEncoderOf(source.checkpoint, { imgSize: source.imgSize });
+    return { params: vitParamsFromTensors(tensors, cfg), cfg, normalization };
+  }
   const cfg = resolveVitPreset(source.scratch.arch);
   return { params: initVit(random.key(source.scratch.seed), cfg), cfg, normalization: SCRATCH_NORMALIZATION };
 }
@@ -64,7 +62,7 @@ export async function loadEncoder(source: EncoderSource): Promise<Encoder> {
 /** The encoder's architecture, read without making arrays. */
 export async function encoderConfig(source: EncoderSource): Promise<VitConfig> {
   if ("scratch" in source) return resolveVitPreset(source.scratch.arch);
-  return (await readVitCheckpoint(source.checkpoint, { imgSize: source.imgSize })).cfg;
+  return (await readEncoderOf(source.checkpoint, { imgSize: source.imgSize })).cfg;
 }
 
 /** Checks, before any work, that the encoder takes the cache's face size. */
@@ -151,7 +149,7 @@ export async function pooledFeaturesOf(
 
 /** The encoder as host tensors, which the runner makes its arrays or its ONNX graph from. */
 async function hostEncoder(source: EncoderSource): Promise<Pick<HostVitCheckpoint, "tensors" | "cfg" | "normalization">> {
-  if ("checkpoint" in source) return readVitCheckpoint(source.checkpoint, { imgSize: source.imgSize });
+  if ("checkpoint" in source) return readEncoderOf(source.checkpoint, { imgSize: source.imgSize });
   const { params, cfg, normalization } = await loadEncoder(source);
   try {
     return { tensors: await hostTensorsOf(params), cfg, normalization };

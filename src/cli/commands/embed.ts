@@ -13,14 +13,14 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readVitCheckpoint, type HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
-import { openSafetensors, writeSafetensors } from "../../checkpoint/safetensors.js";
+import type { HostVitCheckpoint } from "../../checkpoint/vit-checkpoint.js";
+import { writeSafetensors } from "../../checkpoint/safetensors.js";
 import { decodeImageRgb, type DecodeImageOptions } from "../../data/image.js";
 import { listImageFiles } from "../../data/image-files.js";
 import { FacepriorError } from "../../errors.js";
 import { DEFAULT_MODEL_PATH, FaceAnalyzer } from "../../inference/face-analyzer.js";
 import { embedFacesOf } from "../../inference/face-embeddings.js";
-import { isFaceModelMetadata } from "../../face-model/face-model.js";
+import { readEncoderOf } from "../../face-model/face-model.js";
 import { createEncoderRunner } from "../../face-model/encoder-runner.js";
 import { embeddingRowShape, embedFiles, tokenOutput, type TokenKind } from "../../inference/image-embedder.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
@@ -386,7 +386,7 @@ export const embed = defineCommand({
     if (options.engine === "onnx" && device !== "wasm")
       throw usageError(`--engine onnx runs on the CPU; --device ${device} is for jax-js. Pass one of them.`);
     const files = await listImageFiles(inputs);
-    const ckpt = await readEncoder(model, options);
+    const ckpt = await readEncoderOf(model, { arch: options.arch, imgSize: options.imgSize });
     for (const note of ckpt.notes) ctx.stderr.write(`note: ${model}: ${note}\n`);
     const kind: TokenKind = options.tokens ?? (ckpt.cfg.globalPool === "avg" ? "mean" : "cls");
     const engine = await chooseEngine(options.engine, device);
@@ -433,13 +433,6 @@ function modelAndCrop(options: { model?: string; checkpoint?: string; crop?: Cro
     `note: --checkpoint is deprecated: write --model ${options.checkpoint} --crop center for what it did (whole images), or --model ${options.checkpoint} alone to embed each face found.\n`,
   );
   return { model: options.checkpoint, crop: options.crop ?? "center" };
-}
-
-/** The encoder of a face model (its heads left out) or of a bare checkpoint, as --arch and --img-size say. */
-async function readEncoder(path: string, options: { arch?: string; imgSize?: number }): Promise<HostVitCheckpoint> {
-  const header = await openSafetensors(path);
-  await header.close();
-  return readVitCheckpoint(path, { arch: options.arch, imgSize: options.imgSize, encoderOnly: isFaceModelMetadata(header.metadata) });
 }
 
 async function report(

@@ -67,7 +67,8 @@ export const finetune = defineCommand({
       type: "string",
       required: true,
       placeholder: "file|scratch",
-      description: "Encoder checkpoint, or scratch for a randomly initialised one.",
+      description:
+        "Encoder checkpoint or face model (its encoder; the bundled models/faceprior-default.safetensors too), or scratch for a randomly initialised one.",
     },
     mode: {
       type: "choice",

@@ -36,7 +36,12 @@ export const multitask = defineCommand({
       placeholder: "file.json",
       description: "Tasks with their batch and weight, train config, recipe (e.g. recipes/finetune-multitask.json).",
     },
-    init: { type: "string", required: true, placeholder: "file", description: "Encoder checkpoint to start from." },
+    init: {
+      type: "string",
+      required: true,
+      placeholder: "file",
+      description: "Encoder checkpoint or face model (its encoder, heads left out) to start from.",
+    },
     ...TASK_CACHES,
     engine: {
       type: "choice",
