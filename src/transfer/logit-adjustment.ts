@@ -17,6 +17,7 @@
  */
 import { numpy as np } from "../engine/jax.js";
 import { taskMetrics } from "./evaluate.js";
+import { groupCounts } from "./tasks/balanced-weights.js";
 import { taskError } from "./tasks/definition.js";
 import { TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 
@@ -39,9 +40,7 @@ export type LogitAdjustment = {
 
 /** log π_g = log((n_g + 1) / (n + G)) for groups [n], each 0..G−1. */
 export function logGroupPrior(groups: readonly number[], numGroups: number): number[] {
-  const counts = new Array<number>(numGroups).fill(0);
-  for (const g of groups) counts[g]!++;
-  return counts.map((n) => Math.log((n + 1) / (groups.length + numGroups)));
+  return groupCounts(groups, numGroups).map((n) => Math.log((n + 1) / (groups.length + numGroups)));
 }
 
 /** The shift of each logit: −τ · log π of its group. */
