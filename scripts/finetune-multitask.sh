@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The multi-task fine-tune of the shipped model (recipes/finetune-multitask.json): one encoder,
-# four heads, on every labelled cache (FER2013 + its extra faces, UTKFace + its extra faces,
-# CelebA-HQ, CK+ fold 0), on onnxruntime. Run it again after any stop: it resumes from its last
-# checkpoint in <run dir>. The records (metrics, log, selection, config) are copied to
-# results/multitask/<name>/ (RECORDS=<dir> puts them elsewhere).
+# The multi-task fine-tune of the shipped model (RECIPE, default recipes/finetune-multitask.json):
+# one encoder, four heads, on every labelled cache (FER2013 + its extra faces, UTKFace + its extra
+# faces, CelebA-HQ, CK+ fold 0), on onnxruntime. Run it again after any stop: it resumes from its
+# last checkpoint in <run dir>. The records (metrics, log, selection, config) go to
+# results/multitask/<name>/ (RECORDS=<dir> puts them elsewhere). With MILESTONES=1 that folder also
+# keeps float16 milestones (the latest and the best checkpoint, written at every checkpoint), from
+# which a run folder lost with its machine restarts warm.
 #
 #   scripts/finetune-multitask.sh <encoder> <run dir> [cache dir, default ../cache] [more multitask flags, e.g. --description text]
 set -euo pipefail
@@ -13,9 +15,11 @@ out=$2
 cache=${3:-../cache}
 record="${RECORDS:-results/multitask}/$(basename "$out")"
 echo "== multitask $encoder -> $out"
-node dist/src/cli/main.js multitask --config recipes/finetune-multitask.json --init "$encoder" --engine onnx \
+mkdir -p "$record"
+milestone=()
+[ "${MILESTONES:-0}" = 1 ] && milestone=(--milestone "$record")
+node dist/src/cli/main.js multitask --config "${RECIPE:-recipes/finetune-multitask.json}" --init "$encoder" --engine onnx "${milestone[@]}" \
   --expression "$cache/fer2013,$cache/fer2013_extra" --age "$cache/utkface,$cache/utkface_extra" \
   --attributes "$cache/celebahq_attr" --au "$cache/ckplus_au" --out "$out" "${@:4}"
-mkdir -p "$record"
 cp "$out/metrics.json" "$out/run/log.jsonl" "$out/run/run.json" "$record/"
 [ -f "$out/run/selection.json" ] && cp "$out/run/selection.json" "$record/"

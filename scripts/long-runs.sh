@@ -2,7 +2,10 @@
 # The long runs of issues #11 and #12, in the order their results are needed, each resuming
 # where it stopped (restart this first thing in a session; a finished step passes quickly):
 #   1. `full` pretraining on the pool (scripts/pretrain-pool.sh)
-#   2. the multi-task fine-tune on it, the candidate shipped model (scripts/finetune-multitask.sh)
+#   2. the v3 multi-task fine-tune (recipes/finetune-multitask-v3.json): v2.1's encoder (the model of
+#      commit a691b43) trained on, with UTKFace's gender labelling Male; its float16 milestones are
+#      committed in results/multitask/multitask-v3, so it restarts warm on a new machine. (v2's run,
+#      ../runs/multitask-full, is finished: its records are in results/multitask/multitask-full.)
 #   3. one fine-tuned encoder per task, its comparison (scripts/finetune-per-task.sh)
 #   4. `mae` pretraining on the pool
 #   5. the 2-epoch encoders and the pool-budget study (probes and fine-tuning cells)
@@ -15,7 +18,10 @@ cache=${1:-../cache}
 runs=${2:-../runs}
 base=${RECORDS:-.}
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" full
-RECORDS="$base/results/multitask" scripts/finetune-multitask.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/multitask-full" "$cache"
+v2="$runs/model-v2.1.safetensors"
+[ -f "$v2" ] || git show a691b43:models/faceprior-default.safetensors > "$v2"
+MILESTONES=1 RECIPE=recipes/finetune-multitask-v3.json RECORDS="$base/results/multitask" \
+  scripts/finetune-multitask.sh "$v2" "$runs/multitask-v3" "$cache" --description "multi-task fine-tune v3"
 RECORDS="$base/results/multitask" scripts/finetune-per-task.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/per-task-full" "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" mae
 scripts/pretrain-study.sh "$cache" "$runs/pretrain"

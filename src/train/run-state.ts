@@ -15,7 +15,7 @@
  * step, schedule and data order).
  */
 import { access, copyFile, mkdir, readFile, readdir, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { numpy as np, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
@@ -40,6 +40,8 @@ export type RunState<P extends Tree = Tree, S extends Tree = Tree> = { params: P
 
 const OPT_PREFIX = "opt";
 export const LATEST_FILE = "latest.json";
+/** The run's log (train-loop.ts), and the copy a milestone keeps beside it. */
+export const LOG_FILE = "log.jsonl";
 
 export function checkpointPath(runDir: string, step: number): string {
   return join(runDir, "checkpoints", `step-${String(step).padStart(8, "0")}.safetensors`);
@@ -77,9 +79,23 @@ export async function saveMilestone(path: string, params: Tree, meta: RunMeta): 
   await writeSafetensors(path, tensors, metadata);
 }
 
+/** Writes the checkpoint at `checkpoint` again as a milestone at `path`: its parameters in float16, its position, no optimizer state. */
+export async function milestoneOfCheckpoint(checkpoint: string, path: string): Promise<void> {
+  const { tensors, metadata } = await readSafetensors(checkpoint);
+  const order = parseMetadata(checkpoint, "order", metadata.order ?? "") as { params: string[] };
+  const params = Object.fromEntries(
+    order.params.map((name) => {
+      const t = tensors[name]!;
+      return [name, t.dtype === "F32" ? { ...t, dtype: "F16" as const } : t];
+    }),
+  );
+  await writeSafetensors(path, params, { ...metadata, order: JSON.stringify({ params: order.params, opt: [] }) });
+}
+
 /**
  * Makes the milestone at `milestonePath` the latest checkpoint of `runDir`, unless the run has a
- * checkpoint already (which is newer or the same run's). Returns whether it did.
+ * checkpoint already (which is newer or the same run's), and the log beside it the run's log (the
+ * train loop trims it to the milestone's step). Returns whether it did.
  */
 export async function restoreMilestone(runDir: string, milestonePath: string): Promise<boolean> {
   const hasCheckpoint = await access(join(runDir, LATEST_FILE)).then(
@@ -97,6 +113,11 @@ export async function restoreMilestone(runDir: string, milestonePath: string): P
   const path = checkpointPath(runDir, state.meta.step);
   await mkdir(dirname(path), { recursive: true });
   await copyFile(milestonePath, path);
+  const log = join(dirname(milestonePath), LOG_FILE);
+  if (resolve(log) !== resolve(join(runDir, LOG_FILE)))
+    await copyFile(log, join(runDir, LOG_FILE)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
   await writeJsonAtomic(join(runDir, LATEST_FILE), { checkpoint: join("checkpoints", pathTail(path)), step: state.meta.step });
   return true;
 }

@@ -163,11 +163,13 @@ test("a run restarts warm from a float16 milestone: same position and schedule, 
   const restarted = await train({ runDir: fresh, config, init: tiny.init, loss: tiny.loss, data });
   assert.equal(restarted.resumedFrom, 8);
   tree.dispose(restarted.params);
-  const log = await readLog(fresh);
+  // The log beside the milestone (the stopped run's own) carries on: its steps up to 8, then the new ones.
+  const whole12 = await readLog(fresh);
   assert.deepEqual(
-    log.map((l) => l.step),
-    [9, 10, 11, 12],
+    whole12.map((l) => l.step),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
   );
+  const log = whole12.slice(8);
   assert.equal((log[0] as LogLine & { warmStartFrom?: string }).warmStartFrom, join(fresh, "checkpoints", "step-00000008.safetensors"));
   // Same schedule and batches. Step 9's loss is taken on step 8's weights, so it differs from the
   // uninterrupted run's only by their float16 rounding; later steps differ by the fresh moments.

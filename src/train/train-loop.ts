@@ -12,20 +12,20 @@
  * - A checkpoint every `checkpointEvery` steps and at the end (see run-state.ts). When the run
  *   directory holds one, training resumes from it and log lines past it are dropped.
  * - A milestone (run-state.ts: float16 parameters, no optimizer state) is written every
- *   `milestone.every` steps when asked. A run directory whose latest checkpoint is a milestone
+ *   `milestone.every` steps when asked, after a copy of the log beside it (`log.jsonl`). A run directory whose latest checkpoint is a milestone
  *   restarts warm from it: its parameters and position, fresh AdamW moments; the first log line
  *   after it says so (`warmStartFrom`).
  * - A non-finite loss or gradient norm stops the run with NON_FINITE_LOSS, naming the step,
  *   the loss parts and the last good checkpoint, which is left as it was.
  */
 import { appendFile, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { random, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { adamw, type AdamWState, type Optimizer } from "./adamw.js";
-import { isMilestone, loadRunState, saveMilestone, saveRunState, type RunState } from "./run-state.js";
+import { isMilestone, loadRunState, LOG_FILE, saveMilestone, saveRunState, type RunState } from "./run-state.js";
 import { cosineSchedule } from "./schedule.js";
 import { epochOrder, stepKey, stepKeyData } from "./seeding.js";
 import { RESUMABLE_CHANGES, resolveTrainConfig, type ResolvedTrainConfig } from "./train-config.js";
@@ -59,7 +59,7 @@ export type TrainLoopOptions<P extends Tree, B extends Tree> = {
    * it were the last step (early stopping).
    */
   onCheckpoint?: (saved: { step: number; path: string; params: P }) => void | "stop" | Promise<void | "stop">;
-  /** Also write a milestone to `path` every `every` steps and at the last. */
+  /** Also write a milestone to `path` every `every` steps and at the last, with the log beside it (`log.jsonl`). */
   milestone?: { path: string; every: number };
 } & TrainEngineChoice;
 
@@ -130,6 +130,8 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
       }
       const { milestone } = options;
       if (milestone && (cursor.step % milestone.every === 0 || cursor.step === totalSteps)) {
+        // The log first: a milestone never has fewer lines beside it than it has steps.
+        await copyLogBeside(logPath, milestone.path);
         const state = await engine.snapshot();
         try {
           await saveMilestone(milestone.path, state.params, {
@@ -151,13 +153,19 @@ export async function train<P extends Tree, B extends Tree>(options: TrainLoopOp
   }
 }
 
+/** Copies the run's log to `log.jsonl` in the milestone's folder, unless that is the run's own. */
+async function copyLogBeside(logPath: string, milestonePath: string): Promise<void> {
+  const beside = join(dirname(milestonePath), LOG_FILE);
+  if (resolve(beside) !== resolve(logPath)) await writeFileAtomic(beside, await readFile(logPath));
+}
+
 /** Resolves the config, finds the checkpoint to resume, saves run.json, trims the log to match. */
 async function openRun(runDir: string, input: unknown, datasetSize: number) {
   const config = resolveTrainConfig(input, datasetSize, `${runDir}: config`);
   const resumed = await loadRunState(runDir);
   if (resumed) checkResumable(resumed.state, resumed.path, config);
   await writeJsonAtomic(join(runDir, "run.json"), { config });
-  const logPath = join(runDir, "log.jsonl");
+  const logPath = join(runDir, LOG_FILE);
   await truncateLog(logPath, resumed?.state.meta.step ?? 0);
   return { config, resumed, logPath };
 }

@@ -37,7 +37,7 @@ export type SelectionOptions<P> = {
 };
 
 export const BEST_FILE = "best.safetensors";
-const RECORD_FILE = "selection.json";
+export const RECORD_FILE = "selection.json";
 
 export type ModelSelection<P> = {
   record: SelectionRecord;

@@ -14,6 +14,7 @@ import { skipUnlessShared, sharedPath } from "../../test/support/shared-data.js"
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { random } from "../engine/jax.js";
 import { readFaceModel } from "../face-model/face-model.js";
+import { readSafetensors } from "../checkpoint/safetensors.js";
 import { resolveVitPreset } from "../model/vit-presets.js";
 import { initVit } from "../model/vit.js";
 import { ADJUSTMENT_STRENGTHS } from "./logit-adjustment.js";
@@ -21,6 +22,10 @@ import { readMultitaskConfig } from "./multitask-run.js";
 import { fileURLToPath } from "node:url";
 
 const needsData = { skip: skipUnlessShared("data/fer2013") || skipUnlessShared("data/celebahq_attr") };
+const needsUtk = { skip: needsData.skip || skipUnlessShared("data/utkface") };
+let utkPrepared: Promise<string> | undefined;
+/** A small UTKFace cache with its meta (gender), prepared once for the tests that use it. */
+const utkCache = () => (utkPrepared ??= preparedSharedSubset("utkface", dir, 30, ["--pad", "0.2"]));
 let dir = "";
 let fer = "";
 let celeba = "";
@@ -114,6 +119,93 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   assert.match(info.stdout, /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}/);
 });
 
+test(
+  "UTKFace's gender trains the attribute Male beside CelebA-HQ, and the run restarts from its committed milestones",
+  needsUtk,
+  async () => {
+    const utk = await utkCache();
+    const config = join(dir, "gender.json");
+    await writeFile(
+      config,
+      JSON.stringify({
+        tasks: { age: { batch: 2 }, attributes: { batch: 2 } },
+        metaLabels: {
+          "utkface-gender": { faces: "age", meta: "gender", values: { "0": 1, "1": 0 }, head: "attributes", output: "Male", batch: 2 },
+        },
+        train: { steps: 4, lr: 1e-4, checkpointEvery: 2 },
+        recipe: { selection: { valFraction: 0.2 } },
+      }),
+    );
+    const milestones = join(dir, "milestones");
+    const args = ["multitask", "--config", config, "--init", encoder, "--age", utk, "--attributes", celeba, "--milestone", milestones];
+    const first = await runCli([...args, "--out", join(dir, "gender-1")], dir);
+    assertNoStack(first);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stdout,
+      /\nutkface-gender: test mean accuracy \d\.\d{4}; trivial baseline \(per-attribute majority, mean accuracy\)/,
+    );
+    const metrics = JSON.parse(await readFile(join(dir, "gender-1", "metrics.json"), "utf8"));
+    // Every UTKFace face has a gender, so the part has the age task's faces, split as they are.
+    assert.deepEqual(metrics.tasks["utkface-gender"].faces, metrics.tasks.age.faces);
+    assert.deepEqual(metrics.tasks["utkface-gender"].data, [utk]);
+    assert.match(metrics.heads.attributes.trainingData, /; Male also from utkface-cache \(meta gender\)$/);
+    const log = (await readFile(join(dir, "gender-1", "run", "log.jsonl"), "utf8")).trim().split("\n");
+    assert.ok(
+      log.every((line) => Number.isFinite(JSON.parse(line).parts["utkface-gender"])),
+      "each step logs the part's loss",
+    );
+    const model = await readFaceModel(join(dir, "gender-1", "model.safetensors"));
+    assert.deepEqual(
+      model.heads.map((h) => h.name),
+      ["age", "attributes"],
+      "the part trains the attributes head, it has none of its own",
+    );
+
+    // The milestones: the latest and the best checkpoint in float16, and the selection record.
+    const latest = await readSafetensors(join(milestones, "milestone.safetensors"));
+    assert.equal(JSON.parse(latest.metadata.run!).step, 4);
+    assert.equal(latest.tensors["cls_token"]!.dtype, "F16");
+    assert.ok(
+      Object.keys(latest.tensors).every((name) => !name.startsWith("opt.")),
+      "no optimizer state",
+    );
+    assert.deepEqual(JSON.parse(await readFile(join(milestones, "selection.json"), "utf8")), metrics.selection);
+    assert.deepEqual((await readFile(join(milestones, "log.jsonl"), "utf8")).trim().split("\n"), log, "the log beside them");
+    // A new machine: an empty run folder starts from them, trains no step again, and keeps the best.
+    const second = await runCli([...args, "--out", join(dir, "gender-2")], dir);
+    assert.equal(second.code, 0, second.stderr);
+    const restartLog = (await readFile(join(dir, "gender-2", "run", "log.jsonl"), "utf8")).trim().split("\n");
+    assert.deepEqual(restartLog, log, "the log came with the milestone, and no step was trained again");
+    const again = JSON.parse(await readFile(join(dir, "gender-2", "metrics.json"), "utf8"));
+    assert.deepEqual(again.selection, metrics.selection);
+    const restored = await readFaceModel(join(dir, "gender-2", "model.safetensors"));
+    const [a, b] = [model.heads[1]!.weight, restored.heads[1]!.weight];
+    assert.ok(
+      a.every((w, i) => Math.abs(w - b[i]!) <= 1e-3 * Math.max(1, Math.abs(w))),
+      "the best checkpoint's attributes head, to float16",
+    );
+  },
+);
+
+test("a meta label for an output its head does not have is refused with the head's outputs", needsUtk, async () => {
+  const config = join(dir, "bad-output.json");
+  const label = { faces: "age", meta: "gender", values: { "0": 1 }, head: "attributes", output: "male", batch: 2 };
+  await writeFile(config, JSON.stringify({ tasks: { age: { batch: 2 }, attributes: { batch: 2 } }, metaLabels: { g: label } }));
+  const utk = await utkCache();
+  const args = ["multitask", "--config", config, "--init", encoder, "--age", utk, "--attributes", celeba, "--out", join(dir, "z")];
+  const run = await runCli(args, dir);
+  assertNoStack(run);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /metaLabels\.g: the attributes head has no output "male"\. Its outputs: 5_o_Clock_Shadow, /);
+  await writeFile(config, JSON.stringify({ tasks: { attributes: { batch: 2 } }, metaLabels: { g: label } }));
+  const absent = await runCli(
+    args.filter((a, i) => a !== "--age" && args[i - 1] !== "--age"),
+    dir,
+  );
+  assert.match(absent.stderr, /metaLabels\.g uses the task age, which "tasks" does not train\. Add it there\./);
+});
+
 test("a task in the config without caches is refused before any training", needsData, async () => {
   const config = join(dir, "two.json");
   await writeFile(config, JSON.stringify({ tasks: { expression: { batch: 2 }, age: { batch: 2 } }, train: { steps: 2 } }));
@@ -141,4 +233,10 @@ test("the shipped multi-task recipe parses, with every task, a validation split 
   assert.ok(config.recipe.selection && config.recipe.selection.patience !== null);
   assert.equal(config.recipe.augment.affine.rotationDeg, 10, "left-out fields take the defaults");
   assert.equal(config.logitAdjustment, true, "the shipped heads are balanced on validation faces");
+  const v3 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.json", import.meta.url)));
+  assert.deepEqual(
+    v3.metaLabels["utkface-gender"],
+    { faces: "age", meta: "gender", values: { "0": 1, "1": 0 }, head: "attributes", output: "Male", batch: 8, weight: 1 },
+    "UTKFace's gender code (0 male, 1 female; its SOURCE.md) labels Male",
+  );
 });

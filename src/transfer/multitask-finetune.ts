@@ -31,10 +31,22 @@ import { openModelSelection, type SelectionRecord } from "./model-selection.js";
 import type { TaskCaches } from "./task-data.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 import { concatFloat32 } from "../engine/host-arrays.js";
+import { join } from "node:path";
+import { MILESTONE_FILE, mirrorSelection, restoreSelectionMilestones } from "./selection-milestones.js";
 import { adjustable, adjustedBias, chooseAdjustment, hostLogits, type LogitAdjustment } from "./logit-adjustment.js";
 
+/**
+ * One part of every step's batch: a task's faces for its head, or (with `output`) faces that
+ * label only one output of another task's head, e.g. UTKFace's gender for the attribute Male
+ * (multitask-run.ts `metaLabels`); such a part has no head of its own.
+ */
 export type MultitaskTask = {
+  /** The task's name, or the meta label's. */
+  name: string;
+  /** The task whose head it trains, and whose loss, targets and metrics it takes. */
   task: TransferTaskName;
+  /** The one output of that head it labels; absent: all of them, and the part owns the head. */
+  output?: number;
   data: TaskCaches;
   trainFaces: readonly number[];
   valFaces: readonly number[];
@@ -58,6 +70,8 @@ export type MultitaskOptions = {
   dropPath?: number;
   /** Score on the validation faces at every checkpoint and keep the best; `patience` checkpoints without a better score stop the run. */
   selection?: { patience: number | null };
+  /** Keep float16 milestones in this folder (selection-milestones.ts), and start from them when `runDir` has no checkpoint. */
+  milestone?: string;
   /** Balance the softmax heads on the validation faces after training (needs `selection`'s validation faces). */
   logitAdjustment?: boolean;
   onProgress?: (progress: TrainProgress) => void;
@@ -65,7 +79,13 @@ export type MultitaskOptions = {
 
 export type MultitaskParams = VitParams & { heads: Record<string, Linear> };
 type Batch = { images: Array; targets: Record<string, Array> };
-type TaskResult = { task: TransferTaskName; predictions: Float32Array; metrics: TaskMetrics; baseline: { name: string; value: number } };
+type TaskResult = {
+  name: string;
+  task: TransferTaskName;
+  predictions: Float32Array;
+  metrics: TaskMetrics;
+  baseline: { name: string; value: number };
+};
 /** A balanced head's adjustment, with its test metrics as trained (before the adjustment). */
 export type HeadAdjustment = LogitAdjustment & { testUnadjusted: TaskMetrics };
 export type MultitaskResult = {
@@ -76,8 +96,14 @@ export type MultitaskResult = {
   logitAdjustment: Partial<Record<TransferTaskName, HeadAdjustment>> | null;
 };
 
+/** The logits of the head's output `output` alone [B, 1], or all of them. */
+function logitsOf(head: Linear, pooled: Array, output: number | undefined): Array {
+  const logits = linear(head, pooled);
+  return output === undefined ? logits : logits.slice([], [output, output + 1]);
+}
+
 function multitaskLoss(
-  tasks: { task: string; loss: TaskLoss; batch: number; weight: number }[],
+  tasks: { name: string; task: string; output?: number; loss: TaskLoss; batch: number; weight: number }[],
   encoder: Encoder,
   pooling: Pooling,
   dropPath: number,
@@ -89,13 +115,15 @@ function multitaskLoss(
     const parts: LossParts = {};
     let total: Array | null = null;
     let offset = 0;
-    for (const { task, loss, batch: size, weight } of tasks) {
-      const value = loss(linear(heads[task]!, pooled.ref.slice([offset, offset + size], [])), batch.targets[task]!);
+    for (const { name, task, output, loss, batch: size, weight } of tasks) {
+      // A head may serve several parts (its task's, meta labels'): each use takes a reference.
+      const value = loss(logitsOf(tree.ref(heads[task]!), pooled.ref.slice([offset, offset + size], []), output), batch.targets[name]!);
       offset += size;
-      parts[task] = value.ref;
+      parts[name] = value.ref;
       total = total ? total.add(value.mul(weight)) : value.mul(weight);
     }
     pooled.dispose();
+    tree.dispose(heads);
     return [total!, parts];
   };
 }
@@ -118,16 +146,20 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   const { cfg, normalization } = encoder;
   const total = tasks.reduce((n, t) => n + t.batch, 0);
   const config = { ...options.train, batchSize: total };
-  const { seed, accumSteps } = resolveTrainConfig(config, total);
+  const { seed, accumSteps, checkpointEvery } = resolveTrainConfig(config, total);
+  if (options.milestone) await restoreSelectionMilestones(options.runDir, options.milestone);
   const losses = tasks.map((t) => ({
+    name: t.name,
     task: t.task,
+    output: t.output,
     batch: t.batch,
     weight: t.weight,
     loss: taskLoss(t.task, labelRowsOf(t.data.labels, t.data.columns.length, t.trainFaces), t.lossOverrides as never).loss,
   }));
   const draws = tasks.map((t, i) => taskDraws(seed, i, t.trainFaces, t.batch));
+  const owners = tasks.filter((t) => t.output === undefined);
   const heads = Object.fromEntries(
-    tasks.map((t) => [t.task, jit((head: Linear, pooled: Array) => TRANSFER_TASKS[t.task].predict(linear(head, pooled)))]),
+    owners.map((t) => [t.task, jit((head: Linear, pooled: Array) => TRANSFER_TASKS[t.task].predict(linear(head, pooled)))]),
   );
   const size = (t: MultitaskTask) => t.data.cache.index.options.size;
   const pooledOf = (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
@@ -136,10 +168,11 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   };
   const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
     const pooled = await pooledOf(params, t, faces);
-    return (await heads[t.task]!(
+    const all = (await heads[t.task]!(
       tree.ref(params.heads[t.task]!),
       np.array(pooled).reshape([faces.length, cfg.embedDim]),
     ).data()) as Float32Array;
+    return t.output === undefined ? all : columnOf(all, all.length / faces.length, t.output);
   };
   const evaluate = async (
     params: MultitaskParams,
@@ -153,6 +186,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       const predictions = await predict(params, t, faces);
       const width = t.data.columns.length;
       results.push({
+        name: t.name,
         task: t.task,
         predictions,
         metrics: taskMetrics(t.task, predictions, labels, faces.length),
@@ -163,7 +197,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   };
   /** Chooses each softmax head's adjustment on its validation faces and moves it into the head's bias. */
   const adjustHeads = async (params: MultitaskParams) => {
-    const balanced = tasks.filter((t) => adjustable(t.task));
+    const balanced = owners.filter((t) => adjustable(t.task));
     const unadjusted = await evaluate(params, (t) => t.testFaces, balanced);
     const chosen: Partial<Record<TransferTaskName, HeadAdjustment>> = {};
     for (const [i, t] of balanced.entries()) {
@@ -198,9 +232,9 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
         ...options.engine,
         config,
         init: (key) => {
-          const keys = np.unstack(random.split(key, tasks.length));
+          const keys = np.unstack(random.split(key, owners.length));
           const own = Object.fromEntries(
-            tasks.map((t, i) => [
+            owners.map((t, i) => [
               t.task,
               initTaskHead(keys[i]!, cfg.embedDim, TRANSFER_TASKS[t.task].numOutputs(t.data.columns), { initStd: FINETUNE_INIT_STD }).head,
             ]),
@@ -224,14 +258,21 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
                 ((image: Uint8Array, position: number) =>
                   augmentImage(image, size(t), exampleSeed(seed, at, start + position), options.augment!));
               images.push(imageBatch(t.data.cache, faces, normalization.mean, normalization.std, augment || undefined));
-              targets[t.task] = TRANSFER_TASKS[t.task].targets(labelRowsOf(t.data.labels, t.data.columns.length, faces));
+              targets[t.name] = TRANSFER_TASKS[t.task].targets(labelRowsOf(t.data.labels, t.data.columns.length, faces));
               offset += faces.length;
             });
             const s = size(tasks[0]!);
             return { images: np.array(concatFloat32(images)).reshape([total, 3, s, s]), targets };
           },
         },
-        onCheckpoint: selector ? (saved) => selector.onCheckpoint(saved) : undefined,
+        onCheckpoint: selector
+          ? async (saved) => {
+              const verdict = await selector.onCheckpoint(saved);
+              if (options.milestone) await mirrorSelection(options.milestone, selector.record, saved);
+              return verdict;
+            }
+          : undefined,
+        ...(options.milestone ? { milestone: { path: join(options.milestone, MILESTONE_FILE), every: checkpointEvery } } : {}),
         onProgress: options.onProgress,
       });
       steps = result.step;
@@ -245,6 +286,11 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   } finally {
     Object.values(heads).forEach((f) => f.dispose());
   }
+}
+
+/** Column `column` of a row-major [N, width] matrix. */
+function columnOf(matrix: Float32Array, width: number, column: number): Float32Array {
+  return Float32Array.from({ length: matrix.length / width }, (_, i) => matrix[i * width + column]!);
 }
 
 /** Mean over tasks of value / baseline (baseline / value where lower is better). */

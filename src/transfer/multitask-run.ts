@@ -26,7 +26,7 @@ import { parseTrainConfig, TrainOverridesSchema } from "../train/train-config.js
 import { FinetuneRecipeSchema } from "./finetune-recipe.js";
 import { loadEncoder, type EncoderSource } from "./features.js";
 import { trainMultitask, type MultitaskTask } from "./multitask-finetune.js";
-import { loadTaskCaches, withVal } from "./task-data.js";
+import { loadTaskCaches, metaOfFaces, withVal } from "./task-data.js";
 import { recipeLossOverrides, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 import { TransferConfigSchema, TransferTaskSchema } from "./run-transfer.js";
 
@@ -37,8 +37,29 @@ const TaskMixSchema = z.strictObject({
   weight: z.number().positive().default(1),
 });
 
+/**
+ * A meta column of one task's datasets as the labels of one output of another task's sigmoid head,
+ * e.g. UTKFace's gender (meta.csv: 0 male, 1 female) as the attribute Male. Its faces are that
+ * task's: the training faces train it, the validation faces take part in model selection, the test
+ * faces are scored; faces whose meta value is not in `values` are left out.
+ */
+const MetaLabelSchema = z.strictObject({
+  /** The task whose caches give the faces. */
+  faces: TransferTaskSchema,
+  meta: z.string().min(1),
+  /** The label (0 or 1) each meta value stands for. */
+  values: z.record(z.string(), z.union([z.literal(0), z.literal(1)])),
+  /** The head, and its output (a label name, e.g. "Male") that the meta value labels. */
+  head: TransferTaskSchema,
+  output: z.string().min(1),
+  ...TaskMixSchema.shape,
+});
+type MetaLabel = z.output<typeof MetaLabelSchema>;
+
 export const MultitaskConfigSchema = z.strictObject({
   tasks: z.partialRecord(TransferTaskSchema, TaskMixSchema),
+  /** By name, extra batch parts labelled from meta columns (MetaLabelSchema). */
+  metaLabels: z.record(z.string(), MetaLabelSchema).default({}),
   /** Fields of the train config (train-config.ts) over its defaults; `steps` sets the length, the batch is the tasks' batches together. */
   train: TrainOverridesSchema.default({}),
   recipe: FinetuneRecipeSchema.prefault({}),
@@ -60,6 +81,8 @@ export type MultitaskRunOptions = {
   out: string;
   engine?: TrainEngineChoice;
   description?: string;
+  /** A folder for float16 milestones that let the run restart on another machine (selection-milestones.ts). */
+  milestone?: string;
   onProgress?: (progress: TrainProgress) => void;
   onConfig?: OnConfig;
 };
@@ -72,6 +95,7 @@ async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskC
   const split = selection ? withVal(data.dataset, base, selection.valFraction, seed) : base;
   const mix = config.tasks[task]!;
   return {
+    name: task,
     task,
     data,
     trainFaces: [...facesOfRows(data.primary, split.train), ...data.extraFaces],
@@ -81,6 +105,64 @@ async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskC
     weight: mix.weight,
     lossOverrides: recipeLossOverrides(task, config.recipe),
   };
+}
+
+/** The batch part of meta label `name`, from the part of its `faces` task and the part that owns its head. */
+function metaLabelTask(name: string, spec: MetaLabel, source: MultitaskTask, owner: MultitaskTask): MultitaskTask {
+  const where = `multitask config: metaLabels.${name}`;
+  const outputs = TRANSFER_TASKS[spec.head].outputLabels(owner.data.columns);
+  const output = outputs.indexOf(spec.output);
+  if (TRANSFER_TASKS[spec.head].activation !== "sigmoid")
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${where}: the ${spec.head} head is not a sigmoid head, so one output cannot be labelled alone.`,
+    );
+  if (output < 0)
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${where}: the ${spec.head} head has no output "${spec.output}". Its outputs: ${outputs.slice(0, 8).join(", ")}${outputs.length > 8 ? ", ..." : ""}.`,
+    );
+  const labels = Float32Array.from(metaOfFaces(source.data, spec.meta), (value) =>
+    value !== undefined && Object.hasOwn(spec.values, value) ? spec.values[value]! : Number.NaN,
+  );
+  const labelled = (faces: readonly number[]) => faces.filter((face) => !Number.isNaN(labels[face]!));
+  const trainFaces = labelled(source.trainFaces);
+  if (trainFaces.length === 0) {
+    const caches = [source.data.primary, ...source.data.extras.map((e) => e.cache)].map((c) => c.index.dataset.root);
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${where}: no training face of ${caches.join(", ")} has a meta "${spec.meta}" among ${JSON.stringify(Object.keys(spec.values))}. Check the column's name and values in their meta.csv.`,
+    );
+  }
+  const labelsOf = (faces: readonly number[]) => Float32Array.from(faces, (face) => labels[face]!);
+  return {
+    name,
+    task: spec.head,
+    output,
+    data: { ...source.data, columns: [spec.output], labels, labelsOf },
+    trainFaces,
+    valFaces: labelled(source.valFaces),
+    testFaces: labelled(source.testFaces),
+    batch: spec.batch,
+    weight: spec.weight,
+  };
+}
+
+/** Checks that each meta label names tasks the config trains and a name of its own. */
+function checkMetaLabels(config: MultitaskConfig): void {
+  for (const [name, spec] of Object.entries(config.metaLabels)) {
+    const absent = [spec.faces, spec.head].find((task) => !config.tasks[task]);
+    if (absent)
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `multitask config: metaLabels.${name} uses the task ${absent}, which "tasks" does not train. Add it there.`,
+      );
+    if (name in config.tasks)
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `multitask config: metaLabels.${name} has a task's name. Give it its own, e.g. "${name}-meta".`,
+      );
+  }
 }
 
 export async function runMultitask(options: MultitaskRunOptions) {
@@ -101,8 +183,14 @@ export async function runMultitask(options: MultitaskRunOptions) {
       'multitask config: "logitAdjustment" chooses its strength on validation faces, but "recipe.selection" is null. Give the recipe a selection, or set "logitAdjustment": false.',
     );
   }
+  checkMetaLabels(config);
   await saveRunConfig(join(out, "config.json"), { ...config, init: options.init, data: options.data }, options.onConfig);
-  const tasks = await Promise.all(names.map((t) => taskOf(t, options.data[t]!, config)));
+  const own = await Promise.all(names.map((t) => taskOf(t, options.data[t]!, config)));
+  const partOf = (task: TransferTaskName) => own.find((t) => t.task === task)!;
+  const metaParts = Object.entries(config.metaLabels).map(([name, spec]) =>
+    metaLabelTask(name, spec, partOf(spec.faces), partOf(spec.head)),
+  );
+  const tasks = [...own, ...metaParts];
   const encoder = await loadEncoder(options.init);
   const { recipe } = config;
   try {
@@ -117,18 +205,21 @@ export async function runMultitask(options: MultitaskRunOptions) {
       dropPath: recipe.dropPath,
       selection: recipe.selection ? { patience: recipe.selection.patience } : undefined,
       logitAdjustment: config.logitAdjustment,
+      milestone: options.milestone,
       onProgress: options.onProgress,
     });
+    // A meta label's faces are its `faces` task's.
+    const dataOf = (t: MultitaskTask) => options.data[t.output === undefined ? t.task : config.metaLabels[t.name]!.faces]!;
     const perTask = Object.fromEntries(
       result.results.map((r, i) => {
         const t = tasks[i]!;
         const faces = { train: t.trainFaces.length, val: t.valFaces.length, test: t.testFaces.length };
-        return [r.task, { data: options.data[r.task], faces, metrics: r.metrics, baseline: r.baseline }];
+        return [r.name, { data: dataOf(t), faces, metrics: r.metrics, baseline: r.baseline }];
       }),
     );
     const { heads: headParams, ...vit } = result.params;
     const heads: ModelHead[] = [];
-    for (const t of tasks) {
+    for (const t of own) {
       const head = headParams[t.task]!;
       const greyInput = greyShare(t.data.cache, t.trainFaces) >= GREY_HEAD_SHARE;
       const { activation, outputLabels } = TRANSFER_TASKS[t.task];
@@ -142,8 +233,14 @@ export async function runMultitask(options: MultitaskRunOptions) {
       });
     }
     // Each head's provenance in the form `faceprior info` and `pack` use: data, split, held-out metrics.
+    const names = (dirs: string[]) => dirs.map((dir) => basename(dir)).join(" + ");
+    const alsoFrom = (task: TransferTaskName) =>
+      metaParts
+        .filter((part) => part.task === task)
+        .map((part) => `; ${part.data.columns[0]} also from ${names(dataOf(part))} (meta ${config.metaLabels[part.name]!.meta})`)
+        .join("");
     const headAbout = Object.fromEntries(
-      result.results.map((r, i) => {
+      result.results.slice(0, own.length).map((r, i) => {
         const t = tasks[i]!;
         const split = t.data.dataset.split.kind === "folds" ? "test split of fold0" : "test split";
         const heldOut = Object.fromEntries(Object.entries(r.metrics).filter(([key]) => key !== "confusion"));
@@ -153,7 +250,7 @@ export async function runMultitask(options: MultitaskRunOptions) {
             task: r.task,
             // The test faces are the first cache's; the others only add training faces.
             data: basename(options.data[r.task]![0]!),
-            trainingData: options.data[r.task]!.map((dir) => basename(dir)).join(" + "),
+            trainingData: names(options.data[r.task]!) + alsoFrom(r.task),
             split,
             trainFaces: t.trainFaces.length,
             testFaces: t.testFaces.length,

@@ -51,8 +51,8 @@ function scoredLabels(cache: CacheDataset, columns: readonly string[], keep: num
   return selectColumns(cache.tensors.labels!.data as Float32Array, own.length, keep);
 }
 
-/** The training and validation faces of an extra dataset's cache, in its own numbering; never its test faces. */
-async function extraTrainingFaces(cache: CacheDataset): Promise<number[]> {
+/** An extra dataset's cache with its dataset and its training and validation faces, in its own numbering; never its test faces. */
+async function extraTrainingFaces(cache: CacheDataset): Promise<{ dataset: Dataset; faces: number[] }> {
   const dataset = await loadDataset(cache.index.dataset.root, cache.index.dataset.format as DatasetFormat);
   if (dataset.split.kind === "folds") {
     throw new FacepriorError(
@@ -61,11 +61,11 @@ async function extraTrainingFaces(cache: CacheDataset): Promise<number[]> {
     );
   }
   const split = splitDataset(dataset);
-  return facesOfRows(cache, [...split.train, ...split.val]);
+  return { dataset, faces: facesOfRows(cache, [...split.train, ...split.val]) };
 }
 
 /** An extra dataset's cache: its folder, where its faces start in the joint cache, and the faces it adds (its own numbering). */
-export type ExtraCache = { dir: string; cache: CacheDataset; offset: number; faces: number[] };
+export type ExtraCache = { dir: string; cache: CacheDataset; dataset: Dataset; offset: number; faces: number[] };
 
 /** One task's caches loaded and joined: faces 0..primary.count-1 are the first dataset's. */
 export type TaskCaches = {
@@ -96,11 +96,17 @@ export async function loadTaskCaches(task: TransferTaskName, cacheDirs: readonly
   let offset = primary.count;
   const extraCaches: ExtraCache[] = [];
   for (const [i, extra] of extras.entries()) {
-    extraCaches.push({ dir: cacheDirs[i + 1]!, cache: extra, offset, faces: await extraTrainingFaces(extra) });
+    extraCaches.push({ dir: cacheDirs[i + 1]!, cache: extra, offset, ...(await extraTrainingFaces(extra)) });
     offset += extra.count;
   }
   const extraFaces = extraCaches.flatMap(({ offset, faces }) => faces.map((face) => face + offset));
   const labelsOf = (faces: readonly number[]) =>
     gather({ dtype: "F32", shape: [cache.count, columns.length], data: labels }, faces).data as Float32Array;
   return { primary, dataset, cache, columns, labels, extraFaces, extras: extraCaches, labelsOf };
+}
+
+/** The meta column `column` (meta.csv) of each face of the joint cache, undefined where its row has none. */
+export function metaOfFaces(data: TaskCaches, column: string): (string | undefined)[] {
+  const parts = [{ cache: data.primary, dataset: data.dataset }, ...data.extras];
+  return parts.flatMap(({ cache, dataset }) => Array.from(cache.rows, (row) => dataset.rows[row]?.meta[column]));
 }

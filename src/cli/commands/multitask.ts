@@ -54,6 +54,12 @@ export const multitask = defineCommand({
       placeholder: "text",
       description: "What the model is, stored in its metadata (`faceprior info` prints it).",
     },
+    milestone: {
+      type: "string",
+      placeholder: "dir",
+      description:
+        "Keep float16 copies of the latest and the best checkpoint here, with the selection record: small enough to commit. A run folder without a checkpoint restarts warm from them (on another machine, say).",
+    },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
   },
   examples: ["faceprior multitask --config mt.json --init encoder.safetensors --age ../cache/utkface --out mt"],
@@ -79,6 +85,7 @@ export const multitask = defineCommand({
       out: resolve(options.out),
       engine,
       description: options.description,
+      milestone: options.milestone && resolve(options.milestone),
       onProgress: ({ step, totalSteps }) => progress.update(step, totalSteps),
       onConfig: printConfig("multitask", ctx.stderr),
     });

@@ -1,0 +1,50 @@
+/**
+ * A fine-tune with model selection, kept restartable on a new machine: a folder (in the
+ * repository, say) holds float16 copies of what the run folder needs to go on,
+ *
+ *   milestone.safetensors   the latest checkpoint's weights and position (train-loop.ts writes it)
+ *   best.safetensors        the best checkpoint so far, as model selection chose it
+ *   selection.json          the selection's record (model-selection.ts)
+ *
+ * A run folder without a checkpoint starts from them: it restarts warm from the milestone (fresh
+ * AdamW moments), and selection goes on with the same record and best weights.
+ */
+import { access, copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { writeJsonAtomic } from "../io/atomic-write.js";
+import { readJsonFileIfExists } from "../io/json-file.js";
+import { milestoneOfCheckpoint, restoreMilestone } from "../train/run-state.js";
+import { BEST_FILE, RECORD_FILE, type SelectionRecord } from "./model-selection.js";
+
+export const MILESTONE_FILE = "milestone.safetensors";
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Starts `runDir` from the milestones in `folder` when it has no checkpoint of its own and the
+ * folder has a milestone; returns the milestone's path then, else null.
+ */
+export async function restoreSelectionMilestones(runDir: string, folder: string): Promise<string | null> {
+  const milestone = join(folder, MILESTONE_FILE);
+  if (!(await exists(milestone)) || !(await restoreMilestone(runDir, milestone))) return null;
+  const record = (await readJsonFileIfExists(join(folder, RECORD_FILE), {
+    code: "RUN_STATE",
+    fix: `Delete it and ${BEST_FILE} there to select again from the milestone on.`,
+  })) as SelectionRecord | undefined;
+  if (record && (await exists(join(folder, BEST_FILE)))) {
+    await copyFile(join(folder, BEST_FILE), join(runDir, BEST_FILE));
+    await writeJsonAtomic(join(runDir, RECORD_FILE), record);
+  }
+  return milestone;
+}
+
+/** After selection scored the checkpoint at `path`: the best in float16 when it is the new best, and the record. */
+export async function mirrorSelection(folder: string, record: SelectionRecord, saved: { step: number; path: string }): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  if (record.best?.step === saved.step) await milestoneOfCheckpoint(saved.path, join(folder, BEST_FILE));
+  await writeJsonAtomic(join(folder, RECORD_FILE), record);
+}
