@@ -4,6 +4,8 @@
 # decay and caches as scripts/finetune-multitask.sh, and about as many images of each task as the
 # multi-task run's 6,000 steps gave it (expression 24/step = 144k, age and attributes 16/step =
 # 96k, AUs 8/step = 48k), one seed. Resumes after any stop; records go to results/multitask/per-task/<task>/.
+# A task in progress keeps float16 milestones in its records' milestones/ (committed, so that it
+# restarts warm on a new machine); when it finishes, their weights are deleted and the logs kept.
 #
 #   scripts/finetune-per-task.sh <encoder> <runs dir> [cache dir, default ../cache] [tasks, default "expression age attributes au"]
 set -euo pipefail
@@ -21,7 +23,8 @@ for task in $tasks; do
   out="$runs/$task"
   echo "== per-task $task -> $out"
   node dist/src/cli/main.js finetune --mode finetune --task "$task" --data "${DATA[$task]}" --init "$encoder" \
-    --recipe recipes/finetune-per-task.json --epochs "${EPOCHS[$task]}" --batch 32 --lr 0.0005 --seeds 1 --engine onnx --out "$out"
-  mkdir -p "$record/$task"
+    --recipe recipes/finetune-per-task.json --epochs "${EPOCHS[$task]}" --batch 32 --lr 0.0005 --seeds 1 --engine onnx \
+    --milestone "$record/$task/milestones" --out "$out"
   cp "$out/metrics.json" "$record/$task/"
+  rm -f "$record/$task"/milestones/*/*.safetensors
 done

@@ -135,6 +135,40 @@ test("fine-tuning trains the encoder with the head and writes the same run folde
   assert.equal(JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "selection.json"), "utf8")).best.step, log.length);
 });
 
+test("a fine-tune keeps committable milestones, and an empty run folder restarts from them without training again", needsData, async () => {
+  const milestones = join(dir, "ft-milestones");
+  const args = ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune"];
+  const tail = ["--epochs", "1", "--batch", "4", "--seeds", "1", "--milestone", milestones];
+  const first = await runCli([...args, ...tail, "--out", join(dir, "ft-m1")], dir);
+  assertNoStack(first);
+  assert.equal(first.code, 0, first.stderr);
+  const kept = join(milestones, "all-seed0");
+  assert.deepEqual((await readdir(kept)).sort(), ["best.safetensors", "log.jsonl", "milestone.safetensors", "selection.json"]);
+  const best = await readSafetensors(join(kept, "best.safetensors"));
+  assert.ok(
+    Object.values(best.tensors).every((t) => t.dtype !== "F32"),
+    "float16 weights",
+  );
+  const second = await runCli([...args, ...tail, "--out", join(dir, "ft-m2")], dir);
+  assert.equal(second.code, 0, second.stderr);
+  const [a, b] = await Promise.all(
+    ["ft-m1", "ft-m2"].map(async (run) => JSON.parse(await readFile(join(dir, run, "metrics.json"), "utf8"))),
+  );
+  assert.deepEqual(b.runs[0].selection, a.runs[0].selection, "the same selection record, not a new epoch");
+  assert.equal(
+    await readFile(join(dir, "ft-m2", "finetunes", "all-seed0", "log.jsonl"), "utf8"),
+    await readFile(join(dir, "ft-m1", "finetunes", "all-seed0", "log.jsonl"), "utf8"),
+    "the log came with the milestone; no step ran again",
+  );
+  const probe = await runCli(
+    ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--milestone", milestones, "--out", join(dir, "x")],
+    dir,
+  );
+  assertNoStack(probe);
+  assert.equal(probe.code, 2);
+  assert.match(probe.stderr, /--milestone: only fine-tuning keeps milestones; a probe trains in seconds\./);
+});
+
 test("more caches add their training and validation faces to a full fine-tune; a recipe file sets the recipe", needsData, async () => {
   const out = join(dir, "attr-extra");
   const recipe = join(dir, "recipe.json");

@@ -29,6 +29,7 @@ import type { Encoder, Pooling, TokenSet } from "./features.js";
 import type { ProbeResult } from "./probe.js";
 import { taskMetrics } from "./evaluate.js";
 import { openModelSelection, type SelectionRecord } from "./model-selection.js";
+import { restoreSelectionMilestones, selectionHooks } from "./selection-milestones.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 
 export type FinetuneOptions = {
@@ -57,6 +58,8 @@ export type FinetuneOptions = {
   lossOverrides?: Partial<LossOptionsOf[TransferTaskName]>;
   /** Validation faces (never test faces) to select the best epoch on; `patience` epochs without a better score stop the run. */
   selection?: { valFaces: readonly number[]; patience: number | null };
+  /** Keep float16 milestones in this folder, and start from them when `runDir` has no checkpoint (selection-milestones.ts). */
+  milestone?: string;
   onProgress?: (progress: TrainProgress) => void;
 };
 
@@ -158,6 +161,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
     const run = async (batch: number[]) => ({ predictions: (await predict(tree.ref(params), tuned.inputs(batch)).data()) as Float32Array });
     return (await mapFixedBatches(faces.length, EVAL_BATCH, batchOf, run)).predictions ?? new Float32Array(0);
   };
+  if (options.milestone) await restoreSelectionMilestones(options.runDir, options.milestone);
   const selector = selection
     ? await openModelSelection<Params>({
         runDir: options.runDir,
@@ -197,7 +201,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
             return { inputs: tuned.inputs(faces, draw || undefined), targets: def.targets(rows(faces)) };
           },
         },
-        onCheckpoint: selector ? (saved) => selector.onCheckpoint(saved) : undefined,
+        ...selectionHooks(selector, options.milestone, resolveTrainConfig(config, trainFaces.length).checkpointEvery),
         onProgress: options.onProgress,
       });
       steps = result.step;

@@ -31,8 +31,7 @@ import { openModelSelection, type SelectionRecord } from "./model-selection.js";
 import type { TaskCaches } from "./task-data.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 import { concatFloat32 } from "../engine/host-arrays.js";
-import { join } from "node:path";
-import { MILESTONE_FILE, mirrorSelection, restoreSelectionMilestones } from "./selection-milestones.js";
+import { restoreSelectionMilestones, selectionHooks } from "./selection-milestones.js";
 import { adjustable, adjustedBias, chooseAdjustment, hostLogits, type LogitAdjustment } from "./logit-adjustment.js";
 
 /**
@@ -265,14 +264,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
             return { images: np.array(concatFloat32(images)).reshape([total, 3, s, s]), targets };
           },
         },
-        onCheckpoint: selector
-          ? async (saved) => {
-              const verdict = await selector.onCheckpoint(saved);
-              if (options.milestone) await mirrorSelection(options.milestone, selector.record, saved);
-              return verdict;
-            }
-          : undefined,
-        ...(options.milestone ? { milestone: { path: join(options.milestone, MILESTONE_FILE), every: checkpointEvery } } : {}),
+        ...selectionHooks(selector, options.milestone, checkpointEvery),
         onProgress: options.onProgress,
       });
       steps = result.step;

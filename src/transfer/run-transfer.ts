@@ -14,7 +14,7 @@
  *   <plot>.png         the task's plot (tasks/<task>.ts): confusion matrix, per-AU F1, age
  *                      error by age or per-attribute accuracy
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { z } from "zod";
 import { parseArguments, saveRunConfig, type OnConfig } from "../config-schema.js";
 import { FacepriorError } from "../errors.js";
@@ -100,6 +100,8 @@ type TransferInputs = {
    * are the first dataset's.
    */
   extraCacheDirs?: string[];
+  /** Mode finetune: keep each run's float16 milestones in <milestone>/<fold>-seed<seed> (selection-milestones.ts). */
+  milestone?: string;
   onStage?: (stage: string) => void;
   /** Each training step of the current run (the stage names the run). */
   onProgress?: (progress: TrainProgress) => void;
@@ -299,7 +301,8 @@ export async function runTransfer(input: TransferOptions) {
       onProgress: options.onProgress,
     };
     if (features) return trainProbe({ ...common, features });
-    return trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks, ...finetuneRecipe(run.valFaces) });
+    const milestone = options.milestone && join(options.milestone, basename(runDir));
+    return trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks, milestone, ...finetuneRecipe(run.valFaces) });
   };
   const runs: RunResult[] = [];
   const csv = ["seed,fold,path,truth,prediction"];

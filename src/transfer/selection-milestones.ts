@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { milestoneOfCheckpoint, restoreMilestone } from "../train/run-state.js";
-import { BEST_FILE, RECORD_FILE, type SelectionRecord } from "./model-selection.js";
+import type { Tree } from "../train/tree-names.js";
+import { BEST_FILE, RECORD_FILE, type ModelSelection, type SelectionRecord } from "./model-selection.js";
 
 export const MILESTONE_FILE = "milestone.safetensors";
 
@@ -43,8 +44,26 @@ export async function restoreSelectionMilestones(runDir: string, folder: string)
 }
 
 /** After selection scored the checkpoint at `path`: the best in float16 when it is the new best, and the record. */
-export async function mirrorSelection(folder: string, record: SelectionRecord, saved: { step: number; path: string }): Promise<void> {
+async function mirrorSelection(folder: string, record: SelectionRecord, saved: { step: number; path: string }): Promise<void> {
   await mkdir(folder, { recursive: true });
   if (record.best?.step === saved.step) await milestoneOfCheckpoint(saved.path, join(folder, BEST_FILE));
   await writeJsonAtomic(join(folder, RECORD_FILE), record);
+}
+
+/**
+ * The train loop's checkpoint hook and milestone for a run with model selection (or without, null)
+ * that keeps its milestones in `folder` (or none, undefined): selection scores each checkpoint,
+ * then the folder gets the best and the record; the loop writes the milestone every `every` steps.
+ */
+export function selectionHooks<P extends Tree>(selector: ModelSelection<P> | null, folder: string | undefined, every: number) {
+  return {
+    onCheckpoint: selector
+      ? async (saved: { step: number; path: string; params: P }) => {
+          const verdict = await selector.onCheckpoint(saved);
+          if (folder) await mirrorSelection(folder, selector.record, saved);
+          return verdict;
+        }
+      : undefined,
+    ...(folder ? { milestone: { path: join(folder, MILESTONE_FILE), every } } : {}),
+  };
 }

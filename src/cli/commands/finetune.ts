@@ -2,6 +2,7 @@
  * `faceprior finetune`: adapt an encoder to a task on a prepared cache, under a full-shot or
  * few-shot protocol, over several seeds (see src/transfer/run-transfer.ts for the run folder).
  */
+import { FacepriorError } from "../../errors.js";
 import { resolve } from "node:path";
 import { DEFAULT_ARCH, vitPresetNames } from "../../model/vit-presets.js";
 import {
@@ -115,12 +116,26 @@ export const finetune = defineCommand({
       description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed.",
     },
     shard: shardOption("Extract the frozen features of only"),
+    milestone: {
+      type: "string",
+      placeholder: "dir",
+      description:
+        "Mode finetune: keep float16 copies of each run's latest and best checkpoint in <dir>/<fold>-seed<n>, with its log and selection record: small enough to commit. A run folder without a checkpoint restarts warm from them (on another machine, say).",
+    },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
     json: jsonOption("metrics.json's summary"),
   },
   examples: ["faceprior finetune --task expression --data fer2013 --init scratch --protocol kshot:10 --out k10"],
   async run(options, _inputs, ctx) {
     const shard = shardFrom(options.shard);
+    if (options.milestone && options.mode !== "finetune")
+      throw new FacepriorError(
+        "BAD_ARGUMENT",
+        "--milestone: only fine-tuning keeps milestones; a probe trains in seconds. Drop it, or add --mode finetune.",
+        {
+          option: "milestone",
+        },
+      );
     await ctx.startEngine();
     const out = resolve(options.out);
     const init =
@@ -143,6 +158,7 @@ export const finetune = defineCommand({
       out,
       pooling: options.pool,
       tuneBlocks: options.tuneBlocks,
+      milestone: options.milestone && resolve(options.milestone),
       extract: { engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device), threads: ctx.globals.threads },
       featureDir: resolve(options.featuresDir ?? resolve(out, "..", "features")),
       onStage: (stage) => {
