@@ -21,6 +21,8 @@ declare -A DATA=([expression]="$cache/fer2013,$cache/fer2013_extra" [age]="$cach
 declare -A EPOCHS=([expression]=5 [age]=5 [attributes]=24 [au]=100)
 for task in $tasks; do
   out="$runs/$task"
+  # A finished task's records stay: its run folder may be gone with an earlier machine.
+  if [ -f "$record/$task/metrics.json" ]; then echo "== per-task $task: done ($record/$task/metrics.json)"; continue; fi
   echo "== per-task $task -> $out"
   node dist/src/cli/main.js finetune --mode finetune --task "$task" --data "${DATA[$task]}" --init "$encoder" \
     --recipe recipes/finetune-per-task.json --epochs "${EPOCHS[$task]}" --batch 32 --lr 0.0005 --seeds 1 --engine onnx \
