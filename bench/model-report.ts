@@ -13,7 +13,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
+import { CELEBA_ATTRIBUTES, EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import { macroF1OfConfusion } from "../src/transfer/metrics.js";
 
 type Headline = { name: string; higherIsBetter: boolean; value: number };
@@ -24,8 +24,10 @@ type TaskMetrics = {
   trueShare?: number[];
   confusion?: { matrix: number[][] };
   perDecade?: { decade: string; faces: number; mae: number; meanPredicted: number }[];
+  accuracy?: { perLabel: number[] };
 };
-type Column = { name: string; metrics: Partial<Record<Task, TaskMetrics>> };
+/** `utkGender`: the accuracy of a meta label that trained Male on UTKFace's gender (multitask `metaLabels`). */
+type Column = { name: string; metrics: Partial<Record<Task, TaskMetrics>>; utkGender?: number };
 
 const TASKS = ["expression", "age", "attributes", "au"] as const;
 type Task = (typeof TASKS)[number];
@@ -59,15 +61,19 @@ async function columns(): Promise<{ columns: Column[]; baselines: Partial<Record
   const baselines: Partial<Record<Task, number>> = {};
   if (multitask) {
     const metrics = Object.fromEntries(Object.entries(multitask.tasks).map(([task, t]) => [task, (t as { metrics: TaskMetrics }).metrics]));
+    const genderLabel = Object.entries(multitask.config.metaLabels ?? {}).find(
+      ([, spec]) => (spec as { output: string }).output === "Male",
+    )?.[0];
+    const utkGender = genderLabel === undefined ? undefined : (metrics[genderLabel] as TaskMetrics).headline.value;
     for (const [task, t] of Object.entries(multitask.tasks))
       baselines[task as Task] = (t as { baseline: { value: number } }).baseline.value;
     // A balanced run (logitAdjustment) is the shipped column; its heads as trained come next to it.
     const adjusted = (multitask.logitAdjustment ?? {}) as Partial<Record<Task, { tau: number; testUnadjusted: TaskMetrics }>>;
     const taus = Object.entries(adjusted).map(([task, a]) => `${task} τ ${a!.tau}`);
-    out.push({ name: `multi-task (${multitask.steps} steps${taus.length ? `, balanced: ${taus.join(", ")}` : ""})`, metrics });
+    out.push({ name: `multi-task (${multitask.steps} steps${taus.length ? `, balanced: ${taus.join(", ")}` : ""})`, metrics, utkGender });
     if (taus.length > 0) {
       const asTrained = Object.fromEntries(Object.entries(adjusted).map(([task, a]) => [task, a!.testUnadjusted]));
-      out.push({ name: "multi-task as trained", metrics: { ...metrics, ...asTrained } });
+      out.push({ name: "multi-task as trained", metrics: { ...metrics, ...asTrained }, utkGender });
     }
   }
   for (const [name, dir] of [
@@ -134,6 +140,18 @@ function ageTable(cols: Column[]): string {
   return [head, `|${" --- |".repeat(withDecades.length + 2)}`, ...rows].join("\n");
 }
 
+/** CelebA-HQ's Male accuracy (the attributes head) and, where a meta label trained it, UTKFace's gender accuracy. */
+function genderTable(cols: Column[]): string {
+  const male = CELEBA_ATTRIBUTES.indexOf("Male");
+  const rows = [
+    ["CelebA-HQ test: Male accuracy (target >= 0.97)", (c: Column) => c.metrics.attributes?.accuracy?.perLabel[male]],
+    ["UTKFace test: gender accuracy (Male from UTKFace's meta gender)", (c: Column) => c.utkGender],
+  ] as const;
+  const head = `| | ${cols.map((c) => c.name).join(" | ")} |`;
+  const lines = rows.map(([name, value]) => `| ${name} | ${cols.map((c) => fixed(value(c))).join(" | ")} |`);
+  return [head, `|${" --- |".repeat(cols.length + 1)}`, ...lines].join("\n");
+}
+
 const { columns: cols, baselines } = await columns();
 if (cols.length === 0) throw new Error("model-report: give at least one of --multitask, --per-task, --probe.");
 const report = [
@@ -144,6 +162,8 @@ const report = [
   expressionTable(cols),
   "### Age: error per decade",
   ageTable(cols),
+  "### Gender",
+  genderTable(cols),
 ]
   .filter(Boolean)
   .join("\n\n");
