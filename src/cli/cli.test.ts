@@ -15,6 +15,7 @@ import { fakeVitTensors, SMALL_CFG, withPrefixAndExtras } from "../../test/suppo
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { sharedPath, skipUnlessShared } from "../../test/support/shared-data.js";
 import { assertNoStack, runCli } from "../../test/support/run-cli.js";
+import { DEFAULT_MODEL_PATH } from "../inference/face-analyzer.js";
 
 const PARITY = "fixtures/vit-parity";
 const needsParity = { skip: skipUnlessShared(PARITY) };
@@ -316,6 +317,19 @@ test("convert imports an MAE checkpoint, reports what it dropped, and info reads
     unconverted.stderr,
     /mae\.safetensors: \d+ tensors are not part of faceprior's ViT encoder: .*Convert it first \(`faceprior convert`\), which strips wrapper prefixes/,
   );
+});
+
+test("convert takes the bundled face model's encoder, without its heads", async () => {
+  const run = await faceprior("convert", DEFAULT_MODEL_PATH, "--out", "bundled-encoder.safetensors");
+  noStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^Wrote bundled-encoder\.safetensors: ViT width 192, depth 12, 3 heads, patch 16, 112x112 input/);
+  assert.match(run.stdout, /Dropped 8 tensors \(a face model's task heads\): heads\./);
+  const info = await faceprior("info", "--json", "bundled-encoder.safetensors");
+  assert.equal(info.code, 0, info.stderr);
+  const summary = JSON.parse(info.stdout);
+  assert.equal(summary.heads, undefined, "an encoder, not a face model");
+  assert.deepEqual(summary.normalization.mean, [0.5, 0.5, 0.5], "the face model's normalisation");
 });
 
 test("the built bin runs directly, as npx and an installed package run it (shebang, executable)", async () => {

@@ -1,16 +1,32 @@
 /** `faceprior convert`: a timm-layout ViT saved by other code -> a faceprior checkpoint. */
-import { importTimmCheckpoint } from "../../checkpoint/from-timm.js";
+import { importTimmCheckpoint, type TimmImport, type TimmImportOptions } from "../../checkpoint/from-timm.js";
+import { openSafetensors } from "../../checkpoint/safetensors.js";
+import { isFaceModelMetadata, readEncoderOf } from "../../face-model/face-model.js";
 import { countParameters, writeVitTensors } from "../../checkpoint/vit-checkpoint.js";
 import type { Rgb } from "../../checkpoint/vit-metadata.js";
 import { defineCommand } from "../command.js";
 import { usageError } from "../errors.js";
 import { groupDigits } from "./info.js";
 
+/**
+ * A face model (faceprior's own, with task heads) gives its encoder as it is; anything else is
+ * imported from timm's layout.
+ */
+async function importEncoder(source: string, options: TimmImportOptions): Promise<TimmImport> {
+  const header = await openSafetensors(source);
+  await header.close();
+  if (!isFaceModelMetadata(header.metadata)) return importTimmCheckpoint(source, options);
+  const { cfg, tensors, normalization, notes } = await readEncoderOf(source);
+  const heads = Object.keys(header.tensors).filter((name) => !(name in tensors));
+  const given = options.normalization ?? normalization;
+  return { cfg, tensors, normalization: given, notes, prefix: "", dropped: [{ reason: "a face model's task heads", names: heads }] };
+}
+
 export const convert = defineCommand({
   name: "convert",
-  summary: "Import a timm-layout ViT (MAE, classifier, wrapped) as a faceprior checkpoint.",
+  summary: "Import a timm-layout ViT (MAE, classifier, wrapped), or a face model's encoder, as a faceprior checkpoint.",
   details: [
-    "Strips a wrapper prefix (module., model., encoder., visual.trunk., ...), drops an MAE decoder (decoder_*, mask_token), a classifier (head.*, fc_norm.*) and, from a faceprior pretraining checkpoint or milestone, its prior heads and optimizer state (taking its normalisation, 0.5), reads the architecture off the shapes and writes the encoder with faceprior's metadata. It prints what it dropped and what it assumed.",
+    "Strips a wrapper prefix (module., model., encoder., visual.trunk., ...), drops an MAE decoder (decoder_*, mask_token), a classifier (head.*, fc_norm.*) and, from a faceprior pretraining checkpoint or milestone, its prior heads and optimizer state (taking its normalisation, 0.5), from a face model (faceprior-default.safetensors, say) its task heads, reads the architecture off the shapes and writes the encoder with faceprior's metadata. It prints what it dropped and what it assumed.",
     "Other layouts (OpenCLIP, Hugging Face transformers, DINOv2 layer scale, BEiT) are refused by name.",
   ],
   inputs: { name: "checkpoint", description: "The source checkpoint (.safetensors).", min: 1, variadic: false },
@@ -55,7 +71,7 @@ export const convert = defineCommand({
     if (!options.out.endsWith(".safetensors")) throw usageError(`--out: "${options.out}" must end in .safetensors.`);
     if ((options.mean === undefined) !== (options.std === undefined)) throw usageError("--mean and --std: pass both or neither.");
     const normalization = options.mean && options.std ? { mean: options.mean as Rgb, std: options.std as Rgb } : undefined;
-    const imported = await importTimmCheckpoint(source!, { numHeads: options.numHeads, prefix: options.prefix, normalization });
+    const imported = await importEncoder(source!, { numHeads: options.numHeads, prefix: options.prefix, normalization });
     const { cfg, tensors, dropped, notes, prefix } = imported;
     await writeVitTensors(options.out, tensors, cfg, {
       dtype: options.dtype,
