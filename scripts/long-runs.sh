@@ -8,7 +8,9 @@
 #      ../runs/multitask-full, is finished: its records are in results/multitask/multitask-full.)
 #   3. one fine-tuned encoder per task, its comparison (scripts/finetune-per-task.sh)
 #   4. `mae` pretraining on the pool
-#   5. the 2-epoch encoders and the pool-budget study (probes and fine-tuning cells)
+#   5. the 2-epoch encoders and the pool-budget study (probes and fine-tuning cells; each finished
+#      cell's metrics.json, and the milestones of the fine-tuning cell in progress, are kept in
+#      results/study-pool/runs, so that the study outlives its machine)
 # RECORDS=<checkout> sends the records to the checkout to commit from, when this runs from another.
 #
 #   scripts/long-runs.sh [cache dir, default ../cache] [runs dir, default ../runs]
@@ -25,4 +27,5 @@ MILESTONES=1 RECIPE=recipes/finetune-multitask-v3.json RECORDS="$base/results/mu
 RECORDS="$base/results/multitask" scripts/finetune-per-task.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/per-task-full" "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" mae
 scripts/pretrain-study.sh "$cache" "$runs/pretrain"
-node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx
+node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx \
+  --records "$base/results/study-pool/runs"

@@ -2,10 +2,13 @@
  * Runs a study's grid (study-config.ts): one transfer run per cell into
  * `<out>/<mode>/<task>/<protocol>/<encoder>/`, then the report (report.ts). A cell whose
  * metrics.json exists is done and skipped, so a killed study resumes where it stopped; the
- * encoders' features and frozen tokens are shared by every cell through `<out>/features/`.
+ * encoders' features and frozen tokens are shared by every cell through `<out>/features/`. With
+ * `records`, finished cells and the milestones of the one in progress are also kept elsewhere,
+ * so that the study outlives its folder.
  */
-import { access } from "node:fs/promises";
-import { join } from "node:path";
+import { access, mkdir, readFile, rm } from "node:fs/promises";
+import { writeFileAtomic } from "../io/atomic-write.js";
+import { dirname, join } from "node:path";
 import { FacepriorError } from "../errors.js";
 import { saveRunConfig, type OnConfig } from "../config-schema.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
@@ -27,6 +30,12 @@ export type StudyOptions = {
   out: string;
   /** How frozen features and tokens are extracted (engine, threads). */
   extract?: ExtractOptions;
+  /**
+   * A folder (in the repository, say) that keeps each finished cell's metrics.json, and the
+   * float16 milestones of the fine-tuning cell in progress: a study folder lost with its machine
+   * takes its finished cells from here and restarts the cell in progress warm.
+   */
+  records?: string;
   /** Global seed of the scratch encoder. */
   scratchSeed?: number;
   onProgress?: (progress: StudyProgress) => void;
@@ -35,11 +44,24 @@ export type StudyOptions = {
   onConfig?: OnConfig;
 };
 
+/** The folder of a cell's records that holds the milestones of its runs while it is in progress. */
+const MILESTONES = "milestones";
+
 const exists = (path: string) =>
   access(path).then(
     () => true,
     () => false,
   );
+
+/** A cell's metrics.json copied to whichever of its run folder and its records lacks it. */
+async function exchangeRecords(dir: string, kept: string): Promise<void> {
+  const [here, there] = [join(dir, "metrics.json"), join(kept, "metrics.json")];
+  const [inRun, inRecords] = [await exists(here), await exists(there)];
+  if (inRun === inRecords) return;
+  const [from, to] = inRun ? [here, there] : [there, here];
+  await mkdir(dirname(to), { recursive: true });
+  await writeFileAtomic(to, await readFile(from));
+}
 
 /** Refuses to resume into a folder that holds another study's cells; saves the config in study.json. */
 async function claimOutput(out: string, config: StudyConfig, onConfig?: OnConfig): Promise<void> {
@@ -91,6 +113,8 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
   let ran = 0;
   for (const [index, cell] of cells.entries()) {
     const dir = join(out, cellDir(cell));
+    const kept = options.records && join(options.records, cellDir(cell));
+    if (kept) await exchangeRecords(dir, kept);
     if (await exists(join(dir, "metrics.json"))) {
       options.onProgress?.({ index, total: cells.length, cell, state: "skipped" });
       continue;
@@ -107,7 +131,12 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
       featureDir: join(out, "features"),
       extract: options.extract,
       onStage: options.onStage,
+      ...(kept && cell.mode === "finetune" ? { milestone: join(kept, MILESTONES) } : {}),
     });
+    if (kept) {
+      await exchangeRecords(dir, kept);
+      await rm(join(kept, MILESTONES), { recursive: true, force: true });
+    }
     ran++;
     const { name, mean, std } = summary.headline;
     options.onProgress?.({

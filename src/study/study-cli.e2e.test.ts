@@ -91,10 +91,32 @@ test("a study runs its grid, writes the report with tables, effects and plots, a
   assert.deepEqual(plots, ["ablation-linear-probe-full.png", "ablation-linear-probe-ratio-0.5.png", "fewshot-linear-probe-attributes.png"]);
   for (const plot of plots) assert.match(html, new RegExp(`src="plots/${plot}"`));
 
-  const again = await runCli(["study", "--config", configPath, "--out", out], dir);
+  const again = await runCli(["study", "--config", configPath, "--out", out, "--records", join(dir, "records")], dir);
   assert.equal(again.code, 0, again.stderr);
   assert.equal((again.stderr.match(/done before, skipped/g) ?? []).length, 4);
   assert.match(again.stderr, /study: 0 runs done, 4 done before\./);
+  const kept = await readFile(join(dir, "records", "probe", "attributes", "full", "mae", "metrics.json"), "utf8");
+  assert.equal(
+    kept,
+    await readFile(join(out, "probe", "attributes", "full", "mae", "metrics.json"), "utf8"),
+    "runs done before go to the records too",
+  );
+});
+
+test("a study with --records keeps each finished run there, and a new study folder takes them from it", needsData, async () => {
+  const records = join(dir, "kept");
+  const first = await runCli(["study", "--config", configPath, "--out", join(dir, "out-a"), "--records", records], dir);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual((await readdir(join(records, "probe", "attributes", "full"))).sort(), ["mae", "scratch"]);
+  assert.deepEqual(await readdir(join(records, "probe", "attributes", "full", "mae")), ["metrics.json"]);
+  // Another machine: an empty study folder, the same records.
+  const second = await runCli(["study", "--config", configPath, "--out", join(dir, "out-b"), "--records", records], dir);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /study: 0 runs done, 4 done before\./);
+  const [a, b] = await Promise.all(
+    ["out-a", "out-b"].map(async (out) => JSON.parse(await readFile(join(dir, out, "report.json"), "utf8"))),
+  );
+  assert.deepEqual(b.results, a.results, "the same report from the kept runs");
 });
 
 test("a study refuses a folder that holds another grid, and a missing encoder file, before any run", needsData, async () => {

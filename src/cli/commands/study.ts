@@ -22,6 +22,12 @@ export const study = defineCommand({
   options: {
     config: { type: "string", required: true, placeholder: "file", description: "Study config (JSON)." },
     out: { type: "string", required: true, placeholder: "dir", description: "Study folder: runs, shared features, report." },
+    records: {
+      type: "string",
+      placeholder: "dir",
+      description:
+        "Also keep each finished run's metrics.json here, and float16 milestones of the fine-tuning run in progress: small enough to commit. A study folder without them takes them from here (on another machine, say).",
+    },
     engine: {
       type: "choice",
       choices: ["auto", "jax", "onnx"],
@@ -42,6 +48,7 @@ export const study = defineCommand({
       const { ran, skipped } = await runStudy({
         config,
         out,
+        records: options.records && resolve(options.records),
         scratchSeed: ctx.globals.seed,
         onConfig: printConfig("study", ctx.stderr),
         extract: {
