@@ -188,7 +188,7 @@ test(
   },
 );
 
-test("a meta label for an output its head does not have is refused with the head's outputs", needsUtk, async () => {
+test("a meta label for an output its head does not have, or with values no face has, is refused naming the fix", needsUtk, async () => {
   const config = join(dir, "bad-output.json");
   const label = { faces: "age", meta: "gender", values: { "0": 1 }, head: "attributes", output: "male", batch: 2 };
   await writeFile(config, JSON.stringify({ tasks: { age: { batch: 2 }, attributes: { batch: 2 } }, metaLabels: { g: label } }));
@@ -198,6 +198,19 @@ test("a meta label for an output its head does not have is refused with the head
   assertNoStack(run);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /metaLabels\.g: the attributes head has no output "male"\. Its outputs: 5_o_Clock_Shadow, /);
+  await writeFile(
+    config,
+    JSON.stringify({
+      tasks: { age: { batch: 2 }, attributes: { batch: 2 } },
+      metaLabels: { g: { ...label, output: "Male", values: { m: 1 } } },
+    }),
+  );
+  const unlabelled = await runCli(args, dir);
+  assertNoStack(unlabelled);
+  assert.match(
+    unlabelled.stderr,
+    /metaLabels\.g: no training face of .*utkface.* has a meta "gender" among \["m"\]\. Check the column's name and values/,
+  );
   await writeFile(config, JSON.stringify({ tasks: { attributes: { batch: 2 } }, metaLabels: { g: label } }));
   const absent = await runCli(
     args.filter((a, i) => a !== "--age" && args[i - 1] !== "--age"),

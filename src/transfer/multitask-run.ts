@@ -134,6 +134,16 @@ function metaLabelTask(name: string, spec: MetaLabel, source: MultitaskTask, own
       `${where}: no training face of ${caches.join(", ")} has a meta "${spec.meta}" among ${JSON.stringify(Object.keys(spec.values))}. Check the column's name and values in their meta.csv.`,
     );
   }
+  const [valFaces, testFaces] = [labelled(source.valFaces), labelled(source.testFaces)];
+  const unscored = [
+    ["validation", source.valFaces, valFaces],
+    ["test", source.testFaces, testFaces],
+  ].find(([, all, kept]) => all!.length > 0 && kept!.length === 0)?.[0];
+  if (unscored)
+    throw new FacepriorError(
+      "BAD_CONFIG",
+      `${where}: none of the ${unscored} faces (those of ${source.data.primary.index.dataset.root}, the first ${spec.faces} cache) has a meta "${spec.meta}" among ${JSON.stringify(Object.keys(spec.values))}, so the label could not be scored. Put a cache with that meta first.`,
+    );
   const labelsOf = (faces: readonly number[]) => Float32Array.from(faces, (face) => labels[face]!);
   return {
     name,
@@ -141,8 +151,8 @@ function metaLabelTask(name: string, spec: MetaLabel, source: MultitaskTask, own
     output,
     data: { ...source.data, columns: [spec.output], labels, labelsOf },
     trainFaces,
-    valFaces: labelled(source.valFaces),
-    testFaces: labelled(source.testFaces),
+    valFaces,
+    testFaces,
     batch: spec.batch,
     weight: spec.weight,
   };
