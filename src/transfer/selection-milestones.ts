@@ -5,6 +5,7 @@
  *   milestone.safetensors   the latest checkpoint's weights and position (train-loop.ts writes it)
  *   best.safetensors        the best checkpoint so far, as model selection chose it
  *   selection.json          the selection's record (model-selection.ts)
+ *   log.jsonl               the run's log up to the milestone (train-loop.ts copies it)
  *
  * A run folder without a checkpoint starts from them: it restarts warm from the milestone (fresh
  * AdamW moments), and selection goes on with the same record and best weights.
@@ -25,13 +26,10 @@ const exists = (path: string) =>
     () => false,
   );
 
-/**
- * Starts `runDir` from the milestones in `folder` when it has no checkpoint of its own and the
- * folder has a milestone; returns the milestone's path then, else null.
- */
-export async function restoreSelectionMilestones(runDir: string, folder: string): Promise<string | null> {
+/** Starts `runDir` from the milestones in `folder` when it has no checkpoint of its own and the folder has a milestone. */
+export async function restoreSelectionMilestones(runDir: string, folder: string): Promise<void> {
   const milestone = join(folder, MILESTONE_FILE);
-  if (!(await exists(milestone)) || !(await restoreMilestone(runDir, milestone))) return null;
+  if (!(await exists(milestone)) || !(await restoreMilestone(runDir, milestone))) return;
   const record = (await readJsonFileIfExists(join(folder, RECORD_FILE), {
     code: "RUN_STATE",
     fix: `Delete it and ${BEST_FILE} there to select again from the milestone on.`,
@@ -40,7 +38,6 @@ export async function restoreSelectionMilestones(runDir: string, folder: string)
     await copyFile(join(folder, BEST_FILE), join(runDir, BEST_FILE));
     await writeJsonAtomic(join(runDir, RECORD_FILE), record);
   }
-  return milestone;
 }
 
 /** After selection scored the checkpoint at `path`: the best in float16 when it is the new best, and the record. */
