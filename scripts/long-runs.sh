@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The long runs of issues #11 and #12, in the order their results are needed, each resuming
 # where it stopped (restart this first thing in a session; a finished step passes quickly):
+#   0. the seven prior caches (scripts/prepare-shared-data.sh; about 40 minutes on a new machine)
 #   1. `full` pretraining on the pool (scripts/pretrain-pool.sh)
 #   2. the v3 multi-task fine-tune (recipes/finetune-multitask-v3.json): v2.1's encoder (the model of
 #      commit a691b43) trained on, with UTKFace's gender labelling Male; its float16 milestones are
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/.."
 cache=${1:-../cache}
 runs=${2:-../runs}
 base=${RECORDS:-.}
+scripts/prepare-shared-data.sh "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" full
 v2="$runs/model-v2.1.safetensors"
 [ -f "$v2" ] || git show a691b43:models/faceprior-default.safetensors > "$v2"
