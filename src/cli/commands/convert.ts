@@ -24,7 +24,7 @@ async function importEncoder(source: string, options: TimmImportOptions): Promis
 
 export const convert = defineCommand({
   name: "convert",
-  summary: "Import a timm-layout ViT (MAE, classifier, wrapped), or a face model's encoder, as a faceprior checkpoint.",
+  summary: "Import a timm-layout ViT (MAE, classifier, wrapped) or a face model's encoder as a checkpoint.",
   details: [
     "Strips a wrapper prefix (module., model., encoder., visual.trunk., ...), drops an MAE decoder (decoder_*, mask_token), a classifier (head.*, fc_norm.*) and, from a faceprior pretraining checkpoint or milestone, its prior heads and optimizer state (taking its normalisation, 0.5), from a face model (faceprior-default.safetensors, say) its task heads, reads the architecture off the shapes and writes the encoder with faceprior's metadata. It prints what it dropped and what it assumed.",
     "Other layouts (OpenCLIP, Hugging Face transformers, DINOv2 layer scale, BEiT) are refused by name.",
