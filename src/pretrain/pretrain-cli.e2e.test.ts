@@ -110,10 +110,11 @@ test("a run warm-restarts in a new folder from the float16 milestone another run
   assert.equal(restarted.code, 0, restarted.stderr);
   assert.match(restarted.stderr, /warm restart from .*milestone\.safetensors: its weights and position, fresh optimizer moments/);
   assert.equal(
-    (await readFile(join(dir, "second", "log.jsonl"), "utf8").catch(() => "")).trim(),
-    "",
-    "a finished milestone trains no more steps",
+    await readFile(join(dir, "second", "log.jsonl"), "utf8"),
+    await readFile(join(dir, "log.jsonl"), "utf8"),
+    "the log beside the milestone came with it, and a finished milestone trains no more steps",
   );
+  assert.equal(await readFile(join(dir, "log.jsonl"), "utf8"), await readFile(join(dir, "first", "log.jsonl"), "utf8"));
   const pool = JSON.parse(await readFile(join(dir, "second", "pool.json"), "utf8"));
   assert.equal(pool.sources[0].rule, "train and val faces; test faces left out");
 });

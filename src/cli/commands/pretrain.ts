@@ -70,12 +70,13 @@ export const pretrain = defineCommand({
       type: "string",
       placeholder: "file",
       description:
-        "Also write the weights as float16 here at every checkpoint, with the run's position: small enough to commit, to warm-restart a run on another machine.",
+        "Also write the weights as float16 here at every checkpoint, with the run's position, and the log beside it (log.jsonl): small enough to commit, to warm-restart a run on another machine.",
     },
     warmStart: {
       type: "string",
       placeholder: "file",
-      description: "When the run folder has no checkpoint, start from this milestone (its weights and position, fresh optimizer moments).",
+      description:
+        "When the run folder has no checkpoint, start from this milestone (its weights, position and the log beside it; fresh optimizer moments).",
     },
     engine: {
       type: "choice",
