@@ -6,7 +6,8 @@
  * `records`, finished cells and the milestones of the one in progress are also kept elsewhere,
  * so that the study outlives its folder.
  */
-import { access, mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { pathExists } from "../io/path-exists.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { dirname, join } from "node:path";
 import { FacepriorError } from "../errors.js";
@@ -47,16 +48,10 @@ export type StudyOptions = {
 /** The folder of a cell's records that holds the milestones of its runs while it is in progress. */
 const MILESTONES = "milestones";
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 /** A cell's metrics.json copied to whichever of its run folder and its records lacks it. */
 async function exchangeRecords(dir: string, kept: string): Promise<void> {
   const [here, there] = [join(dir, "metrics.json"), join(kept, "metrics.json")];
-  const [inRun, inRecords] = [await exists(here), await exists(there)];
+  const [inRun, inRecords] = [await pathExists(here), await pathExists(there)];
   if (inRun === inRecords) return;
   const [from, to] = inRun ? [here, there] : [there, here];
   await mkdir(dirname(to), { recursive: true });
@@ -88,7 +83,7 @@ function encoderSource(config: StudyConfig, name: string, scratchSeed: number): 
 /** Checks every encoder file and cache folder before the first cell runs. */
 async function checkInputs(config: StudyConfig): Promise<void> {
   for (const [name, file] of Object.entries(config.encoders)) {
-    if (file !== "scratch" && !(await exists(file))) {
+    if (file !== "scratch" && !(await pathExists(file))) {
       throw new FacepriorError(
         "BAD_CONFIG",
         `encoder "${name}": ${file} does not exist. Pretrain it first (scripts/pretrain-study.sh) or fix the path in the study config.`,
@@ -96,7 +91,7 @@ async function checkInputs(config: StudyConfig): Promise<void> {
     }
   }
   for (const [task, dir] of Object.entries(config.data)) {
-    if (!(await exists(join(dir!, "cache.json")))) {
+    if (!(await pathExists(join(dir!, "cache.json")))) {
       throw new FacepriorError(
         "BAD_CONFIG",
         `data.${task}: ${dir} is not a prior cache (no cache.json). Make it with faceprior prepare (scripts/prepare-shared-data.sh).`,
@@ -115,7 +110,7 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
     const dir = join(out, cellDir(cell));
     const kept = options.records && join(options.records, cellDir(cell));
     if (kept) await exchangeRecords(dir, kept);
-    if (await exists(join(dir, "metrics.json"))) {
+    if (await pathExists(join(dir, "metrics.json"))) {
       options.onProgress?.({ index, total: cells.length, cell, state: "skipped" });
       continue;
     }

@@ -14,7 +14,8 @@
  * commit, so that a long run can warm-restart on a new machine (fresh AdamW moments, the same
  * step, schedule and data order).
  */
-import { access, copyFile, mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { pathExists } from "../io/path-exists.js";
 import { dirname, join, resolve } from "node:path";
 import { numpy as np, tree, type Array } from "../engine/jax.js";
 import { FacepriorError } from "../errors.js";
@@ -68,9 +69,7 @@ export async function saveRunState(runDir: string, state: RunState, keep = 2): P
 
 /** Writes the parameters as float16, with the run's position and no optimizer state (see above). */
 export async function saveMilestone(path: string, params: Tree, meta: RunMeta): Promise<void> {
-  const tensors = Object.fromEntries(
-    Object.entries(await toHostTensors(params, "")).map(([name, t]) => [name, t.dtype === "F32" ? { ...t, dtype: "F16" as const } : t]),
-  );
+  const tensors = asFloat16(await toHostTensors(params, ""));
   const metadata = {
     format: RUN_STATE_FORMAT,
     run: JSON.stringify(meta),
@@ -79,16 +78,16 @@ export async function saveMilestone(path: string, params: Tree, meta: RunMeta): 
   await writeSafetensors(path, tensors, metadata);
 }
 
+/** The tensors with float32 ones stored as float16 (a milestone's weights). */
+function asFloat16(tensors: TensorMap): TensorMap {
+  return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.dtype === "F32" ? { ...t, dtype: "F16" as const } : t]));
+}
+
 /** Writes the checkpoint at `checkpoint` again as a milestone at `path`: its parameters in float16, its position, no optimizer state. */
 export async function milestoneOfCheckpoint(checkpoint: string, path: string): Promise<void> {
   const { tensors, metadata } = await readSafetensors(checkpoint);
   const order = parseMetadata(checkpoint, "order", metadata.order ?? "") as { params: string[] };
-  const params = Object.fromEntries(
-    order.params.map((name) => {
-      const t = tensors[name]!;
-      return [name, t.dtype === "F32" ? { ...t, dtype: "F16" as const } : t];
-    }),
-  );
+  const params = asFloat16(Object.fromEntries(order.params.map((name) => [name, tensors[name]!])));
   await writeSafetensors(path, params, { ...metadata, order: JSON.stringify({ params: order.params, opt: [] }) });
 }
 
@@ -98,11 +97,7 @@ export async function milestoneOfCheckpoint(checkpoint: string, path: string): P
  * train loop trims it to the milestone's step). Returns whether it did.
  */
 export async function restoreMilestone(runDir: string, milestonePath: string): Promise<boolean> {
-  const hasCheckpoint = await access(join(runDir, LATEST_FILE)).then(
-    () => true,
-    () => false,
-  );
-  if (hasCheckpoint) return false;
+  if (await pathExists(join(runDir, LATEST_FILE))) return false;
   const state = await readRunState(milestonePath);
   tree.dispose([state.params, state.optState]);
   if (!isMilestone(state))

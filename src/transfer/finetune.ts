@@ -151,7 +151,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
   const input = withBatchAtMost({ ...FINETUNE_DEFAULTS, ...options.train }, trainFaces.length);
   const stepsPerEpoch = resolveTrainConfig({ ...input, epochs: 1, steps: undefined }, trainFaces.length).derived.totalSteps;
   const config = selection ? { ...input, checkpointEvery: stepsPerEpoch } : input;
-  const seed = resolveTrainConfig(config, trainFaces.length).seed;
+  const { seed, checkpointEvery } = resolveTrainConfig(config, trainFaces.length);
   const predict = jit((p: Params, x: Array) => {
     const { fc_norm, head, ...rest } = p;
     return def.predict(vitHead(tuned.forward(rest, x), pooling, fc_norm ? { fc_norm, head } : { head }));
@@ -201,7 +201,7 @@ export async function trainFinetune(options: FinetuneOptions): Promise<FinetuneR
             return { inputs: tuned.inputs(faces, draw || undefined), targets: def.targets(rows(faces)) };
           },
         },
-        ...selectionHooks(selector, options.milestone, resolveTrainConfig(config, trainFaces.length).checkpointEvery),
+        ...selectionHooks(selector, options.milestone, checkpointEvery),
         onProgress: options.onProgress,
       });
       steps = result.step;

@@ -10,7 +10,8 @@
  * A run folder without a checkpoint starts from them: it restarts warm from the milestone (fresh
  * AdamW moments), and selection goes on with the same record and best weights.
  */
-import { access, copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir } from "node:fs/promises";
+import { pathExists } from "../io/path-exists.js";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
@@ -20,21 +21,15 @@ import { BEST_FILE, RECORD_FILE, type ModelSelection, type SelectionRecord } fro
 
 export const MILESTONE_FILE = "milestone.safetensors";
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 /** Starts `runDir` from the milestones in `folder` when it has no checkpoint of its own and the folder has a milestone. */
 export async function restoreSelectionMilestones(runDir: string, folder: string): Promise<void> {
   const milestone = join(folder, MILESTONE_FILE);
-  if (!(await exists(milestone)) || !(await restoreMilestone(runDir, milestone))) return;
+  if (!(await pathExists(milestone)) || !(await restoreMilestone(runDir, milestone))) return;
   const record = (await readJsonFileIfExists(join(folder, RECORD_FILE), {
     code: "RUN_STATE",
     fix: `Delete it and ${BEST_FILE} there to select again from the milestone on.`,
   })) as SelectionRecord | undefined;
-  if (record && (await exists(join(folder, BEST_FILE)))) {
+  if (record && (await pathExists(join(folder, BEST_FILE)))) {
     await copyFile(join(folder, BEST_FILE), join(runDir, BEST_FILE));
     await writeJsonAtomic(join(runDir, RECORD_FILE), record);
   }
