@@ -10,7 +10,7 @@ import {
   confusionMatrix,
   cumulativeScore,
   meanAbsoluteError,
-  macroF1,
+  macroF1OfConfusion,
   meanClassAccuracy,
   multiLabelF1,
   wilsonInterval,
@@ -79,12 +79,12 @@ test("accuracy, confusion matrix (rows true, columns predicted) and mean class a
 
 test("macro F1 counts over-answered classes against precision, absent classes left out", () => {
   // Class 0: TP 2, FP 0, FN 1 -> 4/5; class 1: TP 1, FP 1, FN 1 -> 1/2; class 2: 1; class 3 never true.
-  const f1 = macroF1(PREDICTED, TRUE, 4);
+  const f1 = macroF1OfConfusion(confusionMatrix(PREDICTED, TRUE, 4));
   [4 / 5, 1 / 2, 1].forEach((v, c) => close(f1.perLabel[c]!, v, `class ${c}`));
   close(f1.mean, (4 / 5 + 1 / 2 + 1) / 3, "macro F1");
   assert.deepEqual(f1.excluded, [3]);
   // Answering class 0 for every face keeps its recall at 1 but its precision at 1/2: F1 2/3.
-  close(macroF1([0, 0, 0, 0], [0, 0, 1, 1], 2).perLabel[0]!, 2 / 3, "all class 0");
+  close(macroF1OfConfusion(confusionMatrix([0, 0, 0, 0], [0, 0, 1, 1], 2)).perLabel[0]!, 2 / 3, "all class 0");
 });
 
 test("argmax of each row, ties to the lower class", () => {

@@ -169,7 +169,11 @@ export function accuracy(predicted: ArrayLike<number>, targets: ArrayLike<number
  * predictions already lower the recall of the classes they were taken from).
  */
 export function meanClassAccuracy(predicted: ArrayLike<number>, targets: ArrayLike<number>, numClasses: number): PerLabel {
-  const matrix = confusionMatrix(predicted, targets, numClasses);
+  return meanClassAccuracyOfConfusion(confusionMatrix(predicted, targets, numClasses));
+}
+
+/** Mean class accuracy from a confusion matrix (rows true, columns predicted). */
+export function meanClassAccuracyOfConfusion(matrix: readonly (readonly number[])[]): PerLabel {
   const recall = matrix.map((row, c) => {
     const count = row.reduce((s, v) => s + v, 0);
     return count === 0 ? NaN : row[c]! / count;
@@ -178,15 +182,11 @@ export function meanClassAccuracy(predicted: ArrayLike<number>, targets: ArrayLi
 }
 
 /**
- * Macro F1 of a single-label classifier: per class, F1 = 2·TP / (2·TP + FP + FN) with the class
- * as the positive, from predicted and targets [N]; the mean over classes that occur in the
- * targets. Unlike the mean class accuracy it also falls when a class is predicted too often.
+ * Macro F1 of a single-label classifier, from its confusion matrix (rows true, columns
+ * predicted): per class, F1 = 2·TP / (2·TP + FP + FN) with the class as the positive; the mean
+ * over classes that occur in the targets. Unlike the mean class accuracy it also falls when a
+ * class is predicted too often.
  */
-export function macroF1(predicted: ArrayLike<number>, targets: ArrayLike<number>, numClasses: number): PerLabel {
-  return macroF1OfConfusion(confusionMatrix(predicted, targets, numClasses));
-}
-
-/** Macro F1 from a confusion matrix (rows true, columns predicted). */
 export function macroF1OfConfusion(matrix: readonly (readonly number[])[]): PerLabel {
   return meanOfDefined(
     matrix.map((row, c) => {

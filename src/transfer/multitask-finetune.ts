@@ -165,8 +165,18 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     const { heads: _, ...vit } = params;
     return pooledFeaturesOf({ params: vit, cfg, normalization }, t.data.cache, faces, pooling, options.engine);
   };
-  const predict = async (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
-    const pooled = await pooledOf(params, t, faces);
+  /**
+   * Each task's pooled test features under fixed params. The end of a run scores them twice,
+   * before and after logit adjustment, but encodes them once.
+   */
+  const testPooledOnce = (params: MultitaskParams) => {
+    const pooled = new Map<string, Promise<Float32Array>>();
+    return (t: MultitaskTask) => {
+      if (!pooled.has(t.name)) pooled.set(t.name, pooledOf(params, t, t.testFaces));
+      return pooled.get(t.name)!;
+    };
+  };
+  const predict = async (params: MultitaskParams, t: MultitaskTask, pooled: Float32Array, faces: readonly number[]) => {
     const all = (await heads[t.task]!(
       tree.ref(params.heads[t.task]!),
       np.array(pooled).reshape([faces.length, cfg.embedDim]),
@@ -177,12 +187,13 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     params: MultitaskParams,
     facesOf: (t: MultitaskTask) => readonly number[],
     among: readonly MultitaskTask[] = tasks,
+    pooledFor: (t: MultitaskTask) => Promise<Float32Array> = (t) => pooledOf(params, t, facesOf(t)),
   ): Promise<TaskResult[]> => {
     const results: TaskResult[] = [];
     for (const t of among) {
       const faces = [...facesOf(t)];
       const labels = t.data.labelsOf(faces);
-      const predictions = await predict(params, t, faces);
+      const predictions = await predict(params, t, await pooledFor(t), faces);
       const width = t.data.columns.length;
       results.push({
         name: t.name,
@@ -195,9 +206,9 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     return results;
   };
   /** Chooses each softmax head's adjustment on its validation faces and moves it into the head's bias. */
-  const adjustHeads = async (params: MultitaskParams) => {
+  const adjustHeads = async (params: MultitaskParams, testPooled: (t: MultitaskTask) => Promise<Float32Array>) => {
     const balanced = owners.filter((t) => adjustable(t.task));
-    const unadjusted = await evaluate(params, (t) => t.testFaces, balanced);
+    const unadjusted = await evaluate(params, (t) => t.testFaces, balanced, testPooled);
     const chosen: Partial<Record<TransferTaskName, HeadAdjustment>> = {};
     for (const [i, t] of balanced.entries()) {
       const head = params.heads[t.task]!;
@@ -272,8 +283,9 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     } else {
       params = await selector!.bestParams();
     }
-    const logitAdjustment = options.logitAdjustment ? await adjustHeads(params) : null;
-    const results = await evaluate(params, (t) => t.testFaces);
+    const testPooled = testPooledOnce(params);
+    const logitAdjustment = options.logitAdjustment ? await adjustHeads(params, testPooled) : null;
+    const results = await evaluate(params, (t) => t.testFaces, tasks, testPooled);
     return { params, results, steps, selection: selector?.record ?? null, logitAdjustment };
   } finally {
     Object.values(heads).forEach((f) => f.dispose());

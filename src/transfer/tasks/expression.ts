@@ -22,7 +22,15 @@ import { nn, numpy as np, type Array } from "../../engine/jax.js";
 import { EXPRESSION_CLASSES } from "../../data/tasks.js";
 import { majorityClassBaseline } from "../baselines.js";
 import { initTaskHead } from "../heads.js";
-import { accuracy, argmaxRows, classShares, confusionMatrix, macroF1, meanClassAccuracy, type PerLabel } from "../metrics.js";
+import {
+  accuracy,
+  argmaxRows,
+  classShares,
+  confusionMatrix,
+  macroF1OfConfusion,
+  meanClassAccuracyOfConfusion,
+  type PerLabel,
+} from "../metrics.js";
 import { confusionSpec } from "../transfer-plots.js";
 import { balancedClassWeights } from "./balanced-weights.js";
 import { defineTask, fixedOutputs, singleLabels, taskError, type LabelRows, type TaskLoss } from "./definition.js";
@@ -109,14 +117,15 @@ export const EXPRESSION_TASK = defineTask<ExpressionLossOptions>({
   headline: { name: "accuracy", higherIsBetter: true, digits: 3 },
   score(probabilities, classes, k) {
     const predicted = argmaxRows(probabilities, k);
+    const matrix = confusionMatrix(predicted, classes, k);
     const secondary = {
       /** Balanced accuracy: the mean per-class recall (perLabel: each class's recall). */
-      meanClassAccuracy: meanClassAccuracy(predicted, classes, k),
+      meanClassAccuracy: meanClassAccuracyOfConfusion(matrix),
       /** Macro F1 (perLabel: each class's F1), which over-answering a class lowers too. */
-      macroF1: macroF1(predicted, classes, k),
+      macroF1: macroF1OfConfusion(matrix),
       predictedShare: classShares(predicted, k),
       trueShare: classShares(classes, k),
-      confusion: { classes: EXPRESSION_CLASSES, matrix: confusionMatrix(predicted, classes, k) },
+      confusion: { classes: EXPRESSION_CLASSES, matrix },
     };
     return { value: accuracy(predicted, classes), secondary };
   },
