@@ -209,7 +209,7 @@ test("add-head gives the held-out estimate with its 95% interval and the majorit
   assert.equal(baseline, 0.5, "5 + 5 training photos: a tie");
   assert.match(
     run.stderr,
-    /^warning: (the head is no better than always answering the majority on the 10 held-out photos|10 held-out photos are too few to tell the head from always answering the majority: the 95% interval of its accuracy, \d\.\d\d-\d\.\d\d, includes the baseline 0\.50)\./m,
+    /^warning: (the head is no better than always answering the majority on the 10 held-out photos \(\d\.\d\d, baseline 0\.50\)|10 held-out photos are too few to tell the head from always answering the majority: the 95% interval of its accuracy, \d\.\d\d-\d\.\d\d, includes the baseline 0\.50)\./m,
   );
 });
 
