@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import { splitDataset } from "../src/data/splits.js";
 import { FacepriorError } from "../src/errors.js";
-import { createEncoderRunner, UNIT_RGB } from "../src/face-model/encoder-runner.js";
+import { createEncoderRunner, UNIT_RGB, type EncoderRunner } from "../src/face-model/encoder-runner.js";
 import { readFaceModel, type FaceModel } from "../src/face-model/face-model.js";
 import { writeJsonAtomic } from "../src/io/atomic-write.js";
 import { facesOfRows, imageBatch } from "../src/priors/cache-dataset.js";
@@ -52,16 +52,12 @@ function shippedBalance(model: FaceModel): { tau: number; logPrior: number[] } {
 }
 
 /** The model's expression probabilities and the task's labels on one dataset's test faces. */
-async function testFaces(model: FaceModel, task: TransferTaskName, cacheDir: string): Promise<TestFaces> {
+async function testFaces(runner: EncoderRunner, task: TransferTaskName, cacheDir: string): Promise<TestFaces> {
   const data = await loadTaskCaches(task, [cacheDir]);
   const faces = facesOfRows(data.primary, splitDataset(data.dataset).test);
-  const runner = await createEncoderRunner(model, { engine: "onnx", batch: 32, heads: model.heads });
-  try {
-    const outputs = await runner.run(imageBatch(data.cache, faces, UNIT_RGB.mean, UNIT_RGB.std), faces.length);
-    return { probabilities: outputs.expression!, labels: data.labelsOf(faces), count: faces.length };
-  } finally {
-    await runner.dispose();
-  }
+  const outputs = await runner.run(imageBatch(data.cache, faces, UNIT_RGB.mean, UNIT_RGB.std), faces.length);
+  // The runner's output buffers are reused by its next run: keep a copy.
+  return { probabilities: outputs.expression!.slice(), labels: data.labelsOf(faces), count: faces.length };
 }
 
 /** Each face's class after moving the balancing from `shipped` to `tau`. */
@@ -85,9 +81,11 @@ function answerCounts(classes: ArrayLike<number>): Record<string, number> {
 
 const model = await readFaceModel(args.model!);
 const { tau: shipped, logPrior } = shippedBalance(model);
-const fer = await testFaces(model, "expression", `${args.cache}/fer2013`);
-const utk = await testFaces(model, "age", `${args.cache}/utkface`);
-const celeba = await testFaces(model, "attributes", `${args.cache}/celebahq_attr`);
+const runner = await createEncoderRunner(model, { engine: "onnx", batch: 32, heads: model.heads });
+const fer = await testFaces(runner, "expression", `${args.cache}/fer2013`);
+const utk = await testFaces(runner, "age", `${args.cache}/utkface`);
+const celeba = await testFaces(runner, "attributes", `${args.cache}/celebahq_attr`);
+await runner.dispose();
 const older = Array.from(utk.labels, (age) => age >= OLDER);
 
 const rows = ADJUSTMENT_STRENGTHS.map((tau) => {
