@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ADJUSTMENT_STRENGTHS, adjustedBias, chooseAdjustment, hostLogits, logGroupPrior, logitShift } from "./logit-adjustment.js";
+import {
+  ADJUSTMENT_STRENGTHS,
+  adjustedBias,
+  bootstrapResamples,
+  chooseAdjustment,
+  hostLogits,
+  logGroupPrior,
+  logitShift,
+} from "./logit-adjustment.js";
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-5, `${what}: ${a} vs ${b}`);
 
@@ -48,6 +56,68 @@ test("τ is the smallest strength with the best macro F1 on the validation faces
   close(chosen.byStrength.at(-1)!.value, 17 / 21, "τ = 1.5");
   const bias = adjustedBias("expression", new Float32Array(k), chosen);
   close(bias[0]! - bias[1]!, -0.75 * (logPrior[0]! - logPrior[1]!), "the bias carries the chosen shift");
+});
+
+/**
+ * The training prior of the test above (class 0 common, log π_0 − log π_c ≈ 3.92). Validation: 40
+ * class-0 faces and 10 faces of each rare class with clear evidence (right at every τ up to 1),
+ * then `unsure` class-1 faces and `mislabelled` class-0 faces whose logits both favour class 1 by
+ * 3.5 nats: class 0 wins them at τ = 0 (3.5 < 3.92), class 1 from τ = 0.25 (3.5 > 0.75·3.92).
+ */
+async function unsureFaces(unsure: number, mislabelled: number, rule: "best" | "one-standard-error") {
+  const k = 7;
+  const train = Float32Array.from([...new Array<number>(100).fill(0), 1, 2, 3, 4, 5, 6]);
+  const logPrior = logGroupPrior([...train], k);
+  const groups: [count: number, label: number, favoured: number, evidence: number][] = [
+    [40, 0, 0, 0],
+    ...[1, 2, 3, 4, 5, 6].map((c): [number, number, number, number] => [10, c, c, 6]),
+    [unsure, 1, 1, 3.5],
+    [mislabelled, 0, 1, 3.5],
+  ];
+  const logits: number[] = [];
+  const labels: number[] = [];
+  for (const [count, label, favoured, evidence] of groups)
+    for (let face = 0; face < count; face++) {
+      labels.push(label);
+      for (let j = 0; j < k; j++) logits.push((j === favoured ? evidence : 0) + logPrior[j]!);
+    }
+  return chooseAdjustment("expression", Float32Array.from(logits), Float32Array.from(labels), train, rule);
+}
+
+test("rule one-standard-error keeps τ = 0 when the best strength wins by less than the noise", async () => {
+  // 3 faces gained, 3 lost: τ = 0.25 is best by 0.0035 of macro F1 on 106 faces.
+  const best = await unsureFaces(3, 3, "best");
+  assert.equal(best.tau, 0.25);
+  assert.equal(best.byStrength[0]!.shortfallError, undefined, "rule best computes no errors");
+  const careful = await unsureFaces(3, 3, "one-standard-error");
+  assert.equal(careful.rule, "one-standard-error");
+  assert.deepEqual(
+    careful.byStrength.map((s) => s.value),
+    best.byStrength.map((s) => s.value),
+    "the same validation scores",
+  );
+  const [tau0, tau25] = careful.byStrength;
+  assert.equal(tau25!.shortfallError, 0, "the best strength falls short of itself by exactly 0 in every resample");
+  assert.ok(tau25!.value - tau0!.value < tau0!.shortfallError!, `shortfall ${tau25!.value - tau0!.value} vs ${tau0!.shortfallError}`);
+  assert.equal(careful.tau, 0);
+});
+
+test("rule one-standard-error keeps a gain larger than its standard error", async () => {
+  // 30 faces gained, 2 lost: τ = 0.25 is best by 0.12, many standard errors.
+  const careful = await unsureFaces(30, 2, "one-standard-error");
+  const [tau0, tau25] = careful.byStrength;
+  assert.ok(tau25!.value - tau0!.value > 3 * tau0!.shortfallError!, `shortfall ${tau25!.value - tau0!.value} vs ${tau0!.shortfallError}`);
+  assert.equal(careful.tau, 0.25);
+});
+
+test("bootstrap resamples are seeded draws of row indices with replacement", () => {
+  const [first, second] = [bootstrapResamples(50, 20, 7), bootstrapResamples(50, 20, 7)];
+  assert.deepEqual(first, second, "the same seed draws the same rows");
+  assert.notDeepEqual(bootstrapResamples(50, 20, 8), first, "another seed draws others");
+  assert.ok(first.every((rows) => rows.length === 50 && rows.every((row) => row < 50)));
+  // With replacement: a resample of 50 rows holds about 1 − 1/e ≈ 63% of them, never all in 20 tries.
+  const distinct = first.map((rows) => new Set(rows).size);
+  assert.ok(Math.max(...distinct) < 50 && Math.min(...distinct) > 20, `distinct rows ${distinct}`);
 });
 
 test("an age bin moves with its decade's prior, and τ lowers the per-decade error when the prior pulls to the middle", async () => {

@@ -52,7 +52,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
       tasks: { expression: { batch: 3 }, attributes: { batch: 2, weight: 0.5 } },
       train: { steps: 4, lr: 1e-4, checkpointEvery: 2 },
       recipe: { selection: { valFraction: 0.2 } },
-      logitAdjustment: true,
+      logitAdjustment: "one-standard-error",
     }),
   );
   const out = join(dir, "run");
@@ -89,6 +89,11 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
     [...ADJUSTMENT_STRENGTHS],
   );
   assert.ok(ADJUSTMENT_STRENGTHS.includes(adjusted.expression.tau));
+  assert.equal(adjusted.expression.rule, "one-standard-error");
+  assert.ok(
+    adjusted.expression.byStrength.every((s: { shortfallError: number }) => s.shortfallError >= 0),
+    "each strength's shortfall from the best has its bootstrap error",
+  );
   assert.equal(adjusted.expression.testUnadjusted.predictedShare.length, 7, "the test metrics as trained are kept beside");
   const log = (await readFile(join(out, "run", "log.jsonl"), "utf8"))
     .trim()
@@ -245,8 +250,11 @@ test("the shipped multi-task recipe parses, with every task, a validation split 
   assert.deepEqual(Object.keys(config.tasks).sort(), ["age", "attributes", "au", "expression"]);
   assert.ok(config.recipe.selection && config.recipe.selection.patience !== null);
   assert.equal(config.recipe.augment.affine.rotationDeg, 10, "left-out fields take the defaults");
-  assert.equal(config.logitAdjustment, true, "the shipped heads are balanced on validation faces");
+  assert.equal(config.logitAdjustment, true, "the heads are balanced on validation faces");
   const v3 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.json", import.meta.url)));
+  const shipped = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.1.json", import.meta.url)));
+  assert.deepEqual({ ...shipped, logitAdjustment: v3.logitAdjustment }, v3, "v3.1 is v3 but for how τ is chosen");
+  assert.equal(shipped.logitAdjustment, "one-standard-error");
   assert.deepEqual(
     v3.metaLabels["utkface-gender"],
     { faces: "age", meta: "gender", values: { "0": 1, "1": 0 }, head: "attributes", output: "Male", batch: 8, weight: 1 },

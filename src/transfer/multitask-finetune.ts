@@ -32,7 +32,7 @@ import type { TaskCaches } from "./task-data.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 import { concatFloat32 } from "../engine/host-arrays.js";
 import { restoreSelectionMilestones, selectionHooks } from "./selection-milestones.js";
-import { adjustable, adjustedBias, chooseAdjustment, hostLogits, type LogitAdjustment } from "./logit-adjustment.js";
+import { type AdjustmentRule, adjustable, adjustedBias, chooseAdjustment, hostLogits, type LogitAdjustment } from "./logit-adjustment.js";
 
 /**
  * One part of every step's batch: a task's faces for its head, or (with `output`) faces that
@@ -71,8 +71,8 @@ export type MultitaskOptions = {
   selection?: { patience: number | null };
   /** Keep float16 milestones in this folder (selection-milestones.ts), and start from them when `runDir` has no checkpoint. */
   milestone?: string;
-  /** Balance the softmax heads on the validation faces after training (needs `selection`'s validation faces). */
-  logitAdjustment?: boolean;
+  /** Balance the softmax heads on the validation faces after training, τ chosen by this rule (needs `selection`'s validation faces). */
+  logitAdjustment?: AdjustmentRule;
   onProgress?: (progress: TrainProgress) => void;
 };
 
@@ -206,7 +206,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     return results;
   };
   /** Chooses each softmax head's adjustment on its validation faces and moves it into the head's bias. */
-  const adjustHeads = async (params: MultitaskParams, testPooled: (t: MultitaskTask) => Promise<Float32Array>) => {
+  const adjustHeads = async (params: MultitaskParams, testPooled: (t: MultitaskTask) => Promise<Float32Array>, rule: AdjustmentRule) => {
     const balanced = owners.filter((t) => adjustable(t.task));
     const unadjusted = await evaluate(params, (t) => t.testFaces, balanced, testPooled);
     const chosen: Partial<Record<TransferTaskName, HeadAdjustment>> = {};
@@ -215,7 +215,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       const weight = (await head.weight.ref.data()) as Float32Array;
       const bias = (await head.bias.ref.data()) as Float32Array;
       const logits = hostLogits(await pooledOf(params, t, t.valFaces), weight, bias);
-      const adjustment = await chooseAdjustment(t.task, logits, t.data.labelsOf(t.valFaces), t.data.labelsOf(t.trainFaces));
+      const adjustment = await chooseAdjustment(t.task, logits, t.data.labelsOf(t.valFaces), t.data.labelsOf(t.trainFaces), rule);
       head.bias.dispose();
       head.bias = np.array(adjustedBias(t.task, bias, adjustment));
       chosen[t.task] = { ...adjustment, testUnadjusted: unadjusted[i]!.metrics };
@@ -284,7 +284,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       params = await selector!.bestParams();
     }
     const testPooled = testPooledOnce(params);
-    const logitAdjustment = options.logitAdjustment ? await adjustHeads(params, testPooled) : null;
+    const logitAdjustment = options.logitAdjustment ? await adjustHeads(params, testPooled, options.logitAdjustment) : null;
     const results = await evaluate(params, (t) => t.testFaces, tasks, testPooled);
     return { params, results, steps, selection: selector?.record ?? null, logitAdjustment };
   } finally {

@@ -25,6 +25,7 @@ import type { TrainEngineChoice, TrainProgress } from "../train/train-loop.js";
 import { parseTrainConfig, TrainOverridesSchema } from "../train/train-config.js";
 import { FinetuneRecipeSchema } from "./finetune-recipe.js";
 import { loadEncoder, type EncoderSource } from "./features.js";
+import { ADJUSTMENT_RULES } from "./logit-adjustment.js";
 import { trainMultitask, type MultitaskTask } from "./multitask-finetune.js";
 import { loadTaskCaches, metaOfFaces, withVal } from "./task-data.js";
 import { recipeLossOverrides, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
@@ -64,8 +65,11 @@ export const MultitaskConfigSchema = z.strictObject({
   train: TrainOverridesSchema.default({}),
   recipe: FinetuneRecipeSchema.prefault({}),
   pooling: TransferConfigSchema.shape.pooling,
-  /** Balance the expression and age heads on the validation faces after training (logit-adjustment.ts). */
-  logitAdjustment: z.boolean().default(false),
+  /**
+   * Balance the expression and age heads on the validation faces after training (logit-adjustment.ts),
+   * choosing τ by a rule: `true` is "best".
+   */
+  logitAdjustment: z.union([z.boolean(), z.enum(ADJUSTMENT_RULES)]).default(false),
 });
 export type MultitaskConfig = z.output<typeof MultitaskConfigSchema>;
 
@@ -214,7 +218,7 @@ export async function runMultitask(options: MultitaskRunOptions) {
       augment: recipe.augment,
       dropPath: recipe.dropPath,
       selection: recipe.selection ? { patience: recipe.selection.patience } : undefined,
-      logitAdjustment: config.logitAdjustment,
+      logitAdjustment: config.logitAdjustment === true ? "best" : config.logitAdjustment || undefined,
       milestone: options.milestone,
       onProgress: options.onProgress,
     });
