@@ -121,7 +121,11 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   const info = await runCli(["info", join(out, "model.safetensors")], dir);
   assert.match(info.stdout, /test model: expression and attributes/, "the description in the model's metadata");
   assert.match(info.stdout, /preset +vit_tiny_patch16_112 \(--arch vit-tiny\)/, "the size's preset, whatever the pooling");
-  assert.match(info.stdout, /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}/);
+  assert.match(
+    info.stdout,
+    /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}; balanced at τ [\d.]+ \(rule one-standard-error\)\n/,
+  );
+  assert.match(info.stdout, /head attributes +sigmoid, 40 outputs .*accuracy \d\.\d{3}\n/, "a sigmoid head is not balanced");
 });
 
 test(

@@ -167,13 +167,19 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   };
   /**
    * Each task's pooled test features under fixed params. The end of a run scores them twice,
-   * before and after logit adjustment, but encodes them once.
+   * before and after logit adjustment, but encodes them once, and once for the parts that share
+   * their faces (a meta label's part and the part of its `faces` task).
    */
   const testPooledOnce = (params: MultitaskParams) => {
-    const pooled = new Map<string, Promise<Float32Array>>();
+    const encoded: { t: MultitaskTask; pooled: Promise<Float32Array> }[] = [];
+    const sameFaces = (a: MultitaskTask, b: MultitaskTask) =>
+      a.data.cache === b.data.cache && a.testFaces.length === b.testFaces.length && a.testFaces.every((f, i) => f === b.testFaces[i]);
     return (t: MultitaskTask) => {
-      if (!pooled.has(t.name)) pooled.set(t.name, pooledOf(params, t, t.testFaces));
-      return pooled.get(t.name)!;
+      const done = encoded.find((e) => sameFaces(e.t, t));
+      if (done) return done.pooled;
+      const pooled = pooledOf(params, t, t.testFaces);
+      encoded.push({ t, pooled });
+      return pooled;
     };
   };
   const predict = async (params: MultitaskParams, t: MultitaskTask, pooled: Float32Array, faces: readonly number[]) => {

@@ -21,19 +21,23 @@ function matchingPreset(cfg: VitConfig): string | undefined {
   return name && (alias ? `${name} (--arch ${alias})` : name);
 }
 
-/** One row per head: what it outputs and, when recorded, its held-out headline. */
+/** One row per head: what it outputs and, when recorded, its held-out headline and how it was balanced. */
 function headRows(model: FaceModel): [string, string][] {
   const about = (model.about.heads ?? {}) as Record<
     string,
     { heldOut?: { headline?: { name: string; value: number } }; data?: string; split?: string }
   >;
+  // Models balanced before rules existed took the best τ.
+  const balanced = (model.about.logitAdjustment ?? {}) as Record<string, { tau: number; rule?: string }>;
   return model.heads.map((head) => {
     const record = about[head.name];
     const headline = record?.heldOut?.headline;
     const measured = headline ? `; held out (${record.split} of ${record.data}): ${headline.name} ${headline.value.toFixed(3)}` : "";
+    const adjustment = balanced[head.name];
+    const balance = adjustment ? `; balanced at τ ${adjustment.tau} (rule ${adjustment.rule ?? "best"})` : "";
     return [
       `head ${head.name}`,
-      `${head.activation}, ${head.labels.length} output${head.labels.length > 1 ? "s" : ""} (${head.labels.slice(0, 6).join(", ")}${head.labels.length > 6 ? ", ..." : ""})${measured}`,
+      `${head.activation}, ${head.labels.length} output${head.labels.length > 1 ? "s" : ""} (${head.labels.slice(0, 6).join(", ")}${head.labels.length > 6 ? ", ..." : ""})${measured}${balance}`,
     ];
   });
 }
