@@ -72,7 +72,7 @@ function labelList(probabilities: Record<string, number>): HTMLUListElement {
   return element("ul", { class: "labels" }, ...rows);
 }
 
-/** A head's section: softmax -> the top class and the distribution, sigmoid -> each label, expected-age -> the number. */
+/** A head's section: softmax -> the top class and the distribution, sigmoid -> each label, an age head -> the number. */
 function headSection(name: string, prediction: HeadPrediction): HTMLElement {
   const section = element(
     "section",
@@ -80,7 +80,7 @@ function headSection(name: string, prediction: HeadPrediction): HTMLElement {
     element("h3", {}, name),
   );
   if (prediction.kind === "value") {
-    // expected-age heads predict years (HeadPrediction).
+    // age heads (expected-age, median-age) predict years (HeadPrediction).
     section.append(
       element(
         "p",

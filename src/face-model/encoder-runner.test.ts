@@ -29,6 +29,7 @@ const HEADS: OnnxHead[] = [
     fcNorm: { weight: values(D, 5, 0.1, 1), bias: values(D, 6, 0.1) },
   },
   { name: "age", activation: "expected-age", weight: values(101 * D, 7, 0.2), bias: values(101, 8) },
+  { name: "age_median", activation: "median-age", weight: values(101 * D, 7, 0.2), bias: values(101, 8) },
 ];
 
 async function withRunner<T>(
@@ -59,9 +60,10 @@ for (const engine of ["jax", "onnx"] as const) {
       const first = rowOf(await runner.run(faces(1), 1), 1, 0);
       for (const n of [1, 3, 7]) {
         const got = await runner.run(faces(n), n);
-        assert.deepEqual(Object.keys(got), ["features", "smile", "au", "age"]);
+        assert.deepEqual(Object.keys(got), ["features", "smile", "au", "age", "age_median"]);
         assert.equal(got.features!.length, n * D);
         assert.equal(got.age!.length, n, "expected-age gives one number per face");
+        assert.equal(got.age_median!.length, n, "median-age gives one number per face");
         assert.deepEqual(rowOf(got, n, 0), first, `face 0 among ${n} faces`);
       }
       assert.equal(runner.compiles, 1);
@@ -104,6 +106,7 @@ test("a runner with heads refuses token outputs, and no faces give empty outputs
       ["smile", 0],
       ["au", 0],
       ["age", 0],
+      ["age_median", 0],
     ],
   );
 });

@@ -4,7 +4,7 @@
  * builds; jax-js runs the same computation (model/vit.ts), jitted:
  *
  *   pixels [n, 3, S, S], RGB in [0, 1]  -> (x - mean) / std with the encoder's normalisation
- *     pooled    features [n, D] (vitHead) and each head's output ([n, K], or [n] for expected-age)
+ *     pooled    features [n, D] (vitHead) and each head's output ([n, K], or [n] for an age head)
  *     tokens    [n, 1 + N, D], the final norm's output (vitFeatures)
  *     prefix    [n, 1 + N, D], what block `blocks` sees
  *

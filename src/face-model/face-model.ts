@@ -7,7 +7,7 @@
  *             per head `heads.<name>.weight` [K, D] and `heads.<name>.bias` [K], on pooled features
  *   metadata  the encoder's architecture and normalisation (vit-metadata.ts), and
  *             `faceprior.heads`: JSON [{ name, activation, labels, about? }] in output order, where
- *             `labels` names the K outputs (["age"] for an expected-age head), and optionally
+ *             `labels` names the K outputs (["age"] for an age head: expected-age or median-age), and optionally
  *             `faceprior.model`: JSON, free-form provenance (data, protocol, held-out metrics)
  */
 import { z } from "zod";
@@ -22,7 +22,7 @@ import {
 import { normalizationFromMetadata, vitConfigFromMetadata, vitMetadata, type Normalization } from "../checkpoint/vit-metadata.js";
 import { parseConfig } from "../config-schema.js";
 import { FacepriorError, invalidArgument } from "../errors.js";
-import { HEAD_ACTIVATIONS } from "../model/head-activations.js";
+import { HEAD_ACTIVATIONS, predictsAge } from "../model/head-activations.js";
 import { parseJson } from "../io/json-file.js";
 import type { VitConfig } from "../model/vit-presets.js";
 
@@ -60,7 +60,7 @@ export type FaceModel = {
 function headTensors(tensors: TensorMap, spec: HeadSpec, dim: number, source: string): ModelHead {
   const weight = tensors[`${HEAD_PREFIX}${spec.name}.weight`];
   const bias = tensors[`${HEAD_PREFIX}${spec.name}.bias`];
-  const k = spec.activation === "expected-age" ? bias?.shape[0] : spec.labels.length;
+  const k = predictsAge(spec.activation) ? bias?.shape[0] : spec.labels.length;
   if (!weight || !bias || weight.shape.join() !== `${k},${dim}` || bias.shape.join() !== `${k}`) {
     const found = weight && bias ? `weight ${JSON.stringify(weight.shape)} and bias ${JSON.stringify(bias.shape)}` : "no tensors";
     throw new FacepriorError(
@@ -189,7 +189,7 @@ export function addHead(
   { replace = false, about = {} }: { replace?: boolean; about?: Record<string, unknown> } = {},
 ): Omit<FaceModel, "source"> {
   checkNewHeadName(model, head.name, replace);
-  const expected = head.activation === "expected-age" ? head.bias.length : head.labels.length;
+  const expected = predictsAge(head.activation) ? head.bias.length : head.labels.length;
   if (head.bias.length !== expected || head.weight.length !== expected * model.cfg.embedDim) {
     throw new FacepriorError(
       "BAD_ARGUMENT",

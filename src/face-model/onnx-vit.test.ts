@@ -145,7 +145,7 @@ test("a head that does not fit is refused, naming the head and the fix", { skip:
     /heads\[0\] \(au\): weight has 1151 values and bias 12\. Pass weight \[K, D\] and bias \[K\] with K > 0 and D = 96/,
   );
   assert.throws(build([au, au]), /heads\[1\] \(au\): a second head with this name\. Give each head its own name\./);
-  assert.throws(build([sampleHead("age", 100, 2, false)]), /heads\[0\] \(age\): expected-age needs 101 logits \(ages 0-100\), got 100/);
+  assert.throws(build([sampleHead("age", 100, 2, false)]), /heads\[0\] \(age\): median-age needs 101 logits \(ages 0-100\), got 100/);
   assert.throws(build([{ ...au, name: "features" }]), /heads\[0\] \(features\): is not a usable head name\./);
   assert.throws(build([{ ...au, name: "smile-2" }]), /heads\[0\] \(smile-2\): is not a usable head name\./);
 });

@@ -20,7 +20,14 @@ import { checkVitTensors } from "../checkpoint/vit-checkpoint.js";
 import type { TensorMap } from "../checkpoint/safetensors.js";
 import type { Normalization } from "../checkpoint/vit-metadata.js";
 import { FacepriorError } from "../errors.js";
-import { HEAD_ACTIVATIONS, LUMA_WEIGHTS, NUM_AGE_BINS, type HeadActivation } from "../model/head-activations.js";
+import {
+  HEAD_ACTIVATIONS,
+  LUMA_WEIGHTS,
+  MAX_PREDICTED_AGE,
+  NUM_AGE_BINS,
+  predictsAge,
+  type HeadActivation,
+} from "../model/head-activations.js";
 import { numPatches, type VitConfig } from "../model/vit-presets.js";
 import { HEAD_LN_EPS } from "../model/vit.js";
 import { OnnxGraphBuilder } from "../engine/onnx-graph.js";
@@ -104,7 +111,7 @@ export function buildFaceOnnx({
     { name: FEATURES_OUTPUT, shape: [n, cfg.embedDim] },
     ...(tokens ? [{ name: TOKENS_OUTPUT, shape: [n, 1 + numPatches(cfg), cfg.embedDim] }] : []),
     ...(prefixBlocks !== undefined ? [{ name: PREFIX_OUTPUT, shape: [n, 1 + numPatches(cfg), cfg.embedDim] }] : []),
-    ...heads.map((h) => ({ name: h.name, shape: h.activation === "expected-age" ? [n] : [n, h.bias.length] })),
+    ...heads.map((h) => ({ name: h.name, shape: predictsAge(h.activation) ? [n] : [n, h.bias.length] })),
   ];
   const graph = g.build("faceprior_vit", [{ name: IMAGE_INPUT, shape: [n, 3, cfg.imgSize, cfg.imgSize] }], outputs);
   return encodeOnnxModel({
@@ -136,8 +143,8 @@ function checkHeads(heads: readonly OnnxHead[], d: number): void {
     }
     if (!HEAD_ACTIVATIONS.includes(head.activation))
       throw bad(`activation "${head.activation}" is unknown`, `Use one of ${HEAD_ACTIVATIONS.join(", ")}`);
-    if (head.activation === "expected-age" && k !== NUM_AGE_BINS)
-      throw bad(`expected-age needs ${NUM_AGE_BINS} logits (ages 0-100), got ${k}`, "Pass the age head");
+    if (predictsAge(head.activation) && k !== NUM_AGE_BINS)
+      throw bad(`${head.activation} needs ${NUM_AGE_BINS} logits (ages 0-100), got ${k}`, "Pass the age head");
   });
 }
 
@@ -292,6 +299,15 @@ function headOutput(g: OnnxGraphBuilder, head: OnnxHead, features: string, d: nu
         Float32Array.from({ length: k }, (_, a) => a),
       );
       return g.op("MatMul", [softmax(), ages], {}, head.name);
+    }
+    case "median-age": {
+      // vit.ts medianAge: each bin's share below the median, clipped to [0, 1], summed, − ½.
+      const p = softmax();
+      const below = g.op("CumSum", [p, g.int64s([1], [])], { exclusive: { int: 1 } });
+      const share = g.op("Div", [g.op("Sub", [g.scalar(0.5), below]), g.op("Add", [p, g.scalar(1e-30)])]);
+      const clipped = g.op("Clip", [share, g.scalar(0), g.scalar(1)]);
+      const years = g.op("Sub", [g.op("ReduceSum", [clipped, g.int64s([-1])], { keepdims: { int: 0 } }), g.scalar(0.5)]);
+      return g.op("Clip", [years, g.scalar(0), g.scalar(MAX_PREDICTED_AGE)], {}, head.name);
     }
   }
 }

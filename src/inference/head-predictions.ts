@@ -4,12 +4,13 @@
  */
 import { FacepriorError } from "../errors.js";
 import type { HeadSpec } from "../face-model/face-model.js";
+import { predictsAge } from "../model/head-activations.js";
 
 /** softmax: the most likely label and every label's probability. */
 export type ClassPrediction = { kind: "class"; label: string; probability: number; probabilities: Record<string, number> };
 /** sigmoid: each label's probability, independently. */
 export type LabelsPrediction = { kind: "labels"; probabilities: Record<string, number> };
-/** expected-age: a number, in the label's unit (years). */
+/** expected-age, median-age: a number, in the label's unit (years). */
 export type ValuePrediction = { kind: "value"; value: number };
 
 /** One head's reading of one face; `kind` tells which (or ask for one with predictionOf). */
@@ -59,7 +60,7 @@ export function readPredictions(
   return Object.fromEntries(
     heads.map((head) => {
       const values = outputs[head.name]!;
-      if (head.activation === "expected-age") return [head.name, { kind: "value", value: values[face]! }];
+      if (predictsAge(head.activation)) return [head.name, { kind: "value", value: values[face]! }];
       const k = head.labels.length;
       const row = values.subarray(face * k, (face + 1) * k);
       const probabilities = Object.fromEntries(head.labels.map((label, i) => [label, row[i]!]));

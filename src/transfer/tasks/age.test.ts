@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { nn, numpy as np } from "../../engine/jax.js";
 import { NUM_AGE_BINS } from "../../model/head-activations.js";
-import { expectedAge } from "../../model/vit.js";
+import { expectedAge, medianAge } from "../../model/vit.js";
 import { decadeOf } from "../metrics.js";
 import { AGE_TASK, ageDecades, ageKl, ageTarget, decadeWeightsOf, logAgeTarget } from "./age.js";
 
@@ -50,6 +50,37 @@ test("the expectation of a one-hot distribution is that age", () => {
   const logits = ages.map((age) => Array.from({ length: NUM_AGE_BINS }, (_, a) => (a === age ? 0 : -1e4)));
   const got = expectedAge(f64(logits)).js() as number[];
   got.forEach((v, i) => assert.ok(Math.abs(v - ages[i]!) < 1e-9, `${v} vs ${ages[i]}`));
+});
+
+/** Logits [101] whose softmax is `mass` (age -> probability), the other bins 0 (exp underflows). */
+function logitsOf(mass: Record<number, number>): number[] {
+  return Array.from({ length: NUM_AGE_BINS }, (_, a) => (a in mass ? Math.log(mass[a]!) : -1e4));
+}
+
+/**
+ * Bin a spreads its probability over [a − ½, a + ½]. One-hot at 40: half of bin 40 lies below 40.
+ * 0.2 at 10 and 0.8 at 20: 0.3 of the 0.8 needed, 0.375 of bin 20, so 19.5 + 0.375 (the mean is 18).
+ * Uniform: 50. Half at 20 and half at 30: every age between holds 0.5 below it; the first is 20.5.
+ */
+test("the median age of a distribution over the bins, by hand, where the mean differs", () => {
+  const cases: [Record<number, number>, number][] = [
+    [{ 40: 1 }, 40],
+    [{ 10: 0.2, 20: 0.8 }, 19.875],
+    [Object.fromEntries(Array.from({ length: NUM_AGE_BINS }, (_, a) => [a, 1 / NUM_AGE_BINS])), 50],
+    [{ 20: 0.5, 30: 0.5 }, 20.5],
+    [{ 0: 1 }, 0],
+    [{ 100: 1 }, 100],
+  ];
+  const got = medianAge(f64(cases.map(([mass]) => logitsOf(mass)))).js() as number[];
+  got.forEach((v, i) => assert.ok(Math.abs(v - cases[i]![1]) < 1e-9, `case ${i}: ${v} vs ${cases[i]![1]}`));
+  const skewedMean = (expectedAge(f64([logitsOf({ 10: 0.2, 20: 0.8 })])).js() as number[])[0]!;
+  assert.ok(Math.abs(skewedMean - 18) < 1e-9, "the expectation of the skewed case is 18");
+});
+
+test("the age task predicts the median; a face model's age head says so", () => {
+  assert.equal(AGE_TASK.activation, "median-age");
+  const logits = f64([logitsOf({ 10: 0.2, 20: 0.8 })]);
+  assert.ok(Math.abs((AGE_TASK.predict(logits).js() as number[])[0]! - 19.875) < 1e-9);
 });
 
 test("the age loss is KL(target ‖ softmax) by hand, and 0 when the logits are log target", () => {
