@@ -105,7 +105,7 @@ function jaxHead(head: OnnxHead): TaskHead {
     : { head: linear };
 }
 
-test("ONNX heads match taskHeadLogits + each task's predict within 1e-4: sigmoid, softmax, expected age", { skip }, async (t) => {
+test("ONNX heads match taskHeadLogits + each task's predict within 1e-4: sigmoid, softmax, median age", { skip }, async (t) => {
   const { checkpoint, inputNchw } = await readParityFixture();
   const sizes = { au: 12, expression: 7, age: 101, attributes: 40 };
   const heads = TRANSFER_TASK_NAMES.map((task, i) => sampleHead(task, sizes[task], i + 1, i % 2 === 0));
