@@ -3,7 +3,7 @@
  * "Known limits"). A multi-task run balances the head by subtracting τ·log(training share) from
  * each logit, τ chosen on FER2013's validation faces (logit-adjustment.ts). This re-balances the
  * shipped probabilities on the host, log p + (τ_shipped − τ)·log prior, for each τ of the grid the
- * run chose from, and reports:
+ * run chose from (τ_shipped 0 for a head left unbalanced, as in model v3.3), and reports:
  *   - FER2013 PrivateTest (labelled): accuracy and balanced accuracy;
  *   - UTKFace and CelebA-HQ test faces (colour photos without expression labels): how often each
  *     class is answered, UTKFace split at age 50, where it over-answers disgust.
@@ -16,11 +16,11 @@ import { parseArgs } from "node:util";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import { splitDataset } from "../src/data/splits.js";
 import { FacepriorError } from "../src/errors.js";
-import { createEncoderRunner, UNIT_RGB, type EncoderRunner } from "../src/face-model/encoder-runner.js";
+import { createModelRunner, UNIT_RGB, type EncoderRunner } from "../src/face-model/encoder-runner.js";
 import { readFaceModel, type FaceModel } from "../src/face-model/face-model.js";
 import { writeJsonAtomic } from "../src/io/atomic-write.js";
 import { facesOfRows, imageBatch } from "../src/priors/cache-dataset.js";
-import { ADJUSTMENT_STRENGTHS } from "../src/transfer/logit-adjustment.js";
+import { ADJUSTMENT_STRENGTHS, logGroupPrior } from "../src/transfer/logit-adjustment.js";
 import { accuracy, meanClassAccuracy } from "../src/transfer/metrics.js";
 import { loadTaskCaches } from "../src/transfer/task-data.js";
 import type { TransferTaskName } from "../src/transfer/tasks/index.js";
@@ -39,16 +39,20 @@ const OLDER = 50;
 
 type TestFaces = { probabilities: Float32Array; labels: Float32Array; count: number };
 
-/** The shipped head's balancing, as the run recorded it in the model's metadata. */
-function shippedBalance(model: FaceModel): { tau: number; logPrior: number[] } {
-  const adjustment = (model.about.logitAdjustment as Record<string, { tau: number; logPrior: number[] }> | undefined)?.expression;
-  if (!adjustment) {
-    throw new FacepriorError(
-      "BAD_CHECKPOINT",
-      `${model.source}: no expression balancing in its metadata (about.logitAdjustment.expression). Pass a model from a multitask run with "logitAdjustment": true.`,
-    );
+/**
+ * The shipped head's balancing, as the run recorded it in the model's metadata; a head left
+ * unbalanced is at τ 0, with the prior of its training faces (FER2013's and its extra faces'
+ * training parts, as the multi-task run takes them).
+ */
+async function shippedBalance(model: FaceModel, cache: string): Promise<{ tau: number; logPrior: number[] }> {
+  const recorded = (model.about.logitAdjustment as Record<string, { tau: number; logPrior: number[] }> | undefined)?.expression;
+  if (recorded) return recorded;
+  if (!model.heads.some((h) => h.name === "expression")) {
+    throw new FacepriorError("BAD_CHECKPOINT", `${model.source}: no expression head. Pass a model with one, e.g. the bundled model.`);
   }
-  return adjustment;
+  const data = await loadTaskCaches("expression", [`${cache}/fer2013`, `${cache}/fer2013_extra`]);
+  const trainFaces = [...facesOfRows(data.primary, splitDataset(data.dataset).train), ...data.extraFaces];
+  return { tau: 0, logPrior: logGroupPrior(Array.from(data.labelsOf(trainFaces)), K) };
 }
 
 /** The model's expression probabilities and the task's labels on one dataset's test faces. */
@@ -80,8 +84,8 @@ function answerCounts(classes: ArrayLike<number>): Record<string, number> {
 }
 
 const model = await readFaceModel(args.model!);
-const { tau: shipped, logPrior } = shippedBalance(model);
-const runner = await createEncoderRunner(model, { engine: "onnx", batch: 32, heads: model.heads });
+const { tau: shipped, logPrior } = await shippedBalance(model, args.cache!);
+const runner = await createModelRunner(model, "onnx", 2, 32);
 const fer = await testFaces(runner, "expression", `${args.cache}/fer2013`);
 const utk = await testFaces(runner, "age", `${args.cache}/utkface`);
 const celeba = await testFaces(runner, "attributes", `${args.cache}/celebahq_attr`);

@@ -1,7 +1,8 @@
 /**
- * A small counter-based PRNG for augmentation: draw k of stream `name` under seed s is a hash of
- * (s, name, k), so the same seed always gives the same draws, and each transform reads its own
- * stream (changing the flip probability does not move the affine's draws). Never Math.random.
+ * A small counter-based PRNG for augmentation and bootstrap resamples: draw k of stream `name`
+ * under seed s is a hash of (s, name, k), so the same seed always gives the same draws, and each
+ * transform reads its own stream (changing the flip probability does not move the affine's
+ * draws). Never Math.random.
  */
 import { invalidArgument } from "../errors.js";
 

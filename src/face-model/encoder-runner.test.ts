@@ -78,6 +78,7 @@ test("onnxruntime and jax-js runners agree on a small model: features, heads, to
   const outputs: (EncoderOutput | undefined)[] = [
     undefined,
     { kind: "pooled", pooling: "avg" },
+    { kind: "pooled", pooling: "avg", mirrorAverage: true },
     { kind: "tokens" },
     { kind: "prefix", blocks: 1 },
   ];
@@ -87,7 +88,9 @@ test("onnxruntime and jax-js runners agree on a small model: features, heads, to
     assert.deepEqual(Object.keys(jax), Object.keys(onnx));
     for (const name of Object.keys(jax)) {
       const error = maxAbsDiff(jax[name]!, onnx[name]!) / Math.max(1, ...jax[name]!.map(Math.abs)); // ages are in years
-      t.diagnostic(`${output?.kind ?? "pooled with heads"} ${name}: max difference ${error.toExponential(2)} of the largest value`);
+      t.diagnostic(
+        `${output?.kind ?? "pooled with heads"}${output && "mirrorAverage" in output ? " mirrored" : ""} ${name}: max difference ${error.toExponential(2)} of the largest value`,
+      );
       assert.ok(error < 1e-5, `${output?.kind ?? "heads"} ${name}: ${error}`);
     }
   }

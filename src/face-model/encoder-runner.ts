@@ -4,7 +4,8 @@
  * builds; jax-js runs the same computation (model/vit.ts), jitted:
  *
  *   pixels [n, 3, S, S], RGB in [0, 1]  -> (x - mean) / std with the encoder's normalisation
- *     pooled    features [n, D] (vitHead) and each head's output ([n, K], or [n] for an age head)
+ *     pooled    features [n, D] (vitHead) and each head's output ([n, K], or [n] for an age head);
+ *               with `mirrorAverage`, the mean of each image's features and its mirror image's
  *     tokens    [n, 1 + N, D], the final norm's output (vitFeatures)
  *     prefix    [n, 1 + N, D], what block `blocks` sees
  *
@@ -29,7 +30,10 @@ import { concatFloat32 } from "../engine/host-arrays.js";
 export type EncoderOutputs = Record<string, Float32Array>;
 
 /** What the encoder gives per image (the module comment); only pooled features feed heads. */
-export type EncoderOutput = { kind: "pooled"; pooling: VitConfig["globalPool"] } | { kind: "tokens" } | { kind: "prefix"; blocks: number };
+export type EncoderOutput =
+  | { kind: "pooled"; pooling: VitConfig["globalPool"]; mirrorAverage?: boolean }
+  | { kind: "tokens" }
+  | { kind: "prefix"; blocks: number };
 
 /**
  * The encoder to run: host tensors, of which the runner makes its own arrays, or jax-js
@@ -137,7 +141,8 @@ async function onnxForward(encoder: EncoderWeights, { output, heads, batch, name
   const tensors = "tensors" in encoder ? encoder.tensors : await hostTensorsOf(encoder.params);
   const cfg = output.kind === "pooled" ? { ...encoder.cfg, globalPool: output.pooling } : encoder.cfg;
   const prefixBlocks = output.kind === "prefix" ? output.blocks : undefined;
-  const graph = buildFaceOnnx({ ...encoder, tensors, cfg, heads, tokens: output.kind === "tokens", prefixBlocks });
+  const mirrorAverage = output.kind === "pooled" && output.mirrorAverage;
+  const graph = buildFaceOnnx({ ...encoder, tensors, cfg, heads, tokens: output.kind === "tokens", prefixBlocks, mirrorAverage });
   const session = await OnnxSession.create(graph, { threads });
   return {
     run: async (pixels) => {
@@ -154,18 +159,28 @@ type Constants = { mean: Array; std: Array; luma: Array; heads: VitHead[] };
 
 /**
  * pixels [B, 3, S, S] in [0, 1] -> the outputs, as the ONNX graph computes them: grey-input heads
- * read the features of the grey copies, run in one batch with the colour images.
+ * read the features of the grey copies, and mirror averaging adds the mirror images, all run in
+ * one batch [colour, colour mirrored, grey, grey mirrored].
  */
 function forwardOf(cfg: VitConfig, { output, heads }: RunSpec) {
   const grey = heads.some((h) => h.greyInput);
+  const mirror = output.kind === "pooled" && output.mirrorAverage === true;
   return (p: VitParams, c: Constants, x: Array): Array[] => {
     const n = x.shape[0]!;
-    const greyCopy = () => np.broadcastTo(x.ref.mul(c.luma).sum(1, { keepdims: true }), x.shape);
-    const pixels = grey ? np.concatenate([x, greyCopy()], 0) : (c.luma.dispose(), x);
+    const views = mirror ? np.concatenate([x.ref, np.flip(x, 3)], 0) : x;
+    const greyCopy = () => np.broadcastTo(views.ref.mul(c.luma).sum(1, { keepdims: true }), views.shape);
+    const pixels = grey ? np.concatenate([views, greyCopy()], 0) : (c.luma.dispose(), views);
     const images = pixels.sub(c.mean).div(c.std);
     if (output.kind === "tokens") return [vitFeatures(p, images, cfg)];
     if (output.kind === "prefix") return [p.blocks.slice(0, output.blocks).reduce((h, b) => block(b, h, cfg), embedImages(p, images, cfg))];
-    const pooled = vitHead(vitFeatures(p, images, cfg), output.pooling);
+    const groups = grey ? 2 : 1;
+    const all = vitHead(vitFeatures(p, images, cfg), output.pooling);
+    const pooled = mirror
+      ? all
+          .reshape([groups, 2, n, cfg.embedDim])
+          .mean(1)
+          .reshape([groups * n, cfg.embedDim])
+      : all;
     const features = grey ? pooled.ref.slice([0, n], []) : pooled.ref;
     const greyFeatures = grey ? pooled.ref.slice([n, 2 * n], []) : pooled.ref;
     pooled.dispose();
@@ -248,7 +263,11 @@ export async function createEncoderRunner(encoder: EncoderWeights, options: Enco
 /** Faces per run of a face model: most photos hold one face, and a padded run costs a full batch. */
 export const FACE_BATCH = 1;
 
-/** A face model with every head, FACE_BATCH faces at a time: what FaceAnalyzer runs. */
-export function createModelRunner(model: FaceModel, engine: InferenceEngine, threads: number): Promise<EncoderRunner> {
-  return createEncoderRunner(model, { engine, threads, batch: FACE_BATCH, heads: model.heads });
+/**
+ * A face model as it runs: every head, mirror-averaged if the model says so, `batch` faces at a
+ * time (FaceAnalyzer: FACE_BATCH).
+ */
+export function createModelRunner(model: FaceModel, engine: InferenceEngine, threads: number, batch = FACE_BATCH): Promise<EncoderRunner> {
+  const output: EncoderOutput = { kind: "pooled", pooling: model.cfg.globalPool, mirrorAverage: model.mirrorAverage ?? false };
+  return createEncoderRunner(model, { engine, threads, batch, heads: model.heads, output });
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { writeSafetensors } from "../checkpoint/safetensors.js";
+import { readSafetensors, writeSafetensors } from "../checkpoint/safetensors.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
 import { skipUnlessOnnxRuntime } from "../../test/support/onnx-runtime.js";
 import { needsParity, parityModelPath, readParityFixture } from "../../test/support/vit-parity.js";
@@ -144,6 +144,73 @@ test("a grey-input head reads the grey copy of each face, on both engines, and t
     for (const [what, error] of Object.entries(errors)) assert.ok(error < 1e-5, `${engine} ${what}: ${error}`);
     assert.ok(maxAbsDiff(onColour.smile!, onGrey.smile!) > 1e-3, "the test images are colour: grey changes the head's answer");
   }
+});
+
+/** Images [n, 3, S, S] with each row of pixels reversed: their mirror images. */
+function mirrorImages(pixels: Float32Array, size: number): Float32Array {
+  return pixels.map((_, i) => {
+    const column = i % size;
+    return pixels[i - column + (size - 1 - column)]!;
+  });
+}
+
+test("a mirror-averaging model answers a face and its mirror image alike, on both engines, and the flag survives the file", {
+  skip: needsParity.skip || (await skipUnlessOnnxRuntime()),
+}, async (t) => {
+  const plain = await parityFaceModel();
+  // A grey-input head too: the mirror images then run in both the colour and the grey batch.
+  const heads = plain.heads.map((h) => (h.name === "smile" ? { ...h, greyInput: true } : h));
+  const path = join(dir, "mirror.safetensors");
+  await writeFaceModel(path, { ...plain, heads, mirrorAverage: true });
+  const stored = await readFaceModel(path);
+  assert.equal(stored.mirrorAverage, true);
+  assert.equal((await readFaceModel(join(dir, "model.safetensors"))).mirrorAverage, undefined, "a model without the flag");
+  const { inputNchw } = await readParityFixture();
+  const colour = inputNchw.map((v) => v * 0.5 + 0.5);
+  const flipped = mirrorImages(colour, plain.cfg.imgSize);
+  for (const engine of ["jax", "onnx"] as const) {
+    const [mirror, reference] = [
+      await createModelRunner(stored, engine, 1),
+      await createModelRunner({ ...stored, mirrorAverage: false }, engine, 1),
+    ];
+    const [out, outFlipped, onColour, onFlipped] = [
+      await mirror.run(colour, 2),
+      await mirror.run(flipped, 2),
+      await reference.run(colour, 2),
+      await reference.run(flipped, 2),
+    ];
+    await mirror.dispose();
+    await reference.dispose();
+    const meanFeatures = onColour.features!.map((v, i) => (v + onFlipped.features![i]!) / 2);
+    const errors = {
+      "features vs the mean of the plain model's": maxAbsDiff(out.features!, meanFeatures),
+      ...Object.fromEntries(
+        ["features", "smile", "au", "age"].map((name) => [
+          `${name}, image vs mirror`,
+          maxAbsDiff(out[name]!, outFlipped[name]!) / Math.max(1, ...out[name]!.map(Math.abs)),
+        ]),
+      ),
+    };
+    t.diagnostic(
+      `${engine}: ${Object.entries(errors)
+        .map(([what, e]) => `${what} ${e.toExponential(2)}`)
+        .join("; ")}`,
+    );
+    for (const [what, error] of Object.entries(errors)) assert.ok(error < 1e-5, `${engine} ${what}: ${error}`);
+    assert.ok(maxAbsDiff(onColour.smile!, onFlipped.smile!) > 1e-4, "without the flag, the mirror image gets another answer");
+  }
+});
+
+test("a face model whose mirror flag is not true or false is refused, naming the key", needsParity, async () => {
+  const model = await parityFaceModel();
+  const path = join(dir, "bad-mirror.safetensors");
+  await writeFaceModel(path, model);
+  const { tensors, metadata } = await readSafetensors(path);
+  await writeSafetensors(path, tensors, { ...metadata, "faceprior.mirrorAverage": "yes" });
+  await assert.rejects(
+    readFaceModel(path),
+    /bad-mirror\.safetensors: __metadata__\.faceprior\.mirrorAverage is "yes", expected "true" or "false"\. Re-export the model\./,
+  );
 });
 
 test("training can start from the bundled face model: its encoder is read without the heads", async () => {

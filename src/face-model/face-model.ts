@@ -8,7 +8,9 @@
  *   metadata  the encoder's architecture and normalisation (vit-metadata.ts), and
  *             `faceprior.heads`: JSON [{ name, activation, labels, about? }] in output order, where
  *             `labels` names the K outputs (["age"] for an age head: expected-age or median-age), and optionally
- *             `faceprior.model`: JSON, free-form provenance (data, protocol, held-out metrics)
+ *             `faceprior.model`: JSON, free-form provenance (data, protocol, held-out metrics), and
+ *             `faceprior.mirrorAverage`: "true" when the features (and so every head) are the mean
+ *             of the face's and its mirror image's (test-time flip; absent in older models)
  */
 import { z } from "zod";
 import { openSafetensors, readSafetensors, writeSafetensors, type HostTensor, type TensorMap } from "../checkpoint/safetensors.js";
@@ -28,6 +30,7 @@ import type { VitConfig } from "../model/vit-presets.js";
 
 const HEADS_KEY = "faceprior.heads";
 const MODEL_KEY = "faceprior.model";
+const MIRROR_KEY = "faceprior.mirrorAverage";
 const HEAD_PREFIX = "heads.";
 
 const HEAD_NAME = /^[a-z][a-z0-9_]*$/i;
@@ -55,6 +58,8 @@ export type FaceModel = {
   heads: ModelHead[];
   /** Provenance, as stored. */
   about: Record<string, unknown>;
+  /** Features are the mean of each face's and its mirror image's; the heads read them (encoder-runner.ts). */
+  mirrorAverage?: boolean;
 };
 
 function headTensors(tensors: TensorMap, spec: HeadSpec, dim: number, source: string): ModelHead {
@@ -120,7 +125,25 @@ export async function readFaceModel(path: string): Promise<FaceModel> {
   checkVitTensors(encoder, cfg, path, "its __metadata__");
   const heads = specs.map((spec) => headTensors(tensors, spec, cfg.embedDim, path));
   const normalization = normalizationFromMetadata(metadata, path, []);
-  return { source: path, cfg, normalization, tensors: encoder, heads, about: readAbout(metadata, path) };
+  const mirrorAverage = readMirrorAverage(metadata, path);
+  return {
+    source: path,
+    cfg,
+    normalization,
+    tensors: encoder,
+    heads,
+    about: readAbout(metadata, path),
+    ...(mirrorAverage ? { mirrorAverage } : {}),
+  };
+}
+
+function readMirrorAverage(metadata: Record<string, string>, path: string): boolean {
+  const value = metadata[MIRROR_KEY];
+  if (value === undefined || value === "true" || value === "false") return value === "true";
+  throw new FacepriorError(
+    "BAD_CHECKPOINT",
+    `${path}: __metadata__.${MIRROR_KEY} is ${JSON.stringify(value)}, expected "true" or "false". Re-export the model.`,
+  );
 }
 
 /** The provenance: free-form, but an object, since `info` and `add-head` read fields of it. */
@@ -160,6 +183,7 @@ export async function writeFaceModel(path: string, model: Omit<FaceModel, "sourc
     ...vitMetadata(model.cfg, model.normalization),
     [HEADS_KEY]: JSON.stringify(specs),
     [MODEL_KEY]: JSON.stringify(model.about),
+    ...(model.mirrorAverage ? { [MIRROR_KEY]: "true" } : {}),
   });
 }
 

@@ -9,7 +9,9 @@
  *
  * A head with `greyInput` (trained on grey faces only: FER2013, CK+) reads the features of the
  * grey copy of each image (Rec. 601 luma in all three channels): the encoder then runs once over
- * the colour and grey images together, [2N, ...], and `features` are the colour half's.
+ * the colour and grey images together, [2N, ...], and `features` are the colour half's. With
+ * `mirrorAverage` each image also runs mirrored (left-right), and its features are the mean of the
+ * two, so that a face and its mirror image get the same answers (test-time flip).
  *
  * N is dynamic. Changed layouts, all folded here once, in float32: linear weights are stored
  * transposed ([in, out], for MatMul), qkv is split into q, k and v with the attention scale
@@ -66,6 +68,8 @@ export type FaceOnnxInput = {
   tokens?: boolean;
   /** Also output `prefix_tokens` [N, 1 + patches, D], what block `prefixBlocks` sees (1..depth-1). */
   prefixBlocks?: number;
+  /** Features are the mean of each image's and its mirror image's (FaceModel.mirrorAverage). */
+  mirrorAverage?: boolean;
   /** Names the tensors in error messages (the checkpoint's path). */
   source?: string;
 };
@@ -81,6 +85,7 @@ export function buildFaceOnnx({
   heads = [],
   tokens = false,
   prefixBlocks,
+  mirrorAverage = false,
   source = "tensors",
 }: FaceOnnxInput): Uint8Array {
   checkVitTensors(tensors, cfg, source, "its config");
@@ -94,16 +99,20 @@ export function buildFaceOnnx({
     );
   }
   const grey = heads.some((h) => h.greyInput);
-  if (grey && (tokens || prefixBlocks !== undefined)) {
+  if ((grey || mirrorAverage) && (tokens || prefixBlocks !== undefined)) {
+    const what = grey ? "heads with grey input" : "mirror averaging";
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      "buildFaceOnnx: heads with grey input and token outputs together are not supported. Export tokens without heads.",
+      `buildFaceOnnx: ${what} and token outputs together are not supported. Export tokens without heads or mirror averaging.`,
     );
   }
-  const pixels = grey ? g.op("Concat", [IMAGE_INPUT, greyCopy(g, IMAGE_INPUT)], { axis: { int: 0 } }) : IMAGE_INPUT;
+  const views = mirrorAverage ? g.op("Concat", [IMAGE_INPUT, mirrored(g, IMAGE_INPUT)], { axis: { int: 0 } }) : IMAGE_INPUT;
+  const pixels = grey ? g.op("Concat", [views, greyCopy(g, views)], { axis: { int: 0 } }) : views;
   const tokensName = encodeImage(g, param, cfg, normalize(g, pixels, normalization), tokens ? TOKENS_OUTPUT : undefined, prefixBlocks);
-  const pooled = pool(g, tokensName, cfg.globalPool, grey ? undefined : FEATURES_OUTPUT);
-  const [features, greyFeatures] = grey ? splitHalves(g, pooled, IMAGE_INPUT, FEATURES_OUTPUT) : [pooled, pooled];
+  const single = !grey && !mirrorAverage;
+  const pooled = pool(g, tokensName, cfg.globalPool, single ? FEATURES_OUTPUT : undefined);
+  const perImage = mirrorAverage ? mirrorMean(g, pooled, grey ? 2 : 1, cfg.embedDim, grey ? undefined : FEATURES_OUTPUT) : pooled;
+  const [features, greyFeatures] = grey ? splitHalves(g, perImage, IMAGE_INPUT, FEATURES_OUTPUT) : [perImage, perImage];
   for (const head of heads) headOutput(g, head, head.greyInput ? greyFeatures : features, cfg.embedDim);
 
   const n = "N";
@@ -270,6 +279,22 @@ function greyCopy(g: OnnxGraphBuilder, image: string): string {
     { keepdims: { int: 1 } },
   );
   return g.op("Concat", [luma, luma, luma], { axis: { int: 1 } });
+}
+
+/** image [N, C, H, W] -> its mirror image (columns reversed). */
+function mirrored(g: OnnxGraphBuilder, image: string): string {
+  const last = g.int64s([Number.MIN_SAFE_INTEGER]); // clamped to "before column 0" when stepping backwards
+  return g.op("Slice", [image, g.int64s([-1]), last, g.int64s([3]), g.int64s([-1])]);
+}
+
+/**
+ * pooled [G·2N, D], G groups (colour, grey) each of N images then their N mirror images -> [G·N, D],
+ * each image's features the mean of its own and its mirror's.
+ */
+function mirrorMean(g: OnnxGraphBuilder, pooled: string, groups: number, d: number, output?: string): string {
+  const paired = g.op("Reshape", [pooled, g.int64s([groups, 2, -1, d])]);
+  const mean = g.op("ReduceMean", [paired], { axes: { ints: [1] }, keepdims: { int: 0 } });
+  return g.op("Reshape", [mean, g.int64s([-1, d])], {}, output);
 }
 
 /** x [2N, D] -> its first N rows (output `firstName`) and its last N, N being the batch of `image`. */

@@ -21,6 +21,7 @@ import {
   outputName,
   outputRowShape,
   UNIT_RGB,
+  type EncoderOutput,
   type EncoderRunner,
   type EncoderWeights,
 } from "../face-model/encoder-runner.js";
@@ -120,7 +121,7 @@ async function runOnFaces(
 /** `work` with a runner of `encoder` for `output`, closed after. */
 async function withRunner<T>(
   encoder: EncoderWeights,
-  output: FrozenOutput,
+  output: EncoderOutput,
   { engine = "jax", threads = 1 }: ExtractOptions,
   work: (runner: EncoderRunner) => Promise<T>,
 ): Promise<T> {
@@ -135,16 +136,16 @@ async function withRunner<T>(
 /**
  * Pooled features [faces, D] of these faces under these parameters (borrowed), on onnxruntime
  * (a graph built from the parameters as they are now, for scoring checkpoints during training)
- * or jax-js.
+ * or jax-js; with `mirrorAverage`, each the mean of the face's and its mirror image's.
  */
 export async function pooledFeaturesOf(
   encoder: Encoder,
   cache: CacheDataset,
   faces: readonly number[],
-  pooling: Pooling,
+  { pooling, mirrorAverage = false }: { pooling: Pooling; mirrorAverage?: boolean },
   options: ExtractOptions = {},
 ): Promise<Float32Array> {
-  return withRunner(encoder, { kind: "pooled", pooling }, options, (runner) => runOnFaces(runner, cache, faces));
+  return withRunner(encoder, { kind: "pooled", pooling, mirrorAverage }, options, (runner) => runOnFaces(runner, cache, faces));
 }
 
 /** The encoder as host tensors, which the runner makes its arrays or its ONNX graph from. */

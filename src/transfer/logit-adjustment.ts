@@ -19,6 +19,7 @@
  *
  * π_g = (n_g + 1) / (n + G) from the training faces' groups (add-one, so an empty group stays finite).
  */
+import { seededRng } from "../augment/prng.js";
 import { numpy as np } from "../engine/jax.js";
 import { meanStd, taskMetrics } from "./evaluate.js";
 import { groupCounts } from "./tasks/balanced-weights.js";
@@ -85,16 +86,9 @@ export function adjustable(task: TransferTaskName): boolean {
   return TRANSFER_TASKS[task].balance !== undefined;
 }
 
-/** The row indices of `count` bootstrap resamples of n faces, drawn with a seeded mulberry32 generator. */
+/** The row indices of `count` bootstrap resamples of n faces, from the seeded stream "bootstrap" (augment/prng.ts). */
 export function bootstrapResamples(n: number, count: number, seed: number): Uint32Array[] {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const uniform = seededRng(seed, "bootstrap");
   return Array.from({ length: count }, () => Uint32Array.from({ length: n }, () => Math.floor(uniform() * n)));
 }
 

@@ -53,6 +53,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
       train: { steps: 4, lr: 1e-4, checkpointEvery: 2 },
       recipe: { selection: { valFraction: 0.2 } },
       logitAdjustment: "one-standard-error",
+      mirrorAverage: true,
     }),
   );
   const out = join(dir, "run");
@@ -113,6 +114,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
     ],
     "FER2013's grey faces: its head reads grey input",
   );
+  assert.equal(model.mirrorAverage, true, "scored with mirror averaging, so the model runs with it");
   const photo = sharedPath("data/celebahq_attr", "images/00001.jpg");
   const analyzed = await runCli(["analyze", "--model", join(out, "model.safetensors"), "--json", join(dir, "a.json"), photo], dir);
   assertNoStack(analyzed);
@@ -121,6 +123,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   const info = await runCli(["info", join(out, "model.safetensors")], dir);
   assert.match(info.stdout, /test model: expression and attributes/, "the description in the model's metadata");
   assert.match(info.stdout, /preset +vit_tiny_patch16_112 \(--arch vit-tiny\)/, "the size's preset, whatever the pooling");
+  assert.match(info.stdout, /features +the mean of each face's and its mirror image's/);
   assert.match(
     info.stdout,
     /head expression +softmax, 7 outputs .*; held out \(test split of fer2013-cache\): accuracy \d\.\d{3}; balanced at τ [\d.]+ \(rule one-standard-error\)\n/,
@@ -256,9 +259,17 @@ test("the shipped multi-task recipe parses, with every task, a validation split 
   assert.equal(config.recipe.augment.affine.rotationDeg, 10, "left-out fields take the defaults");
   assert.equal(config.logitAdjustment, true, "the heads are balanced on validation faces");
   const v3 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.json", import.meta.url)));
-  const shipped = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.1.json", import.meta.url)));
-  assert.deepEqual({ ...shipped, logitAdjustment: v3.logitAdjustment }, v3, "v3.1 is v3 but for how τ is chosen");
-  assert.equal(shipped.logitAdjustment, "one-standard-error");
+  const v31 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.1.json", import.meta.url)));
+  assert.deepEqual({ ...v31, logitAdjustment: v3.logitAdjustment }, v3, "v3.1 is v3 but for how τ is chosen");
+  assert.equal(v31.logitAdjustment, "one-standard-error");
+  const shipped = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.3.json", import.meta.url)));
+  assert.deepEqual(
+    { ...shipped, mirrorAverage: false, logitAdjustment: v31.logitAdjustment },
+    v31,
+    "v3.3 is v3.1 but for mirror averaging and which heads are balanced",
+  );
+  assert.equal(shipped.mirrorAverage, true);
+  assert.deepEqual(shipped.logitAdjustment, { age: "one-standard-error" }, "the expression head keeps its training prior");
   assert.deepEqual(
     v3.metaLabels["utkface-gender"],
     { faces: "age", meta: "gender", values: { "0": 1, "1": 0 }, head: "attributes", output: "Male", batch: 8, weight: 1 },

@@ -32,7 +32,7 @@ import type { TaskCaches } from "./task-data.js";
 import { labelRowsOf, TRANSFER_TASKS, taskLoss, type LossOptionsOf, type TaskLoss, type TransferTaskName } from "./tasks/index.js";
 import { concatFloat32 } from "../engine/host-arrays.js";
 import { restoreSelectionMilestones, selectionHooks } from "./selection-milestones.js";
-import { type AdjustmentRule, adjustable, adjustedBias, chooseAdjustment, hostLogits, type LogitAdjustment } from "./logit-adjustment.js";
+import { type AdjustmentRule, adjustedBias, chooseAdjustment, hostLogits, type LogitAdjustment } from "./logit-adjustment.js";
 
 /**
  * One part of every step's batch: a task's faces for its head, or (with `output`) faces that
@@ -71,8 +71,10 @@ export type MultitaskOptions = {
   selection?: { patience: number | null };
   /** Keep float16 milestones in this folder (selection-milestones.ts), and start from them when `runDir` has no checkpoint. */
   milestone?: string;
-  /** Balance the softmax heads on the validation faces after training, τ chosen by this rule (needs `selection`'s validation faces). */
-  logitAdjustment?: AdjustmentRule;
+  /** The heads to balance on the validation faces after training, each with the rule that chooses its τ (needs `selection`'s validation faces). */
+  logitAdjustment?: Partial<Record<TransferTaskName, AdjustmentRule>>;
+  /** Score (validation, balancing, test) on the mean of each face's features and its mirror image's, as the model will run. */
+  mirrorAverage?: boolean;
   onProgress?: (progress: TrainProgress) => void;
 };
 
@@ -141,7 +143,7 @@ function taskDraws(seed: number, index: number, faces: readonly number[], size: 
 }
 
 export async function trainMultitask(options: MultitaskOptions): Promise<MultitaskResult> {
-  const { encoder, tasks, pooling } = options;
+  const { encoder, tasks, pooling, mirrorAverage = false } = options;
   const { cfg, normalization } = encoder;
   const total = tasks.reduce((n, t) => n + t.batch, 0);
   const config = { ...options.train, batchSize: total };
@@ -163,7 +165,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
   const size = (t: MultitaskTask) => t.data.cache.index.options.size;
   const pooledOf = (params: MultitaskParams, t: MultitaskTask, faces: readonly number[]) => {
     const { heads: _, ...vit } = params;
-    return pooledFeaturesOf({ params: vit, cfg, normalization }, t.data.cache, faces, pooling, options.engine);
+    return pooledFeaturesOf({ params: vit, cfg, normalization }, t.data.cache, faces, { pooling, mirrorAverage }, options.engine);
   };
   /**
    * Each task's pooled test features under fixed params. The end of a run scores them twice,
@@ -211,9 +213,13 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
     }
     return results;
   };
-  /** Chooses each softmax head's adjustment on its validation faces and moves it into the head's bias. */
-  const adjustHeads = async (params: MultitaskParams, testPooled: (t: MultitaskTask) => Promise<Float32Array>, rule: AdjustmentRule) => {
-    const balanced = owners.filter((t) => adjustable(t.task));
+  /** Chooses each listed head's adjustment on its validation faces by its rule and moves it into the head's bias. */
+  const adjustHeads = async (
+    params: MultitaskParams,
+    testPooled: (t: MultitaskTask) => Promise<Float32Array>,
+    rules: Partial<Record<TransferTaskName, AdjustmentRule>>,
+  ) => {
+    const balanced = owners.filter((t) => rules[t.task] !== undefined);
     const unadjusted = await evaluate(params, (t) => t.testFaces, balanced, testPooled);
     const chosen: Partial<Record<TransferTaskName, HeadAdjustment>> = {};
     for (const [i, t] of balanced.entries()) {
@@ -221,7 +227,8 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       const weight = (await head.weight.ref.data()) as Float32Array;
       const bias = (await head.bias.ref.data()) as Float32Array;
       const logits = hostLogits(await pooledOf(params, t, t.valFaces), weight, bias);
-      const adjustment = await chooseAdjustment(t.task, logits, t.data.labelsOf(t.valFaces), t.data.labelsOf(t.trainFaces), rule);
+      const [valLabels, trainLabels] = [t.data.labelsOf(t.valFaces), t.data.labelsOf(t.trainFaces)];
+      const adjustment = await chooseAdjustment(t.task, logits, valLabels, trainLabels, rules[t.task]);
       head.bias.dispose();
       head.bias = np.array(adjustedBias(t.task, bias, adjustment));
       chosen[t.task] = { ...adjustment, testUnadjusted: unadjusted[i]!.metrics };
@@ -290,7 +297,8 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
       params = await selector!.bestParams();
     }
     const testPooled = testPooledOnce(params);
-    const logitAdjustment = options.logitAdjustment ? await adjustHeads(params, testPooled, options.logitAdjustment) : null;
+    const rules = options.logitAdjustment ?? {};
+    const logitAdjustment = Object.keys(rules).length > 0 ? await adjustHeads(params, testPooled, rules) : null;
     const results = await evaluate(params, (t) => t.testFaces, tasks, testPooled);
     return { params, results, steps, selection: selector?.record ?? null, logitAdjustment };
   } finally {

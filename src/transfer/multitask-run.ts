@@ -7,8 +7,8 @@
  *   metrics.json      per task: test metrics (class shares, per-decade age error, ...), the
  *                     trivial baseline, face counts and caches; the config; the selection record;
  *                     with `logitAdjustment`, each balanced head's τ and its test metrics as trained
- *   model.safetensors the face model (face-model/face-model.ts): the encoder in fp16 and one head per task,
- *                     ready for `analyze`, `export` and the demo
+ *   model.safetensors the face model (face-model/face-model.ts): the encoder in fp16 and one head per task
+ *                     (and `mirrorAverage` when the config asks), ready for `analyze`, `export` and the demo
  */
 import { basename, join } from "node:path";
 import { stat } from "node:fs/promises";
@@ -25,11 +25,14 @@ import type { TrainEngineChoice, TrainProgress } from "../train/train-loop.js";
 import { parseTrainConfig, TrainOverridesSchema } from "../train/train-config.js";
 import { FinetuneRecipeSchema } from "./finetune-recipe.js";
 import { loadEncoder, type EncoderSource } from "./features.js";
-import { ADJUSTMENT_RULES } from "./logit-adjustment.js";
+import { ADJUSTMENT_RULES, adjustable, type AdjustmentRule } from "./logit-adjustment.js";
 import { trainMultitask, type MultitaskTask } from "./multitask-finetune.js";
 import { loadTaskCaches, metaOfFaces, withVal } from "./task-data.js";
 import { recipeLossOverrides, TRANSFER_TASKS, type TransferTaskName } from "./tasks/index.js";
 import { TransferConfigSchema, TransferTaskSchema } from "./run-transfer.js";
+
+/** A head's balancing: a rule, `true` for "best", `false` for none. */
+const AdjustmentChoiceSchema = z.union([z.boolean(), z.enum(ADJUSTMENT_RULES)]);
 
 const TaskMixSchema = z.strictObject({
   /** Faces of this task in every step's batch. */
@@ -66,10 +69,16 @@ export const MultitaskConfigSchema = z.strictObject({
   recipe: FinetuneRecipeSchema.prefault({}),
   pooling: TransferConfigSchema.shape.pooling,
   /**
-   * Balance the expression and age heads on the validation faces after training (logit-adjustment.ts),
-   * choosing τ by a rule: `true` is "best".
+   * Balance softmax heads (expression, age) on the validation faces after training
+   * (logit-adjustment.ts), choosing τ by a rule: one rule for every such head (`true` is "best"),
+   * or per head, e.g. { "age": "one-standard-error" }, heads left out staying as trained.
    */
-  logitAdjustment: z.union([z.boolean(), z.enum(ADJUSTMENT_RULES)]).default(false),
+  logitAdjustment: z.union([AdjustmentChoiceSchema, z.partialRecord(TransferTaskSchema, AdjustmentChoiceSchema)]).default(false),
+  /**
+   * The model reads each face as the mean of its features and its mirror image's (test-time flip):
+   * validation, balancing and test scores are computed so, and the model file says so.
+   */
+  mirrorAverage: z.boolean().default(false),
 });
 export type MultitaskConfig = z.output<typeof MultitaskConfigSchema>;
 
@@ -162,6 +171,24 @@ function metaLabelTask(name: string, spec: MetaLabel, source: MultitaskTask, own
   };
 }
 
+/** The rule of each head the config balances; a head named that is not trained or cannot be balanced is refused. */
+export function adjustmentRules({ logitAdjustment, tasks }: MultitaskConfig): Partial<Record<TransferTaskName, AdjustmentRule>> {
+  const trained = Object.keys(tasks) as TransferTaskName[];
+  const choices: [TransferTaskName, boolean | AdjustmentRule | undefined][] =
+    typeof logitAdjustment === "object"
+      ? (Object.entries(logitAdjustment) as [TransferTaskName, boolean | AdjustmentRule][])
+      : trained.filter(adjustable).map((task) => [task, logitAdjustment]);
+  for (const [task] of choices) {
+    const problem = !trained.includes(task) ? "is not trained by this config" : !adjustable(task) ? "is not a softmax head" : null;
+    if (problem)
+      throw new FacepriorError(
+        "BAD_CONFIG",
+        `multitask config: logitAdjustment.${task}: the ${task} head ${problem}; only trained softmax heads (${trained.filter(adjustable).join(", ") || "none here"}) can be balanced.`,
+      );
+  }
+  return Object.fromEntries(choices.filter(([, choice]) => choice).map(([task, choice]) => [task, choice === true ? "best" : choice]));
+}
+
 /** Checks that each meta label names tasks the config trains and a name of its own. */
 function checkMetaLabels(config: MultitaskConfig): void {
   for (const [name, spec] of Object.entries(config.metaLabels)) {
@@ -191,7 +218,8 @@ export async function runMultitask(options: MultitaskRunOptions) {
       `data.${missing}: no caches given, but the config trains ${missing}. Give its caches, or take it out of the config's tasks.`,
       { option: `data.${missing}` },
     );
-  if (config.logitAdjustment && !config.recipe.selection) {
+  const balancing = adjustmentRules(config);
+  if (Object.keys(balancing).length > 0 && !config.recipe.selection) {
     throw new FacepriorError(
       "BAD_CONFIG",
       'multitask config: "logitAdjustment" chooses its strength on validation faces, but "recipe.selection" is null. Give the recipe a selection, or set "logitAdjustment": false.',
@@ -218,7 +246,8 @@ export async function runMultitask(options: MultitaskRunOptions) {
       augment: recipe.augment,
       dropPath: recipe.dropPath,
       selection: recipe.selection ? { patience: recipe.selection.patience } : undefined,
-      logitAdjustment: config.logitAdjustment === true ? "best" : config.logitAdjustment || undefined,
+      logitAdjustment: balancing,
+      mirrorAverage: config.mirrorAverage,
       milestone: options.milestone,
       onProgress: options.onProgress,
     });
@@ -288,6 +317,7 @@ export async function runMultitask(options: MultitaskRunOptions) {
       tensors: await hostTensorsOf(vit),
       heads,
       about,
+      ...(config.mirrorAverage ? { mirrorAverage: true } : {}),
     });
     tree.dispose([headParams, vit]);
     const summary = { ...about, selection: result.selection, modelBytes: (await stat(join(out, "model.safetensors"))).size };

@@ -82,7 +82,7 @@ export const info = defineCommand({
         normalization,
         metadata,
         notes,
-        ...(faceModel ? { heads, about: faceModel.about } : {}),
+        ...(faceModel ? { heads, mirrorAverage: faceModel.mirrorAverage ?? false, about: faceModel.about } : {}),
       };
       await writeJsonOutput(options.json, summary, ctx.stdout);
       return;
@@ -94,6 +94,9 @@ export const info = defineCommand({
       ["architecture", `ViT, width ${cfg.embedDim}, depth ${cfg.depth}, ${cfg.numHeads} heads, MLP ratio ${cfg.mlpRatio}`],
       ["input", `${cfg.imgSize}x${cfg.imgSize}, patch ${cfg.patchSize} (${grid}x${grid} = ${numPatches(cfg)} patches + class token)`],
       ["details", `qkv bias ${cfg.qkvBias}, LayerNorm eps ${cfg.lnEps}, pooling ${cfg.globalPool}`],
+      ...(faceModel?.mirrorAverage
+        ? [["features", "the mean of each face's and its mirror image's (the heads read them so)"] as [string, string]]
+        : []),
       ["preset", preset ?? "none (a custom size)"],
       [
         "parameters",

@@ -1,0 +1,27 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { adjustmentRules, MultitaskConfigSchema } from "./multitask-run.js";
+
+const configWith = (logitAdjustment: unknown) =>
+  MultitaskConfigSchema.parse({ tasks: { expression: { batch: 2 }, age: { batch: 2 }, attributes: { batch: 2 } }, logitAdjustment });
+
+test("logitAdjustment balances every softmax head by one rule, or the heads it names by theirs", () => {
+  assert.deepEqual(adjustmentRules(configWith(false)), {});
+  assert.deepEqual(adjustmentRules(configWith(true)), { expression: "best", age: "best" }, "true is the best τ; attributes is sigmoid");
+  assert.deepEqual(adjustmentRules(configWith("one-standard-error")), { expression: "one-standard-error", age: "one-standard-error" });
+  assert.deepEqual(
+    adjustmentRules(configWith({ age: "one-standard-error" })),
+    { age: "one-standard-error" },
+    "expression stays as trained",
+  );
+  assert.deepEqual(adjustmentRules(configWith({ expression: false, age: true })), { age: "best" });
+});
+
+test("balancing a head that is not a trained softmax head is refused, naming the heads that can be", () => {
+  assert.throws(
+    () => adjustmentRules(configWith({ attributes: "best" })),
+    /logitAdjustment\.attributes: the attributes head is not a softmax head; only trained softmax heads \(expression, age\) can be balanced\./,
+  );
+  assert.throws(() => adjustmentRules(configWith({ au: true })), /logitAdjustment\.au: the au head is not trained by this config/);
+  assert.throws(() => configWith({ expression: "median" }), /logitAdjustment/, "an unknown rule fails the schema");
+});
