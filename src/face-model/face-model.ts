@@ -137,7 +137,8 @@ export async function readFaceModel(path: string): Promise<FaceModel> {
   };
 }
 
-function readMirrorAverage(metadata: Record<string, string>, path: string): boolean {
+/** Whether a face model file's features are mirror-averaged (its metadata `faceprior.mirrorAverage`); false when absent. */
+export function readMirrorAverage(metadata: Record<string, string>, path: string): boolean {
   const value = metadata[MIRROR_KEY];
   if (value === undefined || value === "true" || value === "false") return value === "true";
   throw new FacepriorError(

@@ -20,7 +20,7 @@ import { listImageFiles } from "../../data/image-files.js";
 import { FacepriorError } from "../../errors.js";
 import { DEFAULT_MODEL_PATH, FaceAnalyzer } from "../../inference/face-analyzer.js";
 import { embedFacesOf } from "../../inference/face-embeddings.js";
-import { readEncoderOf } from "../../face-model/face-model.js";
+import { readEncoderOf, readMirrorAverage } from "../../face-model/face-model.js";
 import { createEncoderRunner } from "../../face-model/encoder-runner.js";
 import { embeddingRowShape, embedFiles, tokenOutput, type TokenKind } from "../../inference/image-embedder.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
@@ -238,8 +238,10 @@ function faceEmbeddingOutput({ model, ckpt, engine }: FacesSetup): RowOutput {
 function faceRows({ model, ckpt, engine }: FacesSetup, search: FaceSearch, ctx: CommandContext): WithRows {
   return async (total, work) => {
     if (engine === "jax") await ctx.startEngine();
-    // Only the features are read, so a face model's heads are left out of the run.
-    const encoder = { source: model, cfg: ckpt.cfg, normalization: ckpt.normalization, tensors: ckpt.tensors, heads: [], about: {} };
+    // Only the features are read, so a face model's heads are left out of the run; its features are read as its heads read them.
+    const mirrorAverage = readMirrorAverage(ckpt.metadata, model);
+    const { cfg, normalization, tensors } = ckpt;
+    const encoder = { source: model, cfg, normalization, tensors, heads: [], about: {}, mirrorAverage };
     const analyzer = await FaceAnalyzer.load({
       model: encoder,
       engine,
