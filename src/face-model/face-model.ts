@@ -82,14 +82,18 @@ export function isFaceModelMetadata(metadata: Record<string, string>): boolean {
   return metadata[HEADS_KEY] !== undefined;
 }
 
+export type EncoderOfFile = HostVitCheckpoint & { mirrorAverage: boolean };
+
 /**
  * The encoder of a face model (its heads left out) or of a bare checkpoint: what `embed --model`
- * and every `--init` read, so that training can start from a shipped model.
+ * and every `--init` read, so that training can start from a shipped model. `mirrorAverage` says
+ * how the face model's heads read its features (false for a bare checkpoint).
  */
-export async function readEncoderOf(path: string, options: LoadVitOptions = {}): Promise<HostVitCheckpoint> {
+export async function readEncoderOf(path: string, options: LoadVitOptions = {}): Promise<EncoderOfFile> {
   const header = await openSafetensors(path);
   await header.close();
-  return readVitCheckpoint(path, { ...options, encoderOnly: isFaceModelMetadata(header.metadata) });
+  const ckpt = await readVitCheckpoint(path, { ...options, encoderOnly: isFaceModelMetadata(header.metadata) });
+  return { ...ckpt, mirrorAverage: readMirrorAverage(header.metadata, path) };
 }
 
 /** What a runtime outside Node (the browser demo) needs to use an exported face model. */
@@ -138,7 +142,7 @@ export async function readFaceModel(path: string): Promise<FaceModel> {
 }
 
 /** Whether a face model file's features are mirror-averaged (its metadata `faceprior.mirrorAverage`); false when absent. */
-export function readMirrorAverage(metadata: Record<string, string>, path: string): boolean {
+function readMirrorAverage(metadata: Record<string, string>, path: string): boolean {
   const value = metadata[MIRROR_KEY];
   if (value === undefined || value === "true" || value === "false") return value === "true";
   throw new FacepriorError(

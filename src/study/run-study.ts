@@ -4,7 +4,8 @@
  * metrics.json exists is done and skipped, so a killed study resumes where it stopped; the
  * encoders' features and frozen tokens are shared by every cell through `<out>/features/`. With
  * `records`, finished cells and the milestones of the one in progress are also kept elsewhere,
- * so that the study outlives its folder.
+ * so that the study outlives its folder: the float16 weights of the run still training, and each
+ * finished run's outcome (finished-run.ts).
  */
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { pathExists } from "../io/path-exists.js";
@@ -32,9 +33,10 @@ export type StudyOptions = {
   /** How frozen features and tokens are extracted (engine, threads). */
   extract?: ExtractOptions;
   /**
-   * A folder (in the repository, say) that keeps each finished cell's metrics.json, and the
-   * float16 milestones of the fine-tuning cell in progress: a study folder lost with its machine
-   * takes its finished cells from here and restarts the cell in progress warm.
+   * A folder (in the repository, say) that keeps each finished cell's metrics.json, and for the
+   * fine-tuning cell in progress its finished runs' outcomes and the float16 milestones of the run
+   * still training: a study folder lost with its machine takes its finished cells and runs from
+   * here and restarts the run in progress warm.
    */
   records?: string;
   /** Global seed of the scratch encoder. */

@@ -12,6 +12,7 @@ import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js
 import { assertNoStack, printedConfig, runCli } from "../../test/support/run-cli.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
 import { readSafetensors } from "../checkpoint/safetensors.js";
+import { pathExists } from "../io/path-exists.js";
 import { saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import type { DatasetFormat } from "../data/dataset.js";
 import { loadDataset } from "../data/load-dataset.js";
@@ -135,39 +136,47 @@ test("fine-tuning trains the encoder with the head and writes the same run folde
   assert.equal(JSON.parse(await readFile(join(out, "finetunes", "all-seed0", "selection.json"), "utf8")).best.step, log.length);
 });
 
-test("a fine-tune keeps committable milestones, and an empty run folder restarts from them without training again", needsData, async () => {
-  const milestones = join(dir, "ft-milestones");
-  const args = ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune"];
-  const tail = ["--epochs", "1", "--batch", "4", "--seeds", "1", "--milestone", milestones];
-  const first = await runCli([...args, ...tail, "--out", join(dir, "ft-m1")], dir);
-  assertNoStack(first);
-  assert.equal(first.code, 0, first.stderr);
-  const kept = join(milestones, "all-seed0");
-  assert.deepEqual((await readdir(kept)).sort(), ["best.safetensors", "log.jsonl", "milestone.safetensors", "selection.json"]);
-  const best = await readSafetensors(join(kept, "best.safetensors"));
-  assert.ok(
-    Object.values(best.tensors).every((t) => t.dtype !== "F32"),
-    "float16 weights",
-  );
-  const second = await runCli([...args, ...tail, "--out", join(dir, "ft-m2")], dir);
-  assert.equal(second.code, 0, second.stderr);
-  const [a, b] = await Promise.all(
-    ["ft-m1", "ft-m2"].map(async (run) => JSON.parse(await readFile(join(dir, run, "metrics.json"), "utf8"))),
-  );
-  assert.deepEqual(b.runs[0].selection, a.runs[0].selection, "the same selection record, not a new epoch");
-  assert.equal(
-    await readFile(join(dir, "ft-m2", "finetunes", "all-seed0", "log.jsonl"), "utf8"),
-    await readFile(join(dir, "ft-m1", "finetunes", "all-seed0", "log.jsonl"), "utf8"),
-    "the log came with the milestone; no step ran again",
-  );
-  const probe = await runCli(
-    ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--milestone", milestones, "--out", join(dir, "x")],
-    dir,
-  );
-  assertNoStack(probe);
-  assert.equal(probe.code, 2);
-  assert.match(probe.stderr, /--milestone: only fine-tuning keeps milestones; a probe trains in seconds\./);
-});
+test(
+  "a finished fine-tune keeps its outcome, not its weights, and an empty run folder takes it without training again",
+  needsData,
+  async () => {
+    const milestones = join(dir, "ft-milestones");
+    const args = ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune"];
+    const tail = ["--epochs", "1", "--batch", "4", "--seeds", "1", "--milestone", milestones];
+    const first = await runCli([...args, ...tail, "--out", join(dir, "ft-m1")], dir);
+    assertNoStack(first);
+    assert.equal(first.code, 0, first.stderr);
+    const kept = join(milestones, "all-seed0");
+    assert.deepEqual(await readdir(kept), ["finished.json"], "the weights went once the run finished");
+    const second = await runCli([...args, ...tail, "--out", join(dir, "ft-m2")], dir);
+    assert.equal(second.code, 0, second.stderr);
+    const [a, b] = await Promise.all(
+      ["ft-m1", "ft-m2"].map(async (run) => JSON.parse(await readFile(join(dir, run, "metrics.json"), "utf8"))),
+    );
+    const withoutSubset = (runs: { subset: string }[]) => runs.map(({ subset, ...rest }) => rest);
+    assert.deepEqual(withoutSubset(b.runs), withoutSubset(a.runs), "the same metrics, selection record and training time");
+    assert.equal(
+      await readFile(join(dir, "ft-m2", "predictions.csv"), "utf8"),
+      await readFile(join(dir, "ft-m1", "predictions.csv"), "utf8"),
+    );
+    assert.equal(await pathExists(join(dir, "ft-m2", "finetunes")), false, "no run folder: no step ran again");
+    const record = join(kept, "finished.json");
+    const outcome = JSON.parse(await readFile(record, "utf8"));
+    await writeFile(record, JSON.stringify({ ...outcome, testFaces: outcome.testFaces + 1 }));
+    const damaged = await runCli([...args, ...tail, "--out", join(dir, "ft-m3")], dir);
+    assertNoStack(damaged);
+    assert.notEqual(damaged.code, 0);
+    assert.ok(damaged.stderr.includes(`${record}: is not this run's outcome`), damaged.stderr);
+    assert.match(damaged.stderr, /Delete it to train the run again\./);
+    const probe = await runCli(
+      ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--milestone", milestones, "--out", join(dir, "x")],
+      dir,
+    );
+    assertNoStack(probe);
+    assert.equal(probe.code, 2);
+    assert.match(probe.stderr, /--milestone: only fine-tuning keeps milestones; a probe trains in seconds\./);
+  },
+);
 
 test("more caches add their training and validation faces to a full fine-tune; a recipe file sets the recipe", needsData, async () => {
   const out = join(dir, "attr-extra");

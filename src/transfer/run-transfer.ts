@@ -11,6 +11,9 @@
  *                      seeds; the trivial baseline; the subset files; the config; timings
  *   predictions.csv    every test face's prediction, per seed and fold
  *   subsets/           the training subsets (few-shot index files), one per seed and fold
+ *   finetunes/<fold>-seed<seed>/finished.json
+ *                      mode finetune: each finished run's outcome, which a resumed run reads
+ *                      instead of training or predicting again (finished-run.ts)
  *   <plot>.png         the task's plot (tasks/<task>.ts): confusion matrix, per-AU F1, age
  *                      error by age or per-attribute accuracy
  */
@@ -38,6 +41,7 @@ import {
   type FrozenOutput,
 } from "./features.js";
 import { FINETUNE_DEFAULTS, trainFinetune, type FinetuneOptions } from "./finetune.js";
+import { keepFinishedRun, readFinishedRun } from "./finished-run.js";
 import { checkTask, loadTaskCaches, withVal } from "./task-data.js";
 import { DEFAULT_FINETUNE_RECIPE, FinetuneRecipeSchema, type FinetuneRecipe } from "./finetune-recipe.js";
 import type { SelectionRecord } from "./model-selection.js";
@@ -100,7 +104,7 @@ type TransferInputs = {
    * are the first dataset's.
    */
   extraCacheDirs?: string[];
-  /** Mode finetune: keep each run's float16 milestones in <milestone>/<fold>-seed<seed> (selection-milestones.ts). */
+  /** Mode finetune: keep each run's float16 milestones in <milestone>/<fold>-seed<seed> while it trains (selection-milestones.ts), and its outcome once finished (finished-run.ts). */
   milestone?: string;
   onStage?: (stage: string) => void;
   /** Each training step of the current run (the stage names the run). */
@@ -138,6 +142,13 @@ type RunResult = {
   /** Whether training faces were augmented (not when only the last blocks train, over cached tokens). */
   augmented: boolean;
 };
+
+/** What `work` returns, with the seconds it took. */
+async function timed<T extends object>(work: () => Promise<T>): Promise<T & { seconds: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { ...result, seconds: (performance.now() - started) / 1000 };
+}
 
 /** The number of last blocks to fine-tune: 1..depth, all of them when not given. */
 function checkTuneBlocks(tuneBlocks: number | undefined, depth: number): number {
@@ -286,6 +297,7 @@ export async function runTransfer(input: TransferOptions) {
     lossOverrides: recipeLossOverrides(task, recipe!),
     selection: valFraction === null ? undefined : { valFaces, patience: recipe!.selection!.patience },
   });
+  const milestoneOf = (runDir: string) => options.milestone && join(options.milestone, basename(runDir));
   const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null; augmented?: boolean }> => {
     const engine = { engine: options.extract?.engine ?? "jax", threads: options.extract?.threads };
     const trainFaces = [...run.trainFaces, ...extraFaces];
@@ -301,8 +313,25 @@ export async function runTransfer(input: TransferOptions) {
       onProgress: options.onProgress,
     };
     if (features) return trainProbe({ ...common, features });
-    const milestone = options.milestone && join(options.milestone, basename(runDir));
-    return trainFinetune({ ...common, cache, encoder: encoder!, pooling, lastBlocks, milestone, ...finetuneRecipe(run.valFaces) });
+    return trainFinetune({
+      ...common,
+      cache,
+      encoder: encoder!,
+      pooling,
+      lastBlocks,
+      milestone: milestoneOf(runDir),
+      ...finetuneRecipe(run.valFaces),
+    });
+  };
+  /** A fine-tune's outcome, from its finished.json when an earlier call finished it (finished-run.ts). */
+  const finishedFinetune = async (run: PlannedRun, runDir: string) => {
+    const milestone = milestoneOf(runDir);
+    const kept = await readFinishedRun(milestone ? [runDir, milestone] : [runDir], run.testFaces.length);
+    if (kept) return kept;
+    const result = await timed(() => adapt(run, runDir));
+    const finished = { ...result, selection: result.selection ?? null, augmented: result.augmented ?? false };
+    await keepFinishedRun(finished, run.testFaces.length, { runDir, milestone });
+    return finished;
   };
   const runs: RunResult[] = [];
   const csv = ["seed,fold,path,truth,prediction"];
@@ -311,8 +340,8 @@ export async function runTransfer(input: TransferOptions) {
     for (const run of plan) {
       const { fold, seed, subsetFile, trainFaces, valFaces, testFaces } = run;
       options.onStage?.(`${fold} seed ${seed}`);
-      const started = performance.now();
-      const result = await adapt(run, join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`));
+      const runDir = join(out, mode === "probe" ? "probes" : "finetunes", `${fold}-seed${seed}`);
+      const result = mode === "probe" ? await timed(() => adapt(run, runDir)) : await finishedFinetune(run, runDir);
       const testLabels = labelsOf(testFaces);
       const metrics = taskMetrics(task, result.predictions, testLabels, testFaces.length);
       const trained = trainFaces.length + extraFaces.length;
@@ -323,7 +352,7 @@ export async function runTransfer(input: TransferOptions) {
         trainFaces: trained,
         valFaces: valFaces.length,
         testFaces: testFaces.length,
-        seconds: (performance.now() - started) / 1000,
+        seconds: result.seconds,
         metrics,
         selection: result.selection ?? null,
         augmented: result.augmented ?? false,

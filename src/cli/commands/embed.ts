@@ -20,7 +20,7 @@ import { listImageFiles } from "../../data/image-files.js";
 import { FacepriorError } from "../../errors.js";
 import { DEFAULT_MODEL_PATH, FaceAnalyzer } from "../../inference/face-analyzer.js";
 import { embedFacesOf } from "../../inference/face-embeddings.js";
-import { readEncoderOf, readMirrorAverage } from "../../face-model/face-model.js";
+import { readEncoderOf, type EncoderOfFile } from "../../face-model/face-model.js";
 import { createEncoderRunner } from "../../face-model/encoder-runner.js";
 import { embeddingRowShape, embedFiles, tokenOutput, type TokenKind } from "../../inference/image-embedder.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
@@ -214,7 +214,7 @@ async function embedShard(
 type Crop = "faces" | "center";
 
 /** What --crop faces runs: the encoder (of a face model or a checkpoint) behind the face finder. */
-type FacesSetup = { model: string; ckpt: HostVitCheckpoint; engine: InferenceEngine; decode: DecodeImageOptions };
+type FacesSetup = { model: string; ckpt: EncoderOfFile; engine: InferenceEngine; decode: DecodeImageOptions };
 type FacesSummary = { faces: number; images: number; noFace: string[]; skipped: BadImage[] };
 type FaceSearch = { pad: number; minScore: number };
 
@@ -239,8 +239,7 @@ function faceRows({ model, ckpt, engine }: FacesSetup, search: FaceSearch, ctx: 
   return async (total, work) => {
     if (engine === "jax") await ctx.startEngine();
     // Only the features are read, so a face model's heads are left out of the run; its features are read as its heads read them.
-    const mirrorAverage = readMirrorAverage(ckpt.metadata, model);
-    const { cfg, normalization, tensors } = ckpt;
+    const { cfg, normalization, tensors, mirrorAverage } = ckpt;
     const encoder = { source: model, cfg, normalization, tensors, heads: [], about: {}, mirrorAverage };
     const analyzer = await FaceAnalyzer.load({
       model: encoder,

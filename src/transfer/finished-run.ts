@@ -1,0 +1,82 @@
+/**
+ * A fine-tuning run that has finished is kept as its outcome, not its weights: `finished.json`
+ * holds its test predictions (float32, base64), its model selection record and its training time.
+ * A resumed transfer run reads it instead of loading the best checkpoint and predicting again, and
+ * a milestone folder (selection-milestones.ts) that keeps it drops the run's float16 weights, so
+ * that a study's records hold weights only for the run still training.
+ */
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { FacepriorError } from "../errors.js";
+import { writeJsonAtomic } from "../io/atomic-write.js";
+import { readJsonFileIfExists } from "../io/json-file.js";
+import { BEST_FILE, RECORD_FILE, type SelectionRecord } from "./model-selection.js";
+import { LOG_FILE } from "../train/run-state.js";
+import { MILESTONE_FILE } from "./selection-milestones.js";
+
+export const FINISHED_FILE = "finished.json";
+
+export type FinishedRun = {
+  /** The test faces' predictions, face by face. */
+  predictions: Float32Array;
+  selection: SelectionRecord | null;
+  augmented: boolean;
+  /** How long the run took when it trained. */
+  seconds: number;
+};
+
+const FinishedRunSchema = z.strictObject({
+  testFaces: z.number().int().positive(),
+  predictions: z.base64(),
+  selection: z.custom<SelectionRecord>((value) => value === null || typeof value === "object").nullable(),
+  augmented: z.boolean(),
+  seconds: z.number().nonnegative(),
+});
+
+function predictionsOf(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, "base64");
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)));
+}
+
+/**
+ * The run kept in the first of `folders` that has one, checked against the run's `testFaces`;
+ * undefined when none has. A file that does not describe these test faces is an error naming it.
+ */
+export async function readFinishedRun(folders: readonly string[], testFaces: number): Promise<FinishedRun | undefined> {
+  for (const folder of folders) {
+    const path = join(folder, FINISHED_FILE);
+    const fix = "Delete it to train the run again.";
+    const raw = await readJsonFileIfExists(path, { code: "RUN_STATE", fix });
+    if (raw === undefined) continue;
+    const parsed = FinishedRunSchema.safeParse(raw);
+    const predictions = parsed.success ? predictionsOf(parsed.data.predictions) : null;
+    if (!parsed.success || parsed.data.testFaces !== testFaces || predictions!.length % testFaces !== 0 || predictions!.length === 0) {
+      const why = parsed.success ? `its predictions are not for the run's ${testFaces} test faces` : parsed.error.issues[0]!.message;
+      throw new FacepriorError("RUN_STATE", `${path}: is not this run's outcome (${why}). ${fix}`);
+    }
+    const { selection, augmented, seconds } = parsed.data;
+    return { predictions: predictions!, selection, augmented, seconds };
+  }
+  return undefined;
+}
+
+/**
+ * Writes `run` to every folder of `folders` (atomically); from a milestone folder it then removes
+ * the run's weights, which nothing needs any more.
+ */
+export async function keepFinishedRun(run: FinishedRun, testFaces: number, folders: { runDir: string; milestone?: string }) {
+  const bytes = Buffer.from(run.predictions.buffer, run.predictions.byteOffset, run.predictions.byteLength);
+  const record = {
+    testFaces,
+    predictions: bytes.toString("base64"),
+    selection: run.selection,
+    augmented: run.augmented,
+    seconds: run.seconds,
+  };
+  await writeJsonAtomic(join(folders.runDir, FINISHED_FILE), record);
+  if (!folders.milestone) return;
+  await mkdir(folders.milestone, { recursive: true });
+  await writeJsonAtomic(join(folders.milestone, FINISHED_FILE), record);
+  for (const file of [MILESTONE_FILE, BEST_FILE, RECORD_FILE, LOG_FILE]) await rm(join(folders.milestone, file), { force: true });
+}
