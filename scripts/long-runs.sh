@@ -9,9 +9,13 @@
 #      ../runs/multitask-full, is finished: its records are in results/multitask/multitask-full.)
 #   3. one fine-tuned encoder per task, its comparison (scripts/finetune-per-task.sh)
 #   4. `mae` pretraining on the pool
-#   5. the 2-epoch encoders and the pool-budget study (probes and fine-tuning cells; each finished
-#      cell's metrics.json, and the milestones of the fine-tuning cell in progress, are kept in
-#      results/study-pool/runs, so that the study outlives its machine)
+#   5. the 2-epoch encoders (scripts/pretrain-study.sh)
+#   6. the v4 multi-task fine-tune (recipes/finetune-multitask-v4.json): model v3.3's encoder (the
+#      model of commit e88cecd) trained on with layer decay 0.9 and age balance 0.5; float16
+#      milestones in results/multitask/multitask-v4, as step 2's
+#   7. the pool-budget study (probes and fine-tuning cells; each finished cell's metrics.json, and
+#      for the fine-tuning cell in progress its finished runs' outcomes and the milestones of the run
+#      still training, are kept in results/study-pool/runs, so that the study outlives its machine)
 # RECORDS=<checkout> sends the records to the checkout to commit from, when this runs from another.
 #
 #   scripts/long-runs.sh [cache dir, default ../cache] [runs dir, default ../runs]
@@ -29,5 +33,9 @@ MILESTONES=1 RECIPE=recipes/finetune-multitask-v3.json RECORDS="$base/results/mu
 RECORDS="$base/results/multitask" scripts/finetune-per-task.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/per-task-full" "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" mae
 scripts/pretrain-study.sh "$cache" "$runs/pretrain"
+v33="$runs/model-v3.3.safetensors"
+[ -f "$v33" ] || git show e88cecd:models/faceprior-default.safetensors > "$v33"
+MILESTONES=1 RECIPE=recipes/finetune-multitask-v4.json RECORDS="$base/results/multitask" \
+  scripts/finetune-multitask.sh "$v33" "$runs/multitask-v4" "$cache" --description "multi-task fine-tune v4"
 node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx \
   --records "$base/results/study-pool/runs"

@@ -270,6 +270,10 @@ test("the shipped multi-task recipe parses, with every task, a validation split 
   );
   assert.equal(shipped.mirrorAverage, true);
   assert.deepEqual(shipped.logitAdjustment, { age: "one-standard-error" }, "the expression head keeps its training prior");
+  const v4 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v4.json", import.meta.url)));
+  const v4Changes = { train: shipped.train, recipe: { ...v4.recipe, ageBalance: 0, selection: shipped.recipe.selection } };
+  assert.deepEqual({ ...v4, ...v4Changes }, shipped, "v4 is v3.3 but for its training run, age balance and patience");
+  assert.deepEqual([v4.train.layerDecay, v4.recipe.ageBalance], [0.9, 0.5], "the lower blocks learn faster; rare decades count more");
   assert.deepEqual(
     v3.metaLabels["utkface-gender"],
     { faces: "age", meta: "gender", values: { "0": 1, "1": 0 }, head: "attributes", output: "Male", batch: 8, weight: 1 },
