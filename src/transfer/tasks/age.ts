@@ -125,7 +125,7 @@ function ageLoss({ sigma, decadeWeights }: AgeLossOptions): TaskLoss {
 export const AGE_TASK = defineTask<AgeLossOptions>({
   task: "age",
   title: "Age",
-  outputs: `one logit per age 0-${MAX_PREDICTED_AGE}, softmax → age distribution, expectation → years`,
+  outputs: `one logit per age 0-${MAX_PREDICTED_AGE}, softmax → age distribution, median → years`,
   numOutputs: (labelColumns: readonly string[]) => fixedOutputs("age", "age", NUM_AGE_BINS, labelColumns),
   initHead: initTaskHead,
   lossOptions(trainLabels: LabelRows, overrides: Partial<AgeLossOptions> = {}): AgeLossOptions {
