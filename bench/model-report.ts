@@ -48,11 +48,15 @@ const readJson = async (path: string) => JSON.parse(await readFile(path, "utf8")
 const fixed = (value: number | undefined, digits = 4) => (value === undefined ? "" : value.toFixed(digits));
 
 /** A transfer run's metrics.json: its first seed's (or fold's) metrics, with the headline averaged over all. */
-async function transferRun(path: string): Promise<{ metrics: TaskMetrics; baseline: number } | undefined> {
+async function transferRun(path: string): Promise<{ metrics: TaskMetrics; baseline: number; readout?: string } | undefined> {
   const run = await readJson(path).catch(() => undefined);
   if (!run) return undefined;
   const first = run.runs[0].metrics as TaskMetrics;
-  return { metrics: { ...first, headline: { ...first.headline, value: run.headline.mean } }, baseline: run.baseline.value };
+  return {
+    metrics: { ...first, headline: { ...first.headline, value: run.headline.mean } },
+    baseline: run.baseline.value,
+    readout: run.readout ?? (run.task === "age" ? "expected-age" : undefined),
+  };
 }
 
 async function columns(): Promise<{ columns: Column[]; baselines: Partial<Record<Task, number>> }> {
@@ -82,14 +86,18 @@ async function columns(): Promise<{ columns: Column[]; baselines: Partial<Record
   ] as const) {
     if (!dir) continue;
     const metrics: Column["metrics"] = {};
+    let readsExpectation = false;
     for (const task of TASKS) {
       const found = await transferRun(join(dir, task, "metrics.json"));
       if (!found) continue;
       metrics[task] = found.metrics;
       baselines[task] ??= found.baseline;
+      readsExpectation ||= found.readout === "expected-age";
     }
+    // Age runs recorded before the median readout read the expectation, which pulls ages to the middle: say so.
+    const shown = readsExpectation ? `${name} (age: expectation)` : name;
     // A comparison whose runs have not finished yet gets no column rather than an empty one.
-    if (Object.keys(metrics).length > 0) out.push({ name, metrics });
+    if (Object.keys(metrics).length > 0) out.push({ name: shown, metrics });
   }
   return { columns: out, baselines };
 }

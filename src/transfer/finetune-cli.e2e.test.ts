@@ -126,6 +126,7 @@ test("fine-tuning trains the encoder with the head and writes the same run folde
   const csv = (await readFile(join(out, "predictions.csv"), "utf8")).trim().split("\n");
   assert.equal(csv.length, 1 + metrics.runs[0].testFaces);
   assert.equal(metrics.recipe.augment.grayscaleProbability, 0.2, "the default recipe augments");
+  assert.equal(metrics.readout, "sigmoid", "the record says how the head's outputs became predictions");
   assert.equal(metrics.runs[0].augmented, true);
   assert.ok(metrics.runs[0].valFaces > 0, "full protocol: validation faces held out of training");
   assert.deepEqual(

@@ -389,6 +389,8 @@ export async function runTransfer(input: TransferOptions) {
     train: options.train ?? {},
     seeds: options.seeds,
     cache: options.cacheDir,
+    /** How the head's outputs became predictions (age: median-age; runs before 2026-12-02 read the expectation and record none). */
+    readout: definition.activation,
     /** The headline over seeds (each seed's value averaged over folds first). */
     headline: { name, higherIsBetter, mean, std, n },
     /** The trivial baseline on the first fold's test faces, from the training subset's labels. */
