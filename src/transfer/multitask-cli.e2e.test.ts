@@ -274,6 +274,9 @@ test("the shipped multi-task recipe parses, with every task, a validation split 
   const v4Changes = { train: shipped.train, recipe: { ...v4.recipe, ageBalance: 0, selection: shipped.recipe.selection } };
   assert.deepEqual({ ...v4, ...v4Changes }, shipped, "v4 is v3.3 but for its training run, age balance and patience");
   assert.deepEqual([v4.train.layerDecay, v4.recipe.ageBalance], [0.9, 0.5], "the lower blocks learn faster; rare decades count more");
+  // The seed carves the validation faces of a dataset without a validation split (CK+ fold 0's):
+  // v4 starts from v3's encoder, so it selects on v3's validation faces, which v3 never trained on.
+  assert.equal(v4.train.seed, v3.train.seed, "v4 keeps v3's validation faces");
   assert.deepEqual(
     v3.metaLabels["utkface-gender"],
     { faces: "age", meta: "gender", values: { "0": 1, "1": 0 }, head: "attributes", output: "Male", batch: 8, weight: 1 },
