@@ -34,9 +34,25 @@ const FinishedRunSchema = z.strictObject({
   seconds: z.number().nonnegative(),
 });
 
-function predictionsOf(base64: string): Float32Array {
+/** The float32 values `base64` holds, or null when its bytes are not whole float32 values. */
+function predictionsOf(base64: string): Float32Array | null {
   const bytes = Buffer.from(base64, "base64");
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)));
+  if (bytes.byteLength % 4 !== 0) return null;
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** Why `raw` is not the outcome of a run with `testFaces` test faces, or its outcome. */
+function checkFinishedRun(raw: unknown, testFaces: number): FinishedRun | string {
+  const parsed = FinishedRunSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return `${issue.path.join(".") || "the file"}: ${issue.message}`;
+  }
+  const predictions = predictionsOf(parsed.data.predictions);
+  if (parsed.data.testFaces !== testFaces || !predictions || predictions.length === 0 || predictions.length % testFaces !== 0)
+    return `its predictions are not for the run's ${testFaces} test faces`;
+  const { selection, augmented, seconds } = parsed.data;
+  return { predictions, selection, augmented, seconds };
 }
 
 /**
@@ -49,14 +65,9 @@ export async function readFinishedRun(folders: readonly string[], testFaces: num
     const fix = "Delete it to train the run again.";
     const raw = await readJsonFileIfExists(path, { code: "RUN_STATE", fix });
     if (raw === undefined) continue;
-    const parsed = FinishedRunSchema.safeParse(raw);
-    const predictions = parsed.success ? predictionsOf(parsed.data.predictions) : null;
-    if (!parsed.success || parsed.data.testFaces !== testFaces || predictions!.length % testFaces !== 0 || predictions!.length === 0) {
-      const why = parsed.success ? `its predictions are not for the run's ${testFaces} test faces` : parsed.error.issues[0]!.message;
-      throw new FacepriorError("RUN_STATE", `${path}: is not this run's outcome (${why}). ${fix}`);
-    }
-    const { selection, augmented, seconds } = parsed.data;
-    return { predictions: predictions!, selection, augmented, seconds };
+    const run = checkFinishedRun(raw, testFaces);
+    if (typeof run === "string") throw new FacepriorError("RUN_STATE", `${path}: is not this run's outcome (${run}). ${fix}`);
+    return run;
   }
   return undefined;
 }
