@@ -224,7 +224,8 @@ function checkResumable(state: RunState, path: string, config: ResolvedTrainConf
   }
 }
 
-function flatConfig(value: unknown, prefix = ""): Record<string, string> {
+/** A config as `key.path` → its JSON, for comparing two configs key by key. */
+export function flatConfig(value: unknown, prefix = ""): Record<string, string> {
   if (value === null || typeof value !== "object") return { [prefix]: JSON.stringify(value) };
   return Object.assign({}, ...Object.entries(value).map(([k, v]) => flatConfig(v, prefix ? `${prefix}.${k}` : k)));
 }

@@ -11,6 +11,7 @@ import { scratchDir } from "../../test/support/scratch-dir.js";
 import { FINISHED_FILE, keepFinishedRun, readFinishedRun } from "./finished-run.js";
 
 const TEST_FACES = 3;
+const RUN = { train: { seed: 0, epochs: 1 }, testFaces: TEST_FACES };
 const outcome = {
   // Two outputs per face, with values JSON decimals would round.
   predictions: new Float32Array([0.1, 1 / 3, -2.5e-8, 7, Math.PI, 3.4e38]),
@@ -27,36 +28,36 @@ async function keptRun() {
   await mkdir(milestone, { recursive: true });
   for (const file of ["milestone.safetensors", "best.safetensors", "selection.json", "log.jsonl"])
     await writeFile(join(milestone, file), "x");
-  await keepFinishedRun(outcome, TEST_FACES, { runDir, milestone });
+  await keepFinishedRun(outcome, RUN, { runDir, milestone });
   return { runDir, milestone };
 }
 
 test("a kept outcome reads back exactly from either folder, and the milestone folder keeps nothing else", async () => {
   const { runDir, milestone } = await keptRun();
   assert.deepEqual(await readdir(milestone), [FINISHED_FILE]);
-  assert.deepEqual(await readFinishedRun([runDir, milestone], TEST_FACES), outcome);
-  assert.deepEqual(await readFinishedRun([join(runDir, "missing"), milestone], TEST_FACES), outcome);
-  assert.equal(await readFinishedRun([join(runDir, "missing")], TEST_FACES), undefined, "no outcome: the run trains");
+  assert.deepEqual(await readFinishedRun([runDir, milestone], RUN), outcome);
+  assert.deepEqual(await readFinishedRun([join(runDir, "missing"), milestone], RUN), outcome);
+  assert.equal(await readFinishedRun([join(runDir, "missing")], RUN), undefined, "no outcome: the run trains");
 });
 
-test("an outcome for other test faces, with broken predictions or a missing field is refused, naming the file", async () => {
+test("an outcome of another config or other test faces, with broken predictions or a missing field is refused, naming the file", async () => {
   const { runDir } = await keptRun();
   const path = join(runDir, FINISHED_FILE);
   const record = JSON.parse(await readFile(path, "utf8"));
-  const cases: [object, RegExp][] = [
-    [record, /predictions are not for the run's 4 test faces/],
-    [{ ...record, predictions: Buffer.from([1, 2, 3]).toString("base64") }, /predictions are not for the run's 3 test faces/],
-    [{ ...record, predictions: "not base64!" }, /predictions: /],
-    [{ ...record, seconds: undefined }, /seconds: /],
+  const cases: [object, typeof RUN, RegExp][] = [
+    [record, { ...RUN, testFaces: TEST_FACES + 1 }, /predictions are not for the run's 4 test faces/],
+    [record, { ...RUN, train: { seed: 0, epochs: 2 } }, /it was trained under another config: epochs 1 -> 2/],
+    [{ ...record, predictions: Buffer.from([1, 2, 3]).toString("base64") }, RUN, /predictions are not for the run's 3 test faces/],
+    [{ ...record, predictions: "not base64!" }, RUN, /predictions: /],
+    [{ ...record, seconds: undefined }, RUN, /seconds: /],
   ];
-  for (const [index, [written, reason]] of cases.entries()) {
+  for (const [written, run, reason] of cases) {
     await writeFile(path, JSON.stringify(written));
-    const faces = index === 0 ? TEST_FACES + 1 : TEST_FACES;
-    await rejectsWithError(readFinishedRun([runDir], faces), "RUN_STATE", new RegExp(`is not this run's outcome \\(.*${reason.source}`));
+    await rejectsWithError(readFinishedRun([runDir], run), "RUN_STATE", new RegExp(`is not this run's outcome \\(.*${reason.source}`));
   }
   await writeFile(path, "{");
   await rejectsWithError(
-    readFinishedRun([runDir], TEST_FACES),
+    readFinishedRun([runDir], RUN),
     "RUN_STATE",
     /finished\.json: is not valid JSON .*Delete it to train the run again\./,
   );

@@ -13,6 +13,7 @@ import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { BEST_FILE, RECORD_FILE, type SelectionRecord } from "./model-selection.js";
 import { LOG_FILE } from "../train/run-state.js";
+import { flatConfig } from "../train/train-loop.js";
 import { MILESTONE_FILE } from "./selection-milestones.js";
 
 export const FINISHED_FILE = "finished.json";
@@ -27,6 +28,8 @@ export type FinishedRun = {
 };
 
 const FinishedRunSchema = z.strictObject({
+  /** The training config the run was given; another config trains again, as a checkpoint would refuse it. */
+  train: z.record(z.string(), z.unknown()),
   testFaces: z.number().int().positive(),
   predictions: z.base64(),
   selection: z.custom<SelectionRecord>((value) => value === null || typeof value === "object").nullable(),
@@ -41,13 +44,20 @@ function predictionsOf(base64: string): Float32Array | null {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
-/** Why `raw` is not the outcome of a run with `testFaces` test faces, or its outcome. */
-function checkFinishedRun(raw: unknown, testFaces: number): FinishedRun | string {
+/** The run a finished.json belongs to: its training config and its number of test faces. */
+export type FinishedRunIdentity = { train: object; testFaces: number };
+
+/** Why `raw` is not the outcome of the run `identity`, or its outcome. */
+function checkFinishedRun(raw: unknown, { train, testFaces }: FinishedRunIdentity): FinishedRun | string {
   const parsed = FinishedRunSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return `${issue.path.join(".") || "the file"}: ${issue.message}`;
   }
+  const [saved, now] = [flatConfig(parsed.data.train), flatConfig(train)];
+  const changed = [...new Set([...Object.keys(saved), ...Object.keys(now)])].filter((key) => saved[key] !== now[key]);
+  if (changed.length > 0)
+    return `it was trained under another config: ${changed.map((key) => `${key} ${saved[key] ?? "(unset)"} -> ${now[key] ?? "(unset)"}`).join(", ")}`;
   const predictions = predictionsOf(parsed.data.predictions);
   if (parsed.data.testFaces !== testFaces || !predictions || predictions.length === 0 || predictions.length % testFaces !== 0)
     return `its predictions are not for the run's ${testFaces} test faces`;
@@ -56,16 +66,16 @@ function checkFinishedRun(raw: unknown, testFaces: number): FinishedRun | string
 }
 
 /**
- * The run kept in the first of `folders` that has one, checked against the run's `testFaces`;
- * undefined when none has. A file that does not describe these test faces is an error naming it.
+ * The run kept in the first of `folders` that has one, checked against the run's training config
+ * and test faces; undefined when none has. A file of another run is an error naming it.
  */
-export async function readFinishedRun(folders: readonly string[], testFaces: number): Promise<FinishedRun | undefined> {
+export async function readFinishedRun(folders: readonly string[], identity: FinishedRunIdentity): Promise<FinishedRun | undefined> {
   for (const folder of folders) {
     const path = join(folder, FINISHED_FILE);
     const fix = "Delete it to train the run again.";
     const raw = await readJsonFileIfExists(path, { code: "RUN_STATE", fix });
     if (raw === undefined) continue;
-    const run = checkFinishedRun(raw, testFaces);
+    const run = checkFinishedRun(raw, identity);
     if (typeof run === "string") throw new FacepriorError("RUN_STATE", `${path}: is not this run's outcome (${run}). ${fix}`);
     return run;
   }
@@ -76,9 +86,14 @@ export async function readFinishedRun(folders: readonly string[], testFaces: num
  * Writes `run` to every folder of `folders` (atomically); from a milestone folder it then removes
  * the run's weights, which nothing needs any more.
  */
-export async function keepFinishedRun(run: FinishedRun, testFaces: number, folders: { runDir: string; milestone?: string }) {
+export async function keepFinishedRun(
+  run: FinishedRun,
+  { train, testFaces }: FinishedRunIdentity,
+  folders: { runDir: string; milestone?: string },
+) {
   const bytes = Buffer.from(run.predictions.buffer, run.predictions.byteOffset, run.predictions.byteLength);
   const record = {
+    train,
     testFaces,
     predictions: bytes.toString("base64"),
     selection: run.selection,

@@ -297,6 +297,7 @@ export async function runTransfer(input: TransferOptions) {
     lossOverrides: recipeLossOverrides(task, recipe!),
     selection: valFraction === null ? undefined : { valFaces, patience: recipe!.selection!.patience },
   });
+  const trainOf = (run: PlannedRun) => ({ seed: run.seed, ...train });
   const milestoneOf = (runDir: string) => options.milestone && join(options.milestone, basename(runDir));
   const adapt = (run: PlannedRun, runDir: string): Promise<ProbeResult & { selection?: SelectionRecord | null; augmented?: boolean }> => {
     const engine = { engine: options.extract?.engine ?? "jax", threads: options.extract?.threads };
@@ -308,7 +309,7 @@ export async function runTransfer(input: TransferOptions) {
       trainFaces,
       evalFaces: run.testFaces,
       runDir,
-      train: { seed: run.seed, ...train },
+      train: trainOf(run),
       engine,
       onProgress: options.onProgress,
     };
@@ -326,11 +327,12 @@ export async function runTransfer(input: TransferOptions) {
   /** A fine-tune's outcome, from its finished.json when an earlier call finished it (finished-run.ts). */
   const finishedFinetune = async (run: PlannedRun, runDir: string) => {
     const milestone = milestoneOf(runDir);
-    const kept = await readFinishedRun(milestone ? [runDir, milestone] : [runDir], run.testFaces.length);
+    const identity = { train: trainOf(run), testFaces: run.testFaces.length };
+    const kept = await readFinishedRun(milestone ? [runDir, milestone] : [runDir], identity);
     if (kept) return kept;
     const result = await timed(() => adapt(run, runDir));
     const finished = { ...result, selection: result.selection ?? null, augmented: result.augmented ?? false };
-    await keepFinishedRun(finished, run.testFaces.length, { runDir, milestone });
+    await keepFinishedRun(finished, identity, { runDir, milestone });
     return finished;
   };
   const runs: RunResult[] = [];
