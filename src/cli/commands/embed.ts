@@ -25,14 +25,13 @@ import { createEncoderRunner } from "../../face-model/encoder-runner.js";
 import { embeddingRowShape, embedFiles, tokenOutput, type TokenKind } from "../../inference/image-embedder.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { openJsonlLog, type JsonlLog } from "../../io/jsonl-log.js";
-import { vitPresetNames } from "../../model/vit-presets.js";
 import { openItemShard, planItemShard, type PlannedChunk } from "../../shard/item-shard.js";
 import { rowChunkFingerprint, rowOutputMetadata, writeRowChunk, type RowItem, type RowOutput } from "../../shard/row-chunks.js";
 import { shardName, type ShardSpec } from "../../shard/shard-spec.js";
 import { defineCommand, type CommandContext } from "../command.js";
 import { usageError } from "../errors.js";
 import { jsonOption, writeJsonOutput } from "../json-output.js";
-import { MODEL_OR_ENCODER_OPTION } from "../model-option.js";
+import { CHECKPOINT_SHAPE_OPTIONS, MODEL_OR_ENCODER_OPTION } from "../model-option.js";
 import { createProgress } from "../progress.js";
 import { shardFrom, shardOption } from "../shard-option.js";
 import { analyze } from "./analyze.js";
@@ -339,19 +338,7 @@ export const embed = defineCommand({
     },
     batch: { type: "int", min: 1, max: 4096, default: 32, description: "--crop center: images per forward pass." },
     skipBad: { type: "flag", description: "Skip images that fail to decode (listed on stderr and in the metadata) instead of stopping." },
-    arch: {
-      type: "choice",
-      choices: vitPresetNames(),
-      placeholder: "name",
-      description: "Architecture, for a checkpoint without metadata or to override it.",
-    },
-    imgSize: {
-      type: "int",
-      min: 8,
-      placeholder: "pixels",
-      description: "Run at this input size; the position embeddings are resampled.",
-      defaultText: "the checkpoint's",
-    },
+    ...CHECKPOINT_SHAPE_OPTIONS,
     kernel: { type: "choice", choices: ["cubic", "lanczos3"], default: "cubic", description: "--crop center: resize kernel." },
     pad: analyze.options.pad, // --crop faces: faces found as analyze finds them
     minScore: analyze.options.minScore,

@@ -11,9 +11,8 @@ import { isFaceModelMetadata, readFaceModel } from "../../face-model/face-model.
 import { buildFaceOnnx, FEATURES_OUTPUT, IMAGE_INPUT } from "../../face-model/onnx-vit.js";
 import { ONNX_OPSET } from "../../engine/onnx-proto.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
-import { vitPresetNames } from "../../model/vit-presets.js";
 import { defineCommand } from "../command.js";
-import { MODEL_OR_ENCODER_OPTION } from "../model-option.js";
+import { CHECKPOINT_SHAPE_OPTIONS, MODEL_OR_ENCODER_OPTION } from "../model-option.js";
 import { usageError } from "../errors.js";
 
 /** A bare encoder (no heads, no manifest) as ONNX. */
@@ -37,19 +36,7 @@ export const exportOnnx = defineCommand({
   options: {
     model: MODEL_OR_ENCODER_OPTION,
     onnx: { type: "string", required: true, placeholder: "out.onnx", description: "ONNX file to write (atomically)." },
-    arch: {
-      type: "choice",
-      choices: vitPresetNames(),
-      placeholder: "name",
-      description: "Architecture, for a checkpoint without metadata or to override it.",
-    },
-    imgSize: {
-      type: "int",
-      min: 8,
-      placeholder: "pixels",
-      description: "Input size S; the position embeddings are resampled.",
-      defaultText: "the checkpoint's",
-    },
+    ...CHECKPOINT_SHAPE_OPTIONS,
   },
   examples: ["faceprior export --onnx faceprior.onnx", "faceprior export --model encoder.safetensors --onnx encoder.onnx"],
   async run(options, _inputs, ctx) {
