@@ -11,16 +11,13 @@
  */
 import { parseArgs } from "node:util";
 import { flipImage } from "../src/augment/flip.js";
-import { splitDataset } from "../src/data/splits.js";
 import { createModelRunner, UNIT_RGB } from "../src/face-model/encoder-runner.js";
 import { readFaceModel, type FaceModel } from "../src/face-model/face-model.js";
 import { writeJsonAtomic } from "../src/io/atomic-write.js";
-import { facesOfRows, imageBatch } from "../src/priors/cache-dataset.js";
-import { parseTrainConfig } from "../src/train/train-config.js";
+import { imageBatch } from "../src/priors/cache-dataset.js";
+import type { MultitaskTask } from "../src/transfer/multitask-finetune.js";
 import { taskMetrics, type TaskMetrics } from "../src/transfer/evaluate.js";
-import { readMultitaskConfig } from "../src/transfer/multitask-run.js";
-import { loadTaskCaches, withVal, type TaskCaches } from "../src/transfer/task-data.js";
-import type { TransferTaskName } from "../src/transfer/tasks/index.js";
+import { validationTasks } from "./multitask-validation.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -31,38 +28,16 @@ const { values: args } = parseArgs({
   },
 });
 
-/** Each task's caches, as scripts/finetune-multitask.sh passes them. */
-const TASK_CACHES: Record<TransferTaskName, string[]> = {
-  expression: ["fer2013", "fer2013_extra"],
-  age: ["utkface", "utkface_extra"],
-  attributes: ["celebahq_attr"],
-  au: ["ckplus_au"],
-};
-
-const recipe = await readMultitaskConfig(args.recipe!);
-const { seed } = parseTrainConfig(recipe.train);
-const valFraction = recipe.recipe.selection?.valFraction ?? 0.1;
-
-/** The validation faces the multi-task run held out of training (multitask-run.ts taskOf). */
-async function validationFaces(task: TransferTaskName): Promise<{ data: TaskCaches; faces: number[] }> {
-  const data = await loadTaskCaches(
-    task,
-    TASK_CACHES[task].map((name) => `${args.cache}/${name}`),
-  );
-  const base = data.dataset.split.kind === "folds" ? splitDataset(data.dataset, { fold: 0 }) : splitDataset(data.dataset);
-  return { data, faces: facesOfRows(data.primary, withVal(data.dataset, base, valFraction, seed).val) };
-}
-
 /** The head's predictions for these faces, the model run with or without mirror averaging, on mirrored faces or not. */
-async function predictions(model: FaceModel, task: TransferTaskName, set: { data: TaskCaches; faces: number[] }, how: string) {
+async function predictions(model: FaceModel, set: MultitaskTask, how: string) {
   const runner = await createModelRunner({ ...model, mirrorAverage: how === "averaged" }, "onnx", 2, 32);
   const size = set.data.cache.index.options.size;
   const mirror = how === "mirrored" ? (image: Uint8Array) => flipImage(image, size) : undefined;
   try {
-    const outputs = await runner.map(set.faces.length, (start, end) =>
-      imageBatch(set.data.cache, set.faces.slice(start, end), UNIT_RGB.mean, UNIT_RGB.std, mirror),
+    const outputs = await runner.map(set.valFaces.length, (start, end) =>
+      imageBatch(set.data.cache, set.valFaces.slice(start, end), UNIT_RGB.mean, UNIT_RGB.std, mirror),
     );
-    return outputs[task]!;
+    return outputs[set.task]!;
   } finally {
     await runner.dispose();
   }
@@ -73,15 +48,16 @@ const WAYS = ["alone", "mirrored", "averaged"] as const;
 console.log(`${model.source} on validation faces (${args.recipe}'s split)\n`);
 console.log(`| task | faces | metric | ${WAYS.join(" | ")} |\n| --- | --- | --- | --- | --- | --- |`);
 const rows = [];
-for (const task of Object.keys(TASK_CACHES) as TransferTaskName[]) {
+for (const set of (await validationTasks(args.recipe!, args.cache!)).own) {
+  const { task } = set;
   if (!model.heads.some((h) => h.name === task)) continue;
-  const set = await validationFaces(task);
-  const labels = set.data.labelsOf(set.faces);
+  const faces = set.valFaces.length;
+  const labels = set.data.labelsOf(set.valFaces);
   const scores: Partial<Record<(typeof WAYS)[number], TaskMetrics>> = {};
-  for (const how of WAYS) scores[how] = taskMetrics(task, await predictions(model, task, set, how), labels, set.faces.length);
-  rows.push({ task, faces: set.faces.length, scores });
+  for (const how of WAYS) scores[how] = taskMetrics(task, await predictions(model, set, how), labels, faces);
+  rows.push({ task, faces, scores });
   const metric = (name: string, of: (m: TaskMetrics) => number) =>
-    console.log(`| ${task} | ${set.faces.length} | ${name} | ${WAYS.map((how) => of(scores[how]!).toFixed(4)).join(" | ")} |`);
+    console.log(`| ${task} | ${faces} | ${name} | ${WAYS.map((how) => of(scores[how]!).toFixed(4)).join(" | ")} |`);
   metric(scores.alone!.headline.name, (m) => m.headline.value);
   if (task === "expression") metric("balanced accuracy", (m) => (m.meanClassAccuracy as { mean: number }).mean);
 }

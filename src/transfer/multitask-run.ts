@@ -100,7 +100,8 @@ export type MultitaskRunOptions = {
   onConfig?: OnConfig;
 };
 
-async function taskOf(task: TransferTaskName, dirs: string[], config: MultitaskConfig): Promise<MultitaskTask> {
+/** Task `task` of a multi-task run on the caches `dirs`: its faces split as `config` says (its seed carves the validation faces). */
+async function loadMultitaskTask(task: TransferTaskName, dirs: readonly string[], config: MultitaskConfig): Promise<MultitaskTask> {
   const data = await loadTaskCaches(task, dirs);
   const { seed } = parseTrainConfig(config.train);
   const base = data.dataset.split.kind === "folds" ? splitDataset(data.dataset, { fold: 0 }) : splitDataset(data.dataset);
@@ -206,6 +207,24 @@ function checkMetaLabels(config: MultitaskConfig): void {
   }
 }
 
+/**
+ * Every part of a multi-task run's batches: one per task of `config` (it owns the task's head), then
+ * one per meta label (one output of a head, labelled from another task's faces), each split as the
+ * run splits it. `data` names each task's caches.
+ */
+export async function loadMultitaskTasks(
+  config: MultitaskConfig,
+  data: Partial<Record<TransferTaskName, readonly string[]>>,
+): Promise<{ own: MultitaskTask[]; metaParts: MultitaskTask[] }> {
+  const names = Object.keys(config.tasks) as TransferTaskName[];
+  const own = await Promise.all(names.map((t) => loadMultitaskTask(t, data[t]!, config)));
+  const partOf = (task: TransferTaskName) => own.find((t) => t.task === task)!;
+  const metaParts = Object.entries(config.metaLabels).map(([name, spec]) =>
+    metaLabelTask(name, spec, partOf(spec.faces), partOf(spec.head)),
+  );
+  return { own, metaParts };
+}
+
 export async function runMultitask(options: MultitaskRunOptions) {
   const { config, out } = options;
   const names = Object.keys(config.tasks) as TransferTaskName[];
@@ -227,11 +246,7 @@ export async function runMultitask(options: MultitaskRunOptions) {
   }
   checkMetaLabels(config);
   await saveRunConfig(join(out, "config.json"), { ...config, init: options.init, data: options.data }, options.onConfig);
-  const own = await Promise.all(names.map((t) => taskOf(t, options.data[t]!, config)));
-  const partOf = (task: TransferTaskName) => own.find((t) => t.task === task)!;
-  const metaParts = Object.entries(config.metaLabels).map(([name, spec]) =>
-    metaLabelTask(name, spec, partOf(spec.faces), partOf(spec.head)),
-  );
+  const { own, metaParts } = await loadMultitaskTasks(config, options.data);
   const tasks = [...own, ...metaParts];
   const encoder = await loadEncoder(options.init);
   const { recipe } = config;
