@@ -12,7 +12,8 @@
 #   5. the 2-epoch encoders (scripts/pretrain-study.sh)
 #   6. the v4 multi-task fine-tune (recipes/finetune-multitask-v4.json): model v3.3's encoder (the
 #      model of commit e88cecd) trained on with layer decay 0.9 and age balance 0.5; float16
-#      milestones in results/multitask/multitask-v4, as step 2's
+#      milestones in results/multitask/multitask-v4, as step 2's; finished, it is the bundled model
+#      v4 (scripts/build-default-model.sh)
 #   7. the pool-budget study (probes and fine-tuning cells; each finished cell's metrics.json, and
 #      for the fine-tuning cell in progress its finished runs' outcomes and the milestones of the run
 #      still training, are kept in results/study-pool/runs, so that the study outlives its machine)
@@ -28,14 +29,16 @@ scripts/prepare-shared-data.sh "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" full
 v2="$runs/model-v2.1.safetensors"
 [ -f "$v2" ] || git show a691b43:models/faceprior-default.safetensors > "$v2"
-MILESTONES=1 RECIPE=recipes/finetune-multitask-v3.json RECORDS="$base/results/multitask" \
+# A finished multi-task run is skipped: run again, it would rewrite its records (and v4's model) with
+# the short description below, where the shipped ones carry build-default-model.sh's.
+[ -f "$runs/multitask-v3/metrics.json" ] || MILESTONES=1 RECIPE=recipes/finetune-multitask-v3.json RECORDS="$base/results/multitask" \
   scripts/finetune-multitask.sh "$v2" "$runs/multitask-v3" "$cache" --description "multi-task fine-tune v3"
 RECORDS="$base/results/multitask" scripts/finetune-per-task.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/per-task-full" "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" mae
 scripts/pretrain-study.sh "$cache" "$runs/pretrain"
 v33="$runs/model-v3.3.safetensors"
 [ -f "$v33" ] || git show e88cecd:models/faceprior-default.safetensors > "$v33"
-MILESTONES=1 RECIPE=recipes/finetune-multitask-v4.json RECORDS="$base/results/multitask" \
+[ -f "$runs/multitask-v4/metrics.json" ] || MILESTONES=1 RECIPE=recipes/finetune-multitask-v4.json RECORDS="$base/results/multitask" \
   scripts/finetune-multitask.sh "$v33" "$runs/multitask-v4" "$cache" --description "multi-task fine-tune v4"
 node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx \
   --records "$base/results/study-pool/runs"
