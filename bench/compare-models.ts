@@ -75,11 +75,12 @@ async function scoreModel(model: FaceModel, parts: readonly MultitaskTask[]): Pr
 const { own, metaParts } = await validationTasks(args.recipe!, args.cache!);
 const parts = [...own, ...metaParts];
 const models = await Promise.all(args.model!.map((path) => readFaceModel(path)));
-const results: { model: string; meanImprovement: number; parts: PartScore[] }[] = [];
+const results: { model: string; description: unknown; meanImprovement: number; parts: PartScore[] }[] = [];
 for (const model of models) {
   console.error(`scoring ${model.source} on ${parts.reduce((n, p) => n + p.valFaces.length, 0)} validation faces`);
   const scores = await scoreModel(model, parts);
-  results.push({ model: model.source, meanImprovement: meanImprovement(scores), parts: scores });
+  // The file's own description names the model where its path (models/faceprior-default...) will not.
+  results.push({ model: model.source, description: model.about.description, meanImprovement: meanImprovement(scores), parts: scores });
 }
 
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
