@@ -262,17 +262,21 @@ test("the shipped multi-task recipe parses, with every task, a validation split 
   const v31 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.1.json", import.meta.url)));
   assert.deepEqual({ ...v31, logitAdjustment: v3.logitAdjustment }, v3, "v3.1 is v3 but for how τ is chosen");
   assert.equal(v31.logitAdjustment, "one-standard-error");
-  const shipped = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.3.json", import.meta.url)));
+  const v33 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v3.3.json", import.meta.url)));
   assert.deepEqual(
-    { ...shipped, mirrorAverage: false, logitAdjustment: v31.logitAdjustment },
+    { ...v33, mirrorAverage: false, logitAdjustment: v31.logitAdjustment },
     v31,
     "v3.3 is v3.1 but for mirror averaging and which heads are balanced",
   );
-  assert.equal(shipped.mirrorAverage, true);
-  assert.deepEqual(shipped.logitAdjustment, { age: "one-standard-error" }, "the expression head keeps its training prior");
+  assert.equal(v33.mirrorAverage, true);
+  assert.deepEqual(v33.logitAdjustment, { age: "one-standard-error" }, "the expression head keeps its training prior");
   const v4 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v4.json", import.meta.url)));
-  const v4Changes = { train: shipped.train, recipe: { ...v4.recipe, ageBalance: 0, selection: shipped.recipe.selection } };
-  assert.deepEqual({ ...v4, ...v4Changes }, shipped, "v4 is v3.3 but for its training run, age balance and patience");
+  const v4Changes = { train: v33.train, recipe: { ...v4.recipe, ageBalance: 0, selection: v33.recipe.selection } };
+  assert.deepEqual(
+    { ...v4, ...v4Changes },
+    v33,
+    "v4, the shipped model's recipe, is v3.3 but for its training run, age balance and patience",
+  );
   assert.deepEqual([v4.train.layerDecay, v4.recipe.ageBalance], [0.9, 0.5], "the lower blocks learn faster; rare decades count more");
   // The seed carves the validation faces of a dataset without a validation split (CK+ fold 0's):
   // v4 starts from v3's encoder, so it selects on v3's validation faces, which v3 never trained on.
