@@ -12,13 +12,13 @@
 import { parseArgs } from "node:util";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import { FacepriorError, invalidArgument } from "../src/errors.js";
-import { createModelRunner, UNIT_RGB } from "../src/face-model/encoder-runner.js";
+import { createModelRunner, UNIT_RGB, type EncoderRunner } from "../src/face-model/encoder-runner.js";
 import { readFaceModel, type FaceModel } from "../src/face-model/face-model.js";
 import { writeJsonAtomic } from "../src/io/atomic-write.js";
 import { imageBatch } from "../src/priors/cache-dataset.js";
 import { taskMetrics, type TaskMetrics } from "../src/transfer/evaluate.js";
 import type { DecadeError } from "../src/transfer/metrics.js";
-import { meanImprovement, type MultitaskTask } from "../src/transfer/multitask-finetune.js";
+import { columnOf, meanImprovement, type MultitaskTask } from "../src/transfer/multitask-finetune.js";
 import { TRANSFER_TASKS, type TransferTaskName } from "../src/transfer/tasks/index.js";
 import { validationTasks } from "./multitask-validation.js";
 
@@ -35,41 +35,42 @@ if ((args.model?.length ?? 0) < 2)
 
 type PartScore = { part: string; task: TransferTaskName; faces: number; metrics: TaskMetrics; baseline: { name: string; value: number } };
 
-/** One part's validation predictions by `model`: its head's outputs, or the one output a meta label teaches. */
-async function predict(model: FaceModel, part: MultitaskTask): Promise<Float32Array> {
-  const runner = await createModelRunner(model, "onnx", 2, 32);
-  try {
-    const outputs = await runner.map(part.valFaces.length, (start, end) =>
-      imageBatch(part.data.cache, part.valFaces.slice(start, end), UNIT_RGB.mean, UNIT_RGB.std),
-    );
-    const all = outputs[part.task]!;
-    if (part.output === undefined) return all;
-    const width = all.length / part.valFaces.length;
-    return Float32Array.from({ length: part.valFaces.length }, (_, i) => all[i * width + part.output!]!);
-  } finally {
-    await runner.dispose();
-  }
+/** One part's validation predictions by `runner`: its head's outputs, or the one output a meta label teaches. */
+async function predict(runner: EncoderRunner, part: MultitaskTask): Promise<Float32Array> {
+  const outputs = await runner.map(part.valFaces.length, (start, end) =>
+    imageBatch(part.data.cache, part.valFaces.slice(start, end), UNIT_RGB.mean, UNIT_RGB.std),
+  );
+  const all = outputs[part.task]!;
+  return part.output === undefined ? all : columnOf(all, all.length / part.valFaces.length, part.output);
 }
 
 async function scoreModel(model: FaceModel, parts: readonly MultitaskTask[]): Promise<PartScore[]> {
   const scores: PartScore[] = [];
-  for (const part of parts) {
-    if (!model.heads.some((h) => h.name === part.task))
-      throw new FacepriorError(
-        "BAD_ARGUMENT",
-        `${model.source}: has no ${part.task} head, which ${args.recipe} trains. Compare face models of the same tasks.`,
-      );
-    const labels = part.data.labelsOf(part.valFaces);
-    const width = part.output === undefined ? part.data.columns.length : 1;
-    scores.push({
-      part: part.name,
-      task: part.task,
-      faces: part.valFaces.length,
-      metrics: taskMetrics(part.task, await predict(model, part), labels, part.valFaces.length),
-      baseline: TRANSFER_TASKS[part.task].trivialBaseline(part.data.labelsOf(part.trainFaces), labels, width),
-    });
+  // One session per model, for all its parts.
+  const runner = await createModelRunner(model, "onnx", 2, 32);
+  try {
+    for (const part of parts) scores.push(await scorePart(model, runner, part));
+  } finally {
+    await runner.dispose();
   }
   return scores;
+}
+
+async function scorePart(model: FaceModel, runner: EncoderRunner, part: MultitaskTask): Promise<PartScore> {
+  if (!model.heads.some((h) => h.name === part.task))
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `${model.source}: has no ${part.task} head, which ${args.recipe} trains. Compare face models of the same tasks.`,
+    );
+  const labels = part.data.labelsOf(part.valFaces);
+  const width = part.output === undefined ? part.data.columns.length : 1;
+  return {
+    part: part.name,
+    task: part.task,
+    faces: part.valFaces.length,
+    metrics: taskMetrics(part.task, await predict(runner, part), labels, part.valFaces.length),
+    baseline: TRANSFER_TASKS[part.task].trivialBaseline(part.data.labelsOf(part.trainFaces), labels, width),
+  };
 }
 
 const { own, metaParts } = await validationTasks(args.recipe!, args.cache!);

@@ -307,7 +307,7 @@ export async function trainMultitask(options: MultitaskOptions): Promise<Multita
 }
 
 /** Column `column` of a row-major [N, width] matrix. */
-function columnOf(matrix: Float32Array, width: number, column: number): Float32Array {
+export function columnOf(matrix: Float32Array, width: number, column: number): Float32Array {
   return Float32Array.from({ length: matrix.length / width }, (_, i) => matrix[i * width + column]!);
 }
 
