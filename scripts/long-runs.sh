@@ -9,7 +9,9 @@
 #      ../runs/multitask-full, is finished: its records are in results/multitask/multitask-full.)
 #   3. one fine-tuned encoder per task, its comparison (scripts/finetune-per-task.sh)
 #   4. `mae` pretraining on the pool
-#   5. the 2-epoch encoders (scripts/pretrain-study.sh)
+#   5. the 2-epoch `mae` and `full` encoders (scripts/pretrain-study.sh): the study's probe cells,
+#      all finished, used them; its loss plot uses their logs, kept in results/pretrain, so they
+#      are pretrained again only on a machine without those logs
 #   6. the v4 multi-task fine-tune (recipes/finetune-multitask-v4.json): model v3.3's encoder (the
 #      model of commit e88cecd) trained on with layer decay 0.9 and age balance 0.5; float16
 #      milestones in results/multitask/multitask-v4, as step 2's; finished, it is the bundled model
@@ -35,7 +37,7 @@ v2="$runs/model-v2.1.safetensors"
   scripts/finetune-multitask.sh "$v2" "$runs/multitask-v3" "$cache" --description "multi-task fine-tune v3"
 RECORDS="$base/results/multitask" scripts/finetune-per-task.sh "$runs/pretrain-pool/full/encoder.safetensors" "$runs/per-task-full" "$cache"
 RECORDS="$base/results/pretrain-pool" scripts/pretrain-pool.sh "$cache" "$runs/pretrain-pool" mae
-scripts/pretrain-study.sh "$cache" "$runs/pretrain"
+[ -f "$base/results/pretrain/full/log.jsonl" ] || RECORDS="$base/results/pretrain" scripts/pretrain-study.sh "$cache" "$runs/pretrain" "" "mae full"
 v33="$runs/model-v3.3.safetensors"
 [ -f "$v33" ] || git show e88cecd:models/faceprior-default.safetensors > "$v33"
 [ -f "$runs/multitask-v4/metrics.json" ] || MILESTONES=1 RECIPE=recipes/finetune-multitask-v4.json RECORDS="$base/results/multitask" \

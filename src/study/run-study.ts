@@ -82,9 +82,21 @@ function encoderSource(config: StudyConfig, name: string, scratchSeed: number): 
   return file === "scratch" ? { scratch: { arch: config.arch, seed: scratchSeed } } : { checkpoint: file };
 }
 
-/** Checks every encoder file and cache folder before the first cell runs. */
-async function checkInputs(config: StudyConfig): Promise<void> {
-  for (const [name, file] of Object.entries(config.encoders)) {
+/** Whether a cell has finished: its metrics.json is in its run folder or in the records. */
+async function cellFinished(out: string, cell: StudyCell, records?: string): Promise<boolean> {
+  const dirs = [out, ...(records ? [records] : [])].map((root) => join(root, cellDir(cell), "metrics.json"));
+  for (const file of dirs) if (await pathExists(file)) return true;
+  return false;
+}
+
+/**
+ * Checks the encoder files and cache folders of the cells still to run, before the first runs: a
+ * resumed study needs nothing of the cells it has finished (on a new machine, say, the encoders of
+ * its finished probe cells).
+ */
+async function checkInputs(config: StudyConfig, pending: StudyCell[]): Promise<void> {
+  for (const name of new Set(pending.map((cell) => cell.encoder))) {
+    const file = config.encoders[name]!;
     if (file !== "scratch" && !(await pathExists(file))) {
       throw new FacepriorError(
         "BAD_CONFIG",
@@ -92,8 +104,9 @@ async function checkInputs(config: StudyConfig): Promise<void> {
       );
     }
   }
-  for (const [task, dir] of Object.entries(config.data)) {
-    if (!(await pathExists(join(dir!, "cache.json")))) {
+  for (const task of new Set(pending.map((cell) => cell.task))) {
+    const dir = config.data[task]!;
+    if (!(await pathExists(join(dir, "cache.json")))) {
       throw new FacepriorError(
         "BAD_CONFIG",
         `data.${task}: ${dir} is not a prior cache (no cache.json). Make it with faceprior prepare (scripts/prepare-shared-data.sh).`,
@@ -104,9 +117,13 @@ async function checkInputs(config: StudyConfig): Promise<void> {
 
 export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCell[]; ran: number; skipped: number }> {
   const { config, out, scratchSeed = 0 } = options;
-  await checkInputs(config);
-  await claimOutput(out, config, options.onConfig);
   const cells = studyCells(config);
+  const finished = await Promise.all(cells.map((cell) => cellFinished(out, cell, options.records)));
+  await checkInputs(
+    config,
+    cells.filter((_, i) => !finished[i]),
+  );
+  await claimOutput(out, config, options.onConfig);
   let ran = 0;
   for (const [index, cell] of cells.entries()) {
     const dir = join(out, cellDir(cell));

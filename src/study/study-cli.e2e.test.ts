@@ -117,6 +117,13 @@ test("a study with --records keeps each finished run there, and a new study fold
     ["out-a", "out-b"].map(async (out) => JSON.parse(await readFile(join(dir, out, "report.json"), "utf8"))),
   );
   assert.deepEqual(b.results, a.results, "the same report from the kept runs");
+  // It needs no encoder file of a finished cell: a new machine need not pretrain those again.
+  const moved = join(dir, "moved.json");
+  const config = JSON.parse(await readFile(configPath, "utf8"));
+  await writeFile(moved, JSON.stringify({ ...config, encoders: { scratch: "scratch", mae: "gone.safetensors" } }));
+  const third = await runCli(["study", "--config", moved, "--out", join(dir, "out-c"), "--records", records], dir);
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(third.stderr, /study: 0 runs done, 4 done before\./);
 });
 
 test("a study refuses a folder that holds another grid, and a missing encoder file, before any run", needsData, async () => {
