@@ -156,6 +156,7 @@ test(
     );
     const withoutSubset = (runs: { subset: string }[]) => runs.map(({ subset, ...rest }) => rest);
     assert.deepEqual(withoutSubset(b.runs), withoutSubset(a.runs), "the same metrics, selection record and training time");
+    assert.ok(b.seconds >= a.runs[0].seconds, "the resumed cell's time counts the run finished before it");
     assert.equal(
       await readFile(join(dir, "ft-m2", "predictions.csv"), "utf8"),
       await readFile(join(dir, "ft-m1", "predictions.csv"), "utf8"),

@@ -324,12 +324,17 @@ export async function runTransfer(input: TransferOptions) {
       ...finetuneRecipe(run.valFaces),
     });
   };
+  /** Seconds of the runs an earlier call finished: a resumed cell's time counts them too. */
+  let earlierSeconds = 0;
   /** A fine-tune's outcome, from its finished.json when an earlier call finished it (finished-run.ts). */
   const finishedFinetune = async (run: PlannedRun, runDir: string) => {
     const milestone = milestoneOf(runDir);
     const identity = { train: trainOf(run), testFaces: run.testFaces.length };
     const kept = await readFinishedRun(milestone ? [runDir, milestone] : [runDir], identity);
-    if (kept) return kept;
+    if (kept) {
+      earlierSeconds += kept.seconds;
+      return kept;
+    }
     const result = await timed(() => adapt(run, runDir));
     const finished = { ...result, selection: result.selection ?? null, augmented: result.augmented ?? false };
     await keepFinishedRun(finished, identity, { runDir, milestone });
@@ -398,7 +403,8 @@ export async function runTransfer(input: TransferOptions) {
     /** The trivial baseline on the first fold's test faces, from the training subset's labels. */
     baseline: firstBaseline,
     runs,
-    seconds: (performance.now() - start) / 1000,
+    /** This call's wall time, plus the recorded time of the runs an earlier call finished. */
+    seconds: (performance.now() - start) / 1000 + earlierSeconds,
   };
   await writeJsonAtomic(join(out, "metrics.json"), summary);
   await writeFileAtomic(join(out, "predictions.csv"), csv.join("\n") + "\n");
