@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The long runs of issues #11 and #12, in the order their results are needed, each resuming
-# where it stopped (restart this first thing in a session; a finished step passes quickly):
+# where it stopped (restart it first thing in a session with scripts/start-long-runs.sh, which
+# runs it in the background from a separate checkout; a finished step passes quickly):
 #   0. the seven prior caches (scripts/prepare-shared-data.sh; about 50 minutes on a new machine),
 #      or, once steps 1-6 are finished, the four the study reads (about 17 minutes)
 #   1. `full` pretraining on the pool (scripts/pretrain-pool.sh)
