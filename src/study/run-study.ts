@@ -23,6 +23,7 @@ export type StudyProgress = {
   total: number;
   cell: StudyCell;
   state: "skipped" | "started" | "done";
+  /** How long the cell took: done, and skipped as its metrics.json records. */
   seconds?: number;
   headline?: string;
 };
@@ -130,7 +131,8 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
     const kept = options.records && join(options.records, cellDir(cell));
     if (kept) await exchangeRecords(dir, kept);
     if (await pathExists(join(dir, "metrics.json"))) {
-      options.onProgress?.({ index, total: cells.length, cell, state: "skipped" });
+      const { seconds } = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8")) as { seconds?: number };
+      options.onProgress?.({ index, total: cells.length, cell, state: "skipped", seconds });
       continue;
     }
     options.onProgress?.({ index, total: cells.length, cell, state: "started" });

@@ -3,13 +3,21 @@
  * write the report (src/study/).
  */
 import { relative, resolve } from "node:path";
-import { loadStudyConfig } from "../../study/study-config.js";
+import { loadStudyConfig, studyCells } from "../../study/study-config.js";
+import { recordCellTime, remainingTime, type CellTimes } from "../../study/study-eta.js";
 import { runStudy } from "../../study/run-study.js";
 import { writeStudyReport } from "../../study/report.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { defineCommand } from "../command.js";
 import { formatDuration } from "../progress.js";
 import { printConfig } from "../run-config.js";
+
+/** "ETA 1:02:03", or for how many of the cells left it holds when some are of a kind not timed yet. */
+function etaText(times: CellTimes, left: ReturnType<typeof studyCells>): string {
+  const { seconds, timedCells, untimedCells } = remainingTime(times, left);
+  if (untimedCells === 0) return `ETA ${formatDuration(seconds)}`;
+  return `ETA ${formatDuration(seconds)} for ${timedCells} of the ${left.length} cells left (${untimedCells} of kinds not timed yet)`;
+}
 
 export const study = defineCommand({
   name: "study",
@@ -43,8 +51,8 @@ export const study = defineCommand({
     const command = `faceprior study --config ${options.config} --out ${options.out}`;
     if (!options.reportOnly) {
       await ctx.startEngine();
-      const started = performance.now();
-      let finished = 0;
+      const cells = studyCells(config);
+      const times: CellTimes = new Map();
       const { ran, skipped } = await runStudy({
         config,
         out,
@@ -57,11 +65,10 @@ export const study = defineCommand({
         },
         onProgress: ({ index, total, cell, state, seconds, headline }) => {
           const where = `study [${index + 1}/${total}] ${cell.mode} ${cell.task} ${cell.protocol} ${cell.encoder}`;
+          if (seconds !== undefined) recordCellTime(times, cell, seconds);
           if (state === "skipped") return void ctx.stderr.write(`${where}: done before, skipped\n`);
           if (state === "started") return void ctx.stderr.write(`${where} ...\n`);
-          finished++;
-          const perCell = (performance.now() - started) / 1000 / finished;
-          ctx.stderr.write(`${where}: ${headline} (${seconds!.toFixed(0)} s; ETA ${formatDuration(perCell * (total - index - 1))})\n`);
+          ctx.stderr.write(`${where}: ${headline} (${seconds!.toFixed(0)} s; ${etaText(times, cells.slice(index + 1))})\n`);
         },
       });
       ctx.stderr.write(`study: ${ran} runs done, ${skipped} done before.\n`);
