@@ -15,7 +15,8 @@ tree=$(realpath -m "${1:-../run-tree}")
 cache=$(realpath -m "${2:-../cache}")
 runs=$(realpath -m "${3:-../runs}")
 
-running=$(ps -eo pgid=,args= | awk '/bash scripts\/long-runs\.sh/ { print $1; exit }')
+long_runs_group() { ps -eo pgid=,args= | awk '/bash scripts\/long-runs\.sh/ { print $1; exit }'; }
+running=$(long_runs_group)
 if [ -n "$running" ]; then
   echo "stopping the long runs already running (process group $running)"
   kill -- -"$running"
@@ -40,6 +41,6 @@ log="$runs/long-runs.log"
 cd "$tree"
 RECORDS="$here" nohup setsid nice -n -5 scripts/long-runs.sh "$cache" "$runs" > "$log" 2>&1 &
 sleep 1
-pgid=$(ps -eo pgid=,args= | awk '/bash scripts\/long-runs\.sh/ { print $1; exit }')
+pgid=$(long_runs_group)
 echo "long runs started at $(git log --oneline -1 | cut -c1-60)"
 echo "  process group $pgid; log $log; records to $here"

@@ -120,10 +120,8 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
   const { config, out, scratchSeed = 0 } = options;
   const cells = studyCells(config);
   const finished = await Promise.all(cells.map((cell) => cellFinished(out, cell, options.records)));
-  await checkInputs(
-    config,
-    cells.filter((_, i) => !finished[i]),
-  );
+  const pending = cells.filter((_, i) => !finished[i]);
+  await checkInputs(config, pending);
   await claimOutput(out, config, options.onConfig);
   let ran = 0;
   for (const [index, cell] of cells.entries()) {
