@@ -6,22 +6,14 @@ import { test } from "node:test";
 import { grad, numpy as np, random, tree, type Array } from "../engine/jax.js";
 import { loadVitCheckpoint, saveVitCheckpoint } from "../checkpoint/vit-checkpoint.js";
 import { vitFeatures } from "../model/vit.js";
-import { VitConfigSchema } from "../model/vit-presets.js";
 import { leafNames } from "../train/tree-names.js";
 import { maxAbsDiff } from "../../test/support/numerics.js";
-import { encoderParams, forwardDecoder, forwardEncoder, initMae, type MaeConfig, type MaeParams } from "./mae.js";
+import { encoderParams, forwardDecoder, forwardEncoder, initMae, type MaeParams } from "./mae.js";
 import { randomMasking } from "./masking.js";
+import { tinyMaeConfig } from "../../test/support/tiny-mae.js";
 
-const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2 });
-const CFG: MaeConfig = {
-  encoder: ENCODER,
-  decoderWidth: 32,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  maskRatio: 0.75,
-  normPixLoss: true,
-  componentDim: 16,
-};
+const CFG = tinyMaeConfig();
+const ENCODER = CFG.encoder;
 const ALL = { pixel: true, patch: true, component: true };
 const NONE = { pixel: false, patch: false, component: false };
 

@@ -7,29 +7,20 @@ import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { numpy as np, random, tree } from "../engine/jax.js";
-import { VitConfigSchema } from "../model/vit-presets.js";
 import { loadCacheDataset, type CacheDataset } from "../priors/cache-dataset.js";
 import { adamw } from "../train/adamw.js";
 import { makeTrainStep } from "../train/train-step.js";
 import { CELEBA, preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { skipUnlessShared } from "../../test/support/shared-data.js";
-import { initMae, type MaeConfig } from "./mae.js";
+import { initMae } from "./mae.js";
 import { makePretrainLoss, pretrainBatch, type PretrainLossConfig } from "./pretrain-loss.js";
 import { headsFor, PRETRAIN_VARIANTS, VARIANT_NAMES } from "./variants.js";
 import { previewPretraining } from "./pretrain-preview.js";
 import { landmarkPatchAccuracy, parsingAccuracy } from "./prior-accuracy.js";
+import { tinyMaeConfig } from "../../test/support/tiny-mae.js";
 
 const needsData = { skip: skipUnlessShared(CELEBA) };
-const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 4, embedDim: 32, depth: 2, numHeads: 2 });
-const MAE: MaeConfig = {
-  encoder: ENCODER,
-  decoderWidth: 32,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  maskRatio: 0.75,
-  normPixLoss: true,
-  componentDim: 16,
-};
+const MAE = tinyMaeConfig(4);
 const FACES = [0, 1, 2, 3, 4, 5, 6, 7];
 
 let dir = "";
@@ -61,7 +52,7 @@ test("a batch from the cache holds the encoder's images, class ids and standardi
     assert.ok(Math.abs(mean) < 1e-5 && Math.abs(variance - 1) < 1e-4, `descriptor ${k}: mean ${mean}, variance ${variance}`);
   }
   tree.dispose([batch.patch_hist, batch.landmark_patch, batch.landmark_offset]);
-  const other = { mae: { ...MAE, encoder: { ...ENCODER, imgSize: 112, patchSize: 16 } } };
+  const other = { mae: { ...MAE, encoder: { ...MAE.encoder, imgSize: 112, patchSize: 16 } } };
   assert.throws(
     () => pretrainBatch(cache, FACES, other),
     /crops are 32px with 4px patch labels, the encoder takes 112px with 16px patches\. Prepare the cache with size 112 and patchSize 16/,

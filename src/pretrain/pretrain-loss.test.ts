@@ -1,23 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { grad, jit, numpy as np, random, tree, valueAndGrad, type Array as JaxArray } from "../engine/jax.js";
-import { VitConfigSchema } from "../model/vit-presets.js";
 import { syntheticPretrainBatch } from "../../test/support/synthetic-pretrain-batch.js";
 import { namedLeaves } from "../train/tree-names.js";
-import { initMae, type MaeConfig, type MaeParams } from "./mae.js";
+import { initMae, type MaeParams } from "./mae.js";
 import { makePretrainLoss } from "./pretrain-loss.js";
 import { PRETRAIN_VARIANTS, type LossWeights } from "./variants.js";
+import { tinyMaeConfig } from "../../test/support/tiny-mae.js";
 
-const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2 });
-const MAE: MaeConfig = {
-  encoder: ENCODER,
-  decoderWidth: 32,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  maskRatio: 0.75,
-  normPixLoss: true,
-  componentDim: 16,
-};
+const MAE = tinyMaeConfig();
 const ALL_HEADS = { pixel: true, patch: true, component: true };
 const lossFor = (weights: LossWeights) => makePretrainLoss({ mae: MAE, weights, temperature: 0.1, jitter: 0.4 });
 const FULL = { ...PRETRAIN_VARIANTS.full };

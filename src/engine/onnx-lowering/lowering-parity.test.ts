@@ -15,8 +15,7 @@ import { maxAbsDiff } from "../../../test/support/numerics.js";
 import * as tinyClassifier from "../../../test/fixtures/train/tiny-classifier.js";
 import { jit, numpy as np, random, tree, valueAndGrad, type Array as JaxArray } from "../jax.js";
 import { headLogits as taskHeadLogits, initVit, poolTokens, vitFeatures, type VitParams } from "../../model/vit.js";
-import { VitConfigSchema } from "../../model/vit-presets.js";
-import { initMae, type MaeConfig } from "../../pretrain/mae.js";
+import { initMae } from "../../pretrain/mae.js";
 import { makePretrainLoss } from "../../pretrain/pretrain-loss.js";
 import { PRETRAIN_VARIANTS } from "../../pretrain/variants.js";
 import { syntheticPretrainBatch } from "../../../test/support/synthetic-pretrain-batch.js";
@@ -27,9 +26,11 @@ import { initTaskHead, type TaskHead } from "../../transfer/heads.js";
 import { taskLoss, TRANSFER_TASKS, type TransferTaskName } from "../../transfer/tasks/index.js";
 import { CELEBA_ATTRIBUTES } from "../../data/tasks.js";
 import { compileForOnnxRuntime } from "./onnx-function.js";
+import { tinyMaeConfig } from "../../../test/support/tiny-mae.js";
 
 const skip = await skipUnlessOnnxRuntime();
-const ENCODER = VitConfigSchema.parse({ imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2 });
+const MAE = tinyMaeConfig();
+const ENCODER = MAE.encoder;
 const BATCH = 6;
 
 /** Each flat output of `fn` on both engines; the worst error relative to each output's scale. */
@@ -135,16 +136,6 @@ test("lowered tiny classifier step (noise drawn from the key on the host) matche
     () => tinyClassifier.batch([0, 1, 2, 3, 4, 5]),
   );
 });
-
-const MAE: MaeConfig = {
-  encoder: ENCODER,
-  decoderWidth: 32,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  maskRatio: 0.75,
-  normPixLoss: true,
-  componentDim: 16,
-};
 
 for (const variant of ["mae", "full"] as const) {
   test(`lowered ${variant} pretraining step matches jax-js`, { skip }, async () => {
