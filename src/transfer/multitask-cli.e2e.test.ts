@@ -3,9 +3,9 @@
  * trained on one encoder, written as a face model that `analyze` then runs.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { preparedCelebaCache } from "../../test/support/celeba-subset.js";
 import { preparedSharedSubset } from "../../test/support/shared-subset.js";
@@ -49,7 +49,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   await writeFile(
     config,
     JSON.stringify({
-      tasks: { expression: { batch: 3 }, attributes: { batch: 2, weight: 0.5 } },
+      tasks: { expression: { batch: 3, caches: [basename(fer)] }, attributes: { batch: 2, weight: 0.5 } },
       train: { steps: 4, lr: 1e-4, checkpointEvery: 2 },
       recipe: { selection: { valFraction: 0.2 } },
       logitAdjustment: "one-standard-error",
@@ -59,7 +59,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   const out = join(dir, "run");
   const run = await runCli(
     [
-      ...["multitask", "--config", config, "--init", encoder, "--expression", fer, "--attributes", celeba],
+      ...["multitask", "--config", config, "--init", encoder, "--cache-dir", dirname(fer), "--attributes", celeba],
       ...["--description", "test model: expression and attributes", "--out", out],
     ],
     dir,
@@ -72,6 +72,7 @@ test("one encoder fine-tuned for expression and attributes at once becomes a fac
   );
   const effective = await printedConfig(run, "multitask");
   assert.deepEqual(effective.train, { steps: 4, lr: 1e-4, checkpointEvery: 2 }, "train as written");
+  assert.deepEqual(effective.data, { expression: [fer], attributes: [celeba] }, "expression's cache named by the config");
   assert.equal((effective.recipe as { dropPath: number }).dropPath, 0.1, "the recipe with its defaults");
   const metrics = JSON.parse(await readFile(join(out, "metrics.json"), "utf8"));
   assert.deepEqual(Object.keys(metrics.tasks), ["expression", "attributes"]);
@@ -233,11 +234,15 @@ test("a meta label for an output its head does not have, or with values no face 
 
 test("a task in the config without caches is refused before any training", needsData, async () => {
   const config = join(dir, "two.json");
-  await writeFile(config, JSON.stringify({ tasks: { expression: { batch: 2 }, age: { batch: 2 } }, train: { steps: 2 } }));
-  const run = await runCli(["multitask", "--config", config, "--init", encoder, "--expression", fer, "--out", join(dir, "x")], dir);
+  const tasks = { expression: { batch: 2, caches: [basename(fer)] }, age: { batch: 2 } };
+  await writeFile(config, JSON.stringify({ tasks, train: { steps: 2 } }));
+  const out = join(dir, "x");
+  const run = await runCli(["multitask", "--config", config, "--init", encoder, "--cache-dir", dirname(fer), "--out", out], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
   assert.match(run.stderr, /--age: no caches given, but the config trains age\./, "the library's data.age is the flag --age");
+  assert.doesNotMatch(run.stderr, /--expression: no caches/, "expression's named cache is found in --cache-dir");
+  await assert.rejects(stat(out), "nothing is written");
 });
 
 test("a logit adjustment without validation faces is refused before any training", needsData, async () => {

@@ -60,8 +60,18 @@ const MetaLabelSchema = z.strictObject({
 });
 type MetaLabel = z.output<typeof MetaLabelSchema>;
 
+const TaskSchema = z.strictObject({
+  ...TaskMixSchema.shape,
+  /**
+   * Its prior caches by folder name, found in the cache folder a run is given (`multitask
+   * --cache-dir`): the first one's splits and test faces, the others add training faces. A run's
+   * own caches for the task (`--<task>`) take their place.
+   */
+  caches: z.array(z.string().min(1)).min(1).optional(),
+});
+
 export const MultitaskConfigSchema = z.strictObject({
-  tasks: z.partialRecord(TransferTaskSchema, TaskMixSchema),
+  tasks: z.partialRecord(TransferTaskSchema, TaskSchema),
   /** By name, extra batch parts labelled from meta columns (MetaLabelSchema). */
   metaLabels: z.record(z.string(), MetaLabelSchema).default({}),
   /** Fields of the train config (train-config.ts) over its defaults; `steps` sets the length, the batch is the tasks' batches together. */
@@ -84,6 +94,21 @@ export type MultitaskConfig = z.output<typeof MultitaskConfigSchema>;
 
 export function readMultitaskConfig(path: string): Promise<MultitaskConfig> {
   return readConfigFile(MultitaskConfigSchema, path, "config");
+}
+
+/**
+ * Each task's caches: those `given` for it, else the ones its config entry names (`caches`) inside
+ * `cacheDir`. A task with neither has none, which `runMultitask` refuses, naming it.
+ */
+export function taskCacheDirs(
+  config: MultitaskConfig,
+  given: Partial<Record<TransferTaskName, string[]>>,
+  cacheDir?: string,
+): Partial<Record<TransferTaskName, string[]>> {
+  const named = Object.entries(config.tasks).flatMap(([task, { caches }]) =>
+    cacheDir && caches ? [[task, caches.map((name) => join(cacheDir, name))]] : [],
+  );
+  return { ...Object.fromEntries(named), ...given };
 }
 
 export type MultitaskRunOptions = {
@@ -207,6 +232,17 @@ function checkMetaLabels(config: MultitaskConfig): void {
   }
 }
 
+/** Refuses a task of `config` that `data` gives no caches. */
+function checkTaskCaches(config: MultitaskConfig, data: Partial<Record<TransferTaskName, readonly string[]>>): void {
+  const missing = (Object.keys(config.tasks) as TransferTaskName[]).find((t) => !data[t]?.length);
+  if (missing)
+    throw new FacepriorError(
+      "BAD_ARGUMENT",
+      `data.${missing}: no caches given, but the config trains ${missing}. Give its caches (or name them in the config's tasks.${missing}.caches and give the folder that holds them), or take it out of the config's tasks.`,
+      { option: `data.${missing}` },
+    );
+}
+
 /**
  * Every part of a multi-task run's batches: one per task of `config` (it owns the task's head), then
  * one per meta label (one output of a head, labelled from another task's faces), each split as the
@@ -217,6 +253,7 @@ export async function loadMultitaskTasks(
   data: Partial<Record<TransferTaskName, readonly string[]>>,
 ): Promise<{ own: MultitaskTask[]; metaParts: MultitaskTask[] }> {
   const names = Object.keys(config.tasks) as TransferTaskName[];
+  checkTaskCaches(config, data);
   const own = await Promise.all(names.map((t) => loadMultitaskTask(t, data[t]!, config)));
   const partOf = (task: TransferTaskName) => own.find((t) => t.task === task)!;
   const metaParts = Object.entries(config.metaLabels).map(([name, spec]) =>
@@ -228,15 +265,9 @@ export async function loadMultitaskTasks(
 export async function runMultitask(options: MultitaskRunOptions) {
   const { config, out } = options;
   const names = Object.keys(config.tasks) as TransferTaskName[];
-  const missing = names.find((t) => !options.data[t]?.length);
   if (names.length === 0)
     throw new FacepriorError("BAD_CONFIG", 'multitask config: no tasks. List each task with its batch under "tasks".');
-  if (missing)
-    throw new FacepriorError(
-      "BAD_ARGUMENT",
-      `data.${missing}: no caches given, but the config trains ${missing}. Give its caches, or take it out of the config's tasks.`,
-      { option: `data.${missing}` },
-    );
+  checkTaskCaches(config, options.data);
   const balancing = adjustmentRules(config);
   if (Object.keys(balancing).length > 0 && !config.recipe.selection) {
     throw new FacepriorError(

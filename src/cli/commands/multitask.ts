@@ -1,7 +1,7 @@
 /** `faceprior multitask`: one encoder fine-tuned for several tasks at once, written as a face model. */
 import { resolve } from "node:path";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
-import { readMultitaskConfig, runMultitask } from "../../transfer/multitask-run.js";
+import { readMultitaskConfig, runMultitask, taskCacheDirs } from "../../transfer/multitask-run.js";
 import { TRANSFER_TASK_NAMES, TRANSFER_TASKS, type TransferTaskName } from "../../transfer/tasks/index.js";
 import { defineCommand } from "../command.js";
 import { createCountProgress } from "../progress.js";
@@ -43,6 +43,12 @@ export const multitask = defineCommand({
       description: "Encoder checkpoint or face model (its encoder, heads left out) to start from.",
     },
     ...TASK_CACHES,
+    cacheDir: {
+      type: "string",
+      placeholder: "dir",
+      description:
+        "Folder of prior caches: a task without its --<task> flag trains on the caches its config entry names (tasks.<task>.caches), found here.",
+    },
     engine: {
       type: "choice",
       choices: ["auto", "jax", "onnx"],
@@ -62,14 +68,18 @@ export const multitask = defineCommand({
     },
     out: { type: "string", required: true, placeholder: "dir", description: "Run folder to write." },
   },
-  examples: ["faceprior multitask --config mt.json --init encoder.safetensors --age ../cache/utkface --out mt"],
+  examples: [
+    "faceprior multitask --config mt.json --init encoder.safetensors --age ../cache/utkface --out mt",
+    "faceprior multitask --config mt.json --init encoder.safetensors --cache-dir ../cache --out mt",
+  ],
   async run(options, _inputs, ctx) {
     await ctx.startEngine();
     const config = await readMultitaskConfig(resolve(options.config));
     const list = (value: string | undefined) => value?.split(",").map((dir) => resolve(dir.trim()));
-    const data: Partial<Record<TransferTaskName, string[]>> = Object.fromEntries(
-      TRANSFER_TASK_NAMES.map((task) => [task, list(options[task])]),
-    );
+    const given = Object.fromEntries(
+      TRANSFER_TASK_NAMES.flatMap((task) => (options[task] ? [[task, list(options[task])!]] : [])),
+    ) as Partial<Record<TransferTaskName, string[]>>;
+    const data = taskCacheDirs(config, given, options.cacheDir && resolve(options.cacheDir));
     const engine = {
       engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device),
       threads: ctx.globals.threads,
