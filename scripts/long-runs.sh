@@ -21,6 +21,11 @@
 #   7. the pool-budget study (probes and fine-tuning cells; each finished cell's metrics.json, and
 #      for the fine-tuning cell in progress its finished runs' outcomes and the milestones of the run
 #      still training, are kept in results/study-pool/runs, so that the study outlives its machine)
+#   8. the v5 multi-task fine-tune (recipes/finetune-multitask-v5.json): model v4's encoder (the
+#      model of commit ecf7f24) trained 8,000 steps more with v4's recipe, to measure what more
+#      fine-tuning budget gives (MODEL_CARD.md "Targets" names budget as a limit); float16
+#      milestones in results/multitask/multitask-v5. It ships only if it beats v4 on the validation
+#      faces (bench/compare-models.ts).
 # RECORDS=<checkout> sends the records to the checkout to commit from, when this runs from another.
 #
 #   scripts/long-runs.sh [cache dir, default ../cache] [runs dir, default ../runs]
@@ -69,3 +74,8 @@ fi
 [ -f "$two_epoch_logs" ] || RECORDS="$base/results/pretrain" scripts/pretrain-study.sh "$cache" "$runs/pretrain" "" "mae full"
 node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx \
   --records "$base/results/study-pool/runs"
+scripts/prepare-shared-data.sh "$cache" "fer2013_extra utkface_extra"
+v4="$runs/model-v4.safetensors"
+[ -f "$v4" ] || git show ecf7f24:models/faceprior-default.safetensors > "$v4"
+[ -f "$runs/multitask-v5/metrics.json" ] || MILESTONES=1 RECIPE=recipes/finetune-multitask-v5.json RECORDS="$base/results/multitask" \
+  scripts/finetune-multitask.sh "$v4" "$runs/multitask-v5" "$cache" --description "multi-task fine-tune v5"

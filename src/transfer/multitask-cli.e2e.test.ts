@@ -286,6 +286,9 @@ test("the shipped multi-task recipe parses, with every task, a validation split 
   // The seed carves the validation faces of a dataset without a validation split (CK+ fold 0's):
   // v4 starts from v3's encoder, so it selects on v3's validation faces, which v3 never trained on.
   assert.equal(v4.train.seed, v3.train.seed, "v4 keeps v3's validation faces");
+  const v5 = await readMultitaskConfig(fileURLToPath(new URL("../../../recipes/finetune-multitask-v5.json", import.meta.url)));
+  assert.deepEqual({ ...v5, train: { ...v5.train, steps: v4.train.steps } }, v4, "v5 is v4 run longer, from v4's encoder");
+  assert.equal(v5.train.steps, 8000);
   assert.deepEqual(
     v3.metaLabels["utkface-gender"],
     { faces: "age", meta: "gender", values: { "0": 1, "1": 0 }, head: "attributes", output: "Male", batch: 8, weight: 1 },
