@@ -26,6 +26,8 @@ import { PROBE_DEFAULTS } from "./probe.js";
 const needsData = { skip: skipUnlessShared(CELEBA) };
 let dir = "";
 let cache = "";
+/** The arguments of every attributes run here on the small CelebA-HQ cache, from a random encoder. */
+const scratchAttributes = () => ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch"];
 
 before(async () => {
   if (needsData.skip) return;
@@ -46,10 +48,7 @@ async function splitPaths(cacheDir: string): Promise<{ train: string[]; val: str
 
 test("a probe run writes metrics over seeds with the trivial baseline, predictions, subsets and a plot", needsData, async () => {
   const out = join(dir, "attr");
-  const run = await runCli(
-    ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--protocol", "ratio:0.5", "--seeds", "2", "--out", out],
-    dir,
-  );
+  const run = await runCli([...scratchAttributes(), "--protocol", "ratio:0.5", "--seeds", "2", "--out", out], dir);
   assertNoStack(run);
   assert.equal(run.code, 0, run.stderr);
   assert.match(
@@ -90,25 +89,7 @@ test("a task that does not match the cache's labels is refused before any traini
 test("fine-tuning trains the encoder with the head and writes the same run folder", needsData, async () => {
   const out = join(dir, "attr-ft");
   const run = await runCli(
-    [
-      "finetune",
-      "--task",
-      "attributes",
-      "--data",
-      cache,
-      "--init",
-      "scratch",
-      "--mode",
-      "finetune",
-      "--epochs",
-      "1",
-      "--batch",
-      "4",
-      "--seeds",
-      "1",
-      "--out",
-      out,
-    ],
+    [...scratchAttributes(), "--mode", "finetune", "--epochs", "1", "--batch", "4", "--seeds", "1", "--out", out],
     dir,
   );
   assertNoStack(run);
@@ -142,7 +123,7 @@ test(
   needsData,
   async () => {
     const milestones = join(dir, "ft-milestones");
-    const args = ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--mode", "finetune"];
+    const args = [...scratchAttributes(), "--mode", "finetune"];
     const tail = ["--epochs", "1", "--batch", "4", "--seeds", "1", "--milestone", milestones];
     const first = await runCli([...args, ...tail, "--out", join(dir, "ft-m1")], dir);
     assertNoStack(first);
@@ -174,10 +155,7 @@ test(
     assert.notEqual(damaged.code, 0);
     assert.ok(damaged.stderr.includes(`${record}: is not this run's outcome`), damaged.stderr);
     assert.match(damaged.stderr, /Delete it to train the run again\./);
-    const probe = await runCli(
-      ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--milestone", milestones, "--out", join(dir, "x")],
-      dir,
-    );
+    const probe = await runCli([...scratchAttributes(), "--milestone", milestones, "--out", join(dir, "x")], dir);
     assertNoStack(probe);
     assert.equal(probe.code, 2);
     assert.match(probe.stderr, /--milestone: only fine-tuning keeps milestones; a probe trains in seconds\./);
@@ -299,13 +277,7 @@ test("fine-tuning only the last block trains it over cached tokens of the frozen
   const out = join(dir, "attr-last");
   const run = await runCli(
     [
-      "finetune",
-      "--task",
-      "attributes",
-      "--data",
-      cache,
-      "--init",
-      "scratch",
+      ...scratchAttributes(),
       "--mode",
       "finetune",
       "--tune-blocks",
@@ -339,31 +311,11 @@ test("fine-tuning only the last block trains it over cached tokens of the frozen
 });
 
 test("an encoder for another input size, or too many tuned blocks, is refused before any work", needsData, async () => {
-  const wrongSize = await runCli(
-    ["finetune", "--task", "attributes", "--data", cache, "--init", "scratch", "--arch", "vit_tiny_patch16_224", "--out", join(dir, "y")],
-    dir,
-  );
+  const wrongSize = await runCli([...scratchAttributes(), "--arch", "vit_tiny_patch16_224", "--out", join(dir, "y")], dir);
   assertNoStack(wrongSize);
   assert.equal(wrongSize.code, 2);
   assert.match(wrongSize.stderr, /--arch vit_tiny_patch16_224 is a 224x224 encoder, but the cache .* holds 112x112 faces\./);
-  const tooMany = await runCli(
-    [
-      "finetune",
-      "--task",
-      "attributes",
-      "--data",
-      cache,
-      "--init",
-      "scratch",
-      "--mode",
-      "finetune",
-      "--tune-blocks",
-      "13",
-      "--out",
-      join(dir, "z"),
-    ],
-    dir,
-  );
+  const tooMany = await runCli([...scratchAttributes(), "--mode", "finetune", "--tune-blocks", "13", "--out", join(dir, "z")], dir);
   assertNoStack(tooMany);
   assert.equal(tooMany.code, 2);
   assert.match(tooMany.stderr, /--tune-blocks 13: the encoder has 12 blocks\. Use 1 to 12\./);
