@@ -56,6 +56,7 @@ test("a study runs its grid, writes the report with tables, effects and plots, a
   assert.match(run.stderr, /study \[4\/4\] probe attributes full mae: mean accuracy \d\.\d{4} ± \d\.\d{4}/);
   // The first cell times the one of its kind with the other encoder, not the other protocol's two.
   assert.match(run.stderr, /study \[1\/4\] [^\n]*\(\d+ s; ETA \d+:\d\d for 1 of the 3 cells left \(2 of kinds not timed yet\)\)/);
+  assert.match(run.stderr, /study \[2\/4\] [^\n]*\(\d+ s; no ETA yet: none of the 2 cells left is of a kind timed yet\)\n/);
   assert.match(run.stderr, /study \[3\/4\] [^\n]*\(\d+ s; ETA \d+:\d\d\)\n/);
   const config = await printedConfig(run, "study");
   assert.deepEqual([config.name, config.seeds, config.pooling, config.arch], ["tiny", 2, "avg", "vit-tiny"], "with the defaults");

@@ -12,10 +12,11 @@ import { defineCommand } from "../command.js";
 import { formatDuration } from "../progress.js";
 import { printConfig } from "../run-config.js";
 
-/** "ETA 1:02:03", or for how many of the cells left it holds when some are of a kind not timed yet. */
+/** "ETA 1:02:03"; for how many of the cells left it holds when some are of a kind not timed yet; or that none is. */
 function etaText(times: CellTimes, left: ReturnType<typeof studyCells>): string {
   const { seconds, timedCells, untimedCells } = remainingTime(times, left);
   if (untimedCells === 0) return `ETA ${formatDuration(seconds)}`;
+  if (timedCells === 0) return `no ETA yet: none of the ${left.length} cells left is of a kind timed yet`;
   return `ETA ${formatDuration(seconds)} for ${timedCells} of the ${left.length} cells left (${untimedCells} of kinds not timed yet)`;
 }
 
