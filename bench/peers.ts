@@ -3,12 +3,15 @@
  * the bundled model through FaceAnalyzer, @vladmandic/human and @vladmandic/face-api, all
  * offline in Node with their models from their own packages. Expression on FER2013's PrivateTest
  * faces, age (and gender) on UTKFace's test split, gender on CelebA-HQ's test split (the
- * project's split code, the faces the bundled model's heads were held out on). Prints markdown
- * tables and writes every number to bench/results/peers.json. How each system is loaded and how
- * its expression labels map onto the 7 classes: bench/peers/systems.ts, bench/peers/labels.ts.
+ * project's split code, the faces the bundled model's heads were held out on), and expression on
+ * CK+'s held-out subjects, a dataset no expression head here was trained on
+ * (bench/peers/test-sets.ts). Prints markdown tables and writes every number to
+ * bench/results/peers.json. How each system is loaded and how its expression labels map onto the
+ * 7 classes: bench/peers/systems.ts, bench/peers/labels.ts.
  *
  *   npm run build && node dist/bench/peers.js [--limit 200] [--data ../shared/data]
- *       [--systems faceprior,human,face-api] [--model <face model>] [--out bench/results/peers.json]
+ *       [--sets fer2013,utkface,celebahq_attr,ckplus_au] [--systems faceprior,human,face-api]
+ *       [--model <face model>] [--out bench/results/peers.json]
  *
  * `--model` scores another face model in faceprior's place (a candidate for the bundled one).
  */
@@ -19,12 +22,13 @@ import { writeJsonAtomic } from "../src/io/atomic-write.js";
 import { setReport, type SetResult, type SystemRun } from "./peers/report.js";
 import { scoreAnswers } from "./peers/scores.js";
 import { SYSTEMS, type FaceAnswer, type SystemSpec } from "./peers/systems.js";
-import { loadTestSet, TEST_SETS, type TestSet } from "./peers/test-sets.js";
+import { loadTestSet, TEST_SETS, type TestSet, type TestSetSpec } from "./peers/test-sets.js";
 
 const { values: args } = parseArgs({
   options: {
     limit: { type: "string" },
     data: { type: "string", default: "../shared/data" },
+    sets: { type: "string", default: TEST_SETS.map((s) => s.folder).join(",") },
     systems: { type: "string", default: SYSTEMS.map((s) => s.name).join(",") },
     out: { type: "string", default: "bench/results/peers.json" },
     model: { type: "string" },
@@ -43,6 +47,14 @@ function chosenSystems(): SystemSpec[] {
     const system = SYSTEMS.find((s) => s.name === name.trim());
     if (!system) throw invalidArgument("systems", `a comma-separated list of ${SYSTEMS.map((s) => s.name).join(", ")}`, name);
     return system;
+  });
+}
+
+function chosenSets(): TestSetSpec[] {
+  return args.sets!.split(",").map((name) => {
+    const set = TEST_SETS.find((s) => s.folder === name.trim());
+    if (!set) throw invalidArgument("sets", `a comma-separated list of ${TEST_SETS.map((s) => s.folder).join(", ")}`, name);
+    return set;
   });
 }
 
@@ -88,8 +100,9 @@ async function compareOn(set: TestSet, systems: readonly SystemSpec[]): Promise<
 
 const limit = chosenLimit();
 const systems = chosenSystems();
+const specs = chosenSets();
 const results: SetResult[] = [];
-for (const spec of TEST_SETS) {
+for (const spec of specs) {
   const set = await loadTestSet(args.data!, spec, limit);
   if (!set) {
     console.error(
@@ -101,7 +114,7 @@ for (const spec of TEST_SETS) {
   console.log(`${setReport(results.at(-1)!)}\n`);
 }
 if (results.length === 0) {
-  console.error(`peers: nothing to compare, none of ${TEST_SETS.map((s) => s.folder).join(", ")} is under ${args.data}.`);
+  console.error(`peers: nothing to compare, none of ${specs.map((s) => s.folder).join(", ")} is under ${args.data}.`);
 } else {
   const about = systems.map((s) => ({ name: s.name, loaded: s.describe(args.model), expressionMapping: s.expressionMapping }));
   await writeJsonAtomic(args.out!, {

@@ -100,7 +100,7 @@ function decadeTable(set: SetResult): string {
 }
 
 export function setReport(set: SetResult): string {
-  const parts = [`### ${set.folder}: ${set.faces} of ${set.splitFaces} test faces, border ${set.pad}`, headlineTable(set)];
+  const parts = [`### ${set.folder}: ${set.faces} of ${set.splitFaces} test faces, border ${set.pad}`, `${set.about}.`, headlineTable(set)];
   if (set.tasks.includes("expression")) {
     parts.push(
       "Per-class recall, %:",
