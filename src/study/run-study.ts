@@ -51,14 +51,32 @@ export type StudyOptions = {
 /** The folder of a cell's records that holds the milestones of its runs while it is in progress. */
 const MILESTONES = "milestones";
 
+/** Copies file `from` to `to` when `from` exists and `to` does not; whether it did. */
+async function copyIfMissing(from: string, to: string): Promise<boolean> {
+  if ((await pathExists(to)) || !(await pathExists(from))) return false;
+  await mkdir(dirname(to), { recursive: true });
+  await writeFileAtomic(to, await readFile(from));
+  return true;
+}
+
 /** A cell's metrics.json copied to whichever of its run folder and its records lacks it. */
 async function exchangeRecords(dir: string, kept: string): Promise<void> {
   const [here, there] = [join(dir, "metrics.json"), join(kept, "metrics.json")];
-  const [inRun, inRecords] = [await pathExists(here), await pathExists(there)];
-  if (inRun === inRecords) return;
-  const [from, to] = inRun ? [here, there] : [there, here];
-  await mkdir(dirname(to), { recursive: true });
-  await writeFileAtomic(to, await readFile(from));
+  if (!(await copyIfMissing(here, there))) await copyIfMissing(there, here);
+}
+
+/**
+ * For a report without running anything: each cell finished in `records` but not in the study
+ * folder `out` is copied into it (the records are only read). Returns how many were.
+ */
+export async function takeRecords(config: StudyConfig, out: string, records: string, onConfig?: OnConfig): Promise<number> {
+  await claimOutput(out, config, onConfig);
+  let taken = 0;
+  for (const cell of studyCells(config)) {
+    const file = join(cellDir(cell), "metrics.json");
+    if (await copyIfMissing(join(records, file), join(out, file))) taken++;
+  }
+  return taken;
 }
 
 /** Refuses to resume into a folder that holds another study's cells; saves the config in study.json. */

@@ -3,7 +3,7 @@
  * the report in three formats with its plots, resuming, and refusing another study's folder.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { random } from "../engine/jax.js";
@@ -128,6 +128,19 @@ test("a study with --records keeps each finished run there, and a new study fold
   const third = await runCli(["study", "--config", moved, "--out", join(dir, "out-c"), "--records", records], dir);
   assert.equal(third.code, 0, third.stderr);
   assert.match(third.stderr, /study: 0 runs done, 4 done before\./);
+  // A report from records that hold only some cells (a study still running elsewhere) runs nothing.
+  const partial = join(dir, "kept-partial");
+  await cp(records, partial, { recursive: true });
+  await rm(join(partial, "probe", "attributes", "full", "mae"), { recursive: true });
+  const reportOnly = ["study", "--config", moved, "--out", join(dir, "out-d"), "--records", partial, "--report-only"];
+  const fourth = await runCli(reportOnly, dir);
+  assert.equal(fourth.code, 0, fourth.stderr);
+  assert.match(fourth.stderr, /study: 3 finished runs taken from .*kept-partial\./);
+  assert.match(fourth.stdout, /^Report on 3 runs\./);
+  const d = JSON.parse(await readFile(join(dir, "out-d", "report.json"), "utf8"));
+  assert.equal(d.results.length, 3);
+  assert.deepEqual(await readdir(join(dir, "out-d", "probe", "attributes", "full")), ["scratch"], "nothing trained");
+  assert.deepEqual(await readdir(join(partial, "probe", "attributes", "full")), ["scratch"], "the records are only read");
 });
 
 test("a study refuses a folder that holds another grid, and a missing encoder file, before any run", needsData, async () => {

@@ -5,7 +5,7 @@
 import { relative, resolve } from "node:path";
 import { loadStudyConfig, studyCells } from "../../study/study-config.js";
 import { recordCellTime, remainingTime, type CellTimes } from "../../study/study-eta.js";
-import { runStudy } from "../../study/run-study.js";
+import { runStudy, takeRecords } from "../../study/run-study.js";
 import { writeStudyReport } from "../../study/report.js";
 import { chooseEngine, type InferenceEngine } from "../../engine/onnx-session.js";
 import { defineCommand } from "../command.js";
@@ -43,7 +43,10 @@ export const study = defineCommand({
       default: "auto",
       description: "Feature extraction and training: jax-js, or onnxruntime-node (steps lowered from jax-js); auto: onnx when installed.",
     },
-    reportOnly: { type: "flag", description: "Only rewrite the report from the runs finished so far." },
+    reportOnly: {
+      type: "flag",
+      description: "Only rewrite the report from the runs finished so far (with --records, those kept there too); run nothing.",
+    },
   },
   examples: ["faceprior study --config studies/default-cpu.json --out ../runs/study"],
   async run(options, _inputs, ctx) {
@@ -73,6 +76,9 @@ export const study = defineCommand({
         },
       });
       ctx.stderr.write(`study: ${ran} runs done, ${skipped} done before.\n`);
+    } else if (options.records) {
+      const taken = await takeRecords(config, out, resolve(options.records), printConfig("study", ctx.stderr));
+      ctx.stderr.write(`study: ${taken} finished runs taken from ${options.records}.\n`);
     }
     const { results, effects } = await writeStudyReport({ config, out, command });
     const vsMae = effects.vsMae.filter((e) => e.encoder !== "scratch");
