@@ -81,6 +81,17 @@ function perClassTable(set: SetResult, extra: string[], value: (run: SystemRun, 
   );
 }
 
+/** One system's answers (columns, and no face) for the faces of each true class (rows) that the set has. */
+function confusionTable(run: SystemRun): string {
+  const confusion = run.scores.expression!.confusion;
+  const answers = [...EXPRESSION_CLASSES, NO_FACE];
+  const rows = EXPRESSION_CLASSES.filter((name) => Object.values(confusion[name]!).some((count) => count > 0));
+  return markdownTable(
+    ["true class", ...answers],
+    rows.map((name) => [name, ...answers.map((answer) => String(confusion[name]![answer]))]),
+  );
+}
+
 /** Rows = decades of true age; per system the MAE and the mean predicted age of its found faces. */
 function decadeTable(set: SetResult): string {
   const decades = set.runs[0]!.scores.age!.perDecade;
@@ -105,6 +116,7 @@ export function setReport(set: SetResult): string {
     parts.push(
       "Per-class recall, %:",
       perClassTable(set, [], (run, name) => percent(run.scores.expression!.perClassRecall[name])),
+      ...set.runs.flatMap((run) => [`${run.system}'s answers by true class (counts):`, confusionTable(run)]),
     );
   }
   parts.push(

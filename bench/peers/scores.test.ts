@@ -18,6 +18,16 @@ test("no face found is a wrong expression answer and a miss in its true class's 
   assert.equal(report.perClassRecall.happy, 0.5);
   assert.ok(Number.isNaN(report.perClassRecall.sad!));
   assert.equal(report.balancedAccuracy, 0.5);
+  assert.deepEqual(
+    [report.confusion.angry!.angry, report.confusion.angry![NO_FACE], report.confusion.happy!.happy, report.confusion.happy!.angry],
+    [1, 1, 1, 1],
+    "each class's answers, the face not found among them",
+  );
+  assert.equal(
+    Object.values(report.confusion.sad!).reduce((a, b) => a + b),
+    0,
+    "a class without faces has no answers",
+  );
 });
 
 test("predicted class counts show a collapse onto one class, and the faces not found", () => {

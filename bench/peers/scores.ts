@@ -23,6 +23,8 @@ export type ExpressionReport = {
   /** Mean over the 7 classes of per-class recall (no face found counts as a miss). */
   balancedAccuracy: number;
   perClassRecall: Record<string, number>;
+  /** Per true class, how its faces were answered (predictedCounts): where each class's misses go. */
+  confusion: Record<string, Record<string, number>>;
 };
 
 /** How many answers fall in each of the 7 classes, and how many found no face. */
@@ -42,6 +44,9 @@ export function expressionReport(predicted: readonly Answer<number>[], targets: 
     accuracy: accuracy(asClasses, targets),
     balancedAccuracy: recall.mean,
     perClassRecall: Object.fromEntries(EXPRESSION_CLASSES.map((name, c) => [name, recall.perLabel[c]!])),
+    confusion: Object.fromEntries(
+      EXPRESSION_CLASSES.map((name, c) => [name, predictedCounts(predicted.filter((_, i) => targets[i] === c))]),
+    ),
   };
 }
 
