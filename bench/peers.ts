@@ -22,7 +22,7 @@ import { writeJsonAtomic } from "../src/io/atomic-write.js";
 import { setReport, type SetResult, type SystemRun } from "./peers/report.js";
 import { scoreAnswers } from "./peers/scores.js";
 import { SYSTEMS, type FaceAnswer, type SystemSpec } from "./peers/systems.js";
-import { loadTestSet, TEST_SETS, type TestSet, type TestSetSpec } from "./peers/test-sets.js";
+import { loadTestSet, TEST_SETS, type TestSet } from "./peers/test-sets.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -42,19 +42,12 @@ function chosenLimit(): number | undefined {
   return limit;
 }
 
-function chosenSystems(): SystemSpec[] {
-  return args.systems!.split(",").map((name) => {
-    const system = SYSTEMS.find((s) => s.name === name.trim());
-    if (!system) throw invalidArgument("systems", `a comma-separated list of ${SYSTEMS.map((s) => s.name).join(", ")}`, name);
-    return system;
-  });
-}
-
-function chosenSets(): TestSetSpec[] {
-  return args.sets!.split(",").map((name) => {
-    const set = TEST_SETS.find((s) => s.folder === name.trim());
-    if (!set) throw invalidArgument("sets", `a comma-separated list of ${TEST_SETS.map((s) => s.folder).join(", ")}`, name);
-    return set;
+/** The items of `all` that option `option`'s comma-separated value names, in its order. */
+function chosenByName<T>(option: "systems" | "sets", all: readonly T[], nameOf: (item: T) => string): T[] {
+  return args[option]!.split(",").map((name) => {
+    const item = all.find((candidate) => nameOf(candidate) === name.trim());
+    if (!item) throw invalidArgument(option, `a comma-separated list of ${all.map(nameOf).join(", ")}`, name);
+    return item;
   });
 }
 
@@ -99,8 +92,8 @@ async function compareOn(set: TestSet, systems: readonly SystemSpec[]): Promise<
 }
 
 const limit = chosenLimit();
-const systems = chosenSystems();
-const specs = chosenSets();
+const systems = chosenByName("systems", SYSTEMS, (s) => s.name);
+const specs = chosenByName("sets", TEST_SETS, (s) => s.folder);
 const results: SetResult[] = [];
 for (const spec of specs) {
   const set = await loadTestSet(args.data!, spec, limit);
