@@ -9,6 +9,7 @@
  *   npm run build && node dist/bench/compare-models.js --model a.safetensors --model b.safetensors
  *       [--cache ../cache] [--recipe recipes/finetune-multitask-v4.json] [--out bench/results/compare-models.json]
  */
+import "./errors-without-stack.js";
 import { parseArgs } from "node:util";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import { FacepriorError, invalidArgument } from "../src/errors.js";

@@ -9,6 +9,7 @@
  * bench/torch_vit_reference.py (python3-torch); without it the onnxruntime number prints alone.
  * Results go to bench/results/embed-onnx.json.
  */
+import "./errors-without-stack.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";

@@ -8,6 +8,7 @@
  *   npm run build && node dist/bench/engine-parity.js [--pretrain-cache ../cache/unlabeled_faces]
  *       [--finetune-cache ../cache/utkface] [--task age] [--protocol ratio:0.05] [--steps 50]
  */
+import "./errors-without-stack.js";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

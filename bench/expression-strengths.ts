@@ -12,6 +12,7 @@
  *   npm run build && node dist/bench/expression-strengths.js [--model models/faceprior-default.safetensors]
  *       [--cache ../cache] [--out bench/results/expression-strengths.json]
  */
+import "./errors-without-stack.js";
 import { parseArgs } from "node:util";
 import { EXPRESSION_CLASSES } from "../src/data/tasks.js";
 import { splitDataset } from "../src/data/splits.js";

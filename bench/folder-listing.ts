@@ -9,6 +9,7 @@
  *
  * The numbers go to bench/results/folder-listing.json. Linux only (peak RSS is read from /proc).
  */
+import "./errors-without-stack.js";
 import { spawn } from "node:child_process";
 import { copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -7,6 +7,7 @@
  *
  *   npm run build && node dist/bench/grey-input.js [--model <face model>] [--limit 80] [--data ../shared/data]
  */
+import "./errors-without-stack.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";

@@ -12,6 +12,7 @@
  * the rates are the merge's own work, not a shared filesystem's. Results also go to
  * bench/results/merge-throughput.json.
  */
+import "./errors-without-stack.js";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";

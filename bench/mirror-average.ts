@@ -9,6 +9,7 @@
  *   npm run build && node dist/bench/mirror-average.js [--model models/faceprior-default.safetensors]
  *       [--cache ../cache] [--recipe recipes/finetune-multitask-v3.3.json] [--out bench/results/mirror-average.json]
  */
+import "./errors-without-stack.js";
 import { parseArgs } from "node:util";
 import { flipImage } from "../src/augment/flip.js";
 import { createModelRunner, UNIT_RGB } from "../src/face-model/encoder-runner.js";

@@ -10,6 +10,7 @@
  *   node dist/bench/model-report.js --multitask results/multitask/multitask-full/metrics.json \
  *     [--per-task results/multitask/per-task] [--probe results/pretrain-pool/full/probe] [--out report.md]
  */
+import "./errors-without-stack.js";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";

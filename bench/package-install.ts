@@ -16,6 +16,7 @@
  * It packs the current dist/ (`npm pack --ignore-scripts`), so build first. tsc and @types/node
  * come from this repository's node_modules: the installed size is faceprior's alone.
  */
+import "./errors-without-stack.js";
 import { execFile } from "node:child_process";
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -15,6 +15,7 @@
  *
  * `--model` scores another face model in faceprior's place (a candidate for the bundled one).
  */
+import "./errors-without-stack.js";
 import { parseArgs } from "node:util";
 import { createProgress } from "../src/cli/progress.js";
 import { invalidArgument } from "../src/errors.js";

@@ -12,6 +12,7 @@
  * Needs a prior cache for the batches. Target: the auxiliary tasks cost at most 1.6x the time per
  * image of plain MAE. Results also go to bench/results/pretrain-throughput.json (or --out).
  */
+import "./errors-without-stack.js";
 import { parseArgs } from "node:util";
 import { installNodeShims } from "../src/engine/node-shims.js";
 import { benchDevice, DEVICE_OPTIONS, memoryReport, torchReference } from "./bench-device.js";

@@ -8,6 +8,7 @@
  * folder; the read part needs a cache that `faceprior prepare` made (skipped if absent).
  * Results also go to bench/results/prior-cache.json.
  */
+import "./errors-without-stack.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";

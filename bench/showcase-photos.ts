@@ -8,6 +8,7 @@
  *
  *   node dist/bench/showcase-photos.js [--data ../shared/data]
  */
+import "./errors-without-stack.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadDataset } from "../src/data/load-dataset.js";

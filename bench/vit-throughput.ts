@@ -15,6 +15,7 @@
  * libopenblas0-pthread; without it the jax-js numbers print alone. Results are also written as
  * JSON to bench/results/vit-throughput.json.
  */
+import "./errors-without-stack.js";
 import { parseArgs } from "node:util";
 import { installNodeShims } from "../src/engine/node-shims.js";
 import { benchDevice, DEVICE_OPTIONS, memoryReport, torchReference } from "./bench-device.js";

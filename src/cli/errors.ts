@@ -45,6 +45,12 @@ function causeStack(error: Error): string {
   return cause instanceof Error ? `\nCaused by: ${cause.stack ?? cause.message}` : "";
 }
 
+/** Ends with `code` once the event loop drains; if a GPU device or worker keeps it alive, soon after. */
+export function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
 /** Prints `error` and returns the exit code for it. */
 export function reportError(error: unknown, debug: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
   stderr.write(formatError(error, debug));

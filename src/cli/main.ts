@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { installNodeShims } from "../engine/node-shims.js";
 import { GLOBAL_OPTIONS, type Command, type CommandContext, type GlobalValues } from "./command.js";
-import { EXIT_OK, exitOnClosedOutput, exitOnInterrupt, reportError, usageError } from "./errors.js";
+import { EXIT_OK, exitOnClosedOutput, exitOnInterrupt, exitSoon, reportError, usageError } from "./errors.js";
 import { commandHelp, programHelp } from "./help.js";
 import { editDistance, inFlagTerms, parseLeading, parseOptions } from "./options.js";
 
@@ -82,13 +82,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Ends with `code` once the event loop drains; if a GPU device or worker keeps it alive, soon after. */
-function finish(code: number): void {
-  process.exitCode = code;
-  setTimeout(() => process.exit(code), 2000).unref();
-}
-
 exitOnInterrupt();
 exitOnClosedOutput();
 const debug = process.argv.includes("--debug");
-main(process.argv.slice(2)).then(finish, (error: unknown) => finish(reportError(error, debug)));
+main(process.argv.slice(2)).then(exitSoon, (error: unknown) => exitSoon(reportError(error, debug)));
