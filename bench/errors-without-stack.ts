@@ -6,7 +6,6 @@
  *
  *   import "./errors-without-stack.js";
  */
-import "./errors-without-stack.js";
 import { basename } from "node:path";
 import { EXIT_FAILURE, EXIT_USAGE, exitSoon, reportError } from "../src/cli/errors.js";
 import { FacepriorError } from "../src/errors.js";
