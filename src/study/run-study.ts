@@ -1,13 +1,14 @@
 /**
  * Runs a study's grid (study-config.ts): one transfer run per cell into
  * `<out>/<mode>/<task>/<protocol>/<encoder>/`, then the report (report.ts). A cell whose
- * metrics.json exists is done and skipped, so a killed study resumes where it stopped; the
+ * metrics.json exists is done and skipped, so a killed study resumes where it stopped; one made
+ * under settings the config has changed since (cell-settings.ts) is moved aside and run again. The
  * encoders' features and frozen tokens are shared by every cell through `<out>/features/`. With
  * `records`, finished cells and the milestones of the one in progress are also kept elsewhere,
  * so that the study outlives its folder: the float16 weights of the run still training, and each
  * finished run's outcome (finished-run.ts).
  */
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { pathExists } from "../io/path-exists.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { dirname, join } from "node:path";
@@ -16,16 +17,20 @@ import { saveRunConfig, type OnConfig } from "../config-schema.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { runTransfer } from "../transfer/run-transfer.js";
 import type { EncoderSource, ExtractOptions } from "../transfer/features.js";
+import { readCellRecord } from "./cell-settings.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
 
 export type StudyProgress = {
   index: number;
   total: number;
   cell: StudyCell;
-  state: "skipped" | "started" | "done";
+  state: "skipped" | "changed" | "started" | "done";
   /** How long the cell took: done, and skipped as its metrics.json records. */
   seconds?: number;
   headline?: string;
+  /** Changed: how the settings it was made under differ from the config's, and where it was moved. */
+  changes?: string[];
+  aside?: string;
 };
 
 export type StudyOptions = {
@@ -66,30 +71,58 @@ async function exchangeRecords(dir: string, kept: string): Promise<void> {
 }
 
 /**
- * For a report without running anything: each cell finished in `records` but not in the study
- * folder `out` is copied into it (the records are only read). Returns how many were.
+ * For a report without running anything: each cell finished in `records` under the config's
+ * settings but not in the study folder `out` is copied into it (the records are only read).
+ * Returns how many were, and how many records were left out, made under settings changed since.
  */
-export async function takeRecords(config: StudyConfig, out: string, records: string, onConfig?: OnConfig): Promise<number> {
+export async function takeRecords(
+  config: StudyConfig,
+  out: string,
+  records: string,
+  onConfig?: OnConfig,
+): Promise<{ taken: number; changed: number }> {
   await claimOutput(out, config, onConfig);
-  let taken = 0;
+  let [taken, changed] = [0, 0];
   for (const cell of studyCells(config)) {
-    const file = join(cellDir(cell), "metrics.json");
-    if (await copyIfMissing(join(records, file), join(out, file))) taken++;
+    const [from, to] = [join(records, cellDir(cell)), join(out, cellDir(cell))];
+    const kept = await readCellRecord(join(from, "metrics.json"), cell, config);
+    if (kept.state === "changed") changed++;
+    if (kept.state !== "current") continue;
+    if ((await readCellRecord(join(to, "metrics.json"), cell, config)).state === "changed") await setAside(to);
+    if (await copyIfMissing(join(from, "metrics.json"), join(to, "metrics.json"))) taken++;
   }
-  return taken;
+  return { taken, changed };
 }
 
-/** Refuses to resume into a folder that holds another study's cells; saves the config in study.json. */
+/**
+ * Moves a cell made under changed settings out of the way, keeping it: its run folder becomes
+ * `<folder>.superseded-<time>`, and its records (metrics.json, milestones) move into that folder's
+ * `records/`. Returns the new folder.
+ */
+async function setAside(dir: string, kept?: string): Promise<string> {
+  const aside = `${dir}.superseded-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  if (await pathExists(dir)) await rename(dir, aside);
+  if (kept && (await pathExists(kept))) {
+    await cp(kept, join(aside, "records"), { recursive: true });
+    await rm(kept, { recursive: true, force: true });
+  }
+  return aside;
+}
+
+/**
+ * Refuses to resume into a folder that holds another study (by name); saves the config in
+ * study.json. The same study's config may have changed: its cells are checked one by one.
+ */
 async function claimOutput(out: string, config: StudyConfig, onConfig?: OnConfig): Promise<void> {
   const file = join(out, "study.json");
   const previous = (await readJsonFileIfExists(file, {
     code: "BAD_CONFIG",
     fix: "Delete it, then run the same study again to resume, or use a new output folder.",
   })) as StudyConfig | undefined;
-  if (previous && JSON.stringify(previous.grid) !== JSON.stringify(config.grid)) {
+  if (previous && previous.name !== config.name) {
     throw new FacepriorError(
       "BAD_ARGUMENT",
-      `out ${out}: holds a study with another grid (${file}). Use a new output folder, or the same config to resume.`,
+      `out ${out}: holds another study, "${previous.name}" (${file}), not "${config.name}". Use a new output folder, or that study's config to resume it.`,
       { option: "out" },
     );
   }
@@ -101,11 +134,17 @@ function encoderSource(config: StudyConfig, name: string, scratchSeed: number): 
   return file === "scratch" ? { scratch: { arch: config.arch, seed: scratchSeed } } : { checkpoint: file };
 }
 
-/** Whether a cell has finished: its metrics.json is in its run folder or in the records. */
-async function cellFinished(out: string, cell: StudyCell, records?: string): Promise<boolean> {
-  const dirs = [out, ...(records ? [records] : [])].map((root) => join(root, cellDir(cell), "metrics.json"));
-  for (const file of dirs) if (await pathExists(file)) return true;
-  return false;
+type CellStatus = { state: "pending" | "finished" } | { state: "changed"; changes: string[] };
+
+/**
+ * Where a cell stands: finished when its metrics.json, in its run folder or in the records, was
+ * made under the cell's settings; changed when either was made under others.
+ */
+async function cellStatus(config: StudyConfig, out: string, cell: StudyCell, records?: string): Promise<CellStatus> {
+  const files = [out, ...(records ? [records] : [])].map((root) => join(root, cellDir(cell), "metrics.json"));
+  const found = await Promise.all(files.map((file) => readCellRecord(file, cell, config)));
+  for (const record of found) if (record.state === "changed") return record;
+  return { state: found.some((record) => record.state === "current") ? "finished" : "pending" };
 }
 
 /**
@@ -137,15 +176,19 @@ async function checkInputs(config: StudyConfig, pending: StudyCell[]): Promise<v
 export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCell[]; ran: number; skipped: number }> {
   const { config, out, scratchSeed = 0 } = options;
   const cells = studyCells(config);
-  const finished = await Promise.all(cells.map((cell) => cellFinished(out, cell, options.records)));
-  const pending = cells.filter((_, i) => !finished[i]);
+  const statuses = await Promise.all(cells.map((cell) => cellStatus(config, out, cell, options.records)));
+  const pending = cells.filter((_, i) => statuses[i]!.state !== "finished");
   await checkInputs(config, pending);
   await claimOutput(out, config, options.onConfig);
   let ran = 0;
   for (const [index, cell] of cells.entries()) {
     const dir = join(out, cellDir(cell));
     const kept = options.records && join(options.records, cellDir(cell));
-    if (kept) await exchangeRecords(dir, kept);
+    const status = statuses[index]!;
+    if (status.state === "changed") {
+      const aside = await setAside(dir, kept);
+      options.onProgress?.({ index, total: cells.length, cell, state: "changed", changes: status.changes, aside });
+    } else if (kept) await exchangeRecords(dir, kept);
     if (await pathExists(join(dir, "metrics.json"))) {
       const { seconds } = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8")) as { seconds?: number };
       options.onProgress?.({ index, total: cells.length, cell, state: "skipped", seconds });

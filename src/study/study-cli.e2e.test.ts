@@ -1,6 +1,7 @@
 /**
  * `faceprior study` end to end on a prior cache of real CelebA-HQ faces: the grid's run folders,
- * the report in three formats with its plots, resuming, and refusing another study's folder.
+ * the report in three formats with its plots, resuming, running again the cells whose settings
+ * changed, and refusing another study's folder.
  */
 import assert from "node:assert/strict";
 import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -143,14 +144,50 @@ test("a study with --records keeps each finished run there, and a new study fold
   assert.deepEqual(await readdir(join(partial, "probe", "attributes", "full")), ["scratch"], "the records are only read");
 });
 
-test("a study refuses a folder that holds another grid, and a missing encoder file, before any run", needsData, async () => {
+test("a study whose settings changed runs those cells again, keeps the old ones aside, and reports only the new", needsData, async () => {
+  // The same study with a longer probe on all labels: the full cells change, the ratio cells do not.
+  const changed = join(dir, "changed.json");
+  const config = JSON.parse(await readFile(configPath, "utf8"));
+  const grid = [
+    { mode: "probe", protocols: ["ratio:0.5"], train: { steps: 20 } },
+    { mode: "probe", protocols: ["full"], train: { steps: 30 } },
+  ];
+  await writeFile(changed, JSON.stringify({ ...config, grid }));
+  const records = join(dir, "kept");
+  const reportOnly = await runCli(["study", "--config", changed, "--out", join(dir, "out-e"), "--records", records, "--report-only"], dir);
+  assert.equal(reportOnly.code, 0, reportOnly.stderr);
+  assert.match(
+    reportOnly.stderr,
+    /study: 2 finished runs taken from .*kept \(2 made under settings the config has changed since, left out\)\./,
+  );
+  assert.match(reportOnly.stdout, /^Report on 2 runs\./);
+
+  const run = await runCli(["study", "--config", changed, "--out", join(dir, "out-a"), "--records", records], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /study \[1\/4\] probe attributes ratio:0\.5 scratch: done before, skipped/);
+  const moved =
+    /study \[3\/4\] probe attributes full scratch: done before under other settings \(train\.steps 20 -> 30\); moved to (\S+), running it again/;
+  assert.match(run.stderr, moved);
+  assert.match(run.stderr, /study: 2 runs done, 2 done before\./);
+  const aside = join(dir, run.stderr.match(moved)![1]!);
+  const oldRun = JSON.parse(await readFile(join(aside, "metrics.json"), "utf8"));
+  assert.deepEqual(oldRun.train, { steps: 20 }, "the old run folder is kept whole");
+  const old = JSON.parse(await readFile(join(aside, "records", "metrics.json"), "utf8"));
+  assert.deepEqual(old.train, { steps: 20 }, "the old record is kept beside the old run");
+  const now = JSON.parse(await readFile(join(records, "probe", "attributes", "full", "scratch", "metrics.json"), "utf8"));
+  assert.deepEqual(now.train, { steps: 30 }, "the records hold the new run");
+  assert.match(run.stdout, /^Report on 4 runs\./);
+});
+
+test("a study refuses a folder that holds another study, and a missing encoder file, before any run", needsData, async () => {
   const other = join(dir, "other.json");
   const config = JSON.parse(await readFile(configPath, "utf8"));
-  await writeFile(other, JSON.stringify({ ...config, grid: [{ mode: "probe", protocols: ["full"] }] }));
+  await writeFile(other, JSON.stringify({ ...config, name: "another" }));
   const run = await runCli(["study", "--config", other, "--out", join(dir, "out")], dir);
   assertNoStack(run);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /--out .*: holds a study with another grid/);
+  assert.match(run.stderr, /--out .*: holds another study, "tiny" .*, not "another"/);
   await writeFile(other, JSON.stringify({ ...config, encoders: { scratch: "scratch", mae: "nowhere.safetensors" } }));
   const missing = await runCli(["study", "--config", other, "--out", join(dir, "out2")], dir);
   assertNoStack(missing);

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { parseConfig } from "../config-schema.js";
 import { parseProtocol } from "../data/few-shot.js";
-import { readJsonFileIfExists } from "../io/json-file.js";
 import { headlineOverSeeds, type SeedStat } from "../transfer/evaluate.js";
 import { TRANSFER_TASK_NAMES, type TransferTaskName } from "../transfer/tasks/index.js";
+import { readCellRecord } from "./cell-settings.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
 
 export type Stat = SeedStat;
@@ -66,14 +66,12 @@ export function modeLabel(cell: Pick<StudyCell, "mode" | "tuneBlocks">): string 
   return cell.tuneBlocks === 1 ? "fine-tuning the last block" : `fine-tuning the last ${cell.tuneBlocks} blocks`;
 }
 
-async function readCell(out: string, cell: StudyCell): Promise<CellResult | null> {
+/** A cell's result; null when it has not finished, or finished under settings the config has changed since. */
+async function readCell(config: StudyConfig, out: string, cell: StudyCell): Promise<CellResult | null> {
   const file = join(out, cellDir(cell), "metrics.json");
-  const json = await readJsonFileIfExists(file, {
-    code: "BAD_CONFIG",
-    fix: "Delete the cell's folder, and run the study again to redo that cell.",
-  });
-  if (json === undefined) return null;
-  const metrics = parseConfig(CellMetricsSchema, json, file);
+  const record = await readCellRecord(file, cell, config);
+  if (record.state !== "current") return null;
+  const metrics = parseConfig(CellMetricsSchema, record.metrics, file);
   const { perSeed, ...overSeeds } = headlineOverSeeds(metrics.runs);
   const average = (pick: (r: RunRecord) => number) => Math.round(metrics.runs.reduce((a, r) => a + pick(r), 0) / metrics.runs.length);
   return {
@@ -87,9 +85,9 @@ async function readCell(out: string, cell: StudyCell): Promise<CellResult | null
   };
 }
 
-/** Every finished cell of the study, in grid order; unfinished cells are left out. */
+/** Every finished cell of the study, in grid order; unfinished cells, and those made under settings changed since, are left out. */
 export async function collectResults(config: StudyConfig, out: string): Promise<CellResult[]> {
-  const results = await Promise.all(studyCells(config).map((cell) => readCell(out, cell)));
+  const results = await Promise.all(studyCells(config).map((cell) => readCell(config, out, cell)));
   return results.filter((r): r is CellResult => r !== null);
 }
 

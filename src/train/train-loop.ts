@@ -22,6 +22,7 @@ import { appendFile, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { random, tree, type Array } from "../engine/jax.js";
+import { configChanges } from "../config-changes.js";
 import { FacepriorError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic-write.js";
 import { adamw, type AdamWState, type Optimizer } from "./adamw.js";
@@ -203,13 +204,9 @@ function nonFiniteError(logPath: string, step: number, values: MetricValues, che
 
 /** A checkpoint resumes only under the config that wrote it, up to `RESUMABLE_CHANGES`. */
 function checkResumable(state: RunState, path: string, config: ResolvedTrainConfig): void {
-  const saved = flatConfig(state.meta.config);
-  const now = flatConfig(config);
-  const changed = [...new Set([...Object.keys(saved), ...Object.keys(now)])].filter(
-    (key) => !RESUMABLE_CHANGES.has(key) && saved[key] !== now[key],
-  );
+  const changed = configChanges(state.meta.config, config, RESUMABLE_CHANGES);
   if (changed.length > 0) {
-    const list = changed.map((key) => `${key} ${saved[key] ?? "(unset)"} -> ${now[key] ?? "(unset)"}`).join(", ");
+    const list = changed.join(", ");
     throw new FacepriorError(
       "RUN_STATE",
       `${path}: was written under another config (${list}). Resume with the saved config or use a new run directory.`,
@@ -222,12 +219,6 @@ function checkResumable(state: RunState, path: string, config: ResolvedTrainConf
       `${path}: RNG key [${state.meta.rngKey}] of step ${state.meta.step} is not [${expected}], the key faceprior derives from seed ${config.seed}. Resume with the faceprior version that wrote it.`,
     );
   }
-}
-
-/** A config as `key.path` → its JSON, for comparing two configs key by key. */
-export function flatConfig(value: unknown, prefix = ""): Record<string, string> {
-  if (value === null || typeof value !== "object") return { [prefix]: JSON.stringify(value) };
-  return Object.assign({}, ...Object.entries(value).map(([k, v]) => flatConfig(v, prefix ? `${prefix}.${k}` : k)));
 }
 
 /** Keeps the log lines of steps up to `step`, the state being resumed; drops later or torn ones. */

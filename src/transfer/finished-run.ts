@@ -8,12 +8,12 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { configChanges } from "../config-changes.js";
 import { FacepriorError } from "../errors.js";
 import { writeJsonAtomic } from "../io/atomic-write.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { BEST_FILE, RECORD_FILE, type SelectionRecord } from "./model-selection.js";
 import { LOG_FILE } from "../train/run-state.js";
-import { flatConfig } from "../train/train-loop.js";
 import { MILESTONE_FILE } from "./selection-milestones.js";
 
 export const FINISHED_FILE = "finished.json";
@@ -54,10 +54,8 @@ function checkFinishedRun(raw: unknown, { train, testFaces }: FinishedRunIdentit
     const issue = parsed.error.issues[0]!;
     return `${issue.path.join(".") || "the file"}: ${issue.message}`;
   }
-  const [saved, now] = [flatConfig(parsed.data.train), flatConfig(train)];
-  const changed = [...new Set([...Object.keys(saved), ...Object.keys(now)])].filter((key) => saved[key] !== now[key]);
-  if (changed.length > 0)
-    return `it was trained under another config: ${changed.map((key) => `${key} ${saved[key] ?? "(unset)"} -> ${now[key] ?? "(unset)"}`).join(", ")}`;
+  const changed = configChanges(parsed.data.train, train);
+  if (changed.length > 0) return `it was trained under another config: ${changed.join(", ")}`;
   const predictions = predictionsOf(parsed.data.predictions);
   if (parsed.data.testFaces !== testFaces || !predictions || predictions.length === 0 || predictions.length % testFaces !== 0)
     return `its predictions are not for the run's ${testFaces} test faces`;
