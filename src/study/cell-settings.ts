@@ -20,10 +20,10 @@ function settingsOf(cell: StudyCell, config: StudyConfig) {
 }
 
 /**
- * A finished cell's metrics.json at `file`: absent, made under the cell's settings (its content), or
- * made under others (`changes` lists them, e.g. "train.steps (unset) -> 300").
+ * A finished cell's metrics.json at `file`: absent, or its content, made under the cell's settings
+ * (current) or under others (changed: `changes` lists them, e.g. "train.steps (unset) -> 300").
  */
-export type CellRecord = { state: "absent" } | { state: "current"; metrics: unknown } | { state: "changed"; changes: string[] };
+export type CellRecord = { state: "absent" } | { state: "current" | "changed"; metrics: unknown; changes: string[] };
 
 export async function readCellRecord(file: string, cell: StudyCell, config: StudyConfig): Promise<CellRecord> {
   const recorded = await readJsonFileIfExists(file, {
@@ -35,5 +35,5 @@ export async function readCellRecord(file: string, cell: StudyCell, config: Stud
   const fields = typeof recorded === "object" && recorded !== null ? (recorded as Record<string, unknown>) : {};
   const saved = Object.fromEntries(Object.keys(expected).map((key) => [key, fields[key]]));
   const changes = configChanges(saved, expected);
-  return changes.length === 0 ? { state: "current", metrics: recorded } : { state: "changed", changes };
+  return { state: changes.length === 0 ? "current" : "changed", metrics: recorded, changes };
 }

@@ -143,7 +143,7 @@ type CellStatus = { state: "pending" | "finished" } | { state: "changed"; change
 async function cellStatus(config: StudyConfig, out: string, cell: StudyCell, records?: string): Promise<CellStatus> {
   const files = [out, ...(records ? [records] : [])].map((root) => join(root, cellDir(cell), "metrics.json"));
   const found = await Promise.all(files.map((file) => readCellRecord(file, cell, config)));
-  for (const record of found) if (record.state === "changed") return record;
+  for (const record of found) if (record.state === "changed") return { state: "changed", changes: record.changes };
   return { state: found.some((record) => record.state === "current") ? "finished" : "pending" };
 }
 

@@ -70,8 +70,9 @@ export function modeLabel(cell: Pick<StudyCell, "mode" | "tuneBlocks">): string 
 async function readCell(config: StudyConfig, out: string, cell: StudyCell): Promise<CellResult | null> {
   const file = join(out, cellDir(cell), "metrics.json");
   const record = await readCellRecord(file, cell, config);
-  if (record.state !== "current") return null;
+  if (record.state === "absent") return null;
   const metrics = parseConfig(CellMetricsSchema, record.metrics, file);
+  if (record.state === "changed") return null;
   const { perSeed, ...overSeeds } = headlineOverSeeds(metrics.runs);
   const average = (pick: (r: RunRecord) => number) => Math.round(metrics.runs.reduce((a, r) => a + pick(r), 0) / metrics.runs.length);
   return {
