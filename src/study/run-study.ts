@@ -134,17 +134,20 @@ function encoderSource(config: StudyConfig, name: string, scratchSeed: number): 
   return file === "scratch" ? { scratch: { arch: config.arch, seed: scratchSeed } } : { checkpoint: file };
 }
 
-type CellStatus = { state: "pending" | "finished" } | { state: "changed"; changes: string[] };
+type CellStatus = { state: "pending" } | { state: "finished"; seconds?: number } | { state: "changed"; changes: string[] };
 
 /**
  * Where a cell stands: finished when its metrics.json, in its run folder or in the records, was
- * made under the cell's settings; changed when either was made under others.
+ * made under the cell's settings (with the time it records); changed when either was made under others.
  */
 async function cellStatus(config: StudyConfig, out: string, cell: StudyCell, records?: string): Promise<CellStatus> {
   const files = [out, ...(records ? [records] : [])].map((root) => join(root, cellDir(cell), "metrics.json"));
   const found = await Promise.all(files.map((file) => readCellRecord(file, cell, config)));
   for (const record of found) if (record.state === "changed") return { state: "changed", changes: record.changes };
-  return { state: found.some((record) => record.state === "current") ? "finished" : "pending" };
+  for (const record of found) {
+    if (record.state === "current") return { state: "finished", seconds: (record.metrics as { seconds?: number }).seconds };
+  }
+  return { state: "pending" };
 }
 
 /**
@@ -189,9 +192,8 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
       const aside = await setAside(dir, kept);
       options.onProgress?.({ index, total: cells.length, cell, state: "changed", changes: status.changes, aside });
     } else if (kept) await exchangeRecords(dir, kept);
-    if (await pathExists(join(dir, "metrics.json"))) {
-      const { seconds } = JSON.parse(await readFile(join(dir, "metrics.json"), "utf8")) as { seconds?: number };
-      options.onProgress?.({ index, total: cells.length, cell, state: "skipped", seconds });
+    if (status.state === "finished") {
+      options.onProgress?.({ index, total: cells.length, cell, state: "skipped", seconds: status.seconds });
       continue;
     }
     options.onProgress?.({ index, total: cells.length, cell, state: "started" });
