@@ -1,8 +1,9 @@
 /**
  * Runs a study's grid (study-config.ts): one transfer run per cell into
  * `<out>/<mode>/<task>/<protocol>/<encoder>/`, then the report (report.ts). A cell whose
- * metrics.json exists is done and skipped, so a killed study resumes where it stopped; one made
- * under settings the config has changed since (cell-settings.ts) is moved aside and run again. The
+ * metrics.json exists is done and skipped, so a killed study resumes where it stopped; one made,
+ * or started, under settings the config has changed since (cell-settings.ts) is moved aside and
+ * run again. The
  * encoders' features and frozen tokens are shared by every cell through `<out>/features/`. With
  * `records`, finished cells and the milestones of the one in progress are also kept elsewhere,
  * so that the study outlives its folder: the float16 weights of the run still training, and each
@@ -17,7 +18,7 @@ import { saveRunConfig, type OnConfig } from "../config-schema.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { runTransfer } from "../transfer/run-transfer.js";
 import type { EncoderSource, ExtractOptions } from "../transfer/features.js";
-import { readCellRecord } from "./cell-settings.js";
+import { CELL_SETTINGS_FILE, readCellRecord, writeCellSettings } from "./cell-settings.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
 
 export type StudyProgress = {
@@ -28,8 +29,9 @@ export type StudyProgress = {
   /** How long the cell took: done, and skipped as its metrics.json records. */
   seconds?: number;
   headline?: string;
-  /** Changed: how the settings it was made under differ from the config's, and where it was moved. */
+  /** Changed: how the settings it was made under differ from the config's, whether it had finished, and where it was moved. */
   changes?: string[];
+  finished?: boolean;
   aside?: string;
 };
 
@@ -134,19 +136,25 @@ function encoderSource(config: StudyConfig, name: string, scratchSeed: number): 
   return file === "scratch" ? { scratch: { arch: config.arch, seed: scratchSeed } } : { checkpoint: file };
 }
 
-type CellStatus = { state: "pending" } | { state: "finished"; seconds?: number } | { state: "changed"; changes: string[] };
+type CellStatus =
+  | { state: "pending" }
+  | { state: "finished"; seconds?: number }
+  | { state: "changed"; changes: string[]; finished: boolean };
 
 /**
  * Where a cell stands: finished when its metrics.json, in its run folder or in the records, was
- * made under the cell's settings (with the time it records); changed when either was made under others.
+ * made under the cell's settings (with the time it records); changed when either was made under
+ * others, or when it was started under others and has not finished.
  */
 async function cellStatus(config: StudyConfig, out: string, cell: StudyCell, records?: string): Promise<CellStatus> {
-  const files = [out, ...(records ? [records] : [])].map((root) => join(root, cellDir(cell), "metrics.json"));
-  const found = await Promise.all(files.map((file) => readCellRecord(file, cell, config)));
-  for (const record of found) if (record.state === "changed") return { state: "changed", changes: record.changes };
-  for (const record of found) {
-    if (record.state === "current") return { state: "finished", seconds: (record.metrics as { seconds?: number }).seconds };
+  const dirs = [out, ...(records ? [records] : [])].map((root) => join(root, cellDir(cell)));
+  const read = (file: string) => Promise.all(dirs.map((dir) => readCellRecord(join(dir, file), cell, config)));
+  const [finished, started] = await Promise.all([read("metrics.json"), read(CELL_SETTINGS_FILE)]);
+  for (const record of finished) if (record.state === "changed") return { state: "changed", changes: record.changes, finished: true };
+  for (const record of finished) {
+    if (record.state === "current") return { state: "finished", seconds: (record.content as { seconds?: number }).seconds };
   }
+  for (const record of started) if (record.state === "changed") return { state: "changed", changes: record.changes, finished: false };
   return { state: "pending" };
 }
 
@@ -190,13 +198,15 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
     const status = statuses[index]!;
     if (status.state === "changed") {
       const aside = await setAside(dir, kept);
-      options.onProgress?.({ index, total: cells.length, cell, state: "changed", changes: status.changes, aside });
+      const { changes, finished } = status;
+      options.onProgress?.({ index, total: cells.length, cell, state: "changed", changes, finished, aside });
     } else if (kept) await exchangeRecords(dir, kept);
     if (status.state === "finished") {
       options.onProgress?.({ index, total: cells.length, cell, state: "skipped", seconds: status.seconds });
       continue;
     }
     options.onProgress?.({ index, total: cells.length, cell, state: "started" });
+    await writeCellSettings(kept ? [dir, kept] : [dir], cell, config);
     const { encoder, ...transferConfig } = cell;
     const summary = await runTransfer({
       ...transferConfig,
@@ -212,7 +222,7 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
     });
     if (kept) {
       await exchangeRecords(dir, kept);
-      await rm(join(kept, MILESTONES), { recursive: true, force: true });
+      for (const done of [MILESTONES, CELL_SETTINGS_FILE]) await rm(join(kept, done), { recursive: true, force: true });
     }
     ran++;
     const { name, mean, std } = summary.headline;

@@ -1,7 +1,7 @@
 /**
  * `faceprior study` end to end on a prior cache of real CelebA-HQ faces: the grid's run folders,
  * the report in three formats with its plots, resuming, running again the cells whose settings
- * changed, and refusing another study's folder.
+ * changed (finished or not), and refusing another study's folder.
  */
 import assert from "node:assert/strict";
 import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -178,6 +178,33 @@ test("a study whose settings changed runs those cells again, keeps the old ones 
   const now = JSON.parse(await readFile(join(records, "probe", "attributes", "full", "scratch", "metrics.json"), "utf8"));
   assert.deepEqual(now.train, { steps: 30 }, "the records hold the new run");
   assert.match(run.stdout, /^Report on 4 runs\./);
+});
+
+test("a cell stopped before it finished, whose settings then changed, starts again under the new ones", needsData, async () => {
+  // out-a and its records hold the changed study, finished; a stop in its last cell loses that
+  // cell's metrics.json, and its settings change before the study resumes.
+  const records = join(dir, "kept");
+  const last = join("probe", "attributes", "full", "mae");
+  for (const root of [join(dir, "out-a"), records]) await rm(join(root, last, "metrics.json"));
+  const config = JSON.parse(await readFile(configPath, "utf8"));
+  const grid = [
+    { mode: "probe", protocols: ["ratio:0.5"], train: { steps: 20 } },
+    { mode: "probe", protocols: ["full"], train: { steps: 25 } },
+  ];
+  const stopped = join(dir, "stopped.json");
+  await writeFile(stopped, JSON.stringify({ ...config, grid }));
+  const run = await runCli(["study", "--config", stopped, "--out", join(dir, "out-a"), "--records", records], dir);
+  assertNoStack(run);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /study \[3\/4\] probe attributes full scratch: done before under other settings \(train\.steps 30 -> 25\)/);
+  const moved =
+    /study \[4\/4\] probe attributes full mae: started before under other settings \(train\.steps 30 -> 25\); moved to (\S+), running it again/;
+  assert.match(run.stderr, moved);
+  const aside = join(dir, run.stderr.match(moved)![1]!);
+  assert.deepEqual(JSON.parse(await readFile(join(aside, "cell-settings.json"), "utf8")).train, { steps: 30 });
+  const now = JSON.parse(await readFile(join(records, last, "metrics.json"), "utf8"));
+  assert.deepEqual(now.train, { steps: 25 });
+  assert.deepEqual(await readdir(join(records, last)), ["metrics.json"], "a finished cell's records hold only its metrics");
 });
 
 test("a study refuses a folder that holds another study, and a missing encoder file, before any run", needsData, async () => {

@@ -71,7 +71,7 @@ async function readCell(config: StudyConfig, out: string, cell: StudyCell): Prom
   const file = join(out, cellDir(cell), "metrics.json");
   const record = await readCellRecord(file, cell, config);
   if (record.state === "absent") return null;
-  const metrics = parseConfig(CellMetricsSchema, record.metrics, file);
+  const metrics = parseConfig(CellMetricsSchema, record.content, file);
   if (record.state === "changed") return null;
   const { perSeed, ...overSeeds } = headlineOverSeeds(metrics.runs);
   const average = (pick: (r: RunRecord) => number) => Math.round(metrics.runs.reduce((a, r) => a + pick(r), 0) / metrics.runs.length);

@@ -25,7 +25,7 @@ export const study = defineCommand({
   summary: "Run a grid of encoders, tasks, protocols and modes over seeds; write report.md/html/json.",
   details: [
     "The config (JSON, paths relative to it) names the encoders, the labelled caches and the grid; see studies/default-cpu.json.",
-    "Each run goes to <out>/<mode>/<task>/<protocol>/<encoder>/ (metrics.json, predictions.csv, plots). A run whose metrics.json exists is skipped, so rerunning the same command resumes a killed study; one made under settings the config has changed since (train, recipe, seeds, pooling) is moved to <folder>.superseded-<time> and run again.",
+    "Each run goes to <out>/<mode>/<task>/<protocol>/<encoder>/ (metrics.json, predictions.csv, plots). A run whose metrics.json exists is skipped, so rerunning the same command resumes a killed study; one made, or started, under settings the config has changed since (train, recipe, seeds, pooling) is moved to <folder>.superseded-<time> and run again.",
     "The report has one table per mode and protocol (rows = encoders, columns = tasks, mean ± std over seeds, the trivial baseline), what each prior adds against mae, few-shot curves, ablation bars and pretraining loss curves.",
   ],
   options: {
@@ -67,14 +67,14 @@ export const study = defineCommand({
           engine: await chooseEngine(options.engine as InferenceEngine | "auto", ctx.globals.device),
           threads: ctx.globals.threads,
         },
-        onProgress: ({ index, total, cell, state, seconds, headline, changes, aside }) => {
+        onProgress: ({ index, total, cell, state, seconds, headline, changes, finished, aside }) => {
           const where = `study [${index + 1}/${total}] ${cell.mode} ${cell.task} ${cell.protocol} ${cell.encoder}`;
           if (seconds !== undefined) recordCellTime(times, cell, seconds);
           if (state === "skipped") return void ctx.stderr.write(`${where}: done before, skipped\n`);
           if (state === "changed") {
             const moved = relative(process.cwd(), aside!);
             return void ctx.stderr.write(
-              `${where}: done before under other settings (${changes!.join(", ")}); moved to ${moved}, running it again\n`,
+              `${where}: ${finished ? "done" : "started"} before under other settings (${changes!.join(", ")}); moved to ${moved}, running it again\n`,
             );
           }
           if (state === "started") return void ctx.stderr.write(`${where} ...\n`);
