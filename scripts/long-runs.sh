@@ -20,7 +20,8 @@
 #      v4 (scripts/build-default-model.sh)
 #   7. the pool-budget study (probes and fine-tuning cells; each finished cell's metrics.json, and
 #      for the fine-tuning cell in progress its finished runs' outcomes and the milestones of the run
-#      still training, are kept in results/study-pool/runs, so that the study outlives its machine)
+#      still training, are kept in results/study-pool/runs, so that the study outlives its machine;
+#      its report and plots, once it is finished, in results/study-pool)
 #   8. the v5 multi-task fine-tune (recipes/finetune-multitask-v5.json): model v4's encoder (the
 #      model of commit ecf7f24) trained 8,000 steps more with v4's recipe, to measure what more
 #      fine-tuning budget gives (MODEL_CARD.md "Targets" names budget as a limit); float16
@@ -74,6 +75,9 @@ fi
 [ -f "$two_epoch_logs" ] || RECORDS="$base/results/pretrain" scripts/pretrain-study.sh "$cache" "$runs/pretrain" "" "mae full"
 node dist/src/cli/main.js study --config studies/pool-budget.json --out "$runs/study-pool" --engine onnx \
   --records "$base/results/study-pool/runs"
+# The finished study's report (written by the command above) goes beside its records, to commit.
+rm -rf "$base/results/study-pool/plots"
+cp -r "$runs/study-pool/report.md" "$runs/study-pool/plots" "$base/results/study-pool/"
 scripts/prepare-shared-data.sh "$cache" "fer2013_extra utkface_extra"
 v4="$runs/model-v4.safetensors"
 [ -f "$v4" ] || git show ecf7f24:models/faceprior-default.safetensors > "$v4"
