@@ -3,22 +3,19 @@
  * `<out>/<mode>/<task>/<protocol>/<encoder>/`, then the report (report.ts). A cell whose
  * metrics.json exists is done and skipped, so a killed study resumes where it stopped; one made,
  * or started, under settings the config has changed since (cell-settings.ts) is moved aside and
- * run again. The
- * encoders' features and frozen tokens are shared by every cell through `<out>/features/`. With
- * `records`, finished cells and the milestones of the one in progress are also kept elsewhere,
- * so that the study outlives its folder: the float16 weights of the run still training, and each
- * finished run's outcome (finished-run.ts).
+ * run again. The encoders' features and frozen tokens are shared by every cell through
+ * `<out>/features/`. With `records`, finished cells and the one in progress are also kept
+ * elsewhere (study-records.ts), so that the study outlives its folder.
  */
-import { cp, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { pathExists } from "../io/path-exists.js";
-import { writeFileAtomic } from "../io/atomic-write.js";
-import { dirname, join } from "node:path";
 import { FacepriorError } from "../errors.js";
 import { saveRunConfig, type OnConfig } from "../config-schema.js";
 import { readJsonFileIfExists } from "../io/json-file.js";
 import { runTransfer } from "../transfer/run-transfer.js";
 import type { EncoderSource, ExtractOptions } from "../transfer/features.js";
 import { CELL_SETTINGS_FILE, readCellRecord, writeCellSettings } from "./cell-settings.js";
+import { copyIfMissing, dropProgressRecords, exchangeRecords, MILESTONES_FOLDER, setAside } from "./study-records.js";
 import { cellDir, studyCells, type StudyCell, type StudyConfig } from "./study-config.js";
 
 export type StudyProgress = {
@@ -55,23 +52,6 @@ export type StudyOptions = {
   onConfig?: OnConfig;
 };
 
-/** The folder of a cell's records that holds the milestones of its runs while it is in progress. */
-const MILESTONES = "milestones";
-
-/** Copies file `from` to `to` when `from` exists and `to` does not; whether it did. */
-async function copyIfMissing(from: string, to: string): Promise<boolean> {
-  if ((await pathExists(to)) || !(await pathExists(from))) return false;
-  await mkdir(dirname(to), { recursive: true });
-  await writeFileAtomic(to, await readFile(from));
-  return true;
-}
-
-/** A cell's metrics.json copied to whichever of its run folder and its records lacks it. */
-async function exchangeRecords(dir: string, kept: string): Promise<void> {
-  const [here, there] = [join(dir, "metrics.json"), join(kept, "metrics.json")];
-  if (!(await copyIfMissing(here, there))) await copyIfMissing(there, here);
-}
-
 /**
  * For a report without running anything: each cell finished in `records` under the config's
  * settings but not in the study folder `out` is copied into it (the records are only read).
@@ -94,21 +74,6 @@ export async function takeRecords(
     if (await copyIfMissing(join(from, "metrics.json"), join(to, "metrics.json"))) taken++;
   }
   return { taken, changed };
-}
-
-/**
- * Moves a cell made under changed settings out of the way, keeping it: its run folder becomes
- * `<folder>.superseded-<time>`, and its records (metrics.json, milestones) move into that folder's
- * `records/`. Returns the new folder.
- */
-async function setAside(dir: string, kept?: string): Promise<string> {
-  const aside = `${dir}.superseded-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  if (await pathExists(dir)) await rename(dir, aside);
-  if (kept && (await pathExists(kept))) {
-    await cp(kept, join(aside, "records"), { recursive: true });
-    await rm(kept, { recursive: true, force: true });
-  }
-  return aside;
 }
 
 /**
@@ -218,11 +183,11 @@ export async function runStudy(options: StudyOptions): Promise<{ cells: StudyCel
       featureDir: join(out, "features"),
       extract: options.extract,
       onStage: options.onStage,
-      ...(kept && cell.mode === "finetune" ? { milestone: join(kept, MILESTONES) } : {}),
+      ...(kept && cell.mode === "finetune" ? { milestone: join(kept, MILESTONES_FOLDER) } : {}),
     });
     if (kept) {
       await exchangeRecords(dir, kept);
-      for (const done of [MILESTONES, CELL_SETTINGS_FILE]) await rm(join(kept, done), { recursive: true, force: true });
+      await dropProgressRecords(kept);
     }
     ran++;
     const { name, mean, std } = summary.headline;
