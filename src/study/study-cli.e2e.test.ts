@@ -205,6 +205,15 @@ test("a cell stopped before it finished, whose settings then changed, starts aga
   const now = JSON.parse(await readFile(join(records, last, "metrics.json"), "utf8"));
   assert.deepEqual(now.train, { steps: 25 });
   assert.deepEqual(await readdir(join(records, last)), ["metrics.json"], "a finished cell's records hold only its metrics");
+
+  // Another machine, from records that a stop left in that cell: the same check.
+  await cp(join(dir, "out-a", last, "cell-settings.json"), join(records, last, "cell-settings.json"));
+  await rm(join(records, last, "metrics.json"));
+  await writeFile(stopped, JSON.stringify({ ...config, grid: [grid[0], { ...grid[1], train: { steps: 20 } }] }));
+  const elsewhere = await runCli(["study", "--config", stopped, "--out", join(dir, "out-f"), "--records", records], dir);
+  assert.equal(elsewhere.code, 0, elsewhere.stderr);
+  assert.match(elsewhere.stderr, /study \[4\/4\] probe attributes full mae: started before under other settings \(train\.steps 25 -> 20\)/);
+  assert.match(elsewhere.stderr, /study: 2 runs done, 2 done before\./);
 });
 
 test("a study refuses a folder that holds another study, and a missing encoder file, before any run", needsData, async () => {
